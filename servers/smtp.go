@@ -1,0 +1,86 @@
+package servers
+
+import (
+	"context"
+	"strings"
+
+	"github.com/mailscope/mailscope/servers/smtp"
+	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
+	p := inst.World.SMTP
+	return &smtp.Server{
+		Name:              s.Name,
+		Domain:            s.Domain,
+		Backend:           &smtpBackend{inst: inst, server: s},
+		TLSConfig:         inst.TLS,
+		MaxMessageSize:    p.MaxMessageSize,
+		MaxRecipients:     p.MaxRecipients,
+		MaxErrors:         p.MaxErrors,
+		IdleTimeout:       p.IdleTimeout,
+		StrictLineEndings: p.StrictLineEndings,
+		Trusted:           p.TrustedNetworks,
+		Logger:            inst.Logger,
+	}
+}
+
+// smtpBackend connects one SMTP server to the world and the store.
+type smtpBackend struct {
+	inst   *Instance
+	server *world.Server
+}
+
+var _ smtp.Backend = (*smtpBackend)(nil)
+
+func (b *smtpBackend) Authenticate(login, password string) (string, bool) {
+	u := b.server.User(login)
+	if u == nil || u.Password != password {
+		return "", false
+	}
+	return u.Name, true
+}
+
+// LocalUser resolves a local part; postmaster is the server's first user
+// (RFC 5321 section 4.5.1 requires it to exist).
+func (b *smtpBackend) LocalUser(local string) (string, bool) {
+	if strings.EqualFold(local, "postmaster") && len(b.server.Users) > 0 {
+		return b.server.Users[0].Name, true
+	}
+	u := b.server.User(local)
+	if u == nil {
+		return "", false
+	}
+	return u.Name, true
+}
+
+func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
+	d := &store.Delivery{
+		Server:    b.server.Name,
+		TraceID:   m.ID,
+		Sender:    m.From,
+		Local:     m.LocalUsers,
+		Remote:    m.Remote,
+		Body:      m.Body,
+		Received:  m.Received,
+		HoldUntil: m.HoldUntil,
+	}
+	res, err := b.inst.Store.Deliver(ctx, d)
+	if err != nil {
+		return err
+	}
+	for user, uid := range res.Local {
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID,
+			Text:  "delivered to the mailbox of " + user + "@" + b.server.Domain + " (INBOX, UID " + itoa(int(uid)) + ")",
+			Attrs: map[string]string{"step": "delivered-local", "user": user, "mailbox": "INBOX", "uid": itoa(int(uid))}})
+	}
+	if res.QueueID != 0 {
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID,
+			Text:  "queued for relay to " + strings.Join(m.Remote, ", ") + ": the message waits in " + b.server.Name + "'s outgoing queue (asynchronous sending)",
+			Attrs: map[string]string{"step": "queued", "rcpts": strings.Join(m.Remote, ","), "queue_id": itoa(int(res.QueueID))}})
+		b.inst.queueChanged()
+	}
+	return nil
+}

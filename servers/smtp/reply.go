@@ -1,0 +1,58 @@
+package smtp
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Error is an SMTP reply that reports a failure: a reply code (RFC 5321
+// section 4.2), an enhanced status code (RFC 3463) and a human text. Handlers
+// return it; one place (session.fail) writes it.
+type Error struct {
+	Code int
+	Enh  string // "5.1.1", or "" for none
+	Msg  string
+	// Close asks the session to end after the reply (421).
+	Close bool
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s %s", e.Code, e.Enh, e.Msg) }
+
+// errorf builds an *Error.
+func errorf(code int, enh, format string, args ...any) *Error {
+	return &Error{Code: code, Enh: enh, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Replies used in more than one place.
+var (
+	errSyntax        = &Error{Code: 500, Enh: "5.5.2", Msg: "Syntax error: command not recognized (type HELP for the list)"}
+	errLineTooLong   = &Error{Code: 500, Enh: "5.5.6", Msg: "Line too long: a command line is at most 512 octets (RFC 5321 section 4.5.3.1.4)"}
+	errNeedHelo      = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: say HELO or EHLO first"}
+	errNeedMail      = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: MAIL FROM first"}
+	errNeedRcpt      = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: no valid recipients, RCPT TO first"}
+	errNestedMail    = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: a message is already started; finish it or RSET"}
+	errInTransaction = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: not during a mail transaction (RSET first)"}
+	errTooManyErrors = &Error{Code: 421, Enh: "4.7.0", Msg: "Too many errors in a row, closing the connection", Close: true}
+	errInternal      = &Error{Code: 451, Enh: "4.3.0", Msg: "Local error in processing; nothing was stored, try again"}
+)
+
+// replyLines formats a (possibly multi-line) reply, RFC 5321 section 4.2.1:
+// every line but the last has a dash after the code.
+func replyLines(code int, enh string, lines ...string) string {
+	var b strings.Builder
+	for i, l := range lines {
+		b.WriteString(fmt.Sprint(code))
+		if i < len(lines)-1 {
+			b.WriteByte('-')
+		} else {
+			b.WriteByte(' ')
+		}
+		if enh != "" {
+			b.WriteString(enh)
+			b.WriteByte(' ')
+		}
+		b.WriteString(l)
+		b.WriteString("\r\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,326 @@
+// Package smtp is mailscope's SMTP server, written by hand because its
+// wording is the lesson: every reply says what happened and why.
+//
+// It implements RFC 5321 (HELO, EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT,
+// VRFY, HELP) with the extensions PIPELINING (RFC 2920), SIZE (RFC 1870),
+// 8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC 2034, codes from RFC 3463),
+// STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954, RFC 4616), ETRN
+// (RFC 1985) and FUTURERELEASE (RFC 4865); it adds Received: trace headers
+// (RFC 5321 section 4.4) and Message-ID and Date when a message lacks them.
+//
+// The lifecycle follows net/http: Serve, ListenAndServe, Close, Shutdown and
+// ErrServerClosed.
+package smtp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrServerClosed is returned by Serve after Close or Shutdown.
+var ErrServerClosed = errors.New("smtp: server closed")
+
+// Message is what a session hands the backend when DATA ends.
+type Message struct {
+	ID         string   // the mailscope id, also in the Received: header
+	From       string   // envelope sender, "" for <>
+	LocalUsers []string // local mailbox owners
+	Remote     []string // recipients in other domains (already allowed to relay)
+	Body       []byte   // with the Received: header and any added headers, CRLF endings
+	Received   time.Time
+	HoldUntil  time.Time // FUTURERELEASE, zero for none
+	EightBit   bool      // BODY=8BITMIME was declared
+	AuthUser   string    // who logged in, "" for nobody
+	ClientAddr net.Addr
+	Helo       string
+}
+
+// Backend is what an SMTP server needs from the rest of mailscope.
+type Backend interface {
+	// Authenticate checks a login name ("alice" or "alice@a.example") and
+	// password and returns the canonical user name.
+	Authenticate(login, password string) (user string, ok bool)
+	// LocalUser resolves the local part of an address at the server's own
+	// domain to a mailbox owner ("postmaster" must resolve, RFC 5321
+	// section 4.5.1).
+	LocalUser(local string) (user string, ok bool)
+	// Deliver stores the message durably; the server says 250 only after it
+	// returned nil.
+	Deliver(ctx context.Context, m *Message) error
+}
+
+// FlushResult is the outcome of an ETRN request, RFC 1985 section 5.
+type FlushResult int
+
+// ETRN outcomes and the reply each gives.
+const (
+	FlushStarted   FlushResult = iota // 250: delivery started
+	FlushNone                         // 251: nothing queued for the domain
+	FlushPending                      // 252: queued, but cannot start now (held messages)
+	FlushFailed                       // 458: unable to queue
+	FlushForbidden                    // 459: not a domain this node may ask for
+)
+
+// Flusher is implemented by backends that can start queue runs (ETRN).
+type Flusher interface {
+	Flush(ctx context.Context, domain string) (FlushResult, int, error)
+}
+
+// FutureReleaser is implemented by backends that hold messages for later
+// release (FUTURERELEASE, RFC 4865).
+type FutureReleaser interface {
+	// MaxHold is the longest a message may be held.
+	MaxHold() time.Duration
+}
+
+// Server is an SMTP server for one mail domain.
+type Server struct {
+	Name     string // the world's server name: "A"
+	Domain   string // the mail domain: "a.example"
+	Hostname string // the name in the greeting; defaults to Domain
+	Backend  Backend
+
+	TLSConfig *tls.Config // nil: no STARTTLS
+
+	MaxMessageSize int64         // default 10 MiB
+	MaxRecipients  int           // default 100
+	MaxErrors      int           // errors in a row before 421; default 10
+	IdleTimeout    time.Duration // default 10 minutes
+	WriteTimeout   time.Duration // default 1 minute
+	// StrictLineEndings refuses messages with bare LF line endings.
+	StrictLineEndings bool
+	// Trusted networks may relay without logging in.
+	Trusted []netip.Prefix
+	// AllowInsecureAuth offers AUTH on unencrypted connections from anywhere;
+	// loopback clients may always use it.
+	AllowInsecureAuth bool
+	// MaxConns bounds concurrent sessions (0: 1000); MaxConnsPerIP bounds
+	// them per client address (0: no limit).
+	MaxConns, MaxConnsPerIP int
+
+	Logger *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	perIP     map[string]int
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+}
+
+func (s *Server) init() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listeners == nil {
+		s.listeners = make(map[net.Listener]struct{})
+		s.sessions = make(map[*session]struct{})
+		s.perIP = make(map[string]int)
+	}
+	if s.Hostname == "" {
+		s.Hostname = s.Domain
+	}
+	if s.MaxMessageSize <= 0 {
+		s.MaxMessageSize = 10 << 20
+	}
+	if s.MaxRecipients <= 0 {
+		s.MaxRecipients = 100
+	}
+	if s.MaxErrors <= 0 {
+		s.MaxErrors = 10
+	}
+	if s.IdleTimeout <= 0 {
+		s.IdleTimeout = 10 * time.Minute
+	}
+	if s.WriteTimeout <= 0 {
+		s.WriteTimeout = time.Minute
+	}
+	if s.MaxConns <= 0 {
+		s.MaxConns = 1000
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+}
+
+// ListenAndServe listens on addr and serves.
+func (s *Server) ListenAndServe(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// Serve accepts connections on l and serves each in its own goroutine. It
+// always returns a non-nil error; after Close or Shutdown, ErrServerClosed.
+func (s *Server) Serve(l net.Listener) error {
+	s.init()
+	if s.closing.Load() {
+		l.Close()
+		return ErrServerClosed
+	}
+	s.mu.Lock()
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTemporary) || isTemporary(err) {
+				// Out of file descriptors and the like: back off, as net/http does.
+				if delay == 0 {
+					delay = 5 * time.Millisecond
+				} else if delay *= 2; delay > time.Second {
+					delay = time.Second
+				}
+				s.Logger.Warn("smtp: accept error; retrying", "server", s.Name, "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.wg.Add(1)
+		go s.serveConn(c)
+	}
+}
+
+var errTemporary = errors.New("temporary")
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func (s *Server) serveConn(c net.Conn) {
+	defer s.wg.Done()
+	sess := newSession(s, c)
+	ip := hostOf(c.RemoteAddr())
+	s.mu.Lock()
+	tooMany := len(s.sessions) >= s.MaxConns
+	tooManyIP := s.MaxConnsPerIP > 0 && s.perIP[ip] >= s.MaxConnsPerIP
+	closing := s.closing.Load()
+	if !tooMany && !tooManyIP && !closing {
+		s.sessions[sess] = struct{}{}
+		s.perIP[ip]++
+	}
+	s.mu.Unlock()
+	switch {
+	case closing:
+		sess.refuse(&Error{Code: 421, Enh: "4.3.2", Msg: s.Hostname + " Service shutting down, try again later"})
+		return
+	case tooMany:
+		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: s.Hostname + " Too many connections in total, try again later"})
+		return
+	case tooManyIP:
+		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: s.Hostname + " Too many connections from your address, try again later"})
+		return
+	}
+	defer func() {
+		s.mu.Lock()
+		delete(s.sessions, sess)
+		if s.perIP[ip]--; s.perIP[ip] <= 0 {
+			delete(s.perIP, ip)
+		}
+		s.mu.Unlock()
+	}()
+	sess.serve()
+}
+
+func hostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return h
+}
+
+// Close closes the listeners and every session at once.
+func (s *Server) Close() error {
+	s.init()
+	s.closing.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	for sess := range s.sessions {
+		sess.conn.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// Shutdown stops accepting, says 421 to sessions waiting for a command and
+// lets sessions in the middle of a message finish, until ctx ends; then it
+// closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.init()
+	s.closing.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.Lock()
+		for sess := range s.sessions {
+			if sess.idle.Load() {
+				// Wake the read; the session sees the server closing and says 421.
+				sess.conn.SetReadDeadline(time.Now())
+			}
+		}
+		s.mu.Unlock()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			s.Close()
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// trusted reports whether addr is in a trusted network.
+func (s *Server) trusted(addr net.Addr) bool {
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range s.Trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopback(addr net.Addr) bool {
+	ap, err := netip.ParseAddrPort(addr.String())
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}

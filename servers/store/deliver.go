@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Delivery is one message accepted by an SMTP server: copies for local users
+// go into their INBOX, recipients in other domains go into the outgoing queue,
+// all in one transaction.
+type Delivery struct {
+	Server    string
+	TraceID   string
+	Sender    string    // envelope sender (reverse-path), "" for a bounce
+	Local     []string  // local user names
+	Remote    []string  // addresses in other domains
+	Body      []byte    // the message as stored: CRLF line endings
+	Received  time.Time // internal date
+	HoldUntil time.Time // FUTURERELEASE: do not relay before this time
+}
+
+// Delivered says where a delivery went.
+type Delivered struct {
+	Local   map[string]uint32 // user -> UID in INBOX
+	QueueID int64             // 0 when nothing was queued
+}
+
+// Deliver stores d durably: when it returns nil, the message is on disk.
+func (s *Store) Deliver(ctx context.Context, d *Delivery) (*Delivered, error) {
+	out := &Delivered{Local: make(map[string]uint32, len(d.Local))}
+	err := s.Write(ctx, func(tx *Tx) error {
+		for _, u := range d.Local {
+			id, err := tx.ensureMailbox(d.Server, u, "INBOX", "")
+			if err != nil {
+				return err
+			}
+			uid, err := tx.AppendMessage(id, d.Body, d.Received, nil, d.TraceID)
+			if err != nil {
+				return err
+			}
+			out.Local[u] = uid
+		}
+		if len(d.Remote) > 0 {
+			qid, err := tx.Enqueue(d)
+			if err != nil {
+				return err
+			}
+			out.QueueID = qid
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Enqueue adds a message and its remote recipients to the outgoing queue.
+func (tx *Tx) Enqueue(d *Delivery) (int64, error) {
+	created := d.Received
+	if created.IsZero() {
+		created = time.Now()
+	}
+	var hold int64
+	if !d.HoldUntil.IsZero() {
+		hold = d.HoldUntil.Unix()
+	}
+	res, err := tx.Exec(`INSERT INTO queue(server, trace_id, sender, created, hold_until, body) VALUES(?, ?, ?, ?, ?, ?)`,
+		d.Server, d.TraceID, d.Sender, created.Unix(), hold, d.Body)
+	if err != nil {
+		return 0, err
+	}
+	qid, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range d.Remote {
+		domain := ""
+		if i := strings.LastIndexByte(r, '@'); i >= 0 {
+			domain = strings.ToLower(r[i+1:])
+		}
+		if _, err := tx.Exec(`INSERT INTO queue_rcpts(queue_id, rcpt, domain, next_attempt, updated) VALUES(?, ?, ?, ?, ?)`,
+			qid, r, domain, hold, now()); err != nil {
+			return 0, err
+		}
+	}
+	tx.Changed(Change{Kind: ChangeQueue, Server: d.Server})
+	return qid, nil
+}

@@ -1,0 +1,361 @@
+// Package store keeps mailscope's mailboxes, messages, flags and the outgoing
+// queue in an embedded SQLite database (modernc.org/sqlite, pure Go) in the
+// data directory.
+//
+// Durability: every change goes through one writer goroutine that groups the
+// changes of many sessions into one transaction (group commit) in WAL mode
+// with synchronous=FULL, so a call that returned nil is on disk: an SMTP
+// server may answer 250 as soon as Deliver returns (RFC 5321 section 6.1,
+// "the receiver-SMTP MUST NOT lose the message"). Reads run concurrently on a
+// separate pool of read-only connections.
+//
+// Mailboxes follow IMAP's model (RFC 9051 section 2.3.1.1): each has a
+// UIDVALIDITY and a UIDNEXT; UIDs are assigned in ascending order and never
+// reused; flags and keywords are kept as given, case preserved.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+// Errors returned by the store.
+var (
+	ErrClosed          = errors.New("store: closed")
+	ErrNoMailbox       = errors.New("store: no such mailbox")
+	ErrMailboxExists   = errors.New("store: mailbox already exists")
+	ErrNoMessage       = errors.New("store: no such message")
+	ErrInboxOperation  = errors.New("store: INBOX cannot be deleted")
+	ErrMailboxHasChild = errors.New("store: mailbox has children")
+)
+
+// The special-use folders every user gets (RFC 6154).
+var SpecialFolders = []struct{ Name, Use string }{
+	{"Sent", `\Sent`},
+	{"Drafts", `\Drafts`},
+	{"Trash", `\Trash`},
+}
+
+// Store is the database. Its methods are safe for concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // one connection, used only by the writer goroutine
+	r    *sql.DB // read-only pool
+
+	jobs    chan *job
+	stop    chan struct{}
+	stopped chan struct{}
+
+	mu        sync.Mutex
+	closed    bool
+	watchers  map[int]func(Change)
+	watcherID int
+
+	// MaxBatch is how many write jobs share one transaction at most.
+	MaxBatch int
+}
+
+// ChangeKind says what changed in a mailbox.
+type ChangeKind int
+
+// Change kinds.
+const (
+	ChangeAppend  ChangeKind = iota // a message was added (delivery, APPEND, COPY, MOVE)
+	ChangeFlags                     // flags of a message changed
+	ChangeExpunge                   // a message was removed
+	ChangeMailbox                   // a mailbox was created, renamed or deleted
+	ChangeQueue                     // the outgoing queue changed
+)
+
+// Change describes one committed change; watchers receive it after commit.
+type Change struct {
+	Kind      ChangeKind
+	Server    string
+	User      string
+	MailboxID int64
+	UID       uint32
+	Flags     []string
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	path := filepath.Join(dir, "mailscope.db")
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if _, err := w.Exec(schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	s := &Store{
+		path: path, w: w, r: r,
+		jobs:     make(chan *job, 1024),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		watchers: make(map[int]func(Change)),
+		MaxBatch: 256,
+	}
+	go s.writer()
+	return s, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close waits for queued writes to commit and closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.stop)
+	<-s.stopped
+	err1 := s.r.Close()
+	err2 := s.w.Close()
+	if err1 != nil {
+		return err1
+	}
+	return err2
+}
+
+// Watch calls fn with every change after it is committed, from the writer
+// goroutine: fn must return quickly and must not write to the store. The
+// returned function stops the calls.
+func (s *Store) Watch(fn func(Change)) (cancel func()) {
+	s.mu.Lock()
+	s.watcherID++
+	id := s.watcherID
+	s.watchers[id] = fn
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		delete(s.watchers, id)
+		s.mu.Unlock()
+	}
+}
+
+// Tx is a write transaction handed to a write job. Changes recorded with
+// Changed reach watchers once the transaction is committed.
+type Tx struct {
+	*sql.Tx
+	ctx     context.Context
+	changes []Change
+}
+
+// Context is the job's context.
+func (tx *Tx) Context() context.Context { return tx.ctx }
+
+// Changed records a change for the watchers.
+func (tx *Tx) Changed(c Change) { tx.changes = append(tx.changes, c) }
+
+type job struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	err  error
+	done chan struct{}
+}
+
+// Write runs fn in a write transaction shared with other callers' jobs and
+// returns once the transaction is durably committed. If fn fails, its changes
+// alone are rolled back (a savepoint per job) and its error is returned.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	j := &job{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	select {
+	case s.jobs <- j:
+	case <-s.stop:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once handed over, the job will be committed or failed: wait for the
+	// outcome even if ctx ends, so a caller never reports a failure for a
+	// change that is in fact on disk.
+	<-j.done
+	return j.err
+}
+
+func (s *Store) writer() {
+	defer close(s.stopped)
+	batch := make([]*job, 0, s.MaxBatch)
+	for {
+		var first *job
+		select {
+		case first = <-s.jobs:
+		case <-s.stop:
+			// Drain what was handed over before Close.
+			for {
+				select {
+				case j := <-s.jobs:
+					s.commit([]*job{j})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < s.MaxBatch {
+			select {
+			case j := <-s.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch of jobs in one transaction.
+func (s *Store) commit(batch []*job) {
+	finish := func(err error) {
+		for _, j := range batch {
+			if err != nil && j.err == nil {
+				j.err = err
+			}
+			close(j.done)
+		}
+	}
+	ctx := context.Background()
+	sqltx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		finish(fmt.Errorf("store: begin: %w", err))
+		return
+	}
+	var changes []Change
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.err = err
+			continue
+		}
+		if _, err := sqltx.Exec("SAVEPOINT job"); err != nil {
+			j.err = err
+			continue
+		}
+		tx := &Tx{Tx: sqltx, ctx: j.ctx}
+		j.err = runJob(j.fn, tx)
+		if j.err != nil {
+			sqltx.Exec("ROLLBACK TO job")
+			sqltx.Exec("RELEASE job")
+			continue
+		}
+		if _, err := sqltx.Exec("RELEASE job"); err != nil {
+			j.err = err
+			continue
+		}
+		changes = append(changes, tx.changes...)
+	}
+	if err := sqltx.Commit(); err != nil {
+		finish(fmt.Errorf("store: commit: %w", err))
+		return
+	}
+	s.mu.Lock()
+	ws := make([]func(Change), 0, len(s.watchers))
+	for _, fn := range s.watchers {
+		ws = append(ws, fn)
+	}
+	s.mu.Unlock()
+	for _, c := range changes {
+		for _, fn := range ws {
+			fn(c)
+		}
+	}
+	finish(nil)
+}
+
+// runJob runs fn, turning a panic into an error so that one bad job cannot
+// take the writer (and every session waiting on it) down.
+func runJob(fn func(*Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: write job panicked: %v", r)
+		}
+	}()
+	return fn(tx)
+}
+
+// now is the store's clock, in UTC seconds.
+func now() int64 { return time.Now().Unix() }
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (
+	key   TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mailboxes (
+	id          INTEGER PRIMARY KEY,
+	server      TEXT NOT NULL,
+	user        TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	uidvalidity INTEGER NOT NULL,
+	uidnext     INTEGER NOT NULL DEFAULT 1,
+	special     TEXT NOT NULL DEFAULT '',
+	subscribed  INTEGER NOT NULL DEFAULT 1,
+	UNIQUE (server, user, name)
+);
+CREATE TABLE IF NOT EXISTS messages (
+	id            INTEGER PRIMARY KEY,
+	mailbox_id    INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+	uid           INTEGER NOT NULL,
+	size          INTEGER NOT NULL,
+	internal_date INTEGER NOT NULL,
+	flags         TEXT NOT NULL DEFAULT '',
+	trace_id      TEXT NOT NULL DEFAULT '',
+	body          BLOB NOT NULL,
+	UNIQUE (mailbox_id, uid)
+);
+CREATE TABLE IF NOT EXISTS queue (
+	id         INTEGER PRIMARY KEY,
+	server     TEXT NOT NULL,
+	trace_id   TEXT NOT NULL,
+	sender     TEXT NOT NULL,
+	created    INTEGER NOT NULL,
+	hold_until INTEGER NOT NULL DEFAULT 0,
+	body       BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queue_rcpts (
+	id           INTEGER PRIMARY KEY,
+	queue_id     INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,
+	rcpt         TEXT NOT NULL,
+	domain       TEXT NOT NULL,
+	status       TEXT NOT NULL DEFAULT 'queued',
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	next_attempt INTEGER NOT NULL DEFAULT 0,
+	last_error   TEXT NOT NULL DEFAULT '',
+	updated      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS queue_rcpts_due ON queue_rcpts(status, next_attempt);
+CREATE INDEX IF NOT EXISTS queue_rcpts_queue ON queue_rcpts(queue_id);
+`

@@ -1,0 +1,217 @@
+package tracer
+
+import (
+	"strconv"
+	"sync"
+	"time"
+)
+
+// DefaultHistory is how many recent events a Bus keeps for late subscribers.
+const DefaultHistory = 10000
+
+// DefaultBuffer is a subscriber's channel capacity when none is given.
+const DefaultBuffer = 4096
+
+// Bus orders events and hands them to subscribers. Publish never blocks: a
+// subscriber whose buffer is full loses events, and the next event it does
+// receive is preceded by a KindSkipped marker saying how many it lost.
+type Bus struct {
+	// Explainer explains protocol lines; set by NewBus.
+	Explainer *Explainer
+	// Mask replaces credentials (PASS, AUTH, LOGIN payloads) with asterisks.
+	Mask bool
+
+	mu       sync.Mutex
+	seq      uint64
+	ring     []*Event // ring buffer of the last len(ring) events
+	ringNext int      // where the next event goes
+	ringFull bool
+	subs     map[*Subscription]struct{}
+	counters map[string]int // session numbering per server and protocol
+	now      func() time.Time
+}
+
+// BusOption configures a Bus.
+type BusOption func(*Bus)
+
+// WithHistory sets how many recent events the bus keeps for replay.
+func WithHistory(n int) BusOption {
+	return func(b *Bus) {
+		if n < 1 {
+			n = 1
+		}
+		b.ring = make([]*Event, n)
+	}
+}
+
+// WithLang sets the explanation language ("en" or "zh").
+func WithLang(lang string) BusOption {
+	return func(b *Bus) { b.Explainer = NewExplainer(lang) }
+}
+
+// WithMask sets whether credentials are masked (the default is true).
+func WithMask(mask bool) BusOption {
+	return func(b *Bus) { b.Mask = mask }
+}
+
+// NewBus returns a bus that keeps DefaultHistory events, explains in English
+// and masks credentials, unless options say otherwise.
+func NewBus(opts ...BusOption) *Bus {
+	b := &Bus{
+		Explainer: NewExplainer("en"),
+		Mask:      true,
+		ring:      make([]*Event, DefaultHistory),
+		subs:      make(map[*Subscription]struct{}),
+		counters:  make(map[string]int),
+		now:       time.Now,
+	}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+// Publish stamps e with the next sequence number and the time (if unset) and
+// hands it to every subscriber without waiting for any of them. The event must
+// not be changed afterwards: subscribers share it.
+func (b *Bus) Publish(e *Event) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.seq++
+	e.Seq = b.seq
+	if e.Time.IsZero() {
+		e.Time = b.now()
+	}
+	b.ring[b.ringNext] = e
+	b.ringNext++
+	if b.ringNext == len(b.ring) {
+		b.ringNext = 0
+		b.ringFull = true
+	}
+	for s := range b.subs {
+		s.offer(e)
+	}
+	b.mu.Unlock()
+}
+
+// Seq returns the sequence number of the newest event.
+func (b *Bus) Seq() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.seq
+}
+
+// nextSessionID numbers sessions per server and protocol: "A-smtp-1".
+func (b *Bus) nextSessionID(server, proto string) string {
+	key := server + "-" + proto
+	b.mu.Lock()
+	b.counters[key]++
+	n := b.counters[key]
+	b.mu.Unlock()
+	return key + "-" + strconv.Itoa(n)
+}
+
+// Subscription receives events in order from a Bus.
+type Subscription struct {
+	bus     *Bus
+	ch      chan *Event
+	dropped uint64
+	closed  bool
+}
+
+// C is the channel of events. It is closed by Close.
+func (s *Subscription) C() <-chan *Event { return s.ch }
+
+// offer is called with the bus lock held.
+func (s *Subscription) offer(e *Event) {
+	if s.dropped > 0 {
+		marker := &Event{Seq: e.Seq, Time: e.Time, Kind: KindSkipped, Skipped: s.dropped,
+			Text: "skipped " + strconv.FormatUint(s.dropped, 10) + " events: this viewer fell behind"}
+		select {
+		case s.ch <- marker:
+			s.dropped = 0
+		default:
+			s.dropped++
+			return
+		}
+	}
+	select {
+	case s.ch <- e:
+	default:
+		s.dropped++
+	}
+}
+
+// Subscribe returns a subscription with a buffer of n events (DefaultBuffer
+// when n <= 0) that receives every event published from now on.
+func (b *Bus) Subscribe(n int) *Subscription {
+	s, _ := b.SubscribeFrom(^uint64(0), n)
+	return s
+}
+
+// SubscribeFrom returns the kept events with a sequence number greater than
+// after, oldest first, and a subscription for every event published after
+// them, with no gap and no overlap between the two. If events after `after`
+// were already dropped from the history, the first returned event is a
+// KindSkipped marker counting them.
+func (b *Bus) SubscribeFrom(after uint64, n int) (*Subscription, []*Event) {
+	if n <= 0 {
+		n = DefaultBuffer
+	}
+	s := &Subscription{bus: b, ch: make(chan *Event, n)}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var hist []*Event
+	if after < b.seq {
+		hist = b.historyLocked(after)
+	}
+	b.subs[s] = struct{}{}
+	return s, hist
+}
+
+func (b *Bus) historyLocked(after uint64) []*Event {
+	var ordered []*Event
+	if b.ringFull {
+		ordered = append(ordered, b.ring[b.ringNext:]...)
+	}
+	ordered = append(ordered, b.ring[:b.ringNext]...)
+	// Find the first event with Seq > after; sequence numbers are consecutive.
+	if len(ordered) == 0 {
+		return nil
+	}
+	first := ordered[0].Seq
+	var out []*Event
+	if after+1 < first {
+		lost := first - after - 1
+		out = append(out, &Event{Seq: first - 1, Time: ordered[0].Time, Kind: KindSkipped, Skipped: lost,
+			Text: "skipped " + strconv.FormatUint(lost, 10) + " events: older than the kept history"})
+		return append(out, ordered...)
+	}
+	i := int(after + 1 - first)
+	return append(out, ordered[i:]...)
+}
+
+// History returns the kept events with a sequence number greater than after.
+func (b *Bus) History(after uint64) []*Event {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if after >= b.seq {
+		return nil
+	}
+	return b.historyLocked(after)
+}
+
+// Close ends the subscription and closes its channel.
+func (s *Subscription) Close() {
+	b := s.bus
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	delete(b.subs, s)
+	close(s.ch)
+}

@@ -1,0 +1,280 @@
+package tracer
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/fatih/color"
+)
+
+// ConsoleOptions configure a console sink.
+type ConsoleOptions struct {
+	Color   bool // use ANSI colors
+	Explain bool // print the one-line explanation under each line
+	Data    bool // print message bodies in full instead of a summary
+}
+
+// Console writes events as colored text: one line per event, prefixed by the
+// time, server and session, followed by its explanation.
+type Console struct {
+	w    *bufio.Writer
+	opts ConsoleOptions
+
+	client, s2, s3, s4, s5, data, state, queue, dim, bold, warn *color.Color
+}
+
+// NewConsole returns a console sink writing to w.
+func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
+	c := &Console{w: bufio.NewWriterSize(w, 64<<10), opts: opts}
+	mk := func(a ...color.Attribute) *color.Color {
+		k := color.New(a...)
+		if opts.Color {
+			k.EnableColor()
+		} else {
+			k.DisableColor()
+		}
+		return k
+	}
+	c.client = mk(color.FgCyan, color.Bold)
+	c.s2 = mk(color.FgGreen)
+	c.s3 = mk(color.FgBlue, color.Bold)
+	c.s4 = mk(color.FgYellow)
+	c.s5 = mk(color.FgRed, color.Bold)
+	c.data = mk(color.FgMagenta)
+	c.state = mk(color.FgWhite, color.Bold)
+	c.queue = mk(color.FgHiBlue)
+	c.dim = mk(color.Faint)
+	c.bold = mk(color.Bold)
+	c.warn = mk(color.FgHiYellow, color.Bold)
+	return c
+}
+
+// Run prints events from sub until its channel closes, flushing whenever it
+// has caught up.
+func (c *Console) Run(sub *Subscription) {
+	ch := sub.C()
+	for e := range ch {
+		c.Print(e)
+		if len(ch) == 0 {
+			c.w.Flush()
+		}
+	}
+	c.w.Flush()
+}
+
+// Flush writes out anything buffered.
+func (c *Console) Flush() error { return c.w.Flush() }
+
+// Print writes one event.
+func (c *Console) Print(e *Event) {
+	w := c.w
+	w.WriteString(c.dim.Sprint(e.Time.Format("15:04:05.000")))
+	w.WriteByte(' ')
+	prefix := e.Server
+	if e.Hop != "" {
+		prefix = e.Hop
+	}
+	if e.Session != "" {
+		sess := e.Session
+		if i := strings.IndexByte(sess, '-'); i >= 0 && e.Server != "" {
+			sess = sess[i+1:]
+		}
+		prefix += " " + sess
+	}
+	if prefix != "" {
+		w.WriteString(c.bold.Sprint("[" + prefix + "]"))
+		w.WriteByte(' ')
+	}
+	switch e.Kind {
+	case KindLine:
+		if e.Dir == C2S {
+			w.WriteString(c.client.Sprint("C: " + Printable(e.Text)))
+		} else {
+			w.WriteString(c.replyColor(e).Sprint("S: " + Printable(e.Text)))
+		}
+	case KindData:
+		arrow := "C: "
+		if e.Dir == S2C {
+			arrow = "S: "
+		}
+		w.WriteString(c.data.Sprint(arrow + "[" + e.Text + "]"))
+		if c.opts.Data && e.Data != "" {
+			for _, l := range strings.SplitAfter(e.Data, "\n") {
+				if l == "" {
+					continue
+				}
+				w.WriteString("\n    ")
+				w.WriteString(c.data.Sprint("| " + Printable(strings.TrimRight(l, "\r\n"))))
+			}
+		}
+	case KindState:
+		w.WriteString(c.state.Sprint("state: " + e.Text))
+	case KindQueue, KindLookup:
+		w.WriteString(c.queue.Sprint(string(e.Kind) + ": " + Printable(e.Text)))
+	case KindSkipped, KindFault:
+		w.WriteString(c.warn.Sprint(string(e.Kind) + ": " + e.Text))
+	case KindOpen, KindClose, KindTLS:
+		w.WriteString(c.dim.Sprint("-- " + Printable(e.Text)))
+	default:
+		w.WriteString(string(e.Kind) + ": " + Printable(e.Text))
+	}
+	if len(e.Flags) > 0 {
+		fs := make([]string, len(e.Flags))
+		for i, f := range e.Flags {
+			fs[i] = string(f)
+		}
+		w.WriteString(" " + c.warn.Sprint("<"+strings.Join(fs, ",")+">"))
+	}
+	w.WriteByte('\n')
+	if c.opts.Explain && e.Explain != nil && e.Explain.Text != "" {
+		x := e.Explain
+		line := "      " + x.Text
+		if x.Enh != "" && x.EnhText != "" {
+			line += " [" + x.Enh + " " + x.EnhText + "]"
+		}
+		if x.RFC != "" {
+			line += " (" + x.RFC + ")"
+		}
+		w.WriteString(c.dim.Sprint(line))
+		w.WriteByte('\n')
+	}
+}
+
+func (c *Console) replyColor(e *Event) *color.Color {
+	t := e.Text
+	switch {
+	case strings.HasPrefix(t, "+OK"), strings.HasPrefix(t, "+ "):
+		return c.s2
+	case strings.HasPrefix(t, "-ERR"):
+		return c.s5
+	}
+	if e.Explain != nil && e.Explain.Class != "" {
+		switch e.Explain.Class[0] {
+		case '2':
+			return c.s2
+		case '3':
+			return c.s3
+		case '4':
+			return c.s4
+		case '5':
+			return c.s5
+		}
+	}
+	if len(t) > 0 {
+		switch t[0] {
+		case '2':
+			return c.s2
+		case '3':
+			return c.s3
+		case '4':
+			return c.s4
+		case '5':
+			return c.s5
+		}
+	}
+	// IMAP: tagged NO/BAD in red, the rest green.
+	if f := strings.Fields(t); len(f) > 1 && (f[1] == "NO" || f[1] == "BAD") {
+		return c.s5
+	}
+	return c.s2
+}
+
+// Printable escapes control characters so that wire text cannot drive the
+// terminal (an ESC sequence from a hostile client is shown, not obeyed).
+func Printable(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			b.WriteString(`\x` + strconv.FormatUint(uint64(s[i]), 16))
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			b.WriteString(`\x` + strconv.FormatUint(uint64(r), 16))
+		case r >= 0x80 && r < 0xa0:
+			b.WriteString(`\u` + strconv.FormatUint(uint64(r), 16))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Recorder writes events as JSON Lines, one object per event.
+type Recorder struct {
+	mu  sync.Mutex
+	w   *bufio.Writer
+	enc *json.Encoder
+}
+
+// NewRecorder returns a recorder writing to w.
+func NewRecorder(w io.Writer) *Recorder {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	return &Recorder{w: bw, enc: json.NewEncoder(bw)}
+}
+
+// Write records one event.
+func (r *Recorder) Write(e *Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.enc.Encode(e)
+}
+
+// Run records events from sub until its channel closes, flushing whenever it
+// has caught up.
+func (r *Recorder) Run(sub *Subscription) error {
+	ch := sub.C()
+	var firstErr error
+	for e := range ch {
+		if err := r.Write(e); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if len(ch) == 0 {
+			r.Flush()
+		}
+	}
+	if err := r.Flush(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return firstErr
+}
+
+// Flush writes out anything buffered.
+func (r *Recorder) Flush() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.w.Flush()
+}
+
+// ReadJSONL reads recorded events from r, calling fn for each.
+func ReadJSONL(r io.Reader, fn func(*Event) error) error {
+	dec := json.NewDecoder(r)
+	for {
+		var e Event
+		if err := dec.Decode(&e); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+}

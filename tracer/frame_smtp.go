@@ -1,0 +1,249 @@
+package tracer
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strconv"
+	"strings"
+)
+
+// smtpFramer cuts an SMTP session (RFC 5321) into events. It watches both
+// directions: a 354 reply turns the client's next lines into a message body
+// (one data event, then the "." line); a 334 reply makes the next client line
+// a SASL response (masked). Lines the client sends after DATA but before the
+// server answered it are held back until the answer says what they are.
+type smtpFramer struct {
+	in, out splitter
+
+	cmds        []string // commands awaiting a final reply, oldest first
+	dataPending bool     // DATA sent, reply not yet seen
+	held        []rawLine
+	inData      bool
+	data        dataAcc
+	saslNext    bool
+	eightBitOK  bool // MAIL FROM declared BODY=8BITMIME
+	replyIdx    int  // line number within the current multi-line reply
+}
+
+func newSMTPFramer() *smtpFramer { return &smtpFramer{} }
+
+func (f *smtpFramer) Feed(s *Session, dir Dir, p []byte) {
+	sp := &f.in
+	if dir == S2C {
+		sp = &f.out
+	}
+	for len(p) > 0 {
+		l, rest, ok := sp.take(p)
+		p = rest
+		if !ok {
+			return
+		}
+		if dir == C2S {
+			f.client(s, l)
+		} else {
+			f.server(s, l)
+		}
+	}
+}
+
+func (f *smtpFramer) Flush(s *Session) {
+	if f.in.pending() {
+		f.client(s, f.in.finish(false))
+	}
+	if f.out.pending() {
+		f.server(s, f.out.finish(false))
+	}
+	if f.inData && f.data.lines > 0 {
+		e := f.data.event(C2S, "message body cut off: the connection closed before CRLF.CRLF", f.eightBitOK)
+		e.Explain = s.bus.Explainer.Key("data.smtp.body")
+		s.Emit(e)
+	}
+	for _, l := range f.held {
+		f.emitCommand(s, l)
+	}
+	f.held = nil
+}
+
+func (f *smtpFramer) client(s *Session, l rawLine) {
+	switch {
+	case f.inData:
+		if len(l.text) == 1 && l.text[0] == '.' {
+			f.inData = false
+			e := f.data.event(C2S, "message body: "+itoa(f.data.lines)+" lines, "+itoa(f.data.size)+" octets", f.eightBitOK)
+			e.Explain = s.bus.Explainer.Key("data.smtp.body")
+			s.Emit(e)
+			s.Emit(&Event{Kind: KindLine, Dir: C2S, Text: ".", Flags: l.flags(true), Explain: s.bus.Explainer.Key("data.smtp.end")})
+			f.eightBitOK = false
+			// The reply that follows answers the whole DATA transaction.
+			f.cmds = append(f.cmds, "DATA")
+			return
+		}
+		f.data.addLine(&l)
+	case f.dataPending:
+		f.held = append(f.held, l.clone())
+	case f.saslNext:
+		f.saslNext = false
+		e := &Event{Kind: KindLine, Dir: C2S, Text: string(l.text), Flags: l.flags(false), Explain: s.bus.Explainer.Key("line.sasl")}
+		if s.bus.Mask && string(l.text) != "*" {
+			e.Text = "****"
+			e.Flags = append(e.Flags, FlagMasked)
+			e.Explain = s.bus.Explainer.Key("line.masked")
+		}
+		s.Emit(e)
+	default:
+		f.emitCommand(s, l)
+	}
+}
+
+// emitCommand publishes one command line and remembers it for its reply.
+func (f *smtpFramer) emitCommand(s *Session, l rawLine) {
+	text := string(l.text)
+	verb, args, _ := strings.Cut(text, " ")
+	verb = strings.ToUpper(verb)
+	f.cmds = append(f.cmds, verb)
+	e := &Event{Kind: KindLine, Dir: C2S, Text: text, Flags: l.flags(false)}
+	switch verb {
+	case "DATA":
+		if strings.TrimSpace(args) == "" {
+			f.dataPending = true
+		}
+	case "MAIL":
+		f.eightBitOK = strings.Contains(strings.ToUpper(args), "BODY=8BITMIME")
+	case "AUTH":
+		// AUTH mech initial-response: the response is a credential.
+		mech, ir, ok := strings.Cut(strings.TrimSpace(args), " ")
+		if ok && ir != "" && ir != "=" && s.bus.Mask {
+			e.Text = verb + " " + mech + " ****"
+			e.Flags = append(e.Flags, FlagMasked)
+		}
+	}
+	e.Explain = s.bus.Explainer.SMTPCommand(verb)
+	s.Emit(e)
+}
+
+func (f *smtpFramer) server(s *Session, l rawLine) {
+	text := string(l.text)
+	code, cont, enh := parseSMTPReply(l.text)
+	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
+	if code == 0 {
+		e.Explain = s.bus.Explainer.Key("smtp.reply.unparsed")
+		s.Emit(e)
+		return
+	}
+	cmd := ""
+	if len(f.cmds) > 0 {
+		cmd = f.cmds[0]
+	}
+	idx := f.replyIdx
+	f.replyIdx++
+	if cont {
+		f.replyIdx = idx + 1
+	} else {
+		f.replyIdx = 0
+	}
+	x := s.bus.Explainer
+	switch {
+	case cmd == "EHLO" && code == 250 && idx > 0 && len(text) > 4:
+		kw, _, _ := strings.Cut(text[4:], " ")
+		e.Explain = x.SMTPExtension(strings.ToUpper(kw))
+	case code == 334:
+		e.Explain = x.SMTPReply(code, enh, cmd)
+		if dec := decodeChallenge(strings.TrimSpace(text[3:])); dec != "" {
+			c := *e.Explain
+			c.Text += " Decoded: \"" + dec + "\"."
+			e.Explain = &c
+		}
+	default:
+		e.Explain = x.SMTPReply(code, enh, cmd)
+	}
+	s.Emit(e)
+	if cont {
+		return
+	}
+	if code == 334 {
+		f.saslNext = true
+		return
+	}
+	if len(f.cmds) > 0 {
+		f.cmds = f.cmds[1:]
+	}
+	if cmd == "DATA" && f.dataPending {
+		f.dataPending = false
+		held := f.held
+		f.held = nil
+		if code == 354 {
+			f.inData = true
+			f.data.reset()
+		}
+		for _, h := range held {
+			f.client(s, h)
+		}
+	}
+}
+
+// decodeChallenge returns the text of a base64 SASL challenge when it is
+// printable ASCII ("VXNlcm5hbWU6" is "Username:").
+func decodeChallenge(b64 string) string {
+	if b64 == "" {
+		return ""
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return ""
+		}
+	}
+	return string(b)
+}
+
+// parseSMTPReply reads "250-2.1.0 text": the code, whether more lines follow,
+// and the enhanced status code if there is one.
+func parseSMTPReply(b []byte) (code int, cont bool, enh string) {
+	if len(b) < 3 {
+		return 0, false, ""
+	}
+	n, err := strconv.Atoi(string(b[:3]))
+	if err != nil || n < 200 || n > 599 {
+		return 0, false, ""
+	}
+	if len(b) > 3 {
+		switch b[3] {
+		case '-':
+			cont = true
+		case ' ':
+		default:
+			return 0, false, ""
+		}
+	}
+	if len(b) > 4 {
+		rest := b[4:]
+		if i := bytes.IndexByte(rest, ' '); i > 0 {
+			cand := rest[:i]
+			if isEnhanced(cand) {
+				enh = string(cand)
+			}
+		} else if isEnhanced(rest) {
+			enh = string(rest)
+		}
+	}
+	return n, cont, enh
+}
+
+func isEnhanced(b []byte) bool {
+	if len(b) < 5 || (b[0] != '2' && b[0] != '4' && b[0] != '5') || b[1] != '.' {
+		return false
+	}
+	dots := 0
+	for _, c := range b[2:] {
+		switch {
+		case c == '.':
+			dots++
+		case c < '0' || c > '9':
+			return false
+		}
+	}
+	return dots == 1
+}

@@ -1,0 +1,204 @@
+package tracer
+
+import "bytes"
+
+// maxShownLine is how many octets of one line an event carries. Longer lines
+// are still counted (and flagged too-long) but their text is cut.
+const maxShownLine = 4096
+
+// rawLine is one line cut from the wire.
+type rawLine struct {
+	text   []byte // without the line ending, at most maxShownLine octets
+	wire   int    // octets on the wire including the line ending
+	bareLF bool   // ended in LF without CR
+	bareCR bool   // a CR inside the line
+	eight  bool   // a byte >= 0x80
+	nul    bool   // a NUL byte
+	cut    bool   // text was cut at maxShownLine
+}
+
+// flags returns the flags the line deserves; eightBitOK suppresses Flag8Bit.
+func (l *rawLine) flags(eightBitOK bool) []Flag {
+	var f []Flag
+	if l.bareLF {
+		f = append(f, FlagBareLF)
+	}
+	if l.bareCR {
+		f = append(f, FlagBareCR)
+	}
+	if l.eight && !eightBitOK {
+		f = append(f, Flag8Bit)
+	}
+	if l.nul {
+		f = append(f, FlagNUL)
+	}
+	if l.cut {
+		f = append(f, FlagTooLong)
+	}
+	return f
+}
+
+// clone returns a copy that owns its text.
+func (l rawLine) clone() rawLine {
+	l.text = append([]byte(nil), l.text...)
+	return l
+}
+
+// splitter cuts a byte stream into lines ending in LF, keeping at most
+// maxShownLine octets of each so that a hostile peer cannot grow it.
+type splitter struct {
+	partial []byte
+	wire    int
+	cut     bool
+}
+
+// take consumes bytes from p up to and including the next LF. It returns the
+// line and the unconsumed rest; ok is false when p held no LF (the bytes are
+// kept as a partial line).
+func (s *splitter) take(p []byte) (line rawLine, rest []byte, ok bool) {
+	i := bytes.IndexByte(p, '\n')
+	chunk := p
+	if i >= 0 {
+		chunk = p[:i+1]
+		rest = p[i+1:]
+	}
+	s.wire += len(chunk)
+	if room := maxShownLine + 2 - len(s.partial); room > 0 {
+		if len(chunk) > room {
+			s.partial = append(s.partial, chunk[:room]...)
+			s.cut = true
+		} else {
+			s.partial = append(s.partial, chunk...)
+		}
+	} else {
+		s.cut = true
+	}
+	if i < 0 {
+		return rawLine{}, nil, false
+	}
+	line = s.finish(true)
+	return line, rest, true
+}
+
+// pending reports whether a partial line is buffered.
+func (s *splitter) pending() bool { return s.wire > 0 }
+
+// finish turns the buffered bytes into a line; lf says whether it ended in LF.
+func (s *splitter) finish(lf bool) rawLine {
+	t := s.partial
+	l := rawLine{wire: s.wire, cut: s.cut}
+	if lf && len(t) > 0 && t[len(t)-1] == '\n' {
+		t = t[:len(t)-1]
+		if len(t) > 0 && t[len(t)-1] == '\r' {
+			t = t[:len(t)-1]
+		} else {
+			l.bareLF = true
+		}
+	}
+	if len(t) > maxShownLine {
+		t = t[:maxShownLine]
+		l.cut = true
+	}
+	for _, c := range t {
+		switch {
+		case c >= 0x80:
+			l.eight = true
+		case c == '\r':
+			l.bareCR = true
+		case c == 0:
+			l.nul = true
+		}
+	}
+	l.text = t
+	s.partial = s.partial[:0]
+	s.wire = 0
+	s.cut = false
+	return l
+}
+
+// dataAcc summarizes a message body (or a literal) as it streams past.
+type dataAcc struct {
+	size, lines              int
+	dotStuffed, bareLF, long int
+	eight, nul               int
+	preview                  []byte
+}
+
+func (d *dataAcc) reset() { *d = dataAcc{preview: d.preview[:0]} }
+
+func (d *dataAcc) addBytes(p []byte) {
+	d.size += len(p)
+	if room := MaxDataPreview - len(d.preview); room > 0 {
+		if len(p) > room {
+			p = p[:room]
+		}
+		d.preview = append(d.preview, p...)
+	}
+}
+
+// addLine records one body line as it appeared on the wire.
+func (d *dataAcc) addLine(l *rawLine) {
+	d.lines++
+	d.size += l.wire
+	if len(l.text) > 0 && l.text[0] == '.' {
+		d.dotStuffed++
+	}
+	if l.bareLF {
+		d.bareLF++
+	}
+	if l.eight {
+		d.eight++
+	}
+	if l.nul {
+		d.nul++
+	}
+	if l.cut || l.wire > 1000 {
+		d.long++
+	}
+	if room := MaxDataPreview - len(d.preview); room > 0 {
+		b := l.text
+		if len(b) > room {
+			b = b[:room]
+		}
+		d.preview = append(d.preview, b...)
+		if l.bareLF {
+			d.preview = append(d.preview, '\n')
+		} else {
+			d.preview = append(d.preview, '\r', '\n')
+		}
+	}
+}
+
+// event builds the data event for the accumulated body.
+func (d *dataAcc) event(dir Dir, text string, eightBitOK bool) *Event {
+	e := &Event{Kind: KindData, Dir: dir, Text: text, Size: d.size, Lines: d.lines, Data: string(d.preview)}
+	attrs := map[string]string{}
+	if d.dotStuffed > 0 {
+		e.Flags = append(e.Flags, FlagDotStuffed)
+		attrs["dot_stuffed_lines"] = itoa(d.dotStuffed)
+	}
+	if d.bareLF > 0 {
+		e.Flags = append(e.Flags, FlagBareLF)
+		attrs["bare_lf_lines"] = itoa(d.bareLF)
+	}
+	if d.eight > 0 {
+		if !eightBitOK {
+			e.Flags = append(e.Flags, Flag8Bit)
+		}
+		attrs["8bit_lines"] = itoa(d.eight)
+	}
+	if d.nul > 0 {
+		e.Flags = append(e.Flags, FlagNUL)
+	}
+	if d.long > 0 {
+		e.Flags = append(e.Flags, FlagTooLong)
+		attrs["long_lines"] = itoa(d.long)
+	}
+	if d.size > len(d.preview) {
+		attrs["preview_cut"] = itoa(len(d.preview))
+	}
+	if len(attrs) > 0 {
+		e.Attrs = attrs
+	}
+	return e
+}
