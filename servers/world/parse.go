@@ -88,7 +88,7 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+):
 func Parse(name string, b []byte) (*World, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, err, nil)
 	}
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(b))
@@ -97,7 +97,7 @@ func Parse(name string, b []byte) (*World, error) {
 		if errors.Is(err, errEOF) || err.Error() == "EOF" {
 			return nil, &Error{File: name, Msg: "the file is empty; see the world file schema in README.md"}
 		}
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, err, &root)
 	}
 	v := &validator{name: name, root: &root}
 	w := v.world(&f)
@@ -109,7 +109,34 @@ func Parse(name string, b []byte) (*World, error) {
 
 var errEOF = errors.New("EOF")
 
-func yamlError(name string, err error) error {
+// friendlyTypes names the schema's types in words a world-file author knows.
+var friendlyTypes = strings.NewReplacer(
+	"[]world.fileServer", "a list of servers (- name: A ...)",
+	"[]world.fileUser", "a list of users like [{name: alice, password: alice}]",
+	"world.fileServer", "a server (name, domain, users)",
+	"world.fileUser", "a user {name: ..., password: ...}",
+	"world.fileQueue", "the queue section (retry, give_up)",
+	"world.fileSMTP", "the smtp section",
+	"world.file", "a world file",
+	"[]string", "a list",
+	"!!str", "the text",
+	"!!seq", "a list",
+	"!!map", "a mapping",
+	"!!int", "the number",
+	"!!bool", "true/false",
+)
+
+var unknownField = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
+
+var knownFields = map[string]string{
+	"world.file":       "host, port_base, web, mask_credentials, servers, queue, smtp",
+	"world.fileServer": "name, domain, users, smtp, pop3, imap",
+	"world.fileUser":   "name, password",
+	"world.fileQueue":  "retry, give_up",
+	"world.fileSMTP":   "max_message_size, max_recipients, max_errors, idle_timeout, strict_line_endings, trusted_networks",
+}
+
+func yamlError(name string, err error, root *yaml.Node) error {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
@@ -117,11 +144,56 @@ func yamlError(name string, err error) error {
 		if i := strings.Index(text, "\n"); i >= 0 {
 			text = text[:i]
 		}
-		text = strings.Replace(text, "in type world.file", "", 1)
-		text = strings.Replace(text, "in type world.", "in ", 1)
-		return &Error{File: name, Line: n, Msg: text}
+		if u := unknownField.FindStringSubmatch(text); u != nil {
+			text = fmt.Sprintf("unknown field %q (known here: %s)", u[1], knownFields[u[2]])
+		} else {
+			text = friendlyTypes.Replace(text)
+		}
+		return &Error{File: name, Line: n, Field: pathAtLine(root, n), Msg: text}
 	}
 	return &Error{File: name, Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// pathAtLine names the field on a line, like "servers[1].users", or "".
+func pathAtLine(root *yaml.Node, line int) string {
+	if root == nil {
+		return ""
+	}
+	var walk func(n *yaml.Node, path string) (string, bool)
+	walk = func(n *yaml.Node, path string) (string, bool) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if p, ok := walk(c, path); ok {
+					return p, true
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if k.Line == line {
+					return p, true
+				}
+				if r, ok := walk(v, p); ok {
+					return r, true
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := path + "[" + strconv.Itoa(i) + "]"
+				if r, ok := walk(c, p); ok {
+					return r, true
+				}
+			}
+		}
+		return "", false
+	}
+	p, _ := walk(root, "")
+	return p
 }
 
 type validator struct {
