@@ -189,7 +189,7 @@ func (c *Console) replyColor(e *Event) *color.Color {
 func Printable(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b == 0x7f {
+		if b := s[i]; b < 0x20 || b == 0x7f || b == 0xc2 { // 0xc2 starts the C1 controls U+0080-U+009F
 			clean = false
 			break
 		}

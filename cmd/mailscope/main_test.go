@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mailscope/mailscope/servers/store"
+)
+
+// binary builds mailscope once per test run.
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mailscope-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "mailscope")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// proc is a running mailscope process.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	base int
+	done chan error
+	once sync.Once
+	err  error
+}
+
+// wait waits for the process to exit (once; later calls return the same).
+func (p *proc) wait() error {
+	p.once.Do(func() { p.err = <-p.done })
+	return p.err
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs mailscope on a free port base with data in dir and waits until
+// it says it started.
+func start(t *testing.T, dir string, extra ...string) *proc {
+	t.Helper()
+	bin := binary(t)
+	for attempt := 0; attempt < 10; attempt++ {
+		base := 20000 + rand.IntN(300)*100
+		args := append([]string{"--data", dir, "--port-base", fmt.Sprint(base), "--color", "never"}, extra...)
+		cmd := exec.Command(bin, args...)
+		out := &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		deadline := time.After(20 * time.Second)
+		for {
+			if strings.Contains(out.String(), "Every line of every session appears below") {
+				p := &proc{cmd: cmd, out: out, base: base, done: done}
+				t.Cleanup(func() { cmd.Process.Kill(); p.wait() })
+				return p
+			}
+			select {
+			case <-done:
+				if strings.Contains(out.String(), "address already in use") {
+					goto retry
+				}
+				t.Fatalf("mailscope exited:\n%s", out.String())
+			case <-deadline:
+				cmd.Process.Kill()
+				t.Fatalf("mailscope did not start:\n%s", out.String())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	retry:
+	}
+	t.Fatal("no free port base found")
+	return nil
+}
+
+func (p *proc) smtp() string { return fmt.Sprintf("127.0.0.1:%d", p.base+25) }
+
+// send delivers one message to alice and returns the 250 line; it returns
+// as soon as the 250 arrives.
+func send(t *testing.T, addr, subject string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	read := func() string {
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if len(l) < 4 || l[3] != '-' {
+				return strings.TrimSpace(l)
+			}
+		}
+	}
+	read()
+	fmt.Fprintf(c, "HELO laptop\r\nMAIL FROM:<alice@a.example>\r\nRCPT TO:<alice@a.example>\r\nDATA\r\n")
+	for i := 0; i < 4; i++ {
+		read()
+	}
+	fmt.Fprintf(c, "Subject: %s\r\n\r\nhello\r\n.\r\n", subject)
+	l := read()
+	if !strings.HasPrefix(l, "250 ") {
+		t.Fatalf("DATA answered %q", l)
+	}
+	return l
+}
+
+func subjects(t *testing.T, dir string) []string {
+	t.Helper()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	mb, err := st.Mailbox(ctx, "A", "alice", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := st.Messages(ctx, mb.ID)
+	var out []string
+	for _, m := range msgs {
+		b, _ := st.Body(ctx, m.ID)
+		for _, l := range strings.Split(string(b), "\r\n") {
+			if strings.HasPrefix(l, "Subject: ") {
+				out = append(out, strings.TrimPrefix(l, "Subject: "))
+			}
+		}
+	}
+	return out
+}
+
+// TestKill9AfterAcceptLosesNothing kills mailscope with SIGKILL the moment
+// it answers 250 and checks the message is in the mailbox after a restart.
+func TestKill9AfterAcceptLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	for i := 0; i < 3; i++ {
+		p := start(t, dir)
+		send(t, p.smtp(), fmt.Sprint("kill-", i))
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.wait()
+	}
+	got := strings.Join(subjects(t, dir), ",")
+	if got != "kill-0,kill-1,kill-2" {
+		t.Fatalf("after kill -9: %q", got)
+	}
+}
+
+// TestRestartKeepsMailAndTracesLive runs the README's first session against
+// the real binary: the console shows every line, explained; a clean stop and
+// a restart keep the message.
+func TestRestartKeepsMailAndTracesLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	p := start(t, dir)
+	line := send(t, p.smtp(), "hi")
+	if !strings.Contains(line, "queued as A-") {
+		t.Fatalf("250 line: %q", line)
+	}
+	time.Sleep(200 * time.Millisecond) // the console flushes when idle; nothing to listen for here
+	p.cmd.Process.Signal(os.Interrupt)
+	if err := p.wait(); err != nil {
+		t.Fatalf("exit after Ctrl-C: %v\n%s", err, p.out.String())
+	}
+	out := p.out.String()
+	for _, want := range []string{
+		"server  domain     SMTP", "alice (alice)", "telnet 127.0.0.1",
+		"[A smtp-1] C: HELO laptop", "HELO: the client says hello",
+		"[A smtp-1] S: 250 2.1.0 Sender <alice@a.example> OK", "RFC 5321 section 4.1.1.2",
+		"C: [message body: 3 lines", "S: 354 ", "mailscope: stopping",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+	p2 := start(t, dir)
+	send(t, p2.smtp(), "again")
+	p2.cmd.Process.Signal(os.Interrupt)
+	p2.wait()
+	if got := strings.Join(subjects(t, dir), ","); got != "hi,again" {
+		t.Fatalf("after restart: %q", got)
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	var out bytes.Buffer
+	root := newRootCmd()
+	root.SetOut(&out)
+	root.SetArgs([]string{"version"})
+	if err := root.Execute(); err != nil || !strings.HasPrefix(out.String(), "mailscope ") {
+		t.Fatalf("version: %v %q", err, out.String())
+	}
+	out.Reset()
+	root = newRootCmd()
+	root.SetOut(&out)
+	root.SetArgs([]string{"--help"})
+	root.Execute()
+	for _, want := range []string{"telnet 127.0.0.1 10025", "MAIL FROM:<alice@a.example>", "--port-base", "--world", "--record", "--lang", "N+1025"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
+
+func TestBadFlagsAndWorld(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "w.yaml")
+	os.WriteFile(bad, []byte("servers:\n  - name: A\n    domain: nodots\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--world", bad, "--data", dir}, `w.yaml:3: servers[0].domain: "nodots" is not a domain name`},
+		{[]string{"--color", "pink", "--data", dir}, "--color \"pink\": use auto, always or never"},
+		{[]string{"--lang", "fr", "--data", dir}, "--lang \"fr\": use en or zh"},
+		{[]string{"--port-base", "99999", "--data", dir}, "--port-base 99999 is out of range"},
+		{[]string{"--world", filepath.Join(dir, "missing.yaml")}, "no such file"},
+	} {
+		root := newRootCmd()
+		root.SetOut(io.Discard)
+		root.SetArgs(c.args)
+		err := root.Execute()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package tracer
+
+import (
+	"strings"
+	"testing"
+)
+
+// collect runs a framer over a script of directions and chunks.
+func collect(t testing.TB, f Framer, steps ...any) []*Event {
+	b := NewBus()
+	sub := b.Subscribe(100000)
+	s := b.NewSession("A", "smtp", "127.0.0.1:1")
+	for i := 0; i+1 < len(steps); i += 2 {
+		f.Feed(s, steps[i].(Dir), []byte(steps[i+1].(string)))
+	}
+	f.Flush(s)
+	sub.Close()
+	var out []*Event
+	for e := range sub.C() {
+		out = append(out, e)
+	}
+	return out
+}
+
+func texts(es []*Event) string {
+	var b strings.Builder
+	for _, e := range es {
+		b.WriteString(string(e.Kind) + " " + string(e.Dir) + " " + e.Text + "\n")
+	}
+	return b.String()
+}
+
+func TestSMTPFramerHoldsBodySentBeforeThe354(t *testing.T) {
+	// A client that sends the body right after DATA without waiting: the
+	// lines are held until the reply says what they are.
+	es := collect(t, newSMTPFramer(),
+		C2S, "DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n",
+		S2C, "354 go ahead\r\n",
+		S2C, "250 2.0.0 OK\r\n")
+	want := "line c2s DATA\nline s2c 354 go ahead\ndata c2s message body: 3 lines, 18 octets\nline c2s .\nline s2c 250 2.0.0 OK\n"
+	if got := texts(es); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	if es[4].Explain.Key != "smtp.reply.250.DATA" {
+		t.Errorf("250 after the body explained as %q", es[4].Explain.Key)
+	}
+	// Refused DATA: the held lines were commands after all.
+	es = collect(t, newSMTPFramer(),
+		C2S, "DATA\r\nNOOP\r\n",
+		S2C, "503 5.5.1 no\r\n250 OK\r\n")
+	want = "line c2s DATA\nline s2c 503 5.5.1 no\nline c2s NOOP\nline s2c 250 OK\n"
+	if got := texts(es); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestSMTPFramerPipelinedRepliesMatchCommands(t *testing.T) {
+	es := collect(t, newSMTPFramer(),
+		S2C, "220 hi\r\n",
+		C2S, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n",
+		S2C, "250 2.1.0 ok\r\n550 5.1.1 no\r\n")
+	if es[0].Explain.Key != "smtp.reply.220" || es[3].Explain.Key != "smtp.reply.250.MAIL" || es[4].Explain.Enh != "5.1.1" {
+		t.Fatalf("explanations: %s %s %+v", es[0].Explain.Key, es[3].Explain.Key, es[4].Explain)
+	}
+}
+
+func FuzzSMTPFramer(f *testing.F) {
+	f.Add([]byte("EHLO x\r\n"), []byte("250-a\r\n250 PIPELINING\r\n"))
+	f.Add([]byte("DATA\r\nx\r\n.\r\n"), []byte("354 go\r\n250 ok\r\n"))
+	f.Add([]byte("AUTH LOGIN\r\nYQ==\r\n"), []byte("334 VXNlcm5hbWU6\r\n"))
+	f.Fuzz(func(t *testing.T, c2s, s2c []byte) {
+		fr := newSMTPFramer()
+		b := NewBus(WithHistory(10))
+		s := b.NewSession("A", "smtp", "x")
+		// Interleave the two directions in small chunks.
+		for i := 0; i < len(c2s) || i < len(s2c); i += 7 {
+			if i < len(c2s) {
+				fr.Feed(s, C2S, c2s[i:min(i+7, len(c2s))])
+			}
+			if i < len(s2c) {
+				fr.Feed(s, S2C, s2c[i:min(i+7, len(s2c))])
+			}
+		}
+		fr.Flush(s)
+		if len(fr.in.partial) > maxShownLine+2 || len(fr.data.preview) > MaxDataPreview {
+			t.Fatal("framer buffers grew past their bounds")
+		}
+	})
+}
