@@ -64,6 +64,20 @@ type Instance struct {
 	closers   []func(context.Context) error
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+
+	faultsMu  sync.Mutex
+	faults    map[string]Fault
+	greylist  map[string]bool // greylisting triples already seen
+	downLns   map[string]bool // servers whose SMTP listener is closed by the down fault
+	relay     *relay
+	smtpLns   map[string]*liveListener
+}
+
+// liveListener is an SMTP listener that the down fault can close and open.
+type liveListener struct {
+	svc  service
+	addr string
+	l    net.Listener
 }
 
 // Start opens the store, binds every listener and starts serving.
@@ -123,6 +137,12 @@ func Start(cfg Config) (*Instance, error) {
 		inst.services = append(inst.services, svc)
 		inst.listeners = append(inst.listeners, Listener{Server: b.server.Name, Proto: b.proto, Addr: b.l.Addr().String()})
 		l := cfg.Bus.Listen(b.l, b.server.Name, string(b.proto))
+		if b.proto == world.SMTP {
+			if inst.smtpLns == nil {
+				inst.smtpLns = map[string]*liveListener{}
+			}
+			inst.smtpLns[b.server.Name] = &liveListener{svc: svc, addr: b.l.Addr().String(), l: b.l}
+		}
 		inst.wg.Add(1)
 		go func(svc service, l net.Listener, name string) {
 			defer inst.wg.Done()

@@ -3,6 +3,7 @@ package servers
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/servers/store"
@@ -77,9 +78,14 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 			Attrs: map[string]string{"step": "delivered-local", "user": user, "mailbox": "INBOX", "uid": itoa(int(uid))}})
 	}
 	if res.QueueID != 0 {
-		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID,
-			Text:  "queued for relay to " + strings.Join(m.Remote, ", ") + ": the message waits in " + b.server.Name + "'s outgoing queue (asynchronous sending)",
-			Attrs: map[string]string{"step": "queued", "rcpts": strings.Join(m.Remote, ","), "queue_id": itoa(int(res.QueueID))}})
+		text := "queued for relay to " + strings.Join(m.Remote, ", ") + ": the message waits in " + b.server.Name + "'s outgoing queue; the client got its 250 already (asynchronous sending)"
+		attrs := map[string]string{"step": "queued", "rcpts": strings.Join(m.Remote, ","), "queue_id": itoa(int(res.QueueID))}
+		if !m.HoldUntil.IsZero() {
+			text = "held in " + b.server.Name + "'s queue until " + m.HoldUntil.Format("15:04:05") + " (FUTURERELEASE, RFC 4865: delayed sending) for " + strings.Join(m.Remote, ", ")
+			attrs["step"] = "held"
+			attrs["next_attempt"] = m.HoldUntil.UTC().Format(time.RFC3339)
+		}
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID, Text: text, Attrs: attrs})
 		b.inst.queueChanged()
 	}
 	return nil

@@ -28,7 +28,43 @@ type Bus struct {
 	ringFull bool
 	subs     map[*Subscription]struct{}
 	counters map[string]int // session numbering per server and protocol
+	peers    map[int]PeerLabel
 	now      func() time.Time
+}
+
+// PeerLabel says who is behind a connection a server is about to accept:
+// mailscope's own relay dials with a known local port, so the receiving
+// server's session can be drawn as a hop between two servers.
+type PeerLabel struct {
+	Actor string // "A": the server whose relay dials
+	Hop   string // "A->B"
+}
+
+// ExpectPeer labels the connection that will arrive from local port port.
+// The label is used once; forget drops it if the connection never arrives.
+func (b *Bus) ExpectPeer(port int, l PeerLabel) (forget func()) {
+	b.mu.Lock()
+	if b.peers == nil {
+		b.peers = make(map[int]PeerLabel)
+	}
+	b.peers[port] = l
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		delete(b.peers, port)
+		b.mu.Unlock()
+	}
+}
+
+// takePeer returns and forgets the label for a remote port.
+func (b *Bus) takePeer(port int) (PeerLabel, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, ok := b.peers[port]
+	if ok {
+		delete(b.peers, port)
+	}
+	return l, ok
 }
 
 // BusOption configures a Bus.

@@ -1,5 +1,385 @@
 package tracer
 
-// newPOP3Framer returns the POP3 framer. Until the POP3 framer lands it is a
-// plain line framer.
-func newPOP3Framer() Framer { return newPlainFramer("pop3") }
+import (
+	"strings"
+)
+
+// pop3Framer cuts a POP3 session (RFC 1939, RFC 2449) into events. It
+// watches both directions: every client command joins a queue of commands
+// awaiting their status line (clients may pipeline, RFC 2449 section 6.6),
+// so each +OK or -ERR is explained as the answer to its command. A +OK to
+// RETR or TOP starts a message: its lines become one data event, then the
+// "." line. A +OK to LIST, UIDL (without argument) or CAPA starts a listing
+// whose lines are explained one by one. After AUTH, client lines are held
+// back until the server says whether they are SASL responses (masked) or
+// commands.
+type pop3Framer struct {
+	in, out splitter
+
+	cmds     []pop3Cmd // commands awaiting a status line, oldest first
+	greeted  bool      // the server's first line has been seen
+	authWait bool      // AUTH sent, outcome not yet seen: client lines are held
+	saslNext bool      // the server sent "+ ": the next client line is a SASL response
+	held     []rawLine
+
+	multi    pop3Multi // what the lines of the current multi-line response are
+	multiCmd pop3Cmd
+	data     dataAcc
+}
+
+// pop3Cmd is one command awaiting its status line.
+type pop3Cmd struct {
+	verb string // upper case
+	arg  string // the first argument, "" for none
+}
+
+// pop3Multi says what the lines of a multi-line response are.
+type pop3Multi int
+
+const (
+	pop3Single pop3Multi = iota // not in a multi-line response
+	pop3Body                    // RETR, TOP: a message
+	pop3List                    // LIST: "n size"
+	pop3UIDL                    // UIDL: "n id"
+	pop3Capa                    // CAPA: capabilities
+)
+
+// Bounds on what the framer keeps for a peer that never gets answers.
+const (
+	pop3MaxPending = 1024
+	pop3MaxHeld    = 64
+)
+
+func newPOP3Framer() Framer { return &pop3Framer{} }
+
+func (f *pop3Framer) Feed(s *Session, dir Dir, p []byte) {
+	sp := &f.in
+	if dir == S2C {
+		sp = &f.out
+	}
+	for len(p) > 0 {
+		l, rest, ok := sp.take(p)
+		p = rest
+		if !ok {
+			return
+		}
+		if dir == C2S {
+			f.client(s, l)
+		} else {
+			f.server(s, l)
+		}
+	}
+}
+
+func (f *pop3Framer) Flush(s *Session) {
+	if f.in.pending() {
+		f.client(s, f.in.finish(false))
+	}
+	if f.out.pending() {
+		f.server(s, f.out.finish(false))
+	}
+	if f.multi == pop3Body && f.data.lines > 0 {
+		e := f.data.event(S2C, "message cut off: the connection closed before the line holding only a dot", true)
+		e.Explain = s.bus.Explainer.Key("data.pop3.body")
+		s.Emit(e)
+	}
+	// Lines held after AUTH were never answered: they may be credentials.
+	for _, l := range f.held {
+		f.emitSASL(s, l)
+	}
+	f.held = nil
+}
+
+func (f *pop3Framer) client(s *Session, l rawLine) {
+	switch {
+	case f.saslNext:
+		f.saslNext = false
+		f.emitSASL(s, l)
+	case f.authWait && len(f.held) < pop3MaxHeld:
+		f.held = append(f.held, l.clone())
+	case f.authWait:
+		f.emitSASL(s, l)
+	default:
+		f.emitCommand(s, l)
+	}
+}
+
+// emitSASL publishes a SASL response, masked unless masking is off or the
+// client cancelled with "*".
+func (f *pop3Framer) emitSASL(s *Session, l rawLine) {
+	e := &Event{Kind: KindLine, Dir: C2S, Text: string(l.text), Flags: l.flags(false), Explain: s.bus.Explainer.Key("pop3.sasl")}
+	if s.bus.Mask && string(l.text) != "*" {
+		e.Text = "****"
+		e.Flags = append(e.Flags, FlagMasked)
+		e.Explain = s.bus.Explainer.Key("line.masked")
+	}
+	s.Emit(e)
+}
+
+// emitCommand publishes one command line and queues it for its status line.
+// It splits the line as the server does: the keyword ends at the first space
+// or tab, and only ASCII letters are upper-cased.
+func (f *pop3Framer) emitCommand(s *Session, l rawLine) {
+	text := string(l.text)
+	word, rest := text, ""
+	if i := strings.IndexAny(text, " \t"); i >= 0 {
+		word, rest = text[:i], text[i+1:]
+	}
+	verb := pop3Upper(word)
+	args := strings.Fields(rest)
+	arg := ""
+	if len(args) > 0 {
+		arg = args[0]
+	}
+	if len(f.cmds) >= pop3MaxPending {
+		f.cmds = f.cmds[1:]
+	}
+	f.cmds = append(f.cmds, pop3Cmd{verb: verb, arg: arg})
+	e := &Event{Kind: KindLine, Dir: C2S, Text: text, Flags: l.flags(false)}
+	switch verb {
+	case "PASS":
+		if s.bus.Mask && rest != "" {
+			e.Text = word + " ****"
+			e.Flags = append(e.Flags, FlagMasked)
+		}
+	case "AUTH":
+		f.authWait = true
+		// AUTH mechanism initial-response: the response is a credential.
+		if len(args) > 1 && args[1] != "=" && s.bus.Mask {
+			e.Text = word + " " + args[0] + " ****"
+			e.Flags = append(e.Flags, FlagMasked)
+		}
+	}
+	e.Explain = s.bus.Explainer.POP3Command(verb)
+	s.Emit(e)
+}
+
+// pop3Upper upper-cases ASCII letters only, as POP3 keywords are matched.
+func pop3Upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+func (f *pop3Framer) server(s *Session, l rawLine) {
+	if f.multi != pop3Single {
+		f.multiLine(s, l)
+		return
+	}
+	x := s.bus.Explainer
+	text := string(l.text)
+	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
+	ok := text == "+OK" || strings.HasPrefix(text, "+OK ")
+	bad := text == "-ERR" || strings.HasPrefix(text, "-ERR ")
+	if !f.greeted {
+		// The first line is the greeting; it answers no command.
+		f.greeted = true
+		switch {
+		case ok && pop3HasBanner(text):
+			e.Explain = x.Key("pop3.greeting.apop")
+		case ok:
+			e.Explain = x.Key("pop3.greeting")
+		case bad:
+			e.Explain = x.POP3Reply(false, "", pop3RespCode(text))
+		default:
+			e.Explain = x.Key("pop3.reply.unparsed")
+		}
+		s.Emit(e)
+		return
+	}
+	var cmd pop3Cmd
+	if len(f.cmds) > 0 {
+		cmd = f.cmds[0]
+	}
+	switch {
+	case text == "+" || strings.HasPrefix(text, "+ "):
+		// A SASL continuation, RFC 5034 section 4: the command is not done.
+		e.Explain = x.Key("pop3.reply.cont")
+		if dec := decodeChallenge(strings.TrimSpace(text[1:])); dec != "" {
+			c := *e.Explain
+			c.Text += " Decoded: \"" + dec + "\"."
+			e.Explain = &c
+		}
+		s.Emit(e)
+		f.saslNext = true
+		if len(f.held) > 0 {
+			h := f.held[0]
+			f.held = f.held[1:]
+			f.client(s, h)
+		}
+		return
+	case ok, bad:
+		e.Explain = f.explainStatus(x, ok, cmd, text)
+	default:
+		e.Explain = x.Key("pop3.reply.unparsed")
+		s.Emit(e)
+		return
+	}
+	s.Emit(e)
+	if len(f.cmds) > 0 {
+		f.cmds = f.cmds[1:]
+	}
+	if ok {
+		switch {
+		case cmd.verb == "RETR" || cmd.verb == "TOP":
+			f.multi = pop3Body
+			f.data.reset()
+		case cmd.verb == "LIST" && cmd.arg == "":
+			f.multi = pop3List
+		case cmd.verb == "UIDL" && cmd.arg == "":
+			f.multi = pop3UIDL
+		case cmd.verb == "CAPA":
+			f.multi = pop3Capa
+		case cmd.verb == "STLS":
+			// RFC 2595 section 4: the server discards whatever the client
+			// sent before the handshake, so those commands get no answer.
+			f.cmds = f.cmds[:0]
+		}
+		f.multiCmd = cmd
+	}
+	if cmd.verb == "AUTH" {
+		f.authWait, f.saslNext = false, false
+		held := f.held
+		f.held = nil
+		for _, h := range held {
+			f.client(s, h)
+		}
+	}
+}
+
+// explainStatus explains a +OK or -ERR line answering cmd; STAT, LIST n and
+// UIDL n get their numbers spelled out.
+func (f *pop3Framer) explainStatus(x *Explainer, ok bool, cmd pop3Cmd, text string) *Explanation {
+	if ok {
+		fields := strings.Fields(text)
+		switch {
+		case cmd.verb == "STAT" && len(fields) >= 3 && pop3Digits(fields[1]) && pop3Digits(fields[2]):
+			return x.pop3Fill("pop3.reply.OK.STAT", "+OK", "{n}", fields[1], "{size}", fields[2])
+		case cmd.verb == "LIST" && cmd.arg != "" && len(fields) >= 3 && pop3Digits(fields[1]) && pop3Digits(fields[2]):
+			return x.pop3Fill("pop3.reply.OK.LIST.one", "+OK", "{n}", fields[1], "{size}", fields[2])
+		case cmd.verb == "UIDL" && cmd.arg != "" && len(fields) >= 3 && pop3Digits(fields[1]):
+			return x.pop3Fill("pop3.reply.OK.UIDL.one", "+OK", "{n}", fields[1], "{uid}", fields[2])
+		}
+	}
+	return x.POP3Reply(ok, cmd.verb, pop3RespCode(text))
+}
+
+// multiLine handles one line of a multi-line response.
+func (f *pop3Framer) multiLine(s *Session, l rawLine) {
+	x := s.bus.Explainer
+	if len(l.text) == 1 && l.text[0] == '.' {
+		if f.multi == pop3Body {
+			s.Emit(f.bodyEvent(x))
+		}
+		s.Emit(&Event{Kind: KindLine, Dir: S2C, Text: ".", Flags: l.flags(true), Explain: x.Key("pop3.end")})
+		f.multi = pop3Single
+		return
+	}
+	text := string(l.text)
+	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
+	fields := strings.Fields(text)
+	switch f.multi {
+	case pop3Body:
+		f.data.addLine(&l)
+		return
+	case pop3List:
+		if len(fields) >= 2 && pop3Digits(fields[0]) && pop3Digits(fields[1]) {
+			e.Explain = x.pop3Fill("pop3.list.line", "", "{n}", fields[0], "{size}", fields[1])
+		} else {
+			e.Explain = x.Key("pop3.reply.unparsed")
+		}
+	case pop3UIDL:
+		if len(fields) >= 2 && pop3Digits(fields[0]) {
+			e.Explain = x.pop3Fill("pop3.uidl.line", "", "{n}", fields[0], "{uid}", fields[1])
+		} else {
+			e.Explain = x.Key("pop3.reply.unparsed")
+		}
+	case pop3Capa:
+		name := ""
+		if len(fields) > 0 {
+			name = strings.ToUpper(fields[0])
+		}
+		e.Explain = x.POP3Capability(name)
+	}
+	s.Emit(e)
+}
+
+// bodyEvent summarizes the message a RETR or TOP sent. Size and the preview
+// are the wire's (dot-stuffed); the message's own size, as LIST counts it,
+// is one octet less per stuffed line.
+func (f *pop3Framer) bodyEvent(x *Explainer) *Event {
+	what := "message"
+	if f.multiCmd.arg != "" {
+		what += " " + f.multiCmd.arg
+	}
+	if f.multiCmd.verb == "TOP" {
+		what = "top of " + what
+	}
+	d := &f.data
+	text := what + ": " + itoa(d.lines) + " lines, " + itoa(d.size-d.dotStuffed) + " octets"
+	if d.dotStuffed > 0 {
+		stuffed := " dot-stuffed lines)"
+		if d.dotStuffed == 1 {
+			stuffed = " dot-stuffed line)"
+		}
+		text += " (" + itoa(d.size) + " on the wire: " + itoa(d.dotStuffed) + stuffed
+	}
+	e := d.event(S2C, text, true)
+	if e.Attrs == nil {
+		e.Attrs = map[string]string{}
+	}
+	e.Attrs["command"] = f.multiCmd.verb
+	e.Attrs["message_octets"] = itoa(d.size - d.dotStuffed)
+	if f.multiCmd.arg != "" {
+		e.Attrs["message"] = f.multiCmd.arg
+	}
+	e.Explain = x.Key("data.pop3.body")
+	return e
+}
+
+// pop3RespCode returns the response code of a status line, RFC 2449
+// section 8: "-ERR [IN-USE] ..." gives "IN-USE".
+func pop3RespCode(text string) string {
+	_, rest, _ := strings.Cut(text, " ")
+	if !strings.HasPrefix(rest, "[") {
+		return ""
+	}
+	end := strings.IndexByte(rest, ']')
+	if end < 2 || end > 64 {
+		return ""
+	}
+	code := strings.ToUpper(rest[1:end])
+	for i := 0; i < len(code); i++ {
+		if c := code[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '/') {
+			return ""
+		}
+	}
+	return code
+}
+
+// pop3HasBanner reports whether a greeting carries an APOP timestamp,
+// "<...@...>" (RFC 1939 section 7).
+func pop3HasBanner(text string) bool {
+	i := strings.IndexByte(text, '<')
+	if i < 0 {
+		return false
+	}
+	j := strings.IndexByte(text[i:], '>')
+	return j > 0 && strings.Contains(text[i:i+j], "@")
+}
+
+func pop3Digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

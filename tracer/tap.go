@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Framer cuts one protocol's byte stream into events. Feed is called with the
@@ -151,8 +153,8 @@ func (s *Session) Note(kind Kind, text string, attrs map[string]string) {
 // Conn is a net.Conn whose traffic is traced. Servers use it like any conn;
 // the tap publishes open, line, data and close events through its framer.
 type Conn struct {
-	net.Conn
-	sess *Session
+	inner atomic.Pointer[net.Conn] // swapped by StartTLS; read by every method
+	sess  *Session
 
 	fmu    sync.Mutex // serializes framer calls from the read and write sides
 	framer Framer
@@ -167,9 +169,16 @@ func (b *Bus) Wrap(c net.Conn, server, proto string) net.Conn {
 		return c
 	}
 	s := b.NewSession(server, proto, c.RemoteAddr().String())
-	tc := &Conn{Conn: c, sess: s, framer: FramerFor(proto)}
-	s.Emit(&Event{Kind: KindOpen, Peer: s.Peer, Text: "connection from " + s.Peer + " to " + c.LocalAddr().String(),
-		Attrs: map[string]string{"local": c.LocalAddr().String()}})
+	tc := &Conn{sess: s, framer: FramerFor(proto)}
+	tc.inner.Store(&c)
+	text := "connection from " + s.Peer + " to " + c.LocalAddr().String()
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		if l, ok := b.takePeer(ta.Port); ok {
+			s.Label(l.Actor, l.Hop, "")
+			text = "connection from server " + l.Actor + "'s relay (" + s.Peer + "): " + l.Actor + " is the SMTP client now, " + server + " the server"
+		}
+	}
+	s.Emit(&Event{Kind: KindOpen, Peer: s.Peer, Text: text, Attrs: map[string]string{"local": c.LocalAddr().String()}})
 	return tc
 }
 
@@ -184,9 +193,27 @@ func SessionOf(c net.Conn) *Session {
 	return nil
 }
 
+// conn is the current underlying connection (TCP, or TLS after StartTLS).
+func (c *Conn) conn() net.Conn { return *c.inner.Load() }
+
+// LocalAddr returns the local address.
+func (c *Conn) LocalAddr() net.Addr { return c.conn().LocalAddr() }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.conn().RemoteAddr() }
+
+// SetDeadline sets the read and write deadlines.
+func (c *Conn) SetDeadline(t time.Time) error { return c.conn().SetDeadline(t) }
+
+// SetReadDeadline sets the read deadline.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn().SetReadDeadline(t) }
+
+// SetWriteDeadline sets the write deadline.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.conn().SetWriteDeadline(t) }
+
 // Read reads from the connection and traces what was read.
 func (c *Conn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+	n, err := c.conn().Read(p)
 	if n > 0 {
 		c.fmu.Lock()
 		c.framer.Feed(c.sess, C2S, p[:n])
@@ -201,12 +228,12 @@ func (c *Conn) Write(p []byte) (int, error) {
 	c.fmu.Lock()
 	c.framer.Feed(c.sess, S2C, p)
 	c.fmu.Unlock()
-	return c.Conn.Write(p)
+	return c.conn().Write(p)
 }
 
 // Close closes the connection and publishes the close event once.
 func (c *Conn) Close() error {
-	err := c.Conn.Close()
+	err := c.conn().Close()
 	c.closeOnce.Do(func() {
 		c.fmu.Lock()
 		c.framer.Flush(c.sess)
@@ -220,12 +247,13 @@ func (c *Conn) Close() error {
 // from then on traces the decrypted traffic. The caller must discard anything
 // it had buffered from before the upgrade (RFC 3207 section 4.2).
 func (c *Conn) StartTLS(ctx context.Context, cfg *tls.Config) error {
-	tc := tls.Server(c.Conn, cfg)
+	tc := tls.Server(c.conn(), cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.sess.Emit(&Event{Kind: KindTLS, Text: "TLS handshake failed: " + err.Error()})
 		return err
 	}
-	c.Conn = tc
+	var nc net.Conn = tc
+	c.inner.Store(&nc)
 	st := tc.ConnectionState()
 	c.sess.Emit(&Event{Kind: KindTLS, Text: "TLS established: " + tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite),
 		Explain: &Explanation{Key: "tls.established", Text: "From here on the bytes on the wire are encrypted; the trace shows what the server decrypted.", RFC: "RFC 3207"}})
@@ -234,7 +262,7 @@ func (c *Conn) StartTLS(ctx context.Context, cfg *tls.Config) error {
 
 // TLS reports whether the connection has been upgraded to TLS.
 func (c *Conn) TLS() bool {
-	_, ok := c.Conn.(*tls.Conn)
+	_, ok := c.conn().(*tls.Conn)
 	return ok
 }
 

@@ -153,7 +153,8 @@ func globMatch(pattern, s string) bool {
 }
 
 // runTranscript plays a transcript: "C: line" is sent, "S: pattern" must
-// match the next reply line, "R: raw" sends raw bytes with \r \n escapes,
+// match the next reply line, "S*: pattern" skips lines up to one that
+// matches, "R: raw" sends raw bytes with \r \n escapes,
 // "# ..." and blank lines are comments, "CLOSED" expects the server to
 // close.
 func runTranscript(t *testing.T, addr, script string) {
@@ -169,6 +170,12 @@ func runTranscript(t *testing.T, addr, script string) {
 			c.send("")
 		case strings.HasPrefix(line, "R: "):
 			c.sendRaw(strings.NewReplacer(`\r`, "\r", `\n`, "\n").Replace(line[3:]))
+		case strings.HasPrefix(line, "S*: "):
+			for {
+				if got := c.readLine(); globMatch(line[4:], got) {
+					break
+				}
+			}
 		case strings.HasPrefix(line, "S: "):
 			got := c.readLine()
 			if !globMatch(line[3:], got) {

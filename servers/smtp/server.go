@@ -40,6 +40,30 @@ type Message struct {
 	AuthUser   string    // who logged in, "" for nobody
 	ClientAddr net.Addr
 	Helo       string
+	// DSN parameters (RFC 3461): the envelope id, RET=FULL or HDRS, and the
+	// recipients that asked for no failure notice (NOTIFY=NEVER).
+	EnvID       string
+	Ret         string
+	NotifyNever []string
+}
+
+// Envelope is what a Policy sees of a recipient being added.
+type Envelope struct {
+	From       string
+	Rcpt       string
+	Local      bool // the recipient is a user of this server
+	ClientAddr net.Addr
+	Helo       string
+}
+
+// Policy is implemented by backends that refuse or slow down on purpose:
+// mailscope's switchable faults (greylisting, over quota, rejecting, slow).
+type Policy interface {
+	// CheckRcpt may refuse a recipient the server would otherwise accept;
+	// an *Error becomes the reply.
+	CheckRcpt(ctx context.Context, e *Envelope) error
+	// ReplyDelay is how long to wait before sending replies.
+	ReplyDelay() time.Duration
 }
 
 // Backend is what an SMTP server needs from the rest of mailscope.
@@ -263,7 +287,7 @@ func (s *Server) Close() error {
 		l.Close()
 	}
 	for sess := range s.sessions {
-		sess.conn.Close()
+		sess.raw.Close()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
@@ -290,7 +314,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for sess := range s.sessions {
 			if sess.idle.Load() {
 				// Wake the read; the session sees the server closing and says 421.
-				sess.conn.SetReadDeadline(time.Now())
+				sess.raw.SetReadDeadline(time.Now())
 			}
 		}
 		s.mu.Unlock()

@@ -58,7 +58,8 @@ const (
 // session is one SMTP connection.
 type session struct {
 	srv   *Server
-	conn  net.Conn
+	raw   net.Conn // the accepted conn, never replaced: other goroutines may close it
+	conn  net.Conn // raw, or a TLS conn over it after STARTTLS (untraced servers)
 	trace *tracer.Session
 	r     *bufio.Reader
 	w     *bufio.Writer
@@ -82,11 +83,15 @@ type session struct {
 	remote    []string // remote addresses
 	rcptSeen  map[string]bool
 	lenient   []string // notes about lenient parsing for the reply
+	envID     string
+	ret       string
+	never     []string // recipients with NOTIFY=NEVER
 }
 
 func newSession(srv *Server, c net.Conn) *session {
 	return &session{
 		srv:   srv,
+		raw:   c,
 		conn:  c,
 		trace: tracer.SessionOf(c),
 		r:     bufio.NewReaderSize(c, 4096),
@@ -250,6 +255,11 @@ func (s *session) flush() error {
 	if s.w.Buffered() == 0 {
 		return nil
 	}
+	if p, ok := s.srv.Backend.(Policy); ok {
+		if d := p.ReplyDelay(); d > 0 {
+			time.Sleep(d)
+		}
+	}
 	s.conn.SetWriteDeadline(time.Now().Add(s.srv.WriteTimeout))
 	return s.w.Flush()
 }
@@ -339,7 +349,7 @@ func (s *session) handleHelo(cmd command, ehlo bool) error {
 		s.reply(250, "", greet)
 		return nil
 	}
-	lines := []string{greet, "PIPELINING", fmt.Sprintf("SIZE %d", s.srv.MaxMessageSize), "8BITMIME", "ENHANCEDSTATUSCODES"}
+	lines := []string{greet, "PIPELINING", fmt.Sprintf("SIZE %d", s.srv.MaxMessageSize), "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"}
 	if s.srv.TLSConfig != nil && !s.tls {
 		lines = append(lines, "STARTTLS")
 	}
@@ -367,6 +377,7 @@ func (s *session) authAllowed() bool {
 func (s *session) resetTransaction() {
 	s.id, s.from, s.eightBit, s.holdUntil = "", "", false, time.Time{}
 	s.local, s.remote, s.rcptSeen, s.lenient = nil, nil, nil, nil
+	s.envID, s.ret, s.never = "", "", nil
 	s.trace.SetMsgID("")
 	if s.state > stateGreeted {
 		s.setState(stateGreeted, "transaction reset")
@@ -421,6 +432,18 @@ func (s *session) handleMail(cmd command) error {
 			}
 		case "AUTH":
 			// RFC 4954 section 5: accepted and ignored.
+		case "ENVID":
+			if v == "" || len(v) > 100 || !isXtext(v) {
+				return errorf(501, "5.5.4", "ENVID must be 1 to 100 characters of xtext (RFC 3461 section 4.4)")
+			}
+			s.envID = v
+		case "RET":
+			switch strings.ToUpper(v) {
+			case "FULL", "HDRS":
+				s.ret = strings.ToUpper(v)
+			default:
+				return errorf(501, "5.5.4", "RET=%s unknown: use RET=FULL or RET=HDRS (RFC 3461 section 4.3)", truncate(v, 20))
+			}
 		case "HOLDFOR", "HOLDUNTIL":
 			t, err := s.holdParam(k, v)
 			if err != nil {
@@ -439,6 +462,11 @@ func (s *session) handleMail(cmd command) error {
 	}
 	s.from = p.addr
 	s.id = newID(s.srv.Name)
+	if isMailscopeID(s.envID) {
+		// A message relayed from another server of this world keeps the id it
+		// was given at its first hop, so one id follows it everywhere.
+		s.id = s.envID
+	}
 	s.trace.SetMsgID(s.id)
 	s.setState(stateMail, "a new message: sender <"+p.addr+">; its id is "+s.id)
 	msg := fmt.Sprintf("Sender <%s> OK", p.addr)
@@ -497,8 +525,28 @@ func (s *session) handleRcpt(cmd command) error {
 	if perr != nil {
 		return perr
 	}
+	never := false
 	for _, k := range p.order {
-		return errorf(555, "5.5.4", "RCPT TO parameter %s not recognized or not implemented", truncate(k, 30))
+		v := p.params[k]
+		switch k {
+		case "NOTIFY":
+			for _, n := range strings.Split(strings.ToUpper(v), ",") {
+				switch n {
+				case "NEVER":
+					never = true
+				case "SUCCESS", "FAILURE", "DELAY":
+				default:
+					return errorf(501, "5.5.4", "NOTIFY=%s: use NEVER or a list of SUCCESS, FAILURE, DELAY (RFC 3461 section 4.1)", truncate(v, 40))
+				}
+			}
+			if never && strings.Contains(v, ",") {
+				return errorf(501, "5.5.4", "NOTIFY=NEVER cannot be combined with other values (RFC 3461 section 4.1)")
+			}
+		case "ORCPT":
+			// RFC 3461 section 4.2: the original recipient; accepted, not used.
+		default:
+			return errorf(555, "5.5.4", "RCPT TO parameter %s not recognized or not implemented", truncate(k, 30))
+		}
 	}
 	note := ""
 	if !p.brackets {
@@ -528,6 +576,12 @@ func (s *session) handleRcpt(cmd command) error {
 		if !ok {
 			return errorf(550, "5.1.1", "<%s>: Recipient address rejected: no such user here at %s", tracer.Printable(addr), s.srv.Domain)
 		}
+		if err := s.checkPolicy(addr, true); err != nil {
+			return err
+		}
+		if never {
+			s.never = append(s.never, addr)
+		}
 		s.local = appendUnique(s.local, user)
 		s.markRcpt(key)
 		s.reply(250, "2.1.5", fmt.Sprintf("Recipient <%s> OK: local mailbox of %s%s", addr, user, note))
@@ -535,6 +589,12 @@ func (s *session) handleRcpt(cmd command) error {
 	}
 	if s.authUser == "" && !s.srv.trusted(s.conn.RemoteAddr()) {
 		return errorf(554, "5.7.1", "<%s>: Relay access denied: %s only accepts mail for %s from you; log in with AUTH to send to other domains", tracer.Printable(addr), s.srv.Hostname, s.srv.Domain)
+	}
+	if err := s.checkPolicy(addr, false); err != nil {
+		return err
+	}
+	if never {
+		s.never = append(s.never, addr)
 	}
 	s.remote = append(s.remote, addr)
 	s.markRcpt(key)
@@ -545,6 +605,50 @@ func (s *session) handleRcpt(cmd command) error {
 	s.reply(250, "2.1.5", fmt.Sprintf("Recipient <%s> OK: not local, will relay to %s (%s)%s", addr, domain, why, note))
 	return nil
 }
+
+// checkPolicy lets a Policy backend refuse a recipient (mailscope's faults).
+func (s *session) checkPolicy(addr string, local bool) error {
+	p, ok := s.srv.Backend.(Policy)
+	if !ok {
+		return nil
+	}
+	return p.CheckRcpt(context.Background(), &Envelope{From: s.from, Rcpt: addr, Local: local, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo})
+}
+
+// isMailscopeID reports whether id looks like an id this program makes:
+// a server name, a dash and eight base32 characters.
+func isMailscopeID(id string) bool {
+	name, code, ok := strings.Cut(id, "-")
+	if !ok || name == "" || len(name) > 16 || len(code) != 8 {
+		return false
+	}
+	for _, c := range code {
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// isXtext checks RFC 3461 section 4 xtext: printable ASCII except + and =,
+// with +XX hex escapes.
+func isXtext(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '+':
+			if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
+				return false
+			}
+			i += 2
+		case c < '!' || c > '~' || c == '=':
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' }
 
 func (s *session) markRcpt(key string) {
 	if s.rcptSeen == nil {
@@ -827,6 +931,7 @@ func (s *session) handleData(cmd command) error {
 		ID: s.id, From: s.from, LocalUsers: s.local, Remote: s.remote,
 		Received: received, HoldUntil: s.holdUntil, EightBit: s.eightBit,
 		AuthUser: s.authUser, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo,
+		EnvID: s.envID, Ret: s.ret, NotifyNever: s.never,
 	}
 	msg.Body = s.finishMessage(body, received)
 	if int64(len(msg.Body)) > s.srv.MaxMessageSize+4096 {

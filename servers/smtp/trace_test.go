@@ -43,7 +43,11 @@ func describe(e *tracer.Event) string {
 	case tracer.KindState:
 		s += " " + e.To
 	case tracer.KindLine, tracer.KindData:
-		s += " " + e.Text
+		t := e.Text
+		if i := strings.Index(t, "FUTURERELEASE 86400 "); i >= 0 {
+			t = t[:i+len("FUTURERELEASE 86400")] // the date changes
+		}
+		s += " " + t
 	case tracer.KindQueue:
 		s += " " + e.Attrs["step"]
 	}
@@ -57,14 +61,7 @@ func TestTraceOfASession(t *testing.T) {
 	runTranscript(t, w.smtpAddr("A"), `
 		S: 220 *
 		C: EHLO laptop
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250 HELP
+		S*: 250 HELP
 		C: AUTH PLAIN AGFsaWNlAGFsaWNl
 		S: 235 *
 		C: MAIL FROM:<alice@a.example>
@@ -94,8 +91,11 @@ func TestTraceOfASession(t *testing.T) {
 		"line s2c 250-SIZE 10485760",
 		"line s2c 250-8BITMIME",
 		"line s2c 250-ENHANCEDSTATUSCODES",
+		"line s2c 250-DSN",
 		"line s2c 250-STARTTLS",
 		"line s2c 250-AUTH PLAIN LOGIN",
+		"line s2c 250-ETRN",
+		"line s2c 250-FUTURERELEASE 86400",
 		"line s2c 250 HELP",
 		"line c2s AUTH PLAIN ****",
 		"state greeted", // authenticated: same state, noted
@@ -170,14 +170,7 @@ func TestTraceMasksAuthLogin(t *testing.T) {
 	runTranscript(t, w.smtpAddr("A"), `
 		S: 220 *
 		C: EHLO x
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250-*
-		S: 250 HELP
+		S*: 250 HELP
 		C: AUTH LOGIN
 		S: 334 VXNlcm5hbWU6
 		C: YWxpY2U=

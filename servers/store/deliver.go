@@ -62,9 +62,10 @@ func (tx *Tx) Enqueue(d *Delivery) (int64, error) {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	var hold int64
+	var hold, next int64 // hold in seconds, next attempt in milliseconds
 	if !d.HoldUntil.IsZero() {
 		hold = d.HoldUntil.Unix()
+		next = d.HoldUntil.UnixMilli()
 	}
 	res, err := tx.Exec(`INSERT INTO queue(server, trace_id, sender, created, hold_until, body) VALUES(?, ?, ?, ?, ?, ?)`,
 		d.Server, d.TraceID, d.Sender, created.Unix(), hold, d.Body)
@@ -81,7 +82,7 @@ func (tx *Tx) Enqueue(d *Delivery) (int64, error) {
 			domain = strings.ToLower(r[i+1:])
 		}
 		if _, err := tx.Exec(`INSERT INTO queue_rcpts(queue_id, rcpt, domain, next_attempt, updated) VALUES(?, ?, ?, ?, ?)`,
-			qid, r, domain, hold, now()); err != nil {
+			qid, r, domain, next, now()); err != nil {
 			return 0, err
 		}
 	}

@@ -352,7 +352,7 @@ CREATE TABLE IF NOT EXISTS queue_rcpts (
 	domain       TEXT NOT NULL,
 	status       TEXT NOT NULL DEFAULT 'queued',
 	attempts     INTEGER NOT NULL DEFAULT 0,
-	next_attempt INTEGER NOT NULL DEFAULT 0,
+	next_attempt INTEGER NOT NULL DEFAULT 0, -- Unix milliseconds
 	last_error   TEXT NOT NULL DEFAULT '',
 	updated      INTEGER NOT NULL DEFAULT 0
 );

@@ -1,0 +1,147 @@
+package servers
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/mailscope/mailscope/servers/smtp"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+// SlowDelay is how long a server with the slow fault waits before replying.
+const SlowDelay = 2 * time.Second
+
+var faultText = map[Fault]string{
+	FaultNone:     "cleared: the server behaves normally again",
+	FaultDown:     "down: its SMTP port refuses connections; senders must keep their mail queued and retry",
+	FaultGreylist: "greylisting: a first attempt from a sender gets 451 4.7.1, a retry is accepted (RFC 6647)",
+	FaultSlow:     "slow: every reply waits " + SlowDelay.String() + " (a busy or distant server)",
+	FaultQuota:    "over quota: recipients get 452 4.2.2 mailbox full (a temporary failure: senders retry)",
+	FaultReject:   "rejecting: recipients get 550 5.1.1 (a permanent failure: senders bounce)",
+}
+
+// ParseFault reads a fault name; "up" and "clear" clear faults.
+func ParseFault(s string) (Fault, error) {
+	switch strings.ToLower(s) {
+	case "up", "clear", "none", "":
+		return FaultNone, nil
+	}
+	for _, f := range Faults {
+		if string(f) == strings.ToLower(s) {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown fault %q: use down, up, greylist, slow, quota, reject or clear", s)
+}
+
+func (inst *Instance) setFault(server string, f Fault) error {
+	srv := inst.World.Server(server)
+	if srv == nil {
+		return fmt.Errorf("no server %q in this world", server)
+	}
+	inst.faultsMu.Lock()
+	if inst.faults == nil {
+		inst.faults = map[string]Fault{}
+	}
+	prev := inst.faults[srv.Name]
+	inst.faults[srv.Name] = f
+	if f == FaultGreylist && prev != FaultGreylist {
+		inst.greylist = map[string]bool{}
+	}
+	inst.faultsMu.Unlock()
+	if f == FaultDown && prev != FaultDown {
+		inst.smtpDown(srv.Name)
+	}
+	if prev == FaultDown && f != FaultDown {
+		if err := inst.smtpUp(srv.Name); err != nil {
+			return err
+		}
+	}
+	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindFault, Server: srv.Name, Text: "server " + srv.Name + " " + faultText[f],
+		Attrs: map[string]string{"fault": string(f)}})
+	if f == FaultNone || prev != FaultNone {
+		inst.queueChanged()
+	}
+	return nil
+}
+
+func (inst *Instance) faultOf(server string) Fault {
+	inst.faultsMu.Lock()
+	defer inst.faultsMu.Unlock()
+	if s := inst.World.Server(server); s != nil {
+		return inst.faults[s.Name]
+	}
+	return FaultNone
+}
+
+// smtpDown closes a server's SMTP listener: connections are refused, for
+// real, until smtpUp opens it again on the same address.
+func (inst *Instance) smtpDown(server string) {
+	inst.faultsMu.Lock()
+	defer inst.faultsMu.Unlock()
+	ll := inst.smtpLns[server]
+	if ll == nil || ll.l == nil {
+		return
+	}
+	ll.l.Close()
+	ll.l = nil
+}
+
+func (inst *Instance) smtpUp(server string) error {
+	inst.faultsMu.Lock()
+	defer inst.faultsMu.Unlock()
+	ll := inst.smtpLns[server]
+	if ll == nil || ll.l != nil {
+		return nil
+	}
+	l, err := net.Listen("tcp", ll.addr)
+	if err != nil {
+		return fmt.Errorf("server %s: listening again on %s: %w", server, ll.addr, err)
+	}
+	ll.l = l
+	inst.wg.Add(1)
+	go func() {
+		defer inst.wg.Done()
+		ll.svc.Serve(inst.Bus.Listen(l, server, "smtp"))
+	}()
+	return nil
+}
+
+// CheckRcpt applies the quota, reject and greylist faults (smtp.Policy).
+func (b *smtpBackend) CheckRcpt(ctx context.Context, e *smtp.Envelope) error {
+	switch b.inst.faultOf(b.server.Name) {
+	case FaultQuota:
+		if e.Local {
+			return &smtp.Error{Code: 452, Enh: "4.2.2", Msg: "<" + e.Rcpt + ">: Mailbox full: the user is over quota, try again later (fault: quota)"}
+		}
+	case FaultReject:
+		if e.Local {
+			return &smtp.Error{Code: 550, Enh: "5.1.1", Msg: "<" + e.Rcpt + ">: Recipient address rejected (fault: reject)"}
+		}
+	case FaultGreylist:
+		host := e.ClientAddr.String()
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		key := host + "|" + strings.ToLower(e.From) + "|" + strings.ToLower(e.Rcpt)
+		b.inst.faultsMu.Lock()
+		seen := b.inst.greylist[key]
+		b.inst.greylist[key] = true
+		b.inst.faultsMu.Unlock()
+		if !seen {
+			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: "<" + e.Rcpt + ">: Greylisted: first delivery attempt from this sender, please try again later (RFC 6647)"}
+		}
+	}
+	return nil
+}
+
+// ReplyDelay applies the slow fault (smtp.Policy).
+func (b *smtpBackend) ReplyDelay() time.Duration {
+	if b.inst.faultOf(b.server.Name) == FaultSlow {
+		return SlowDelay
+	}
+	return 0
+}

@@ -1,0 +1,312 @@
+package imap
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-sasl"
+
+	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+// state is where a session is in RFC 9051 section 3's state diagram; its
+// String is what the trace shows.
+type state int
+
+const (
+	stateNotAuthenticated state = iota
+	stateAuthenticated
+	stateSelected
+	stateLogout
+)
+
+func (s state) String() string {
+	switch s {
+	case stateNotAuthenticated:
+		return "not authenticated"
+	case stateAuthenticated:
+		return "authenticated"
+	case stateSelected:
+		return "selected"
+	case stateLogout:
+		return "logout"
+	}
+	return "unknown"
+}
+
+// opTimeout bounds one store operation of a command.
+const opTimeout = time.Minute
+
+// session is one IMAP connection's backend. imapserver calls one method per
+// command, always from the connection's goroutine, except Idle, which runs
+// while that goroutine waits for DONE.
+type session struct {
+	srv    *Server
+	conn   *imapserver.Conn
+	pc     *patientConn // nil when the conn did not come through Serve
+	trace  *tracer.Session
+	remote net.Addr
+
+	state state
+	user  string    // canonical user name once logged in
+	sel   *selected // the selected mailbox, nil outside the selected state
+}
+
+// selected is the mailbox a session has open.
+type selected struct {
+	id       int64
+	readOnly bool
+	view     *view
+}
+
+var (
+	_ imapserver.SessionIMAP4rev2   = (*session)(nil)
+	_ imapserver.SessionSASL        = (*session)(nil)
+	_ imapserver.SessionAppendLimit = (*session)(nil)
+)
+
+// newSession is imapserver's NewSession hook.
+func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+	nc := c.NetConn()
+	pc, _ := nc.(*patientConn)
+	inner := nc
+	if pc != nil {
+		inner = pc.Conn
+	}
+	sess := &session{srv: s, conn: c, pc: pc, trace: tracer.SessionOf(inner), remote: nc.RemoteAddr()}
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "mailscope server " + s.Name + " is shutting down"}
+	}
+	s.sessions[sess] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	sess.setState(stateNotAuthenticated, "imap.state.greeting")
+	return sess, nil, nil
+}
+
+// ctx is the context of one command's store work.
+func (s *session) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), opTimeout)
+}
+
+// setState moves the session and tells the trace why, in the trace's
+// language; detail is appended as is.
+func (s *session) setState(to state, key string, detail ...string) {
+	s.state = to
+	if s.trace == nil {
+		return
+	}
+	why := key
+	if b := s.trace.Bus(); b != nil && b.Explainer != nil {
+		why = b.Explainer.Text(key)
+	}
+	for _, d := range detail {
+		why += " " + d
+	}
+	s.trace.State(to.String(), why)
+}
+
+// Close ends the session: the client logged out, the connection broke or
+// the server is closing.
+func (s *session) Close() error {
+	if s.sel != nil {
+		s.srv.hub.release(s.sel.view)
+		s.sel = nil
+	}
+	if s.pc != nil && s.pc.timedOut.Load() {
+		// RFC 9051 section 7.1.5: BYE before an autologout.
+		s.conn.Bye("autologout: nothing was sent for too long")
+	}
+	s.setState(stateLogout, "imap.state.logout")
+	s.srv.mu.Lock()
+	if _, ok := s.srv.sessions[s]; ok {
+		delete(s.srv.sessions, s)
+		s.srv.wg.Done()
+	}
+	s.srv.mu.Unlock()
+	return nil
+}
+
+// bye ends the session from outside (Shutdown).
+func (s *session) bye(text string) { s.conn.Bye(text) }
+
+// mayAuth says whether credentials may cross this connection: under TLS,
+// from the loopback, or anywhere when the server allows it.
+func (s *session) mayAuth() bool {
+	if _, ok := s.conn.NetConn().(*tls.Conn); ok {
+		return true
+	}
+	return s.srv.AllowInsecureAuth || loopback(s.remote)
+}
+
+// Login handles LOGIN (RFC 9051 section 6.2.3) and the end of
+// AUTHENTICATE PLAIN.
+func (s *session) Login(username, password string) error {
+	user, err := s.check(username, password)
+	if err != nil {
+		return err
+	}
+	return s.loggedIn(user)
+}
+
+// check verifies credentials and returns the canonical user.
+func (s *session) check(username, password string) (string, error) {
+	if !s.mayAuth() {
+		return "", no(imap.ResponseCodePrivacyRequired, "use STARTTLS first: passwords in the clear are only accepted from this machine")
+	}
+	if s.srv.Auth == nil {
+		return "", errNoAuth
+	}
+	user, ok := s.srv.Auth.Authenticate(username, password)
+	if !ok {
+		return "", errNoAuth
+	}
+	return user, nil
+}
+
+// loggedIn makes sure the user's folders exist and enters the
+// authenticated state.
+func (s *session) loggedIn(user string) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if _, err := s.srv.Store.Mailbox(ctx, s.srv.Name, user, "INBOX"); errors.Is(err, store.ErrNoMailbox) {
+		if err := s.srv.Store.EnsureUser(ctx, s.srv.Name, user); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	s.user = user
+	s.setState(stateAuthenticated, "imap.state.authenticated", "("+user+")")
+	return nil
+}
+
+// AuthenticateMechanisms lists the SASL mechanisms (RFC 9051 section 6.2.2).
+func (s *session) AuthenticateMechanisms() []string { return []string{sasl.Plain} }
+
+// Authenticate handles AUTHENTICATE PLAIN (RFC 4616). An authorization
+// identity is accepted when it names the same user.
+func (s *session) Authenticate(mech string) (sasl.Server, error) {
+	if !strings.EqualFold(mech, sasl.Plain) {
+		return nil, no("", "unsupported SASL mechanism %s: this server offers PLAIN", mech)
+	}
+	return sasl.NewPlainServer(func(identity, username, password string) error {
+		user, err := s.check(username, password)
+		if err != nil {
+			return err
+		}
+		if identity != "" && !strings.EqualFold(identity, username) && !strings.EqualFold(identity, user) &&
+			!strings.EqualFold(identity, user+"@"+s.srv.Domain) {
+			return no(imap.ResponseCodeAuthorizationFailed, "%s may not act as %s", username, identity)
+		}
+		return s.loggedIn(user)
+	}), nil
+}
+
+// Namespace handles NAMESPACE (RFC 2342): one personal namespace, folders
+// separated by "/".
+func (s *session) Namespace() (*imap.NamespaceData, error) {
+	return &imap.NamespaceData{Personal: []imap.NamespaceDescriptor{{Prefix: "", Delim: delim}}}, nil
+}
+
+// AppendLimit is the APPENDLIMIT (RFC 7889).
+func (s *session) AppendLimit() uint32 { return s.srv.AppendLimit }
+
+// Select handles SELECT and EXAMINE (RFC 9051 sections 6.3.2 and 6.3.3).
+func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	if s.sel != nil {
+		s.Unselect()
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	mb, err := s.lookup(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	v, mb, msgs, err := s.srv.hub.open(ctx, mb.ID)
+	if err != nil {
+		return nil, storeErr(err, name)
+	}
+	s.sel = &selected{id: mb.ID, readOnly: options.ReadOnly, view: v}
+	data := &imap.SelectData{
+		Flags:       mailboxFlags(msgs),
+		NumMessages: uint32(len(msgs)),
+		UIDNext:     imap.UID(mb.UIDNext),
+		UIDValidity: mb.UIDValidity,
+	}
+	if !options.ReadOnly {
+		data.PermanentFlags = append(append([]imap.Flag(nil), data.Flags...), imap.FlagWildcard)
+	}
+	for i, m := range msgs {
+		if !m.HasFlag(string(imap.FlagSeen)) {
+			data.FirstUnseenSeqNum = uint32(i + 1)
+			break
+		}
+	}
+	mode := "[READ-WRITE]"
+	if options.ReadOnly {
+		mode = "[READ-ONLY]"
+	}
+	s.setState(stateSelected, "imap.state.selected", mb.Name, mode)
+	return data, nil
+}
+
+// Unselect handles UNSELECT and CLOSE (RFC 3691, RFC 9051 section 6.4.1),
+// and a SELECT that replaces the selected mailbox.
+func (s *session) Unselect() error {
+	if s.sel != nil {
+		s.srv.hub.release(s.sel.view)
+		s.sel = nil
+	}
+	s.setState(stateAuthenticated, "imap.state.unselected")
+	return nil
+}
+
+// Poll writes the updates owed to the client after a command (RFC 9051
+// section 7.4).
+func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
+	if s.sel == nil {
+		return nil
+	}
+	return s.sel.view.flush(w, allowExpunge)
+}
+
+// Idle handles IDLE (RFC 2177): updates are written the moment they are
+// committed, until the client says DONE.
+func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if s.sel == nil {
+		<-stop
+		return nil
+	}
+	return s.sel.view.idle(w, stop)
+}
+
+// mailboxFlags lists the system flags and every keyword in use
+// (RFC 9051 section 7.3.5, FLAGS).
+func mailboxFlags(msgs []*store.Message) []imap.Flag {
+	flags := []imap.Flag{imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft}
+	seen := map[string]bool{}
+	for _, f := range flags {
+		seen[strings.ToLower(string(f))] = true
+	}
+	for _, m := range msgs {
+		for _, f := range m.Flags {
+			k := strings.ToLower(f)
+			if seen[k] || !validFlag(f) {
+				continue
+			}
+			seen[k] = true
+			flags = append(flags, imap.Flag(f))
+		}
+	}
+	return flags
+}

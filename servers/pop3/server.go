@@ -1,0 +1,272 @@
+// Package pop3 is mailscope's POP3 server, written by hand because its
+// wording is the lesson: every reply says what happened and why.
+//
+// It implements RFC 1939 (USER, PASS, APOP, STAT, LIST, RETR, DELE, NOOP,
+// RSET, QUIT, TOP, UIDL) with the AUTHORIZATION, TRANSACTION and UPDATE
+// states and the exclusive maildrop lock (section 4); RFC 2449 CAPA with the
+// capabilities USER, TOP, UIDL, PIPELINING, RESP-CODES and IMPLEMENTATION and
+// the response codes [IN-USE]; RFC 3206 AUTH-RESP-CODE ([AUTH], [SYS/TEMP],
+// [SYS/PERM]); RFC 2595 STLS; and AUTH PLAIN (RFC 5034, RFC 4616).
+//
+// The maildrop is the user's INBOX in the store. Message numbers are fixed
+// for the session; DELE only marks, and the marked messages are removed in
+// one store transaction when the client says QUIT (the UPDATE state). A
+// session that ends any other way removes nothing (RFC 1939 section 6).
+//
+// The lifecycle follows net/http: Serve, ListenAndServe, Close, Shutdown and
+// ErrServerClosed.
+package pop3
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mailscope/mailscope/servers/store"
+)
+
+// ErrServerClosed is returned by Serve after Close or Shutdown.
+var ErrServerClosed = errors.New("pop3: server closed")
+
+// Backend is what a POP3 server needs to log users in. Mail itself comes
+// from Server.Store.
+type Backend interface {
+	// Authenticate checks a login name ("alice" or "alice@a.example") and a
+	// password and returns the canonical user name.
+	Authenticate(login, password string) (user string, ok bool)
+	// APOPSecret returns the canonical user name for a login and the secret
+	// it shares with the server, the key of APOP's MD5 digest (RFC 1939
+	// section 7).
+	APOPSecret(login string) (user, secret string, ok bool)
+}
+
+// Server is a POP3 server for one mail domain.
+type Server struct {
+	Name     string // the world's server name, "A"; also the store's server key
+	Domain   string // the mail domain, "a.example"
+	Hostname string // the name in the greeting and the APOP banner; defaults to Domain
+	Backend  Backend
+	Store    *store.Store
+
+	TLSConfig *tls.Config // nil: no STLS
+
+	MaxErrors    int           // errors in a row before -ERR and close; default 10
+	IdleTimeout  time.Duration // silence before the autologout; default 10 minutes (RFC 1939 section 3)
+	WriteTimeout time.Duration // per write; default 1 minute
+	MaxConns     int           // concurrent sessions; default 1000
+
+	Logger *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+
+	lockMu sync.Mutex
+	locks  map[string]*session // maildrop locks: lower-cased user -> the session holding it
+}
+
+func (s *Server) init() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listeners == nil {
+		s.listeners = make(map[net.Listener]struct{})
+		s.sessions = make(map[*session]struct{})
+	}
+	if s.Hostname == "" {
+		s.Hostname = s.Domain
+	}
+	if s.Hostname == "" {
+		s.Hostname = "localhost"
+	}
+	if s.MaxErrors <= 0 {
+		s.MaxErrors = 10
+	}
+	if s.IdleTimeout <= 0 {
+		s.IdleTimeout = 10 * time.Minute
+	}
+	if s.WriteTimeout <= 0 {
+		s.WriteTimeout = time.Minute
+	}
+	if s.MaxConns <= 0 {
+		s.MaxConns = 1000
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+}
+
+// ListenAndServe listens on addr and serves.
+func (s *Server) ListenAndServe(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// Serve accepts connections on l and serves each in its own goroutine. It
+// always returns a non-nil error; after Close or Shutdown, ErrServerClosed.
+func (s *Server) Serve(l net.Listener) error {
+	s.init()
+	// Checked under the lock that Close holds while it closes listeners, so
+	// a listener is either closed by Close or never served.
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			if isTemporary(err) {
+				// Out of file descriptors and the like: back off, as net/http does.
+				if delay == 0 {
+					delay = 5 * time.Millisecond
+				} else if delay *= 2; delay > time.Second {
+					delay = time.Second
+				}
+				s.Logger.Warn("pop3: accept error; retrying", "server", s.Name, "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.wg.Add(1)
+		go s.serveConn(c)
+	}
+}
+
+func isTemporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func (s *Server) serveConn(c net.Conn) {
+	defer s.wg.Done()
+	sess := newSession(s, c)
+	s.mu.Lock()
+	tooMany := len(s.sessions) >= s.MaxConns
+	closing := s.closing.Load()
+	if !tooMany && !closing {
+		s.sessions[sess] = struct{}{}
+	}
+	s.mu.Unlock()
+	switch {
+	case closing:
+		sess.refuse(errShuttingDown)
+		return
+	case tooMany:
+		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open (%d); try again in a moment", s.Hostname, s.MaxConns))
+		return
+	}
+	defer func() {
+		s.mu.Lock()
+		delete(s.sessions, sess)
+		s.mu.Unlock()
+	}()
+	sess.serve()
+}
+
+// Close closes the listeners and every session at once. Sessions that did
+// not reach QUIT delete nothing.
+func (s *Server) Close() error {
+	s.init()
+	s.closing.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	for sess := range s.sessions {
+		sess.conn.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// Shutdown stops accepting, tells sessions waiting for a command that the
+// server is going away and lets commands in progress (a QUIT applying its
+// deletions, a RETR being sent) finish, until ctx ends; then it closes what
+// is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.init()
+	s.closing.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.Lock()
+		for sess := range s.sessions {
+			if sess.idle.Load() {
+				// Wake the read; the session sees the server closing and says so.
+				sess.conn.SetReadDeadline(time.Now())
+			}
+		}
+		s.mu.Unlock()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			s.Close()
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// lockMaildrop takes user's exclusive maildrop lock for sess (RFC 1939
+// section 4). It reports false when another session holds it.
+func (s *Server) lockMaildrop(user string, sess *session) bool {
+	key := strings.ToLower(user)
+	s.lockMu.Lock()
+	defer s.lockMu.Unlock()
+	if s.locks == nil {
+		s.locks = make(map[string]*session)
+	}
+	if holder, ok := s.locks[key]; ok && holder != sess {
+		return false
+	}
+	s.locks[key] = sess
+	return true
+}
+
+// unlockMaildrop releases user's lock if sess holds it.
+func (s *Server) unlockMaildrop(user string, sess *session) {
+	key := strings.ToLower(user)
+	s.lockMu.Lock()
+	if s.locks[key] == sess {
+		delete(s.locks, key)
+	}
+	s.lockMu.Unlock()
+}

@@ -1,0 +1,827 @@
+package pop3
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+// state is where a session is in RFC 1939's state machine (section 3).
+type state int
+
+const (
+	stateAuthorization state = iota // greeting sent: the client must identify itself
+	stateTransaction                // logged in, maildrop locked: list, read, mark
+	stateUpdate                     // QUIT in TRANSACTION: marked messages are removed
+)
+
+// String is the state's name as RFC 1939 writes it; the trace shows it.
+func (s state) String() string {
+	switch s {
+	case stateAuthorization:
+		return "AUTHORIZATION"
+	case stateTransaction:
+		return "TRANSACTION"
+	case stateUpdate:
+		return "UPDATE"
+	}
+	return "state(" + strconv.Itoa(int(s)) + ")"
+}
+
+// errConnGone ends a session whose connection broke in the middle of a
+// command; there is nobody left to answer.
+var errConnGone = errors.New("pop3: connection gone")
+
+// errLong reports a line over its limit; the line was read and dropped.
+var errLong = errors.New("pop3: line too long")
+
+// session is one POP3 connection.
+type session struct {
+	srv *Server
+	// conn is the connection as accepted: the server closes it and sets its
+	// deadlines from other goroutines, so it never changes. rw is what the
+	// session reads and writes: conn, or a TLS conn over it after STLS.
+	conn  net.Conn
+	rw    net.Conn
+	trace *tracer.Session
+	r     *bufio.Reader
+	w     *bufio.Writer
+
+	idle atomic.Bool // waiting for a command: Shutdown may interrupt
+
+	state    state
+	banner   string // the APOP timestamp of the greeting, "<...@host>"
+	tls      bool
+	user     string // given with USER, waiting for PASS
+	authUser string // logged in as
+	drop     *maildrop
+	errors   int
+	quit     bool
+}
+
+func newSession(srv *Server, c net.Conn) *session {
+	s := &session{srv: srv, conn: c, rw: c, trace: tracer.SessionOf(c)}
+	s.r = bufio.NewReaderSize(c, 4096)
+	s.w = bufio.NewWriterSize(deadlineWriter{s}, 4096)
+	return s
+}
+
+// deadlineWriter gives every write to the connection a fresh deadline, so a
+// long RETR may take as long as it makes progress, and a stalled client is
+// dropped after WriteTimeout.
+type deadlineWriter struct{ s *session }
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	d.s.rw.SetWriteDeadline(time.Now().Add(d.s.srv.WriteTimeout))
+	return d.s.rw.Write(p)
+}
+
+// refuse answers with an error instead of the greeting and closes (too many
+// connections, shutdown).
+func (s *session) refuse(e *Error) {
+	s.reply(e.line())
+	s.w.Flush()
+	s.conn.Close()
+}
+
+func (s *session) serve() {
+	defer s.conn.Close()
+	defer s.flush()   // the last response must reach the client before the close
+	defer s.release() // before the flush: a client that saw +OK to QUIT may log in again at once
+	defer func() {
+		if r := recover(); r != nil {
+			s.srv.Logger.Error("pop3: panic in session; closing it", "server", s.srv.Name, "panic", r, "stack", string(debug.Stack()))
+			s.reply("-ERR [SYS/TEMP] internal error in the server: closing the connection")
+		}
+	}()
+	s.banner = newBanner(s.srv.Hostname)
+	s.setState(stateAuthorization, "pop3.state.AUTHORIZATION")
+	s.replyf("+OK mailscope POP3 server %s for %s ready %s", s.srv.Name, s.srv.Hostname, s.banner)
+	for !s.quit {
+		line, err := s.readLine(maxCommandLine, true)
+		if err != nil {
+			if errors.Is(err, errLong) {
+				if s.fail(errLineTooLong) {
+					return
+				}
+				continue
+			}
+			s.endOnReadError(err)
+			return
+		}
+		if s.handle(string(line)) {
+			return
+		}
+	}
+}
+
+// newBanner makes the greeting's timestamp, RFC 1939 section 7: different
+// for every greeting, so an APOP digest cannot be replayed.
+func newBanner(host string) string {
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("<%d.%d@%s>", binary.BigEndian.Uint32(b[:]), time.Now().UnixNano(), host)
+}
+
+// endOnReadError says goodbye after the autologout timer or at shutdown; a
+// closed connection gets no response.
+func (s *session) endOnReadError(err error) {
+	var ne net.Error
+	switch {
+	case s.srv.closing.Load():
+		s.reply(errShuttingDown.line())
+	case errors.As(err, &ne) && ne.Timeout():
+		s.replyf("-ERR autologout: idle for %s, closing the connection; nothing was deleted (RFC 1939 section 3)", s.srv.IdleTimeout)
+	}
+}
+
+// release ends the session's hold on the maildrop. A session still in
+// TRANSACTION never reached UPDATE: nothing it marked is deleted, and the
+// trace says so.
+func (s *session) release() {
+	if s.drop == nil {
+		return
+	}
+	if s.state == stateTransaction {
+		marked := len(s.drop.marked())
+		s.note("pop3.note.dropped",
+			fmt.Sprintf("session ended without QUIT: no UPDATE state, so the %s marked with DELE stay in %s's maildrop", plural(marked, "message"), s.authUser),
+			map[string]string{"user": s.authUser, "marked": strconv.Itoa(marked), "deleted": "0"})
+	}
+	s.srv.unlockMaildrop(s.authUser, s)
+	s.drop = nil
+}
+
+// handle runs one command line and reports whether the session must end.
+func (s *session) handle(line string) (end bool) {
+	cmd := parseCommand(line)
+	var err error
+	switch cmd.verb {
+	case "USER":
+		err = s.handleUser(cmd)
+	case "PASS":
+		err = s.handlePass(cmd)
+	case "APOP":
+		err = s.handleApop(cmd)
+	case "AUTH":
+		err = s.handleAuth(cmd)
+	case "STLS":
+		err = s.handleStls(cmd)
+	case "CAPA":
+		err = s.handleCapa(cmd)
+	case "STAT":
+		err = s.handleStat(cmd)
+	case "LIST":
+		err = s.handleList(cmd)
+	case "UIDL":
+		err = s.handleUidl(cmd)
+	case "RETR":
+		err = s.handleRetr(cmd)
+	case "TOP":
+		err = s.handleTop(cmd)
+	case "DELE":
+		err = s.handleDele(cmd)
+	case "NOOP":
+		err = s.handleNoop(cmd)
+	case "RSET":
+		err = s.handleRset(cmd)
+	case "QUIT":
+		err = s.handleQuit(cmd)
+	case "":
+		err = errorf("", "empty line: type a command, like USER yourname (CAPA lists what this server offers)")
+	default:
+		err = errorf("", "unknown command %q: POP3 commands are USER, PASS, APOP, STAT, LIST, UIDL, RETR, TOP, DELE, NOOP, RSET, QUIT (CAPA lists the extensions)", safe(cmd.verb, 16))
+	}
+	if err != nil {
+		if errors.Is(err, errConnGone) {
+			return true
+		}
+		var pe *Error
+		if !errors.As(err, &pe) {
+			s.srv.Logger.Error("pop3: command failed", "server", s.srv.Name, "verb", cmd.verb, "err", err)
+			pe = errInternal
+		}
+		return s.fail(pe)
+	}
+	s.errors = 0
+	return s.quit
+}
+
+// fail writes a -ERR response, counts it, and reports whether to close.
+func (s *session) fail(e *Error) bool {
+	s.reply(e.line())
+	if e.Close {
+		return true
+	}
+	s.errors++
+	if s.errors >= s.srv.MaxErrors {
+		s.reply(errTooManyErrors.line())
+		return true
+	}
+	return false
+}
+
+// setState moves the session and tells the trace why, in the trace's
+// language (the catalog key names the explanation).
+func (s *session) setState(to state, key string) {
+	s.state = to
+	s.trace.State(to.String(), s.explainText(key))
+}
+
+func (s *session) explain(key string) *tracer.Explanation {
+	if b := s.trace.Bus(); b != nil && b.Explainer != nil {
+		return b.Explainer.Key(key)
+	}
+	return nil
+}
+
+func (s *session) explainText(key string) string {
+	if e := s.explain(key); e != nil {
+		return e.Text
+	}
+	return ""
+}
+
+// note publishes a note event explained by a catalog key.
+func (s *session) note(key, text string, attrs map[string]string) {
+	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Attrs: attrs, Explain: s.explain(key)})
+}
+
+// reply queues one response line; replies are flushed before the next
+// blocking read, so pipelined commands get their responses in one write
+// (RFC 2449 section 6.6).
+func (s *session) reply(line string) {
+	s.w.WriteString(line)
+	s.w.WriteString("\r\n")
+}
+
+func (s *session) replyf(format string, args ...any) {
+	s.reply(fmt.Sprintf(format, args...))
+}
+
+// flush writes queued responses.
+func (s *session) flush() error {
+	if s.w.Buffered() == 0 {
+		return nil
+	}
+	return s.w.Flush()
+}
+
+// readLine reads a line of at most limit octets including the line ending
+// and returns it without the ending. Responses are flushed first unless
+// another complete command is already buffered (pipelining). A longer line is
+// read to its end and dropped, and errLong returned. idle marks a wait for a
+// command, which Shutdown may interrupt.
+func (s *session) readLine(limit int, idle bool) ([]byte, error) {
+	if !s.completeLineBuffered() {
+		if err := s.flush(); err != nil {
+			return nil, err
+		}
+	}
+	if idle {
+		if s.srv.closing.Load() {
+			return nil, ErrServerClosed
+		}
+		s.idle.Store(true)
+		defer s.idle.Store(false)
+	}
+	s.rw.SetReadDeadline(time.Now().Add(s.srv.IdleTimeout))
+	var line []byte
+	tooLong := false
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > limit {
+				tooLong = true
+				line = nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if err == nil {
+			break
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if idle && s.srv.closing.Load() {
+			return nil, ErrServerClosed
+		}
+		return nil, err
+	}
+	if tooLong {
+		return nil, errLong
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return line, nil
+}
+
+// completeLineBuffered reports whether a whole line is already buffered.
+func (s *session) completeLineBuffered() bool {
+	n := s.r.Buffered()
+	if n == 0 {
+		return false
+	}
+	b, _ := s.r.Peek(n)
+	return bytes.IndexByte(b, '\n') >= 0
+}
+
+// ctx bounds one store call.
+func storeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 30*time.Second)
+}
+
+// --- AUTHORIZATION state: RFC 1939 section 4 and 7, RFC 5034, RFC 2595 ---
+
+func (s *session) handleUser(cmd command) error {
+	if s.state != stateAuthorization {
+		return alreadyIn("USER", s.authUser)
+	}
+	if len(cmd.args) != 1 {
+		return errorf("", "syntax: USER name, one argument, for example USER alice")
+	}
+	s.user = cmd.args[0]
+	how := "it crosses the wire in clear text; STLS first would encrypt it"
+	switch {
+	case s.tls:
+		how = "this connection is encrypted with TLS"
+	case s.srv.TLSConfig == nil:
+		how = "it crosses the wire in clear text"
+	}
+	s.replyf("+OK user %s: now send PASS with the password (%s)", safe(s.user, maxArg), how)
+	return nil
+}
+
+func (s *session) handlePass(cmd command) error {
+	if s.state != stateAuthorization {
+		return alreadyIn("PASS", s.authUser)
+	}
+	if s.user == "" {
+		return errorf("", "PASS needs USER first: send USER name, then PASS password")
+	}
+	// RFC 1939 section 7: PASS has one argument, which may contain spaces.
+	pass := cmd.rest
+	if pass == "" {
+		return errorf("", "syntax: PASS password (the password of %s)", safe(s.user, maxArg))
+	}
+	login := s.user
+	s.user = ""
+	user, ok := s.srv.Backend.Authenticate(login, pass)
+	if !ok {
+		return errAuthFailed
+	}
+	return s.login(user, "USER/PASS")
+}
+
+func (s *session) handleApop(cmd command) error {
+	if s.state != stateAuthorization {
+		return alreadyIn("APOP", s.authUser)
+	}
+	if len(cmd.args) != 2 || !isHexDigest(cmd.args[1]) {
+		return errorf("", "syntax: APOP name digest, where digest is the MD5 of the greeting's timestamp %s followed by the password, as 32 hex digits", s.banner)
+	}
+	s.user = ""
+	user, secret, ok := s.srv.Backend.APOPSecret(cmd.args[0])
+	sum := md5.Sum([]byte(s.banner + secret))
+	want := hex.EncodeToString(sum[:])
+	got := strings.ToLower(cmd.args[1])
+	if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 || !ok {
+		return errorf(codeAuth, "APOP failed: wrong user name, or the digest is not the MD5 of %s followed by the password; still in AUTHORIZATION state", s.banner)
+	}
+	return s.login(user, "APOP (the password itself never crossed the wire)")
+}
+
+func isHexDigest(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// handleAuth runs AUTH PLAIN, RFC 5034 section 4 with RFC 4616: an optional
+// initial response, else an empty "+ " challenge and the response on the
+// next line; "*" cancels.
+func (s *session) handleAuth(cmd command) error {
+	if s.state != stateAuthorization {
+		return alreadyIn("AUTH", s.authUser)
+	}
+	if len(cmd.args) == 0 || len(cmd.args) > 2 {
+		return errorf("", "syntax: AUTH PLAIN [initial-response]; CAPA lists the mechanisms (SASL PLAIN)")
+	}
+	if mech := upperASCII(cmd.args[0]); mech != "PLAIN" {
+		return errorf("", "AUTH mechanism %s not available here: use AUTH PLAIN (RFC 5034)", safe(mech, 20))
+	}
+	s.user = ""
+	var resp string
+	if len(cmd.args) == 2 {
+		resp = cmd.args[1]
+	} else {
+		var err error
+		if resp, err = s.challenge(); err != nil {
+			return err
+		}
+	}
+	if resp == "=" { // RFC 5034 section 4: an empty initial response
+		resp = ""
+	}
+	b, err := base64.StdEncoding.DecodeString(resp)
+	if err != nil {
+		return errorf("", "AUTH PLAIN: the response is not valid base64; still in AUTHORIZATION state")
+	}
+	parts := bytes.Split(b, []byte{0})
+	if len(parts) != 3 {
+		return errorf("", "AUTH PLAIN: expected the base64 of authzid NUL user NUL password (RFC 4616 section 2)")
+	}
+	login, pass := string(parts[1]), string(parts[2])
+	user, ok := s.srv.Backend.Authenticate(login, pass)
+	if !ok {
+		return errAuthFailed
+	}
+	if authz := string(parts[0]); authz != "" && !strings.EqualFold(authz, login) && !strings.EqualFold(authz, user) {
+		return errorf(codeAuth, "AUTH PLAIN: %s may not act as %s (authorization identity refused)", user, safe(authz, maxArg))
+	}
+	return s.login(user, "AUTH PLAIN")
+}
+
+// challenge sends an empty SASL challenge and reads the client's response.
+func (s *session) challenge() (string, error) {
+	s.reply("+ ")
+	b, err := s.readLine(maxAuthLine, false)
+	if errors.Is(err, errLong) {
+		return "", errorf("", "AUTH response longer than %d octets: authentication cancelled", maxAuthLine)
+	}
+	if err != nil {
+		s.quit = true
+		return "", errConnGone
+	}
+	if string(b) == "*" {
+		return "", errorf("", "AUTH cancelled by the client (*); still in AUTHORIZATION state")
+	}
+	return string(b), nil
+}
+
+// login takes the maildrop lock and opens the maildrop, RFC 1939 section 4;
+// when both work the session enters TRANSACTION.
+func (s *session) login(user, how string) error {
+	if !s.srv.lockMaildrop(user, s) {
+		return errorf(codeInUse, "%s's maildrop is in use: another POP3 session holds its lock (RFC 1939 section 4); QUIT that session, then log in again", user)
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	d, err := s.srv.openMaildrop(ctx, user)
+	if err != nil {
+		s.srv.unlockMaildrop(user, s)
+		s.srv.Logger.Error("pop3: cannot open maildrop", "server", s.srv.Name, "user", user, "err", err)
+		return errorf(codeSysTemp, "cannot open %s's maildrop right now; try again", user)
+	}
+	s.authUser, s.drop = user, d
+	s.trace.Label(user, "", "")
+	n, size := d.stat()
+	s.setState(stateTransaction, "pop3.state.TRANSACTION")
+	s.replyf("+OK %s's maildrop has %s (%d octets); logged in with %s, the maildrop is locked for this session", user, plural(n, "message"), size, how)
+	return nil
+}
+
+// handleStls upgrades the connection to TLS, RFC 2595 section 4.
+func (s *session) handleStls(cmd command) error {
+	switch {
+	case s.srv.TLSConfig == nil:
+		return errorf("", "STLS not available: this server has no TLS certificate")
+	case s.tls:
+		return errorf("", "already using TLS")
+	case s.state != stateAuthorization:
+		return errorf("", "STLS is only allowed before login, in AUTHORIZATION state (RFC 2595 section 4)")
+	case len(cmd.args) > 0:
+		return noArgs("STLS")
+	}
+	s.reply("+OK begin TLS negotiation: the next bytes are a TLS handshake")
+	if err := s.flush(); err != nil {
+		s.quit = true
+		return errConnGone
+	}
+	// RFC 2595 section 4 (and CVE-2011-0411): anything sent before the
+	// handshake must not be read as if it came over TLS.
+	if n := s.r.Buffered(); n > 0 {
+		s.r.Discard(n)
+		s.trace.Note(tracer.KindNote, fmt.Sprintf("discarded %d octets sent before the TLS handshake (command injection defence, RFC 2595 section 4)", n), nil)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s.rw.SetDeadline(time.Time{})
+	if tc, ok := s.rw.(*tracer.Conn); ok {
+		if err := tc.StartTLS(ctx, s.srv.TLSConfig); err != nil {
+			s.quit = true
+			return errConnGone
+		}
+	} else {
+		tc := tls.Server(s.rw, s.srv.TLSConfig)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			s.quit = true
+			return errConnGone
+		}
+		s.rw = tc
+	}
+	s.r.Reset(s.rw)
+	s.tls = true
+	s.user = "" // RFC 2595 section 4: forget what was said before TLS
+	return nil
+}
+
+// handleCapa lists the capabilities, RFC 2449 section 5; valid in every state.
+func (s *session) handleCapa(cmd command) error {
+	if len(cmd.args) > 0 {
+		return noArgs("CAPA")
+	}
+	s.reply("+OK capability list follows, one per line, ending with a dot")
+	for _, c := range []string{"USER", "TOP", "UIDL", "PIPELINING", "RESP-CODES", "AUTH-RESP-CODE", "SASL PLAIN"} {
+		s.reply(c)
+	}
+	if s.srv.TLSConfig != nil && !s.tls && s.state == stateAuthorization {
+		s.reply("STLS")
+	}
+	s.reply("IMPLEMENTATION mailscope")
+	s.reply(".")
+	return nil
+}
+
+// --- TRANSACTION state: RFC 1939 section 5 and 7 ---
+
+func (s *session) handleStat(cmd command) error {
+	if s.state != stateTransaction {
+		return needLogin("STAT")
+	}
+	if len(cmd.args) > 0 {
+		return noArgs("STAT")
+	}
+	n, size := s.drop.stat()
+	s.replyf("+OK %d %d (%s, %d octets; messages marked with DELE are not counted)", n, size, plural(n, "message"), size)
+	return nil
+}
+
+func (s *session) handleList(cmd command) error {
+	if s.state != stateTransaction {
+		return needLogin("LIST")
+	}
+	switch len(cmd.args) {
+	case 0:
+	case 1:
+		m, n, err := s.drop.lookup("LIST", cmd.args[0], false)
+		if err != nil {
+			return err
+		}
+		s.replyf("+OK %d %d", n, m.size)
+		return nil
+	default:
+		return errorf("", "syntax: LIST, or LIST msg for one message, for example LIST 1")
+	}
+	n, size := s.drop.stat()
+	s.replyf("+OK %s (%d octets)", plural(n, "message"), size)
+	for i, m := range s.drop.msgs {
+		if !m.deleted {
+			s.replyf("%d %d", i+1, m.size)
+		}
+	}
+	s.reply(".")
+	return nil
+}
+
+func (s *session) handleUidl(cmd command) error {
+	if s.state != stateTransaction {
+		return needLogin("UIDL")
+	}
+	switch len(cmd.args) {
+	case 0:
+	case 1:
+		m, n, err := s.drop.lookup("UIDL", cmd.args[0], false)
+		if err != nil {
+			return err
+		}
+		s.replyf("+OK %d %s", n, s.drop.uidl(m))
+		return nil
+	default:
+		return errorf("", "syntax: UIDL, or UIDL msg for one message, for example UIDL 1")
+	}
+	s.reply("+OK unique-id listing follows: the ids never change, across sessions")
+	for i, m := range s.drop.msgs {
+		if !m.deleted {
+			s.replyf("%d %s", i+1, s.drop.uidl(m))
+		}
+	}
+	s.reply(".")
+	return nil
+}
+
+// body reads a message from the store.
+func (s *session) body(m *dropMsg, n int) ([]byte, error) {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	b, err := s.srv.Store.Body(ctx, m.id)
+	if errors.Is(err, store.ErrNoMessage) {
+		return nil, errorf(codeSysPerm, "message %d is gone: another client (IMAP?) removed it during this session", n)
+	}
+	if err != nil {
+		s.srv.Logger.Error("pop3: reading message", "server", s.srv.Name, "user", s.authUser, "uid", m.uid, "err", err)
+		return nil, errorf(codeSysTemp, "cannot read message %d right now; try again", n)
+	}
+	return b, nil
+}
+
+func (s *session) handleRetr(cmd command) error {
+	if s.state != stateTransaction {
+		return needLogin("RETR")
+	}
+	if len(cmd.args) != 1 {
+		return errorf("", "syntax: RETR msg, for example RETR 1")
+	}
+	m, n, err := s.drop.lookup("RETR", cmd.args[0], false)
+	if err != nil {
+		return err
+	}
+	b, err := s.body(m, n)
+	if err != nil {
+		return err
+	}
+	s.replyf("+OK %d octets follow (message %d); it stays on the server unless you DELE it", m.size, n)
+	s.writeBody(b, -1)
+	s.reply(".")
+	return nil
+}
+
+func (s *session) handleTop(cmd command) error {
+	if s.state != stateTransaction {
+		return needLogin("TOP")
+	}
+	if len(cmd.args) != 2 {
+		return errorf("", "syntax: TOP msg lines, for example TOP 1 0 (headers only) or TOP 1 5 (headers and 5 body lines)")
+	}
+	m, n, err := s.drop.lookup("TOP", cmd.args[0], false)
+	if err != nil {
+		return err
+	}
+	k, ok := parseNumber(cmd.args[1])
+	if !ok {
+		return errorf("", "syntax: TOP msg lines: %q is not a number of lines (0 or more)", safe(cmd.args[1], 20))
+	}
+	b, err := s.body(m, n)
+	if err != nil {
+		return err
+	}
+	if k == 0 {
+		s.replyf("+OK top of message %d follows: the headers and the blank line, no body lines", n)
+	} else {
+		s.replyf("+OK top of message %d follows: the headers, the blank line and at most %s of the body", n, plural(k, "line"))
+	}
+	s.writeBody(b, k)
+	s.reply(".")
+	return nil
+}
+
+// writeBody sends a message dot-stuffed, RFC 1939 section 3: a line that
+// begins with a dot gets one more, so that only the terminating line is a
+// lone dot. bodyLines >= 0 stops after the header section, the blank line
+// and that many body lines (TOP); < 0 sends everything (RETR). Line endings
+// go out as stored (CRLF); a last line without one gets CRLF, so the
+// terminator stands on its own line.
+func (s *session) writeBody(b []byte, bodyLines int) {
+	inHeader := true
+	sent := 0
+	for len(b) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i+1], b[i+1:]
+		} else {
+			line, b = b, nil
+		}
+		if !inHeader && bodyLines >= 0 {
+			if sent >= bodyLines {
+				return
+			}
+			sent++
+		}
+		if inHeader && (string(line) == "\r\n" || string(line) == "\n") {
+			inHeader = false
+		}
+		if line[0] == '.' {
+			s.w.WriteByte('.')
+		}
+		s.w.Write(line)
+		if line[len(line)-1] != '\n' {
+			s.w.WriteString("\r\n")
+		}
+	}
+}
+
+func (s *session) handleDele(cmd command) error {
+	if s.state != stateTransaction {
+		return needLogin("DELE")
+	}
+	if len(cmd.args) != 1 {
+		return errorf("", "syntax: DELE msg, for example DELE 1")
+	}
+	m, n, err := s.drop.lookup("DELE", cmd.args[0], true)
+	if err != nil {
+		return err
+	}
+	if m.deleted {
+		return errorf("", "message %d is already marked for deletion", n)
+	}
+	m.deleted = true
+	s.replyf("+OK message %d marked for deletion: it is removed only when you QUIT (RSET unmarks it; a dropped connection keeps it)", n)
+	return nil
+}
+
+func (s *session) handleNoop(cmd command) error {
+	if s.state != stateTransaction {
+		return needLogin("NOOP")
+	}
+	if len(cmd.args) > 0 {
+		return noArgs("NOOP")
+	}
+	s.reply("+OK nothing done; the server is still here")
+	return nil
+}
+
+func (s *session) handleRset(cmd command) error {
+	if s.state != stateTransaction {
+		return needLogin("RSET")
+	}
+	if len(cmd.args) > 0 {
+		return noArgs("RSET")
+	}
+	unmarked := 0
+	for _, m := range s.drop.msgs {
+		if m.deleted {
+			m.deleted = false
+			unmarked++
+		}
+	}
+	n, size := s.drop.stat()
+	s.replyf("+OK %s unmarked; the maildrop has %s (%d octets)", plural(unmarked, "message"), plural(n, "message"), size)
+	return nil
+}
+
+// --- QUIT and the UPDATE state: RFC 1939 section 4 and 6 ---
+
+func (s *session) handleQuit(cmd command) error {
+	if len(cmd.args) > 0 {
+		return noArgs("QUIT")
+	}
+	s.quit = true
+	if s.state != stateTransaction {
+		// RFC 1939 section 4: QUIT before login does not enter UPDATE.
+		s.replyf("+OK mailscope POP3 server %s signing off (not logged in: nothing to update)", s.srv.Name)
+		return nil
+	}
+	return s.update()
+}
+
+// update is the UPDATE state: the marked messages are removed in one store
+// transaction, then the lock is released. Either all marked messages go or
+// none do.
+func (s *session) update() error {
+	ids := s.drop.marked()
+	kept := len(s.drop.msgs) - len(ids)
+	mode, key := "download-and-keep", "pop3.mode.keep"
+	if len(ids) > 0 {
+		mode, key = "download-and-delete", "pop3.mode.delete"
+		s.setState(stateUpdate, "pop3.state.UPDATE.delete")
+	} else {
+		s.setState(stateUpdate, "pop3.state.UPDATE.keep")
+	}
+	if len(ids) > 0 {
+		ctx, cancel := storeCtx()
+		err := s.srv.Store.Write(ctx, func(tx *store.Tx) error { return tx.DeleteMessages(ids) })
+		cancel()
+		if err != nil {
+			s.srv.Logger.Error("pop3: UPDATE failed", "server", s.srv.Name, "user", s.authUser, "err", err)
+			s.release()
+			return &Error{Code: codeSysTemp, Msg: "some deleted messages not removed: the store failed, so none were deleted; log in and try again", Close: true}
+		}
+	}
+	user := s.authUser
+	s.note(key, fmt.Sprintf("%s: %s deleted from %s's maildrop, %s kept", mode, plural(len(ids), "message"), user, plural(kept, "message")),
+		map[string]string{"mode": mode, "user": user, "deleted": strconv.Itoa(len(ids)), "kept": strconv.Itoa(kept)})
+	s.release()
+	s.replyf("+OK mailscope POP3 server %s signing off: %s deleted, %s kept (%s)", s.srv.Name, plural(len(ids), "message"), plural(kept, "message"), mode)
+	return nil
+}
