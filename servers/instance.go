@@ -65,12 +65,12 @@ type Instance struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
-	faultsMu  sync.Mutex
-	faults    map[string]Fault
-	greylist  map[string]bool // greylisting triples already seen
-	downLns   map[string]bool // servers whose SMTP listener is closed by the down fault
-	relay     *relay
-	smtpLns   map[string]*liveListener
+	faultsMu sync.Mutex
+	faults   map[string]Fault
+	greylist map[string]bool // greylisting triples already seen
+	downLns  map[string]bool // servers whose SMTP listener is closed by the down fault
+	relay    *relay
+	smtpLns  map[string]*liveListener
 }
 
 // liveListener is an SMTP listener that the down fault can close and open.

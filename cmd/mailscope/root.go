@@ -63,7 +63,7 @@ the process may bind them, else 10000.`,
 		},
 	}
 	addWorldFlags(root, o)
-	root.AddCommand(newUpCmd(o), newVersionCmd())
+	root.AddCommand(newUpCmd(o), newVersionCmd(), newTraceCmd())
 	return root
 }
 

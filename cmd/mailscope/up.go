@@ -122,6 +122,12 @@ func runUp(cmd *cobra.Command, o *options) error {
 		return err
 	}
 	printBanner(out, inst, time.Since(start))
+	web, webAddr, webErr := startWeb(inst, w.Web, logger, out)
+	if webErr != nil {
+		fmt.Fprintf(out, "web timeline: not started: %v (choose another address with --web)\n\n", webErr)
+	} else {
+		fmt.Fprintf(out, "web timeline: %s (the ladder diagram, the mailboxes and the queue in your browser)\n\n", webURL(webAddr))
+	}
 
 	consoleDone := make(chan struct{})
 	go func() { console.Run(consoleSub); close(consoleDone) }()
@@ -140,6 +146,9 @@ func runUp(cmd *cobra.Command, o *options) error {
 	fmt.Fprintln(cmd.ErrOrStderr(), "\nmailscope: stopping (sessions get 421/BYE; mail already accepted is on disk)")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if web != nil {
+		web.Shutdown(ctx)
+	}
 	err = inst.Shutdown(ctx)
 	consoleSub.Close()
 	<-consoleDone
