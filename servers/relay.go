@@ -313,16 +313,18 @@ func (r *relay) session(src, dest *world.Server, addr string, order []int64, byM
 		}
 		code, reply := 250, ""
 		w, err := c.Data()
+		var resp *gosmtp.DataResponse
 		if err == nil {
 			_, err = w.Write(body)
-			if cerr := w.Close(); err == nil {
+			var cerr error
+			if resp, cerr = w.CloseWithResponse(); err == nil {
 				err = cerr
 			}
 		}
 		if err != nil {
 			code, reply = replyCode(err), errText(err)
 		} else {
-			reply = "250 accepted by " + dest.Name
+			reply = "250 " + resp.StatusText
 		}
 		for _, x := range accepted {
 			outs = append(outs, outcome{item: x, code: code, reply: reply})

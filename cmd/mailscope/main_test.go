@@ -87,7 +87,7 @@ func start(t *testing.T, dir string, extra ...string) *proc {
 	bin := binary(t)
 	for attempt := 0; attempt < 10; attempt++ {
 		base := 20000 + rand.IntN(300)*100
-		args := append([]string{"--data", dir, "--port-base", fmt.Sprint(base), "--color", "never"}, extra...)
+		args := append([]string{"--data", dir, "--port-base", fmt.Sprint(base), "--web", "127.0.0.1:0", "--color", "never"}, extra...)
 		cmd := exec.Command(bin, args...)
 		out := &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
@@ -210,7 +210,8 @@ func TestRestartKeepsMailAndTracesLive(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	p := start(t, dir)
+	rec := filepath.Join(dir, "trace.jsonl")
+	p := start(t, dir, "--record", rec)
 	line := send(t, p.smtp(), "hi")
 	if !strings.Contains(line, "queued as A-") {
 		t.Fatalf("250 line: %q", line)
@@ -233,6 +234,19 @@ func TestRestartKeepsMailAndTracesLive(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(out)
+	}
+	// The recording replays as the same console text.
+	var replayed bytes.Buffer
+	root := newRootCmd()
+	root.SetOut(&replayed)
+	root.SetArgs([]string{"replay", "--color", "never", rec})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[A smtp-1] C: HELO laptop", "RFC 5321 section 4.1.1.2", "queue: delivered to the mailbox of alice@a.example"} {
+		if !strings.Contains(replayed.String(), want) {
+			t.Errorf("replay of --record lacks %q:\n%s", want, replayed.String())
+		}
 	}
 	p2 := start(t, dir)
 	send(t, p2.smtp(), "again")
