@@ -11,14 +11,15 @@ import (
 	"github.com/mailscope/mailscope/tracer"
 )
 
-// SlowDelay is how long a server with the slow fault waits before replying.
-const SlowDelay = 2 * time.Second
+// DefaultSlowDelay is how long a server with the slow fault waits before
+// each reply (Instance.SetSlowDelay changes it).
+const DefaultSlowDelay = 2 * time.Second
 
 var faultText = map[Fault]string{
 	FaultNone:     "cleared: the server behaves normally again",
 	FaultDown:     "down: its SMTP port refuses connections; senders must keep their mail queued and retry",
 	FaultGreylist: "greylisting: a first attempt from a sender gets 451 4.7.1, a retry is accepted (RFC 6647)",
-	FaultSlow:     "slow: every reply waits " + SlowDelay.String() + " (a busy or distant server)",
+	FaultSlow:     "slow: every reply waits a while (a busy or distant server)",
 	FaultQuota:    "over quota: recipients get 452 4.2.2 mailbox full (a temporary failure: senders retry)",
 	FaultReject:   "rejecting: recipients get 550 5.1.1 (a permanent failure: senders bounce)",
 }
@@ -141,7 +142,23 @@ func (b *smtpBackend) CheckRcpt(ctx context.Context, e *smtp.Envelope) error {
 // ReplyDelay applies the slow fault (smtp.Policy).
 func (b *smtpBackend) ReplyDelay() time.Duration {
 	if b.inst.faultOf(b.server.Name) == FaultSlow {
-		return SlowDelay
+		return b.inst.slowDelay()
 	}
 	return 0
+}
+
+// SetSlowDelay sets how long the slow fault delays each reply.
+func (inst *Instance) SetSlowDelay(d time.Duration) {
+	inst.faultsMu.Lock()
+	inst.slow = d
+	inst.faultsMu.Unlock()
+}
+
+func (inst *Instance) slowDelay() time.Duration {
+	inst.faultsMu.Lock()
+	defer inst.faultsMu.Unlock()
+	if inst.slow <= 0 {
+		return DefaultSlowDelay
+	}
+	return inst.slow
 }

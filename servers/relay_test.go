@@ -221,7 +221,20 @@ func TestRelayFaultDownThenUp(t *testing.T) {
 	waitFor(t, "delivery after B came back", func() bool { return len(inboxOf(t, inst.Store, "B", "bob")) == 1 })
 }
 
-func TestRelayGreylistQuotaSlow(t *testing.T) {
+func TestRelaySlowServer(t *testing.T) {
+	inst := start(t, t.TempDir(), nil)
+	inst.SetSlowDelay(20 * time.Millisecond)
+	inst.SetFault("B", servers.FaultSlow)
+	begin := time.Now()
+	mailTo(t, inst, "bob@b.example", "slow", "")
+	waitFor(t, "delivery through a slow server", func() bool { return len(inboxOf(t, inst.Store, "B", "bob")) == 1 })
+	// Greeting, EHLO, STARTTLS, EHLO, MAIL, RCPT, DATA, end of data: each reply waited.
+	if d := time.Since(begin); d < 8*20*time.Millisecond {
+		t.Errorf("delivery took %s: the replies were not slowed", d)
+	}
+}
+
+func TestRelayGreylistAndQuota(t *testing.T) {
 	for _, f := range []servers.Fault{servers.FaultGreylist, servers.FaultQuota} {
 		t.Run(string(f), func(t *testing.T) {
 			inst := start(t, t.TempDir(), nil)

@@ -98,7 +98,7 @@ func start(t *testing.T, dir string, extra ...string) *proc {
 		go func() { done <- cmd.Wait() }()
 		deadline := time.After(20 * time.Second)
 		for {
-			if strings.Contains(out.String(), "Every line of every session appears below") {
+			if strings.Contains(out.String(), "Every line of every session appears below") && strings.Contains(out.String(), "web timeline:") {
 				p := &proc{cmd: cmd, out: out, base: base, done: done}
 				t.Cleanup(func() { cmd.Process.Kill(); p.wait() })
 				return p
@@ -299,4 +299,100 @@ func TestBadFlagsAndWorld(t *testing.T) {
 			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
 		}
 	}
+}
+
+// webURL finds the web timeline's address in the banner.
+func (p *proc) webURL(t *testing.T) string {
+	t.Helper()
+	out := p.out.String()
+	i := strings.Index(out, "web timeline: http://")
+	if i < 0 {
+		t.Fatalf("no web timeline in the banner:\n%s", out)
+	}
+	return strings.Fields(out[i+len("web timeline: "):])[0]
+}
+
+func (p *proc) fault(t *testing.T, server, fault string) {
+	t.Helper()
+	root := newRootCmd()
+	root.SetOut(io.Discard)
+	root.SetArgs([]string{"fault", "--url", p.webURL(t), server, fault})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("fault %s %s: %v", server, fault, err)
+	}
+}
+
+func mailboxCount(t *testing.T, dir, server, user string) int {
+	t.Helper()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	mb, err := st.Mailbox(ctx, server, user, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := st.Messages(ctx, mb.ID)
+	return len(msgs)
+}
+
+// TestKill9DuringRelay kills mailscope in the middle of a relay session (B
+// is slow, so the session takes seconds) and checks that after a restart the
+// message reaches bob exactly once.
+func TestKill9DuringRelay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	p := start(t, dir)
+	p.fault(t, "B", "slow")
+	c, err := net.Dial("tcp", p.smtp())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "HELO x\r\nMAIL FROM:<alice@a.example>\r\nRCPT TO:<bob@b.example>\r\nDATA\r\nSubject: relayed\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+	r := bufio.NewReader(c)
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no 250 for the message: %v", err)
+		}
+		if strings.HasPrefix(l, "250 2.0.0 OK") {
+			break
+		}
+	}
+	c.Close()
+	// Wait until the relay session is under way, then kill.
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.out.String(), "[A->B smtp-1] C: EHLO a.example") {
+		if time.Now().After(deadline) {
+			t.Fatalf("relay session never started:\n%s", p.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(time.Duration(rand.IntN(3000)) * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.wait()
+	p2 := start(t, dir)
+	deadline = time.Now().Add(60 * time.Second)
+	for mailboxCount(t, dir, "B", "bob") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("bob never got the message after the restart:\n%s", p2.out.String())
+		}
+		p2.flush(t)
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := mailboxCount(t, dir, "B", "bob"); n != 1 {
+		t.Fatalf("bob has %d copies, want exactly 1", n)
+	}
+}
+
+func (p *proc) flush(t *testing.T) {
+	root := newRootCmd()
+	root.SetOut(io.Discard)
+	root.SetArgs([]string{"queue", "flush", "--url", p.webURL(t)})
+	root.Execute()
 }
