@@ -503,3 +503,10 @@ func (ls *loginScan) scan(text string, at int, endsInLiteral, cut bool) (shown s
 	}
 	return b.String(), masked, false
 }
+
+// tlsStarted is called by the tap when it upgraded the connection itself:
+// it sees plaintext again, so lines are framed as before.
+func (f *imapFramer) tlsStarted() {
+	f.encrypted = false
+	f.tlsTag = ""
+}

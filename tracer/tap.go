@@ -254,6 +254,11 @@ func (c *Conn) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	}
 	var nc net.Conn = tc
 	c.inner.Store(&nc)
+	if u, ok := c.framer.(interface{ tlsStarted() }); ok {
+		c.fmu.Lock()
+		u.tlsStarted()
+		c.fmu.Unlock()
+	}
 	st := tc.ConnectionState()
 	c.sess.Emit(&Event{Kind: KindTLS, Text: "TLS established: " + tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite),
 		Explain: &Explanation{Key: "tls.established", Text: "From here on the bytes on the wire are encrypted; the trace shows what the server decrypted.", RFC: "RFC 3207"}})

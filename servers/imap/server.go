@@ -120,7 +120,8 @@ func (s *Server) init() {
 			NewSession: s.newSession,
 			Caps:       caps,
 			Logger:     printfLogger{s.Logger, s.Name},
-			TLSConfig:  s.TLSConfig,
+			// No TLSConfig: STARTTLS is handled under imapserver, in the
+			// tapped conn, so the trace stays readable (starttls.go).
 			// Who may log in without TLS is decided per connection in
 			// session.Login (loopback, or AllowInsecureAuth).
 			InsecureAuth: true,
@@ -145,7 +146,7 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return ErrServerClosed
 	}
-	pl := &patientListener{Listener: l, min: s.IdleTimeout}
+	pl := &patientListener{Listener: l, min: s.IdleTimeout, tlsConfig: s.TLSConfig}
 	s.mu.Lock()
 	s.listeners[pl] = struct{}{}
 	s.mu.Unlock()
@@ -219,7 +220,8 @@ func loopback(addr net.Addr) bool {
 // patientListener hands out patientConns.
 type patientListener struct {
 	net.Listener
-	min time.Duration
+	min       time.Duration
+	tlsConfig *tls.Config
 }
 
 func (l *patientListener) Accept() (net.Conn, error) {
@@ -227,7 +229,7 @@ func (l *patientListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &patientConn{Conn: c, min: l.min}, nil
+	return &patientConn{Conn: c, min: l.min, tlsConfig: l.tlsConfig}, nil
 }
 
 // patientConn stretches every read deadline to at least min from now.
@@ -238,6 +240,12 @@ type patientConn struct {
 	net.Conn
 	min      time.Duration
 	timedOut atomic.Bool // a read ended by its deadline
+
+	// STARTTLS, handled below imapserver (starttls.go).
+	tlsConfig *tls.Config
+	tlsUp     atomic.Bool // the handshake is done
+	authed    atomic.Bool // someone logged in: STARTTLS is over
+	pending   []byte      // read but not yet handed to imapserver
 }
 
 func (c *patientConn) SetReadDeadline(t time.Time) error {
@@ -257,6 +265,14 @@ func (c *patientConn) SetDeadline(t time.Time) error {
 }
 
 func (c *patientConn) Read(p []byte) (int, error) {
+	if c.watching() {
+		return c.readLine(p)
+	}
+	return c.read(p)
+}
+
+// readConn reads the connection and notes a read ended by its deadline.
+func (c *patientConn) readConn(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	var ne net.Error
 	if err != nil && errors.As(err, &ne) && ne.Timeout() {

@@ -2,7 +2,6 @@ package imap
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"strings"
@@ -142,7 +141,7 @@ func (s *session) bye(text string) { s.conn.Bye(text) }
 // mayAuth says whether credentials may cross this connection: under TLS,
 // from the loopback, or anywhere when the server allows it.
 func (s *session) mayAuth() bool {
-	if _, ok := s.conn.NetConn().(*tls.Conn); ok {
+	if s.pc != nil && s.pc.tlsUp.Load() {
 		return true
 	}
 	return s.srv.AllowInsecureAuth || loopback(s.remote)
@@ -186,6 +185,9 @@ func (s *session) loggedIn(user string) error {
 		return err
 	}
 	s.user = user
+	if s.pc != nil {
+		s.pc.authed.Store(true) // STARTTLS is no longer on offer
+	}
 	s.setState(stateAuthenticated, "imap.state.authenticated", "("+user+")")
 	return nil
 }

@@ -212,7 +212,7 @@ func startTLSSession(t *testing.T, e *env) {
 		S: * CAPABILITY IMAP4rev1 SASL-IR LITERAL- AUTH=PLAIN
 		S: t2 OK CAPABILITY completed
 		C: t3 STARTTLS
-		S: t3 BAD STARTTLS not available
+		S: t3 BAD STARTTLS: TLS is already active on this connection
 		C: t4 LOGIN carol Pa55-w0rd
 		S: t4 OK [CAPABILITY *] Logged in
 		C: t5 LOGOUT

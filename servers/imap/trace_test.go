@@ -1,6 +1,8 @@
 package imap_test
 
 import (
+	"bufio"
+	"crypto/tls"
 	"strconv"
 	"strings"
 	"testing"
@@ -140,28 +142,52 @@ func TestTraceLoginLiteral(t *testing.T) {
 	}
 }
 
-// TestTraceStartTLS: after STARTTLS the trace shows ciphertext summaries.
+// TestTraceStartTLS: after STARTTLS the tap upgrades itself, so the trace
+// goes on showing the decrypted commands and responses (credentials masked).
 func TestTraceStartTLS(t *testing.T) {
 	e := newEnv(t)
 	sub := e.bus.Subscribe(10000)
 	defer sub.Close()
 	startTLSSession(t, e)
 	evs := sessionEvents(t, sub)
-	enc := 0
+	var sawTLS, sawLogin, sawCap bool
 	for _, ev := range evs {
-		if strings.Contains(ev.Text, "LOGIN") || strings.Contains(ev.Text, "Pa55") {
-			t.Errorf("plaintext after STARTTLS in the trace: %q", ev.Text)
+		if strings.Contains(ev.Text, "Pa55") {
+			t.Errorf("password in the trace: %q", ev.Text)
 		}
 		if ev.HasFlag(tracer.FlagEncrypted) {
-			enc++
-			if ev.Explain == nil || ev.Explain.Key != "line.encrypted" || ev.Size == 0 {
-				t.Errorf("encrypted event %+v", ev)
-			}
+			t.Errorf("ciphertext in the trace: %+v", ev)
+		}
+		switch {
+		case ev.Kind == tracer.KindTLS:
+			sawTLS = true
+		case ev.Kind == tracer.KindLine && strings.HasPrefix(ev.Text, "t4 LOGIN carol"):
+			sawLogin = sawTLS && ev.HasFlag(tracer.FlagMasked)
+		case ev.Kind == tracer.KindLine && strings.HasPrefix(ev.Text, "* OK [CAPABILITY IMAP4rev1 STARTTLS"):
+			sawCap = true
 		}
 	}
-	if enc < 4 {
-		t.Errorf("only %d encrypted events", enc)
+	if !sawTLS || !sawLogin || !sawCap {
+		t.Errorf("trace: tls event %v, masked LOGIN after TLS %v, STARTTLS offered in the greeting %v", sawTLS, sawLogin, sawCap)
 	}
+}
+
+// TestStartTLSInjectionDropped: commands sent in the same packet as
+// STARTTLS are thrown away, not run after the handshake.
+func TestStartTLSInjectionDropped(t *testing.T) {
+	e := newEnv(t)
+	c := greeted(t, e.addr)
+	c.sendRaw("t1 STARTTLS\r\nt2 LOGIN carol Pa55-w0rd\r\n")
+	c.expect("t1 OK Begin TLS negotiation now")
+	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	c.conn, c.r = tc, bufio.NewReader(tc)
+	runTranscript(t, c, `
+		C: t3 SELECT INBOX
+		S: t3 BAD *
+	`)
 }
 
 func checkExplained(t *testing.T, evs []*tracer.Event, prefix, key string) {
