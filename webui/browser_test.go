@@ -1,0 +1,336 @@
+package webui
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+// chromium finds Debian's chromium (what .ci/run installs).
+func chromium() string {
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestBrowser drives the page in a real headless chromium: it loads and
+// goes live; an SMTP session sent over a real socket appears as arrows;
+// clicking an arrow explains it; the message view shows the MIME tree and
+// the webmail's own requests appear as HTTP arrows; a hostile message is
+// shown as text and runs nothing. Screenshots go to the test's artifact
+// directory (go test -artifacts keeps them; the path is logged).
+func TestBrowser(t *testing.T) {
+	chrome := chromium()
+	if chrome == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is required in CI (apt-get install chromium)")
+		}
+		t.Skip("chromium not found: install it (apt-get install -y chromium) to run the browser test")
+	}
+	inst, _, base := newWorld(t, Options{})
+	smtpA := inst.Addr("A", world.SMTP)
+
+	// A profile of its own; chromium's helpers may still write to it for a
+	// moment after it exits, so removal is retried.
+	profile, err := os.MkdirTemp("", "mailscope-chromium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	// Start the browser with no deadline (a deadline on the first Run would
+	// bound the browser's life); each step below has its own. A chromium
+	// that dies while starting (it happens on loaded machines) gets a second
+	// chance.
+	// chromedp may report errors from its goroutines after the test ends,
+	// when t.Logf would panic.
+	var finished atomic.Bool
+	t.Cleanup(func() { finished.Store(true) })
+	logf := func(format string, args ...any) {
+		if !finished.Load() {
+			t.Logf("chromedp: "+format, args...)
+		}
+	}
+	var ctx context.Context
+	for attempt := 1; ; attempt++ {
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+			chromedp.ExecPath(chrome),
+			chromedp.Flag("headless", true),
+			chromedp.Flag("no-sandbox", true),
+			chromedp.Flag("disable-gpu", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("no-first-run", true),
+			chromedp.UserDataDir(filepath.Join(profile, strconv.Itoa(attempt))),
+			chromedp.WindowSize(1500, 950),
+		)
+		c, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(logf))
+		err := chromedp.Do(c)
+		if err == nil {
+			ctx = c
+			t.Cleanup(cancelAlloc)
+			t.Cleanup(cancel)
+			break
+		}
+		cancel()
+		cancelAlloc()
+		if attempt == 3 {
+			t.Fatalf("starting %s: %v", chrome, err)
+		}
+		t.Logf("starting %s (attempt %d): %v", chrome, attempt, err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, scancel := context.WithDeadline(ctx, deadline)
+		defer scancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(expr string) string {
+		t.Helper()
+		sctx, scancel := context.WithDeadline(ctx, deadline)
+		defer scancel()
+		v, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("evaluating %s: %v", expr, err)
+		}
+		return v
+	}
+	wait := func(what, predicate string) {
+		t.Helper()
+		sctx, scancel := context.WithDeadline(ctx, deadline)
+		defer scancel()
+		if err := chromedp.Do(sctx, chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			dump, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({ws: document.body.dataset.ws, auto: document.querySelector("#autoscroll").checked, events: window.__mailscope.events.length, rows: window.__mailscope.rows.length, rendered: [...document.querySelectorAll("#rows .row")].map(r => r.textContent.slice(0, 40))})`))
+			t.Fatalf("waiting for %s: %v\npage state: %s", what, err, dump)
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		sctx, scancel := context.WithDeadline(ctx, deadline)
+		defer scancel()
+		png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		p := filepath.Join(t.ArtifactDir(), name)
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
+	}
+	var (
+		excMu      sync.Mutex
+		exceptions []string
+	)
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() {
+				excMu.Lock()
+				exceptions = append(exceptions, m.String())
+				excMu.Unlock()
+			}
+		}
+	}()
+
+	// The page loads and goes live.
+	step("loading the page", chromedp.Navigate(base+"/"))
+	wait("the websocket", `document.body.dataset.ws === "open"`)
+	wait("the world", `window.__mailscope.world.servers.length === 2`)
+
+	// An SMTP session over a real socket appears live, arrow by arrow.
+	smtpSend(t, smtpA, "alice@a.example", "alice@a.example", mimeMessage)
+	wait("the MAIL FROM arrow", `[...document.querySelectorAll("#rows .arrow .label")].some(l => l.textContent === "MAIL FROM:<alice@a.example>")`)
+	wait("the QUIT reply", `[...document.querySelectorAll("#rows .arrow.s2c .label")].some(l => l.textContent.startsWith("221 "))`)
+	if n, _ := strconv.Atoi(eval(`String(document.querySelectorAll("#rows .arrow").length)`)); n < 10 {
+		t.Errorf("only %d arrows for an SMTP session", n)
+	}
+	if got := eval(`document.querySelector("#lane-heads").textContent`); !strings.Contains(got, "client of A") || !strings.Contains(got, "server A") {
+		t.Errorf("lanes: %q", got)
+	}
+	if cls := eval(`[...document.querySelectorAll("#rows .arrow.s2c .label")].find(l => l.textContent.startsWith("250 ")).className`); !strings.Contains(cls, "r2") {
+		t.Errorf("a 250 reply has classes %q, want the 2xx color r2", cls)
+	}
+	if eval(`String(!!document.querySelector("#rows .mark.state"))`) != "true" {
+		t.Error("no state mark on the lane")
+	}
+
+	// Clicking an arrow explains it.
+	seq := eval(`[...document.querySelectorAll("#rows .arrow .label")].find(l => l.textContent === "MAIL FROM:<alice@a.example>").closest(".row").dataset.seq`)
+	step("clicking the MAIL FROM arrow", chromedp.Click(chromedp.CSS(`#rows .row[data-seq="`+seq+`"] .arrow`)))
+	wait("the explanation", `document.querySelector("#explain-body .meaning") !== null`)
+	expl := eval(`document.querySelector("#explain-body").textContent`)
+	for _, want := range []string{"MAIL FROM:<alice@a.example>", "RFC 5321", "state", "→"} {
+		if !strings.Contains(expl, want) {
+			t.Errorf("explanation panel lacks %q: %s", want, expl)
+		}
+	}
+	shot("timeline.png")
+
+	// Clicking scrolled the ladder, which switches auto-scroll off (the
+	// user is reading); switch it on again to follow the next session.
+	if eval(`String(document.querySelector("#autoscroll").checked)`) != "true" {
+		step("auto-scroll on", chromedp.Click(chromedp.CSS(`#autoscroll`)))
+	}
+
+	// The hostile message: its bytes in the ladder stay text.
+	smtpSend(t, smtpA, "alice@a.example", "alice@a.example", hostileMessage())
+	wait("the hostile session's body on screen", `(() => { const d = window.__mailscope.rows.filter(e => e.kind === "data"); return d.length >= 2 && !!document.querySelector('#rows .row[data-seq="' + d[d.length - 1].seq + '"] .arrow.data'); })()`)
+	dataSeq := eval(`String(window.__mailscope.rows.filter(e => e.kind === "data").pop().seq)`)
+	step("expanding the hostile body", chromedp.Click(chromedp.CSS(`#rows .row[data-seq="`+dataSeq+`"] .toggle`)))
+	wait("the expanded hostile body", `[...document.querySelectorAll("#rows pre.data")].some(p => p.textContent.includes("<script>window.__xss=3</script>"))`)
+
+	// The message view: the list, the MIME tree, the decoded text.
+	step("opening the Messages tab", chromedp.Click(chromedp.CSS(`.tab[data-view="messages"]`)))
+	wait("alice's INBOX", `[...document.querySelectorAll("#mailboxes li .msg-subject")].some(s => s.textContent === "Lab report ✓")`)
+	mimeID := eval(`[...document.querySelectorAll("#mailboxes li")].find(li => li.textContent.includes("Lab report ✓")).dataset.id`)
+	step("opening the MIME message", chromedp.Click(chromedp.CSS(`#mailboxes li[data-id="`+mimeID+`"]`)))
+	wait("the MIME tree", `(document.querySelector("#mime-tree")||{textContent:""}).textContent.includes("multipart/alternative")`)
+	tree := eval(`document.querySelector("#mime-tree").textContent`)
+	for _, want := range []string{"multipart/mixed", "multipart/alternative", "text/plain", "quoted-printable", "text/html", "application/octet-stream", "base64", "data.bin"} {
+		if !strings.Contains(tree, want) {
+			t.Errorf("MIME tree lacks %q: %s", want, tree)
+		}
+	}
+	if txt := eval(`document.querySelector("#decoded-text").textContent`); !strings.Contains(txt, "Café at noon.") {
+		t.Errorf("decoded text: %q", txt)
+	}
+	if raw := eval(`document.querySelector("#raw-source").textContent`); !strings.Contains(raw, "Caf=E9 at noon.") {
+		t.Errorf("raw source: %q", raw)
+	}
+	shot("message.png")
+
+	// The hostile message opens as text.
+	id := eval(`[...document.querySelectorAll("#mailboxes li")].find(li => li.textContent.includes("onerror")).dataset.id`)
+	step("opening the hostile message", chromedp.Click(chromedp.CSS(`#mailboxes li[data-id="`+id+`"]`)))
+	wait("the hostile message", `(document.querySelector("#msg-subject")||{}).textContent === `+jsString(hostileSubject))
+	if txt := eval(`document.querySelector("#decoded-text").textContent`); !strings.Contains(txt, `<script>window.__xss=3</script>`) || !strings.Contains(txt, `<img src=x onerror="window.__xss=4">`) {
+		t.Errorf("hostile body not shown as text: %q", txt)
+	}
+
+	// The webmail's requests are HTTP arrows in the timeline.
+	step("back to the timeline", chromedp.Click(chromedp.CSS(`.tab[data-view="timeline"]`)))
+	wait("the webmail's HTTP arrows", `[...document.querySelectorAll("#rows .arrow .label")].some(l => l.textContent.startsWith("GET /api/messages/"))`)
+	if got := eval(`document.querySelector("#lane-heads").textContent`); !strings.Contains(got, "alice's side") || strings.Count(got, "client of A") != 1 {
+		t.Errorf("the webmail's requests are not drawn from the client lane of A: %q", got)
+	}
+
+	// Nothing ran: no flag, no element the hostile text could have made.
+	state := eval(`JSON.stringify({xss: typeof window.__xss, imgs: document.querySelectorAll("img").length, scripts: document.querySelectorAll("script").length, iframes: document.querySelectorAll("iframe").length})`)
+	var dom struct {
+		XSS                    string
+		Imgs, Scripts, Iframes int
+	}
+	if err := json.Unmarshal([]byte(state), &dom); err != nil {
+		t.Fatal(err)
+	}
+	if dom.XSS != "undefined" || dom.Imgs != 0 || dom.Scripts != 1 || dom.Iframes != 0 {
+		t.Errorf("hostile text became markup: %+v", dom)
+	}
+
+	// Follow one message: the filter keeps only the events that carry its id.
+	step("opening the MIME message again", chromedp.Click(chromedp.CSS(`.tab[data-view="messages"]`)))
+	wait("the message list", `!!document.querySelector('#mailboxes li[data-id]')`)
+	step("opening it", chromedp.Click(chromedp.CSS(`#mailboxes li[data-id="`+mimeID+`"]`)))
+	wait("the follow button", `[...document.querySelectorAll("#message button")].some(b => b.textContent.startsWith("Follow "))`)
+	msgID := eval(`[...document.querySelectorAll("#message button")].find(b => b.textContent.startsWith("Follow ")).textContent.split(" ")[1]`)
+	eval(`[...document.querySelectorAll("#message button")].find(b => b.textContent.startsWith("Follow ")).click(), ""`)
+	wait("the followed message's events", `window.__mailscope.filter.msgid !== "" && window.__mailscope.rows.length > 0 && document.querySelectorAll("#rows .row").length > 0`)
+	if bad := eval(`String(window.__mailscope.rows.filter(e => e.msgid !== ` + jsString(msgID) + `).length)`); bad != "0" {
+		t.Errorf("following %s shows %s events of other messages", msgID, bad)
+	}
+	if got := eval(`String(window.__mailscope.rows.some(e => e.kind === "line" && e.text.startsWith("RCPT TO:")) && window.__mailscope.rows.some(e => e.kind === "http"))`); got != "true" {
+		t.Errorf("following %s: want its SMTP lines and its HTTP fetch", msgID)
+	}
+	step("all messages again", chromedp.SetValue(chromedp.CSS(`#f-msgid`), ""))
+	eval(`document.querySelector("#f-msgid").dispatchEvent(new Event("change")), ""`)
+
+	// A deferred delivery shows its countdown on server A's lane.
+	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: "A", MsgID: "A-TEST", Text: "deferred: b.example did not answer",
+		Attrs: map[string]string{"step": "deferred", "next_attempt": time.Now().Add(90 * time.Second).Format(time.RFC3339)}})
+	wait("the deferred mark's countdown", `[...document.querySelectorAll("#rows .mark.q-deferred .countdown")].some(c => /^next try in (1m [0-9]{2}s|[0-9]+s)$/.test(c.textContent))`)
+
+	// The fault switches: the page's own POST switches B down, and back.
+	step("opening the queue", chromedp.Click(chromedp.CSS(`.tab[data-view="queue"]`)))
+	wait("the fault switches", `!!document.querySelector('.fault-btn[data-server="B"][data-fault="down"]')`)
+	step("B down", chromedp.Click(chromedp.CSS(`.fault-btn[data-server="B"][data-fault="down"]`)))
+	wait("the switch to show B down", `document.querySelector('.fault-btn[data-server="B"][data-fault="down"]').classList.contains("active")`)
+	if f := inst.FaultOf("B"); f != "down" {
+		t.Errorf("after the switch B's fault is %q, want down", f)
+	}
+	step("B up", chromedp.Click(chromedp.CSS(`.fault-btn[data-server="B"][data-fault=""]`)))
+	wait("the switch to show B without fault", `document.querySelector('.fault-btn[data-server="B"][data-fault=""]').classList.contains("active")`)
+	step("back to the timeline", chromedp.Click(chromedp.CSS(`.tab[data-view="timeline"]`)))
+
+	// 10,000 events: the page keeps only the visible rows in the DOM.
+	const many = 10000
+	for i := 0; i < many; i++ {
+		inst.Bus.Publish(&tracer.Event{Kind: tracer.KindLine, Session: "A-smtp-99", Server: "A", Proto: "smtp", Dir: tracer.C2S, Text: "NOOP " + strconv.Itoa(i)})
+	}
+	// A burst that size overflows a live viewer's queue (it would get a
+	// skipped marker); a fresh page gets the whole kept history as replay.
+	start := time.Now()
+	step("reloading the page", chromedp.Navigate(base+"/"))
+	wait("10,000 events", `window.__mailscope.events.length >= `+strconv.Itoa(many))
+	wait("the newest row", `[...document.querySelectorAll("#rows .label")].some(l => l.textContent === "NOOP `+strconv.Itoa(many-1)+`")`)
+	t.Logf("10,000 events replayed and drawn in %s", time.Since(start).Round(time.Millisecond))
+	if n, _ := strconv.Atoi(eval(`String(document.querySelectorAll("#rows .row").length)`)); n == 0 || n > 200 {
+		t.Errorf("%d rows in the DOM for %d events: rendering is not virtualized", n, many)
+	}
+	eval(`(() => { const l = document.querySelector("#ladder"); l.scrollTop = l.scrollHeight / 2; return ""; })()`)
+	wait("rows in the middle after scrolling", `[...document.querySelectorAll("#rows .label")].some(l => /^NOOP 4[0-9]{3}$/.test(l.textContent))`)
+
+	// Large type for the projector.
+	step("large type", chromedp.Click(chromedp.CSS(`#large`)))
+	if eval(`String(document.body.classList.contains("large"))`) != "true" {
+		t.Error("large type did not switch on")
+	}
+	shot("timeline-large.png")
+
+	// No uncaught exception in the page.
+	excMu.Lock()
+	defer excMu.Unlock()
+	for _, m := range exceptions {
+		t.Errorf("page exception: %s", m)
+	}
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

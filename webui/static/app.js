@@ -1,0 +1,1023 @@
+// mailscope web timeline. Plain JavaScript, no build step, no dependencies.
+//
+// Security rule of this file: text from the wire, from mailboxes or from the
+// API is untrusted. It is only ever put into the page with textContent,
+// setAttribute on inert attributes (title, data-*), or as option text; never
+// as HTML. The server's Content-Security-Policy forbids inline script too.
+(function () {
+  'use strict';
+
+  const MAX_EVENTS = 50000; // kept in the page; the oldest go beyond that
+  const TRIM_TO = 40000;
+  const OVERSCAN = 12; // rows rendered above and below the visible ones
+  const DATA_LINES = 40; // lines of an expanded message body shown inline
+
+  // ---------- small helpers ----------
+  const $ = (id) => document.getElementById(id);
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function option(value, text) {
+    const o = document.createElement('option');
+    o.value = value;
+    o.textContent = text;
+    return o;
+  }
+  function pad(n, w) { return String(n).padStart(w, '0'); }
+  function fmtTime(ev) {
+    if (ev._t === undefined) {
+      const d = new Date(ev.time);
+      ev._t = isNaN(d) ? '' : pad(d.getHours(), 2) + ':' + pad(d.getMinutes(), 2) + ':' + pad(d.getSeconds(), 2) + '.' + pad(d.getMilliseconds(), 3);
+    }
+    return ev._t;
+  }
+  function fmtDuration(ms) {
+    if (ms <= 0) return 'now';
+    const s = Math.ceil(ms / 1000);
+    if (s < 60) return s + 's';
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + 'm ' + pad(s % 60, 2) + 's';
+    return Math.floor(m / 60) + 'h ' + pad(m % 60, 2) + 'm';
+  }
+  function debounce(fn, ms) {
+    let t = 0;
+    return function () { clearTimeout(t); t = setTimeout(fn, ms); };
+  }
+  function throttle(fn, ms) {
+    let last = 0, t = 0;
+    return function () {
+      const now = Date.now();
+      if (now - last >= ms) { last = now; fn(); return; }
+      clearTimeout(t);
+      t = setTimeout(() => { last = Date.now(); fn(); }, ms - (now - last));
+    };
+  }
+
+  // ---------- API ----------
+  function token() { return sessionStorage.getItem('mailscope.token') || ''; }
+  async function api(path, opts) {
+    opts = opts || {};
+    const headers = opts.headers || {};
+    if (opts.method === 'POST' && token()) headers['Authorization'] = 'Bearer ' + token();
+    const res = await fetch(path, { method: opts.method || 'GET', headers: headers, body: opts.body, cache: 'no-store' });
+    let body = null;
+    try { body = await res.json(); } catch (e) { body = null; }
+    if (!res.ok) throw new Error((body && body.error) || (res.status + ' ' + res.statusText));
+    return body;
+  }
+
+  // ---------- state ----------
+  const S = {
+    world: { servers: [] },
+    epoch: sessionStorage.getItem('mailscope.epoch') || '',
+    lastSeq: 0,
+    events: [],
+    sessions: new Map(), // id -> {id, server, proto, peer, actor, hop, color, lines, closed, states: [], msgids: Set, first}
+    msgids: new Map(), // msgid -> first seq
+    filter: { server: '', proto: '', session: '', msgid: '' },
+    rows: [], // filtered events shown in the ladder
+    tops: [0], // tops[i] = first unit of row i; tops[rows.length] = total units
+    lanes: [], // [{key, label, sub, kind}]
+    laneIdx: new Map(),
+    actors: new Map(), // server -> Set of the users seen on its client lane
+    relabel: false, // a client lane has a new user: redraw the lane heads
+    layout: 0, // bumps when lanes or row heights change: cached row elements are rebuilt
+    expanded: new Set(),
+    selected: 0,
+    paused: false,
+    pending: [],
+    incoming: [],
+    rendered: new Map(), // seq -> element currently in #rows
+    view: 'timeline',
+  };
+  window.__mailscope = S; // for the browser tests and the curious
+
+  const palette = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#bc4c00', '#0e7c86', '#6639ba', '#953800', '#116329', '#a40e26', '#3e4b9e', '#7d4e00'];
+
+  function serverIndex(name) {
+    const i = S.world.servers.findIndex((s) => s.name.toLowerCase() === String(name).toLowerCase());
+    return i < 0 ? 1000 : i;
+  }
+  function isServer(name) { return serverIndex(name) < 1000; }
+
+  // ---------- lanes ----------
+  // A session's client is its actor (the relay's sending server, "A"), or
+  // else "the client of" the server it talks to: alice's telnet for A,
+  // bob's POP3 client or the webmail for B.
+  function hopParts(ev) {
+    if (!ev.hop) return null;
+    const p = ev.hop.split('->');
+    return p.length === 2 ? p : null;
+  }
+  // One client lane per server: everyone who talks to A without being a
+  // server (alice's telnet, her POP3 client, the webmail reading her
+  // mailbox) draws from "client of A". A relay session draws from the
+  // sending server's lane.
+  function clientLane(ev) {
+    const hp = hopParts(ev);
+    if (hp) return 'srv:' + hp[0];
+    if (ev.actor && isServer(ev.actor)) return 'srv:' + ev.actor;
+    if (!ev.server) return '';
+    return 'cli:' + ev.server;
+  }
+  function serverLane(ev) {
+    const hp = hopParts(ev);
+    if (hp) return 'srv:' + hp[1];
+    return ev.server ? 'srv:' + ev.server : '';
+  }
+  // Lanes left to right: the clients of the first server, the servers, the
+  // clients of the others ("alice's client, A, B, bob's client").
+  function laneOrder(key) {
+    const kind = key.slice(0, 3), name = key.slice(4);
+    const i = serverIndex(name);
+    if (kind === 'cli') return i === 0 ? 0 : 3000 + i;
+    return 1000 + i;
+  }
+  function laneInfo(key) {
+    const kind = key.slice(0, 3), name = key.slice(4);
+    const sv = S.world.servers.find((s) => s.name === name);
+    if (kind === 'srv') return { key, kind: 'server', label: 'server ' + name, sub: sv ? sv.domain : '' };
+    const who = S.actors.get(name);
+    const users = who && who.size ? Array.from(who).join(', ') : (sv ? sv.users.join(', ') : '');
+    return { key, kind: 'client', label: 'client of ' + name, sub: users ? users + "'s side" : '' };
+  }
+  // lanesOf lists the lanes an event draws on.
+  function lanesOf(ev) {
+    switch (ev.kind) {
+      case 'line': case 'data': case 'http': case 'open':
+        return [clientLane(ev), serverLane(ev)].filter(Boolean);
+      case 'state': case 'close': case 'tls':
+        return [serverLane(ev)].filter(Boolean);
+      case 'queue': case 'lookup': case 'fault': case 'lesson': case 'note':
+        return ev.server ? ['srv:' + ev.server] : [];
+    }
+    return [];
+  }
+  function addLanes(ev) {
+    let added = false;
+    for (const k of lanesOf(ev)) {
+      if (!S.laneIdx.has(k)) { S.lanes.push(laneInfo(k)); S.laneIdx.set(k, -1); added = true; }
+    }
+    if (added) {
+      S.lanes.sort((a, b) => laneOrder(a.key) - laneOrder(b.key) || (a.key < b.key ? -1 : 1));
+      S.lanes.forEach((l, i) => S.laneIdx.set(l.key, i));
+      S.layout++;
+    }
+    return added;
+  }
+  function laneX(key) { // center of a lane in % of the track
+    const i = S.laneIdx.get(key);
+    if (i === undefined || i < 0) return null;
+    return (i + 0.5) * 100 / S.lanes.length;
+  }
+  function drawLanes() {
+    const heads = $('lane-heads'), lines = $('lane-lines');
+    heads.replaceChildren();
+    lines.replaceChildren();
+    const w = 100 / Math.max(1, S.lanes.length);
+    for (const l of S.lanes) {
+      const x = laneX(l.key);
+      const h = el('div', 'lane-head ' + l.kind, l.label);
+      h.style.left = x + '%';
+      h.style.maxWidth = (w * 0.95) + '%';
+      if (l.sub) h.appendChild(el('small', '', l.sub));
+      h.title = l.label + (l.sub ? ' (' + l.sub + ')' : '');
+      heads.appendChild(h);
+      const v = el('div', 'lane-line');
+      v.style.left = x + '%';
+      lines.appendChild(v);
+    }
+  }
+
+  // ---------- sessions and messages ----------
+  function noteSession(ev) {
+    if (!ev.session) return;
+    let s = S.sessions.get(ev.session);
+    if (!s) {
+      s = { id: ev.session, server: ev.server, proto: ev.proto, peer: '', actor: '', hop: '', lines: 0, closed: false,
+        states: [], msgids: new Set(), first: ev.seq, color: palette[S.sessions.size % palette.length] };
+      S.sessions.set(ev.session, s);
+    }
+    if (ev.peer && !s.peer) s.peer = ev.peer;
+    if (ev.actor && ev.actor !== s.actor) {
+      s.actor = ev.actor;
+      if (ev.server && !isServer(ev.actor)) {
+        if (!S.actors.has(ev.server)) S.actors.set(ev.server, new Set());
+        const set = S.actors.get(ev.server);
+        if (!set.has(ev.actor)) { set.add(ev.actor); S.relabel = true; }
+      }
+    }
+    if (ev.hop) s.hop = ev.hop;
+    if (ev.msgid) s.msgids.add(ev.msgid);
+    if (ev.kind === 'line' || ev.kind === 'data' || ev.kind === 'http') s.lines++;
+    if (ev.kind === 'state') s.states.push(ev);
+    if (ev.kind === 'close') s.closed = true;
+  }
+  function sessionColor(ev) {
+    const s = ev.session && S.sessions.get(ev.session);
+    return s ? s.color : '';
+  }
+
+  // ---------- filters ----------
+  function matches(ev) {
+    const f = S.filter;
+    if (ev.kind === 'skipped') return true;
+    if (f.session && ev.session !== f.session) return false;
+    if (f.msgid && ev.msgid !== f.msgid) return false;
+    if (f.server) {
+      const hp = hopParts(ev);
+      const on = ev.server === f.server || (hp && (hp[0] === f.server || hp[1] === f.server));
+      if (!on) return false;
+    }
+    if (f.proto) {
+      if (f.proto === '-') { if (ev.proto) return false; } else if (ev.proto !== f.proto) return false;
+    }
+    return true;
+  }
+  function units(ev) {
+    if (ev.kind === 'data' && S.expanded.has(ev.seq)) return 2 + Math.min(DATA_LINES, Math.max(1, ev.lines || String(ev.data || '').split('\n').length));
+    return 1;
+  }
+  function rebuild() {
+    S.rows = [];
+    S.tops = [0];
+    S.lanes = [];
+    S.laneIdx = new Map();
+    S.layout++;
+    for (const ev of S.events) {
+      if (matches(ev)) appendRow(ev);
+    }
+    drawLanes();
+    for (const e of S.rendered.values()) e.remove();
+    S.rendered.clear();
+    updateSpace();
+    render();
+  }
+  function appendRow(ev) {
+    S.rows.push(ev);
+    S.tops.push(S.tops[S.tops.length - 1] + units(ev));
+    return addLanes(ev);
+  }
+  function recomputeTops() {
+    S.tops = [0];
+    for (const ev of S.rows) S.tops.push(S.tops[S.tops.length - 1] + units(ev));
+    S.layout++;
+  }
+
+  // ---------- ingest ----------
+  function resetAll() {
+    S.events = [];
+    S.sessions.clear();
+    S.msgids.clear();
+    S.actors.clear();
+    S.expanded.clear();
+    S.pending = [];
+    S.selected = 0;
+    S.lastSeq = 0;
+    rebuild();
+    refreshSessionList();
+    refreshFilterOptions();
+  }
+  function ingest(ev) {
+    S.incoming.push(ev);
+    if (S.incoming.length === 1) schedule();
+  }
+  function schedule() {
+    if (document.hidden) setTimeout(flushIncoming, 100);
+    else requestAnimationFrame(flushIncoming);
+  }
+  let followBottom = true;
+  function flushIncoming() {
+    const batch = S.incoming;
+    S.incoming = [];
+    if (!batch.length) return;
+    let lanesChanged = false, shown = false;
+    for (const ev of batch) {
+      // A skipped marker borrows the seq of the event after it: it neither
+      // counts as seen nor is a duplicate.
+      if (ev.kind !== 'skipped') {
+        if (ev.seq <= S.lastSeq) continue; // already have it
+        S.lastSeq = ev.seq;
+      }
+      S.events.push(ev);
+      noteSession(ev);
+      if (ev.msgid && !S.msgids.has(ev.msgid)) S.msgids.set(ev.msgid, ev.seq);
+      onEventSideEffects(ev);
+      if (!matches(ev)) continue;
+      if (S.paused) { S.pending.push(ev); continue; }
+      if (appendRow(ev)) lanesChanged = true;
+      shown = true;
+    }
+    if (S.relabel) {
+      S.relabel = false;
+      for (const l of S.lanes) if (l.kind === 'client') Object.assign(l, laneInfo(l.key));
+      lanesChanged = true;
+    }
+    if (S.events.length > MAX_EVENTS) {
+      S.events = S.events.slice(S.events.length - TRIM_TO);
+      rebuild();
+      if (followBottom && $('autoscroll').checked) { scrollToBottom(); render(); }
+    } else {
+      if (lanesChanged) drawLanes();
+      if (shown) { updateSpace(); if (followBottom && $('autoscroll').checked) scrollToBottom(); render(); }
+    }
+    refreshSessionListSoon();
+    refreshFilterOptionsSoon();
+    updateCounts();
+  }
+
+  // ---------- the ladder (virtualized) ----------
+  const ladder = $('ladder');
+  let rowH = 26;
+  function readRowH() {
+    const v = parseFloat(getComputedStyle(document.body).getPropertyValue('--row-h'));
+    rowH = v > 0 ? v : 26;
+  }
+  function updateSpace() {
+    $('ladder-space').style.height = (S.tops[S.tops.length - 1] * rowH) + 'px';
+    $('empty-hint').hidden = S.rows.length > 0;
+  }
+  function scrollToBottom() {
+    ladder.scrollTop = ladder.scrollHeight;
+  }
+  function firstRowAt(unit) { // binary search: the row whose span holds unit
+    let lo = 0, hi = S.rows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (S.tops[mid] <= unit) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+  let renderQueued = false;
+  function renderSoon() {
+    if (renderQueued) return;
+    renderQueued = true;
+    requestAnimationFrame(() => { renderQueued = false; render(); });
+  }
+  function render() {
+    const rowsEl = $('rows');
+    if (!S.rows.length) {
+      for (const e of S.rendered.values()) e.remove();
+      S.rendered.clear();
+      return;
+    }
+    const top = ladder.scrollTop / rowH, bottom = (ladder.scrollTop + ladder.clientHeight) / rowH;
+    const from = Math.max(0, firstRowAt(top) - OVERSCAN);
+    const to = Math.min(S.rows.length, firstRowAt(bottom) + 1 + OVERSCAN);
+    const keep = new Set();
+    for (let i = from; i < to; i++) {
+      const ev = S.rows[i];
+      const key = ev.seq + ':' + ev.kind + ':' + i;
+      keep.add(key);
+      let row = S.rendered.get(key);
+      if (row && row._layout !== S.layout) { row.remove(); S.rendered.delete(key); row = null; }
+      if (!row) {
+        row = makeRow(ev, S.tops[i + 1] - S.tops[i]);
+        row._layout = S.layout;
+        S.rendered.set(key, row);
+        rowsEl.appendChild(row);
+      }
+      row.style.top = (S.tops[i] * rowH) + 'px';
+      row.classList.toggle('selected', ev.seq === S.selected && ev.kind !== 'skipped');
+    }
+    for (const [key, row] of S.rendered) {
+      if (!keep.has(key)) { row.remove(); S.rendered.delete(key); }
+    }
+    tickCountdowns();
+  }
+
+  function replyClass(ev) {
+    const c = ev.explain && ev.explain.class;
+    if (c) {
+      if (c === '+OK' || c === 'OK' || c === 'PREAUTH') return 'r2';
+      if (c === 'BYE') return 'r4';
+      if (c === '-ERR' || c === 'BAD') return 'r5';
+      if (c === 'NO') return 'r4';
+      if (/^[2-5]/.test(c)) return 'r' + c[0];
+    }
+    const t = ev.text || '';
+    if (/^\+OK/.test(t)) return 'r2';
+    if (/^-ERR/.test(t)) return 'r5';
+    let m = /^([2-5])\d\d(?:[ -]|$)/.exec(t);
+    if (m) return 'r' + m[1];
+    m = /^HTTP\/\S+ ([1-5])\d\d/.exec(t);
+    if (m) return 'r' + m[1];
+    m = /^\S+ (OK|NO|BAD)\b/i.exec(t);
+    if (m) return { OK: 'r2', NO: 'r4', BAD: 'r5' }[m[1].toUpperCase()];
+    if (/^\+( |$)/.test(t)) return 'r3';
+    return '';
+  }
+  function flagBadges(parent, ev) {
+    for (const f of ev.flags || []) {
+      const b = el('span', 'badge ' + (f === 'masked' ? 'masked' : ''), f);
+      b.title = flagText[f] || f;
+      parent.appendChild(b);
+    }
+  }
+  const flagText = {
+    'bare-lf': 'the line ended in LF alone, not CRLF (RFC 5321 section 2.3.8 requires CRLF)',
+    'bare-cr': 'a CR not followed by LF inside the line',
+    '8bit': 'bytes above 127 in a session that did not declare 8BITMIME (RFC 6152)',
+    'dot-stuffed': 'a body line began with a dot, so the client doubled it (RFC 5321 section 4.5.2)',
+    'masked': 'credentials hidden by mailscope: the real wire carries them readable',
+    'too-long': 'longer than the protocol allows; the text shown is cut',
+    'nul': 'a NUL byte crossed the wire',
+    'encrypted': 'bytes after a TLS upgrade that the tap could not read',
+  };
+
+  function queueDeadline(ev) {
+    const a = ev.attrs || {};
+    for (const k of ['next_attempt', 'next', 'retry_at', 'hold_until', 'at']) {
+      if (a[k]) { const t = Date.parse(a[k]); if (!isNaN(t)) return t; }
+    }
+    for (const k of ['wait', 'in', 'delay', 'retry_in']) {
+      if (a[k]) {
+        const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(a[k]);
+        if (m) {
+          const mult = { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] || 's'];
+          return Date.parse(ev.time) + parseFloat(m[1]) * mult;
+        }
+      }
+    }
+    return 0;
+  }
+
+  function makeRow(ev, u) {
+    const row = el('div', 'row k-' + ev.kind);
+    row.dataset.seq = String(ev.seq);
+    row.style.height = (u * rowH) + 'px';
+    const color = sessionColor(ev);
+    if (color) row.style.setProperty('--c', color);
+    const time = el('span', 'time', fmtTime(ev));
+    time.title = 'event ' + ev.seq + (ev.session ? ' · ' + ev.session : '');
+    row.appendChild(time);
+    const track = el('div', 'track');
+    row.appendChild(track);
+
+    if (ev.kind === 'skipped') {
+      row.appendChild(el('div', 'full skipped', '⚠ ' + (ev.text || ('skipped ' + ev.skipped + ' events'))));
+      track.remove();
+      return row;
+    }
+    const lanes = lanesOf(ev);
+    const arrowKinds = { line: 1, data: 1, http: 1, open: 1 };
+    if (arrowKinds[ev.kind] && lanes.length === 2 && lanes[0] !== lanes[1]) {
+      let a = laneX(lanes[0]), b = laneX(lanes[1]);
+      if (ev.dir === 's2c') { const t = a; a = b; b = t; }
+      if (ev.kind === 'open') { /* the client connects: client -> server */ }
+      const arrow = el('div', 'arrow ' + (b >= a ? 'right' : 'left') + ' ' + (ev.dir || 'c2s') + (ev.kind === 'data' ? ' data' : '') + (ev.kind === 'open' ? ' dim' : ''));
+      arrow.style.left = Math.min(a, b) + '%';
+      arrow.style.width = Math.abs(b - a) + '%';
+      const label = el('span', 'label');
+      if (ev.dir === 's2c') { const rc = replyClass(ev); if (rc) label.classList.add(rc); }
+      if (ev.kind === 'data') {
+        const open = S.expanded.has(ev.seq);
+        const t = el('button', 'toggle', open ? '▾' : '▸');
+        t.type = 'button';
+        t.title = open ? 'collapse the message body' : 'expand the message body';
+        t.addEventListener('click', (e) => { e.stopPropagation(); toggleData(ev); });
+        label.appendChild(t);
+        label.appendChild(document.createTextNode('[' + (ev.text || 'data') + ']'));
+      } else if (ev.kind === 'open') {
+        label.textContent = 'connect ' + (ev.peer || '');
+      } else {
+        label.textContent = ev.text === '' ? '(empty line)' : ev.text;
+      }
+      flagBadges(label, ev);
+      if (ev.kind === 'http' && ev.size) label.appendChild(el('span', 'badge masked', ev.size + ' octets'));
+      arrow.title = ev.kind === 'open' ? (ev.text || '') : ((ev.text || '') + (ev.explain && ev.explain.text ? '\n' + ev.explain.text : ''));
+      arrow.appendChild(label);
+      track.appendChild(arrow);
+      if (ev.kind === 'data' && S.expanded.has(ev.seq)) {
+        const pre = el('pre', 'data', ev.data || '(the body is not in this event)');
+        pre.addEventListener('click', (e) => e.stopPropagation());
+        row.appendChild(pre);
+      }
+    } else if (lanes.length) {
+      const x = laneX(lanes[lanes.length - 1]);
+      const step = ev.attrs && ev.attrs.step ? ev.attrs.step : '';
+      const mark = el('div', 'mark ' + ev.kind + (step ? ' q-' + step : ''));
+      mark.style.left = (x === null ? 50 : x) + '%';
+      let text = ev.text || '';
+      if (ev.kind === 'state') text = '◆ ' + (ev.from ? ev.from + ' → ' + ev.to : ev.to);
+      else if (ev.kind === 'queue' && step && !text.toLowerCase().startsWith(step.split('-')[0])) text = step + ': ' + text;
+      else if (ev.kind === 'close') text = '✕ ' + (ev.session || '') + ' closed';
+      mark.appendChild(document.createTextNode(text));
+      if (ev.kind === 'queue' && /deferred|held|retry/.test(step)) {
+        const dl = queueDeadline(ev);
+        if (dl) {
+          const cd = el('span', 'countdown');
+          cd.dataset.deadline = String(dl);
+          mark.appendChild(cd);
+        }
+      }
+      mark.title = (ev.text || '') + (ev.explain && ev.explain.text ? '\n' + ev.explain.text : '');
+      track.appendChild(mark);
+    } else {
+      row.appendChild(el('div', 'full', (ev.kind !== 'note' ? ev.kind + ': ' : '') + (ev.text || '')));
+      track.remove();
+    }
+    row.addEventListener('click', () => select(ev));
+    return row;
+  }
+
+  function tickCountdowns() {
+    const now = Date.now();
+    for (const c of document.querySelectorAll('.countdown[data-deadline]')) {
+      const left = Number(c.dataset.deadline) - now;
+      c.textContent = left > 0 ? 'next try in ' + fmtDuration(left) : 'trying now';
+    }
+  }
+  setInterval(tickCountdowns, 1000);
+
+  function toggleData(ev) {
+    if (S.expanded.has(ev.seq)) S.expanded.delete(ev.seq); else S.expanded.add(ev.seq);
+    recomputeTops();
+    updateSpace();
+    render();
+  }
+
+  ladder.addEventListener('scroll', () => {
+    const atBottom = ladder.scrollTop + ladder.clientHeight >= ladder.scrollHeight - rowH * 2;
+    followBottom = atBottom;
+    if ($('autoscroll').checked !== atBottom && S.rows.length && !S.paused) $('autoscroll').checked = atBottom;
+    renderSoon();
+  }, { passive: true });
+  window.addEventListener('resize', renderSoon);
+
+  // ---------- explanation panel ----------
+  function stateAround(ev) {
+    const s = ev.session && S.sessions.get(ev.session);
+    if (!s || !s.states.length) return null;
+    let before = '', after = '';
+    // "after": the state in force when the session's next line comes.
+    let nextSeq = Infinity;
+    for (let i = S.events.length - 1; i >= 0; i--) {
+      const e = S.events[i];
+      if (e.seq <= ev.seq) break;
+      if (e.session === ev.session && (e.kind === 'line' || e.kind === 'data' || e.kind === 'close')) nextSeq = e.seq;
+    }
+    for (const st of s.states) {
+      if (st.seq < ev.seq) before = st.to;
+      if (st.seq < nextSeq) after = st.to;
+    }
+    if (ev.kind === 'state') { before = ev.from || ''; after = ev.to; }
+    return { before, after };
+  }
+  function dlRow(dl, k, v) {
+    if (v === undefined || v === null || v === '') return;
+    dl.appendChild(el('dt', '', k));
+    dl.appendChild(el('dd', '', v));
+  }
+  function select(ev) {
+    S.selected = ev.seq;
+    for (const r of S.rendered.values()) r.classList.toggle('selected', r.dataset.seq === String(ev.seq));
+    const box = $('explain-body');
+    box.replaceChildren();
+    const who = ev.dir === 'c2s' ? 'client → server' : ev.dir === 's2c' ? 'server → client' : ev.kind;
+    box.appendChild(el('div', 'hint', who + ' · ' + (ev.proto || ev.kind) + (ev.session ? ' · ' + ev.session : '')));
+    box.appendChild(el('pre', 'wire', ev.kind === 'data' ? '[' + (ev.text || '') + ']' : (ev.text === '' ? '(empty line)' : (ev.text || ''))));
+    const x = ev.explain;
+    if (x && x.text) box.appendChild(el('p', 'meaning', x.text));
+    const dl = el('dl');
+    if (x) {
+      dlRow(dl, 'RFC', x.rfc);
+      dlRow(dl, 'reply class', x.class);
+      if (x.enh) dlRow(dl, ev.proto === 'imap' ? 'response code' : 'enhanced code', x.enh + (x.enh_text ? ' — ' + x.enh_text : ''));
+    }
+    const st = stateAround(ev);
+    if (st && (st.before || st.after)) {
+      dl.appendChild(el('dt', '', 'state'));
+      const dd = el('dd', 'state-flow', (st.before || '(start)') + (st.after && st.after !== st.before ? ' → ' + st.after : ' (unchanged)'));
+      dl.appendChild(dd);
+    }
+    (ev.flags || []).forEach((f) => dlRow(dl, 'flag ' + f, flagText[f] || ''));
+    dlRow(dl, 'server', ev.server);
+    dlRow(dl, 'hop', ev.hop);
+    dlRow(dl, 'client', ev.actor || ev.peer || (S.sessions.get(ev.session) || {}).peer);
+    dlRow(dl, 'message id', ev.msgid);
+    if (ev.kind === 'data' || ev.kind === 'http') dlRow(dl, 'size', (ev.size || 0) + ' octets' + (ev.lines ? ', ' + ev.lines + ' lines' : ''));
+    dlRow(dl, 'time', ev.time);
+    dlRow(dl, 'event', '#' + ev.seq + ' (' + ev.kind + ')');
+    for (const [k, v] of Object.entries(ev.attrs || {})) dlRow(dl, k, v);
+    box.appendChild(dl);
+    const btns = el('div');
+    if (ev.msgid) {
+      const b = el('button', '', 'Follow message ' + ev.msgid);
+      b.type = 'button';
+      b.addEventListener('click', () => setFilter('msgid', ev.msgid));
+      btns.appendChild(b);
+    }
+    if (ev.session) {
+      const b = el('button', '', 'Only session ' + ev.session);
+      b.type = 'button';
+      b.addEventListener('click', () => setFilter('session', ev.session));
+      btns.appendChild(b);
+    }
+    box.appendChild(btns);
+    if (ev.kind === 'data' && ev.data) {
+      box.appendChild(el('h2', '', 'The bytes'));
+      box.appendChild(el('pre', '', ev.data));
+    }
+  }
+
+  // ---------- session list and filter options ----------
+  function refreshSessionList() {
+    const ul = $('session-list');
+    ul.replaceChildren();
+    const list = Array.from(S.sessions.values()).reverse().slice(0, 300);
+    for (const s of list) {
+      const li = el('li', s.id === S.filter.session ? 'current' : '');
+      li.style.setProperty('--c', s.color);
+      const head = el('div');
+      head.appendChild(el('span', 'swatch'));
+      const id = el('span', 'sess-id', s.id);
+      id.title = 'show only this session';
+      id.addEventListener('click', () => setFilter('session', S.filter.session === s.id ? '' : s.id));
+      head.appendChild(id);
+      li.appendChild(head);
+      const meta = [s.hop ? 'hop ' + s.hop : (s.peer ? 'from ' + s.peer : ''), s.lines + ' lines',
+        s.states.length ? s.states[s.states.length - 1].to : '', s.closed ? 'closed' : 'open'].filter(Boolean).join(' · ');
+      li.appendChild(el('div', 'sess-meta', meta));
+      const dl = el('div', 'sess-dl');
+      for (const [fmt, label] of [['text', '.txt'], ['md', '.md'], ['jsonl', '.jsonl']]) {
+        const a = el('a', '', label);
+        a.href = '/api/sessions/' + encodeURIComponent(s.id) + '/transcript?format=' + fmt;
+        a.setAttribute('download', s.id + '.' + (fmt === 'text' ? 'txt' : fmt));
+        a.title = 'download the transcript as ' + { text: 'text', md: 'Markdown (for a lab report)', jsonl: 'JSON Lines' }[fmt];
+        dl.appendChild(a);
+      }
+      li.appendChild(dl);
+      ul.appendChild(li);
+    }
+  }
+  const refreshSessionListSoon = throttle(refreshSessionList, 400);
+
+  function fillSelect(sel, items, current) {
+    const first = sel.options[0];
+    const keep = first ? [first] : [];
+    sel.replaceChildren(...keep);
+    for (const [v, t] of items) sel.appendChild(option(v, t));
+    sel.value = current;
+  }
+  function refreshFilterOptions() {
+    const servers = new Set(S.world.servers.map((s) => s.name));
+    for (const s of S.sessions.values()) if (s.server) servers.add(s.server);
+    fillSelect($('f-server'), Array.from(servers).map((n) => [n, n]), S.filter.server);
+    const sess = Array.from(S.sessions.values()).reverse().slice(0, 500).map((s) => [s.id, s.id + (s.hop ? ' (' + s.hop + ')' : '')]);
+    if (S.filter.session && !S.sessions.has(S.filter.session)) sess.unshift([S.filter.session, S.filter.session]);
+    fillSelect($('f-session'), sess, S.filter.session);
+    const ids = Array.from(S.msgids.keys()).reverse().slice(0, 300).map((m) => [m, m]);
+    fillSelect($('f-msgid'), ids, S.filter.msgid);
+  }
+  const refreshFilterOptionsSoon = throttle(refreshFilterOptions, 700);
+
+  function setFilter(k, v) {
+    S.filter[k] = v;
+    refreshFilterOptions();
+    refreshSessionList();
+    rebuild();
+    if ($('autoscroll').checked) { scrollToBottom(); render(); }
+  }
+  for (const [id, k] of [['f-server', 'server'], ['f-proto', 'proto'], ['f-session', 'session'], ['f-msgid', 'msgid']]) {
+    $(id).addEventListener('change', (e) => setFilter(k, e.target.value));
+  }
+  function updateCounts() {
+    let t = S.rows.length + ' of ' + S.events.length + ' events';
+    if (S.paused) t += ' · paused, ' + S.pending.length + ' new';
+    $('counts').textContent = t;
+  }
+
+  $('pause').addEventListener('click', () => {
+    S.paused = !S.paused;
+    $('pause').setAttribute('aria-pressed', String(S.paused));
+    $('pause').textContent = S.paused ? 'Resume' : 'Pause';
+    if (!S.paused) {
+      let lanes = false;
+      for (const ev of S.pending) if (matches(ev) && appendRow(ev)) lanes = true;
+      S.pending = [];
+      if (lanes) drawLanes();
+      updateSpace();
+      if ($('autoscroll').checked) scrollToBottom();
+      render();
+    }
+    updateCounts();
+  });
+  $('autoscroll').addEventListener('change', (e) => { if (e.target.checked) { followBottom = true; scrollToBottom(); render(); } });
+
+  // ---------- large type ----------
+  function setLarge(on) {
+    document.body.classList.toggle('large', on);
+    $('large').setAttribute('aria-pressed', String(on));
+    localStorage.setItem('mailscope.large', on ? '1' : '');
+    readRowH();
+    S.layout++;
+    updateSpace();
+    if ($('autoscroll').checked) scrollToBottom();
+    render();
+  }
+  $('large').addEventListener('click', () => setLarge(!document.body.classList.contains('large')));
+
+  // ---------- websocket ----------
+  let ws = null, backoff = 500;
+  function setStatus(state, text) {
+    const s = $('status');
+    s.dataset.state = state;
+    s.textContent = text;
+    document.body.dataset.ws = state;
+  }
+  function connect() {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    let url = proto + '//' + location.host + '/ws?after=' + S.lastSeq;
+    if (S.epoch) url += '&epoch=' + encodeURIComponent(S.epoch);
+    setStatus('connecting', 'connecting…');
+    ws = new WebSocket(url);
+    ws.onopen = () => { backoff = 500; setStatus('open', 'live'); };
+    // Each message is a JSON array of events, in order.
+    ws.onmessage = (m) => {
+      let evs;
+      try { evs = JSON.parse(m.data); } catch (e) { return; }
+      if (!Array.isArray(evs)) evs = [evs];
+      for (const ev of evs) {
+        if (ev.kind === 'hello') {
+          const epoch = (ev.attrs && ev.attrs.epoch) || '';
+          if (S.epoch && epoch !== S.epoch) resetAll(); // mailscope restarted: a new run
+          S.epoch = epoch;
+          sessionStorage.setItem('mailscope.epoch', epoch);
+          continue;
+        }
+        ingest(ev);
+      }
+    };
+    ws.onclose = () => {
+      setStatus('closed', 'disconnected: retrying in ' + Math.round(backoff / 100) / 10 + 's');
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 5000);
+    };
+  }
+
+  // ---------- events that update other views ----------
+  const refreshMailboxesSoon = debounce(() => { if (S.view === 'messages') loadMailboxes(false); }, 400);
+  const refreshQueueSoon = debounce(() => { if (S.view === 'queue') loadQueue(); }, 300);
+  function onEventSideEffects(ev) {
+    if (ev.kind === 'queue') {
+      refreshQueueSoon();
+      if (ev.server === $('m-server').value) refreshMailboxesSoon();
+    }
+    if (ev.kind === 'fault') refreshQueueSoon();
+    if (ev.kind === 'close' && (ev.proto === 'imap' || ev.proto === 'pop3') && ev.server === $('m-server').value) refreshMailboxesSoon();
+  }
+
+  // ---------- tabs ----------
+  function show(view) {
+    S.view = view;
+    for (const b of document.querySelectorAll('.tab')) b.classList.toggle('active', b.dataset.view === view);
+    for (const v of ['timeline', 'messages', 'queue']) $('view-' + v).hidden = v !== view;
+    if (view === 'timeline') { readRowH(); updateSpace(); if ($('autoscroll').checked) scrollToBottom(); render(); }
+    if (view === 'messages') loadMailboxes(false);
+    if (view === 'queue') loadQueue();
+  }
+  for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => show(b.dataset.view));
+
+  // ---------- messages ----------
+  let currentMessage = '';
+  function fillUsers() {
+    const sv = S.world.servers.find((s) => s.name === $('m-server').value);
+    const users = sv ? sv.users : [];
+    const cur = $('m-user').value;
+    $('m-user').replaceChildren(...users.map((u) => option(u, u)));
+    if (users.includes(cur)) $('m-user').value = cur;
+  }
+  $('m-server').addEventListener('change', () => { fillUsers(); loadMailboxes(true); });
+  $('m-user').addEventListener('change', () => loadMailboxes(true));
+  $('m-refresh').addEventListener('click', () => loadMailboxes(false));
+
+  let mailboxesLoading = false;
+  async function loadMailboxes(clear) {
+    const server = $('m-server').value, user = $('m-user').value;
+    if (!server || !user || mailboxesLoading) return;
+    if (clear) { currentMessage = ''; $('message').replaceChildren(el('p', 'hint', 'Pick a message.')); }
+    mailboxesLoading = true;
+    const box = $('mailboxes');
+    try {
+      const data = await api('/api/mailboxes?server=' + encodeURIComponent(server) + '&user=' + encodeURIComponent(user));
+      box.replaceChildren();
+      for (const mb of data.mailboxes) {
+        box.appendChild(el('h2', '', mb.name + ' (' + mb.messages.length + ')' + (mb.special ? ' ' + mb.special : '')));
+        const ul = el('ul');
+        for (const m of mb.messages.slice().reverse()) {
+          const li = el('li', m.id === currentMessage ? 'current' : '');
+          li.dataset.id = m.id;
+          li.appendChild(el('div', 'msg-subject', m.subject || '(no subject)'));
+          li.appendChild(el('div', 'msg-meta', (m.from || '(no From)') + ' · ' + new Date(m.date).toLocaleString() + ' · ' + m.size + ' octets' + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
+          li.addEventListener('click', () => openMessage(m.id));
+          ul.appendChild(li);
+        }
+        if (!mb.messages.length) ul.appendChild(el('li', 'hint', 'empty'));
+        box.appendChild(ul);
+      }
+    } catch (e) {
+      box.replaceChildren(el('p', 'mime-err', 'Could not read the mailboxes: ' + e.message));
+    } finally {
+      mailboxesLoading = false;
+    }
+  }
+
+  async function openMessage(id) {
+    currentMessage = id;
+    for (const li of document.querySelectorAll('#mailboxes li')) li.classList.toggle('current', li.dataset.id === id);
+    const box = $('message');
+    box.replaceChildren(el('p', 'hint', 'loading…'));
+    let m;
+    try {
+      m = await api('/api/messages/' + encodeURIComponent(id));
+    } catch (e) {
+      box.replaceChildren(el('p', 'mime-err', 'Could not read the message: ' + e.message));
+      return;
+    }
+    box.replaceChildren();
+    const title = el('h2', 'msg-title', m.subject || '(no subject)');
+    title.id = 'msg-subject';
+    box.appendChild(title);
+    box.appendChild(el('p', 'hint', m.server + ' · ' + m.user + ' · ' + m.mailbox + ' · UID ' + m.uid + ' · ' + m.size + ' octets' +
+      (m.msgid ? ' · trace id ' + m.msgid : '') + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
+    if (m.msgid) {
+      const b = el('button', '', 'Follow ' + m.msgid + ' in the timeline');
+      b.type = 'button';
+      b.addEventListener('click', () => { show('timeline'); setFilter('msgid', m.msgid); });
+      box.appendChild(b);
+    }
+    if (m.error) box.appendChild(el('p', 'mime-err', m.error));
+
+    box.appendChild(el('h2', '', 'Header fields (RFC 5322)'));
+    const t = el('table', 'headers');
+    for (const h of m.headers) {
+      const tr = el('tr');
+      tr.appendChild(el('td', 'hname', h.name + ':'));
+      const td = el('td', 'hval', h.value);
+      if (h.raw) td.title = 'on the wire: ' + h.raw;
+      tr.appendChild(td);
+      t.appendChild(tr);
+    }
+    box.appendChild(t);
+
+    box.appendChild(el('h2', '', 'MIME tree (RFC 2045, 2046)'));
+    const tree = el('ul', 'mime-tree');
+    tree.id = 'mime-tree';
+    if (m.tree) tree.appendChild(mimeNode(m.tree));
+    box.appendChild(tree);
+
+    box.appendChild(el('h2', '', 'Decoded text'));
+    const texts = el('div', 'part-text');
+    texts.id = 'decoded-text';
+    collectText(m.tree, texts);
+    if (!texts.childNodes.length) texts.appendChild(el('p', 'hint', 'no text parts'));
+    box.appendChild(texts);
+
+    box.appendChild(el('h2', '', 'Raw source' + (m.raw_truncated ? ' (first 1 MiB)' : '')));
+    const raw = el('pre', 'raw', m.raw);
+    raw.id = 'raw-source';
+    box.appendChild(raw);
+  }
+  function partDesc(p) {
+    return (p.path ? 'part ' + p.path : 'message');
+  }
+  function mimeNode(p) {
+    const li = el('li', 'mime-node');
+    li.appendChild(el('span', 'hint', partDesc(p) + ' '));
+    li.appendChild(el('span', 'mime-type', p.content_type));
+    const attrs = [];
+    if (p.charset) attrs.push('charset=' + p.charset);
+    if (!p.content_type.startsWith('multipart/')) attrs.push('transfer encoding ' + p.encoding, p.size + ' octets decoded');
+    else if (p.params && p.params.boundary) attrs.push('boundary=' + p.params.boundary);
+    if (p.disposition) attrs.push(p.disposition);
+    if (p.filename) attrs.push('file ' + p.filename);
+    li.appendChild(el('span', 'mime-attr', attrs.join(' · ')));
+    if (p.error) li.appendChild(el('span', 'mime-err', p.error));
+    if (p.parts && p.parts.length) {
+      const ul = el('ul');
+      for (const c of p.parts) ul.appendChild(mimeNode(c));
+      li.appendChild(ul);
+    }
+    return li;
+  }
+  function collectText(p, into) {
+    if (!p) return;
+    if (typeof p.text === 'string') {
+      into.appendChild(el('h3', '', partDesc(p) + ': ' + p.content_type + (p.encoding !== '7bit' ? ', decoded from ' + p.encoding : '') +
+        (p.content_type === 'text/html' ? ' (shown as source, never rendered)' : '')));
+      into.appendChild(el('pre', '', p.text + (p.text_truncated ? '\n[… cut]' : '')));
+    }
+    for (const c of p.parts || []) collectText(c, into);
+  }
+
+  // ---------- queue and faults ----------
+  let clockSkew = 0; // server time - page time
+  function controlMsg(text, isError) {
+    const p = $('control-msg');
+    p.textContent = text;
+    p.className = isError ? 'error' : '';
+  }
+  async function loadQueue() {
+    let q;
+    try {
+      q = await api('/api/queue');
+    } catch (e) {
+      controlMsg('Could not read the queue: ' + e.message, true);
+      return;
+    }
+    clockSkew = Date.parse(q.now) - Date.now();
+    const tb = $('queue-rows');
+    tb.replaceChildren();
+    for (const e of q.entries) {
+      const tr = el('tr');
+      const cells = [e.msgid, e.server, e.sender || '<> (bounce)', e.rcpt, e.status, String(e.attempts)];
+      for (const c of cells) tr.appendChild(el('td', '', c));
+      const next = el('td');
+      const at = Date.parse(e.status === 'held' && e.hold_until ? e.hold_until : e.next_attempt);
+      if (!isNaN(at) && at > 0) {
+        const cd = el('span', 'countdown');
+        cd.dataset.deadline = String(at - clockSkew);
+        next.appendChild(cd);
+        next.title = new Date(at).toLocaleString();
+      }
+      tr.appendChild(next);
+      tr.appendChild(el('td', '', e.last_error || ''));
+      tb.appendChild(tr);
+    }
+    $('queue-empty').hidden = q.entries.length > 0;
+    drawFaults(q.faults || {});
+    tickCountdowns();
+  }
+  function drawFaults(current) {
+    const box = $('fault-switches');
+    box.replaceChildren();
+    const faults = [''].concat(S.world.faults || []);
+    for (const sv of S.world.servers) {
+      const row = el('div', 'server-faults');
+      row.appendChild(el('span', 'server-name', 'server ' + sv.name));
+      for (const f of faults) {
+        const b = el('button', 'fault-btn', f || 'none');
+        b.type = 'button';
+        b.dataset.server = sv.name;
+        b.dataset.fault = f;
+        const on = (current[sv.name] || '') === f;
+        b.classList.toggle('active', on);
+        b.setAttribute('aria-pressed', String(on));
+        b.addEventListener('click', () => setFault(sv.name, f));
+        row.appendChild(b);
+      }
+      box.appendChild(row);
+    }
+  }
+  async function setFault(server, fault) {
+    try {
+      const r = await api('/api/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ server, fault }) });
+      drawFaults(r.servers || {});
+      controlMsg('server ' + server + ': ' + (fault ? 'fault ' + fault + ' switched on' : 'no fault'), false);
+    } catch (e) {
+      controlMsg(e.message, true);
+    }
+  }
+  $('flush').addEventListener('click', async () => {
+    const d = $('flush-domain').value.trim();
+    try {
+      const r = await api('/api/queue/flush?domain=' + encodeURIComponent(d), { method: 'POST' });
+      controlMsg('flush ' + (d || 'all domains') + ': ' + r.woken + ' recipient(s) to try now', false);
+      loadQueue();
+    } catch (e) {
+      controlMsg(e.message, true);
+    }
+  });
+  $('token').value = token();
+  $('token').addEventListener('change', (e) => sessionStorage.setItem('mailscope.token', e.target.value.trim()));
+  setInterval(() => { if (S.view === 'queue' && !document.hidden) loadQueue(); }, 10000);
+
+  // ---------- start ----------
+  async function start() {
+    if (localStorage.getItem('mailscope.large') === '1') document.body.classList.add('large');
+    $('large').setAttribute('aria-pressed', String(document.body.classList.contains('large')));
+    readRowH();
+    try {
+      S.world = await api('/api/world');
+    } catch (e) {
+      S.world = { servers: [], faults: [] };
+    }
+    const first = S.world.servers[0];
+    if (first && first.listeners && first.listeners.smtp) {
+      const hp = first.listeners.smtp;
+      const i = hp.lastIndexOf(':');
+      $('hint-cmd').textContent = 'telnet ' + hp.slice(0, i) + ' ' + hp.slice(i + 1);
+    }
+    $('m-server').replaceChildren(...S.world.servers.map((s) => option(s.name, s.name + ' (' + s.domain + ')')));
+    fillUsers();
+    $('token-box').hidden = !!S.world.control;
+    refreshFilterOptions();
+    updateSpace();
+    connect();
+  }
+  start();
+})();
