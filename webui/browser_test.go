@@ -135,6 +135,18 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("waiting for %s: %v\npage state: %s", what, err, dump)
 		}
 	}
+	// click waits for an element and clicks it in one step inside the page:
+	// live updates re-render lists and rows, so a node looked up by the
+	// driver may be gone by the time a separate click message arrives.
+	click := func(what, sel string) {
+		t.Helper()
+		js := jsString(sel)
+		wait(what, `!!document.querySelector(`+js+`)`)
+		if got := eval(`(() => { const el = document.querySelector(` + js + `); if (!el) return "gone"; el.click(); return "ok"; })()`); got != "ok" {
+			wait(what, `!!document.querySelector(`+js+`)`)
+			eval(`document.querySelector(` + js + `).click(), ""`)
+		}
+	}
 	shot := func(name string) {
 		t.Helper()
 		sctx, scancel := context.WithDeadline(ctx, deadline)
@@ -191,7 +203,7 @@ func TestBrowser(t *testing.T) {
 
 	// Clicking an arrow explains it.
 	seq := eval(`[...document.querySelectorAll("#rows .arrow .label")].find(l => l.textContent === "MAIL FROM:<alice@a.example>").closest(".row").dataset.seq`)
-	step("clicking the MAIL FROM arrow", chromedp.Click(chromedp.CSS(`#rows .row[data-seq="`+seq+`"] .arrow`)))
+	click("clicking the MAIL FROM arrow", `#rows .row[data-seq="`+seq+`"] .arrow`)
 	wait("the explanation", `document.querySelector("#explain-body .meaning") !== null`)
 	expl := eval(`document.querySelector("#explain-body").textContent`)
 	for _, want := range []string{"MAIL FROM:<alice@a.example>", "RFC 5321", "state", "→"} {
@@ -204,21 +216,21 @@ func TestBrowser(t *testing.T) {
 	// Clicking scrolled the ladder, which switches auto-scroll off (the
 	// user is reading); switch it on again to follow the next session.
 	if eval(`String(document.querySelector("#autoscroll").checked)`) != "true" {
-		step("auto-scroll on", chromedp.Click(chromedp.CSS(`#autoscroll`)))
+		click("auto-scroll on", `#autoscroll`)
 	}
 
 	// The hostile message: its bytes in the ladder stay text.
 	smtpSend(t, smtpA, "alice@a.example", "alice@a.example", hostileMessage())
 	wait("the hostile session's body on screen", `(() => { const d = window.__mailscope.rows.filter(e => e.kind === "data"); return d.length >= 2 && !!document.querySelector('#rows .row[data-seq="' + d[d.length - 1].seq + '"] .arrow.data'); })()`)
 	dataSeq := eval(`String(window.__mailscope.rows.filter(e => e.kind === "data").pop().seq)`)
-	step("expanding the hostile body", chromedp.Click(chromedp.CSS(`#rows .row[data-seq="`+dataSeq+`"] .toggle`)))
+	click("expanding the hostile body", `#rows .row[data-seq="`+dataSeq+`"] .toggle`)
 	wait("the expanded hostile body", `[...document.querySelectorAll("#rows pre.data")].some(p => p.textContent.includes("<script>window.__xss=3</script>"))`)
 
 	// The message view: the list, the MIME tree, the decoded text.
-	step("opening the Messages tab", chromedp.Click(chromedp.CSS(`.tab[data-view="messages"]`)))
+	click("opening the Messages tab", `.tab[data-view="messages"]`)
 	wait("alice's INBOX", `[...document.querySelectorAll("#mailboxes li .msg-subject")].some(s => s.textContent === "Lab report ✓")`)
 	mimeID := eval(`[...document.querySelectorAll("#mailboxes li")].find(li => li.textContent.includes("Lab report ✓")).dataset.id`)
-	step("opening the MIME message", chromedp.Click(chromedp.CSS(`#mailboxes li[data-id="`+mimeID+`"]`)))
+	click("opening the MIME message", `#mailboxes li[data-id="`+mimeID+`"]`)
 	wait("the MIME tree", `(document.querySelector("#mime-tree")||{textContent:""}).textContent.includes("multipart/alternative")`)
 	tree := eval(`document.querySelector("#mime-tree").textContent`)
 	for _, want := range []string{"multipart/mixed", "multipart/alternative", "text/plain", "quoted-printable", "text/html", "application/octet-stream", "base64", "data.bin"} {
@@ -236,14 +248,14 @@ func TestBrowser(t *testing.T) {
 
 	// The hostile message opens as text.
 	id := eval(`[...document.querySelectorAll("#mailboxes li")].find(li => li.textContent.includes("onerror")).dataset.id`)
-	step("opening the hostile message", chromedp.Click(chromedp.CSS(`#mailboxes li[data-id="`+id+`"]`)))
+	click("opening the hostile message", `#mailboxes li[data-id="`+id+`"]`)
 	wait("the hostile message", `(document.querySelector("#msg-subject")||{}).textContent === `+jsString(hostileSubject))
 	if txt := eval(`document.querySelector("#decoded-text").textContent`); !strings.Contains(txt, `<script>window.__xss=3</script>`) || !strings.Contains(txt, `<img src=x onerror="window.__xss=4">`) {
 		t.Errorf("hostile body not shown as text: %q", txt)
 	}
 
 	// The webmail's requests are HTTP arrows in the timeline.
-	step("back to the timeline", chromedp.Click(chromedp.CSS(`.tab[data-view="timeline"]`)))
+	click("back to the timeline", `.tab[data-view="timeline"]`)
 	wait("the webmail's HTTP arrows", `[...document.querySelectorAll("#rows .arrow .label")].some(l => l.textContent.startsWith("GET /api/messages/"))`)
 	if got := eval(`document.querySelector("#lane-heads").textContent`); !strings.Contains(got, "alice's side") || strings.Count(got, "client of A") != 1 {
 		t.Errorf("the webmail's requests are not drawn from the client lane of A: %q", got)
@@ -263,9 +275,9 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Follow one message: the filter keeps only the events that carry its id.
-	step("opening the MIME message again", chromedp.Click(chromedp.CSS(`.tab[data-view="messages"]`)))
+	click("opening the MIME message again", `.tab[data-view="messages"]`)
 	wait("the message list", `!!document.querySelector('#mailboxes li[data-id]')`)
-	step("opening it", chromedp.Click(chromedp.CSS(`#mailboxes li[data-id="`+mimeID+`"]`)))
+	click("opening it", `#mailboxes li[data-id="`+mimeID+`"]`)
 	wait("the follow button", `[...document.querySelectorAll("#message button")].some(b => b.textContent.startsWith("Follow "))`)
 	msgID := eval(`[...document.querySelectorAll("#message button")].find(b => b.textContent.startsWith("Follow ")).textContent.split(" ")[1]`)
 	eval(`[...document.querySelectorAll("#message button")].find(b => b.textContent.startsWith("Follow ")).click(), ""`)
@@ -285,16 +297,16 @@ func TestBrowser(t *testing.T) {
 	wait("the deferred mark's countdown", `[...document.querySelectorAll("#rows .mark.q-deferred .countdown")].some(c => /^next try in (1m [0-9]{2}s|[0-9]+s)$/.test(c.textContent))`)
 
 	// The fault switches: the page's own POST switches B down, and back.
-	step("opening the queue", chromedp.Click(chromedp.CSS(`.tab[data-view="queue"]`)))
+	click("opening the queue", `.tab[data-view="queue"]`)
 	wait("the fault switches", `!!document.querySelector('.fault-btn[data-server="B"][data-fault="down"]')`)
-	step("B down", chromedp.Click(chromedp.CSS(`.fault-btn[data-server="B"][data-fault="down"]`)))
+	click("B down", `.fault-btn[data-server="B"][data-fault="down"]`)
 	wait("the switch to show B down", `document.querySelector('.fault-btn[data-server="B"][data-fault="down"]').classList.contains("active")`)
 	if f := inst.FaultOf("B"); f != "down" {
 		t.Errorf("after the switch B's fault is %q, want down", f)
 	}
-	step("B up", chromedp.Click(chromedp.CSS(`.fault-btn[data-server="B"][data-fault=""]`)))
+	click("B up", `.fault-btn[data-server="B"][data-fault=""]`)
 	wait("the switch to show B without fault", `document.querySelector('.fault-btn[data-server="B"][data-fault=""]').classList.contains("active")`)
-	step("back to the timeline", chromedp.Click(chromedp.CSS(`.tab[data-view="timeline"]`)))
+	click("back to the timeline", `.tab[data-view="timeline"]`)
 
 	// 10,000 events: the page keeps only the visible rows in the DOM.
 	const many = 10000
@@ -315,7 +327,7 @@ func TestBrowser(t *testing.T) {
 	wait("rows in the middle after scrolling", `[...document.querySelectorAll("#rows .label")].some(l => /^NOOP 4[0-9]{3}$/.test(l.textContent))`)
 
 	// Large type for the projector.
-	step("large type", chromedp.Click(chromedp.CSS(`#large`)))
+	click("large type", `#large`)
 	if eval(`String(document.body.classList.contains("large"))`) != "true" {
 		t.Error("large type did not switch on")
 	}
