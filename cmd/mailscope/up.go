@@ -121,13 +121,14 @@ func runUp(cmd *cobra.Command, o *options) error {
 	if err != nil {
 		return err
 	}
-	printBanner(out, inst, time.Since(start))
 	web, webAddr, webErr := startWeb(inst, w.Web, logger, out)
+	webLine := ""
 	if webErr != nil {
-		fmt.Fprintf(out, "web timeline: not started: %v (choose another address with --web)\n\n", webErr)
+		webLine = fmt.Sprintf("web timeline: not started: %v (choose another address with --web)", webErr)
 	} else {
-		fmt.Fprintf(out, "web timeline: %s (the ladder diagram, the mailboxes and the queue in your browser)\n\n", webURL(webAddr))
+		webLine = fmt.Sprintf("web timeline: %s (the ladder diagram, the mailboxes and the queue in your browser)", webURL(webAddr))
 	}
+	printBanner(out, inst, webLine, time.Since(start))
 
 	consoleDone := make(chan struct{})
 	go func() { console.Run(consoleSub); close(consoleDone) }()
@@ -161,7 +162,7 @@ func runUp(cmd *cobra.Command, o *options) error {
 	return err
 }
 
-func printBanner(out io.Writer, inst *servers.Instance, took time.Duration) {
+func printBanner(out io.Writer, inst *servers.Instance, webLine string, took time.Duration) {
 	fmt.Fprintf(out, "%s: a teaching playground for email protocols\n", versionString())
 	fmt.Fprintf(out, "data directory: %s (mail survives restarts)\n", inst.DataDir)
 	switch {
@@ -189,6 +190,7 @@ func printBanner(out io.Writer, inst *servers.Instance, took time.Duration) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Domain, addr(world.SMTP), addr(world.POP3), addr(world.IMAP), strings.Join(users, ", "))
 	}
 	tw.Flush()
+	fmt.Fprintln(out, "\n"+webLine)
 	first := inst.World.Servers[0]
 	smtpAddr := inst.Addr(first.Name, world.SMTP)
 	host, port, _ := net.SplitHostPort(smtpAddr)
