@@ -22,6 +22,7 @@ var pop3Catalog = map[string]entry{
 	"pop3.cmd.NOOP":    {en: "NOOP: does nothing; the server just answers +OK (keeps the session alive).", zh: "NOOP：什么都不做；服务器只回答 +OK（保持会话）。", rfc: "RFC 1939 section 5"},
 	"pop3.cmd.RSET":    {en: "RSET: removes every deletion mark set with DELE in this session.", zh: "RSET：撤销本次会话中用 DELE 设置的所有删除标记。", rfc: "RFC 1939 section 5"},
 	"pop3.cmd.QUIT":    {en: "QUIT: ends the session. After login the server enters UPDATE state and removes the messages marked with DELE; before login it just says goodbye.", zh: "QUIT：结束会话。登录后，服务器进入更新状态并删除用 DELE 标记的邮件；登录前则只是道别。", rfc: "RFC 1939 section 6"},
+	"pop3.cmd.LAST":    {en: "LAST: an old command (RFC 1725) that asked for the highest message number already read; RFC 1939 dropped it, and clients use UIDL instead.", zh: "LAST：旧命令（RFC 1725），询问已读的最大邮件编号；RFC 1939 已删除它，客户端改用 UIDL。", rfc: "RFC 1939 section 1"},
 	"pop3.cmd.unknown": {en: "Not a POP3 command this server knows.", zh: "本服务器不认识的 POP3 命令。", rfc: "RFC 1939 section 3"},
 
 	// Responses.
