@@ -63,7 +63,7 @@ the process may bind them, else 10000.`,
 		},
 	}
 	addWorldFlags(root, o)
-	root.AddCommand(newUpCmd(o), newVersionCmd(), newTraceCmd(), newQueueCmd(), newFaultCmd(), newReplayCmd())
+	root.AddCommand(newUpCmd(o), newVersionCmd(), newTraceCmd(), newQueueCmd(), newFaultCmd(), newReplayCmd(), newLessonsCmd(), newLessonCmd(), newDemoCmd())
 	return root
 }
 

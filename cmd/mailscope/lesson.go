@@ -1,0 +1,683 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/spf13/cobra"
+
+	"github.com/mailscope/mailscope/lessons"
+	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/tracer"
+	"github.com/mailscope/mailscope/webui"
+)
+
+// lessonOptions are the flags of mailscope lesson.
+type lessonOptions struct {
+	options
+	restart bool
+	trace   bool
+}
+
+func newLessonsCmd() *cobra.Command {
+	var data, lang string
+	cmd := &cobra.Command{
+		Use:   "lessons",
+		Short: "List the guided lessons and your progress",
+		Long: `lessons lists the guided lessons in the course's order, with how many of
+their steps you have done (kept in the data directory).
+
+  mailscope lessons
+  mailscope lesson smtp-by-hand     # start one
+  mailscope demo relay --speed 2    # watch one played by a scripted client`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if lang != "" && lang != "en" && lang != "zh" {
+				return fmt.Errorf("--lang %q: use en or zh", lang)
+			}
+			return listLessons(cmd.OutOrStdout(), data, pickLang(lang))
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", defaultDataDir(), "data directory holding the progress file")
+	cmd.Flags().StringVar(&lang, "lang", "", "language: en or zh (default: from LANG)")
+	return cmd
+}
+
+func listLessons(out io.Writer, data, lang string) error {
+	set, err := lessons.Load()
+	if err != nil {
+		return err
+	}
+	prog, err := lessons.LoadProgress(data)
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{"#", lessons.UI(lang, "col.lesson"), lessons.UI(lang, "col.title"), lessons.UI(lang, "steps"), lessons.UI(lang, "progress")}}
+	for i, l := range set.Lessons {
+		p := prog.Get(l.ID)
+		state := lessons.UI(lang, "not.started")
+		switch {
+		case p.Completed && len(p.Done) == 0:
+			state = "✓ " + lessons.UI(lang, "completed")
+		case p.Completed:
+			state = fmt.Sprintf("✓ %s, %d/%d", lessons.UI(lang, "completed"), len(p.Done), len(l.Steps))
+		case len(p.Done) > 0:
+			state = fmt.Sprintf("%d/%d", len(p.Done), len(l.Steps))
+		}
+		rows = append(rows, []string{strconv.Itoa(i + 1), l.ID, l.Title.In(lang), strconv.Itoa(len(l.Steps)), state})
+	}
+	writeTable(out, rows)
+	fmt.Fprintln(out, "\n"+lessons.UI(lang, "try.lesson"))
+	return nil
+}
+
+func newLessonCmd() *cobra.Command {
+	o := &lessonOptions{}
+	cmd := &cobra.Command{
+		Use:   "lesson NAME",
+		Short: "Follow a guided lesson: type the commands in another terminal, the lesson ticks each step from the trace",
+		Long: `lesson guides you through one lesson (mailscope lessons lists them). It shows
+the first step, watches the trace of every server, ticks each step when your
+own session does it, explains the servers' replies and gives a hint when you
+go wrong. Progress is saved in the data directory.
+
+If a mailscope is already running (its web address answers), the lesson
+attaches to it; otherwise it starts the world itself, with the same flags as
+up, and the browser timeline shows the lesson too.
+
+  mailscope lesson smtp-by-hand
+  mailscope lesson imap --lang zh
+  mailscope lesson relay --restart     # begin again from step 1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runLesson(ctx, cmd, o, args[0])
+		},
+	}
+	addWorldFlags(cmd, &o.options)
+	cmd.Flags().BoolVar(&o.restart, "restart", false, "begin the lesson again from step 1")
+	cmd.Flags().BoolVar(&o.trace, "trace", true, "print the explained trace of every session (false: only the lesson and the replies it comments on)")
+	return cmd
+}
+
+func cmdContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// findLesson loads the lessons and returns the one named id.
+func findLesson(id string) (*lessons.Lesson, error) {
+	set, err := lessons.Load()
+	if err != nil {
+		return nil, err
+	}
+	l := set.Get(id)
+	if l == nil {
+		return nil, fmt.Errorf("no lesson %q: the lessons are %s (mailscope lessons lists them)", id, strings.Join(set.IDs(), ", "))
+	}
+	return l, nil
+}
+
+func runLesson(ctx context.Context, cmd *cobra.Command, o *lessonOptions, id string) error {
+	if o.lang != "" && o.lang != "en" && o.lang != "zh" {
+		return fmt.Errorf("--lang %q: use en or zh", o.lang)
+	}
+	l, err := findLesson(id)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	color, err := useColor(o.color, out)
+	if err != nil {
+		return err
+	}
+	lang := pickLang(o.lang)
+	prog, err := lessons.LoadProgress(o.data)
+	if err != nil {
+		return err
+	}
+	start := 0
+	if o.restart {
+		if err := prog.Restart(l.ID); err != nil {
+			return err
+		}
+	} else {
+		start = prog.Get(l.ID).Next()
+	}
+	env, err := openLessonEnv(ctx, cmd, &o.options, lang, out)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	if start > 0 {
+		fmt.Fprintf(out, lessons.UI(lang, "resume")+"\n", start+1)
+	}
+	err = followLesson(ctx, out, env, l, lessonView{lang: lang, color: color, trace: o.trace, data: o.showData, explain: o.explain}, prog, start)
+	if err == nil && ctx.Err() == nil && env.inst != nil {
+		// The lesson started the servers: keep them for the browser
+		// timeline (and more experiments) until Ctrl-C.
+		fmt.Fprintln(out, "\n"+env.keepRunning())
+		<-ctx.Done()
+	}
+	return err
+}
+
+// lessonView says how a lesson is printed.
+type lessonView struct {
+	lang                  string
+	color, trace, explain bool
+	data                  bool
+}
+
+// followLesson runs the engine on env's events and prints the trace and the
+// lesson until it is finished or ctx ends.
+func followLesson(ctx context.Context, out io.Writer, env *lessonEnv, l *lessons.Lesson, v lessonView, prog *lessons.Progress, start int) error {
+	console := tracer.NewConsole(out, tracer.ConsoleOptions{Color: v.color, Explain: v.explain, Data: v.data})
+	pr := &lessonPrinter{out: out, color: v.color, lang: v.lang, id: l.ID}
+	opts := lessons.Options{Lang: v.lang, Vars: env.addrs.Vars(), Start: start, Progress: prog, Publish: env.publish,
+		Notify: func(u lessons.Update) { console.Flush(); pr.update(u) }}
+	e := lessons.NewEngine(l, opts)
+	fmt.Fprintf(out, "%s\n", pr.c(cDimCode, fmt.Sprintf(lessons.UI(v.lang, "watching"), env.where)))
+	e.Begin()
+	fmt.Fprintln(out)
+	relocal := localizer(env.lang, v.lang)
+	for {
+		select {
+		case <-ctx.Done():
+			console.Flush()
+			return nil
+		case err := <-env.errc:
+			console.Flush()
+			return err
+		case <-e.Done():
+			console.Flush()
+			return nil
+		case ev, ok := <-env.events:
+			if !ok {
+				console.Flush()
+				return errors.New("the trace stream ended")
+			}
+			if ev.Kind == tracer.KindLesson || ev.Kind == webui.KindHello {
+				continue
+			}
+			ev = relocal(ev)
+			if v.trace {
+				console.Print(ev)
+			} else if ev.Kind == tracer.KindLine && ev.Dir == tracer.S2C && ev.Hop == "" {
+				// Without the full trace, still show (and explain) what
+				// the servers answer the student.
+				console.Print(ev)
+			}
+			e.Feed(ev)
+			if len(env.events) == 0 {
+				console.Flush()
+			}
+		}
+	}
+}
+
+// localizer returns a function that re-explains events in lang when the
+// instance explains in another language (an attached instance started with
+// another --lang).
+func localizer(instLang, lang string) func(*tracer.Event) *tracer.Event {
+	if instLang == "" || instLang == lang {
+		return func(e *tracer.Event) *tracer.Event { return e }
+	}
+	x := tracer.NewExplainer(lang)
+	return func(e *tracer.Event) *tracer.Event {
+		if e.Explain == nil || e.Explain.Key == "" {
+			return e
+		}
+		var nx *tracer.Explanation
+		if e.Proto == "smtp" && e.Dir == tracer.S2C && len(e.Text) >= 3 {
+			if code, err := strconv.Atoi(e.Text[:3]); err == nil {
+				cmd := ""
+				if k := strings.Split(e.Explain.Key, "."); len(k) == 4 {
+					cmd = k[3]
+				}
+				nx = x.SMTPReply(code, e.Explain.Enh, cmd)
+			}
+		}
+		if nx == nil {
+			nx = x.Key(e.Explain.Key)
+		}
+		// A catalog text with {placeholders} was filled in by the framer
+		// from the line; without the framer, keep the instance's text.
+		if nx == nil || strings.Contains(nx.Text, "{") {
+			return e
+		}
+		c := *e
+		ex := *e.Explain
+		ex.Text = nx.Text
+		if nx.EnhText != "" {
+			ex.EnhText = nx.EnhText
+		}
+		c.Explain = &ex
+		return &c
+	}
+}
+
+// writeTable writes rows in columns. Unlike text/tabwriter it counts a
+// Chinese character as two columns, as terminals show it.
+func writeTable(out io.Writer, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		fmt.Fprintln(out, b.String())
+	}
+}
+
+// displayWidth is how many terminal columns s takes: East Asian wide and
+// full-width characters take two.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
+			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// lessonPrinter prints the engine's updates between the trace lines.
+type lessonPrinter struct {
+	out   io.Writer
+	color bool
+	lang  string
+	id    string
+}
+
+const (
+	cDimCode    = "\033[2m"
+	cBoldCode   = "\033[1m"
+	cGreenCode  = "\033[1;32m"
+	cYellowCode = "\033[1;33m"
+	cTitleCode  = "\033[1;35m"
+)
+
+func (p *lessonPrinter) c(code, s string) string {
+	if !p.color {
+		return s
+	}
+	return code + s + "\033[0m"
+}
+
+func (p *lessonPrinter) update(u lessons.Update) {
+	lang := p.lang
+	switch u.Status {
+	case lessons.StatusStarted:
+		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, fmt.Sprintf(lessons.UI(lang, "lesson"), p.id, u.Title)), indent(u.Text, ""))
+	case lessons.StatusCurrent:
+		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cBoldCode, "── "+fmt.Sprintf(lessons.UI(lang, "step"), u.Step+1, u.Steps, u.Title)+" ──"), indent(u.Text, "  "))
+	case lessons.StatusStepDone:
+		fmt.Fprintf(p.out, "%s\n", p.c(cGreenCode, fmt.Sprintf(lessons.UI(lang, "step.done"), u.Step+1, u.Text)))
+	case lessons.StatusHint:
+		fmt.Fprintf(p.out, "%s\n", p.c(cYellowCode, "  ➜ "+fmt.Sprintf(lessons.UI(lang, "hint"), u.Text)))
+	case lessons.StatusFinished:
+		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, fmt.Sprintf(lessons.UI(lang, "finished"), u.Title)), indent(u.Text, ""))
+	case lessons.StatusError:
+		fmt.Fprintf(p.out, "mailscope: %s\n", u.Text)
+	}
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// lessonEnv is where a lesson or demo runs: the addresses of the servers,
+// the stream of trace events, and control over faults and the queue.
+type lessonEnv struct {
+	where   string // what the lesson watches, for the user
+	lang    string // the language the instance explains in
+	addrs   lessons.Addrs
+	events  <-chan *tracer.Event
+	errc    <-chan error
+	publish func(*tracer.Event) // onto the bus, in-process only
+	control lessons.Controller
+	inst    *servers.Instance // in-process only
+	close   func()
+}
+
+// worldInfo is the part of GET /api/world a lesson needs.
+type worldInfo struct {
+	Epoch   string `json:"epoch"`
+	Seq     uint64 `json:"seq"`
+	Lang    string `json:"lang"`
+	Servers []struct {
+		Name      string            `json:"name"`
+		Listeners map[string]string `json:"listeners"`
+	} `json:"servers"`
+}
+
+// probeWorld asks a running mailscope for its world; an error means none
+// answers there.
+func probeWorld(ctx context.Context, base string) (*worldInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(base, "/")+"/api/world", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", base, resp.Status)
+	}
+	var w worldInfo
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&w); err != nil {
+		return nil, err
+	}
+	if len(w.Servers) == 0 {
+		return nil, fmt.Errorf("%s: no servers", base)
+	}
+	return &w, nil
+}
+
+// openLessonEnv attaches to the mailscope whose web address is the world's
+// (--web), or starts the world in this process when nobody answers there.
+func openLessonEnv(ctx context.Context, cmd *cobra.Command, o *options, lang string, out io.Writer) (*lessonEnv, error) {
+	w, err := loadWorld(cmd, o)
+	if err != nil {
+		return nil, err
+	}
+	webAddr := w.Web
+	if webAddr == "" {
+		webAddr = "127.0.0.1:8025"
+	}
+	base := webURL(webAddr)
+	if _, port, _ := net.SplitHostPort(webAddr); port != "0" {
+		if info, err := probeWorld(ctx, base); err == nil {
+			return attachEnv(ctx, base, info)
+		}
+	}
+	return startEnv(cmd, o, w, lang, out)
+}
+
+// startEnv starts the world in this process, with the web timeline, like
+// up does (without its console).
+func startEnv(cmd *cobra.Command, o *options, w *world.World, lang string, out io.Writer) (*lessonEnv, error) {
+	bus := tracer.NewBus(tracer.WithLang(lang), tracer.WithMask(w.MaskCredentials))
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sub := bus.Subscribe(1 << 16)
+	var recFile *os.File
+	var recDone chan error
+	var recSub *tracer.Subscription
+	if o.record != "" {
+		f, err := os.Create(o.record)
+		if err != nil {
+			sub.Close()
+			return nil, fmt.Errorf("--record: %w", err)
+		}
+		recFile, recSub, recDone = f, bus.Subscribe(1<<16), make(chan error, 1)
+		go func() { recDone <- tracer.NewRecorder(f).Run(recSub) }()
+	}
+	inst, err := servers.Start(servers.Config{World: w, DataDir: o.data, Bus: bus, Logger: logger})
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			err = fmt.Errorf("%w (is a mailscope already running? Give its web address with --web to follow it)", err)
+		}
+		sub.Close()
+		if recSub != nil {
+			recSub.Close()
+			<-recDone
+			recFile.Close()
+		}
+		return nil, err
+	}
+	web, webAddr, webErr := startWeb(inst, w.Web, logger, out)
+	addrs := lessons.Addrs{}
+	var lines []string
+	for _, li := range inst.Listeners() {
+		addrs[li.Server+"/"+string(li.Proto)] = li.Addr
+		lines = append(lines, li.Server+" "+string(li.Proto)+" "+li.Addr)
+	}
+	fmt.Fprintf(out, "%s\nservers: %s\n", versionString(), strings.Join(lines, ", "))
+	if webErr != nil {
+		fmt.Fprintf(out, "web timeline: not started: %v (choose another address with --web)\n", webErr)
+	} else {
+		addrs["web"] = webAddr
+		fmt.Fprintf(out, "web timeline: %s\n", webURL(webAddr))
+	}
+	errc := make(chan error)
+	env := &lessonEnv{where: "this mailscope (" + inst.DataDir + ")", lang: lang, addrs: addrs, events: sub.C(), errc: errc,
+		publish: bus.Publish, control: instControl{inst}, inst: inst}
+	env.close = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if web != nil {
+			web.Shutdown(ctx)
+		}
+		inst.Shutdown(ctx)
+		sub.Close()
+		if recSub != nil {
+			recSub.Close()
+			<-recDone
+			recFile.Close()
+		}
+	}
+	return env, nil
+}
+
+// keepRunning says that the in-process servers go on after the lesson.
+func (env *lessonEnv) keepRunning() string {
+	if web := env.addrs["web"]; web != "" {
+		return "The servers keep running for the browser timeline (" + webURL(web) + "); Ctrl-C stops them."
+	}
+	return "The servers keep running; Ctrl-C stops them."
+}
+
+// instControl switches faults and flushes the queue of an in-process world.
+type instControl struct{ inst *servers.Instance }
+
+func (c instControl) SetFault(ctx context.Context, server, fault string) error {
+	f, err := servers.ParseFault(fault)
+	if err != nil {
+		return err
+	}
+	return c.inst.SetFault(server, f)
+}
+
+func (c instControl) Flush(ctx context.Context, domain string) error {
+	_, err := c.inst.Flush(ctx, domain)
+	return err
+}
+
+// apiControl switches faults and flushes the queue of a running mailscope
+// through its control API.
+type apiControl struct{ o *controlOptions }
+
+func (c apiControl) SetFault(ctx context.Context, server, fault string) error {
+	f, err := servers.ParseFault(fault)
+	if err != nil {
+		return err
+	}
+	return c.o.call("POST", "/api/faults", url.Values{"server": {server}, "fault": {string(f)}}, nil)
+}
+
+func (c apiControl) Flush(ctx context.Context, domain string) error {
+	q := url.Values{}
+	if domain != "" {
+		q.Set("domain", domain)
+	}
+	return c.o.call("POST", "/api/queue/flush", q, nil)
+}
+
+// attachEnv follows a running mailscope: its listeners from /api/world, its
+// events from /ws (from now on), its control API.
+func attachEnv(ctx context.Context, base string, info *worldInfo) (*lessonEnv, error) {
+	addrs := lessons.Addrs{}
+	for _, s := range info.Servers {
+		for proto, a := range s.Listeners {
+			addrs[s.Name+"/"+proto] = a
+		}
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	addrs["web"] = u.Host
+	ctx, cancel := context.WithCancel(ctx)
+	events := make(chan *tracer.Event, 1<<14)
+	errc := make(chan error, 1)
+	s := &wsStream{base: base, after: info.Seq, epoch: info.Epoch, out: events}
+	conn, err := s.dial(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.run(ctx, conn); err != nil && ctx.Err() == nil {
+			errc <- err
+		}
+	}()
+	env := &lessonEnv{where: base, lang: info.Lang, addrs: addrs, events: events, errc: errc,
+		control: apiControl{&controlOptions{url: base, token: os.Getenv("MAILSCOPE_TOKEN")}}}
+	env.close = func() { cancel(); <-done }
+	return env, nil
+}
+
+// wsStream reads trace events from a running mailscope's /ws, reconnecting
+// (and resuming after the last event seen) when the connection drops.
+type wsStream struct {
+	base  string
+	after uint64
+	epoch string
+	out   chan<- *tracer.Event
+}
+
+func (s *wsStream) dial(ctx context.Context) (*websocket.Conn, error) {
+	u, err := wsURL(s.base)
+	if err != nil {
+		return nil, err
+	}
+	u.RawQuery = url.Values{"after": {strconv.FormatUint(s.after, 10)}, "epoch": {s.epoch}}.Encode()
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	conn, resp, err := d.DialContext(ctx, u.String(), nil)
+	if err != nil {
+		return nil, traceDialError(s.base, resp, err)
+	}
+	return conn, nil
+}
+
+// run reads conn, then reconnects a few times if it drops.
+func (s *wsStream) run(ctx context.Context, conn *websocket.Conn) error {
+	for tries := 0; ; {
+		err := s.read(ctx, conn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if tries++; tries > 5 {
+			return fmt.Errorf("lost the trace of %s: %v", s.base, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Duration(tries) * 500 * time.Millisecond):
+		}
+		if conn, err = s.dial(ctx); err != nil {
+			continue
+		}
+		tries = 0
+	}
+}
+
+// read delivers the events of one connection. Messages hold one event or
+// a JSON array of events.
+func (s *wsStream) read(ctx context.Context, conn *websocket.Conn) error {
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	defer conn.Close()
+	conn.SetReadLimit(16 << 20)
+	conn.SetReadDeadline(time.Now().Add(traceReadWait))
+	conn.SetPingHandler(func(data string) error {
+		conn.SetReadDeadline(time.Now().Add(traceReadWait))
+		return conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
+	})
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			return err
+		}
+		conn.SetReadDeadline(time.Now().Add(traceReadWait))
+		var evs []*tracer.Event
+		if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+			if json.Unmarshal(b, &evs) != nil {
+				continue
+			}
+		} else {
+			var e tracer.Event
+			if json.Unmarshal(b, &e) != nil {
+				continue
+			}
+			evs = []*tracer.Event{&e}
+		}
+		for _, e := range evs {
+			if e.Kind == webui.KindHello {
+				if ep := e.Attrs["epoch"]; ep != "" && s.epoch != "" && ep != s.epoch {
+					s.after = 0 // mailscope was restarted: a new run
+				}
+				s.epoch = e.Attrs["epoch"]
+				continue
+			}
+			if e.Kind != tracer.KindSkipped {
+				if e.Seq <= s.after {
+					continue
+				}
+				s.after = e.Seq
+			}
+			select {
+			case s.out <- e:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package lessons
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// ProgressFile is the name of the progress file in the data directory.
+const ProgressFile = "lessons-progress.json"
+
+// LessonProgress is how far a user got in one lesson.
+type LessonProgress struct {
+	// Done lists the 0-based indexes of the steps done, ascending.
+	Done []int `json:"done"`
+	// Steps is how many steps the lesson had when last saved.
+	Steps     int       `json:"steps"`
+	Completed bool      `json:"completed"` // every step was done at least once
+	Updated   time.Time `json:"updated"`
+}
+
+// Next returns the first step not done yet (0 when all are done: a
+// completed lesson starts again from the beginning).
+func (p LessonProgress) Next() int {
+	done := map[int]bool{}
+	for _, i := range p.Done {
+		done[i] = true
+	}
+	for i := 0; i < p.Steps; i++ {
+		if !done[i] {
+			return i
+		}
+	}
+	return 0
+}
+
+// Progress is the user's progress in every lesson, kept as JSON in the data
+// directory. It is safe for concurrent use; every change is saved at once
+// (written to a temporary file, then renamed over the old one).
+type Progress struct {
+	path string
+
+	mu      sync.Mutex
+	lessons map[string]*LessonProgress
+}
+
+type progressFile struct {
+	Version int                        `json:"version"`
+	Lessons map[string]*LessonProgress `json:"lessons"`
+}
+
+// LoadProgress reads the progress file of dataDir; a missing file is an
+// empty progress.
+func LoadProgress(dataDir string) (*Progress, error) {
+	p := &Progress{path: filepath.Join(dataDir, ProgressFile), lessons: map[string]*LessonProgress{}}
+	b, err := os.ReadFile(p.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var f progressFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: %v (delete it to start the lessons afresh)", p.path, err)
+	}
+	for id, lp := range f.Lessons {
+		if lp != nil {
+			p.lessons[id] = lp
+		}
+	}
+	return p, nil
+}
+
+// Path is the progress file.
+func (p *Progress) Path() string { return p.path }
+
+// Get returns the progress in lesson id (the zero value if never started).
+func (p *Progress) Get(id string) LessonProgress {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if lp, ok := p.lessons[id]; ok {
+		c := *lp
+		c.Done = append([]int(nil), lp.Done...)
+		return c
+	}
+	return LessonProgress{}
+}
+
+// StepDone records that step (0-based) of lesson id, which has steps
+// steps, is done, and saves.
+func (p *Progress) StepDone(id string, step, steps int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	lp := p.lessons[id]
+	if lp == nil {
+		lp = &LessonProgress{}
+		p.lessons[id] = lp
+	}
+	lp.Steps = steps
+	have := false
+	for _, i := range lp.Done {
+		have = have || i == step
+	}
+	if !have {
+		lp.Done = append(lp.Done, step)
+		sort.Ints(lp.Done)
+	}
+	if len(lp.Done) >= steps {
+		lp.Completed = true
+	}
+	lp.Updated = time.Now().UTC()
+	return p.saveLocked()
+}
+
+// Restart forgets which steps of lesson id were done (a completed lesson
+// stays marked completed) and saves.
+func (p *Progress) Restart(id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	lp := p.lessons[id]
+	if lp == nil {
+		return nil
+	}
+	lp.Done = nil
+	lp.Updated = time.Now().UTC()
+	return p.saveLocked()
+}
+
+func (p *Progress) saveLocked() error {
+	b, err := json.MarshalIndent(progressFile{Version: 1, Lessons: p.lessons}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
+		return fmt.Errorf("saving lesson progress: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p.path), ".progress-*")
+	if err != nil {
+		return fmt.Errorf("saving lesson progress: %w", err)
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p.path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("saving lesson progress: %w", err)
+	}
+	return nil
+}
