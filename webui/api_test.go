@@ -378,3 +378,34 @@ func get(t *testing.T, url string, status int, ctype string) string {
 	}
 	return string(b)
 }
+
+func TestLessonPost(t *testing.T) {
+	inst, _, base := newWorld(t, Options{Logger: quietLogger()})
+	sub := inst.Bus.Subscribe(100)
+	defer sub.Close()
+	post := func(body string) int {
+		resp, err := http.Post(base+"/api/lesson", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(`{"text":"say HELO","attrs":{"lesson":"smtp-by-hand","status":"current","step":"1"}}`); code != 200 {
+		t.Fatalf("lesson post: %d", code)
+	}
+	for ev := range sub.C() {
+		if ev.Kind == tracer.KindLesson {
+			if ev.Text != "say HELO" || ev.Attrs["step"] != "1" {
+				t.Fatalf("lesson event %+v", ev)
+			}
+			break
+		}
+	}
+	if code := post(`{"text":"x"}`); code != 400 {
+		t.Errorf("lesson post without attrs: %d, want 400", code)
+	}
+	if code := post(`not json`); code != 400 {
+		t.Errorf("lesson post with bad JSON: %d, want 400", code)
+	}
+}

@@ -326,12 +326,33 @@ func TestBrowser(t *testing.T) {
 	eval(`(() => { const l = document.querySelector("#ladder"); l.scrollTop = l.scrollHeight / 2; return ""; })()`)
 	wait("rows in the middle after scrolling", `[...document.querySelectorAll("#rows .label")].some(l => /^NOOP 4[0-9]{3}$/.test(l.textContent))`)
 
+	// A lesson's steps tick in the panel beside the ladder; its text, like
+	// everything else, is shown as text.
+	lesson := func(status, step, text string) {
+		inst.Bus.Publish(&tracer.Event{Kind: tracer.KindLesson, Server: "A", Text: text,
+			Attrs: map[string]string{"lesson": "smtp-by-hand", "status": status, "step": step, "steps": "3", "title": "Step " + step + " <b>title</b>"}})
+	}
+	lesson("started", "0", "SMTP by hand")
+	lesson("current", "0", "open a second terminal: telnet ...")
+	lesson("step-done", "0", "the server spoke first")
+	lesson("current", "1", "say HELO")
+	lesson("hint", "1", "<img src=x onerror=\"window.__xss=5\"> MAIL FROM needs a colon")
+	wait("the lesson panel", `!document.querySelector("#lesson-panel").hidden && document.querySelectorAll("#lesson-panel li.done").length === 1 && document.querySelector("#lesson-panel li.current") !== null`)
+	if got := eval(`document.querySelector("#lesson-panel .lesson-hint").textContent`); !strings.Contains(got, `<img src=x`) {
+		t.Errorf("lesson hint not shown as text: %q", got)
+	}
+	shot("timeline-lesson.png")
+
 	// Large type for the projector.
 	click("large type", `#large`)
 	if eval(`String(document.body.classList.contains("large"))`) != "true" {
 		t.Error("large type did not switch on")
 	}
 	shot("timeline-large.png")
+
+	if x := eval(`typeof window.__xss`); x != "undefined" {
+		t.Errorf("hostile lesson text ran: window.__xss is %s", x)
+	}
 
 	// No uncaught exception in the page.
 	excMu.Lock()

@@ -149,6 +149,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/queue/flush", s.control(s.handleFlush))
 	mux.HandleFunc("GET /api/faults", s.handleFaults)
 	mux.HandleFunc("POST /api/faults", s.control(s.handleSetFault))
+	mux.HandleFunc("POST /api/lesson", s.control(s.handleLesson))
 	return s.guard(mux)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // controlOptions address the control API of a running instance.
@@ -63,6 +65,31 @@ func (o *controlOptions) call(method, path string, query url.Values, out any) er
 		return nil
 	}
 	return json.Unmarshal(body, out)
+}
+
+// postLesson sends one lesson update to the instance's page.
+func (o *controlOptions) postLesson(e *tracer.Event) error {
+	body, err := json.Marshal(map[string]any{"text": e.Text, "server": e.Server, "session": e.Session, "proto": e.Proto, "attrs": e.Attrs})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest("POST", strings.TrimRight(o.url, "/")+"/api/lesson", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if o.token != "" {
+		req.Header.Set("Authorization", "Bearer "+o.token)
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("posting a lesson update: %s", resp.Status)
+	}
+	return nil
 }
 
 func newQueueCmd() *cobra.Command {

@@ -762,7 +762,49 @@
   // ---------- events that update other views ----------
   const refreshMailboxesSoon = debounce(() => { if (S.view === 'messages') loadMailboxes(false); }, 400);
   const refreshQueueSoon = debounce(() => { if (S.view === 'queue') loadQueue(); }, 300);
+  // ---------- lesson panel ----------
+  // A lesson run with `mailscope lesson` or `mailscope demo` publishes
+  // lesson events; the panel beside the ladder shows its steps ticking.
+  const L = { id: '', title: '', steps: 0, titles: {}, done: new Set(), current: -1, now: '', explain: '', hints: [], finished: false };
+  function onLesson(ev) {
+    const a = ev.attrs || {};
+    if (!a.lesson) return;
+    if (a.lesson !== L.id || a.status === 'started') {
+      Object.assign(L, { id: a.lesson, title: a.lesson, steps: 0, titles: {}, done: new Set(), current: -1, now: '', explain: '', hints: [], finished: false });
+    }
+    if (a.steps) L.steps = Math.min(100, parseInt(a.steps, 10) || 0);
+    const step = parseInt(a.step, 10);
+    switch (a.status) {
+      case 'started': L.title = a.title || a.lesson; L.now = ev.text || ''; break;
+      case 'current': L.current = step; L.titles[step] = a.title; L.now = ev.text || ''; L.hints = []; break;
+      case 'step-done': L.done.add(step); L.titles[step] = a.title; L.explain = ev.text || ''; break;
+      case 'hint': L.hints.push(ev.text || ''); if (L.hints.length > 3) L.hints.shift(); break;
+      case 'finished': L.finished = true; L.explain = ev.text || ''; break;
+      default: return;
+    }
+    renderLessonSoon();
+  }
+  function renderLesson() {
+    const box = $('lesson-panel');
+    box.hidden = !L.id;
+    box.replaceChildren();
+    if (!L.id) return;
+    box.appendChild(el('h2', '', 'Lesson: ' + L.title));
+    const ol = el('ol', 'lesson-steps');
+    for (let i = 0; i < L.steps; i++) {
+      const cls = L.done.has(i) ? 'done' : (i === L.current ? 'current' : '');
+      ol.appendChild(el('li', cls, (L.done.has(i) ? '\u2713 ' : '') + (L.titles[i] || 'step ' + (i + 1))));
+    }
+    box.appendChild(ol);
+    if (L.explain) box.appendChild(el('p', 'lesson-explain', L.explain));
+    if (L.now && !L.finished) box.appendChild(el('p', 'lesson-now', L.now));
+    for (const h of L.hints) box.appendChild(el('p', 'lesson-hint', '\u279c ' + h));
+    if (L.finished) box.appendChild(el('p', 'lesson-done', '\u2605 Lesson complete'));
+  }
+  const renderLessonSoon = throttle(renderLesson, 150);
+
   function onEventSideEffects(ev) {
+    if (ev.kind === 'lesson') onLesson(ev);
     if (ev.kind === 'queue') {
       refreshQueueSoon();
       if (ev.server === $('m-server').value) refreshMailboxesSoon();
