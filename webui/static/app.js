@@ -225,6 +225,9 @@
   function matches(ev) {
     const f = S.filter;
     if (ev.kind === 'skipped') return true;
+    // Lesson steps live in the lesson panel; only hints, which belong to a
+    // session, are also drawn on the ladder.
+    if (ev.kind === 'lesson' && !ev.server) return false;
     if (f.session && ev.session !== f.session) return false;
     if (f.msgid && ev.msgid !== f.msgid) return false;
     if (f.server) {
@@ -782,7 +785,7 @@
       case 'finished': L.finished = true; L.explain = ev.text || ''; break;
       default: return;
     }
-    renderLessonSoon();
+    renderLesson();
   }
   function renderLesson() {
     const box = $('lesson-panel');
@@ -801,7 +804,6 @@
     for (const h of L.hints) box.appendChild(el('p', 'lesson-hint', '\u279c ' + h));
     if (L.finished) box.appendChild(el('p', 'lesson-done', '\u2605 Lesson complete'));
   }
-  const renderLessonSoon = throttle(renderLesson, 150);
 
   function onEventSideEffects(ev) {
     if (ev.kind === 'lesson') onLesson(ev);
