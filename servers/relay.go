@@ -560,6 +560,10 @@ func (r *relay) bounce(src *world.Server, it *store.QueueItem, reason string, co
 		r.event(it, "bounced", "failed for good ("+reason+"); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", nil)
 		return
 	}
+	if it.NotifyNever {
+		r.event(it, "bounced", "failed for good ("+reason+"); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", nil)
+		return
+	}
 	orig, _ := r.inst.Store.QueueBody(ctx, it.QueueID)
 	dsn := buildDSN(src, it, reason, orig, time.Now())
 	local, domain, _ := strings.Cut(it.Sender, "@")

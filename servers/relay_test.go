@@ -518,3 +518,31 @@ func TestRelaySharesOneSessionForSeveralMessages(t *testing.T) {
 		t.Fatalf("3 messages for one domain used %d sessions, want 1", len(sessions))
 	}
 }
+
+// TestRelayNotifyNever: a recipient given with NOTIFY=NEVER bounces without
+// a notice to the sender (RFC 3461 section 4.1).
+func TestRelayNotifyNever(t *testing.T) {
+	inst := start(t, t.TempDir(), nil)
+	sub := inst.Bus.Subscribe(100000)
+	defer sub.Close()
+	inst.SetFault("B", servers.FaultReject)
+	r := smtpSend(t, inst.Addr("A", world.SMTP),
+		"EHLO laptop => 250",
+		"MAIL FROM:<alice@a.example> => 250",
+		"RCPT TO:<bob@b.example> NOTIFY=NEVER => 250",
+		"DATA => 354",
+		"Subject: quiet\r\n\r\nx\r\n. => 250",
+		"QUIT => 221")
+	id := strings.Fields(r[4][strings.Index(r[4], "queued as ")+len("queued as "):])[0]
+	for e := range sub.C() {
+		if e.Kind == tracer.KindQueue && e.MsgID == id && e.Attrs["step"] == "bounced" {
+			if !strings.Contains(e.Text, "NOTIFY=NEVER") {
+				t.Fatalf("bounce event: %q", e.Text)
+			}
+			break
+		}
+	}
+	if n := len(inboxOf(t, inst.Store, "A", "alice")); n != 0 {
+		t.Fatalf("alice got %d notices despite NOTIFY=NEVER", n)
+	}
+}

@@ -59,14 +59,15 @@ func (b *smtpBackend) LocalUser(local string) (string, bool) {
 
 func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	d := &store.Delivery{
-		Server:    b.server.Name,
-		TraceID:   m.ID,
-		Sender:    m.From,
-		Local:     m.LocalUsers,
-		Remote:    m.Remote,
-		Body:      m.Body,
-		Received:  m.Received,
-		HoldUntil: m.HoldUntil,
+		Server:      b.server.Name,
+		TraceID:     m.ID,
+		Sender:      m.From,
+		Local:       m.LocalUsers,
+		Remote:      m.Remote,
+		Body:        m.Body,
+		Received:    m.Received,
+		HoldUntil:   m.HoldUntil,
+		NotifyNever: m.NotifyNever,
 	}
 	res, err := b.inst.Store.Deliver(ctx, d)
 	if err != nil {

@@ -18,6 +18,9 @@ type Delivery struct {
 	Body      []byte    // the message as stored: CRLF line endings
 	Received  time.Time // internal date
 	HoldUntil time.Time // FUTURERELEASE: do not relay before this time
+	// NotifyNever lists remote recipients that asked for no failure notice
+	// (RCPT TO:<...> NOTIFY=NEVER, RFC 3461 section 4.1).
+	NotifyNever []string
 }
 
 // Delivered says where a delivery went.
@@ -81,8 +84,14 @@ func (tx *Tx) Enqueue(d *Delivery) (int64, error) {
 		if i := strings.LastIndexByte(r, '@'); i >= 0 {
 			domain = strings.ToLower(r[i+1:])
 		}
-		if _, err := tx.Exec(`INSERT INTO queue_rcpts(queue_id, rcpt, domain, next_attempt, updated) VALUES(?, ?, ?, ?, ?)`,
-			qid, r, domain, next, now()); err != nil {
+		notify := ""
+		for _, n := range d.NotifyNever {
+			if strings.EqualFold(n, r) {
+				notify = "NEVER"
+			}
+		}
+		if _, err := tx.Exec(`INSERT INTO queue_rcpts(queue_id, rcpt, domain, next_attempt, updated, notify) VALUES(?, ?, ?, ?, ?, ?)`,
+			qid, r, domain, next, now(), notify); err != nil {
 			return 0, err
 		}
 	}

@@ -35,10 +35,11 @@ type QueueItem struct {
 	Created     time.Time
 	HoldUntil   time.Time
 	Size        int
+	NotifyNever bool // the sender asked for no failure notice (RFC 3461)
 }
 
 const queueSelect = `SELECT r.id, q.id, q.server, q.trace_id, q.sender, r.rcpt, r.domain, r.status, r.attempts,
-	r.next_attempt, r.last_error, q.created, q.hold_until, length(q.body)
+	r.next_attempt, r.last_error, q.created, q.hold_until, length(q.body), r.notify
 	FROM queue_rcpts r JOIN queue q ON q.id = r.queue_id`
 
 func scanQueue(rows *sql.Rows) ([]*QueueItem, error) {
@@ -47,10 +48,12 @@ func scanQueue(rows *sql.Rows) ([]*QueueItem, error) {
 	for rows.Next() {
 		var it QueueItem
 		var next, created, hold int64
+		var notify string
 		if err := rows.Scan(&it.ID, &it.QueueID, &it.Server, &it.TraceID, &it.Sender, &it.Rcpt, &it.Domain, &it.Status,
-			&it.Attempts, &next, &it.LastError, &created, &hold, &it.Size); err != nil {
+			&it.Attempts, &next, &it.LastError, &created, &hold, &it.Size, &notify); err != nil {
 			return nil, err
 		}
+		it.NotifyNever = strings.EqualFold(notify, "NEVER")
 		it.NextAttempt = time.UnixMilli(next)
 		it.Created = time.Unix(created, 0)
 		if hold > 0 {

@@ -103,6 +103,10 @@ func Open(dir string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
 	}
+	if err := migrate(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: upgrading %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
@@ -306,6 +310,33 @@ func runJob(fn func(*Tx) error, tx *Tx) (err error) {
 	return fn(tx)
 }
 
+// migrate adds columns that later versions introduced to an older database.
+func migrate(db *sql.DB) error {
+	has := func(table, column string) (bool, error) {
+		rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
+		if err != nil {
+			return false, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				return false, err
+			}
+			if name == column {
+				return true, nil
+			}
+		}
+		return false, rows.Err()
+	}
+	ok, err := has("queue_rcpts", "notify")
+	if err != nil || ok {
+		return err
+	}
+	_, err = db.Exec(`ALTER TABLE queue_rcpts ADD COLUMN notify TEXT NOT NULL DEFAULT ''`)
+	return err
+}
+
 // now is the store's clock, in UTC seconds.
 func now() int64 { return time.Now().Unix() }
 
@@ -354,7 +385,8 @@ CREATE TABLE IF NOT EXISTS queue_rcpts (
 	attempts     INTEGER NOT NULL DEFAULT 0,
 	next_attempt INTEGER NOT NULL DEFAULT 0, -- Unix milliseconds
 	last_error   TEXT NOT NULL DEFAULT '',
-	updated      INTEGER NOT NULL DEFAULT 0
+	updated      INTEGER NOT NULL DEFAULT 0,
+	notify       TEXT NOT NULL DEFAULT '' -- RFC 3461 NOTIFY=, e.g. NEVER
 );
 CREATE INDEX IF NOT EXISTS queue_rcpts_due ON queue_rcpts(status, next_attempt);
 CREATE INDEX IF NOT EXISTS queue_rcpts_queue ON queue_rcpts(queue_id);
