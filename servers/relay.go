@@ -533,7 +533,7 @@ func (r *relay) record(src, dest *world.Server, outs []outcome) {
 				events = append(events, func() {
 					r.event(it, "deferred", fmt.Sprintf("deferred: %s; the message stays in %s's queue; attempt %d at %s (in %s)",
 						o.reply, src.Name, attempts+1, next.Format("15:04:05"), wait),
-						map[string]string{"next_attempt": next.UTC().Format(time.RFC3339), "attempt": itoa(attempts), "error": o.reply})
+						map[string]string{"next_attempt": next.UTC().Format(time.RFC3339Nano), "attempt": itoa(attempts), "error": o.reply})
 				})
 			}
 		}
