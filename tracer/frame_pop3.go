@@ -279,13 +279,16 @@ func (f *pop3Framer) multiLine(s *Session, l rawLine) {
 		f.multi = pop3Single
 		return
 	}
+	if f.multi == pop3Body {
+		// A message line: only counted into the body's one data event, so
+		// nothing per line is built (a 100 KiB RETR is 1,500 lines).
+		f.data.addLine(&l)
+		return
+	}
 	text := string(l.text)
 	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
 	fields := strings.Fields(text)
 	switch f.multi {
-	case pop3Body:
-		f.data.addLine(&l)
-		return
 	case pop3List:
 		if len(fields) >= 2 && pop3Digits(fields[0]) && pop3Digits(fields[1]) {
 			e.Explain = x.pop3Fill("pop3.list.line", "", "{n}", fields[0], "{size}", fields[1])

@@ -703,6 +703,9 @@ func (s *session) handleTop(cmd command) error {
 // go out as stored (CRLF); a last line without one gets CRLF, so the
 // terminator stands on its own line.
 func (s *session) writeBody(b []byte, bodyLines int) {
+	// Built in one buffer and written at once: a big write goes past the
+	// session's small bufio buffer in a few system calls, not one per 4 KiB.
+	out := make([]byte, 0, len(b)+len(b)/64+2)
 	inHeader := true
 	sent := 0
 	for len(b) > 0 {
@@ -714,7 +717,7 @@ func (s *session) writeBody(b []byte, bodyLines int) {
 		}
 		if !inHeader && bodyLines >= 0 {
 			if sent >= bodyLines {
-				return
+				break
 			}
 			sent++
 		}
@@ -722,13 +725,14 @@ func (s *session) writeBody(b []byte, bodyLines int) {
 			inHeader = false
 		}
 		if line[0] == '.' {
-			s.w.WriteByte('.')
+			out = append(out, '.')
 		}
-		s.w.Write(line)
+		out = append(out, line...)
 		if line[len(line)-1] != '\n' {
-			s.w.WriteString("\r\n")
+			out = append(out, '\r', '\n')
 		}
 	}
+	s.w.Write(out)
 }
 
 func (s *session) handleDele(cmd command) error {
