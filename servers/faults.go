@@ -18,7 +18,7 @@ const DefaultSlowDelay = 2 * time.Second
 var faultText = map[Fault]string{
 	FaultNone:     "cleared: the server behaves normally again",
 	FaultDown:     "down: its SMTP port refuses connections; senders must keep their mail queued and retry",
-	FaultGreylist: "greylisting: a first attempt from a sender gets 451 4.7.1, a retry is accepted (RFC 6647)",
+	FaultGreylist: "greylisting: a first attempt from a sender gets 451 4.7.1, a retry after a short wait is accepted (RFC 6647)",
 	FaultSlow:     "slow: every reply waits a while (a busy or distant server)",
 	FaultQuota:    "over quota: recipients get 452 4.2.2 mailbox full (a temporary failure: senders retry)",
 	FaultReject:   "rejecting: recipients get 550 5.1.1 (a permanent failure: senders bounce)",
@@ -50,7 +50,7 @@ func (inst *Instance) setFault(server string, f Fault) error {
 	prev := inst.faults[srv.Name]
 	inst.faults[srv.Name] = f
 	if f == FaultGreylist && prev != FaultGreylist {
-		inst.greylist = map[string]bool{}
+		inst.greylist = map[string]time.Time{}
 	}
 	inst.faultsMu.Unlock()
 	if f == FaultDown && prev != FaultDown {
@@ -128,15 +128,33 @@ func (b *smtpBackend) CheckRcpt(ctx context.Context, e *smtp.Envelope) error {
 			host = h
 		}
 		key := host + "|" + strings.ToLower(e.From) + "|" + strings.ToLower(e.Rcpt)
+		wait := b.inst.greylistDelay()
 		b.inst.faultsMu.Lock()
-		seen := b.inst.greylist[key]
-		b.inst.greylist[key] = true
+		first, seen := b.inst.greylist[key]
+		if !seen {
+			first = time.Now()
+			b.inst.greylist[key] = first
+		}
 		b.inst.faultsMu.Unlock()
 		if !seen {
-			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: "<" + e.Rcpt + ">: Greylisted: first delivery attempt from this sender, please try again later (RFC 6647)"}
+			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: fmt.Sprintf("<%s>: Greylisted: first delivery attempt from this sender, please try again in %s (RFC 6647)", e.Rcpt, wait)}
+		}
+		if left := wait - time.Since(first); left > 0 {
+			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: fmt.Sprintf("<%s>: Greylisted: retried too soon, try again in %s (RFC 6647)", e.Rcpt, left.Round(time.Second))}
 		}
 	}
 	return nil
+}
+
+// greylistDelay is how long a greylisted sender must wait before a retry is
+// accepted: half the first retry interval, so the relay's own retry passes,
+// at most five minutes.
+func (inst *Instance) greylistDelay() time.Duration {
+	d := 30 * time.Second
+	if len(inst.World.Queue.Retry) > 0 {
+		d = inst.World.Queue.Retry[0] / 2
+	}
+	return min(d, 5*time.Minute)
 }
 
 // ReplyDelay applies the slow fault (smtp.Policy).

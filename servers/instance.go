@@ -67,9 +67,9 @@ type Instance struct {
 
 	faultsMu sync.Mutex
 	faults   map[string]Fault
-	greylist map[string]bool // greylisting triples already seen
-	slow     time.Duration   // the slow fault's delay
-	downLns  map[string]bool // servers whose SMTP listener is closed by the down fault
+	greylist map[string]time.Time // greylisting triples: when first seen
+	slow     time.Duration        // the slow fault's delay
+	downLns  map[string]bool      // servers whose SMTP listener is closed by the down fault
 	relay    *relay
 	smtpLns  map[string]*liveListener
 }

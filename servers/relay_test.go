@@ -554,3 +554,15 @@ func TestRelayNotifyNever(t *testing.T) {
 		t.Fatalf("alice got %d notices despite NOTIFY=NEVER", n)
 	}
 }
+
+// TestGreylistWantsAWait: a retry sooner than half the first retry interval
+// is greylisted again (RFC 6647 section 4.2).
+func TestGreylistWantsAWait(t *testing.T) {
+	inst := start(t, t.TempDir(), func(w *world.World) { w.Queue.Retry = []time.Duration{10 * time.Second} })
+	inst.SetFault("B", servers.FaultGreylist)
+	smtpSend(t, inst.Addr("B", world.SMTP),
+		"EHLO x => 250",
+		"MAIL FROM:<alice@a.example> => 250",
+		"RCPT TO:<bob@b.example> => 451 4.7.1 <bob@b.example>: Greylisted: first delivery attempt from this sender, please try again in 5s",
+		"RCPT TO:<bob@b.example> => 451 4.7.1 <bob@b.example>: Greylisted: retried too soon, try again in ")
+}
