@@ -25,20 +25,36 @@ type Console struct {
 	w    *bufio.Writer
 	opts ConsoleOptions
 
-	client, s2, s3, s4, s5, data, state, queue, dim, bold, warn *color.Color
+	client, s2, s3, s4, s5, data, state, queue, dim, bold, warn paint
+}
+
+// paint is a color's escape sequences, worked out once, so that printing an
+// event writes them around the text without formatting anything.
+type paint struct{ pre, suf string }
+
+func newPaint(c *color.Color) paint {
+	pre, suf, _ := strings.Cut(c.Sprint("\x00"), "\x00")
+	return paint{pre, suf}
+}
+
+// put writes text in color p.
+func (c *Console) put(p paint, text string) {
+	c.w.WriteString(p.pre)
+	c.w.WriteString(text)
+	c.w.WriteString(p.suf)
 }
 
 // NewConsole returns a console sink writing to w.
 func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
 	c := &Console{w: bufio.NewWriterSize(w, 64<<10), opts: opts}
-	mk := func(a ...color.Attribute) *color.Color {
+	mk := func(a ...color.Attribute) paint {
 		k := color.New(a...)
 		if opts.Color {
 			k.EnableColor()
 		} else {
 			k.DisableColor()
 		}
-		return k
+		return newPaint(k)
 	}
 	c.client = mk(color.FgCyan, color.Bold)
 	c.s2 = mk(color.FgGreen)
@@ -73,7 +89,7 @@ func (c *Console) Flush() error { return c.w.Flush() }
 // Print writes one event.
 func (c *Console) Print(e *Event) {
 	w := c.w
-	w.WriteString(c.dim.Sprint(e.Time.Format("15:04:05.000")))
+	c.put(c.dim, e.Time.Format("15:04:05.000"))
 	w.WriteByte(' ')
 	prefix := e.Server
 	if e.Hop != "" {
@@ -87,39 +103,39 @@ func (c *Console) Print(e *Event) {
 		prefix += " " + sess
 	}
 	if prefix != "" {
-		w.WriteString(c.bold.Sprint("[" + prefix + "]"))
+		c.put(c.bold, "["+prefix+"]")
 		w.WriteByte(' ')
 	}
 	switch e.Kind {
 	case KindLine:
 		if e.Dir == C2S {
-			w.WriteString(c.client.Sprint("C: " + Printable(e.Text)))
+			c.put(c.client, "C: "+Printable(e.Text))
 		} else {
-			w.WriteString(c.replyColor(e).Sprint("S: " + Printable(e.Text)))
+			c.put(c.replyColor(e), "S: "+Printable(e.Text))
 		}
 	case KindData:
 		arrow := "C: "
 		if e.Dir == S2C {
 			arrow = "S: "
 		}
-		w.WriteString(c.data.Sprint(arrow + "[" + e.Text + "]"))
+		c.put(c.data, arrow+"["+e.Text+"]")
 		if c.opts.Data && e.Data != "" {
 			for _, l := range strings.SplitAfter(e.Data, "\n") {
 				if l == "" {
 					continue
 				}
 				w.WriteString("\n    ")
-				w.WriteString(c.data.Sprint("| " + Printable(strings.TrimRight(l, "\r\n"))))
+				c.put(c.data, "| "+Printable(strings.TrimRight(l, "\r\n")))
 			}
 		}
 	case KindState:
-		w.WriteString(c.state.Sprint("state: " + e.Text))
+		c.put(c.state, "state: "+e.Text)
 	case KindQueue, KindLookup:
-		w.WriteString(c.queue.Sprint(string(e.Kind) + ": " + Printable(e.Text)))
+		c.put(c.queue, string(e.Kind)+": "+Printable(e.Text))
 	case KindSkipped, KindFault:
-		w.WriteString(c.warn.Sprint(string(e.Kind) + ": " + e.Text))
+		c.put(c.warn, string(e.Kind)+": "+e.Text)
 	case KindOpen, KindClose, KindTLS:
-		w.WriteString(c.dim.Sprint("-- " + Printable(e.Text)))
+		c.put(c.dim, "-- "+Printable(e.Text))
 	default:
 		w.WriteString(string(e.Kind) + ": " + Printable(e.Text))
 	}
@@ -128,7 +144,8 @@ func (c *Console) Print(e *Event) {
 		for i, f := range e.Flags {
 			fs[i] = string(f)
 		}
-		w.WriteString(" " + c.warn.Sprint("<"+strings.Join(fs, ",")+">"))
+		w.WriteByte(' ')
+		c.put(c.warn, "<"+strings.Join(fs, ",")+">")
 	}
 	w.WriteByte('\n')
 	if c.opts.Explain && e.Explain != nil && e.Explain.Text != "" {
@@ -140,12 +157,12 @@ func (c *Console) Print(e *Event) {
 		if x.RFC != "" {
 			line += " (" + x.RFC + ")"
 		}
-		w.WriteString(c.dim.Sprint(line))
+		c.put(c.dim, line)
 		w.WriteByte('\n')
 	}
 }
 
-func (c *Console) replyColor(e *Event) *color.Color {
+func (c *Console) replyColor(e *Event) paint {
 	t := e.Text
 	switch {
 	case strings.HasPrefix(t, "+OK"), strings.HasPrefix(t, "+ "):

@@ -70,7 +70,7 @@ func (tx *Tx) Enqueue(d *Delivery) (int64, error) {
 		hold = d.HoldUntil.Unix()
 		next = d.HoldUntil.UnixMilli()
 	}
-	res, err := tx.Exec(`INSERT INTO queue(server, trace_id, sender, created, hold_until, body) VALUES(?, ?, ?, ?, ?, ?)`,
+	res, err := tx.Exec(sqlInsertQueue,
 		d.Server, d.TraceID, d.Sender, created.Unix(), hold, d.Body)
 	if err != nil {
 		return 0, err
@@ -90,7 +90,7 @@ func (tx *Tx) Enqueue(d *Delivery) (int64, error) {
 				notify = "NEVER"
 			}
 		}
-		if _, err := tx.Exec(`INSERT INTO queue_rcpts(queue_id, rcpt, domain, next_attempt, updated, notify) VALUES(?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.Exec(sqlInsertQueueRcpt,
 			qid, r, domain, next, now(), notify); err != nil {
 			return 0, err
 		}

@@ -78,7 +78,7 @@ func (tx *Tx) nextUIDValidity() (uint32, error) {
 // ensureMailbox returns the id of a mailbox, creating it if needed.
 func (tx *Tx) ensureMailbox(server, user, name, special string) (int64, error) {
 	var id int64
-	err := tx.QueryRow(`SELECT id FROM mailboxes WHERE server = ? AND user = ? AND name = ?`, server, user, name).Scan(&id)
+	err := tx.QueryRow(sqlMailboxID, server, user, name).Scan(&id)
 	if err == nil {
 		return id, nil
 	}
@@ -119,13 +119,13 @@ func (tx *Tx) CreateMailbox(server, user, name, special string) (int64, error) {
 func (tx *Tx) AppendMessage(mailboxID int64, body []byte, date time.Time, flags []string, traceID string) (uint32, error) {
 	var uid uint32
 	var server, user string
-	err := tx.QueryRow(`UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? RETURNING uidnext - 1, server, user`, mailboxID).Scan(&uid, &server, &user)
+	err := tx.QueryRow(sqlNextUID, mailboxID).Scan(&uid, &server, &user)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNoMailbox
 	} else if err != nil {
 		return 0, err
 	}
-	if _, err := tx.Exec(`INSERT INTO messages(mailbox_id, uid, size, internal_date, flags, trace_id, body) VALUES(?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.Exec(sqlInsertMessage,
 		mailboxID, uid, len(body), date.Unix(), joinFlags(flags), traceID, body); err != nil {
 		return 0, err
 	}

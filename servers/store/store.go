@@ -61,6 +61,19 @@ type Store struct {
 
 	// MaxBatch is how many write jobs share one transaction at most.
 	MaxBatch int
+
+	// hot are statements prepared once on the writer's connection: the
+	// statements every delivery runs, which SQLite would otherwise parse
+	// again for each message.
+	hot map[string]*sql.Stmt
+}
+
+// hotStatements are prepared at Open (later would deadlock: the writer's
+// single connection is then busy with transactions).
+var hotStatements = []string{
+	sqlSavepoint, sqlRelease, sqlRollbackTo,
+	sqlMailboxID, sqlNextUID, sqlInsertMessage,
+	sqlInsertQueue, sqlInsertQueueRcpt,
 }
 
 // ChangeKind says what changed in a mailbox.
@@ -114,7 +127,18 @@ func Open(dir string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
+	hot := make(map[string]*sql.Stmt, len(hotStatements))
+	for _, q := range hotStatements {
+		st, err := w.Prepare(q)
+		if err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("store: preparing %q: %w", q, err)
+		}
+		hot[q] = st
+	}
 	s := &Store{
+		hot:  hot,
 		path: path, w: w, r: r,
 		jobs:     make(chan *job, 1024),
 		stop:     make(chan struct{}),
@@ -140,6 +164,9 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.stopped
+	for _, st := range s.hot {
+		st.Close()
+	}
 	err1 := s.r.Close()
 	err2 := s.w.Close()
 	if err1 != nil {
@@ -168,9 +195,38 @@ func (s *Store) Watch(fn func(Change)) (cancel func()) {
 // Changed reach watchers once the transaction is committed.
 type Tx struct {
 	*sql.Tx
+	store   *Store
 	ctx     context.Context
 	changes []Change
 }
+
+// Exec runs a statement, from the prepared ones when it is one of them.
+func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if st, ok := tx.store.hot[query]; ok {
+		return tx.Tx.Stmt(st).Exec(args...)
+	}
+	return tx.Tx.Exec(query, args...)
+}
+
+// QueryRow runs a query for one row, prepared when it is a hot one.
+func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	if st, ok := tx.store.hot[query]; ok {
+		return tx.Tx.Stmt(st).QueryRow(args...)
+	}
+	return tx.Tx.QueryRow(query, args...)
+}
+
+// The hot statements.
+const (
+	sqlSavepoint       = `SAVEPOINT job`
+	sqlRelease         = `RELEASE job`
+	sqlRollbackTo      = `ROLLBACK TO job`
+	sqlMailboxID       = `SELECT id FROM mailboxes WHERE server = ? AND user = ? AND name = ?`
+	sqlNextUID         = `UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? RETURNING uidnext - 1, server, user`
+	sqlInsertMessage   = `INSERT INTO messages(mailbox_id, uid, size, internal_date, flags, trace_id, body) VALUES(?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertQueue     = `INSERT INTO queue(server, trace_id, sender, created, hold_until, body) VALUES(?, ?, ?, ?, ?, ?)`
+	sqlInsertQueueRcpt = `INSERT INTO queue_rcpts(queue_id, rcpt, domain, next_attempt, updated, notify) VALUES(?, ?, ?, ?, ?, ?)`
+)
 
 // Context is the job's context.
 func (tx *Tx) Context() context.Context { return tx.ctx }
@@ -259,25 +315,41 @@ func (s *Store) commit(batch []*job) {
 		return
 	}
 	var changes []Change
+	// A savepoint per job lets one job fail alone; a batch of one needs
+	// none (its failure rolls the whole transaction back).
+	alone := len(batch) == 1
+	exec := func(q string) error {
+		_, err := sqltx.Stmt(s.hot[q]).Exec()
+		return err
+	}
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			j.err = err
 			continue
 		}
-		if _, err := sqltx.Exec("SAVEPOINT job"); err != nil {
-			j.err = err
-			continue
+		if !alone {
+			if err := exec(sqlSavepoint); err != nil {
+				j.err = err
+				continue
+			}
 		}
-		tx := &Tx{Tx: sqltx, ctx: j.ctx}
+		tx := &Tx{Tx: sqltx, store: s, ctx: j.ctx}
 		j.err = runJob(j.fn, tx)
 		if j.err != nil {
-			sqltx.Exec("ROLLBACK TO job")
-			sqltx.Exec("RELEASE job")
+			if alone {
+				sqltx.Rollback()
+				finish(nil)
+				return
+			}
+			exec(sqlRollbackTo)
+			exec(sqlRelease)
 			continue
 		}
-		if _, err := sqltx.Exec("RELEASE job"); err != nil {
-			j.err = err
-			continue
+		if !alone {
+			if err := exec(sqlRelease); err != nil {
+				j.err = err
+				continue
+			}
 		}
 		changes = append(changes, tx.changes...)
 	}
