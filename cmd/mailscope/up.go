@@ -116,6 +116,7 @@ func runUp(cmd *cobra.Command, o *options) error {
 		recSub = bus.Subscribe(1 << 16)
 	}
 
+	startPprof(cmd.ErrOrStderr())
 	start := time.Now()
 	inst, err := servers.Start(servers.Config{World: w, DataDir: o.data, Bus: bus, Logger: logger})
 	if err != nil {
