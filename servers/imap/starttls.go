@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/mailscope/mailscope/tracer"
@@ -20,6 +21,38 @@ import (
 
 // maxPreTLSLine bounds the bytes held while looking for a whole line.
 const maxPreTLSLine = 8192
+
+// maxPreLoginLiteral is the largest literal accepted before login (a
+// password does not need more); imapserver has the same limit.
+const maxPreLoginLiteral = 4096
+
+// trailingLiteral reads a literal announcement {N} or {N+} at the end of a
+// line (RFC 9051 section 4.3, RFC 7888).
+func trailingLiteral(line []byte) (size int64, nonSync, ok bool) {
+	l := bytes.TrimRight(line, "\r\n")
+	if len(l) < 3 || l[len(l)-1] != '}' {
+		return 0, false, false
+	}
+	open := bytes.LastIndexByte(l, '{')
+	if open < 0 {
+		return 0, false, false
+	}
+	num := l[open+1 : len(l)-1]
+	if len(num) > 0 && (num[len(num)-1] == '+' || num[len(num)-1] == '-') {
+		nonSync = num[len(num)-1] == '+'
+		num = num[:len(num)-1]
+	}
+	if len(num) == 0 || len(num) > 19 {
+		return 1 << 62, nonSync, len(num) > 0
+	}
+	for _, d := range num {
+		if d < '0' || d > '9' {
+			return 0, false, false
+		}
+		size = size*10 + int64(d-'0')
+	}
+	return size, nonSync, true
+}
 
 var (
 	capPlain = []byte("CAPABILITY IMAP4rev1")
@@ -49,6 +82,23 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 				rest := len(c.pending) - (i + 1)
 				c.pending = nil
 				if err := c.upgrade(tag, rest); err != nil {
+					return 0, err
+				}
+				continue
+			}
+			if size, nonSync, ok := trailingLiteral(line); ok && size > maxPreLoginLiteral {
+				// imapserver would cancel the literal and then wait for the
+				// rest of the command forever; answer now instead.
+				c.pending = c.pending[i+1:]
+				tag := "*"
+				if f := bytes.Fields(line); len(f) > 0 {
+					tag = string(f[0])
+				}
+				if nonSync {
+					fmt.Fprintf(c.Conn, "%s BAD a non-synchronizing literal of %d octets before login: closing (at most %d)\r\n", tag, size, maxPreLoginLiteral)
+					return 0, io.ErrUnexpectedEOF
+				}
+				if _, err := fmt.Fprintf(c.Conn, "%s NO [TOOBIG] a literal of %d octets is refused before login (at most %d)\r\n", tag, size, maxPreLoginLiteral); err != nil {
 					return 0, err
 				}
 				continue
