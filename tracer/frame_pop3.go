@@ -14,7 +14,7 @@ import (
 // back until the server says whether they are SASL responses (masked) or
 // commands.
 type pop3Framer struct {
-	in, out splitter
+	lines
 
 	cmds     []pop3Cmd // commands awaiting a status line, oldest first
 	greeted  bool      // the server's first line has been seen
@@ -53,31 +53,11 @@ const (
 func newPOP3Framer() Framer { return &pop3Framer{} }
 
 func (f *pop3Framer) Feed(s *Session, dir Dir, p []byte) {
-	sp := &f.in
-	if dir == S2C {
-		sp = &f.out
-	}
-	for len(p) > 0 {
-		l, rest, ok := sp.take(p)
-		p = rest
-		if !ok {
-			return
-		}
-		if dir == C2S {
-			f.client(s, l)
-		} else {
-			f.server(s, l)
-		}
-	}
+	f.feed(f, s, dir, p)
 }
 
 func (f *pop3Framer) Flush(s *Session) {
-	if f.in.pending() {
-		f.client(s, f.in.finish(false))
-	}
-	if f.out.pending() {
-		f.server(s, f.out.finish(false))
-	}
+	f.flush(f, s)
 	if f.multi == pop3Body && f.data.lines > 0 {
 		e := f.data.event(S2C, "message cut off: the connection closed before the line holding only a dot", true)
 		e.Explain = s.bus.Explainer.Key("data.pop3.body")

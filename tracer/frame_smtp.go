@@ -13,7 +13,7 @@ import (
 // a SASL response (masked). Lines the client sends after DATA but before the
 // server answered it are held back until the answer says what they are.
 type smtpFramer struct {
-	in, out splitter
+	lines
 
 	cmds        []string // commands awaiting a final reply, oldest first
 	dataPending bool     // DATA sent, reply not yet seen
@@ -28,31 +28,11 @@ type smtpFramer struct {
 func newSMTPFramer() *smtpFramer { return &smtpFramer{} }
 
 func (f *smtpFramer) Feed(s *Session, dir Dir, p []byte) {
-	sp := &f.in
-	if dir == S2C {
-		sp = &f.out
-	}
-	for len(p) > 0 {
-		l, rest, ok := sp.take(p)
-		p = rest
-		if !ok {
-			return
-		}
-		if dir == C2S {
-			f.client(s, l)
-		} else {
-			f.server(s, l)
-		}
-	}
+	f.feed(f, s, dir, p)
 }
 
 func (f *smtpFramer) Flush(s *Session) {
-	if f.in.pending() {
-		f.client(s, f.in.finish(false))
-	}
-	if f.out.pending() {
-		f.server(s, f.out.finish(false))
-	}
+	f.flush(f, s)
 	if f.inData && f.data.lines > 0 {
 		e := f.data.event(C2S, "message body cut off: the connection closed before CRLF.CRLF", f.eightBitOK)
 		e.Explain = s.bus.Explainer.Key("data.smtp.body")

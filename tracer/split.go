@@ -202,3 +202,43 @@ func (d *dataAcc) event(dir Dir, text string, eightBitOK bool) *Event {
 	}
 	return e
 }
+
+// lineHandler is a framer that takes whole lines, one method per direction.
+type lineHandler interface {
+	client(s *Session, l rawLine)
+	server(s *Session, l rawLine)
+}
+
+// lines is the Feed and Flush that the line-based framers (SMTP, POP3,
+// plain) share: one splitter per direction, each whole line handed on.
+type lines struct{ in, out splitter }
+
+// feed cuts p into lines and hands each to h.
+func (ls *lines) feed(h lineHandler, s *Session, dir Dir, p []byte) {
+	sp := &ls.in
+	if dir == S2C {
+		sp = &ls.out
+	}
+	for len(p) > 0 {
+		l, rest, ok := sp.take(p)
+		p = rest
+		if !ok {
+			return
+		}
+		if dir == C2S {
+			h.client(s, l)
+		} else {
+			h.server(s, l)
+		}
+	}
+}
+
+// flush hands on the unterminated lines left when the connection closes.
+func (ls *lines) flush(h lineHandler, s *Session) {
+	if ls.in.pending() {
+		h.client(s, ls.in.finish(false))
+	}
+	if ls.out.pending() {
+		h.server(s, ls.out.finish(false))
+	}
+}

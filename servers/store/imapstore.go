@@ -47,26 +47,7 @@ func (s *Store) MailboxSnapshot(ctx context.Context, mailboxID int64) (*Mailbox,
 // Mailboxes lists a user's mailboxes inside a transaction, sorted by name
 // with INBOX first.
 func (tx *Tx) Mailboxes(server, user string) ([]*Mailbox, error) {
-	rows, err := tx.Query(mailboxSelect+` WHERE server = ? AND user = ?`, server, user)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Mailbox
-	for rows.Next() {
-		m, err := scanMailbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Name == "INBOX" || out[j].Name == "INBOX" {
-			return out[i].Name == "INBOX"
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out, rows.Err()
+	return scanMailboxes(tx.Query(mailboxSelect+` WHERE server = ? AND user = ?`, server, user))
 }
 
 // RenameMailbox gives a mailbox a new name. Its UIDVALIDITY and messages stay

@@ -170,7 +170,11 @@ func (s *Store) MailboxByID(ctx context.Context, id int64) (*Mailbox, error) {
 
 // Mailboxes lists a user's mailboxes, sorted by name with INBOX first.
 func (s *Store) Mailboxes(ctx context.Context, server, user string) ([]*Mailbox, error) {
-	rows, err := s.r.QueryContext(ctx, mailboxSelect+` WHERE server = ? AND user = ?`, server, user)
+	return scanMailboxes(s.r.QueryContext(ctx, mailboxSelect+` WHERE server = ? AND user = ?`, server, user))
+}
+
+// scanMailboxes reads mailbox rows, sorted by name with INBOX first.
+func scanMailboxes(rows *sql.Rows, err error) ([]*Mailbox, error) {
 	if err != nil {
 		return nil, err
 	}
