@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -8,6 +9,12 @@ import (
 
 // DefaultHistory is how many recent events a Bus keeps for late subscribers.
 const DefaultHistory = 10000
+
+// DefaultHistoryBytes bounds the kept history by size as well: the text and
+// body previews of the kept events add up to at most this many octets (a
+// message body's preview is up to MaxDataPreview), so a burst of big messages
+// cannot grow the history to hundreds of megabytes. The oldest events go first.
+const DefaultHistoryBytes = 32 << 20
 
 // DefaultBuffer is a subscriber's channel capacity when none is given.
 const DefaultBuffer = 4096
@@ -21,15 +28,18 @@ type Bus struct {
 	// Mask replaces credentials (PASS, AUTH, LOGIN payloads) with asterisks.
 	Mask bool
 
-	mu       sync.Mutex
-	seq      uint64
-	ring     []*Event // ring buffer of the last len(ring) events
-	ringNext int      // where the next event goes
-	ringFull bool
-	subs     map[*Subscription]struct{}
-	counters map[string]int // session numbering per server and protocol
-	peers    map[int]PeerLabel
-	now      func() time.Time
+	mu        sync.Mutex
+	seq       uint64
+	ring      []*Event // ring buffer of the kept events, oldest at ringHead
+	ringHead  int
+	ringLen   int
+	ringBytes int // the kept events' size (eventBytes)
+	maxBytes  int
+	subs      map[*Subscription]struct{}
+	fanout    []*Subscription // the keys of subs: Publish walks a slice, not a map
+	counters  map[string]int  // session numbering per server and protocol
+	peers     map[int]PeerLabel
+	now       func() time.Time
 }
 
 // PeerLabel says who is behind a connection a server is about to accept:
@@ -80,6 +90,11 @@ func WithHistory(n int) BusOption {
 	}
 }
 
+// WithHistoryBytes bounds the kept history by size (see DefaultHistoryBytes).
+func WithHistoryBytes(n int) BusOption {
+	return func(b *Bus) { b.maxBytes = n }
+}
+
 // WithLang sets the explanation language ("en" or "zh").
 func WithLang(lang string) BusOption {
 	return func(b *Bus) { b.Explainer = NewExplainer(lang) }
@@ -97,6 +112,7 @@ func NewBus(opts ...BusOption) *Bus {
 		Explainer: NewExplainer("en"),
 		Mask:      true,
 		ring:      make([]*Event, DefaultHistory),
+		maxBytes:  DefaultHistoryBytes,
 		subs:      make(map[*Subscription]struct{}),
 		counters:  make(map[string]int),
 		now:       time.Now,
@@ -120,17 +136,31 @@ func (b *Bus) Publish(e *Event) {
 	if e.Time.IsZero() {
 		e.Time = b.now()
 	}
-	b.ring[b.ringNext] = e
-	b.ringNext++
-	if b.ringNext == len(b.ring) {
-		b.ringNext = 0
-		b.ringFull = true
+	if b.ringLen == len(b.ring) {
+		b.dropOldestLocked()
 	}
-	for s := range b.subs {
+	b.ring[(b.ringHead+b.ringLen)%len(b.ring)] = e
+	b.ringLen++
+	b.ringBytes += eventBytes(e)
+	for b.ringBytes > b.maxBytes && b.ringLen > 1 {
+		b.dropOldestLocked()
+	}
+	for _, s := range b.fanout {
 		s.offer(e)
 	}
 	b.mu.Unlock()
 }
+
+func (b *Bus) dropOldestLocked() {
+	b.ringBytes -= eventBytes(b.ring[b.ringHead])
+	b.ring[b.ringHead] = nil
+	b.ringHead = (b.ringHead + 1) % len(b.ring)
+	b.ringLen--
+}
+
+// eventBytes estimates what keeping e costs: its strings plus a fixed share
+// for the struct, the explanation and the attributes.
+func eventBytes(e *Event) int { return 256 + len(e.Text) + len(e.Data) }
 
 // Seq returns the sequence number of the newest event.
 func (b *Bus) Seq() uint64 {
@@ -204,15 +234,18 @@ func (b *Bus) SubscribeFrom(after uint64, n int) (*Subscription, []*Event) {
 		hist = b.historyLocked(after)
 	}
 	b.subs[s] = struct{}{}
+	b.fanout = append(b.fanout, s)
 	return s, hist
 }
 
 func (b *Bus) historyLocked(after uint64) []*Event {
-	var ordered []*Event
-	if b.ringFull {
-		ordered = append(ordered, b.ring[b.ringNext:]...)
+	ordered := make([]*Event, 0, b.ringLen)
+	if end := b.ringHead + b.ringLen; end <= len(b.ring) {
+		ordered = append(ordered, b.ring[b.ringHead:end]...)
+	} else {
+		ordered = append(ordered, b.ring[b.ringHead:]...)
+		ordered = append(ordered, b.ring[:end-len(b.ring)]...)
 	}
-	ordered = append(ordered, b.ring[:b.ringNext]...)
 	// Find the first event with Seq > after; sequence numbers are consecutive.
 	if len(ordered) == 0 {
 		return nil
@@ -249,5 +282,11 @@ func (s *Subscription) Close() {
 	}
 	s.closed = true
 	delete(b.subs, s)
+	for i, x := range b.fanout {
+		if x == s {
+			b.fanout = slices.Delete(b.fanout, i, i+1)
+			break
+		}
+	}
 	close(s.ch)
 }

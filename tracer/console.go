@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/fatih/color"
@@ -72,12 +73,19 @@ func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
 
 // Run prints events from sub until its channel closes, flushing whenever it
 // has caught up.
+// consoleLinger is how long Run pauses after writing out what was queued.
+const consoleLinger = 5 * time.Millisecond
+
 func (c *Console) Run(sub *Subscription) {
 	ch := sub.C()
 	for e := range ch {
 		c.Print(e)
 		if len(ch) == 0 {
 			c.w.Flush()
+			// Let the next events gather for a moment (invisible to a
+			// reader) so that a busy world costs one wake-up and one
+			// write per pause rather than one per event.
+			time.Sleep(consoleLinger)
 		}
 	}
 	c.w.Flush()

@@ -1,6 +1,9 @@
 package tracer
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // maxShownLine is how many octets of one line an event carries. Longer lines
 // are still counted (and flagged too-long) but their text is cut.
@@ -57,6 +60,12 @@ type splitter struct {
 // kept as a partial line).
 func (s *splitter) take(p []byte) (line rawLine, rest []byte, ok bool) {
 	i := bytes.IndexByte(p, '\n')
+	if i >= 0 && s.wire == 0 {
+		// The whole line is in p (the common case): look at it where it
+		// is instead of copying it first. Its text is valid, like a
+		// buffered line's, until the next call.
+		return examine(p[:i+1], i+1, false, true), p[i+1:], true
+	}
 	chunk := p
 	if i >= 0 {
 		chunk = p[:i+1]
@@ -85,8 +94,17 @@ func (s *splitter) pending() bool { return s.wire > 0 }
 
 // finish turns the buffered bytes into a line; lf says whether it ended in LF.
 func (s *splitter) finish(lf bool) rawLine {
-	t := s.partial
-	l := rawLine{wire: s.wire, cut: s.cut}
+	l := examine(s.partial, s.wire, s.cut, lf)
+	s.partial = s.partial[:0]
+	s.wire = 0
+	s.cut = false
+	return l
+}
+
+// examine describes the line t (wire octets on the wire, cut if its text was
+// already cut; lf if it ended in LF), flagging what a lesson may point at.
+func examine(t []byte, wire int, cut, lf bool) rawLine {
+	l := rawLine{wire: wire, cut: cut}
 	if lf && len(t) > 0 && t[len(t)-1] == '\n' {
 		t = t[:len(t)-1]
 		if len(t) > 0 && t[len(t)-1] == '\r' {
@@ -99,21 +117,27 @@ func (s *splitter) finish(lf bool) rawLine {
 		t = t[:maxShownLine]
 		l.cut = true
 	}
+	l.bareCR = bytes.IndexByte(t, '\r') >= 0
+	l.nul = bytes.IndexByte(t, 0) >= 0
+	l.eight = has8Bit(t)
+	l.text = t
+	return l
+}
+
+// has8Bit reports whether t holds a byte >= 0x80, eight bytes at a time.
+func has8Bit(t []byte) bool {
+	for len(t) >= 8 {
+		if binary.LittleEndian.Uint64(t)&0x8080808080808080 != 0 {
+			return true
+		}
+		t = t[8:]
+	}
 	for _, c := range t {
-		switch {
-		case c >= 0x80:
-			l.eight = true
-		case c == '\r':
-			l.bareCR = true
-		case c == 0:
-			l.nul = true
+		if c >= 0x80 {
+			return true
 		}
 	}
-	l.text = t
-	s.partial = s.partial[:0]
-	s.wire = 0
-	s.cut = false
-	return l
+	return false
 }
 
 // dataAcc summarizes a message body (or a literal) as it streams past.

@@ -239,12 +239,27 @@ func (s *Store) MessageByUID(ctx context.Context, mailboxID int64, uid uint32) (
 
 // Body returns a message's raw bytes as stored (CRLF line endings).
 func (s *Store) Body(ctx context.Context, messageID int64) ([]byte, error) {
-	var b []byte
-	err := s.r.QueryRowContext(ctx, `SELECT body FROM messages WHERE id = ?`, messageID).Scan(&b)
-	if errors.Is(err, sql.ErrNoRows) {
+	rows, err := s.r.QueryContext(ctx, `SELECT body FROM messages WHERE id = ?`, messageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 		return nil, ErrNoMessage
 	}
-	return b, err
+	// Scanning into *[]byte would copy the body a second time (database/sql
+	// clones what the driver returns); the sqlite driver already hands over
+	// a fresh Go slice per row (it copies the blob out of SQLite's memory),
+	// so the raw bytes are kept as they are. A 100 KiB RETR then costs one
+	// copy instead of two (BENCHMARKS.md, POP3 RETR).
+	var raw sql.RawBytes
+	if err := rows.Scan(&raw); err != nil {
+		return nil, err
+	}
+	return raw, rows.Close()
 }
 
 // SetFlags replaces a message's flags.
