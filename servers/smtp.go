@@ -57,6 +57,10 @@ func (b *smtpBackend) LocalUser(local string) (string, bool) {
 	return u.Name, true
 }
 
+// DataStarted tells the store a message is being received (smtp.DataAnnouncer),
+// so that it can share a commit with messages of other sessions.
+func (b *smtpBackend) DataStarted() (done func()) { return b.inst.Store.Expect() }
+
 func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	d := &store.Delivery{
 		Server:      b.server.Name,

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -61,6 +62,13 @@ type Store struct {
 
 	// MaxBatch is how many write jobs share one transaction at most.
 	MaxBatch int
+
+	// GatherWait is how long the writer may hold a batch open for jobs
+	// announced with Expect (messages still being received) so that they
+	// share its commit, and so its fsync. It waits only while some are
+	// announced, and never longer than this.
+	GatherWait time.Duration
+	expected   atomic.Int64
 
 	// hot are statements prepared once on the writer's connection: the
 	// statements every delivery runs, which SQLite would otherwise parse
@@ -143,11 +151,12 @@ func Open(dir string) (*Store, error) {
 	s := &Store{
 		hot:  hot,
 		path: path, w: w, r: r,
-		jobs:     make(chan *job, 1024),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
-		watchers: make(map[int]func(Change)),
-		MaxBatch: 256,
+		jobs:       make(chan *job, 1024),
+		stop:       make(chan struct{}),
+		stopped:    make(chan struct{}),
+		watchers:   make(map[int]func(Change)),
+		MaxBatch:   256,
+		GatherWait: 2 * time.Millisecond,
 	}
 	go s.writer()
 	return s, nil
@@ -244,6 +253,18 @@ type job struct {
 	done chan struct{}
 }
 
+// Expect announces a write that will follow soon: an SMTP session has
+// said 354 and is receiving a message. While writes are announced, the writer
+// waits up to GatherWait for them before committing, so that several
+// sessions' messages share one commit (group commit). done withdraws the
+// announcement; call it before the Write (or when the message is abandoned).
+// It may be called more than once.
+func (s *Store) Expect() (done func()) {
+	s.expected.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { s.expected.Add(-1) }) }
+}
+
 // Write runs fn in a write transaction shared with other callers' jobs and
 // returns once the transaction is durably committed. If fn fails, its changes
 // alone are rolled back (a savepoint per job) and its error is returned.
@@ -297,7 +318,27 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
+		s.gather(&batch)
 		s.commit(batch)
+	}
+}
+
+// gather waits, up to GatherWait, for announced writes (Expect) to join the
+// batch. With no announced write it returns at once: a lone student's
+// message is committed without delay.
+func (s *Store) gather(batch *[]*job) {
+	if s.GatherWait <= 0 || s.expected.Load() <= 0 {
+		return
+	}
+	t := time.NewTimer(s.GatherWait)
+	defer t.Stop()
+	for len(*batch) < s.MaxBatch && s.expected.Load() > 0 {
+		select {
+		case j := <-s.jobs:
+			*batch = append(*batch, j)
+		case <-t.C:
+			return
+		}
 	}
 }
 
