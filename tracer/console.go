@@ -39,9 +39,11 @@ func newPaint(c *color.Color) paint {
 }
 
 // put writes text in color p.
-func (c *Console) put(p paint, text string) {
+func (c *Console) put(p paint, text ...string) {
 	c.w.WriteString(p.pre)
-	c.w.WriteString(text)
+	for _, t := range text {
+		c.w.WriteString(t)
+	}
 	c.w.WriteString(p.suf)
 }
 
@@ -97,36 +99,41 @@ func (c *Console) Flush() error { return c.w.Flush() }
 // Print writes one event.
 func (c *Console) Print(e *Event) {
 	w := c.w
-	c.put(c.dim, e.Time.Format("15:04:05.000"))
+	var ts [len("15:04:05.000")]byte
+	w.WriteString(c.dim.pre)
+	w.Write(e.Time.AppendFormat(ts[:0], "15:04:05.000"))
+	w.WriteString(c.dim.suf)
 	w.WriteByte(' ')
-	prefix := e.Server
+	who := e.Server
 	if e.Hop != "" {
-		prefix = e.Hop
+		who = e.Hop
 	}
-	if e.Session != "" {
-		sess := e.Session
+	sess, sp := e.Session, ""
+	if sess != "" {
 		if i := strings.IndexByte(sess, '-'); i >= 0 && e.Server != "" {
 			sess = sess[i+1:]
 		}
-		prefix += " " + sess
+		if who != "" {
+			sp = " "
+		}
 	}
-	if prefix != "" {
-		c.put(c.bold, "["+prefix+"]")
+	if who != "" || sess != "" {
+		c.put(c.bold, "[", who, sp, sess, "]")
 		w.WriteByte(' ')
 	}
 	switch e.Kind {
 	case KindLine:
 		if e.Dir == C2S {
-			c.put(c.client, "C: "+Printable(e.Text))
+			c.put(c.client, "C: ", Printable(e.Text))
 		} else {
-			c.put(c.replyColor(e), "S: "+Printable(e.Text))
+			c.put(c.replyColor(e), "S: ", Printable(e.Text))
 		}
 	case KindData:
 		arrow := "C: "
 		if e.Dir == S2C {
 			arrow = "S: "
 		}
-		c.put(c.data, arrow+"["+e.Text+"]")
+		c.put(c.data, arrow, "[", e.Text, "]")
 		if c.opts.Data && e.Data != "" {
 			for _, l := range strings.SplitAfter(e.Data, "\n") {
 				if l == "" {
@@ -137,13 +144,13 @@ func (c *Console) Print(e *Event) {
 			}
 		}
 	case KindState:
-		c.put(c.state, "state: "+e.Text)
+		c.put(c.state, "state: ", e.Text)
 	case KindQueue, KindLookup:
-		c.put(c.queue, string(e.Kind)+": "+Printable(e.Text))
+		c.put(c.queue, string(e.Kind), ": ", Printable(e.Text))
 	case KindSkipped, KindFault:
-		c.put(c.warn, string(e.Kind)+": "+e.Text)
+		c.put(c.warn, string(e.Kind), ": ", e.Text)
 	case KindOpen, KindClose, KindTLS:
-		c.put(c.dim, "-- "+Printable(e.Text))
+		c.put(c.dim, "-- ", Printable(e.Text))
 	default:
 		w.WriteString(string(e.Kind) + ": " + Printable(e.Text))
 	}
@@ -158,14 +165,22 @@ func (c *Console) Print(e *Event) {
 	w.WriteByte('\n')
 	if c.opts.Explain && e.Explain != nil && e.Explain.Text != "" {
 		x := e.Explain
-		line := "      " + x.Text
+		w.WriteString(c.dim.pre)
+		w.WriteString("      ")
+		w.WriteString(x.Text)
 		if x.Enh != "" && x.EnhText != "" {
-			line += " [" + x.Enh + " " + x.EnhText + "]"
+			w.WriteString(" [")
+			w.WriteString(x.Enh)
+			w.WriteByte(' ')
+			w.WriteString(x.EnhText)
+			w.WriteByte(']')
 		}
 		if x.RFC != "" {
-			line += " (" + x.RFC + ")"
+			w.WriteString(" (")
+			w.WriteString(x.RFC)
+			w.WriteByte(')')
 		}
-		c.put(c.dim, line)
+		w.WriteString(c.dim.suf)
 		w.WriteByte('\n')
 	}
 }

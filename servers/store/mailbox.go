@@ -237,8 +237,22 @@ func (s *Store) MessageByUID(ctx context.Context, mailboxID int64, uid uint32) (
 	return scanMessage(s.r.QueryRowContext(ctx, messageSelect+` WHERE mailbox_id = ? AND uid = ?`, mailboxID, uid))
 }
 
-// Body returns a message's raw bytes as stored (CRLF line endings).
+// Body returns a message's raw bytes as stored (CRLF line endings). The
+// bytes are shared with a cache of recently read bodies: callers must not
+// change them.
 func (s *Store) Body(ctx context.Context, messageID int64) ([]byte, error) {
+	cached, gen := s.bodies.get(messageID)
+	if cached != nil {
+		return cached, nil
+	}
+	b, err := s.readBody(ctx, messageID)
+	if err == nil {
+		s.bodies.put(messageID, b, gen)
+	}
+	return b, err
+}
+
+func (s *Store) readBody(ctx context.Context, messageID int64) ([]byte, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT body FROM messages WHERE id = ?`, messageID)
 	if err != nil {
 		return nil, err
@@ -290,6 +304,7 @@ func (tx *Tx) DeleteMessages(ids []int64) error {
 			return err
 		}
 		tx.Changed(Change{Kind: ChangeExpunge, MailboxID: mbox, UID: uid})
+		tx.deleted = append(tx.deleted, id)
 	}
 	return nil
 }

@@ -74,6 +74,8 @@ type Store struct {
 	// statements every delivery runs, which SQLite would otherwise parse
 	// again for each message.
 	hot map[string]*sql.Stmt
+
+	bodies *bodyCache
 }
 
 // hotStatements are prepared at Open (later would deadlock: the writer's
@@ -155,6 +157,7 @@ func Open(dir string) (*Store, error) {
 		stop:       make(chan struct{}),
 		stopped:    make(chan struct{}),
 		watchers:   make(map[int]func(Change)),
+		bodies:     newBodyCache(bodyCacheBytes),
 		MaxBatch:   256,
 		GatherWait: 2 * time.Millisecond,
 	}
@@ -210,6 +213,7 @@ type Tx struct {
 	store   *Store
 	ctx     context.Context
 	changes []Change
+	deleted []int64 // messages removed: dropped from the body cache after the commit
 }
 
 // Exec runs a statement, from the prepared ones when it is one of them.
@@ -359,6 +363,7 @@ func (s *Store) commit(batch []*job) {
 		return
 	}
 	var changes []Change
+	var deleted []int64
 	// A savepoint per job lets one job fail alone; a batch of one needs
 	// none (its failure rolls the whole transaction back).
 	alone := len(batch) == 1
@@ -396,11 +401,13 @@ func (s *Store) commit(batch []*job) {
 			}
 		}
 		changes = append(changes, tx.changes...)
+		deleted = append(deleted, tx.deleted...)
 	}
 	if err := sqltx.Commit(); err != nil {
 		finish(fmt.Errorf("store: commit: %w", err))
 		return
 	}
+	s.bodies.drop(deleted)
 	s.mu.Lock()
 	ws := make([]func(Change), 0, len(s.watchers))
 	for _, fn := range s.watchers {
