@@ -192,6 +192,12 @@ func (s *Subscription) C() <-chan *Event { return s.ch }
 
 // offer is called with the bus lock held.
 func (s *Subscription) offer(e *Event) {
+	if len(s.ch) == cap(s.ch) {
+		// Full (only Publish sends, under the bus lock, so it stays full):
+		// count the loss without building a marker that cannot be sent.
+		s.dropped++
+		return
+	}
 	if s.dropped > 0 {
 		marker := &Event{Seq: e.Seq, Time: e.Time, Kind: KindSkipped, Skipped: s.dropped,
 			Text: "skipped " + strconv.FormatUint(s.dropped, 10) + " events: this viewer fell behind"}

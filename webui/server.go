@@ -51,6 +51,11 @@ const (
 	DefaultClientBuffer = 4096             // events queued per websocket client
 	DefaultPingInterval = 20 * time.Second // ping period; a pong must come within twice that
 	DefaultWriteTimeout = 10 * time.Second // deadline of one websocket write
+	// DefaultFrameInterval is the least time between two websocket messages
+	// to one client while events stream: a busy minute costs each client
+	// thousands of messages instead of one per event (scripts/loadbench
+	// fanout), and an event after a quiet spell still goes out at once.
+	DefaultFrameInterval = 10 * time.Millisecond
 )
 
 // Options configure a Server. The zero value is usable.
@@ -72,6 +77,9 @@ type Options struct {
 	PingInterval time.Duration
 	// WriteTimeout bounds one websocket write.
 	WriteTimeout time.Duration
+	// FrameInterval is the least time between two messages to one client;
+	// events that arrive meanwhile share the next message. Negative: none.
+	FrameInterval time.Duration
 }
 
 // Server is the web timeline of one running world.
@@ -106,6 +114,9 @@ func New(inst *servers.Instance, opts Options) *Server {
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.FrameInterval == 0 {
+		opts.FrameInterval = DefaultFrameInterval
 	}
 	var b [8]byte
 	rand.Read(b[:])

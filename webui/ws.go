@@ -1,10 +1,10 @@
 package webui
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -28,6 +28,8 @@ type client struct {
 
 	done     chan struct{} // closed by stop
 	stopOnce sync.Once
+
+	buf []byte // the message being built; reused by the writer
 }
 
 func (c *client) stop() { c.stopOnce.Do(func() { close(c.done) }) }
@@ -171,39 +173,84 @@ func (c *client) writeLoop() {
 	defer ping.Stop()
 	ch := c.sub.C()
 	batch := make([]*tracer.Event, 0, maxBatch)
+	pause := time.NewTimer(time.Hour)
+	pause.Stop()
 	for {
+		// Idle: wait on the channel; the first event of a burst goes out at once.
 		select {
 		case e, ok := <-ch:
 			if !ok {
 				return
 			}
 			batch = append(batch[:0], e)
-		drain:
-			for len(batch) < maxBatch {
-				select {
-				case e, ok := <-ch:
-					if !ok {
-						break drain
-					}
-					batch = append(batch, e)
-				default:
-					break drain
-				}
-			}
-			ok = c.write(batch)
-			clear(batch)
-			if !ok {
-				return
-			}
 		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.opts.WriteTimeout)); err != nil {
+			if !c.ping() {
 				return
 			}
+			continue
 		case <-c.done:
 			c.goodbye()
 			return
 		}
+		// Streaming: one message per FrameInterval with whatever queued
+		// meanwhile. The writer sleeps on a timer rather than on the
+		// channel, so that publishing an event does not wake a hundred
+		// writers (and deschedule the session that publishes) each time.
+		for {
+			if !c.drain(ch, &batch) {
+				return
+			}
+			ok := c.write(batch)
+			clear(batch)
+			batch = batch[:0]
+			if !ok {
+				return
+			}
+			if len(ch) >= maxBatch {
+				continue // behind: no pause until the queue is short again
+			}
+			if s.opts.FrameInterval <= 0 {
+				break
+			}
+			pause.Reset(s.opts.FrameInterval)
+			select {
+			case <-pause.C:
+			case <-ping.C:
+				pause.Stop()
+				if !c.ping() {
+					return
+				}
+			case <-c.done:
+				pause.Stop()
+				c.goodbye()
+				return
+			}
+			if len(ch) == 0 {
+				break // quiet again
+			}
+		}
 	}
+}
+
+// drain moves queued events into batch without waiting, up to maxBatch; it
+// reports false when the subscription has ended and batch is empty.
+func (c *client) drain(ch <-chan *tracer.Event, batch *[]*tracer.Event) bool {
+	for len(*batch) < maxBatch {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				return len(*batch) > 0
+			}
+			*batch = append(*batch, e)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+func (c *client) ping() bool {
+	return c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.opts.WriteTimeout)) == nil
 }
 
 // goodbye sends a close frame: the server is going away (RFC 6455 section 7.4.1, 1001).
@@ -212,28 +259,27 @@ func (c *client) goodbye() {
 		time.Now().Add(time.Second))
 }
 
-// write sends events as JSON arrays, splitting at maxBatchBytes.
+// write sends events as JSON arrays, splitting at maxBatchBytes. Each
+// message is built whole and sent with WriteMessage: one frame and one
+// write(2), where a streaming writer flushes a fragment per buffer.
 func (c *client) write(evs []*tracer.Event) bool {
 	for len(evs) > 0 {
-		c.conn.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
-		w, err := c.conn.NextWriter(websocket.TextMessage)
-		if err != nil {
-			return false
-		}
-		size := 0
+		b := append(c.buf[:0], '[')
 		n := 0
-		w.Write([]byte{'['})
-		for n < len(evs) && (n == 0 || size < maxBatchBytes) {
-			b := c.s.enc.encode(evs[n])
+		for n < len(evs) && (n == 0 || len(b) < maxBatchBytes) {
 			if n > 0 {
-				w.Write([]byte{','})
+				b = append(b, ',')
 			}
-			w.Write(b)
-			size += len(b)
+			b = append(b, c.s.enc.encode(evs[n])...)
 			n++
 		}
-		w.Write([]byte{']'})
-		if err := w.Close(); err != nil {
+		b = append(b, ']')
+		c.conn.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+		err := c.conn.WriteMessage(websocket.TextMessage, b)
+		if cap(b) <= 2*maxBatchBytes {
+			c.buf = b
+		}
+		if err != nil {
 			return false
 		}
 		evs = evs[n:]
@@ -244,9 +290,26 @@ func (c *client) write(evs []*tracer.Event) bool {
 // encCache keeps the JSON of recent events so that many clients do not each
 // encode the same event. Skipped markers are per subscription and are
 // recognized by pointer, so a marker never borrows its neighbour's bytes.
+// Slots are atomic: a hundred writers look up the same event at once, and
+// two that miss together both encode it, which is harmless.
+//
+// The cache is bounded by size too (encCacheBytes): a slot holds the event
+// and its JSON, and a run of big message previews must not keep hundreds of
+// megabytes alive after the bus has let them go. Past the bound, events are
+// encoded per client and not kept.
 type encCache struct {
-	mu    sync.Mutex
-	slots []encSlot
+	slots []atomic.Pointer[encSlot]
+	bytes atomic.Int64 // what the filled slots hold (slotCost)
+}
+
+// encCacheBytes bounds what encCache keeps.
+const encCacheBytes = 32 << 20
+
+func slotCost(sl *encSlot) int64 {
+	if sl == nil {
+		return 0
+	}
+	return int64(len(sl.b) + len(sl.e.Data) + len(sl.e.Text) + 256)
 }
 
 type encSlot struct {
@@ -254,24 +317,24 @@ type encSlot struct {
 	b []byte
 }
 
-func newEncCache(n int) *encCache { return &encCache{slots: make([]encSlot, n)} }
+func newEncCache(n int) *encCache { return &encCache{slots: make([]atomic.Pointer[encSlot], n)} }
 
 func (c *encCache) encode(e *tracer.Event) []byte {
 	i := int(e.Seq % uint64(len(c.slots)))
-	c.mu.Lock()
-	if sl := c.slots[i]; sl.e == e {
-		c.mu.Unlock()
+	if sl := c.slots[i].Load(); sl != nil && sl.e == e {
 		return sl.b
 	}
-	c.mu.Unlock()
-	b, err := json.Marshal(e)
-	if err != nil {
-		b = []byte(`{"seq":` + strconv.FormatUint(e.Seq, 10) + `,"kind":"note","text":"this event could not be encoded"}`)
-	}
+	b := appendEvent(make([]byte, 0, 512+len(e.Text)+len(e.Data)), e)
 	if e.Kind != tracer.KindSkipped && e.Kind != KindHello {
-		c.mu.Lock()
-		c.slots[i] = encSlot{e, b}
-		c.mu.Unlock()
+		sl := &encSlot{e, b}
+		cost := slotCost(sl)
+		if c.bytes.Load()+cost <= encCacheBytes {
+			old := c.slots[i].Swap(sl)
+			c.bytes.Add(cost - slotCost(old))
+		} else if old := c.slots[i].Swap(nil); old != nil {
+			// Full: free this slot's old entry rather than keep it.
+			c.bytes.Add(-slotCost(old))
+		}
 	}
 	return b
 }

@@ -25,6 +25,7 @@ type options struct {
 	record   string
 	explain  bool
 	showData bool
+	quiet    bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -79,6 +80,7 @@ func addWorldFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.record, "record", "", "also write every trace event to this file as JSON Lines")
 	f.BoolVar(&o.explain, "explain", true, "print a one-line explanation under each protocol line")
 	f.BoolVar(&o.showData, "show-data", false, "print message bodies in full instead of a one-line summary")
+	f.BoolVar(&o.quiet, "quiet", false, "print only the start-up banner, not the trace (the web timeline and --record still get every event)")
 }
 
 func newUpCmd(o *options) *cobra.Command {

@@ -105,7 +105,10 @@ func runUp(cmd *cobra.Command, o *options) error {
 
 	// Subscribe before starting so that the first events are not missed.
 	console := tracer.NewConsole(out, tracer.ConsoleOptions{Color: color, Explain: o.explain, Data: o.showData})
-	consoleSub := bus.Subscribe(1 << 16)
+	var consoleSub *tracer.Subscription
+	if !o.quiet {
+		consoleSub = bus.Subscribe(1 << 16)
+	}
 	var recSub *tracer.Subscription
 	var recFile *os.File
 	if o.record != "" {
@@ -132,7 +135,11 @@ func runUp(cmd *cobra.Command, o *options) error {
 	printBanner(out, inst, webLine, time.Since(start))
 
 	consoleDone := make(chan struct{})
-	go func() { console.Run(consoleSub); close(consoleDone) }()
+	if consoleSub != nil {
+		go func() { console.Run(consoleSub); close(consoleDone) }()
+	} else {
+		close(consoleDone)
+	}
 	recDone := make(chan error, 1)
 	if recSub != nil {
 		rec := tracer.NewRecorder(recFile)
@@ -152,7 +159,9 @@ func runUp(cmd *cobra.Command, o *options) error {
 		web.Shutdown(ctx)
 	}
 	err = inst.Shutdown(ctx)
-	consoleSub.Close()
+	if consoleSub != nil {
+		consoleSub.Close()
+	}
 	<-consoleDone
 	if recSub != nil {
 		recSub.Close()
