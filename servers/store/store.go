@@ -50,6 +50,10 @@ type Store struct {
 	path string
 	w    *sql.DB // one connection, used only by the writer goroutine
 	r    *sql.DB // read-only pool
+	ck   *sql.DB // one connection for the checkpointer
+
+	dirty  atomic.Bool // commits since the last checkpoint
+	ckDone chan struct{}
 
 	jobs    chan *job
 	stop    chan struct{}
@@ -140,19 +144,29 @@ func Open(dir string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
+	ck, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
 	hot := make(map[string]*sql.Stmt, len(hotStatements))
 	for _, q := range hotStatements {
 		st, err := w.Prepare(q)
 		if err != nil {
 			w.Close()
 			r.Close()
+			ck.Close()
 			return nil, fmt.Errorf("store: preparing %q: %w", q, err)
 		}
 		hot[q] = st
 	}
 	s := &Store{
 		hot:  hot,
-		path: path, w: w, r: r,
+		path: path, w: w, r: r, ck: ck,
+		ckDone:     make(chan struct{}),
 		jobs:       make(chan *job, 1024),
 		stop:       make(chan struct{}),
 		stopped:    make(chan struct{}),
@@ -162,7 +176,38 @@ func Open(dir string) (*Store, error) {
 		GatherWait: 2 * time.Millisecond,
 	}
 	go s.writer()
+	go s.checkpointer()
 	return s, nil
+}
+
+// checkpointEvery is how often the checkpointer copies committed pages from
+// the WAL into the database file when there were commits.
+const checkpointEvery = 200 * time.Millisecond
+
+// checkpointer copies what was committed to the WAL into the database file
+// (a PASSIVE checkpoint: it never blocks the writer or readers) a few times a
+// second while there are writes. SQLite's own checkpoint, which a commit runs
+// every 1,000 WAL pages while sessions wait for their 250, then finds nearly
+// everything copied already and costs little; it still runs, because only a
+// checkpoint that catches up with the writer lets the WAL start over from
+// its beginning instead of growing.
+func (s *Store) checkpointer() {
+	defer close(s.ckDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		if s.dirty.Swap(false) {
+			// A busy or interrupted checkpoint is simply tried again.
+			if _, err := s.ck.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+				s.dirty.Store(true)
+			}
+		}
+	}
 }
 
 // Path is the database file.
@@ -179,10 +224,14 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.stopped
+	<-s.ckDone
 	for _, st := range s.hot {
 		st.Close()
 	}
 	err1 := s.r.Close()
+	s.ck.Close()
+	// The last connection to close checkpoints what is left and removes
+	// the WAL.
 	err2 := s.w.Close()
 	if err1 != nil {
 		return err1
@@ -407,6 +456,7 @@ func (s *Store) commit(batch []*job) {
 		finish(fmt.Errorf("store: commit: %w", err))
 		return
 	}
+	s.dirty.Store(true)
 	s.bodies.drop(deleted)
 	s.mu.Lock()
 	ws := make([]func(Change), 0, len(s.watchers))
