@@ -19,21 +19,27 @@
 package imap
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-sasl"
 
 	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // ErrServerClosed is returned by Serve after Close or Shutdown.
@@ -72,6 +78,25 @@ type Server struct {
 	IdleTimeout time.Duration
 	// AppendLimit caps an APPEND literal in octets (default 10 MiB).
 	AppendLimit uint32
+	// LineTimeout bounds a command line (or a line of a literal) once its
+	// first octet arrived (default 5 minutes): a slowloris trickling octets
+	// cannot hold a session on one line. It is generous because
+	// character-mode telnet clients send every keystroke as typed.
+	LineTimeout time.Duration
+	// SessionTimeout bounds a session's whole life, IDLE included (default
+	// 1 hour); the session ends with * BYE saying so.
+	SessionTimeout time.Duration
+	// WriteTimeout, when set, replaces imapserver's write deadlines (30
+	// seconds for a response, 5 minutes for a literal): a client that reads
+	// nothing is dropped after it.
+	WriteTimeout time.Duration
+	// MaxConns bounds concurrent connections (default 1000). MaxConnsPerIP
+	// bounds them per client address (default 100, negative: no limit).
+	// Loopback addresses get MaxConnsLoopback instead (default: MaxConns,
+	// so only the total applies): on a classroom machine every student's
+	// client, script and test suite is 127.0.0.1. Over a limit a client gets
+	// * BYE [UNAVAILABLE] saying which limit, instead of the greeting.
+	MaxConns, MaxConnsPerIP, MaxConnsLoopback int
 
 	Logger *slog.Logger
 
@@ -82,6 +107,8 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
+	conns     int            // accepted connections not yet closed
+	perIP     map[string]int // the same per client address
 	wg        sync.WaitGroup // sessions
 	closing   atomic.Bool
 	closeOnce sync.Once
@@ -110,14 +137,30 @@ func (s *Server) init() {
 		if s.AppendLimit == 0 {
 			s.AppendLimit = 10 << 20
 		}
+		if s.LineTimeout <= 0 {
+			s.LineTimeout = 5 * time.Minute
+		}
+		if s.SessionTimeout <= 0 {
+			s.SessionTimeout = time.Hour
+		}
+		if s.MaxConns <= 0 {
+			s.MaxConns = 1000
+		}
+		if s.MaxConnsPerIP == 0 {
+			s.MaxConnsPerIP = 100
+		}
+		if s.MaxConnsLoopback <= 0 {
+			s.MaxConnsLoopback = s.MaxConns
+		}
 		if s.Logger == nil {
 			s.Logger = slog.Default()
 		}
 		s.listeners = make(map[net.Listener]struct{})
 		s.sessions = make(map[*session]struct{})
+		s.perIP = make(map[string]int)
 		s.hub = newHub(s.Store, s.Logger)
 		s.srv = imapserver.New(&imapserver.Options{
-			NewSession: s.newSession,
+			NewSession: s.newGuardedSession,
 			Caps:       caps,
 			Logger:     printfLogger{s.Logger, s.Name},
 			// No TLSConfig: STARTTLS is handled under imapserver, in the
@@ -146,7 +189,7 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return ErrServerClosed
 	}
-	pl := &patientListener{Listener: l, min: s.IdleTimeout, tlsConfig: s.TLSConfig}
+	pl := &patientListener{Listener: l, srv: s, min: s.IdleTimeout, tlsConfig: s.TLSConfig}
 	s.mu.Lock()
 	s.listeners[pl] = struct{}{}
 	s.mu.Unlock()
@@ -217,29 +260,103 @@ func loopback(addr net.Addr) bool {
 	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
 
-// patientListener hands out patientConns.
+// patientListener hands out patientConns, and refuses connections over the
+// server's limits itself, before imapserver sees them.
 type patientListener struct {
 	net.Listener
+	srv       *Server
 	min       time.Duration
 	tlsConfig *tls.Config
 }
 
 func (l *patientListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		release, refusal := l.srv.admit(c.RemoteAddr())
+		if refusal != "" {
+			// RFC 9051 section 7.1.5: BYE instead of the greeting. A fresh
+			// socket's send buffer is empty, so this write does not wait.
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			io.WriteString(c, "* BYE [UNAVAILABLE] "+refusal+"\r\n")
+			c.Close()
+			continue
+		}
+		pc := &patientConn{Conn: c, min: l.min, tlsConfig: l.tlsConfig, release: release,
+			line: l.srv.LineTimeout, write: l.srv.WriteTimeout}
+		pc.end = time.Now().Add(l.srv.SessionTimeout)
+		pc.why = fmt.Sprintf("session open for %s, the longest allowed: closing the connection; connect again to go on", l.srv.SessionTimeout)
+		return pc, nil
 	}
-	return &patientConn{Conn: c, min: l.min, tlsConfig: l.tlsConfig}, nil
+}
+
+// admit counts a new connection against the limits; refusal says which
+// limit it is over. release uncounts it (once, however often it is called).
+func (s *Server) admit(addr net.Addr) (release func(), refusal string) {
+	ip, limit := hostOf(addr), s.MaxConnsPerIP
+	if loopback(addr) {
+		limit = s.MaxConnsLoopback
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.conns >= s.MaxConns:
+		return nil, fmt.Sprintf("mailscope server %s has too many IMAP connections open (%d, the limit); try again in a moment", s.Name, s.MaxConns)
+	case limit > 0 && s.perIP[ip] >= limit:
+		return nil, fmt.Sprintf("mailscope server %s has too many IMAP connections open from your address %s (%d, the limit); try again in a moment", s.Name, ip, limit)
+	}
+	s.conns++
+	s.perIP[ip]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.conns--
+			if s.perIP[ip]--; s.perIP[ip] <= 0 {
+				delete(s.perIP, ip)
+			}
+			s.mu.Unlock()
+		})
+	}, ""
+}
+
+func hostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return h
 }
 
 // patientConn stretches every read deadline to at least min from now.
 // imapserver gives a client 30 seconds to send a command before login and
 // to finish a command line once begun, and has no option to change that; a
-// student typing over telnet needs minutes.
+// student typing over telnet needs minutes. A line begun must end within
+// line, and no deadline goes past end (the session's end). Zero values
+// mean no such limit.
 type patientConn struct {
 	net.Conn
 	min      time.Duration
-	timedOut atomic.Bool // a read ended by its deadline
+	timedOut atomic.Bool // a read ended by its idle deadline: the session says BYE
+
+	line    time.Duration // LineTimeout
+	write   time.Duration // WriteTimeout, 0: imapserver's own
+	end     time.Time     // the session's end
+	why     string        // the BYE text when end is reached
+	release func()        // uncounts the connection (admit)
+
+	// Read deadline state, used by the connection's goroutine only.
+	idleAt    time.Time // the deadline imapserver asked for, stretched to min
+	mid       bool      // a line has begun and not ended
+	lineStart time.Time
+	limit     timeoutKind // which limit the deadline now set is
+	rearmed   bool        // the deadline was set again after STARTTLS
+	byeSent   bool
 
 	// STARTTLS, handled below imapserver (starttls.go).
 	tlsConfig *tls.Config
@@ -254,14 +371,91 @@ func (c *patientConn) SetReadDeadline(t time.Time) error {
 			t = floor
 		}
 	}
+	c.idleAt = t
+	return c.armRead()
+}
+
+// timeoutKind says which limit a read deadline is.
+type timeoutKind int
+
+const (
+	timeoutIdle timeoutKind = iota
+	timeoutLine
+	timeoutSession
+)
+
+// armRead sets the connection's read deadline: the one imapserver asked
+// for (stretched), or the line's end while a line is under way, and never
+// past the session's end.
+func (c *patientConn) armRead() error {
+	t, kind := c.idleAt, timeoutIdle
+	if c.mid && c.line > 0 {
+		t, kind = c.lineStart.Add(c.line), timeoutLine
+	}
+	if !c.end.IsZero() && (t.IsZero() || t.After(c.end)) {
+		t, kind = c.end, timeoutSession
+	}
+	c.limit = kind
 	return c.Conn.SetReadDeadline(t)
+}
+
+// SetWriteDeadline replaces imapserver's write deadlines with WriteTimeout
+// when that is set.
+func (c *patientConn) SetWriteDeadline(t time.Time) error {
+	if c.write > 0 && !t.IsZero() {
+		t = time.Now().Add(c.write)
+	}
+	return c.Conn.SetWriteDeadline(t)
 }
 
 func (c *patientConn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
 	}
-	return c.Conn.SetWriteDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// Close closes the connection and uncounts it.
+func (c *patientConn) Close() error {
+	err := c.Conn.Close()
+	if c.release != nil {
+		c.release()
+	}
+	return err
+}
+
+// noteRead follows where lines begin and end in what was read, so that a
+// line begun gets LineTimeout to end.
+func (c *patientConn) noteRead(b []byte) {
+	nl := bytes.LastIndexByte(b, '\n')
+	switch {
+	case nl == len(b)-1:
+		if c.mid {
+			c.mid = false
+			c.armRead()
+		}
+	case nl >= 0 || !c.mid:
+		c.mid, c.lineStart = true, time.Now()
+		c.armRead()
+	}
+}
+
+// timedOutBye says BYE for a read that hit the line or the session limit
+// (an idle timeout is the session's autologout, session.Close) and closes
+// the connection, so that nothing follows the BYE. The write goes under
+// imapserver, which is reading, not writing, just now.
+func (c *patientConn) timedOutBye() {
+	if c.byeSent {
+		return
+	}
+	c.byeSent = true
+	text := c.why
+	if c.limit == timeoutLine {
+		text = fmt.Sprintf("line not finished within %s of its first octet: closing the connection", c.line)
+	}
+	c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c.Conn, "* BYE "+text+"\r\n")
+	c.Conn.Close()
 }
 
 func (c *patientConn) Read(p []byte) (int, error) {
@@ -273,10 +467,22 @@ func (c *patientConn) Read(p []byte) (int, error) {
 
 // readConn reads the connection and notes a read ended by its deadline.
 func (c *patientConn) readConn(p []byte) (int, error) {
+	if !c.rearmed && c.tlsUp.Load() {
+		// The TLS handshake cleared the deadlines.
+		c.rearmed = true
+		c.armRead()
+	}
 	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.noteRead(p[:n])
+	}
 	var ne net.Error
 	if err != nil && errors.As(err, &ne) && ne.Timeout() {
-		c.timedOut.Store(true)
+		if c.limit == timeoutIdle {
+			c.timedOut.Store(true)
+		} else {
+			c.timedOutBye()
+		}
 	}
 	return n, err
 }
@@ -288,5 +494,185 @@ type printfLogger struct {
 }
 
 func (p printfLogger) Printf(format string, args ...any) {
+	if strings.HasPrefix(format, "panic") {
+		// imapserver recovered a panic of its own; the text holds the stack.
+		p.l.Error("imap: "+fmt.Sprintf(format, args...), "server", p.server)
+		return
+	}
 	p.l.Warn("imap: "+fmt.Sprintf(format, args...), "server", p.server)
+}
+
+// guarded wraps a session so that a panic in any command ends that session
+// only: it is logged with its stack, the trace is told, and the client gets
+// * BYE (RFC 9051 section 7.1.5) before the connection closes. imapserver
+// recovers panics too, but closes without a word.
+type guarded struct {
+	*session
+}
+
+var (
+	_ imapserver.SessionIMAP4rev2   = guarded{}
+	_ imapserver.SessionSASL        = guarded{}
+	_ imapserver.SessionAppendLimit = guarded{}
+)
+
+// errPanicked is what a command that panicked returns to imapserver; its
+// connection is closed already.
+var errPanicked = errors.New("imap: internal error (a panic); the session was ended")
+
+// newGuardedSession is imapserver's NewSession hook.
+func (s *Server) newGuardedSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+	sess, greeting, err := s.newSession(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return guarded{sess.(*session)}, greeting, nil
+}
+
+// guard is deferred by every command: it turns a panic into errPanicked
+// after logging it and saying BYE.
+func (g guarded) guard(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	s := g.session
+	s.srv.Logger.Error("imap: panic in session; closing it", "server", s.srv.Name, "panic", r, "stack", string(debug.Stack()))
+	s.trace.Note(tracer.KindNote, fmt.Sprintf("internal error in server %s (a panic: %v); this session ends, the server goes on", s.srv.Name, r), map[string]string{"panic": fmt.Sprint(r)})
+	// Straight to the socket: imapserver may hold its writer (a panic in the
+	// middle of a FETCH response), and Bye would wait for it forever.
+	var nc net.Conn
+	if s.pc != nil {
+		nc = s.pc.Conn
+	} else {
+		nc = s.conn.NetConn()
+	}
+	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(nc, "* BYE [SERVERBUG] internal error in the server: closing the connection\r\n")
+	if s.pc != nil {
+		s.pc.Close()
+	} else {
+		nc.Close()
+	}
+	*err = errPanicked
+}
+
+func (g guarded) Login(username, password string) (err error) {
+	defer g.guard(&err)
+	return g.session.Login(username, password)
+}
+
+func (g guarded) Authenticate(mech string) (_ sasl.Server, err error) {
+	defer g.guard(&err)
+	srv, err := g.session.Authenticate(mech)
+	if err != nil || srv == nil {
+		return srv, err
+	}
+	return guardedSASL{srv, g}, nil
+}
+
+// guardedSASL guards the SASL exchange, which checks the credentials.
+type guardedSASL struct {
+	sasl.Server
+	g guarded
+}
+
+func (x guardedSASL) Next(response []byte) (challenge []byte, done bool, err error) {
+	defer x.g.guard(&err)
+	return x.Server.Next(response)
+}
+
+func (g guarded) Namespace() (_ *imap.NamespaceData, err error) {
+	defer g.guard(&err)
+	return g.session.Namespace()
+}
+
+func (g guarded) Select(name string, options *imap.SelectOptions) (_ *imap.SelectData, err error) {
+	defer g.guard(&err)
+	return g.session.Select(name, options)
+}
+
+func (g guarded) Create(name string, options *imap.CreateOptions) (err error) {
+	defer g.guard(&err)
+	return g.session.Create(name, options)
+}
+
+func (g guarded) Delete(name string) (err error) {
+	defer g.guard(&err)
+	return g.session.Delete(name)
+}
+
+func (g guarded) Rename(name, newName string, options *imap.RenameOptions) (err error) {
+	defer g.guard(&err)
+	return g.session.Rename(name, newName, options)
+}
+
+func (g guarded) Subscribe(name string) (err error) {
+	defer g.guard(&err)
+	return g.session.Subscribe(name)
+}
+
+func (g guarded) Unsubscribe(name string) (err error) {
+	defer g.guard(&err)
+	return g.session.Unsubscribe(name)
+}
+
+func (g guarded) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) (err error) {
+	defer g.guard(&err)
+	return g.session.List(w, ref, patterns, options)
+}
+
+func (g guarded) Status(name string, options *imap.StatusOptions) (_ *imap.StatusData, err error) {
+	defer g.guard(&err)
+	return g.session.Status(name, options)
+}
+
+func (g guarded) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (_ *imap.AppendData, err error) {
+	defer g.guard(&err)
+	return g.session.Append(name, r, options)
+}
+
+func (g guarded) Poll(w *imapserver.UpdateWriter, allowExpunge bool) (err error) {
+	defer g.guard(&err)
+	return g.session.Poll(w, allowExpunge)
+}
+
+func (g guarded) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) (err error) {
+	defer g.guard(&err)
+	return g.session.Idle(w, stop)
+}
+
+func (g guarded) Unselect() (err error) {
+	defer g.guard(&err)
+	return g.session.Unselect()
+}
+
+func (g guarded) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) (err error) {
+	defer g.guard(&err)
+	return g.session.Expunge(w, uids)
+}
+
+func (g guarded) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (_ *imap.SearchData, err error) {
+	defer g.guard(&err)
+	return g.session.Search(kind, criteria, options)
+}
+
+func (g guarded) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) (err error) {
+	defer g.guard(&err)
+	return g.session.Fetch(w, numSet, options)
+}
+
+func (g guarded) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) (err error) {
+	defer g.guard(&err)
+	return g.session.Store(w, numSet, flags, options)
+}
+
+func (g guarded) Copy(numSet imap.NumSet, dest string) (_ *imap.CopyData, err error) {
+	defer g.guard(&err)
+	return g.session.Copy(numSet, dest)
+}
+
+func (g guarded) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) (err error) {
+	defer g.guard(&err)
+	return g.session.Move(w, numSet, dest)
 }

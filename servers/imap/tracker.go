@@ -3,6 +3,7 @@ package imap
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"sync"
 
@@ -85,7 +86,7 @@ func (h *hub) close() { h.cancel() }
 func (h *hub) change(c store.Change) {
 	defer func() {
 		if r := recover(); r != nil {
-			h.logger.Error("imap: panic while tracking a store change", "panic", r)
+			h.logger.Error("imap: panic while tracking a store change", "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
 	var u update

@@ -21,14 +21,18 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // ErrServerClosed is returned by Serve after Close or Shutdown.
@@ -59,13 +63,28 @@ type Server struct {
 	MaxErrors    int           // errors in a row before -ERR and close; default 10
 	IdleTimeout  time.Duration // silence before the autologout; default 10 minutes (RFC 1939 section 3)
 	WriteTimeout time.Duration // per write; default 1 minute
-	MaxConns     int           // concurrent sessions; default 1000
+	// LineTimeout bounds a command line once its first octet arrived
+	// (default 5 minutes): a slowloris trickling octets cannot hold a
+	// session on one line. It is generous because character-mode telnet
+	// clients send every keystroke as typed.
+	LineTimeout time.Duration
+	// SessionTimeout bounds a session's whole life, however busy (default
+	// 1 hour); the session ends with -ERR and nothing is deleted.
+	SessionTimeout time.Duration
+	// MaxConns bounds concurrent sessions (default 1000). MaxConnsPerIP
+	// bounds them per client address (default 100, negative: no limit).
+	// Loopback addresses get MaxConnsLoopback instead (default: MaxConns,
+	// so only the total applies): on a classroom machine every student's
+	// client, script and test suite is 127.0.0.1. Over a limit a client gets
+	// -ERR [SYS/TEMP] saying which limit, instead of the greeting.
+	MaxConns, MaxConnsPerIP, MaxConnsLoopback int
 
 	Logger *slog.Logger
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
+	perIP     map[string]int // open sessions per client address
 	wg        sync.WaitGroup
 	closing   atomic.Bool
 
@@ -79,6 +98,7 @@ func (s *Server) init() {
 	if s.listeners == nil {
 		s.listeners = make(map[net.Listener]struct{})
 		s.sessions = make(map[*session]struct{})
+		s.perIP = make(map[string]int)
 	}
 	if s.Hostname == "" {
 		s.Hostname = s.Domain
@@ -95,8 +115,20 @@ func (s *Server) init() {
 	if s.WriteTimeout <= 0 {
 		s.WriteTimeout = time.Minute
 	}
+	if s.LineTimeout <= 0 {
+		s.LineTimeout = 5 * time.Minute
+	}
+	if s.SessionTimeout <= 0 {
+		s.SessionTimeout = time.Hour
+	}
 	if s.MaxConns <= 0 {
 		s.MaxConns = 1000
+	}
+	if s.MaxConnsPerIP == 0 {
+		s.MaxConnsPerIP = 100
+	}
+	if s.MaxConnsLoopback <= 0 {
+		s.MaxConnsLoopback = s.MaxConns
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
@@ -169,11 +201,18 @@ func isTemporary(err error) bool {
 func (s *Server) serveConn(c net.Conn) {
 	defer s.wg.Done()
 	sess := newSession(s, c)
+	sess.clock.end = time.Now().Add(s.SessionTimeout)
+	ip, perIP := hostOf(c.RemoteAddr()), s.MaxConnsPerIP
+	if isLoopback(c.RemoteAddr()) {
+		perIP = s.MaxConnsLoopback
+	}
 	s.mu.Lock()
 	tooMany := len(s.sessions) >= s.MaxConns
+	tooManyIP := perIP > 0 && s.perIP[ip] >= perIP
 	closing := s.closing.Load()
-	if !tooMany && !closing {
+	if !tooMany && !tooManyIP && !closing {
 		s.sessions[sess] = struct{}{}
+		s.perIP[ip]++
 	}
 	s.mu.Unlock()
 	switch {
@@ -183,10 +222,16 @@ func (s *Server) serveConn(c net.Conn) {
 	case tooMany:
 		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open (%d); try again in a moment", s.Hostname, s.MaxConns))
 		return
+	case tooManyIP:
+		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open from your address %s (%d); try again in a moment", s.Hostname, ip, perIP))
+		return
 	}
 	defer func() {
 		s.mu.Lock()
 		delete(s.sessions, sess)
+		if s.perIP[ip]--; s.perIP[ip] <= 0 {
+			delete(s.perIP, ip)
+		}
 		s.mu.Unlock()
 	}()
 	sess.serve()
@@ -269,4 +314,89 @@ func (s *Server) unlockMaildrop(user string, sess *session) {
 		delete(s.locks, key)
 	}
 	s.lockMu.Unlock()
+}
+
+func hostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return h
+}
+
+func isLoopback(addr net.Addr) bool {
+	ap, err := netip.ParseAddrPort(addr.String())
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
+// A session's read deadlines: IdleTimeout for the wait for a command's first
+// octet (the autologout timer, RFC 1939 section 3), LineTimeout for the rest
+// of the line, and never past the session's end.
+
+// timeoutKind says which limit the current read deadline is.
+type timeoutKind int
+
+const (
+	timeoutIdle timeoutKind = iota
+	timeoutLine
+	timeoutSession
+)
+
+// clock is a session's time limits.
+type clock struct {
+	end time.Time   // SessionTimeout after the connection was accepted
+	why timeoutKind // what the current read deadline stands for
+}
+
+// armRead sets the read deadline for the next line: while nothing is
+// buffered it waits up to IdleTimeout for the first octet, then gives the
+// line LineTimeout to end. A line already buffered whole needs no read and
+// no deadline (pipelining). The error is the wait's.
+func (s *session) armRead() error {
+	if s.completeLineBuffered() {
+		return nil
+	}
+	if s.r.Buffered() == 0 {
+		s.setReadDeadline(s.srv.IdleTimeout, timeoutIdle)
+		if _, err := s.r.Peek(1); err != nil {
+			return err
+		}
+		if s.completeLineBuffered() {
+			return nil
+		}
+	}
+	s.setReadDeadline(s.srv.LineTimeout, timeoutLine)
+	return nil
+}
+
+func (s *session) setReadDeadline(d time.Duration, why timeoutKind) {
+	t := time.Now().Add(d)
+	if !s.clock.end.IsZero() && t.After(s.clock.end) {
+		t, why = s.clock.end, timeoutSession
+	}
+	s.clock.why = why
+	s.rw.SetReadDeadline(t)
+}
+
+// timeoutReply is the response to a read that hit its deadline.
+func (s *session) timeoutReply() string {
+	switch s.clock.why {
+	case timeoutLine:
+		return fmt.Sprintf("-ERR line not finished within %s of its first octet: closing the connection; nothing was deleted", s.srv.LineTimeout)
+	case timeoutSession:
+		return fmt.Sprintf("-ERR [SYS/TEMP] session open for %s, the longest allowed: closing the connection; nothing was deleted, connect again to go on", s.srv.SessionTimeout)
+	}
+	return fmt.Sprintf("-ERR autologout: idle for %s, closing the connection; nothing was deleted (RFC 1939 section 3)", s.srv.IdleTimeout)
+}
+
+// recovered handles a panic in the session: it logs it with its stack,
+// tells the trace and answers -ERR; the deferred release and close end the
+// session without deleting anything.
+func (s *session) recovered(r any) {
+	s.srv.Logger.Error("pop3: panic in session; closing it", "server", s.srv.Name, "panic", r, "stack", string(debug.Stack()))
+	s.trace.Note(tracer.KindNote, fmt.Sprintf("internal error in server %s (a panic: %v); this session ends, nothing was deleted, the server goes on", s.srv.Name, r), map[string]string{"panic": fmt.Sprint(r)})
+	s.reply("-ERR [SYS/TEMP] internal error in the server: closing the connection")
 }

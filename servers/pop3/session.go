@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -65,7 +64,8 @@ type session struct {
 	r     *bufio.Reader
 	w     *bufio.Writer
 
-	idle atomic.Bool // waiting for a command: Shutdown may interrupt
+	idle  atomic.Bool // waiting for a command: Shutdown may interrupt
+	clock clock       // idle, line and session time limits (server.go)
 
 	state    state
 	banner   string // the APOP timestamp of the greeting, "<...@host>"
@@ -108,8 +108,7 @@ func (s *session) serve() {
 	defer s.release() // before the flush: a client that saw +OK to QUIT may log in again at once
 	defer func() {
 		if r := recover(); r != nil {
-			s.srv.Logger.Error("pop3: panic in session; closing it", "server", s.srv.Name, "panic", r, "stack", string(debug.Stack()))
-			s.reply("-ERR [SYS/TEMP] internal error in the server: closing the connection")
+			s.recovered(r)
 		}
 	}()
 	s.banner = newBanner(s.srv.Hostname)
@@ -149,7 +148,7 @@ func (s *session) endOnReadError(err error) {
 	case s.srv.closing.Load():
 		s.reply(errShuttingDown.line())
 	case errors.As(err, &ne) && ne.Timeout():
-		s.replyf("-ERR autologout: idle for %s, closing the connection; nothing was deleted (RFC 1939 section 3)", s.srv.IdleTimeout)
+		s.reply(s.timeoutReply())
 	}
 }
 
@@ -303,7 +302,12 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 		s.idle.Store(true)
 		defer s.idle.Store(false)
 	}
-	s.rw.SetReadDeadline(time.Now().Add(s.srv.IdleTimeout))
+	if err := s.armRead(); err != nil {
+		if idle && s.srv.closing.Load() {
+			return nil, ErrServerClosed
+		}
+		return nil, err
+	}
 	var line []byte
 	tooLong := false
 	for {
@@ -703,8 +707,15 @@ func (s *session) handleTop(cmd command) error {
 // go out as stored (CRLF); a last line without one gets CRLF, so the
 // terminator stands on its own line.
 func (s *session) writeBody(b []byte, bodyLines int) {
-	// Built in one buffer and written at once: a big write goes past the
-	// session's small bufio buffer in a few system calls, not one per 4 KiB.
+	// A whole message (RETR) with no line to dot-stuff and a final line
+	// end goes out as it is stored: no copy.
+	if bodyLines < 0 && len(b) > 0 && b[0] != '.' && b[len(b)-1] == '\n' && !bytes.Contains(b, []byte("\n.")) {
+		s.w.Write(b)
+		return
+	}
+	// Otherwise it is built in one buffer and written at once: a big write
+	// goes past the session's small bufio buffer in a few system calls, not
+	// one per 4 KiB.
 	out := make([]byte, 0, len(b)+len(b)/64+2)
 	inHeader := true
 	sent := 0

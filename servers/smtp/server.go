@@ -16,12 +16,16 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // ErrServerClosed is returned by Serve after Close or Shutdown.
@@ -97,6 +101,14 @@ type Flusher interface {
 	Flush(ctx context.Context, domain string) (FlushResult, int, error)
 }
 
+// DataAnnouncer is implemented by backends that want to know a message is
+// on its way: DataStarted is called when the 354 has gone out, and done
+// once the message is about to be handed to Deliver or was abandoned. The
+// store uses it to let messages still arriving share a commit (group commit).
+type DataAnnouncer interface {
+	DataStarted() (done func())
+}
+
 // FutureReleaser is implemented by backends that hold messages for later
 // release (FUTURERELEASE, RFC 4865).
 type FutureReleaser interface {
@@ -116,8 +128,16 @@ type Server struct {
 	MaxMessageSize int64         // default 10 MiB
 	MaxRecipients  int           // default 100
 	MaxErrors      int           // errors in a row before 421; default 10
-	IdleTimeout    time.Duration // default 10 minutes
-	WriteTimeout   time.Duration // default 1 minute
+	IdleTimeout    time.Duration // silence while waiting for a line; default 10 minutes
+	WriteTimeout   time.Duration // a reply that cannot be written; default 1 minute
+	// LineTimeout bounds a line once its first octet arrived (default 5
+	// minutes, RFC 5321 section 4.5.3.2.7's server timeout): a slowloris
+	// trickling octets cannot hold a session on one line. It is generous
+	// because character-mode telnet clients send every keystroke as typed.
+	LineTimeout time.Duration
+	// SessionTimeout bounds a session's whole life, however busy (default
+	// 1 hour); the session ends with 421 4.4.2.
+	SessionTimeout time.Duration
 	// StrictLineEndings refuses messages with bare LF line endings.
 	StrictLineEndings bool
 	// Trusted networks may relay without logging in.
@@ -125,9 +145,13 @@ type Server struct {
 	// AllowInsecureAuth offers AUTH on unencrypted connections from anywhere;
 	// loopback clients may always use it.
 	AllowInsecureAuth bool
-	// MaxConns bounds concurrent sessions (0: 1000); MaxConnsPerIP bounds
-	// them per client address (0: no limit).
-	MaxConns, MaxConnsPerIP int
+	// MaxConns bounds concurrent sessions (default 1000). MaxConnsPerIP
+	// bounds them per client address (default 100, negative: no limit).
+	// Loopback addresses get MaxConnsLoopback instead (default: MaxConns,
+	// so only the total applies): on a classroom machine every student's
+	// client, script and test suite is 127.0.0.1. Over a limit a client gets
+	// 421 4.7.0 saying which limit, instead of the greeting.
+	MaxConns, MaxConnsPerIP, MaxConnsLoopback int
 
 	Logger *slog.Logger
 
@@ -165,8 +189,20 @@ func (s *Server) init() {
 	if s.WriteTimeout <= 0 {
 		s.WriteTimeout = time.Minute
 	}
+	if s.LineTimeout <= 0 {
+		s.LineTimeout = 5 * time.Minute
+	}
+	if s.SessionTimeout <= 0 {
+		s.SessionTimeout = time.Hour
+	}
 	if s.MaxConns <= 0 {
 		s.MaxConns = 1000
+	}
+	if s.MaxConnsPerIP == 0 {
+		s.MaxConnsPerIP = 100
+	}
+	if s.MaxConnsLoopback <= 0 {
+		s.MaxConnsLoopback = s.MaxConns
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
@@ -235,10 +271,15 @@ func isTemporary(err error) bool {
 func (s *Server) serveConn(c net.Conn) {
 	defer s.wg.Done()
 	sess := newSession(s, c)
+	sess.clock.end = time.Now().Add(s.SessionTimeout)
 	ip := hostOf(c.RemoteAddr())
+	perIP := s.MaxConnsPerIP
+	if isLoopback(c.RemoteAddr()) {
+		perIP = s.MaxConnsLoopback
+	}
 	s.mu.Lock()
 	tooMany := len(s.sessions) >= s.MaxConns
-	tooManyIP := s.MaxConnsPerIP > 0 && s.perIP[ip] >= s.MaxConnsPerIP
+	tooManyIP := perIP > 0 && s.perIP[ip] >= perIP
 	closing := s.closing.Load()
 	if !tooMany && !tooManyIP && !closing {
 		s.sessions[sess] = struct{}{}
@@ -250,10 +291,10 @@ func (s *Server) serveConn(c net.Conn) {
 		sess.refuse(&Error{Code: 421, Enh: "4.3.2", Msg: s.Hostname + " Service shutting down, try again later"})
 		return
 	case tooMany:
-		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: s.Hostname + " Too many connections in total, try again later"})
+		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections in total (%d are open, the limit), try again later", s.Hostname, s.MaxConns)})
 		return
 	case tooManyIP:
-		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: s.Hostname + " Too many connections from your address, try again later"})
+		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections from your address %s (%d are open, the limit), try again later", s.Hostname, ip, perIP)})
 		return
 	}
 	defer func() {
@@ -347,4 +388,75 @@ func (s *Server) trusted(addr net.Addr) bool {
 func isLoopback(addr net.Addr) bool {
 	ap, err := netip.ParseAddrPort(addr.String())
 	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
+// A session's read deadlines (RFC 5321 section 4.5.3.2): IdleTimeout for
+// the wait for a line's first octet, LineTimeout for the rest of the line,
+// and never past the session's end.
+
+// timeoutKind says which limit the current read deadline is.
+type timeoutKind int
+
+const (
+	timeoutIdle timeoutKind = iota
+	timeoutLine
+	timeoutSession
+)
+
+// clock is a session's time limits.
+type clock struct {
+	end time.Time   // SessionTimeout after the connection was accepted
+	why timeoutKind // what the current read deadline stands for
+}
+
+// armRead sets the read deadline for the next line: while nothing is
+// buffered it waits up to IdleTimeout for the first octet, then gives the
+// line LineTimeout to end. A line already buffered whole needs no read and
+// no deadline (pipelining). The error is the wait's.
+func (s *session) armRead() error {
+	if s.completeLineBuffered() {
+		return nil
+	}
+	if s.r.Buffered() == 0 {
+		s.setReadDeadline(s.srv.IdleTimeout, timeoutIdle)
+		if _, err := s.r.Peek(1); err != nil {
+			return err
+		}
+		if s.completeLineBuffered() {
+			return nil
+		}
+	}
+	s.setReadDeadline(s.srv.LineTimeout, timeoutLine)
+	return nil
+}
+
+func (s *session) setReadDeadline(d time.Duration, why timeoutKind) {
+	t := time.Now().Add(d)
+	if !s.clock.end.IsZero() && t.After(s.clock.end) {
+		t, why = s.clock.end, timeoutSession
+	}
+	s.clock.why = why
+	s.conn.SetReadDeadline(t)
+}
+
+// timeoutReply is the 421 text for a read that hit its deadline.
+func (s *session) timeoutReply() string {
+	switch s.clock.why {
+	case timeoutLine:
+		return fmt.Sprintf("%s Line not finished within %s of its first octet: closing the connection", s.srv.Hostname, s.srv.LineTimeout)
+	case timeoutSession:
+		return fmt.Sprintf("%s Session open for %s, the longest allowed: closing the connection; connect again to go on", s.srv.Hostname, s.srv.SessionTimeout)
+	}
+	return fmt.Sprintf("%s Idle for %s: closing the connection (RFC 5321 section 4.5.3.2.7)", s.srv.Hostname, s.srv.IdleTimeout)
+}
+
+// recovered handles a panic in the session: it logs it with its stack,
+// tells the trace and says 421, the only reply that may end a session
+// (RFC 5321 section 3.8).
+func (s *session) recovered(r any) {
+	s.srv.Logger.Error("smtp: panic in session; closing it", "server", s.srv.Name, "panic", r, "stack", string(debug.Stack()))
+	s.trace.Note(tracer.KindNote, fmt.Sprintf("internal error in server %s (a panic: %v); this session ends, the server goes on", s.srv.Name, r), map[string]string{"panic": fmt.Sprint(r)})
+	s.reply(421, "4.3.0", s.srv.Hostname+" Internal error, closing the connection")
+	s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	s.w.Flush()
 }

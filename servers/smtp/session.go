@@ -12,9 +12,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,7 +64,8 @@ type session struct {
 	r     *bufio.Reader
 	w     *bufio.Writer
 
-	idle atomic.Bool // waiting for a command: Shutdown may interrupt
+	idle  atomic.Bool // waiting for a command: Shutdown may interrupt
+	clock clock       // idle, line and session time limits (server.go)
 
 	state    state
 	helo     string
@@ -112,9 +113,7 @@ func (s *session) serve() {
 	defer s.flush() // the last reply (221, 421) must reach the client before the close
 	defer func() {
 		if r := recover(); r != nil {
-			s.srv.Logger.Error("smtp: panic in session; closing it", "server", s.srv.Name, "panic", r, "stack", string(debug.Stack()))
-			s.reply(421, "4.3.0", s.srv.Hostname+" Internal error, closing the connection")
-			s.w.Flush()
+			s.recovered(r)
 		}
 	}()
 	s.setState(stateConnected, "TCP connection open; the server speaks first")
@@ -145,7 +144,7 @@ func (s *session) endOnReadError(err error) {
 	case s.srv.closing.Load():
 		s.reply(421, "4.3.2", s.srv.Hostname+" Service shutting down, closing the connection")
 	case errors.As(err, &ne) && ne.Timeout():
-		s.reply(421, "4.4.2", fmt.Sprintf("%s Idle for %s: closing the connection (RFC 5321 section 4.5.3.2.7)", s.srv.Hostname, s.srv.IdleTimeout))
+		s.reply(421, "4.4.2", s.timeoutReply())
 	default:
 		return
 	}
@@ -290,7 +289,12 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 		s.idle.Store(true)
 		defer s.idle.Store(false)
 	}
-	s.conn.SetReadDeadline(time.Now().Add(s.srv.IdleTimeout))
+	if err := s.armRead(); err != nil {
+		if idle && s.srv.closing.Load() {
+			return nil, ErrServerClosed
+		}
+		return nil, err
+	}
 	var line []byte
 	tooLong := false
 	for {
@@ -916,14 +920,22 @@ func (s *session) handleData(cmd command) error {
 		s.quit = true
 		return nil
 	}
-	body, derr := s.readData()
+	dataDone := func() {}
+	if a, ok := s.srv.Backend.(DataAnnouncer); ok {
+		dataDone = a.DataStarted()
+	}
+	defer dataDone()
+	buf := dataBuffers.Get().(*bytes.Buffer)
+	defer putDataBuffer(buf)
+	body, derr := s.readData(buf)
 	if derr != nil {
 		var re *Error
 		if errors.As(derr, &re) {
 			s.resetTransaction()
 			return re
 		}
-		s.quit = true // the connection broke mid-message: nothing was stored
+		s.endOnReadError(derr) // a timeout gets its 421
+		s.quit = true          // the connection broke mid-message: nothing was stored
 		return nil
 	}
 	received := time.Now()
@@ -940,6 +952,7 @@ func (s *session) handleData(cmd command) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	dataDone()
 	if err := s.srv.Backend.Deliver(ctx, msg); err != nil {
 		var re *Error
 		s.resetTransaction()
@@ -970,12 +983,13 @@ func (s *session) handleData(cmd command) error {
 // bytes were split into TCP segments, since lines are read from a buffer.
 // Limits are checked as it goes; on a limit the rest is read and discarded so
 // the session stays in step, and an *Error says what went wrong.
-func (s *session) readData() ([]byte, error) {
-	var buf bytes.Buffer
+func (s *session) readData(buf *bytes.Buffer) ([]byte, error) {
 	var tooBig, tooLong, bareLF bool
 	max := s.srv.MaxMessageSize
 	for {
-		s.conn.SetReadDeadline(time.Now().Add(s.srv.IdleTimeout))
+		if err := s.armRead(); err != nil {
+			return nil, err
+		}
 		line, err := s.readRawLine(maxTextLine)
 		if errors.Is(err, errLong) {
 			tooLong = true
@@ -1016,6 +1030,20 @@ func (s *session) readData() ([]byte, error) {
 		return nil, errorf(550, "5.6.6", "Message refused: bare LF line endings (RFC 5321 section 2.3.8 wants CRLF); this server is strict; nothing was stored")
 	}
 	return buf.Bytes(), nil
+}
+
+// dataBuffers are the buffers messages are received into. finishMessage
+// copies a message out, so the buffer goes back for the next message (of any
+// session) instead of growing a new one per message; big ones are not kept.
+var dataBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledData = 1 << 20
+
+func putDataBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledData {
+		b.Reset()
+		dataBuffers.Put(b)
+	}
 }
 
 // readRawLine reads one line including its ending; longer lines are read to
