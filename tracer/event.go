@@ -97,11 +97,13 @@ type Event struct {
 	Attrs   map[string]string `json:"attrs,omitempty"`   // kind-specific details (queue times, lookup results)
 }
 
-// MaxDataPreview is how many octets of a body a data event carries: enough
-// for any message typed by hand or a lesson's example, small enough that a
-// stream of big messages costs every sink (console, recorder, each viewer)
-// little. The whole message is in the store (the web page's messages view).
-const MaxDataPreview = 16 << 10
+// MaxDataPreview is how many octets of a body a data event carries: the
+// header section and the first lines, enough for any message typed by hand
+// or a lesson's example, and small enough that a stream of big messages costs
+// every sink (console, recorder, each viewer) little: a 100 KiB message makes
+// a 4 KiB event. The whole message is in the store (the page's messages view,
+// GET /api/messages/ID).
+const MaxDataPreview = 4 << 10
 
 // HasFlag reports whether e carries f.
 func (e *Event) HasFlag(f Flag) bool {
