@@ -624,6 +624,10 @@
     if (ev.kind === 'data' && ev.data) {
       box.appendChild(el('h2', '', 'The bytes'));
       box.appendChild(el('pre', '', ev.data));
+      if (ev.attrs && ev.attrs.preview_cut) {
+        box.appendChild(el('p', 'hint', 'The first ' + ev.attrs.preview_cut + ' of ' + (ev.size || '?') +
+          ' octets: a trace event keeps the start of a message. The whole message is in the Messages view.'));
+      }
     }
   }
 
