@@ -145,6 +145,14 @@ func pop3Upper(s string) string {
 	return string(b)
 }
 
+// bodyFor lets the message a RETR or TOP sends be counted in bulk.
+func (f *pop3Framer) bodyFor(dir Dir) *dataAcc {
+	if dir == S2C && f.multi == pop3Body {
+		return &f.data
+	}
+	return nil
+}
+
 func (f *pop3Framer) server(s *Session, l rawLine) {
 	if f.multi != pop3Single {
 		f.multiLine(s, l)

@@ -44,6 +44,14 @@ func (f *smtpFramer) Flush(s *Session) {
 	f.held = nil
 }
 
+// bodyFor lets the message body after 354 be counted in bulk.
+func (f *smtpFramer) bodyFor(dir Dir) *dataAcc {
+	if dir == C2S && f.inData {
+		return &f.data
+	}
+	return nil
+}
+
 func (f *smtpFramer) client(s *Session, l rawLine) {
 	switch {
 	case f.inData:
