@@ -70,6 +70,7 @@ func (tx *Tx) Enqueue(d *Delivery) (int64, error) {
 		hold = d.HoldUntil.Unix()
 		next = d.HoldUntil.UnixMilli()
 	}
+	tx.store.written.Add(int64(len(d.Body)))
 	res, err := tx.Exec(sqlInsertQueue,
 		d.Server, d.TraceID, d.Sender, created.Unix(), hold, d.Body)
 	if err != nil {

@@ -125,6 +125,7 @@ func (tx *Tx) AppendMessage(mailboxID int64, body []byte, date time.Time, flags 
 	} else if err != nil {
 		return 0, err
 	}
+	tx.store.written.Add(int64(len(body)))
 	if _, err := tx.Exec(sqlInsertMessage,
 		mailboxID, uid, len(body), date.Unix(), joinFlags(flags), traceID, body); err != nil {
 		return 0, err

@@ -52,8 +52,10 @@ type Store struct {
 	r    *sql.DB // read-only pool
 	ck   *sql.DB // one connection for the checkpointer
 
-	dirty  atomic.Bool // commits since the last checkpoint
-	ckDone chan struct{}
+	dirty   atomic.Bool  // commits since the last checkpoint
+	written atomic.Int64 // message octets committed since the last checkpoint
+	kick    chan struct{}
+	ckDone  chan struct{}
 
 	jobs    chan *job
 	stop    chan struct{}
@@ -119,7 +121,9 @@ func Open(dir string) (*Store, error) {
 	}
 	path := filepath.Join(dir, "mailscope.db")
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	// The writer's own checkpoint (inside a commit, while sessions wait)
+	// comes only every 4,000 WAL pages: checkpointer does nearly all of it.
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=wal_autocheckpoint(4000)")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -167,6 +171,7 @@ func Open(dir string) (*Store, error) {
 		hot:  hot,
 		path: path, w: w, r: r, ck: ck,
 		ckDone:     make(chan struct{}),
+		kick:       make(chan struct{}, 1),
 		jobs:       make(chan *job, 1024),
 		stop:       make(chan struct{}),
 		stopped:    make(chan struct{}),
@@ -181,8 +186,12 @@ func Open(dir string) (*Store, error) {
 }
 
 // checkpointEvery is how often the checkpointer copies committed pages from
-// the WAL into the database file when there were commits.
-const checkpointEvery = 200 * time.Millisecond
+// the WAL into the database file when there were commits; after
+// checkpointAfter octets of messages it does not wait for the tick.
+const (
+	checkpointEvery = 200 * time.Millisecond
+	checkpointAfter = 2 << 20
+)
 
 // checkpointer copies what was committed to the WAL into the database file
 // (a PASSIVE checkpoint: it never blocks the writer or readers) a few times a
@@ -200,8 +209,10 @@ func (s *Store) checkpointer() {
 		case <-s.stop:
 			return
 		case <-t.C:
+		case <-s.kick:
 		}
 		if s.dirty.Swap(false) {
+			s.written.Store(0)
 			// A busy or interrupted checkpoint is simply tried again.
 			if _, err := s.ck.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 				s.dirty.Store(true)
@@ -457,6 +468,12 @@ func (s *Store) commit(batch []*job) {
 		return
 	}
 	s.dirty.Store(true)
+	if s.written.Load() >= checkpointAfter {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
 	s.bodies.drop(deleted)
 	s.mu.Lock()
 	ws := make([]func(Change), 0, len(s.watchers))
