@@ -42,13 +42,20 @@ func trailingLiteral(line []byte) (size int64, nonSync, ok bool) {
 		nonSync = num[len(num)-1] == '+'
 		num = num[:len(num)-1]
 	}
-	if len(num) == 0 || len(num) > 19 {
-		return 1 << 62, nonSync, len(num) > 0
+	if len(num) == 0 {
+		return 0, false, false
 	}
 	for _, d := range num {
 		if d < '0' || d > '9' {
 			return 0, false, false
 		}
+	}
+	if len(num) > 18 {
+		// More than 18 digits may not fit an int64: call it huge (a 19-digit
+		// count once wrapped to a negative size, found by fuzzing).
+		return 1 << 62, nonSync, true
+	}
+	for _, d := range num {
 		size = size*10 + int64(d-'0')
 	}
 	return size, nonSync, true
