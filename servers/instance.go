@@ -51,7 +51,7 @@ type Limits struct {
 	IdleTimeout      time.Duration // waiting for a command (10 minutes; SMTP: the world's setting)
 	LineTimeout      time.Duration // from a line's first octet to its end (5 minutes)
 	SessionTimeout   time.Duration // a whole session, however busy (1 hour)
-	WriteTimeout     time.Duration // a stalled write (1 minute; IMAP: imapserver's 30 seconds per response)
+	WriteTimeout     time.Duration // a stalled write (1 minute)
 }
 
 // apply sets the limits given on svc.

@@ -27,7 +27,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -38,6 +37,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-sasl"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -86,9 +86,10 @@ type Server struct {
 	// SessionTimeout bounds a session's whole life, IDLE included (default
 	// 1 hour); the session ends with * BYE saying so.
 	SessionTimeout time.Duration
-	// WriteTimeout, when set, replaces imapserver's write deadlines (30
-	// seconds for a response, 5 minutes for a literal): a client that reads
-	// nothing is dropped after it.
+	// WriteTimeout bounds every write's progress (default 1 minute, as for
+	// SMTP and POP3), in place of imapserver's write deadlines (30 seconds
+	// for a response, 5 minutes for a literal): a client that reads nothing
+	// is dropped after it.
 	WriteTimeout time.Duration
 	// MaxConns bounds concurrent connections (default 1000). MaxConnsPerIP
 	// bounds them per client address (default 100, negative: no limit).
@@ -107,8 +108,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
-	conns     int            // accepted connections not yet closed
-	perIP     map[string]int // the same per client address
+	conns     limits.Counter // accepted connections not yet closed
 	wg        sync.WaitGroup // sessions
 	closing   atomic.Bool
 	closeOnce sync.Once
@@ -143,6 +143,9 @@ func (s *Server) init() {
 		if s.SessionTimeout <= 0 {
 			s.SessionTimeout = time.Hour
 		}
+		if s.WriteTimeout <= 0 {
+			s.WriteTimeout = time.Minute
+		}
 		if s.MaxConns <= 0 {
 			s.MaxConns = 1000
 		}
@@ -157,7 +160,7 @@ func (s *Server) init() {
 		}
 		s.listeners = make(map[net.Listener]struct{})
 		s.sessions = make(map[*session]struct{})
-		s.perIP = make(map[string]int)
+		s.conns.Max, s.conns.PerIP, s.conns.Loopback = s.MaxConns, s.MaxConnsPerIP, s.MaxConnsLoopback
 		s.hub = newHub(s.Store, s.Logger)
 		s.srv = imapserver.New(&imapserver.Options{
 			NewSession: s.newGuardedSession,
@@ -254,12 +257,6 @@ func (s *Server) closeListeners() {
 	}
 }
 
-// loopback reports whether addr is a loopback address.
-func loopback(addr net.Addr) bool {
-	ap, err := netip.ParseAddrPort(addr.String())
-	return err == nil && ap.Addr().Unmap().IsLoopback()
-}
-
 // patientListener hands out patientConns, and refuses connections over the
 // server's limits itself, before imapserver sees them.
 type patientListener struct {
@@ -295,42 +292,14 @@ func (l *patientListener) Accept() (net.Conn, error) {
 // admit counts a new connection against the limits; refusal says which
 // limit it is over. release uncounts it (once, however often it is called).
 func (s *Server) admit(addr net.Addr) (release func(), refusal string) {
-	ip, limit := hostOf(addr), s.MaxConnsPerIP
-	if loopback(addr) {
-		limit = s.MaxConnsLoopback
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.conns >= s.MaxConns:
-		return nil, fmt.Sprintf("mailscope server %s has too many IMAP connections open (%d, the limit); try again in a moment", s.Name, s.MaxConns)
-	case limit > 0 && s.perIP[ip] >= limit:
+	release, why, ip, limit := s.conns.Admit(addr)
+	switch why {
+	case limits.TooMany:
+		return nil, fmt.Sprintf("mailscope server %s has too many IMAP connections open (%d, the limit); try again in a moment", s.Name, limit)
+	case limits.TooManyFromIP:
 		return nil, fmt.Sprintf("mailscope server %s has too many IMAP connections open from your address %s (%d, the limit); try again in a moment", s.Name, ip, limit)
 	}
-	s.conns++
-	s.perIP[ip]++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			s.conns--
-			if s.perIP[ip]--; s.perIP[ip] <= 0 {
-				delete(s.perIP, ip)
-			}
-			s.mu.Unlock()
-		})
-	}, ""
-}
-
-func hostOf(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
-	}
-	h, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return h
+	return release, ""
 }
 
 // patientConn stretches every read deadline to at least min from now.
@@ -345,7 +314,7 @@ type patientConn struct {
 	timedOut atomic.Bool // a read ended by its idle deadline: the session says BYE
 
 	line    time.Duration // LineTimeout
-	write   time.Duration // WriteTimeout, 0: imapserver's own
+	write   time.Duration // WriteTimeout: each write's progress
 	end     time.Time     // the session's end
 	why     string        // the BYE text when end is reached
 	release func()        // uncounts the connection (admit)

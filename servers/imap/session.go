@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-sasl"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -144,7 +145,7 @@ func (s *session) mayAuth() bool {
 	if s.pc != nil && s.pc.tlsUp.Load() {
 		return true
 	}
-	return s.srv.AllowInsecureAuth || loopback(s.remote)
+	return s.srv.AllowInsecureAuth || limits.IsLoopback(s.remote)
 }
 
 // Login handles LOGIN (RFC 9051 section 6.2.3) and the end of

@@ -181,8 +181,13 @@ func (c *patientConn) upgrade(tag string, dropped int) error {
 	return nil
 }
 
-// Write adds STARTTLS to the capability lists while it is on offer.
+// Write adds STARTTLS to the capability lists while it is on offer. Every
+// write gets WriteTimeout to make progress, whatever deadline imapserver set
+// or cleared: a client that reads nothing cannot hold a session in a write.
 func (c *patientConn) Write(p []byte) (int, error) {
+	if c.write > 0 {
+		c.Conn.SetWriteDeadline(time.Now().Add(c.write))
+	}
 	if c.watching() && !c.tlsUp.Load() && bytes.Contains(p, capPlain) {
 		q := bytes.ReplaceAll(p, capPlain, capTLS)
 		if _, err := c.Conn.Write(q); err != nil {

@@ -24,13 +24,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -84,7 +84,8 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
-	perIP     map[string]int // open sessions per client address
+	conns     limits.Counter
+	counting  bool // conns has its limits
 	wg        sync.WaitGroup
 	closing   atomic.Bool
 
@@ -98,7 +99,6 @@ func (s *Server) init() {
 	if s.listeners == nil {
 		s.listeners = make(map[net.Listener]struct{})
 		s.sessions = make(map[*session]struct{})
-		s.perIP = make(map[string]int)
 	}
 	if s.Hostname == "" {
 		s.Hostname = s.Domain
@@ -129,6 +129,11 @@ func (s *Server) init() {
 	}
 	if s.MaxConnsLoopback <= 0 {
 		s.MaxConnsLoopback = s.MaxConns
+	}
+	if !s.counting {
+		// Once: the counter is in use from the first connection on.
+		s.counting = true
+		s.conns.Max, s.conns.PerIP, s.conns.Loopback = s.MaxConns, s.MaxConnsPerIP, s.MaxConnsLoopback
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
@@ -201,37 +206,32 @@ func isTemporary(err error) bool {
 func (s *Server) serveConn(c net.Conn) {
 	defer s.wg.Done()
 	sess := newSession(s, c)
-	sess.clock.end = time.Now().Add(s.SessionTimeout)
-	ip, perIP := hostOf(c.RemoteAddr()), s.MaxConnsPerIP
-	if isLoopback(c.RemoteAddr()) {
-		perIP = s.MaxConnsLoopback
-	}
-	s.mu.Lock()
-	tooMany := len(s.sessions) >= s.MaxConns
-	tooManyIP := perIP > 0 && s.perIP[ip] >= perIP
-	closing := s.closing.Load()
-	if !tooMany && !tooManyIP && !closing {
-		s.sessions[sess] = struct{}{}
-		s.perIP[ip]++
-	}
-	s.mu.Unlock()
-	switch {
-	case closing:
+	sess.clock.End = time.Now().Add(s.SessionTimeout)
+	if s.closing.Load() {
 		sess.refuse(errShuttingDown)
 		return
-	case tooMany:
-		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open (%d); try again in a moment", s.Hostname, s.MaxConns))
+	}
+	release, why, ip, limit := s.conns.Admit(c.RemoteAddr())
+	switch why {
+	case limits.TooMany:
+		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open (%d); try again in a moment", s.Hostname, limit))
 		return
-	case tooManyIP:
-		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open from your address %s (%d); try again in a moment", s.Hostname, ip, perIP))
+	case limits.TooManyFromIP:
+		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open from your address %s (%d); try again in a moment", s.Hostname, ip, limit))
 		return
 	}
+	defer release()
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		sess.refuse(errShuttingDown)
+		return
+	}
+	s.sessions[sess] = struct{}{}
+	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.sessions, sess)
-		if s.perIP[ip]--; s.perIP[ip] <= 0 {
-			delete(s.perIP, ip)
-		}
 		s.mu.Unlock()
 	}()
 	sess.serve()
@@ -316,77 +316,19 @@ func (s *Server) unlockMaildrop(user string, sess *session) {
 	s.lockMu.Unlock()
 }
 
-func hostOf(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
-	}
-	h, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return h
-}
-
-func isLoopback(addr net.Addr) bool {
-	ap, err := netip.ParseAddrPort(addr.String())
-	return err == nil && ap.Addr().Unmap().IsLoopback()
-}
-
-// A session's read deadlines: IdleTimeout for the wait for a command's first
-// octet (the autologout timer, RFC 1939 section 3), LineTimeout for the rest
-// of the line, and never past the session's end.
-
-// timeoutKind says which limit the current read deadline is.
-type timeoutKind int
-
-const (
-	timeoutIdle timeoutKind = iota
-	timeoutLine
-	timeoutSession
-)
-
-// clock is a session's time limits.
-type clock struct {
-	end time.Time   // SessionTimeout after the connection was accepted
-	why timeoutKind // what the current read deadline stands for
-}
-
-// armRead sets the read deadline for the next line: while nothing is
-// buffered it waits up to IdleTimeout for the first octet, then gives the
-// line LineTimeout to end. A line already buffered whole needs no read and
-// no deadline (pipelining). The error is the wait's.
+// armRead sets the read deadline for the next line: IdleTimeout for its
+// first octet (the autologout timer, RFC 1939 section 3), LineTimeout for the
+// rest, never past the session's end; none for a line already buffered.
 func (s *session) armRead() error {
-	if s.completeLineBuffered() {
-		return nil
-	}
-	if s.r.Buffered() == 0 {
-		s.setReadDeadline(s.srv.IdleTimeout, timeoutIdle)
-		if _, err := s.r.Peek(1); err != nil {
-			return err
-		}
-		if s.completeLineBuffered() {
-			return nil
-		}
-	}
-	s.setReadDeadline(s.srv.LineTimeout, timeoutLine)
-	return nil
-}
-
-func (s *session) setReadDeadline(d time.Duration, why timeoutKind) {
-	t := time.Now().Add(d)
-	if !s.clock.end.IsZero() && t.After(s.clock.end) {
-		t, why = s.clock.end, timeoutSession
-	}
-	s.clock.why = why
-	s.rw.SetReadDeadline(t)
+	return s.clock.ArmRead(s.rw, s.r, s.srv.IdleTimeout, s.srv.LineTimeout)
 }
 
 // timeoutReply is the response to a read that hit its deadline.
 func (s *session) timeoutReply() string {
-	switch s.clock.why {
-	case timeoutLine:
+	switch s.clock.Why {
+	case limits.Line:
 		return fmt.Sprintf("-ERR line not finished within %s of its first octet: closing the connection; nothing was deleted", s.srv.LineTimeout)
-	case timeoutSession:
+	case limits.Session:
 		return fmt.Sprintf("-ERR [SYS/TEMP] session open for %s, the longest allowed: closing the connection; nothing was deleted, connect again to go on", s.srv.SessionTimeout)
 	}
 	return fmt.Sprintf("-ERR autologout: idle for %s, closing the connection; nothing was deleted (RFC 1939 section 3)", s.srv.IdleTimeout)

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -64,8 +65,8 @@ type session struct {
 	r     *bufio.Reader
 	w     *bufio.Writer
 
-	idle  atomic.Bool // waiting for a command: Shutdown may interrupt
-	clock clock       // idle, line and session time limits (server.go)
+	idle  atomic.Bool  // waiting for a command: Shutdown may interrupt
+	clock limits.Clock // idle, line and session time limits (armRead)
 
 	state    state
 	banner   string // the APOP timestamp of the greeting, "<...@host>"
@@ -340,14 +341,7 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 }
 
 // completeLineBuffered reports whether a whole line is already buffered.
-func (s *session) completeLineBuffered() bool {
-	n := s.r.Buffered()
-	if n == 0 {
-		return false
-	}
-	b, _ := s.r.Peek(n)
-	return bytes.IndexByte(b, '\n') >= 0
-}
+func (s *session) completeLineBuffered() bool { return limits.LineBuffered(s.r) }
 
 // ctx bounds one store call.
 func storeCtx() (context.Context, context.CancelFunc) {

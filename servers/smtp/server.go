@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -158,7 +159,8 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
-	perIP     map[string]int
+	conns     limits.Counter
+	counting  bool // conns has its limits
 	wg        sync.WaitGroup
 	closing   atomic.Bool
 }
@@ -169,7 +171,6 @@ func (s *Server) init() {
 	if s.listeners == nil {
 		s.listeners = make(map[net.Listener]struct{})
 		s.sessions = make(map[*session]struct{})
-		s.perIP = make(map[string]int)
 	}
 	if s.Hostname == "" {
 		s.Hostname = s.Domain
@@ -203,6 +204,11 @@ func (s *Server) init() {
 	}
 	if s.MaxConnsLoopback <= 0 {
 		s.MaxConnsLoopback = s.MaxConns
+	}
+	if !s.counting {
+		// Once: the counter is in use from the first connection on.
+		s.counting = true
+		s.conns.Max, s.conns.PerIP, s.conns.Loopback = s.MaxConns, s.MaxConnsPerIP, s.MaxConnsLoopback
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
@@ -271,52 +277,35 @@ func isTemporary(err error) bool {
 func (s *Server) serveConn(c net.Conn) {
 	defer s.wg.Done()
 	sess := newSession(s, c)
-	sess.clock.end = time.Now().Add(s.SessionTimeout)
-	ip := hostOf(c.RemoteAddr())
-	perIP := s.MaxConnsPerIP
-	if isLoopback(c.RemoteAddr()) {
-		perIP = s.MaxConnsLoopback
-	}
-	s.mu.Lock()
-	tooMany := len(s.sessions) >= s.MaxConns
-	tooManyIP := perIP > 0 && s.perIP[ip] >= perIP
-	closing := s.closing.Load()
-	if !tooMany && !tooManyIP && !closing {
-		s.sessions[sess] = struct{}{}
-		s.perIP[ip]++
-	}
-	s.mu.Unlock()
-	switch {
-	case closing:
+	sess.clock.End = time.Now().Add(s.SessionTimeout)
+	if s.closing.Load() {
 		sess.refuse(&Error{Code: 421, Enh: "4.3.2", Msg: s.Hostname + " Service shutting down, try again later"})
 		return
-	case tooMany:
-		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections in total (%d are open, the limit), try again later", s.Hostname, s.MaxConns)})
+	}
+	release, why, ip, limit := s.conns.Admit(c.RemoteAddr())
+	switch why {
+	case limits.TooMany:
+		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections in total (%d are open, the limit), try again later", s.Hostname, limit)})
 		return
-	case tooManyIP:
-		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections from your address %s (%d are open, the limit), try again later", s.Hostname, ip, perIP)})
+	case limits.TooManyFromIP:
+		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections from your address %s (%d are open, the limit), try again later", s.Hostname, ip, limit)})
 		return
 	}
+	defer release()
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		sess.refuse(&Error{Code: 421, Enh: "4.3.2", Msg: s.Hostname + " Service shutting down, try again later"})
+		return
+	}
+	s.sessions[sess] = struct{}{}
+	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.sessions, sess)
-		if s.perIP[ip]--; s.perIP[ip] <= 0 {
-			delete(s.perIP, ip)
-		}
 		s.mu.Unlock()
 	}()
 	sess.serve()
-}
-
-func hostOf(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
-	}
-	h, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return h
 }
 
 // Close closes the listeners and every session at once.
@@ -385,66 +374,19 @@ func (s *Server) trusted(addr net.Addr) bool {
 	return false
 }
 
-func isLoopback(addr net.Addr) bool {
-	ap, err := netip.ParseAddrPort(addr.String())
-	return err == nil && ap.Addr().Unmap().IsLoopback()
-}
-
-// A session's read deadlines (RFC 5321 section 4.5.3.2): IdleTimeout for
-// the wait for a line's first octet, LineTimeout for the rest of the line,
-// and never past the session's end.
-
-// timeoutKind says which limit the current read deadline is.
-type timeoutKind int
-
-const (
-	timeoutIdle timeoutKind = iota
-	timeoutLine
-	timeoutSession
-)
-
-// clock is a session's time limits.
-type clock struct {
-	end time.Time   // SessionTimeout after the connection was accepted
-	why timeoutKind // what the current read deadline stands for
-}
-
-// armRead sets the read deadline for the next line: while nothing is
-// buffered it waits up to IdleTimeout for the first octet, then gives the
-// line LineTimeout to end. A line already buffered whole needs no read and
-// no deadline (pipelining). The error is the wait's.
+// armRead sets the read deadline for the next line (RFC 5321 section
+// 4.5.3.2): IdleTimeout for its first octet, LineTimeout for the rest, never
+// past the session's end; none for a line already buffered (pipelining).
 func (s *session) armRead() error {
-	if s.completeLineBuffered() {
-		return nil
-	}
-	if s.r.Buffered() == 0 {
-		s.setReadDeadline(s.srv.IdleTimeout, timeoutIdle)
-		if _, err := s.r.Peek(1); err != nil {
-			return err
-		}
-		if s.completeLineBuffered() {
-			return nil
-		}
-	}
-	s.setReadDeadline(s.srv.LineTimeout, timeoutLine)
-	return nil
-}
-
-func (s *session) setReadDeadline(d time.Duration, why timeoutKind) {
-	t := time.Now().Add(d)
-	if !s.clock.end.IsZero() && t.After(s.clock.end) {
-		t, why = s.clock.end, timeoutSession
-	}
-	s.clock.why = why
-	s.conn.SetReadDeadline(t)
+	return s.clock.ArmRead(s.conn, s.r, s.srv.IdleTimeout, s.srv.LineTimeout)
 }
 
 // timeoutReply is the 421 text for a read that hit its deadline.
 func (s *session) timeoutReply() string {
-	switch s.clock.why {
-	case timeoutLine:
+	switch s.clock.Why {
+	case limits.Line:
 		return fmt.Sprintf("%s Line not finished within %s of its first octet: closing the connection", s.srv.Hostname, s.srv.LineTimeout)
-	case timeoutSession:
+	case limits.Session:
 		return fmt.Sprintf("%s Session open for %s, the longest allowed: closing the connection; connect again to go on", s.srv.Hostname, s.srv.SessionTimeout)
 	}
 	return fmt.Sprintf("%s Idle for %s: closing the connection (RFC 5321 section 4.5.3.2.7)", s.srv.Hostname, s.srv.IdleTimeout)

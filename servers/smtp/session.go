@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -64,8 +65,8 @@ type session struct {
 	r     *bufio.Reader
 	w     *bufio.Writer
 
-	idle  atomic.Bool // waiting for a command: Shutdown may interrupt
-	clock clock       // idle, line and session time limits (server.go)
+	idle  atomic.Bool  // waiting for a command: Shutdown may interrupt
+	clock limits.Clock // idle, line and session time limits (armRead)
 
 	state    state
 	helo     string
@@ -327,14 +328,7 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 }
 
 // completeLineBuffered reports whether a whole line is already buffered.
-func (s *session) completeLineBuffered() bool {
-	n := s.r.Buffered()
-	if n == 0 {
-		return false
-	}
-	b, _ := s.r.Peek(n)
-	return bytes.IndexByte(b, '\n') >= 0
-}
+func (s *session) completeLineBuffered() bool { return limits.LineBuffered(s.r) }
 
 func (s *session) handleHelo(cmd command, ehlo bool) error {
 	verb := "HELO"
@@ -348,7 +342,7 @@ func (s *session) handleHelo(cmd command, ehlo bool) error {
 	s.helo = cmd.arg
 	s.esmtp = ehlo
 	s.setState(stateGreeted, verb+" "+cmd.arg+": the client introduced itself")
-	greet := fmt.Sprintf("%s Hello %s [%s], pleased to meet you", s.srv.Hostname, cmd.arg, hostOf(s.conn.RemoteAddr()))
+	greet := fmt.Sprintf("%s Hello %s [%s], pleased to meet you", s.srv.Hostname, cmd.arg, limits.HostOf(s.conn.RemoteAddr()))
 	if !ehlo {
 		s.reply(250, "", greet)
 		return nil
@@ -375,7 +369,7 @@ func (s *session) handleHelo(cmd command, ehlo bool) error {
 // authAllowed says whether AUTH is offered: over TLS, from loopback (the
 // lesson is what the wire shows), or when the operator allows it.
 func (s *session) authAllowed() bool {
-	return s.tls || s.srv.AllowInsecureAuth || isLoopback(s.conn.RemoteAddr())
+	return s.tls || s.srv.AllowInsecureAuth || limits.IsLoopback(s.conn.RemoteAddr())
 }
 
 func (s *session) resetTransaction() {
@@ -1095,7 +1089,7 @@ func (s *session) finishMessage(body []byte, now time.Time) []byte {
 	}
 	var h bytes.Buffer
 	fmt.Fprintf(&h, "Received: from %s (%s [%s])\r\n\tby %s (mailscope %s) with %s id %s",
-		sanitizeHeader(s.helo), reverseName(s.conn.RemoteAddr()), hostOf(s.conn.RemoteAddr()), s.srv.Hostname, s.srv.Name, with, s.id)
+		sanitizeHeader(s.helo), reverseName(s.conn.RemoteAddr()), limits.HostOf(s.conn.RemoteAddr()), s.srv.Hostname, s.srv.Name, with, s.id)
 	if n := len(s.local) + len(s.remote); n == 1 {
 		rcpt := ""
 		if len(s.remote) == 1 {
@@ -1179,7 +1173,7 @@ func sanitizeHeader(s string) string {
 }
 
 func reverseName(a net.Addr) string {
-	if isLoopback(a) {
+	if limits.IsLoopback(a) {
 		return "localhost"
 	}
 	return "unknown"

@@ -1,0 +1,148 @@
+// Package limits is what the SMTP, POP3 and IMAP servers share about keeping
+// clients within bounds: counting connections in total and per client
+// address, and the read deadlines of a session (a wait for the next line, a
+// line under way, the whole session). Each server words its own replies.
+package limits
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Counter counts open connections against a total and a per-address limit.
+// The zero value admits everything; set the limits before the first Admit.
+type Counter struct {
+	Max      int // connections in total; 0: no limit
+	PerIP    int // connections from one address; 0 or less: no limit
+	Loopback int // connections from one loopback address; 0 or less: no limit
+
+	mu    sync.Mutex
+	open  int
+	perIP map[string]int
+}
+
+// Refusal says which limit a connection is over.
+type Refusal int
+
+// The refusals.
+const (
+	Admitted      Refusal = iota
+	TooMany               // the total
+	TooManyFromIP         // the client's address
+)
+
+// Admit counts a connection from addr. Over a limit it counts nothing and
+// returns the refusal, the client's address and the limit it hit, for the
+// reply; otherwise release uncounts the connection (once, however often it
+// is called).
+func (c *Counter) Admit(addr net.Addr) (release func(), why Refusal, ip string, limit int) {
+	ip, limit = HostOf(addr), c.PerIP
+	if IsLoopback(addr) {
+		limit = c.Loopback
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.Max > 0 && c.open >= c.Max:
+		return nil, TooMany, ip, c.Max
+	case limit > 0 && c.perIP[ip] >= limit:
+		return nil, TooManyFromIP, ip, limit
+	}
+	if c.perIP == nil {
+		c.perIP = make(map[string]int)
+	}
+	c.open++
+	c.perIP[ip]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			c.open--
+			if c.perIP[ip]--; c.perIP[ip] <= 0 {
+				delete(c.perIP, ip)
+			}
+			c.mu.Unlock()
+		})
+	}, Admitted, ip, limit
+}
+
+// HostOf is the address part of a client's network address.
+func HostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return h
+}
+
+// IsLoopback reports whether a is a loopback address (IPv4-mapped too).
+func IsLoopback(a net.Addr) bool {
+	ap, err := netip.ParseAddrPort(a.String())
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
+// Kind is the limit a read deadline stands for.
+type Kind int
+
+// The kinds of read deadline.
+const (
+	Idle    Kind = iota // waiting for the first octet of a line
+	Line                // a line under way must end
+	Session             // the session's end
+)
+
+// Clock is a session's read deadlines: Idle while waiting for a line, Line
+// once it has begun, and never past End.
+type Clock struct {
+	End time.Time // when the session must end; zero: never
+	Why Kind      // what the deadline last set stands for
+}
+
+// Deadline is d from now, or End if that comes first; it records which.
+func (c *Clock) Deadline(d time.Duration, why Kind) time.Time {
+	t := time.Now().Add(d)
+	if !c.End.IsZero() && t.After(c.End) {
+		t, why = c.End, Session
+	}
+	c.Why = why
+	return t
+}
+
+// ArmRead sets conn's read deadline for the next line of a line-based
+// protocol read through r: while nothing is buffered it waits up to idle for
+// the first octet, then gives the line up to line to end. A line already
+// buffered whole (pipelining) needs no read and no deadline. The error is
+// the wait's.
+func (c *Clock) ArmRead(conn interface{ SetReadDeadline(time.Time) error }, r *bufio.Reader, idle, line time.Duration) error {
+	if LineBuffered(r) {
+		return nil
+	}
+	if r.Buffered() == 0 {
+		conn.SetReadDeadline(c.Deadline(idle, Idle))
+		if _, err := r.Peek(1); err != nil {
+			return err
+		}
+		if LineBuffered(r) {
+			return nil
+		}
+	}
+	conn.SetReadDeadline(c.Deadline(line, Line))
+	return nil
+}
+
+// LineBuffered reports whether r holds a whole line (one ending in LF).
+func LineBuffered(r *bufio.Reader) bool {
+	n := r.Buffered()
+	if n == 0 {
+		return false
+	}
+	b, _ := r.Peek(n)
+	return bytes.IndexByte(b, '\n') >= 0
+}

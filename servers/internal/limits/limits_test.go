@@ -1,0 +1,69 @@
+package limits
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func tcp(ip string, port int) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: port} }
+
+func TestCounter(t *testing.T) {
+	c := &Counter{Max: 3, PerIP: 2, Loopback: 3}
+	r1, why, _, _ := c.Admit(tcp("192.0.2.1", 1))
+	if why != Admitted {
+		t.Fatal(why)
+	}
+	if _, why, _, _ = c.Admit(tcp("192.0.2.1", 2)); why != Admitted {
+		t.Fatal(why)
+	}
+	if _, why, ip, limit := c.Admit(tcp("192.0.2.1", 3)); why != TooManyFromIP || ip != "192.0.2.1" || limit != 2 {
+		t.Fatalf("third from one address: %v %s %d", why, ip, limit)
+	}
+	if _, why, _, _ = c.Admit(tcp("127.0.0.1", 4)); why != Admitted {
+		t.Fatal(why)
+	}
+	if _, why, _, limit := c.Admit(tcp("127.0.0.1", 5)); why != TooMany || limit != 3 {
+		t.Fatalf("over the total: %v %d", why, limit)
+	}
+	r1()
+	r1() // once only
+	if _, why, _, _ = c.Admit(tcp("::ffff:127.0.0.1", 6)); why != Admitted {
+		t.Fatalf("after a release: %v", why)
+	}
+	if _, why, _, _ = c.Admit(tcp("198.51.100.7", 7)); why != TooMany {
+		t.Fatalf("a double release counted twice: %v", why)
+	}
+}
+
+// deadlines records what ArmRead set.
+type deadlines struct{ set []time.Time }
+
+func (d *deadlines) SetReadDeadline(t time.Time) error { d.set = append(d.set, t); return nil }
+
+func TestClockArmRead(t *testing.T) {
+	var c Clock
+	d := &deadlines{}
+	// A whole line buffered: no deadline at all.
+	r := bufio.NewReader(strings.NewReader("NOOP\r\nQUIT\r\n"))
+	r.Peek(1)
+	if err := c.ArmRead(d, r, time.Minute, time.Second); err != nil || len(d.set) != 0 {
+		t.Fatalf("buffered line: %v, %d deadlines", err, len(d.set))
+	}
+	// Nothing buffered, a partial line arrives: idle, then line.
+	r = bufio.NewReader(strings.NewReader("NO"))
+	start := time.Now()
+	if err := c.ArmRead(d, r, time.Minute, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.set) != 2 || d.set[0].Sub(start) < 59*time.Second || d.set[1].Sub(start) > 2*time.Second || c.Why != Line {
+		t.Fatalf("deadlines %v, why %v", d.set, c.Why)
+	}
+	// The session's end comes first.
+	c.End = time.Now().Add(10 * time.Millisecond)
+	if dl := c.Deadline(time.Hour, Idle); !dl.Equal(c.End) || c.Why != Session {
+		t.Fatalf("deadline %v, why %v", dl, c.Why)
+	}
+}
