@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -222,7 +221,7 @@ func TestDemoInProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
-		base := 40000 + rand.IntN(150)*100
+		base := testPortBase()
 		out := &syncBuffer{}
 		rec := filepath.Join(t.TempDir(), "trace.jsonl")
 		err := runCmd(ctx, out, "demo", "relay", "--data", t.TempDir(), "--port-base", fmt.Sprint(base), "--web", "127.0.0.1:0",
@@ -268,7 +267,7 @@ func TestDemoInProcess(t *testing.T) {
 // servers running after the lesson until it is stopped.
 func TestLessonInProcess(t *testing.T) {
 	for attempt := 0; attempt < 5; attempt++ {
-		if lessonInProcess(t, 40000+rand.IntN(150)*100) {
+		if lessonInProcess(t, testPortBase()) {
 			return
 		}
 	}

@@ -82,11 +82,17 @@ func (s *syncBuffer) String() string {
 
 // start runs mailscope on a free port base with data in dir and waits until
 // it says it started.
+// testPortBase picks a port base whose ports (base+25 to base+1143) lie below
+// the kernel's ephemeral range (32768 and up on Linux): the other packages'
+// tests, run at the same time, open thousands of connections whose local
+// ports come from that range and can take a port the world wants.
+func testPortBase() int { return 11000 + rand.IntN(200)*100 }
+
 func start(t *testing.T, dir string, extra ...string) *proc {
 	t.Helper()
 	bin := binary(t)
 	for attempt := 0; attempt < 10; attempt++ {
-		base := 20000 + rand.IntN(300)*100
+		base := testPortBase()
 		args := append([]string{"--data", dir, "--port-base", fmt.Sprint(base), "--web", "127.0.0.1:0", "--color", "never"}, extra...)
 		cmd := exec.Command(bin, args...)
 		out := &syncBuffer{}
