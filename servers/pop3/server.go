@@ -27,9 +27,9 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
@@ -81,13 +81,10 @@ type Server struct {
 
 	Logger *slog.Logger
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	conns     limits.Counter
-	counting  bool // conns has its limits
-	wg        sync.WaitGroup
-	closing   atomic.Bool
+	mu       sync.Mutex
+	life     lifecycle.Group // listeners, sessions, Close and Shutdown
+	conns    limits.Counter
+	counting bool // conns has its limits
 
 	lockMu sync.Mutex
 	locks  map[string]*session // maildrop locks: lower-cased user -> the session holding it
@@ -96,10 +93,6 @@ type Server struct {
 func (s *Server) init() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.listeners == nil {
-		s.listeners = make(map[net.Listener]struct{})
-		s.sessions = make(map[*session]struct{})
-	}
 	if s.Hostname == "" {
 		s.Hostname = s.Domain
 	}
@@ -153,61 +146,13 @@ func (s *Server) ListenAndServe(addr string) error {
 // always returns a non-nil error; after Close or Shutdown, ErrServerClosed.
 func (s *Server) Serve(l net.Listener) error {
 	s.init()
-	// Checked under the lock that Close holds while it closes listeners, so
-	// a listener is either closed by Close or never served.
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		l.Close()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	var delay time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if s.closing.Load() {
-				return ErrServerClosed
-			}
-			if isTemporary(err) {
-				// Out of file descriptors and the like: back off, as net/http does.
-				if delay == 0 {
-					delay = 5 * time.Millisecond
-				} else if delay *= 2; delay > time.Second {
-					delay = time.Second
-				}
-				s.Logger.Warn("pop3: accept error; retrying", "server", s.Name, "err", err, "delay", delay)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		s.wg.Add(1)
-		go s.serveConn(c)
-	}
-}
-
-func isTemporary(err error) bool {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
+	return s.life.Serve(l, s.serveConn, ErrServerClosed, s.Logger.With("server", s.Name), "pop3")
 }
 
 func (s *Server) serveConn(c net.Conn) {
-	defer s.wg.Done()
 	sess := newSession(s, c)
 	sess.clock.End = time.Now().Add(s.SessionTimeout)
-	if s.closing.Load() {
+	if s.life.Closing() {
 		sess.refuse(errShuttingDown)
 		return
 	}
@@ -221,19 +166,12 @@ func (s *Server) serveConn(c net.Conn) {
 		return
 	}
 	defer release()
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
+	leave, ok := s.life.Join(&lifecycle.Member{Conn: sess.conn, Idle: &sess.idle})
+	if !ok {
 		sess.refuse(errShuttingDown)
 		return
 	}
-	s.sessions[sess] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.sessions, sess)
-		s.mu.Unlock()
-	}()
+	defer leave()
 	sess.serve()
 }
 
@@ -241,16 +179,7 @@ func (s *Server) serveConn(c net.Conn) {
 // not reach QUIT delete nothing.
 func (s *Server) Close() error {
 	s.init()
-	s.closing.Store(true)
-	s.mu.Lock()
-	for l := range s.listeners {
-		l.Close()
-	}
-	for sess := range s.sessions {
-		sess.conn.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
+	s.life.Close()
 	return nil
 }
 
@@ -260,34 +189,7 @@ func (s *Server) Close() error {
 // is left.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.init()
-	s.closing.Store(true)
-	s.mu.Lock()
-	for l := range s.listeners {
-		l.Close()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		s.mu.Lock()
-		for sess := range s.sessions {
-			if sess.idle.Load() {
-				// Wake the read; the session sees the server closing and says so.
-				sess.conn.SetReadDeadline(time.Now())
-			}
-		}
-		s.mu.Unlock()
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-			s.Close()
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
+	return s.life.Shutdown(ctx)
 }
 
 // lockMaildrop takes user's exclusive maildrop lock for sess (RFC 1939

@@ -71,7 +71,6 @@ func fuzzSession(t *testing.T, srv *Server, input []byte) []byte {
 		close(copied)
 	}()
 	served := make(chan struct{})
-	srv.wg.Add(1)
 	go func() {
 		srv.serveConn(sc)
 		close(served)

@@ -22,9 +22,9 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -156,22 +156,15 @@ type Server struct {
 
 	Logger *slog.Logger
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	conns     limits.Counter
-	counting  bool // conns has its limits
-	wg        sync.WaitGroup
-	closing   atomic.Bool
+	mu       sync.Mutex
+	life     lifecycle.Group // listeners, sessions, Close and Shutdown
+	conns    limits.Counter
+	counting bool // conns has its limits
 }
 
 func (s *Server) init() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.listeners == nil {
-		s.listeners = make(map[net.Listener]struct{})
-		s.sessions = make(map[*session]struct{})
-	}
 	if s.Hostname == "" {
 		s.Hostname = s.Domain
 	}
@@ -228,57 +221,13 @@ func (s *Server) ListenAndServe(addr string) error {
 // always returns a non-nil error; after Close or Shutdown, ErrServerClosed.
 func (s *Server) Serve(l net.Listener) error {
 	s.init()
-	if s.closing.Load() {
-		l.Close()
-		return ErrServerClosed
-	}
-	s.mu.Lock()
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	var delay time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if s.closing.Load() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTemporary) || isTemporary(err) {
-				// Out of file descriptors and the like: back off, as net/http does.
-				if delay == 0 {
-					delay = 5 * time.Millisecond
-				} else if delay *= 2; delay > time.Second {
-					delay = time.Second
-				}
-				s.Logger.Warn("smtp: accept error; retrying", "server", s.Name, "err", err, "delay", delay)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		s.wg.Add(1)
-		go s.serveConn(c)
-	}
-}
-
-var errTemporary = errors.New("temporary")
-
-func isTemporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
+	return s.life.Serve(l, s.serveConn, ErrServerClosed, s.Logger.With("server", s.Name), "smtp")
 }
 
 func (s *Server) serveConn(c net.Conn) {
-	defer s.wg.Done()
 	sess := newSession(s, c)
 	sess.clock.End = time.Now().Add(s.SessionTimeout)
-	if s.closing.Load() {
+	if s.life.Closing() {
 		sess.refuse(&Error{Code: 421, Enh: "4.3.2", Msg: s.Hostname + " Service shutting down, try again later"})
 		return
 	}
@@ -292,35 +241,19 @@ func (s *Server) serveConn(c net.Conn) {
 		return
 	}
 	defer release()
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
+	leave, ok := s.life.Join(&lifecycle.Member{Conn: sess.raw, Idle: &sess.idle})
+	if !ok {
 		sess.refuse(&Error{Code: 421, Enh: "4.3.2", Msg: s.Hostname + " Service shutting down, try again later"})
 		return
 	}
-	s.sessions[sess] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.sessions, sess)
-		s.mu.Unlock()
-	}()
+	defer leave()
 	sess.serve()
 }
 
 // Close closes the listeners and every session at once.
 func (s *Server) Close() error {
 	s.init()
-	s.closing.Store(true)
-	s.mu.Lock()
-	for l := range s.listeners {
-		l.Close()
-	}
-	for sess := range s.sessions {
-		sess.raw.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
+	s.life.Close()
 	return nil
 }
 
@@ -329,34 +262,7 @@ func (s *Server) Close() error {
 // closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.init()
-	s.closing.Store(true)
-	s.mu.Lock()
-	for l := range s.listeners {
-		l.Close()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		s.mu.Lock()
-		for sess := range s.sessions {
-			if sess.idle.Load() {
-				// Wake the read; the session sees the server closing and says 421.
-				sess.raw.SetReadDeadline(time.Now())
-			}
-		}
-		s.mu.Unlock()
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-			s.Close()
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
+	return s.life.Shutdown(ctx)
 }
 
 // trusted reports whether addr is in a trusted network.

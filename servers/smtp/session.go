@@ -142,7 +142,7 @@ func (s *session) serve() {
 func (s *session) endOnReadError(err error) {
 	var ne net.Error
 	switch {
-	case s.srv.closing.Load():
+	case s.srv.life.Closing():
 		s.reply(421, "4.3.2", s.srv.Hostname+" Service shutting down, closing the connection")
 	case errors.As(err, &ne) && ne.Timeout():
 		s.reply(421, "4.4.2", s.timeoutReply())
@@ -284,37 +284,21 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 		}
 	}
 	if idle {
-		if s.srv.closing.Load() {
+		if s.srv.life.Closing() {
 			return nil, ErrServerClosed
 		}
 		s.idle.Store(true)
 		defer s.idle.Store(false)
 	}
 	if err := s.armRead(); err != nil {
-		if idle && s.srv.closing.Load() {
+		if idle && s.srv.life.Closing() {
 			return nil, ErrServerClosed
 		}
 		return nil, err
 	}
-	var line []byte
-	tooLong := false
-	for {
-		chunk, err := s.r.ReadSlice('\n')
-		if !tooLong {
-			if len(line)+len(chunk) > limit {
-				tooLong = true
-				line = line[:0]
-			} else {
-				line = append(line, chunk...)
-			}
-		}
-		if err == nil {
-			break
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if idle && s.srv.closing.Load() {
+	line, tooLong, err := limits.ReadLine(s.r, limit)
+	if err != nil {
+		if idle && s.srv.life.Closing() {
 			return nil, ErrServerClosed
 		}
 		return nil, err
@@ -322,8 +306,6 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 	if tooLong {
 		return nil, errLong
 	}
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
 	return line, nil
 }
 

@@ -7,6 +7,7 @@ package limits
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"net"
 	"net/netip"
 	"sync"
@@ -145,4 +146,33 @@ func LineBuffered(r *bufio.Reader) bool {
 	}
 	b, _ := r.Peek(n)
 	return bytes.IndexByte(b, '\n') >= 0
+}
+
+// ReadLine reads one line from r and returns it without its line ending
+// (LF or CRLF). A line longer than limit octets (its ending included) is
+// read to its end and dropped: tooLong is then true and line empty, so a client
+// cannot grow the buffer by never sending LF.
+func ReadLine(r *bufio.Reader, limit int) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > limit {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if err == nil {
+			break
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return nil, false, err
+	}
+	if tooLong {
+		return nil, true, nil
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r")), false, nil
 }

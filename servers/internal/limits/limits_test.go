@@ -67,3 +67,19 @@ func TestClockArmRead(t *testing.T) {
 		t.Fatalf("deadline %v, why %v", dl, c.Why)
 	}
 }
+
+func TestReadLine(t *testing.T) {
+	r := bufio.NewReaderSize(strings.NewReader("NOOP\r\n"+strings.Repeat("x", 100)+"\r\nbare\nQUIT"), 16)
+	for _, want := range []struct {
+		line string
+		long bool
+	}{{"NOOP", false}, {"", true}, {"bare", false}} {
+		line, long, err := ReadLine(r, 20)
+		if err != nil || string(line) != want.line || long != want.long {
+			t.Fatalf("got %q long=%v err=%v, want %q long=%v", line, long, err, want.line, want.long)
+		}
+	}
+	if _, _, err := ReadLine(r, 20); err == nil {
+		t.Fatal("a last line without LF must end in an error (EOF)")
+	}
+}

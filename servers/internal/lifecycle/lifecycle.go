@@ -1,0 +1,162 @@
+// Package lifecycle is the part of a line-based server's life that the SMTP
+// and POP3 servers share: the accept loop (with back-off on temporary
+// errors, as net/http does), the set of open sessions, Close (everything at
+// once) and Shutdown (wake the sessions waiting for a command, let the others
+// finish, until the context ends). What a session says when woken is the
+// protocol's.
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Member is one open session as the group sees it.
+type Member struct {
+	Conn net.Conn     // the accepted connection, never replaced: closed by Close, woken by Shutdown
+	Idle *atomic.Bool // true while the session waits for a command
+}
+
+// Group is a server's listeners and sessions. The zero value is ready.
+type Group struct {
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	members   map[*Member]struct{}
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+}
+
+// Closing reports whether Close or Shutdown has begun.
+func (g *Group) Closing() bool { return g.closing.Load() }
+
+// Serve accepts connections on l and runs handle for each in its own
+// goroutine until Close or Shutdown, then returns closed. Temporary accept
+// errors (out of file descriptors) are logged and retried after a pause.
+func (g *Group) Serve(l net.Listener, handle func(net.Conn), closed error, log *slog.Logger, what string) error {
+	// Checked under the lock that Close holds while it closes listeners, so
+	// a listener is either closed by Close or never served.
+	g.mu.Lock()
+	if g.closing.Load() {
+		g.mu.Unlock()
+		l.Close()
+		return closed
+	}
+	if g.listeners == nil {
+		g.listeners = make(map[net.Listener]struct{})
+	}
+	g.listeners[l] = struct{}{}
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.listeners, l)
+		g.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if g.closing.Load() {
+				return closed
+			}
+			if temporary(err) {
+				if delay == 0 {
+					delay = 5 * time.Millisecond
+				} else if delay *= 2; delay > time.Second {
+					delay = time.Second
+				}
+				log.Warn(what+": accept error; retrying", "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			handle(c)
+		}()
+	}
+}
+
+func temporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// Join adds a session to the group; it reports false, adding nothing, when
+// the server is closing. leave takes it out again.
+func (g *Group) Join(m *Member) (leave func(), ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing.Load() {
+		return nil, false
+	}
+	if g.members == nil {
+		g.members = make(map[*Member]struct{})
+	}
+	g.members[m] = struct{}{}
+	return func() {
+		g.mu.Lock()
+		delete(g.members, m)
+		g.mu.Unlock()
+	}, true
+}
+
+// Close closes the listeners and every session's connection at once, and
+// waits for the sessions to end.
+func (g *Group) Close() {
+	g.closing.Store(true)
+	g.mu.Lock()
+	for l := range g.listeners {
+		l.Close()
+	}
+	for m := range g.members {
+		m.Conn.Close()
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
+}
+
+// Shutdown stops accepting and, every 20 ms, wakes the sessions waiting for
+// a command (their read returns at once, and they see Closing); sessions in
+// the middle of something finish it. When ctx ends first, it closes what is
+// left and returns ctx's error.
+func (g *Group) Shutdown(ctx context.Context) error {
+	g.closing.Store(true)
+	g.mu.Lock()
+	for l := range g.listeners {
+		l.Close()
+	}
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		g.mu.Lock()
+		for m := range g.members {
+			if m.Idle.Load() {
+				m.Conn.SetReadDeadline(time.Now())
+			}
+		}
+		g.mu.Unlock()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			g.Close()
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
