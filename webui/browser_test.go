@@ -121,6 +121,10 @@ func TestBrowser(t *testing.T) {
 		sctx, scancel := context.WithDeadline(ctx, deadline)
 		defer scancel()
 		v, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr))
+		for staleContext(err) && sctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			v, err = chromedp.Run(sctx, chromedp.Evaluate[string](expr))
+		}
 		if err != nil {
 			t.Fatalf("evaluating %s: %v", expr, err)
 		}
@@ -130,7 +134,13 @@ func TestBrowser(t *testing.T) {
 		t.Helper()
 		sctx, scancel := context.WithDeadline(ctx, deadline)
 		defer scancel()
-		if err := chromedp.Do(sctx, chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		poll := chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingTimeout(20*time.Second))
+		err := chromedp.Do(sctx, poll)
+		for staleContext(err) && sctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			err = chromedp.Do(sctx, poll)
+		}
+		if err != nil {
 			dump, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({ws: document.body.dataset.ws, auto: document.querySelector("#autoscroll").checked, events: window.__mailscope.events.length, rows: window.__mailscope.rows.length, rendered: [...document.querySelectorAll("#rows .row")].map(r => r.textContent.slice(0, 40))})`))
 			t.Fatalf("waiting for %s: %v\npage state: %s", what, err, dump)
 		}
@@ -366,4 +376,19 @@ func TestBrowser(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// staleContext tells whether err comes from a script sent to the page's
+// previous document. After a navigation chromedp learns of the new
+// JavaScript context from an event it handles on its own goroutine, so a
+// call made right after Navigate returns may still name the old one; the
+// call is simply sent again.
+func staleContext(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "Cannot find context with specified id") ||
+		strings.Contains(s, "Execution context was destroyed") ||
+		strings.Contains(s, "Inspected target navigated or closed")
 }
