@@ -54,6 +54,7 @@ connection drops it reconnects and continues where it stopped.
 			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			startPprof(cmd.ErrOrStderr())
 			return runTrace(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
