@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -177,48 +178,58 @@ func follow(ctx context.Context, conn *websocket.Conn, console *tracer.Console, 
 	})
 
 	// A reader goroutine feeds a channel so that the printer can flush the
-	// console whenever it has caught up, not after every line.
-	events := make(chan *tracer.Event, 4096)
+	// console whenever it has caught up, not after every line. Each
+	// websocket message is a JSON array of events, in order; it travels
+	// whole, and its bytes are read into one reused buffer.
+	frames := make(chan []*tracer.Event, 256)
 	errc := make(chan error, 1)
 	go func() {
-		defer close(events)
+		defer close(frames)
+		var (
+			buf bytes.Buffer
+			dec webui.EventDecoder
+		)
 		for {
-			_, b, err := conn.ReadMessage()
+			_, r, err := conn.NextReader()
+			if err == nil {
+				buf.Reset()
+				_, err = buf.ReadFrom(r)
+			}
 			if err != nil {
 				errc <- err
 				return
 			}
 			conn.SetReadDeadline(time.Now().Add(traceReadWait))
-			// Each message is a JSON array of events, in order.
-			var evs []*tracer.Event
-			if err := json.Unmarshal(b, &evs); err != nil {
+			evs, err := dec.Decode(buf.Bytes())
+			if err != nil {
+				fmt.Fprintf(errOut, "mailscope trace: a message of the server could not be read: %v\n", err)
 				continue
 			}
-			for _, e := range evs {
-				events <- e
-			}
+			frames <- evs
 		}
 	}()
-	for e := range events {
-		if e.Kind == webui.KindHello {
-			ep := e.Attrs["epoch"]
-			if *epoch != "" && ep != *epoch {
-				fmt.Fprintln(errOut, "mailscope trace: mailscope was restarted; following the new run")
-				*last = 0
-			}
-			*epoch = ep
-			continue
-		}
-		// A skipped marker borrows the seq of the event after it: it is
-		// neither a duplicate nor a position to resume from.
-		if e.Kind != tracer.KindSkipped {
-			if e.Seq <= *last {
+	for evs := range frames {
+		for _, e := range evs {
+			if e.Kind == webui.KindHello {
+				ep := e.Attrs["epoch"]
+				if *epoch != "" && ep != *epoch {
+					fmt.Fprintln(errOut, "mailscope trace: mailscope was restarted; following the new run")
+					*last = 0
+				}
+				*epoch = ep
 				continue
 			}
-			*last = e.Seq
+			// A skipped marker borrows the seq of the event after it: it is
+			// neither a duplicate nor a position to resume from.
+			if e.Kind != tracer.KindSkipped {
+				if e.Seq <= *last {
+					continue
+				}
+				*last = e.Seq
+			}
+			console.Print(e)
 		}
-		console.Print(e)
-		if len(events) == 0 {
+		if len(frames) == 0 {
 			console.Flush()
 		}
 	}
