@@ -33,7 +33,8 @@ type Bus struct {
 	ring      []*Event // ring buffer of the kept events, oldest at ringHead
 	ringHead  int
 	ringLen   int
-	ringBytes int // the kept events' size (eventBytes)
+	ringCost  []int // eventBytes of each kept event: dropping the oldest touches none of its memory, long out of the CPU's caches
+	ringBytes int   // the kept events' size (eventBytes)
 	maxBytes  int
 	subs      map[*Subscription]struct{}
 	fanout    []*Subscription // the keys of subs: Publish walks a slice, not a map
@@ -87,6 +88,7 @@ func WithHistory(n int) BusOption {
 			n = 1
 		}
 		b.ring = make([]*Event, n)
+		b.ringCost = make([]int, n)
 	}
 }
 
@@ -112,6 +114,7 @@ func NewBus(opts ...BusOption) *Bus {
 		Explainer: NewExplainer("en"),
 		Mask:      true,
 		ring:      make([]*Event, DefaultHistory),
+		ringCost:  make([]int, DefaultHistory),
 		maxBytes:  DefaultHistoryBytes,
 		subs:      make(map[*Subscription]struct{}),
 		counters:  make(map[string]int),
@@ -139,9 +142,11 @@ func (b *Bus) Publish(e *Event) {
 	if b.ringLen == len(b.ring) {
 		b.dropOldestLocked()
 	}
-	b.ring[(b.ringHead+b.ringLen)%len(b.ring)] = e
+	i := (b.ringHead + b.ringLen) % len(b.ring)
+	cost := eventBytes(e)
+	b.ring[i], b.ringCost[i] = e, cost
 	b.ringLen++
-	b.ringBytes += eventBytes(e)
+	b.ringBytes += cost
 	for b.ringBytes > b.maxBytes && b.ringLen > 1 {
 		b.dropOldestLocked()
 	}
@@ -152,7 +157,7 @@ func (b *Bus) Publish(e *Event) {
 }
 
 func (b *Bus) dropOldestLocked() {
-	b.ringBytes -= eventBytes(b.ring[b.ringHead])
+	b.ringBytes -= b.ringCost[b.ringHead]
 	b.ring[b.ringHead] = nil
 	b.ringHead = (b.ringHead + 1) % len(b.ring)
 	b.ringLen--

@@ -309,12 +309,13 @@ func slotCost(sl *encSlot) int64 {
 	if sl == nil {
 		return 0
 	}
-	return int64(len(sl.b) + len(sl.e.Data) + len(sl.e.Text) + 256)
+	return sl.cost
 }
 
 type encSlot struct {
-	e *tracer.Event
-	b []byte
+	e    *tracer.Event
+	b    []byte
+	cost int64 // what the slot keeps alive, set once: replacing a slot reads nothing of its cold event
 }
 
 func newEncCache(n int) *encCache { return &encCache{slots: make([]atomic.Pointer[encSlot], n)} }
@@ -326,8 +327,8 @@ func (c *encCache) encode(e *tracer.Event) []byte {
 	}
 	b := appendEvent(make([]byte, 0, 512+len(e.Text)+len(e.Data)), e)
 	if e.Kind != tracer.KindSkipped && e.Kind != KindHello {
-		sl := &encSlot{e, b}
-		cost := slotCost(sl)
+		cost := int64(len(b) + len(e.Data) + len(e.Text) + 256)
+		sl := &encSlot{e, b, cost}
 		if c.bytes.Load()+cost <= encCacheBytes {
 			old := c.slots[i].Swap(sl)
 			c.bytes.Add(cost - slotCost(old))
