@@ -100,6 +100,15 @@ func appendStr(b []byte, name, v string, omitEmpty bool) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII marks the bytes appendQuoted copies as they are: printable
+// ASCII other than the quote, the backslash and the HTML-escaped <, >, &.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendQuoted writes s as a JSON string the way encoding/json does with
 // HTML escaping on: <, > and & as \u00XX, U+2028 and U+2029 escaped,
 // invalid UTF-8 as U+FFFD.
@@ -107,12 +116,15 @@ func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Runs of plain ASCII, the bulk of any protocol line, in a tight loop.
+		for i < len(s) && plainASCII[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

@@ -93,3 +93,20 @@ func BenchmarkEncodeEvent(b *testing.B) {
 		}
 	})
 }
+
+// FuzzAppendQuoted: any string is quoted byte for byte as encoding/json
+// quotes it.
+func FuzzAppendQuoted(f *testing.F) {
+	for _, s := range []string{"plain", "<&>\"\\", "\x00\x1f\x7f\n", "é中🙂", "\xff\xc3", "\u2028\u2029"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendQuoted(nil, s); string(got) != string(want) {
+			t.Fatalf("appendQuoted(%q) = %s, encoding/json: %s", s, got, want)
+		}
+	})
+}
