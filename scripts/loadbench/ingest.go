@@ -41,6 +41,9 @@ func runOverhead(args []string) error {
 	defer v.close()
 	logf("overhead: traced pid %d (console + 1 viewer), quiet pid %d (no subscriber); %d runs of %d msgs, %d conns, %d octets",
 		traced.pid, quiet.pid, c.runs, *msgs, *conns, *size)
+	if err := c.warmUp(load{conns: *conns, count: *msgs, size: *size}, traced, quiet); err != nil {
+		return err
+	}
 	var tr, qr, ratios []float64
 	for i := 0; i < c.runs; i++ {
 		order := []*server{traced, quiet}
@@ -259,6 +262,9 @@ func runFrozen(args []string) error {
 	}
 	defer live.close()
 	logf("frozen: %d runs of %d msgs over %d conns, with and without a frozen viewer (one live viewer always)", c.runs, *msgs, *conns)
+	if err := c.warmUp(load{conns: *conns, count: *msgs, size: *size}, srv); err != nil {
+		return err
+	}
 	var with, without, pairs []float64
 	markers := 0
 	for i := 0; i < c.runs; i++ {
@@ -311,5 +317,20 @@ func runFrozen(args []string) error {
 		100*drop, 100*pdrop, fmtList(pairs, "%.2f"), verdict(drop < 0.10 && pdrop < 0.10))
 	fmt.Printf("  skipped marker after resuming in %d of %d runs (%s); live viewer: %d gaps, %d markers\n",
 		markers, c.runs, verdict(markers == c.runs), lr.gaps, lr.markers)
+	return nil
+}
+
+// warmUp runs l against each server c.warmup times, unmeasured.
+func (c *common) warmUp(l load, servers ...*server) error {
+	for i := 0; i < c.warmup; i++ {
+		for _, s := range servers {
+			l.addr = s.smtpAddr()
+			res, err := l.run()
+			if err != nil {
+				return fmt.Errorf("warm-up: %w", err)
+			}
+			logf("warm-up %d (not counted): %s %.0f msg/s", i+1, s.smtpAddr(), res.rate())
+		}
+	}
 	return nil
 }

@@ -85,6 +85,7 @@ type common struct {
 	portBase int
 	pid      int
 	runs     int
+	warmup   int
 	keep     bool
 	cpuprof  string
 }
@@ -94,6 +95,7 @@ func (c *common) register(fs *flag.FlagSet, runs int) {
 	fs.IntVar(&c.portBase, "port-base", 34000, "port base of mailscope (A's SMTP on N+25, the web timeline on N+80)")
 	fs.IntVar(&c.pid, "pid", 0, "without -bin: process id of the running mailscope (for its memory)")
 	fs.IntVar(&c.runs, "runs", runs, "runs; figures are medians over them")
+	fs.IntVar(&c.warmup, "warmup", 1, "unmeasured load runs before the measured ones (a fresh server's first run\ngrows its database and WAL files and is slower)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directories")
 	fs.StringVar(&c.cpuprof, "cpuprofile", "", "write loadbench's own CPU profile here")
 }
