@@ -98,7 +98,9 @@ type Server struct {
 	mu      sync.Mutex
 	closing bool
 	clients map[*client]struct{}
-	wg      sync.WaitGroup // client goroutines
+	// nclients is len(clients), read without the lock by every writer.
+	nclients atomic.Int32
+	wg       sync.WaitGroup // client goroutines
 }
 
 // New returns a server for inst. Call Serve or ListenAndServe to start it.

@@ -99,6 +99,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.clients[c] = struct{}{}
+	s.nclients.Add(1)
 	s.wg.Add(2)
 	s.mu.Unlock()
 	go c.readLoop()
@@ -147,6 +148,7 @@ func (c *client) writeLoop() {
 		c.conn.Close()
 		s.mu.Lock()
 		delete(s.clients, c)
+		s.nclients.Add(-1)
 		s.mu.Unlock()
 	}()
 	hello := &tracer.Event{Kind: KindHello, Time: time.Now(), Text: "mailscope web timeline",
@@ -265,12 +267,20 @@ func (c *client) goodbye() {
 func (c *client) write(evs []*tracer.Event) bool {
 	for len(evs) > 0 {
 		b := append(c.buf[:0], '[')
+		// A lone viewer (the usual case: one page, or mailscope trace)
+		// encodes straight into its frame; the shared cache pays off
+		// only when several encode the same events.
+		shared := c.s.nclients.Load() > 1
 		n := 0
 		for n < len(evs) && (n == 0 || len(b) < maxBatchBytes) {
 			if n > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, c.s.enc.encode(evs[n])...)
+			if shared {
+				b = append(b, c.s.enc.encode(evs[n])...)
+			} else {
+				b = appendEvent(b, evs[n])
+			}
 			n++
 		}
 		b = append(b, ']')
