@@ -47,7 +47,9 @@ func fill(t *testing.T, v reflect.Value, s string) {
 	}
 }
 
-func TestAppendEventMatchesEncodingJSON(t *testing.T) {
+// sampleEvents are events with every field set, over texts that need each
+// kind of JSON escape, and a few odd ones.
+func sampleEvents(t *testing.T) []*tracer.Event {
 	texts := []string{
 		"plain", "", `quote " backslash \ slash /`, "<script>&amp;</script>", "ctl \x00\x01\b\f\n\r\t\x1f\x7f",
 		"utf-8 é 中文 🙂", "bad \xff\xfe utf-8 \xc3", "line sep \u2028 para sep \u2029", "\"\\",
@@ -58,12 +60,17 @@ func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 		fill(t, reflect.ValueOf(e).Elem(), s)
 		events = append(events, e)
 	}
-	events = append(events,
+	return append(events,
 		&tracer.Event{},
 		&tracer.Event{Seq: 1, Kind: tracer.KindLine, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))},
 		&tracer.Event{Seq: 2, Kind: tracer.KindData, Size: -1, Lines: 3, Text: "t", Explain: &tracer.Explanation{}},
-		&tracer.Event{Seq: 3, Kind: tracer.KindSkipped, Skipped: 12, Time: time.Now(), Flags: []tracer.Flag{}},
+		&tracer.Event{Seq: 3, Kind: tracer.KindSkipped, Skipped: 12, Time: time.Now(), Flags: []tracer.Flag{}, Attrs: map[string]string{}},
+		&tracer.Event{Seq: 4, Kind: tracer.KindData, Size: 1 << 40, Lines: 7, Explain: &tracer.Explanation{}},
 	)
+}
+
+func TestAppendEventMatchesEncodingJSON(t *testing.T) {
+	events := sampleEvents(t)
 	for i, e := range events {
 		want, err := json.Marshal(e)
 		if err != nil {
