@@ -47,6 +47,8 @@ var commonCatalog = map[string]entry{
 
 	"data.smtp.body":    {en: "The message itself: header lines, a blank line, the body (RFC 5322). Dots that begin a line are doubled on the wire (dot-stuffing).", zh: "邮件报文本身：头部行、空行、消息体（RFC 5322）。以点开头的行在线路上被加倍（点填充）。", rfc: "RFC 5321 section 4.5.2"},
 	"data.smtp.end":     {en: "End of data: a line holding only a dot, CRLF.CRLF. The server now commits the message and answers.", zh: "数据结束：只含一个点的行，即 CRLF.CRLF。服务器现在保存邮件并应答。", rfc: "RFC 5321 section 4.1.1.4"},
+	"data.smtp.cut":     {en: "The connection ended inside the message, before CRLF.CRLF: the server never answered 250, so it stored nothing, and the message is still the client's to send again (a queue retries it; a person sends it again).", zh: "连接在邮件中途断开，没有收到 CRLF.CRLF：服务器从未回复 250，所以什么也没有保存，邮件仍由客户端负责重新发送（队列会重试；人需要重新发送）。", rfc: "RFC 5321 section 6.1"},
+	"data.pop3.cut":     {en: "The connection ended inside a message the server was sending: the client holds only part of it. Nothing is lost on the server: a DELE takes effect only at QUIT, so the message stays in the maildrop.", zh: "服务器发送邮件的途中连接断开：客户端只收到了一部分。服务器上没有丢失任何东西：DELE 只在 QUIT 时生效，所以邮件仍留在邮箱中。", rfc: "RFC 1939 section 6"},
 	"data.pop3.body":    {en: "A message sent by the server, dot-stuffed, ending with a line holding only a dot.", zh: "服务器发送的邮件，经过点填充，以只含一个点的行结束。", rfc: "RFC 1939 section 3"},
 	"data.imap.literal": {en: "A literal: exactly the announced number of octets, sent as is (a message, a header, or a credential).", zh: "字面量：恰好为声明的字节数，原样发送（邮件、头部或凭据）。", rfc: "RFC 9051 section 4.3"},
 	"line.masked":       {en: "A credential: the trace shows asterisks, but anyone watching this unencrypted wire could read it.", zh: "凭据：跟踪中显示为星号，但任何监听这条未加密线路的人都能读到它。", rfc: "RFC 4954 section 4"},

@@ -60,7 +60,7 @@ func (f *pop3Framer) Flush(s *Session) {
 	f.flush(f, s)
 	if f.multi == pop3Body && f.data.lines > 0 {
 		e := f.data.event(S2C, "message cut off: the connection closed before the line holding only a dot", true)
-		e.Explain = s.bus.Explainer.Key("data.pop3.body")
+		e.Explain = s.bus.Explainer.Key("data.pop3.cut")
 		s.Emit(e)
 	}
 	// Lines held after AUTH were never answered: they may be credentials.

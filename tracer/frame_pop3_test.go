@@ -301,6 +301,9 @@ func TestPOP3FramerCutOffBody(t *testing.T) {
 	if last.Kind != KindData || !strings.Contains(last.Text, "cut off") {
 		t.Fatalf("last event %+v", last)
 	}
+	if last.Explain == nil || last.Explain.Key != "data.pop3.cut" || !strings.Contains(last.Explain.Text, "DELE takes effect only at QUIT") {
+		t.Fatalf("the cut-off message is explained as %+v", last.Explain)
+	}
 }
 
 func TestPOP3FramerChinese(t *testing.T) {

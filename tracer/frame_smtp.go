@@ -35,7 +35,7 @@ func (f *smtpFramer) Flush(s *Session) {
 	f.flush(f, s)
 	if f.inData && f.data.lines > 0 {
 		e := f.data.event(C2S, "message body cut off: the connection closed before CRLF.CRLF", f.eightBitOK)
-		e.Explain = s.bus.Explainer.Key("data.smtp.body")
+		e.Explain = s.bus.Explainer.Key("data.smtp.cut")
 		s.Emit(e)
 	}
 	for _, l := range f.held {

@@ -30,6 +30,22 @@ func texts(es []*Event) string {
 	return b.String()
 }
 
+// A connection that ends inside the message (the laptop lid closes mid-DATA)
+// gets a data event that says so and explains that nothing was stored.
+func TestSMTPFramerCutOffBody(t *testing.T) {
+	es := collect(t, newSMTPFramer(),
+		C2S, "DATA\r\n",
+		S2C, "354 go ahead\r\n",
+		C2S, "Subject: half\r\n\r\nthe first half\r\nand then the l")
+	last := es[len(es)-1]
+	if last.Kind != KindData || !strings.Contains(last.Text, "cut off") {
+		t.Fatalf("last event %+v", last)
+	}
+	if last.Explain == nil || last.Explain.Key != "data.smtp.cut" || !strings.Contains(last.Explain.Text, "stored nothing") {
+		t.Fatalf("the cut-off body is explained as %+v", last.Explain)
+	}
+}
+
 func TestSMTPFramerHoldsBodySentBeforeThe354(t *testing.T) {
 	// A client that sends the body right after DATA without waiting: the
 	// lines are held until the reply says what they are.

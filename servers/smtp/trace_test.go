@@ -234,3 +234,55 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// The laptop lid closes in the middle of DATA: nothing is stored (no 250
+// was given), the trace says the body was cut off and why that loses
+// nothing, and the next client is served.
+func TestConnectionLostMidData(t *testing.T) {
+	w := newWorld(t, nil)
+	sub := w.inst.Bus.Subscribe(0)
+	defer sub.Close()
+	c := ehloed(t, w.smtpAddr("A"))
+	c.send("MAIL FROM:<bob@b.example>")
+	c.expect("250 *")
+	c.send("RCPT TO:<alice@a.example>")
+	c.expect("250 *")
+	c.send("DATA")
+	c.expect("354 *")
+	c.sendRaw("Subject: half\r\n\r\nthe first half of a message\r\nand then the l")
+	c.conn.Close()
+
+	var cut *tracer.Event
+	for _, e := range sessionEvents(t, sub) {
+		if e.Kind == tracer.KindData {
+			cut = e
+		}
+	}
+	if cut == nil || !strings.Contains(cut.Text, "cut off") || cut.Explain == nil || cut.Explain.Key != "data.smtp.cut" {
+		t.Fatalf("the trace does not show the cut-off body: %+v", cut)
+	}
+	if msgs := inbox(t, w.inst.Store, "A", "alice"); len(msgs) != 0 {
+		t.Fatalf("alice has %d messages after a DATA that never ended, want 0", len(msgs))
+	}
+	runTranscript(t, w.smtpAddr("A"), `
+		S: 220 *
+		C: HELO next
+		S: 250 *
+		C: MAIL FROM:<bob@b.example>
+		S: 250 *
+		C: RCPT TO:<alice@a.example>
+		S: 250 *
+		C: DATA
+		S: 354 *
+		C: Subject: whole
+		C:
+		C: this one ends
+		C: .
+		S: 250 2.0.0 OK*
+		C: QUIT
+		S: 221 *
+		CLOSED`)
+	if msgs := inbox(t, w.inst.Store, "A", "alice"); len(msgs) != 1 || !strings.Contains(string(msgs[0]), "Subject: whole") {
+		t.Fatalf("after the whole message alice has %d messages", len(msgs))
+	}
+}
