@@ -49,12 +49,13 @@ func binary(t *testing.T) string {
 
 // proc is a running mailscope process.
 type proc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	base int
-	done chan error
-	once sync.Once
-	err  error
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	base   int
+	done   chan error
+	once   sync.Once
+	err    error
+	tracee int // under strace: mailscope's own process id
 }
 
 // wait waits for the process to exit (once; later calls return the same).
