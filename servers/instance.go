@@ -16,9 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mailscope/mailscope/servers/imap"
-	"github.com/mailscope/mailscope/servers/pop3"
-	"github.com/mailscope/mailscope/servers/smtp"
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -38,61 +36,11 @@ type Config struct {
 }
 
 // Limits bounds each protocol server's sessions; a zero field keeps that
-// server's default (given here). Over a connection limit a client is told
-// why instead of greeted: 421 4.7.0, -ERR [SYS/TEMP], * BYE [UNAVAILABLE].
-// A time limit ends the session with 421 4.4.2, -ERR or * BYE saying which.
-type Limits struct {
-	MaxConns      int // per protocol server, in total (1000)
-	MaxConnsPerIP int // per client address (100; negative: no limit)
-	// MaxConnsLoopback replaces MaxConnsPerIP for loopback clients (default
-	// MaxConns: only the total applies), since on a classroom machine every
-	// client, script and test suite is 127.0.0.1.
-	MaxConnsLoopback int
-	IdleTimeout      time.Duration // waiting for a command (10 minutes; SMTP: the world's setting)
-	LineTimeout      time.Duration // from a line's first octet to its end (5 minutes)
-	SessionTimeout   time.Duration // a whole session, however busy (1 hour)
-	WriteTimeout     time.Duration // a stalled write (1 minute)
-}
-
-// apply sets the limits given on svc.
-func (l Limits) apply(svc service) {
-	set := func(dst *int, v int) {
-		if v != 0 {
-			*dst = v
-		}
-	}
-	dur := func(dst *time.Duration, v time.Duration) {
-		if v > 0 {
-			*dst = v
-		}
-	}
-	switch s := svc.(type) {
-	case *smtp.Server:
-		set(&s.MaxConns, l.MaxConns)
-		set(&s.MaxConnsPerIP, l.MaxConnsPerIP)
-		set(&s.MaxConnsLoopback, l.MaxConnsLoopback)
-		dur(&s.IdleTimeout, l.IdleTimeout)
-		dur(&s.LineTimeout, l.LineTimeout)
-		dur(&s.SessionTimeout, l.SessionTimeout)
-		dur(&s.WriteTimeout, l.WriteTimeout)
-	case *pop3.Server:
-		set(&s.MaxConns, l.MaxConns)
-		set(&s.MaxConnsPerIP, l.MaxConnsPerIP)
-		set(&s.MaxConnsLoopback, l.MaxConnsLoopback)
-		dur(&s.IdleTimeout, l.IdleTimeout)
-		dur(&s.LineTimeout, l.LineTimeout)
-		dur(&s.SessionTimeout, l.SessionTimeout)
-		dur(&s.WriteTimeout, l.WriteTimeout)
-	case *imap.Server:
-		set(&s.MaxConns, l.MaxConns)
-		set(&s.MaxConnsPerIP, l.MaxConnsPerIP)
-		set(&s.MaxConnsLoopback, l.MaxConnsLoopback)
-		dur(&s.IdleTimeout, l.IdleTimeout)
-		dur(&s.LineTimeout, l.LineTimeout)
-		dur(&s.SessionTimeout, l.SessionTimeout)
-		dur(&s.WriteTimeout, l.WriteTimeout)
-	}
-}
+// server's default (limits.Settings gives them; SMTP's IdleTimeout is the
+// world's setting). Over a connection limit a client is told why instead
+// of greeted: 421 4.7.0, -ERR [SYS/TEMP], * BYE [UNAVAILABLE]. A time limit
+// ends the session with 421 4.4.2, -ERR or * BYE saying which.
+type Limits = limits.Settings
 
 // service is one protocol server that can serve a listener and shut down.
 type service interface {
@@ -197,7 +145,9 @@ func Start(cfg Config) (*Instance, error) {
 			b.l.Close()
 			continue
 		}
-		cfg.Limits.apply(svc)
+		if l, ok := svc.(interface{ Override(limits.Settings) }); ok {
+			l.Override(cfg.Limits)
+		}
 		inst.services = append(inst.services, svc)
 		inst.listeners = append(inst.listeners, Listener{Server: b.server.Name, Proto: b.proto, Addr: b.l.Addr().String()})
 		l := cfg.Bus.Listen(b.l, b.server.Name, string(b.proto))

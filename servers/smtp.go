@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
@@ -21,7 +22,7 @@ func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 		MaxMessageSize:    p.MaxMessageSize,
 		MaxRecipients:     p.MaxRecipients,
 		MaxErrors:         p.MaxErrors,
-		IdleTimeout:       p.IdleTimeout,
+		Settings:          limits.Settings{IdleTimeout: p.IdleTimeout},
 		StrictLineEndings: p.StrictLineEndings,
 		Trusted:           p.TrustedNetworks,
 		Logger:            inst.Logger,

@@ -71,33 +71,20 @@ type Server struct {
 	// without TLS. Loopback clients always may: the classroom watches
 	// plaintext passwords cross the wire on purpose.
 	AllowInsecureAuth bool
-	// IdleTimeout is the least silence that ends a session, before or after
-	// login (default 10 minutes: students type slowly). imapserver's own
-	// shorter read deadlines are stretched to it; its 35 minute IDLE and
-	// post-login limits stay.
-	IdleTimeout time.Duration
 	// AppendLimit caps an APPEND literal in octets (default 10 MiB).
 	AppendLimit uint32
-	// LineTimeout bounds a command line (or a line of a literal) once its
-	// first octet arrived (default 5 minutes): a slowloris trickling octets
-	// cannot hold a session on one line. It is generous because
-	// character-mode telnet clients send every keystroke as typed.
-	LineTimeout time.Duration
-	// SessionTimeout bounds a session's whole life, IDLE included (default
-	// 1 hour); the session ends with * BYE saying so.
-	SessionTimeout time.Duration
-	// WriteTimeout bounds every write's progress (default 1 minute, as for
-	// SMTP and POP3), in place of imapserver's write deadlines (30 seconds
-	// for a response, 5 minutes for a literal): a client that reads nothing
-	// is dropped after it.
-	WriteTimeout time.Duration
-	// MaxConns bounds concurrent connections (default 1000). MaxConnsPerIP
-	// bounds them per client address (default 100, negative: no limit).
-	// Loopback addresses get MaxConnsLoopback instead (default: MaxConns,
-	// so only the total applies): on a classroom machine every student's
-	// client, script and test suite is 127.0.0.1. Over a limit a client gets
-	// * BYE [UNAVAILABLE] saying which limit, instead of the greeting.
-	MaxConns, MaxConnsPerIP, MaxConnsLoopback int
+	// Settings are the session limits (defaults in limits.Settings):
+	//   - IdleTimeout is the least silence that ends a session, before or
+	//     after login; imapserver's own shorter read deadlines are stretched
+	//     to it, its 35 minute IDLE and post-login limits stay;
+	//   - LineTimeout bounds a command line, or a line of a literal;
+	//   - SessionTimeout bounds a session's whole life, IDLE included;
+	//   - WriteTimeout replaces imapserver's write deadlines (30 seconds for
+	//     a response, 5 minutes for a literal);
+	//   - MaxConns, MaxConnsPerIP and MaxConnsLoopback: over one, a client
+	//     gets * BYE [UNAVAILABLE] saying which, instead of the greeting.
+	// A session past a time limit ends with * BYE saying so.
+	limits.Settings
 
 	Logger *slog.Logger
 
@@ -131,36 +118,16 @@ var caps = imap.CapSet{
 
 func (s *Server) init() {
 	s.initOnce.Do(func() {
-		if s.IdleTimeout <= 0 {
-			s.IdleTimeout = 10 * time.Minute
-		}
+		s.Settings = s.Settings.WithDefaults()
 		if s.AppendLimit == 0 {
 			s.AppendLimit = 10 << 20
-		}
-		if s.LineTimeout <= 0 {
-			s.LineTimeout = 5 * time.Minute
-		}
-		if s.SessionTimeout <= 0 {
-			s.SessionTimeout = time.Hour
-		}
-		if s.WriteTimeout <= 0 {
-			s.WriteTimeout = time.Minute
-		}
-		if s.MaxConns <= 0 {
-			s.MaxConns = 1000
-		}
-		if s.MaxConnsPerIP == 0 {
-			s.MaxConnsPerIP = 100
-		}
-		if s.MaxConnsLoopback <= 0 {
-			s.MaxConnsLoopback = s.MaxConns
 		}
 		if s.Logger == nil {
 			s.Logger = slog.Default()
 		}
 		s.listeners = make(map[net.Listener]struct{})
 		s.sessions = make(map[*session]struct{})
-		s.conns.Max, s.conns.PerIP, s.conns.Loopback = s.MaxConns, s.MaxConnsPerIP, s.MaxConnsLoopback
+		s.conns.Limit(s.Settings)
 		s.hub = newHub(s.Store, s.Logger)
 		s.srv = imapserver.New(&imapserver.Options{
 			NewSession: s.newGuardedSession,

@@ -60,31 +60,20 @@ type Server struct {
 
 	TLSConfig *tls.Config // nil: no STLS
 
-	MaxErrors    int           // errors in a row before -ERR and close; default 10
-	IdleTimeout  time.Duration // silence before the autologout; default 10 minutes (RFC 1939 section 3)
-	WriteTimeout time.Duration // per write; default 1 minute
-	// LineTimeout bounds a command line once its first octet arrived
-	// (default 5 minutes): a slowloris trickling octets cannot hold a
-	// session on one line. It is generous because character-mode telnet
-	// clients send every keystroke as typed.
-	LineTimeout time.Duration
-	// SessionTimeout bounds a session's whole life, however busy (default
-	// 1 hour); the session ends with -ERR and nothing is deleted.
-	SessionTimeout time.Duration
-	// MaxConns bounds concurrent sessions (default 1000). MaxConnsPerIP
-	// bounds them per client address (default 100, negative: no limit).
-	// Loopback addresses get MaxConnsLoopback instead (default: MaxConns,
-	// so only the total applies): on a classroom machine every student's
-	// client, script and test suite is 127.0.0.1. Over a limit a client gets
-	// -ERR [SYS/TEMP] saying which limit, instead of the greeting.
-	MaxConns, MaxConnsPerIP, MaxConnsLoopback int
+	MaxErrors int // errors in a row before -ERR and close; default 10
+	// Settings are the session limits: IdleTimeout (the autologout timer
+	// of RFC 1939 section 3), LineTimeout, SessionTimeout, WriteTimeout,
+	// MaxConns, MaxConnsPerIP and MaxConnsLoopback (defaults in
+	// limits.Settings). Over a connection limit a client gets -ERR
+	// [SYS/TEMP] saying which, instead of the greeting; a session past a
+	// time limit ends with -ERR, and nothing is deleted.
+	limits.Settings
 
 	Logger *slog.Logger
 
-	mu       sync.Mutex
-	life     lifecycle.Group // listeners, sessions, Close and Shutdown
-	conns    limits.Counter
-	counting bool // conns has its limits
+	mu    sync.Mutex
+	life  lifecycle.Group // listeners, sessions, Close and Shutdown
+	conns limits.Counter
 
 	lockMu sync.Mutex
 	locks  map[string]*session // maildrop locks: lower-cased user -> the session holding it
@@ -102,32 +91,12 @@ func (s *Server) init() {
 	if s.MaxErrors <= 0 {
 		s.MaxErrors = 10
 	}
-	if s.IdleTimeout <= 0 {
-		s.IdleTimeout = 10 * time.Minute
+	// init runs again at each Serve and at Shutdown, while sessions read
+	// the settings: only a change is written.
+	if d := s.Settings.WithDefaults(); d != s.Settings {
+		s.Settings = d
 	}
-	if s.WriteTimeout <= 0 {
-		s.WriteTimeout = time.Minute
-	}
-	if s.LineTimeout <= 0 {
-		s.LineTimeout = 5 * time.Minute
-	}
-	if s.SessionTimeout <= 0 {
-		s.SessionTimeout = time.Hour
-	}
-	if s.MaxConns <= 0 {
-		s.MaxConns = 1000
-	}
-	if s.MaxConnsPerIP == 0 {
-		s.MaxConnsPerIP = 100
-	}
-	if s.MaxConnsLoopback <= 0 {
-		s.MaxConnsLoopback = s.MaxConns
-	}
-	if !s.counting {
-		// Once: the counter is in use from the first connection on.
-		s.counting = true
-		s.conns.Max, s.conns.PerIP, s.conns.Loopback = s.MaxConns, s.MaxConnsPerIP, s.MaxConnsLoopback
-	}
+	s.conns.Limit(s.Settings)
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}

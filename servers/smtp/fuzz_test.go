@@ -91,7 +91,8 @@ func fuzzSession(t *testing.T, srv *Server, input []byte) []byte {
 
 func newFuzzServer() *Server {
 	s := &Server{Name: "A", Domain: "a.example", Backend: &memBackend{}, MaxMessageSize: 4096, MaxRecipients: 5,
-		IdleTimeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s.IdleTimeout = 2 * time.Second
 	s.init()
 	return s
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // Counter counts open connections against a total and a per-address limit.
-// The zero value admits everything; set the limits before the first Admit.
+// The zero value admits everything; Limit sets the limits.
 type Counter struct {
 	Max      int // connections in total; 0: no limit
 	PerIP    int // connections from one address; 0 or less: no limit
@@ -41,12 +41,13 @@ const (
 // reply; otherwise release uncounts the connection (once, however often it
 // is called).
 func (c *Counter) Admit(addr net.Addr) (release func(), why Refusal, ip string, limit int) {
-	ip, limit = HostOf(addr), c.PerIP
-	if IsLoopback(addr) {
-		limit = c.Loopback
-	}
+	ip, loopback := HostOf(addr), IsLoopback(addr)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	limit = c.PerIP
+	if loopback {
+		limit = c.Loopback
+	}
 	switch {
 	case c.Max > 0 && c.open >= c.Max:
 		return nil, TooMany, ip, c.Max

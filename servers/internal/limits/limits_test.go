@@ -83,3 +83,23 @@ func TestReadLine(t *testing.T) {
 		t.Fatal("a last line without LF must end in an error (EOF)")
 	}
 }
+
+func TestSettingsDefaultsAndOverride(t *testing.T) {
+	d := Settings{}.WithDefaults()
+	want := Settings{IdleTimeout: 10 * time.Minute, LineTimeout: 5 * time.Minute, SessionTimeout: time.Hour,
+		WriteTimeout: time.Minute, MaxConns: 1000, MaxConnsPerIP: 100, MaxConnsLoopback: 1000}
+	if d != want {
+		t.Fatalf("defaults %+v, want %+v", d, want)
+	}
+	// A negative per-address limit means none and is kept; the loopback
+	// limit follows the total.
+	if s := (Settings{MaxConns: 5, MaxConnsPerIP: -1}).WithDefaults(); s.MaxConnsPerIP != -1 || s.MaxConnsLoopback != 5 {
+		t.Fatalf("got %+v", s)
+	}
+	// Override sets what it is given and keeps the rest.
+	s := Settings{IdleTimeout: time.Second, MaxConns: 7}
+	s.Override(Settings{LineTimeout: 2 * time.Second, MaxConns: 3})
+	if s != (Settings{IdleTimeout: time.Second, LineTimeout: 2 * time.Second, MaxConns: 3}) {
+		t.Fatalf("after Override %+v", s)
+	}
+}
