@@ -33,62 +33,15 @@ func TestAckFollowsFsync(t *testing.T) {
 		}
 		t.Skip("strace is not installed")
 	}
-	bin := binary(t)
-	dir := t.TempDir()
+	// Where ptrace is refused (some containers), strace cannot run at all.
+	if out, err := exec.Command(straceBin, "-qq", "-e", "trace=none", "true").CombinedOutput(); err != nil {
+		t.Skipf("strace cannot trace here: %v %s", err, out)
+	}
 	tracePath := filepath.Join(t.TempDir(), "strace.txt")
-
-	var p *proc
-	for attempt := 0; attempt < 10 && p == nil; attempt++ {
-		base := testPortBase()
-		// open(2) exists on amd64 only: a pattern names both opens
-		// wherever strace runs.
-		cmd := exec.Command(straceBin, "-f", "-qq", "-s", "8192", "-e", "signal=none",
-			"-e", "trace=/^open(at)?$,close,pwrite64,write,fsync,fdatasync", "-o", tracePath,
-			bin, "up", "--data", dir, "--port-base", fmt.Sprint(base), "--web", "127.0.0.1:0", "--color", "never")
-		out := &syncBuffer{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		deadline := time.After(30 * time.Second)
-	wait:
-		for {
-			select {
-			case <-done:
-				if strings.Contains(out.String(), "address already in use") {
-					break wait
-				}
-				if strings.Contains(out.String(), "Operation not permitted") {
-					t.Skipf("strace may not trace here (ptrace refused):\n%s", out.String())
-				}
-				t.Fatalf("mailscope under strace exited:\n%s", out.String())
-			case <-deadline:
-				cmd.Process.Kill()
-				t.Fatalf("mailscope did not start under strace:\n%s", out.String())
-			case <-time.After(10 * time.Millisecond):
-				if strings.Contains(out.String(), "web timeline:") {
-					p = &proc{cmd: cmd, out: out, base: base, done: done}
-					// strace leaves its tracee running when it is killed:
-					// stop mailscope itself, and strace follows.
-					tracee := traceeOf(cmd.Process.Pid)
-					t.Cleanup(func() {
-						if tracee > 0 {
-							syscall.Kill(tracee, syscall.SIGKILL)
-						}
-						cmd.Process.Kill()
-						p.wait()
-					})
-					p.tracee = tracee
-					break wait
-				}
-			}
-		}
-	}
-	if p == nil {
-		t.Fatal("no free port base found")
-	}
+	// open(2) exists on amd64 only: a pattern names both opens wherever
+	// strace runs.
+	p := startVia(t, []string{straceBin, "-f", "-qq", "-s", "8192", "-e", "signal=none",
+		"-e", "trace=/^open(at)?$,close,pwrite64,write,fsync,fdatasync", "-o", tracePath}, t.TempDir())
 
 	// Each message has its own subject, which the trace shows inside the
 	// WAL page that stores it; each 250 names the message's id.
@@ -149,17 +102,6 @@ func waitTimeout(p *proc, d time.Duration) error {
 		p.cmd.Process.Kill()
 		return fmt.Errorf("did not exit within %s", d)
 	}
-}
-
-// traceeOf returns the process strace (pid) started: its only child.
-func traceeOf(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return 0
-	}
-	var child int
-	fmt.Sscan(string(b), &child)
-	return child
 }
 
 // strace -f lines: "PID name(args) = result", or a call split in two by

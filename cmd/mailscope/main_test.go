@@ -91,11 +91,20 @@ func testPortBase() int { return 11000 + rand.IntN(200)*100 }
 
 func start(t *testing.T, dir string, extra ...string) *proc {
 	t.Helper()
+	return startVia(t, nil, dir, extra...)
+}
+
+// startVia is start with mailscope run by another program: via is its
+// command line (strace and its flags), mailscope's follows it. The proc's
+// tracee is then mailscope's own process id.
+func startVia(t *testing.T, via []string, dir string, extra ...string) *proc {
+	t.Helper()
 	bin := binary(t)
 	for attempt := 0; attempt < 10; attempt++ {
 		base := testPortBase()
-		args := append([]string{"--data", dir, "--port-base", fmt.Sprint(base), "--web", "127.0.0.1:0", "--color", "never"}, extra...)
-		cmd := exec.Command(bin, args...)
+		args := append([]string{bin, "--data", dir, "--port-base", fmt.Sprint(base), "--web", "127.0.0.1:0", "--color", "never"}, extra...)
+		args = append(append([]string(nil), via...), args...)
+		cmd := exec.Command(args[0], args[1:]...)
 		out := &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
@@ -103,11 +112,22 @@ func start(t *testing.T, dir string, extra ...string) *proc {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		deadline := time.After(20 * time.Second)
+		deadline := time.After(30 * time.Second)
 		for {
 			if strings.Contains(out.String(), "Every line of every session appears below") && strings.Contains(out.String(), "web timeline:") {
 				p := &proc{cmd: cmd, out: out, base: base, done: done}
-				t.Cleanup(func() { cmd.Process.Kill(); p.wait() })
+				if via != nil {
+					// A tracer leaves its tracee running when it is
+					// killed: the cleanup stops mailscope itself.
+					p.tracee = childOf(cmd.Process.Pid)
+				}
+				t.Cleanup(func() {
+					if p.tracee > 0 {
+						syscall.Kill(p.tracee, syscall.SIGKILL)
+					}
+					cmd.Process.Kill()
+					p.wait()
+				})
 				return p
 			}
 			select {
@@ -126,6 +146,17 @@ func start(t *testing.T, dir string, extra ...string) *proc {
 	}
 	t.Fatal("no free port base found")
 	return nil
+}
+
+// childOf returns the process pid started: its only child.
+func childOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return 0
+	}
+	var child int
+	fmt.Sscan(string(b), &child)
+	return child
 }
 
 func (p *proc) smtp() string { return fmt.Sprintf("127.0.0.1:%d", p.base+25) }
