@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
@@ -296,24 +297,26 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 			return nil, err
 		}
 	}
+	var (
+		line    []byte
+		tooLong bool
+	)
+	read := func() (err error) {
+		if err = s.armRead(); err == nil {
+			line, tooLong, err = limits.ReadLine(s.r, limit)
+		}
+		return err
+	}
+	var err error
 	if idle {
-		if s.srv.life.Closing() {
-			return nil, ErrServerClosed
-		}
-		s.idle.Store(true)
-		defer s.idle.Store(false)
+		err = s.srv.life.AwaitCommand(&s.idle, read)
+	} else {
+		err = read()
 	}
-	if err := s.armRead(); err != nil {
-		if idle && s.srv.life.Closing() {
-			return nil, ErrServerClosed
-		}
-		return nil, err
+	if errors.Is(err, lifecycle.ErrClosing) {
+		return nil, ErrServerClosed
 	}
-	line, tooLong, err := limits.ReadLine(s.r, limit)
 	if err != nil {
-		if idle && s.srv.life.Closing() {
-			return nil, ErrServerClosed
-		}
 		return nil, err
 	}
 	if tooLong {

@@ -112,6 +112,26 @@ func (g *Group) Join(m *Member) (leave func(), ok bool) {
 	}, true
 }
 
+// ErrClosing is what AwaitCommand returns when the server is closing.
+var ErrClosing = errors.New("server closing")
+
+// AwaitCommand runs read, a member's wait for its next command, marked idle
+// so that Shutdown can wake it. It returns ErrClosing, without reading, when
+// the server is already closing, and in place of read's error when the
+// server began closing during the wait (Shutdown's wake-up, or Close).
+func (g *Group) AwaitCommand(idle *atomic.Bool, read func() error) error {
+	if g.Closing() {
+		return ErrClosing
+	}
+	idle.Store(true)
+	err := read()
+	idle.Store(false)
+	if err != nil && g.Closing() {
+		return ErrClosing
+	}
+	return err
+}
+
 // Close closes the listeners and every session's connection at once, and
 // waits for the sessions to end.
 func (g *Group) Close() {
