@@ -95,11 +95,12 @@ func TestPrintableEscapesControls(t *testing.T) {
 		"plain":          "plain",
 		"\x1b[2Jboom":    `\x1b[2Jboom`,
 		"tab\there":      `tab\there`,
-		"nul\x00":        `nul\x0`,
+		"nul\x00":        `nul\x00`,
+		"\x01f":          `\x01f`,
 		"bad\xffbyte":    `bad\xffbyte`,
 		"中文 ok":          "中文 ok",
 		"cr\rlf":         `cr\rlf`,
-		"c1 \u0085 ctrl": `c1 \u85 ctrl`,
+		"c1 \u0085 ctrl": `c1 \u0085 ctrl`,
 	} {
 		if got := Printable(in); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -241,15 +240,18 @@ func Printable(s string) string {
 	for i, r := range s {
 		switch {
 		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			b.WriteString(`\x` + strconv.FormatUint(uint64(s[i]), 16))
+			b.WriteString(`\x`)
+			b.WriteString(hex2(s[i]))
 		case r == '\t':
 			b.WriteString(`\t`)
 		case r == '\r':
 			b.WriteString(`\r`)
 		case r < 0x20 || r == 0x7f:
-			b.WriteString(`\x` + strconv.FormatUint(uint64(r), 16))
+			b.WriteString(`\x`)
+			b.WriteString(hex2(byte(r)))
 		case r >= 0x80 && r < 0xa0:
-			b.WriteString(`\u` + strconv.FormatUint(uint64(r), 16))
+			b.WriteString(`\u00`)
+			b.WriteString(hex2(byte(r)))
 		default:
 			b.WriteRune(r)
 		}
@@ -317,4 +319,11 @@ func ReadJSONL(r io.Reader, fn func(*Event) error) error {
 			return err
 		}
 	}
+}
+
+// hex2 is c in two hex digits: Printable's escapes have a fixed width, so
+// that NUL followed by "1" reads \x001, not the \x01 of another byte.
+func hex2(c byte) string {
+	const digits = "0123456789abcdef"
+	return string([]byte{digits[c>>4], digits[c&0xf]})
 }

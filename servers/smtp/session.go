@@ -198,7 +198,7 @@ func (s *session) handle(line string) (end bool) {
 		if looksLikeHeader(line) {
 			err = errorf(500, "5.5.2", "Syntax error: %q looks like a header line; headers go after DATA and its 354 reply", cmd.verb)
 		} else {
-			err = errorf(500, "5.5.2", "Syntax error: command %q not recognized (HELP lists the commands)", tracer.Printable(truncate(cmd.verb, 32)))
+			err = errorf(500, "5.5.2", "Syntax error: command \"%s\" not recognized (HELP lists the commands)", tracer.Printable(truncate(cmd.verb, 32)))
 		}
 	}
 	if err != nil {
@@ -687,7 +687,7 @@ func (s *session) handleHelp(cmd command) error {
 		topic := strings.ToUpper(strings.Fields(cmd.arg)[0])
 		h, ok := helpTopics[topic]
 		if !ok {
-			return errorf(504, "5.5.1", "HELP: no help on %q; HELP alone lists the commands", tracer.Printable(truncate(topic, 20)))
+			return errorf(504, "5.5.1", "HELP: no help on \"%s\"; HELP alone lists the commands", tracer.Printable(truncate(topic, 20)))
 		}
 		s.reply(214, "2.0.0", h...)
 		return nil
@@ -861,7 +861,7 @@ func (s *session) handleEtrn(cmd command) error {
 	}
 	domain := strings.ToLower(strings.TrimPrefix(arg, "@"))
 	if !validDomain(domain) {
-		return errorf(501, "5.5.4", "Syntax: %q is not a domain name (RFC 1985 section 3)", tracer.Printable(truncate(arg, 64)))
+		return errorf(501, "5.5.4", "Syntax: \"%s\" is not a domain name (RFC 1985 section 3)", tracer.Printable(truncate(arg, 64)))
 	}
 	res, n, err := fl.Flush(context.Background(), domain)
 	if err != nil {
