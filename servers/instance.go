@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -64,6 +65,9 @@ type Instance struct {
 	Logger  *slog.Logger
 	DataDir string
 	TLS     *tls.Config
+	// Penalty slows password guessing across all servers and protocols of
+	// the world (failed logins by client address and by user).
+	Penalty *penalty.Box
 	// PortBase is the base actually used; FellBack says standard ports were
 	// refused and why.
 	PortBase int
@@ -106,7 +110,7 @@ func Start(cfg Config) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst := &Instance{World: cfg.World, Store: st, Bus: cfg.Bus, Logger: cfg.Logger, DataDir: cfg.DataDir}
+	inst := &Instance{World: cfg.World, Store: st, Bus: cfg.Bus, Logger: cfg.Logger, DataDir: cfg.DataDir, Penalty: &penalty.Box{}}
 	ok := false
 	defer func() {
 		if !ok {

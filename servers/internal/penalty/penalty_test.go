@@ -1,0 +1,101 @@
+package penalty
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDelaysDouble(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := &Box{now: func() time.Time { return now }}
+	want := []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 15 * time.Second, 15 * time.Second}
+	for i, w := range want {
+		if got := b.Fail("192.0.2.1", "bob"); got != w {
+			t.Fatalf("failure %d: delay %v, want %v", i+1, got, w)
+		}
+	}
+}
+
+func TestOneMistypeIsFree(t *testing.T) {
+	b := &Box{}
+	if d := b.Fail("127.0.0.1", "alice"); d != 0 {
+		t.Fatalf("first failure delayed %v", d)
+	}
+	b.Succeed("127.0.0.1", "alice")
+	if d := b.Fail("127.0.0.1", "alice"); d != 0 {
+		t.Fatalf("after a success the count should restart, got %v", d)
+	}
+}
+
+func TestCountsAcrossAddressesAndUsers(t *testing.T) {
+	b := &Box{}
+	// Guessing bob's password from many addresses is slowed by bob's count.
+	b.Fail("192.0.2.1", "bob")
+	b.Fail("192.0.2.2", "BOB@b.example")
+	if d := b.Fail("192.0.2.3", "bob"); d != 2*time.Second {
+		t.Fatalf("third failure for bob from a new address: %v, want 2s", d)
+	}
+	// Spraying many users from one address is slowed by the address's count.
+	c := &Box{}
+	c.Fail("192.0.2.9", "u1")
+	c.Fail("192.0.2.9", "u2")
+	if d := c.Fail("192.0.2.9", "u3"); d != 2*time.Second {
+		t.Fatalf("third failure from one address: %v, want 2s", d)
+	}
+	// Logging in as alice does not forgive the failures on bob.
+	b.Succeed("192.0.2.3", "alice")
+	if d := b.Pending("192.0.2.4", "bob"); d != 4*time.Second {
+		t.Fatalf("bob's pending delay after alice's login: %v, want 4s", d)
+	}
+}
+
+func TestForgets(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := &Box{now: func() time.Time { return now }}
+	for range 5 {
+		b.Fail("192.0.2.1", "bob")
+	}
+	now = now.Add(DefaultForget + time.Second)
+	if d := b.Fail("192.0.2.1", "bob"); d != 0 {
+		t.Fatalf("after the forget time: %v, want 0", d)
+	}
+}
+
+func TestNilBoxNeverDelays(t *testing.T) {
+	var b *Box
+	if b.Fail("x", "y") != 0 || b.Pending("x", "y") != 0 {
+		t.Fatal("nil box delayed")
+	}
+	b.Succeed("x", "y")
+}
+
+func TestBoundedMemory(t *testing.T) {
+	b := &Box{}
+	for i := range maxEntries + 10 {
+		b.Fail("", string(rune('a'+i%26))+itoa(i))
+	}
+	if n := len(b.keys); n > maxEntries {
+		t.Fatalf("%d entries kept, bound %d", n, maxEntries)
+	}
+}
+
+func itoa(i int) string {
+	var s []byte
+	for {
+		s = append([]byte{byte('0' + i%10)}, s...)
+		if i /= 10; i == 0 {
+			return string(s)
+		}
+	}
+}
+
+func TestWait(t *testing.T) {
+	done := make(chan struct{})
+	close(done)
+	if Wait(time.Hour, done) {
+		t.Fatal("Wait ignored done")
+	}
+	if !Wait(0, nil) {
+		t.Fatal("Wait(0) should pass at once")
+	}
+}
