@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -123,6 +125,15 @@ func runUp(cmd *cobra.Command, o *options) error {
 	start := time.Now()
 	inst, err := servers.Start(servers.Config{World: w, DataDir: o.data, Bus: bus, Logger: logger})
 	if err != nil {
+		var damaged *store.DamagedError
+		if errors.As(err, &damaged) {
+			x := tracer.NewExplainer(pickLang(o.lang))
+			why := damaged.Reason
+			if why == store.ReasonTruncated {
+				why = x.Text("store.truncated")
+			}
+			return fmt.Errorf(x.Text("store.damaged"), damaged.Path, why)
+		}
 		return err
 	}
 	web, webAddr, webErr := startWeb(inst, w.Web, logger, out)

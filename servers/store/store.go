@@ -52,6 +52,7 @@ type Store struct {
 	r    *sql.DB // read-only pool
 	ck   *sql.DB // one connection for the checkpointer
 
+	damaged atomic.Bool  // a write met a damaged page: refuse further writes
 	dirty   atomic.Bool  // commits since the last checkpoint
 	written atomic.Int64 // message octets committed since the last checkpoint
 	kick    chan struct{}
@@ -120,6 +121,9 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	path := filepath.Join(dir, "mailscope.db")
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 	// The writer's own checkpoint (inside a commit, while sessions wait)
 	// comes only every 4,000 WAL pages: checkpointer does nearly all of it.
@@ -130,8 +134,15 @@ func Open(dir string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
+	if err := quickCheck(w, path); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if _, err := w.Exec(schema); err != nil {
 		w.Close()
+		if isDamage(err) {
+			return nil, &DamagedError{Path: path, Reason: err.Error()}
+		}
 		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
 	}
 	if err := migrate(w); err != nil {
@@ -220,6 +231,10 @@ func (s *Store) checkpointer() {
 		}
 	}
 }
+
+// Damaged reports whether a write met a damaged database page; from then on
+// every write fails with ErrDamaged.
+func (s *Store) Damaged() bool { return s.damaged.Load() }
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
@@ -340,6 +355,9 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	if closed {
 		return ErrClosed
 	}
+	if s.damaged.Load() {
+		return ErrDamaged
+	}
 	select {
 	case s.jobs <- j:
 	case <-s.stop:
@@ -431,6 +449,20 @@ func (s *Store) commit(batch []*job) {
 		_, err := sqltx.Stmt(s.hot[q]).Exec()
 		return err
 	}
+	// abort rolls the whole batch back: every job not already failed on
+	// its own is told err, and none of their changes is on disk.
+	abort := func(err error) {
+		sqltx.Rollback()
+		if isDamage(err) {
+			s.damaged.Store(true)
+		}
+		for _, j := range batch {
+			if j.err == nil || errors.Is(j.err, err) {
+				j.err = fmt.Errorf("store: nothing of this batch was stored: %w", err)
+			}
+		}
+		finish(nil)
+	}
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			j.err = err
@@ -438,33 +470,43 @@ func (s *Store) commit(batch []*job) {
 		}
 		if !alone {
 			if err := exec(sqlSavepoint); err != nil {
-				j.err = err
-				continue
+				abort(err)
+				return
 			}
 		}
 		tx := &Tx{Tx: sqltx, store: s, ctx: j.ctx}
 		j.err = runJob(j.fn, tx)
 		if j.err != nil {
+			if fatalToBatch(j.err) {
+				abort(j.err)
+				return
+			}
 			if alone {
 				sqltx.Rollback()
 				finish(nil)
 				return
 			}
-			exec(sqlRollbackTo)
-			exec(sqlRelease)
+			if err := exec(sqlRollbackTo); err != nil {
+				abort(err)
+				return
+			}
+			if err := exec(sqlRelease); err != nil {
+				abort(err)
+				return
+			}
 			continue
 		}
 		if !alone {
 			if err := exec(sqlRelease); err != nil {
-				j.err = err
-				continue
+				abort(err)
+				return
 			}
 		}
 		changes = append(changes, tx.changes...)
 		deleted = append(deleted, tx.deleted...)
 	}
 	if err := sqltx.Commit(); err != nil {
-		finish(fmt.Errorf("store: commit: %w", err))
+		abort(fmt.Errorf("store: commit: %w", err))
 		return
 	}
 	s.dirty.Store(true)
