@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -224,6 +225,29 @@ func requireTool(t *testing.T, name string) string {
 		t.Skipf("%s not installed; skipping (CI installs it)", name)
 	}
 	return p
+}
+
+// requireFeature runs a tool's own report of what it supports (swaks
+// --support prints "=== TLS supported", or "*** TLS not available: requires
+// Net::SSLeay" when Perl's TLS modules are missing) and looks for has in it:
+// without it the test skips, saying why, unless CI is set, where .ci/run
+// installs everything.
+func requireFeature(t *testing.T, tool string, check []string, has, missing string) {
+	t.Helper()
+	out, err := exec.Command(tool, check...).CombinedOutput()
+	if err == nil && strings.Contains(string(out), has) {
+		return
+	}
+	var why string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "not available") && strings.Contains(l, "TLS") {
+			why = ": " + strings.TrimSpace(l)
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s%s; CI requires it (.ci/run installs it)", missing, why)
+	}
+	t.Skipf("%s%s; skipping (CI installs it)", missing, why)
 }
 
 func writeFile(t testing.TB, dir, name, content string) string {
