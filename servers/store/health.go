@@ -121,3 +121,13 @@ func fatalToBatch(err error) bool {
 	}
 	return true
 }
+
+// noteDamage passes err on, first marking the store damaged if err says a
+// page could not be read: once a message cannot be read back, no new one is
+// acknowledged (Write fails with ErrDamaged, an SMTP server answers 451).
+func (s *Store) noteDamage(err error) error {
+	if err != nil && isDamage(err) {
+		s.damaged.Store(true)
+	}
+	return err
+}

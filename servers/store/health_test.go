@@ -135,3 +135,61 @@ func TestDiskFullRepliesMatchDisk(t *testing.T) {
 	}
 	t.Logf("%d stored, %d refused with the disk full", ok, failed)
 }
+
+// A page damaged while mailscope runs: the read that meets it fails, and
+// from then on no message is acknowledged into the file (ErrDamaged, so an
+// SMTP server answers 451 instead of 250).
+func TestDamageMetWhileRunningStopsWrites(t *testing.T) {
+	s, dir := openTemp(t)
+	ctx := context.Background()
+	s.EnsureUser(ctx, "A", "alice")
+	body := bytes.Repeat([]byte("Subject: x\r\n\r\nfill the pages with mail\r\n"), 200)
+	for i := range 50 {
+		if _, err := s.Deliver(ctx, &Delivery{Server: "A", TraceID: fmt.Sprint("T", i), Local: []string{"alice"},
+			Body: body, Received: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mb, err := s.Mailbox(ctx, "A", "alice", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "mailscope.db")
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	junk := bytes.Repeat([]byte{0xA5, 0x00, 0xFF, 0x13}, 3*4096/4)
+	for off := int64(4 * 4096); off+int64(len(junk)) < fi.Size(); off += 6 * 4096 {
+		f.WriteAt(junk, off)
+	}
+	f.Close()
+	var readErr error
+	if msgs, err := s.Messages(ctx, mb.ID); err != nil {
+		readErr = err
+	} else {
+		for _, m := range msgs {
+			if _, err := s.Body(ctx, m.ID); err != nil {
+				readErr = err
+				break
+			}
+		}
+	}
+	if readErr == nil {
+		t.Fatal("no read met the damaged pages")
+	}
+	if !s.Damaged() {
+		t.Fatalf("a read failed with %v, but the store is not marked damaged", readErr)
+	}
+	_, err = s.Deliver(ctx, &Delivery{Server: "A", TraceID: "after", Local: []string{"alice"}, Body: body, Received: time.Now()})
+	if !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Deliver after damage: %v, want ErrDamaged", err)
+	}
+}

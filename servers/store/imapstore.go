@@ -16,6 +16,11 @@ import (
 // transaction, so the message list and UIDNEXT describe the same moment: an
 // IMAP session uses UIDNEXT to tell which later changes it has already seen.
 func (s *Store) MailboxSnapshot(ctx context.Context, mailboxID int64) (*Mailbox, []*Message, error) {
+	mb, msgs, err := s.mailboxSnapshot(ctx, mailboxID)
+	return mb, msgs, s.noteDamage(err)
+}
+
+func (s *Store) mailboxSnapshot(ctx context.Context, mailboxID int64) (*Mailbox, []*Message, error) {
 	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, err

@@ -216,7 +216,8 @@ func scanMessage(row interface{ Scan(...any) error }) (*Message, error) {
 }
 
 // Messages lists a mailbox's messages in UID order.
-func (s *Store) Messages(ctx context.Context, mailboxID int64) ([]*Message, error) {
+func (s *Store) Messages(ctx context.Context, mailboxID int64) (msgs []*Message, err error) {
+	defer func() { err = s.noteDamage(err) }()
 	rows, err := s.r.QueryContext(ctx, messageSelect+` WHERE mailbox_id = ? ORDER BY uid`, mailboxID)
 	if err != nil {
 		return nil, err
@@ -250,7 +251,7 @@ func (s *Store) Body(ctx context.Context, messageID int64) ([]byte, error) {
 	if err == nil {
 		s.bodies.put(messageID, b, gen)
 	}
-	return b, err
+	return b, s.noteDamage(err)
 }
 
 func (s *Store) readBody(ctx context.Context, messageID int64) ([]byte, error) {

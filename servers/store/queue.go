@@ -140,7 +140,7 @@ func (s *Store) QueueBody(ctx context.Context, queueID int64) ([]byte, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoMessage
 	}
-	return b, err
+	return b, s.noteDamage(err)
 }
 
 // MarkSent records a delivery the receiving server accepted with 250.
