@@ -194,7 +194,8 @@ func (s *Server) Serve(l net.Listener) error {
 			return ErrNoToken
 		}
 		s.public.Store(true)
-		s.log.Warn("the web timeline listens beyond loopback: reading mail and the trace, and control actions, need the token",
+		// Info, not Warn: the CLI says it in its banner, in the user's language.
+		s.log.Info("the web timeline listens beyond loopback: reading mail and the trace, and control actions, need the token",
 			"addr", l.Addr().String())
 	}
 	s.addListener(l.Addr())
