@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailscope/mailscope/servers"
 	"github.com/mailscope/mailscope/servers/world"
@@ -67,4 +70,42 @@ func TestStartWebPublic(t *testing.T) {
 	if lo.public || lo.token != "" || strings.Contains(lo.bannerLines("en"), "token") {
 		t.Errorf("loopback: public %v, token %q, banner %q", lo.public, lo.token, lo.bannerLines("en"))
 	}
+}
+
+// TestTraceToken: mailscope trace follows a public web timeline with
+// --token, and without it says that the token is needed.
+func TestTraceToken(t *testing.T) {
+	t.Setenv("MAILSCOPE_TOKEN", "")
+	bus := tracer.NewBus()
+	bus.Publish(&tracer.Event{Kind: tracer.KindNote, Text: "only for the token holders"})
+	ws, err := startWebServer(&servers.Instance{Bus: bus, World: world.Default()}, "0.0.0.0:0", nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.srv.Close() })
+	_, port, _ := net.SplitHostPort(ws.addr)
+	url := "http://127.0.0.1:" + port
+
+	err = runTrace(context.Background(), io.Discard, io.Discard, &traceOptions{url: url, color: "never"})
+	if err == nil || !strings.Contains(err.Error(), "--token") {
+		t.Errorf("trace without the token: %v, want a refusal that names --token", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- runTrace(ctx, pw, io.Discard, &traceOptions{url: url, color: "never", replay: -1, token: ws.token})
+		pw.Close()
+	}()
+	defer func() { cancel(); go io.Copy(io.Discard, pr); <-done }()
+	stop := time.AfterFunc(20*time.Second, cancel) // the event never came: end the scan
+	defer stop.Stop()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "only for the token holders") {
+			return
+		}
+	}
+	t.Error("trace with the token ended without the event")
 }
