@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -129,7 +130,7 @@ func runUp(cmd *cobra.Command, o *options) error {
 	}
 	lang := pickLang(o.lang)
 	var web *webui.Server
-	ws, webErr := startWebServer(inst, w.Web, o.webHosts, logger)
+	ws, webErr := startWebServer(inst, w.Web, slices.Concat(w.WebHosts, o.webHosts), logger)
 	webLine := ""
 	if webErr != nil {
 		webLine = fmt.Sprintf("web timeline: not started: %v (choose another address with --web)", webErr)
