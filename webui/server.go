@@ -73,7 +73,7 @@ type Options struct {
 	// which students reach a public web timeline. Any other name is refused
 	// with 421, the defence against DNS rebinding.
 	Hosts []string
-	// Logger receives warnings (a listener beyond loopback) and errors.
+	// Logger receives a note when a listener is beyond loopback, and errors.
 	Logger *slog.Logger
 	// AllowedOrigins lists extra origins ("http://lab.example:8025", or "*"
 	// for any) allowed to open the websocket and to POST. The page's own
