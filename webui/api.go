@@ -51,10 +51,16 @@ type worldInfo struct {
 	Lang    string          `json:"lang"`
 	Servers []serverInfo    `json:"servers"`
 	Faults  []servers.Fault `json:"faults"`
-	// Control says whether this client may use control actions without a token.
+	// Control says whether this client may use control actions as it asks
+	// now (from loopback, or with the token).
 	Control bool `json:"control"`
 	// TokenSet says whether a token would let it.
 	TokenSet bool `json:"token_set"`
+	// Public says the web timeline listens beyond loopback: reading the
+	// trace and the mail needs the token too.
+	Public bool `json:"public"`
+	// Read says whether this client may read the trace and the mail.
+	Read bool `json:"read"`
 }
 
 type serverInfo struct {
@@ -69,7 +75,7 @@ type serverInfo struct {
 // their domains, users and live listeners, and the current faults.
 func (s *Server) handleWorld(w http.ResponseWriter, r *http.Request) {
 	info := worldInfo{Epoch: s.epoch, Lang: "en", Faults: servers.Faults, TokenSet: s.opts.Token != "",
-		Control: isLoopbackHost(hostOnly(r.RemoteAddr)), Servers: []serverInfo{}}
+		Control: s.mayControl(r), Public: s.public.Load(), Read: s.mayRead(r), Servers: []serverInfo{}}
 	if s.inst.Bus != nil {
 		info.Seq = s.inst.Bus.Seq()
 		if s.inst.Bus.Explainer != nil {

@@ -242,6 +242,7 @@ func TestControl(t *testing.T) {
 	remote := func(s *Server, auth string) int {
 		req := httptest.NewRequest("POST", "/api/faults?server=B&fault=slow", nil)
 		req.RemoteAddr = "192.0.2.7:40000"
+		req.Host = "127.0.0.1:8025" // through a tunnel to the loopback listener
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}

@@ -26,7 +26,22 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // serve starts srv on a fresh loopback listener and returns its base URL.
 func serve(t *testing.T, srv *Server) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return serveOn(t, srv, "127.0.0.1:0")
+}
+
+// servePublic starts srv on all addresses (0.0.0.0:0), which makes it
+// public, and returns a base URL through 127.0.0.1: the test still talks
+// over loopback only.
+func servePublic(t *testing.T, srv *Server) string {
+	t.Helper()
+	return serveOn(t, srv, "0.0.0.0:0")
+}
+
+// serveOn starts srv on a fresh listener on addr and returns its base URL,
+// through 127.0.0.1 when addr is all addresses.
+func serveOn(t *testing.T, srv *Server, addr string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +53,9 @@ func serve(t *testing.T, srv *Server) string {
 			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 	})
+	if a := l.Addr().(*net.TCPAddr); a.IP.IsUnspecified() {
+		return fmt.Sprintf("http://127.0.0.1:%d", a.Port)
+	}
 	return "http://" + l.Addr().String()
 }
 
@@ -57,6 +75,13 @@ func newBusServer(t *testing.T, opts Options) (*Server, *tracer.Bus, string) {
 // temporary directory) and its web server.
 func newWorld(t *testing.T, opts Options) (*servers.Instance, *Server, string) {
 	t.Helper()
+	return newWorldOn(t, opts, "127.0.0.1:0")
+}
+
+// newWorldOn is newWorld with the web server on addr; "0.0.0.0:0" makes it
+// public, and the base URL returned still names 127.0.0.1.
+func newWorldOn(t *testing.T, opts Options, addr string) (*servers.Instance, *Server, string) {
+	t.Helper()
 	inst, err := servers.Start(servers.Config{
 		World:   world.Default(),
 		DataDir: t.TempDir(),
@@ -73,7 +98,7 @@ func newWorld(t *testing.T, opts Options) (*servers.Instance, *Server, string) {
 		opts.Logger = quietLogger()
 	}
 	srv := New(inst, opts)
-	return inst, srv, serve(t, srv)
+	return inst, srv, serveOn(t, srv, addr)
 }
 
 func wsAddr(base, query string) string {

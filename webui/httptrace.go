@@ -38,8 +38,21 @@ func (s *Server) traceHTTP(r *http.Request, server, user, msgID string) *httpTra
 		x.Text = "网页邮件通过 HTTP 从服务器 " + server + " 拉取：一个请求，一个响应，每个响应只带一个对象。可与同为拉协议的 POP3、IMAP 以及推协议 SMTP 对比。"
 	}
 	sess.Emit(&tracer.Event{Kind: tracer.KindHTTP, Dir: tracer.C2S, Peer: r.RemoteAddr,
-		Text: r.Method + " " + r.URL.RequestURI() + " " + r.Proto, Explain: x})
+		Text: r.Method + " " + tracedURI(r) + " " + r.Proto, Explain: x})
 	return t
+}
+
+// tracedURI is the request target as the trace shows it: a token in the
+// query is replaced, since credentials never reach the trace.
+func tracedURI(r *http.Request) string {
+	q := r.URL.Query()
+	if !q.Has("token") {
+		return r.URL.RequestURI()
+	}
+	q.Set("token", "***")
+	u := *r.URL
+	u.RawQuery = q.Encode()
+	return u.RequestURI()
 }
 
 // done publishes the status line with the size of the body sent.

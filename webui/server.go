@@ -7,10 +7,13 @@
 //   - RFC 6455 (WebSocket), through github.com/gorilla/websocket: one writer
 //     goroutine per client fed by the bus subscription's bounded channel, ping
 //     and pong with deadlines (section 5.5.2, 5.5.3), the Origin header checked
-//     (section 10.2);
+//     (section 10.2: the page's own origin only);
 //   - RFC 9110 (HTTP semantics) for the API; the webmail's own requests are
 //     traced as "http" events so that pull over HTTP can be compared with
-//     POP3 and IMAP, and push with SMTP;
+//     POP3 and IMAP, and push with SMTP. A Host that does not name this
+//     server gets 421 Misdirected Request (section 15.5.20), the defence
+//     against DNS rebinding; the token travels as a Bearer token (RFC 6750)
+//     or in an HttpOnly, SameSite=Strict cookie (RFC 6265);
 //   - RFC 5322 and RFC 2045-2049 (message format, MIME) for the message
 //     viewer, parsed with github.com/emersion/go-message.
 //
@@ -22,7 +25,6 @@ package webui
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -30,8 +32,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,15 +60,24 @@ const (
 
 // Options configure a Server. The zero value is usable.
 type Options struct {
-	// Token, when set, lets a client that sends "Authorization: Bearer TOKEN"
-	// use the control actions (POST) from any address. Without it control
-	// actions are accepted from loopback clients only.
+	// Token is the web token. While every listener is on loopback it only
+	// lets a client elsewhere (through a tunnel or a proxy) use the control
+	// actions. Once a listener is beyond loopback ("public"), every control
+	// action and every read of mail or of the trace needs it, from loopback
+	// too: as "Authorization: Bearer TOKEN", or as the cookie a browser gets
+	// by opening /?token=TOKEN. Serve refuses a public listener without one
+	// (NewToken makes one).
 	Token string
-	// Logger receives warnings (a listener beyond loopback) and errors.
+	// Hosts are names, besides this machine's addresses and hostname, that
+	// the Host header may carry (mailscope up --web-host): the names under
+	// which students reach a public web timeline. Any other name is refused
+	// with 421, the defence against DNS rebinding.
+	Hosts []string
+	// Logger receives a note when a listener is beyond loopback, and errors.
 	Logger *slog.Logger
 	// AllowedOrigins lists extra origins ("http://lab.example:8025", or "*"
 	// for any) allowed to open the websocket and to POST. The page's own
-	// origin, and for the websocket loopback origins, are always allowed.
+	// origin is always allowed.
 	AllowedOrigins []string
 	// ClientBuffer is each websocket client's queue of events; a client
 	// that falls further behind loses events and gets a "skipped" marker.
@@ -91,9 +100,12 @@ type Server struct {
 	http  *http.Server
 	enc   *encCache
 
-	// public is set once any listener is beyond loopback: the Host check
-	// against DNS rebinding then no longer applies (names are expected).
+	// public is set once any listener is beyond loopback: reads and control
+	// actions then need the token, from loopback too.
 	public atomic.Bool
+	// hosts are the names and addresses the Host header may carry; Serve
+	// adds each listener's.
+	hosts atomic.Pointer[hostSet]
 
 	mu      sync.Mutex
 	closing bool
@@ -130,6 +142,7 @@ func New(inst *servers.Instance, opts Options) *Server {
 		enc:     newEncCache(1 << 14),
 		clients: make(map[*client]struct{}),
 	}
+	s.hosts.Store(newHostSet(opts.Hosts))
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -147,35 +160,65 @@ func (s *Server) Handler() http.Handler {
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(static)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", files))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		b, _ := staticFS.ReadFile("static/index.html")
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(b)
-	})
-	mux.HandleFunc("GET /ws", s.handleWS)
+	mux.HandleFunc("GET /{$}", s.handlePage)
+	// The world (lanes, users, listeners, whether a token is needed) is
+	// open: the page needs it to ask for the token. Everything that shows
+	// the trace or mail is read through s.read.
 	mux.HandleFunc("GET /api/world", s.handleWorld)
-	mux.HandleFunc("GET /api/sessions", s.handleSessions)
-	mux.HandleFunc("GET /api/sessions/{id}/transcript", s.handleTranscript)
-	mux.HandleFunc("GET /api/mailboxes", s.handleMailboxes)
-	mux.HandleFunc("GET /api/messages/{id}", s.handleMessage)
-	mux.HandleFunc("GET /api/queue", s.handleQueue)
+	mux.HandleFunc("GET /ws", s.read(s.handleWS))
+	mux.HandleFunc("GET /api/sessions", s.read(s.handleSessions))
+	mux.HandleFunc("GET /api/sessions/{id}/transcript", s.read(s.handleTranscript))
+	mux.HandleFunc("GET /api/mailboxes", s.read(s.handleMailboxes))
+	mux.HandleFunc("GET /api/messages/{id}", s.read(s.handleMessage))
+	mux.HandleFunc("GET /api/queue", s.read(s.handleQueue))
 	mux.HandleFunc("POST /api/queue/flush", s.control(s.handleFlush))
-	mux.HandleFunc("GET /api/faults", s.handleFaults)
+	mux.HandleFunc("GET /api/faults", s.read(s.handleFaults))
 	mux.HandleFunc("POST /api/faults", s.control(s.handleSetFault))
 	mux.HandleFunc("POST /api/lesson", s.control(s.handleLesson))
 	return s.guard(mux)
 }
 
+// ErrNoToken is returned by Serve for a listener beyond loopback when
+// Options.Token is empty.
+var ErrNoToken = errors.New("a web timeline beyond loopback needs a token (Options.Token)")
+
 // Serve accepts connections on l until Shutdown or Close. A listener that
-// is not on a loopback address is served with a warning: everyone who can
-// reach it can read the trace and the mailboxes.
+// is not on a loopback address makes the server public: reads and control
+// actions then need the token, which must be set. Its address (each of the
+// machine's addresses, for 0.0.0.0 or ::) joins the names the Host header
+// may carry.
 func (s *Server) Serve(l net.Listener) error {
 	if !isLoopbackAddr(l.Addr()) {
+		if s.opts.Token == "" {
+			l.Close()
+			return ErrNoToken
+		}
 		s.public.Store(true)
-		s.log.Warn("the web timeline listens beyond loopback: anyone who can reach it can read the trace and the mailboxes; control actions need the token",
-			"addr", l.Addr().String(), "token_set", s.opts.Token != "")
+		// Info, not Warn: the CLI says it in its banner, in the user's language.
+		s.log.Info("the web timeline listens beyond loopback: reading mail and the trace, and control actions, need the token",
+			"addr", l.Addr().String())
 	}
+	s.addListener(l.Addr())
 	return s.http.Serve(l)
+}
+
+// handlePage serves the page. Opened as /?token=TOKEN (the address
+// `mailscope up` prints) it first sets the token cookie and sends the
+// browser on to / so that the token leaves the address bar and the
+// history; a wrong token comes back as /?login=failed.
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("token") {
+		to := "/?login=failed"
+		if s.tokenOK(r.URL.Query().Get("token")) {
+			http.SetCookie(w, s.tokenCookie(r))
+			to = "/"
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
+	b, _ := staticFS.ReadFile("static/index.html")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(b)
 }
 
 // ListenAndServe listens on addr ("127.0.0.1:8025") and serves.
@@ -237,122 +280,6 @@ func (s *Server) snapshotClients() []*client {
 		out = append(out, c)
 	}
 	return out
-}
-
-// guard applies the checks every request passes: while every listener is on
-// loopback the Host header must name a loopback host (a DNS rebinding page
-// would send its own name), and every response gets headers that keep wire
-// text inert.
-func (s *Server) guard(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
-		if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && isLoopbackAddr(local) && !s.public.Load() {
-			if !isLoopbackHost(hostOnly(r.Host)) && !s.originListed("http://"+r.Host) {
-				writeError(w, http.StatusMisdirectedRequest, "this mailscope listens on loopback only: use http://127.0.0.1 or http://localhost, not "+r.Host)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// control guards a control action: the request must come from the page's
-// own origin (or an allowed one) and from loopback, unless it carries the
-// configured bearer token.
-func (s *Server) control(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if o := r.Header.Get("Origin"); o != "" && !sameHost(o, r.Host) && !s.originListed(o) {
-			writeError(w, http.StatusForbidden, "control actions are accepted only from mailscope's own page, not from origin "+o)
-			return
-		}
-		if !s.mayControl(r) {
-			if s.opts.Token == "" {
-				writeError(w, http.StatusForbidden, "control actions are accepted from this machine only (loopback); start mailscope with a web token to allow them from elsewhere")
-			} else {
-				writeError(w, http.StatusUnauthorized, "control actions from another machine need the header Authorization: Bearer TOKEN")
-			}
-			return
-		}
-		next(w, r)
-	}
-}
-
-// mayControl reports whether r may use a control action.
-func (s *Server) mayControl(r *http.Request) bool {
-	if s.opts.Token != "" {
-		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok &&
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.Token)) == 1 {
-			return true
-		}
-	}
-	return isLoopbackHost(hostOnly(r.RemoteAddr))
-}
-
-// checkOrigin decides whether a websocket may open (RFC 6455 section 10.2):
-// no Origin (not a browser), the page's own host, a loopback origin, or an
-// allowed one.
-func (s *Server) checkOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	if sameHost(o, r.Host) || s.originListed(o) {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && isLoopbackHost(u.Hostname())
-}
-
-func (s *Server) originListed(o string) bool {
-	for _, a := range s.opts.AllowedOrigins {
-		if a == "*" || strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(o, "/")) {
-			return true
-		}
-	}
-	return false
-}
-
-// sameHost reports whether origin names the host:port the request was sent to.
-func sameHost(origin, host string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	return strings.EqualFold(u.Host, host)
-}
-
-// hostOnly strips the port from "host:port" or "[v6]:port".
-func hostOnly(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
-	}
-	return strings.Trim(hostport, "[]")
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") || strings.HasSuffix(strings.ToLower(h), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
-func isLoopbackAddr(a net.Addr) bool {
-	if t, ok := a.(*net.TCPAddr); ok {
-		return t.IP.IsLoopback()
-	}
-	return isLoopbackHost(hostOnly(a.String()))
-}
-
-// IsLoopback reports whether addr ("127.0.0.1:8025", ":8025") binds only
-// loopback; the CLI uses it to warn before listening elsewhere.
-func IsLoopback(addr string) bool {
-	h := hostOnly(addr)
-	return h != "" && isLoopbackHost(h)
 }
 
 var errNoStore = errors.New("this instance has no mail store")

@@ -175,13 +175,18 @@ func TestWSManyClients(t *testing.T) {
 	}
 }
 
-// TestWSOrigin: a page from another site may not open the websocket
-// (RFC 6455 section 10.2); the page's own origin and loopback pages may.
+// TestWSOrigin: a page from another origin may not open the websocket
+// (RFC 6455 section 10.2), not even one on another port of this machine,
+// which would receive every message body; the page's own origin and the
+// listed ones may, and so may a client that sends no Origin (not a
+// browser: mailscope trace).
 func TestWSOrigin(t *testing.T) {
 	_, _, base := newBusServer(t, Options{AllowedOrigins: []string{"http://lab.example:8025"}})
 	try := func(origin string) int {
 		h := http.Header{}
-		h.Set("Origin", origin)
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
 		c, resp, err := websocket.DefaultDialer.Dial(wsAddr(base, ""), h)
 		if err == nil {
 			c.Close()
@@ -197,7 +202,10 @@ func TestWSOrigin(t *testing.T) {
 		"http://127.0.0.1.evil.example": http.StatusForbidden,
 		"null":                          http.StatusForbidden,
 		base:                            http.StatusSwitchingProtocols,
-		"http://localhost:3000":         http.StatusSwitchingProtocols,
+		"http://localhost:3000":         http.StatusForbidden,
+		"http://127.0.0.1:3000":         http.StatusForbidden,
+		"https" + base[4:]:              http.StatusForbidden,
+		"":                              http.StatusSwitchingProtocols,
 		"http://lab.example:8025":       http.StatusSwitchingProtocols,
 	} {
 		if got := try(origin); got != want {

@@ -617,7 +617,7 @@ func (s *wsStream) dial(ctx context.Context) (*websocket.Conn, error) {
 	}
 	u.RawQuery = url.Values{"after": {strconv.FormatUint(s.after, 10)}, "epoch": {s.epoch}}.Encode()
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	conn, resp, err := d.DialContext(ctx, u.String(), nil)
+	conn, resp, err := d.DialContext(ctx, u.String(), bearer(os.Getenv("MAILSCOPE_TOKEN")))
 	if err != nil {
 		return nil, traceDialError(s.base, resp, err)
 	}

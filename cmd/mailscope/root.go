@@ -20,6 +20,7 @@ type options struct {
 	host     string
 	portBase int
 	web      string
+	webHosts []string
 	color    string
 	lang     string
 	record   string
@@ -74,7 +75,8 @@ func addWorldFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.world, "world", "", "world file (YAML) describing servers, domains and users; default: the built-in world")
 	f.StringVar(&o.host, "host", "", "address to listen on (default 127.0.0.1, from the world)")
 	f.IntVar(&o.portBase, "port-base", -1, "port base N: A on N+25/N+110/N+143, B on N+1025/...; 0 = standard ports (default: standard ports if allowed, else 10000)")
-	f.StringVar(&o.web, "web", "", "address of the web timeline (default 127.0.0.1:8025)")
+	f.StringVar(&o.web, "web", "", "address of the web timeline (default 127.0.0.1:8025; 0.0.0.0:8025 for a classroom, then the token is needed)")
+	f.StringArrayVar(&o.webHosts, "web-host", nil, "a name under which the web timeline is reached (repeatable, added to the world's web_hosts); besides this machine's addresses and hostname, other names are refused (DNS rebinding)")
 	f.StringVar(&o.color, "color", "auto", "color the console trace: auto, always or never (NO_COLOR is respected)")
 	f.StringVar(&o.lang, "lang", "", "language of explanations: en or zh (default: from LANG)")
 	f.StringVar(&o.record, "record", "", "also write every trace event to this file as JSON Lines")

@@ -33,6 +33,7 @@ type traceOptions struct {
 	explain  bool
 	showData bool
 	replay   int
+	token    string
 }
 
 func newTraceCmd() *cobra.Command {
@@ -65,6 +66,7 @@ connection drops it reconnects and continues where it stopped.
 	f.BoolVar(&o.explain, "explain", true, "print a one-line explanation under each protocol line")
 	f.BoolVar(&o.showData, "show-data", false, "print message bodies in full instead of a one-line summary")
 	f.IntVar(&o.replay, "replay", 100, "how many recent events to show first (-1: all that are kept)")
+	f.StringVar(&o.token, "token", os.Getenv("MAILSCOPE_TOKEN"), "web token, needed when mailscope listens beyond loopback (default $MAILSCOPE_TOKEN)")
 	return cmd
 }
 
@@ -119,7 +121,7 @@ func runTrace(ctx context.Context, out, errOut io.Writer, o *traceOptions) error
 		}
 		u.RawQuery = q.Encode()
 		d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}
-		conn, resp, err := d.DialContext(ctx, u.String(), nil)
+		conn, resp, err := d.DialContext(ctx, u.String(), bearer(o.token))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -146,6 +148,14 @@ func runTrace(ctx context.Context, out, errOut io.Writer, o *traceOptions) error
 		}
 		fmt.Fprintf(errOut, "mailscope trace: connection lost (%v); reconnecting\n", err)
 	}
+}
+
+// bearer is the handshake header that carries the web token, if any.
+func bearer(token string) http.Header {
+	if token == "" {
+		return nil
+	}
+	return http.Header{"Authorization": {"Bearer " + token}}
 }
 
 func traceDialError(base string, resp *http.Response, err error) error {
@@ -243,30 +253,16 @@ func follow(ctx context.Context, conn *websocket.Conn, console *tracer.Console, 
 
 // startWeb starts the web timeline of inst on addr (the world's web
 // address) and returns it with its live address. A listener beyond loopback
-// gets a warning: the trace and the mailboxes are readable by anyone who can
-// reach it; control actions then need MAILSCOPE_TOKEN.
+// gets a token and a warning (startWebServer).
 func startWeb(inst *servers.Instance, addr string, logger *slog.Logger, out io.Writer) (*webui.Server, string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:8025"
-	}
-	l, err := net.Listen("tcp", addr)
+	ws, err := startWebServer(inst, addr, nil, logger)
 	if err != nil {
 		return nil, "", err
 	}
-	token := os.Getenv("MAILSCOPE_TOKEN")
-	if !webui.IsLoopback(l.Addr().String()) {
-		fmt.Fprintf(out, "warning: the web timeline listens on %s, beyond this machine: anyone who can reach it reads the trace and the mailboxes.\n", l.Addr())
-		if token == "" {
-			fmt.Fprintln(out, "         Control actions (faults, flush) stay loopback-only; set MAILSCOPE_TOKEN to allow them with that token.")
-		}
+	if ws.public {
+		fmt.Fprintln(out, ws.publicNote(pickLang("")))
 	}
-	srv := webui.New(inst, webui.Options{Token: token, Logger: logger})
-	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, webui.ErrServerClosed) {
-			logger.Error("web timeline stopped", "err", err)
-		}
-	}()
-	return srv, l.Addr().String(), nil
+	return ws.srv, ws.addr, nil
 }
 
 // webURL is the address to open in a browser.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -21,6 +22,7 @@ import (
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
+	"github.com/mailscope/mailscope/webui"
 )
 
 // loadWorld reads the world file (or the default) and applies flags.
@@ -136,12 +138,15 @@ func runUp(cmd *cobra.Command, o *options) error {
 		}
 		return err
 	}
-	web, webAddr, webErr := startWeb(inst, w.Web, logger, out)
+	lang := pickLang(o.lang)
+	var web *webui.Server
+	ws, webErr := startWebServer(inst, w.Web, slices.Concat(w.WebHosts, o.webHosts), logger)
 	webLine := ""
 	if webErr != nil {
 		webLine = fmt.Sprintf("web timeline: not started: %v (choose another address with --web)", webErr)
 	} else {
-		webLine = fmt.Sprintf("web timeline: %s (the ladder diagram, the mailboxes and the queue in your browser)", webURL(webAddr))
+		web = ws.srv
+		webLine = ws.bannerLines(lang)
 	}
 	printBanner(out, inst, webLine, time.Since(start))
 
@@ -230,4 +235,124 @@ func rootCause(err error) string {
 		return s[i+2:]
 	}
 	return s
+}
+
+// webStart is the web timeline as started: its server, its live address,
+// and the token when it listens beyond loopback.
+type webStart struct {
+	srv     *webui.Server
+	addr    string
+	public  bool   // a listener beyond loopback: reading and control need the token
+	token   string // "" while loopback-only and MAILSCOPE_TOKEN is unset
+	fromEnv bool   // the token is MAILSCOPE_TOKEN's, so it is not printed
+	hosts   []string
+}
+
+// startWebServer starts the web timeline of inst on addr (the world's web
+// address). hosts are the extra names the Host header may carry
+// (--web-host). Beyond loopback a token is required: MAILSCOPE_TOKEN, or a
+// fresh one that the banner prints once, in the address to open.
+func startWebServer(inst *servers.Instance, addr string, hosts []string, logger *slog.Logger) (*webStart, error) {
+	if addr == "" {
+		addr = "127.0.0.1:8025"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	ws := &webStart{addr: l.Addr().String(), public: !webui.IsLoopback(l.Addr().String()), token: os.Getenv("MAILSCOPE_TOKEN"), hosts: hosts}
+	ws.fromEnv = ws.token != ""
+	if ws.public && ws.token == "" {
+		ws.token = webui.NewToken()
+	}
+	ws.srv = webui.New(inst, webui.Options{Token: ws.token, Hosts: hosts, Logger: logger})
+	go func() {
+		if err := ws.srv.Serve(l); err != nil && !errors.Is(err, webui.ErrServerClosed) {
+			logger.Error("web timeline stopped", "err", err)
+		}
+	}()
+	return ws, nil
+}
+
+// withToken is the address to open: with the token when one is needed
+// (written as $MAILSCOPE_TOKEN when it came from there).
+func (ws *webStart) withToken(base string) string {
+	if !ws.public {
+		return base
+	}
+	if ws.fromEnv {
+		return base + "/?token=$MAILSCOPE_TOKEN"
+	}
+	return base + "/?token=" + ws.token
+}
+
+// remoteURLs are the addresses other machines use: each --web-host name,
+// else the listener's address or, on 0.0.0.0 or ::, the machine's first
+// address beyond loopback.
+func (ws *webStart) remoteURLs() []string {
+	host, port, err := net.SplitHostPort(ws.addr)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, h := range ws.hosts {
+		out = append(out, "http://"+net.JoinHostPort(h, port))
+	}
+	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+		return append(out, "http://"+net.JoinHostPort(host, port))
+	}
+	addrs, _ := net.InterfaceAddrs()
+	var v6 string
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || !n.IP.IsGlobalUnicast() {
+			continue
+		}
+		if n.IP.To4() != nil {
+			return append(out, "http://"+net.JoinHostPort(n.IP.String(), port))
+		}
+		if v6 == "" {
+			v6 = "http://" + net.JoinHostPort(n.IP.String(), port)
+		}
+	}
+	if v6 != "" {
+		out = append(out, v6)
+	}
+	return out
+}
+
+// bannerLines are the banner's lines about the web timeline.
+func (ws *webStart) bannerLines(lang string) string {
+	local := ws.withToken(webURL(ws.addr))
+	if !ws.public {
+		return fmt.Sprintf("web timeline: %s (the ladder diagram, the mailboxes and the queue in your browser)", local)
+	}
+	var b strings.Builder
+	if lang == "zh" {
+		fmt.Fprintf(&b, "web timeline: %s（在浏览器里查看梯形图、邮箱和消息队列）\n", local)
+		for _, u := range ws.remoteURLs() {
+			fmt.Fprintf(&b, "  从其他机器访问：%s\n", ws.withToken(u))
+		}
+	} else {
+		fmt.Fprintf(&b, "web timeline: %s (the ladder diagram, the mailboxes and the queue in your browser)\n", local)
+		for _, u := range ws.remoteURLs() {
+			fmt.Fprintf(&b, "  from other machines: %s\n", ws.withToken(u))
+		}
+	}
+	b.WriteString(ws.publicNote(lang))
+	return b.String()
+}
+
+// publicNote warns that the web timeline is reachable beyond this machine
+// and says what the token guards.
+func (ws *webStart) publicNote(lang string) string {
+	if lang == "zh" {
+		return "警告：网页时间线监听在 " + ws.addr + "，本机之外也能访问。读取邮箱和跟踪、切换故障都需要令牌（也包括在本机上），\n" +
+			"  所以只把带令牌的地址交给应当拥有它的人。除本机地址和主机名之外的名字会被拒绝（防御 DNS 重绑定），用 --web-host NAME 添加。\n" +
+			"  命令行的 fault、queue、trace 用 --token 或环境变量 MAILSCOPE_TOKEN 提供令牌。"
+	}
+	return "warning: the web timeline listens on " + ws.addr + ", beyond this machine. Reading the mailboxes and the trace, and switching\n" +
+		"  faults, need the token (on this machine too): give the address with the token only to those who should have it.\n" +
+		"  Names other than this machine's addresses and hostname are refused (DNS rebinding); add one with --web-host NAME.\n" +
+		"  The fault, queue and trace commands take the token as --token or MAILSCOPE_TOKEN."
 }

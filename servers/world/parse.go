@@ -20,6 +20,7 @@ type file struct {
 	Host            string       `yaml:"host"`
 	PortBase        *int         `yaml:"port_base"`
 	Web             string       `yaml:"web"`
+	WebHosts        []string     `yaml:"web_hosts"`
 	MaskCredentials *bool        `yaml:"mask_credentials"`
 	Servers         []fileServer `yaml:"servers"`
 	Queue           *fileQueue   `yaml:"queue"`
@@ -129,7 +130,7 @@ var friendlyTypes = strings.NewReplacer(
 var unknownField = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 
 var knownFields = map[string]string{
-	"world.file":       "host, port_base, web, mask_credentials, servers, queue, smtp",
+	"world.file":       "host, port_base, web, web_hosts, mask_credentials, servers, queue, smtp",
 	"world.fileServer": "name, domain, users, smtp, pop3, imap",
 	"world.fileUser":   "name, password",
 	"world.fileQueue":  "retry, give_up",
@@ -301,6 +302,7 @@ func (v *validator) world(f *file) *World {
 		}
 		w.Web = f.Web
 	}
+	w.WebHosts = f.WebHosts
 	if f.MaskCredentials != nil {
 		w.MaskCredentials = *f.MaskCredentials
 	}

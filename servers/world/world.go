@@ -45,6 +45,9 @@ type World struct {
 	SMTP        SMTPPolicy
 	// MaskCredentials hides passwords and AUTH payloads in the trace.
 	MaskCredentials bool
+	// WebHosts are names the web UI's Host header may carry besides the
+	// machine's addresses and hostname (--web-host adds to them).
+	WebHosts []string
 }
 
 // Server is one mail server of the world.

@@ -64,6 +64,7 @@ func TestWorldErrorsNameLineAndField(t *testing.T) {
 func TestWorldFileOverrides(t *testing.T) {
 	w, err := Parse("w.yaml", []byte(`
 port_base: 20000
+web_hosts: [lab.school.example]
 servers:
   - name: X
     domain: x.example
@@ -80,6 +81,9 @@ smtp: {max_message_size: 1MiB, max_recipients: 5, strict_line_endings: true, tru
 	}
 	if len(w.Queue.Retry) != 2 || w.Queue.GiveUp != time.Minute || w.SMTP.MaxMessageSize != 1<<20 || w.SMTP.MaxRecipients != 5 || !w.SMTP.StrictLineEndings {
 		t.Errorf("overrides: %+v %+v", w.Queue, w.SMTP)
+	}
+	if len(w.WebHosts) != 1 || w.WebHosts[0] != "lab.school.example" {
+		t.Errorf("web_hosts: %v", w.WebHosts)
 	}
 	if len(w.SMTP.TrustedNetworks) != 1 || w.SMTP.TrustedNetworks[0].String() != "127.0.0.1/32" {
 		t.Errorf("trusted: %v", w.SMTP.TrustedNetworks)

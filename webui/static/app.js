@@ -3,7 +3,9 @@
 // Security rule of this file: text from the wire, from mailboxes or from the
 // API is untrusted. It is only ever put into the page with textContent,
 // setAttribute on inert attributes (title, data-*), or as option text; never
-// as HTML. The server's Content-Security-Policy forbids inline script too.
+// as HTML, and always through vis(), which shows bidirectional controls as
+// escapes. The server's Content-Security-Policy forbids inline script too.
+// The web token is an HttpOnly cookie: this script never sees it.
 (function () {
   'use strict';
 
@@ -14,18 +16,30 @@
 
   // ---------- small helpers ----------
   const $ = (id) => document.getElementById(id);
+  // Bidirectional controls (the embeddings and overrides U+202A-202E, the
+  // isolates U+2066-2069, the marks U+200E, U+200F, U+061C) would reorder
+  // the text after them on screen: a U+202E in a HELO name would show the
+  // rest of the server's reply backwards. vis() shows them as escapes
+  // ("\u202e"), as the console does; every text put in the page passes it.
+  const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+  const BIDI_ALL = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+  function vis(s) {
+    s = String(s);
+    return BIDI.test(s) ? s.replace(BIDI_ALL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : s;
+  }
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = vis(text);
     return e;
   }
   function option(value, text) {
     const o = document.createElement('option');
     o.value = value;
-    o.textContent = text;
+    o.textContent = vis(text);
     return o;
   }
+  function txt(s) { return document.createTextNode(vis(s)); }
   function pad(n, w) { return String(n).padStart(w, '0'); }
   function fmtTime(ev) {
     if (ev._t === undefined) {
@@ -57,11 +71,11 @@
   }
 
   // ---------- API ----------
-  function token() { return sessionStorage.getItem('mailscope.token') || ''; }
+  // The token, where one is needed, travels as the cookie the server set
+  // when the address with ?token= was opened: same-origin requests carry it.
   async function api(path, opts) {
     opts = opts || {};
     const headers = opts.headers || {};
-    if (opts.method === 'POST' && token()) headers['Authorization'] = 'Bearer ' + token();
     const res = await fetch(path, { method: opts.method || 'GET', headers: headers, body: opts.body, cache: 'no-store' });
     let body = null;
     try { body = await res.json(); } catch (e) { body = null; }
@@ -184,7 +198,7 @@
       h.style.left = x + '%';
       h.style.maxWidth = (w * 0.95) + '%';
       if (l.sub) h.appendChild(el('small', '', l.sub));
-      h.title = l.label + (l.sub ? ' (' + l.sub + ')' : '');
+      h.title = vis(l.label + (l.sub ? ' (' + l.sub + ')' : ''));
       heads.appendChild(h);
       const v = el('div', 'lane-line');
       v.style.left = x + '%';
@@ -416,7 +430,7 @@
   function flagBadges(parent, ev) {
     for (const f of ev.flags || []) {
       const b = el('span', 'badge ' + (f === 'masked' ? 'masked' : ''), f);
-      b.title = flagText[f] || f;
+      b.title = vis(flagText[f] || f);
       parent.appendChild(b);
     }
   }
@@ -455,7 +469,7 @@
     const color = sessionColor(ev);
     if (color) row.style.setProperty('--c', color);
     const time = el('span', 'time', fmtTime(ev));
-    time.title = 'event ' + ev.seq + (ev.session ? ' · ' + ev.session : '');
+    time.title = vis('event ' + ev.seq + (ev.session ? ' · ' + ev.session : ''));
     row.appendChild(time);
     const track = el('div', 'track');
     row.appendChild(track);
@@ -483,15 +497,15 @@
         t.title = open ? 'collapse the message body' : 'expand the message body';
         t.addEventListener('click', (e) => { e.stopPropagation(); toggleData(ev); });
         label.appendChild(t);
-        label.appendChild(document.createTextNode('[' + (ev.text || 'data') + ']'));
+        label.appendChild(txt('[' + (ev.text || 'data') + ']'));
       } else if (ev.kind === 'open') {
-        label.textContent = 'connect ' + (ev.peer || '');
+        label.textContent = vis('connect ' + (ev.peer || ''));
       } else {
-        label.textContent = ev.text === '' ? '(empty line)' : ev.text;
+        label.textContent = ev.text === '' ? '(empty line)' : vis(ev.text);
       }
       flagBadges(label, ev);
       if (ev.kind === 'http' && ev.size) label.appendChild(el('span', 'badge masked', ev.size + ' octets'));
-      arrow.title = ev.kind === 'open' ? (ev.text || '') : ((ev.text || '') + (ev.explain && ev.explain.text ? '\n' + ev.explain.text : ''));
+      arrow.title = vis(ev.kind === 'open' ? (ev.text || '') : ((ev.text || '') + (ev.explain && ev.explain.text ? '\n' + ev.explain.text : '')));
       arrow.appendChild(label);
       track.appendChild(arrow);
       if (ev.kind === 'data' && S.expanded.has(ev.seq)) {
@@ -508,7 +522,7 @@
       if (ev.kind === 'state') text = '◆ ' + (ev.from ? ev.from + ' → ' + ev.to : ev.to);
       else if (ev.kind === 'queue' && step && !text.toLowerCase().startsWith(step.split('-')[0])) text = step + ': ' + text;
       else if (ev.kind === 'close') text = '✕ ' + (ev.session || '') + ' closed';
-      mark.appendChild(document.createTextNode(text));
+      mark.appendChild(txt(text));
       if (ev.kind === 'queue' && /deferred|held|retry/.test(step)) {
         const dl = queueDeadline(ev);
         if (dl) {
@@ -517,7 +531,7 @@
           mark.appendChild(cd);
         }
       }
-      mark.title = (ev.text || '') + (ev.explain && ev.explain.text ? '\n' + ev.explain.text : '');
+      mark.title = vis((ev.text || '') + (ev.explain && ev.explain.text ? '\n' + ev.explain.text : ''));
       track.appendChild(mark);
     } else {
       row.appendChild(el('div', 'full', (ev.kind !== 'note' ? ev.kind + ': ' : '') + (ev.text || '')));
@@ -733,7 +747,7 @@
   function setStatus(state, text) {
     const s = $('status');
     s.dataset.state = state;
-    s.textContent = text;
+    s.textContent = vis(text);
     document.body.dataset.ws = state;
   }
   function connect() {
@@ -761,8 +775,16 @@
     };
     ws.onclose = () => {
       setStatus('closed', 'disconnected: retrying in ' + Math.round(backoff / 100) / 10 + 's');
-      setTimeout(connect, backoff);
+      const wait = backoff;
       backoff = Math.min(backoff * 2, 5000);
+      // A mailscope restarted with a new token refuses the old cookie:
+      // ask for the token instead of retrying for ever.
+      setTimeout(async () => {
+        try {
+          if (needToken(await api('/api/world'))) { showLogin(); return; }
+        } catch (e) { /* not reachable: retry */ }
+        connect();
+      }, wait);
     };
   }
 
@@ -906,7 +928,7 @@
       const tr = el('tr');
       tr.appendChild(el('td', 'hname', h.name + ':'));
       const td = el('td', 'hval', h.value);
-      if (h.raw) td.title = 'on the wire: ' + h.raw;
+      if (h.raw) td.title = vis('on the wire: ' + h.raw);
       tr.appendChild(td);
       t.appendChild(tr);
     }
@@ -966,7 +988,7 @@
   let clockSkew = 0; // server time - page time
   function controlMsg(text, isError) {
     const p = $('control-msg');
-    p.textContent = text;
+    p.textContent = vis(text);
     p.className = isError ? 'error' : '';
   }
   async function loadQueue() {
@@ -1040,9 +1062,37 @@
       controlMsg(e.message, true);
     }
   });
-  $('token').value = token();
-  $('token').addEventListener('change', (e) => sessionStorage.setItem('mailscope.token', e.target.value.trim()));
   setInterval(() => { if (S.view === 'queue' && !document.hidden) loadQueue(); }, 10000);
+
+  // ---------- the token ----------
+  // A mailscope whose web timeline listens beyond its machine shows the
+  // trace and the mail only to a browser that has the token: one that opened
+  // the address mailscope up printed (/?token=...), or typed the token here
+  // (the form sends it the same way). The server keeps it in a cookie.
+  const texts = {
+    en: {
+      login: 'This mailscope listens beyond its machine: the trace, the mailboxes and the fault switches need the token that mailscope up printed. Open the address it printed, or enter the token:',
+      failed: 'That token is not this mailscope\'s.',
+      open: 'Open',
+      status: 'token needed',
+    },
+    zh: {
+      login: '这个 mailscope 在本机之外也可访问：跟踪、邮箱和故障开关都需要 mailscope up 打印的令牌。请打开它打印的地址，或在这里输入令牌：',
+      failed: '这个令牌不是这个 mailscope 的。',
+      open: '打开',
+      status: '需要令牌',
+    },
+  };
+  function say(k) { return (texts[S.world.lang] || texts.en)[k]; }
+  function needToken(w) { return !!(w && w.public && !w.read); }
+  function showLogin() {
+    const failed = new URLSearchParams(location.search).get('login') === 'failed';
+    $('login-text').textContent = (failed ? say('failed') + ' ' : '') + say('login');
+    $('login-go').textContent = say('open');
+    $('login').hidden = false;
+    setStatus('login', say('status'));
+    $('login-token').focus();
+  }
 
   // ---------- start ----------
   async function start() {
@@ -1058,13 +1108,13 @@
     if (first && first.listeners && first.listeners.smtp) {
       const hp = first.listeners.smtp;
       const i = hp.lastIndexOf(':');
-      $('hint-cmd').textContent = 'telnet ' + hp.slice(0, i) + ' ' + hp.slice(i + 1);
+      $('hint-cmd').textContent = vis('telnet ' + hp.slice(0, i) + ' ' + hp.slice(i + 1));
     }
     $('m-server').replaceChildren(...S.world.servers.map((s) => option(s.name, s.name + ' (' + s.domain + ')')));
     fillUsers();
-    $('token-box').hidden = !!S.world.control;
     refreshFilterOptions();
     updateSpace();
+    if (needToken(S.world)) { showLogin(); return; }
     connect();
   }
   start();
