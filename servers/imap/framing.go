@@ -303,7 +303,19 @@ func (c *patientConn) refuseTooBig(size int64) error {
 	if !c.authed.Load() {
 		where = "before login"
 	}
-	_, err := fmt.Fprintf(c.Conn, "%s NO [TOOBIG] a literal of %d octets is refused %s (at most %d)\r\n", c.fr.replyTag(), size, where, maxLiteral)
+	return c.reply("%s NO [TOOBIG] a literal of %d octets is refused %s (at most %d)\r\n", c.fr.replyTag(), size, where, maxLiteral)
+}
+
+// reply writes a response of this layer's own, under imapserver, within
+// WriteTimeout (30 seconds when none is set): a client that reads nothing
+// cannot hold the session here either.
+func (c *patientConn) reply(format string, args ...any) error {
+	d := c.write
+	if d <= 0 {
+		d = 30 * time.Second
+	}
+	c.Conn.SetWriteDeadline(time.Now().Add(d))
+	_, err := fmt.Fprintf(c.Conn, format, args...)
 	return err
 }
 

@@ -41,8 +41,7 @@ func (c *patientConn) watching() bool {
 // data or an answer to a continuation request).
 func (c *patientConn) startTLS(tag string) error {
 	if c.tlsUp.Load() {
-		_, err := fmt.Fprintf(c.Conn, "%s BAD STARTTLS: TLS is already active on this connection\r\n", tag)
-		return err
+		return c.reply("%s BAD STARTTLS: TLS is already active on this connection\r\n", tag)
 	}
 	dropped := len(c.fr.pending)
 	c.fr.pending, c.fr.rerr = nil, nil
@@ -63,7 +62,7 @@ func startTLSCommand(line []byte) (string, bool) {
 // require (a plaintext command injected before the handshake must not run
 // as if it came over TLS).
 func (c *patientConn) upgrade(tag string, dropped int) error {
-	if _, err := fmt.Fprintf(c.Conn, "%s OK Begin TLS negotiation now\r\n", tag); err != nil {
+	if err := c.reply("%s OK Begin TLS negotiation now\r\n", tag); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
