@@ -124,6 +124,7 @@ func trailingLiteral(line []byte) (size int64, nonSync, ok bool) {
 // frame is patientConn's reading state; it is used by imapserver's reading
 // goroutine only, except resp, which Write sets.
 type frame struct {
+	buf       []byte        // pending's backing array (room)
 	pending   []byte        // read from the client, not yet handed over
 	rerr      error         // the read error to report once pending is used up
 	scan      litScanner    // over the line being handed over
@@ -241,11 +242,25 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 			f.rerr = nil
 			return 0, err
 		}
-		buf := make([]byte, 4096)
-		n, err := c.readConn(buf)
-		f.pending = append(f.pending, buf[:n]...)
+		n, err := c.readConn(f.room())
+		f.pending = f.pending[:len(f.pending)+n]
 		f.rerr = err
 	}
+}
+
+// room returns the free space after pending to read into, in one buffer
+// kept for the connection's life: it holds at most a line (maxLine) and
+// one read more.
+func (f *frame) room() []byte {
+	if len(f.pending) == 0 {
+		f.pending = f.buf[:0]
+	}
+	if cap(f.pending)-len(f.pending) < 1024 {
+		f.buf = make([]byte, len(f.pending), len(f.pending)+4096)
+		copy(f.buf, f.pending)
+		f.pending = f.buf
+	}
+	return f.pending[len(f.pending):cap(f.pending)]
 }
 
 // command notes the tag and the name of a command whose line begins.
