@@ -221,7 +221,7 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 					}
 				}
 			}
-			if size, nonSync, ok := c.peekLiteral(line); ok && c.tooBig(size, nonSync, line, whole) {
+			if size, nonSync, ok := c.peekLiteral(line); ok && c.tooBig(size, nonSync, whole) {
 				if nonSync || !whole {
 					return 0, c.closeTooBig(size, nonSync)
 				}
@@ -298,7 +298,7 @@ func (c *patientConn) peekLiteral(rest []byte) (int64, bool, bool) {
 // literal of more than 4096 octets is refused whatever the command (a
 // password needs no more; imapserver would take an APPEND literal only to
 // throw it away).
-func (c *patientConn) tooBig(size int64, nonSync bool, line []byte, whole bool) bool {
+func (c *patientConn) tooBig(size int64, nonSync, whole bool) bool {
 	if size <= maxLiteral {
 		return false
 	}
