@@ -43,8 +43,10 @@ func run(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
-// TestPythonImaplib: Python's imaplib logs in, lists, selects, fetches,
-// stores, creates, copies, expunges and logs out.
+// TestPythonImaplib: Python's imaplib starts TLS, logs in, lists, selects,
+// fetches, stores, creates, copies, expunges, appends a message of more
+// than 4096 octets (a synchronizing literal, as LITERAL- asks) and logs
+// out.
 func TestPythonImaplib(t *testing.T) {
 	py := needTool(t, "python3")
 	if err := exec.Command(py, "-c", "import imaplib").Run(); err != nil {
@@ -59,6 +61,7 @@ func TestPythonImaplib(t *testing.T) {
 	out := run(t, py, "testdata/imaplib_client.py", port(t, e.addr))
 	for _, want := range []string{
 		"capability OK IMAP4rev1",
+		"starttls OK",
 		"login OK",
 		`list OK 4 (\HasNoChildren) "/" INBOX | (\HasNoChildren \Drafts) "/" "Drafts" | (\HasNoChildren \Sent) "/" "Sent" | (\HasNoChildren \Trash) "/" "Trash"`,
 		"create OK",
@@ -68,7 +71,8 @@ func TestPythonImaplib(t *testing.T) {
 		"store OK 1 (FLAGS (\\Seen \\Flagged $Python))",
 		"copy OK [COPYUID",
 		"expunge OK ['1']",
-		`status OK "Homework" (MESSAGES 1)`,
+		"append OK [APPENDUID",
+		`status OK "Homework" (MESSAGES 2)`,
 		"logout BYE",
 	} {
 		if !strings.Contains(out, want) {

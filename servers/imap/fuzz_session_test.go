@@ -22,6 +22,10 @@ func FuzzSession(f *testing.F) {
 		"b CREATE a/b/c\r\nc RENAME a x\r\nd DELETE x\r\ne APPEND INBOX (\\Seen) {10+}\r\n0123456789\r\nf IDLE\r\nDONE\r\n",
 		"b EXAMINE INBOX\r\nc UID FETCH 1:* BODY.PEEK[HEADER.FIELDS (SUBJECT)]<0.10>\r\nd STATUS INBOX (MESSAGES UIDNEXT SIZE)\r\n",
 		"\x00\xff{99999999999999999999}\r\n(((((\r\n",
+		"a LOGIN alice {12+}\r\nb STARTTLS\r\n\r\nc AUTHENTICATE PLAIN\r\nd STARTTLS\r\n",
+		"b APPEND INBOX {5000+}\r\nX-Note: CREATE X\r\n",
+		"b CREATE {5000}\r\nc APPEND {5}\r\nINBOX {3+}\r\nabc\r\nd NOOP {2+}\r\nxx\r\n",
+		"b NOOP " + strings.Repeat("x", 4088) + "c STARTTLS\r\nd LOGIN {5+} \n",
 	} {
 		f.Add(s, false)
 		f.Add(s, true)

@@ -254,7 +254,7 @@ func TestAppend(t *testing.T) {
 		S: + Ready for literal data
 		R: %s\r\n
 		S: p1 OK [APPENDUID * 1] APPEND completed
-		# LITERAL+: no wait for the continuation request.
+		# LITERAL- (RFC 7888 section 5): a literal of at most 4096 octets need not wait for the "+".
 		R: p2 APPEND INBOX {%d+}\r\n%s\r\n
 		S: * 1 EXISTS
 		S: p2 OK [APPENDUID * 1] APPEND completed

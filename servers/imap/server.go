@@ -6,7 +6,7 @@
 // It implements IMAP4rev1 (RFC 3501, with RFC 9051's clarifications) and the
 // extensions IDLE (RFC 2177), NAMESPACE (RFC 2342), UIDPLUS (RFC 4315), MOVE
 // (RFC 6851), CHILDREN (RFC 3348), SPECIAL-USE and CREATE-SPECIAL-USE
-// (RFC 6154), LITERAL+ (RFC 7888), UNSELECT (RFC 3691), STATUS=SIZE
+// (RFC 6154), LITERAL- (RFC 7888), UNSELECT (RFC 3691), STATUS=SIZE
 // (RFC 8438), APPENDLIMIT (RFC 7889), STARTTLS and LOGINDISABLED (RFC 3501
 // section 6.2.1) and SASL PLAIN (RFC 4616) with SASL-IR (RFC 4959).
 //
@@ -103,7 +103,9 @@ type Server struct {
 
 // caps are the capabilities beyond what imapserver adds on its own (SASL-IR,
 // LITERAL-, STARTTLS, AUTH=, LOGINDISABLED, and after login UNSELECT,
-// ENABLE, IDLE, UTF8=ACCEPT).
+// ENABLE, IDLE, UTF8=ACCEPT). Not LITERAL+: with LITERAL- a client sends a
+// literal of more than 4096 octets synchronizing, so the server can refuse
+// it before its octets are sent (RFC 7888 section 5; framing.go).
 var caps = imap.CapSet{
 	imap.CapIMAP4rev1:        {},
 	imap.CapNamespace:        {},
@@ -112,7 +114,6 @@ var caps = imap.CapSet{
 	imap.CapChildren:         {},
 	imap.CapSpecialUse:       {},
 	imap.CapCreateSpecialUse: {},
-	imap.CapLiteralPlus:      {},
 	imap.CapStatusSize:       {},
 }
 
@@ -298,7 +299,8 @@ type patientConn struct {
 	tlsConfig *tls.Config
 	tlsUp     atomic.Bool // the handshake is done
 	authed    atomic.Bool // someone logged in: STARTTLS is over
-	pending   []byte      // read but not yet handed to imapserver
+
+	fr frame // how the client's octets are cut into lines and literals (framing.go)
 }
 
 func (c *patientConn) SetReadDeadline(t time.Time) error {
@@ -392,13 +394,6 @@ func (c *patientConn) timedOutBye() {
 	c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(c.Conn, "* BYE "+text+"\r\n")
 	c.Conn.Close()
-}
-
-func (c *patientConn) Read(p []byte) (int, error) {
-	if c.watching() {
-		return c.readLine(p)
-	}
-	return c.read(p)
 }
 
 // readConn reads the connection and notes a read ended by its deadline.
