@@ -19,20 +19,23 @@ import (
 // by its verb (UID FETCH as one), a tagged response by the command it
 // completes, a "+" by what it continues (a literal, IDLE, an AUTHENTICATE
 // challenge). LOGIN passwords (atom, quoted or literal) and AUTHENTICATE
-// responses are masked when the bus masks. After the tagged OK to STARTTLS
+// responses are masked when the bus masks: a client line is a response
+// while the client's own stream says the exchange is open (saslExchange),
+// whether or not the server's "+" was framed yet. After the tagged OK to STARTTLS
 // the bytes are TLS records, summarized instead of printed.
 type imapFramer struct {
 	c2s, s2c imapDir
 
-	greeted   bool       // the server's first line was seen
-	cmds      []imapCmd  // commands awaiting their tagged response, oldest first
-	tag       string     // tag of the client command being read
-	idle      bool       // IDLE in progress: the client ends it with DONE
-	authTag   string     // AUTHENTICATE in progress
-	saslNext  bool       // the next client line answers a SASL challenge
-	tlsTag    string     // STARTTLS sent: its OK switches to TLS
-	encrypted bool       // TLS is up: the tap sees ciphertext
-	login     *loginScan // LOGIN arguments being read, across literals
+	greeted   bool         // the server's first line was seen
+	cmds      []imapCmd    // commands awaiting their tagged response, oldest first
+	tag       string       // tag of the client command being read
+	idle      bool         // IDLE in progress: the client ends it with DONE
+	authTag   string       // AUTHENTICATE in progress
+	sasl      saslExchange // the client's side of that exchange
+	saslNext  bool         // the next client line answers a SASL challenge
+	tlsTag    string       // STARTTLS sent: its OK switches to TLS
+	encrypted bool         // TLS is up: the tap sees ciphertext
+	login     *loginScan   // LOGIN arguments being read, across literals
 }
 
 // maxPendingCmds bounds the commands remembered for their responses; a
@@ -242,14 +245,13 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 				f.login = nil
 			}
 		}
-	case f.saslNext:
+	case f.saslNext || f.sasl.open():
 		f.saslNext = false
-		e.Explain = x.Key("imap.line.sasl")
-		if s.bus.Mask && strings.TrimSpace(text) != "*" {
-			e.Text = "****"
-			e.Flags = append(e.Flags, FlagMasked)
-			e.Explain = x.Key("line.masked")
-		}
+		f.sasl.response(text)
+		e = saslLine(s, &l, "imap.line.sasl")
+		// A response is one line (RFC 9051 section 6.2.2): a "{N}" at its
+		// end announces nothing to the server.
+		isLit = false
 	case f.idle && strings.EqualFold(strings.TrimSpace(text), "DONE"):
 		f.idle = false
 		e.Explain = x.Key("imap.cmd.DONE")
@@ -272,6 +274,7 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 			}
 		case "AUTHENTICATE":
 			f.authTag = tag
+			f.sasl.start(text[argsAt:])
 			// AUTHENTICATE mech initial-response (SASL-IR, RFC 4959).
 			mech, ir, ok := strings.Cut(strings.TrimSpace(text[argsAt:]), " ")
 			if ok && ir != "" && ir != "=" && s.bus.Mask {
@@ -358,6 +361,7 @@ func (f *imapFramer) server(s *Session, l rawLine, n int64, isLit bool) {
 			startTLS = status == "OK"
 		case tag == f.authTag:
 			f.authTag, f.saslNext = "", false
+			f.sasl.end()
 		}
 		if cmd == "IDLE" {
 			f.idle = false

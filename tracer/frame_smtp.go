@@ -23,6 +23,11 @@ type smtpFramer struct {
 	saslNext    bool
 	eightBitOK  bool // MAIL FROM declared BODY=8BITMIME
 	replyIdx    int  // line number within the current multi-line reply
+
+	// sasl is the AUTH exchange as the client's stream shows it: its
+	// responses are masked even when they come before the 334 that asks
+	// for them (a client that does not wait).
+	sasl saslExchange
 }
 
 func newSMTPFramer() *smtpFramer { return &smtpFramer{} }
@@ -69,15 +74,10 @@ func (f *smtpFramer) client(s *Session, l rawLine) {
 		f.data.addLine(&l)
 	case f.dataPending:
 		f.held = append(f.held, l.clone())
-	case f.saslNext:
+	case f.saslNext || f.sasl.open():
 		f.saslNext = false
-		e := &Event{Kind: KindLine, Dir: C2S, Text: string(l.text), Flags: l.flags(false), Explain: s.bus.Explainer.Key("line.sasl")}
-		if s.bus.Mask && string(l.text) != "*" {
-			e.Text = "****"
-			e.Flags = append(e.Flags, FlagMasked)
-			e.Explain = s.bus.Explainer.Key("line.masked")
-		}
-		s.Emit(e)
+		f.sasl.response(string(l.text))
+		s.Emit(saslLine(s, &l, "line.sasl"))
 	default:
 		f.emitCommand(s, l)
 	}
@@ -98,6 +98,7 @@ func (f *smtpFramer) emitCommand(s *Session, l rawLine) {
 	case "MAIL":
 		f.eightBitOK = strings.Contains(strings.ToUpper(args), "BODY=8BITMIME")
 	case "AUTH":
+		f.sasl.start(args)
 		// AUTH mech initial-response: the response is a credential.
 		mech, ir, ok := strings.Cut(strings.TrimSpace(args), " ")
 		if ok && ir != "" && ir != "=" && s.bus.Mask {
@@ -151,6 +152,12 @@ func (f *smtpFramer) server(s *Session, l rawLine) {
 	if code == 334 {
 		f.saslNext = true
 		return
+	}
+	if cmd == "AUTH" {
+		// The final answer (235, 535, or a refusal such as 504): the
+		// client's next lines are commands again.
+		f.sasl.end()
+		f.saslNext = false
 	}
 	if len(f.cmds) > 0 {
 		f.cmds = f.cmds[1:]
