@@ -317,3 +317,17 @@ func TestQueueListingEscapes(t *testing.T) {
 		t.Errorf("queue listing:\n%q", b.String())
 	}
 }
+
+// TestTraceRefusalEscaped: the error text of a server refusing the trace
+// is the other side's and is printed escaped.
+func TestTraceRefusalEscaped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"error":"no \u001b[2J\u202e"}`)
+	}))
+	defer srv.Close()
+	err := runTrace(context.Background(), io.Discard, io.Discard, &traceOptions{url: srv.URL, color: "never"})
+	if err == nil || strings.ContainsAny(err.Error(), "\x1b\u202e") || !strings.Contains(err.Error(), `no \x1b[2J\u202e`) {
+		t.Errorf("refusal: %v", err)
+	}
+}
