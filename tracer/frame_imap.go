@@ -245,9 +245,8 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 				f.login = nil
 			}
 		}
-	case f.saslNext || f.sasl.open():
+	case f.sasl.takes(text) || f.saslNext: // takes counts the line: first
 		f.saslNext = false
-		f.sasl.response(text)
 		e = saslLine(s, &l, "imap.line.sasl")
 		// A response is one line (RFC 9051 section 6.2.2): a "{N}" at its
 		// end announces nothing to the server.
@@ -361,7 +360,7 @@ func (f *imapFramer) server(s *Session, l rawLine, n int64, isLit bool) {
 			startTLS = status == "OK"
 		case tag == f.authTag:
 			f.authTag, f.saslNext = "", false
-			f.sasl.end()
+			f.sasl.end(status == "OK")
 		}
 		if cmd == "IDLE" {
 			f.idle = false

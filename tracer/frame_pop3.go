@@ -63,9 +63,8 @@ func (f *pop3Framer) Flush(s *Session) {
 }
 
 func (f *pop3Framer) client(s *Session, l rawLine) {
-	if f.saslNext || f.sasl.open() {
+	if f.sasl.takes(string(l.text)) || f.saslNext { // takes counts the line: first
 		f.saslNext = false
-		f.sasl.response(string(l.text))
 		s.Emit(saslLine(s, &l, "pop3.sasl"))
 		return
 	}
@@ -209,8 +208,9 @@ func (f *pop3Framer) server(s *Session, l rawLine) {
 		f.multiCmd = cmd
 	}
 	if cmd.verb == "AUTH" {
-		// The final answer: the client's next lines are commands again.
-		f.sasl.end()
+		// The final answer: +OK ends the exchange; after -ERR what the
+		// client still owes stays masked.
+		f.sasl.end(ok)
 		f.saslNext = false
 	}
 }

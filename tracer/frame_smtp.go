@@ -74,9 +74,8 @@ func (f *smtpFramer) client(s *Session, l rawLine) {
 		f.data.addLine(&l)
 	case f.dataPending:
 		f.held = append(f.held, l.clone())
-	case f.saslNext || f.sasl.open():
+	case f.sasl.takes(string(l.text)) || f.saslNext: // takes counts the line: first
 		f.saslNext = false
-		f.sasl.response(string(l.text))
 		s.Emit(saslLine(s, &l, "line.sasl"))
 	default:
 		f.emitCommand(s, l)
@@ -154,9 +153,9 @@ func (f *smtpFramer) server(s *Session, l rawLine) {
 		return
 	}
 	if cmd == "AUTH" {
-		// The final answer (235, 535, or a refusal such as 504): the
-		// client's next lines are commands again.
-		f.sasl.end()
+		// The final answer: 235 ends the exchange; after a refusal
+		// (504, 535) what the client still owes stays masked.
+		f.sasl.end(code/100 == 2)
 		f.saslNext = false
 	}
 	if len(f.cmds) > 0 {

@@ -12,17 +12,25 @@ import "strings"
 //
 // The exchange opens with the command and closes when the client has sent
 // every response its mechanism takes, when it cancels with "*", or when the
-// server's final answer to the command is framed. A final answer framed
-// after a response never unmasks it: that line has been published already.
-// When the server refuses the command (SMTP 503/504, POP3 -ERR, IMAP NO)
-// before the framer saw it, the client's next lines are still masked, up to
-// the count of responses the mechanism takes: a command sent blindly after a
-// refused AUTH may be shown as "****", the safe side.
+// server's answer says the login succeeded. A reply framed after a response
+// never unmasks it: that line has been published already.
+//
+// A refusal (SMTP 503/504/535, POP3 -ERR, IMAP NO/BAD) does not close the
+// exchange: a client that does not wait may have its response on the wire
+// already, arriving after the refusal, so the responses the mechanism still
+// owes stay masked (one for a mechanism whose steps are unknown here). The
+// price is on the safe side: a command typed after a refused AUTH may show
+// as "****". Only a line holding a space or tab is then taken for a command
+// again: a SASL response is base64 (RFC 4954 section 4, RFC 5034 section 4,
+// RFC 9051 section 6.2.2), which has none, and the server reads such a line
+// as a command.
 type saslExchange struct {
 	// left is how many responses the client still owes: for PLAIN and
 	// LOGIN that is known from the command; -1 is a mechanism whose steps
 	// are not known here, open until the server's final answer.
 	left int
+	// refused says the server's final answer refused the command.
+	refused bool
 }
 
 // start opens an exchange for the command's arguments, "mech
@@ -34,6 +42,7 @@ func (x *saslExchange) start(args string) {
 		mech = strings.ToUpper(f[0])
 	}
 	x.left = saslResponses(mech, len(f) > 1)
+	x.refused = false
 }
 
 // saslResponses is how many response lines the client sends after the
@@ -58,23 +67,40 @@ func saslResponses(mech string, ir bool) int {
 	return n
 }
 
-// open reports whether the client's next line is a SASL response.
-func (x *saslExchange) open() bool { return x.left != 0 }
-
-// response takes one client line sent while the exchange is open. A line
-// holding only "*" cancels the exchange (RFC 4954 section 4, RFC 5034
-// section 4, RFC 9051 section 6.2.2).
-func (x *saslExchange) response(text string) {
+// takes reports whether the client line text is a SASL response, and
+// counts it. A line holding only "*" cancels the exchange (RFC 4954
+// section 4, RFC 5034 section 4, RFC 9051 section 6.2.2).
+func (x *saslExchange) takes(text string) bool {
+	if x.left == 0 {
+		return false
+	}
+	t := strings.TrimSpace(text)
 	switch {
-	case strings.TrimSpace(text) == "*":
+	case x.refused && strings.ContainsAny(t, " \t"):
+		x.left = 0
+		return false
+	case t == "*":
 		x.left = 0
 	case x.left > 0:
 		x.left--
 	}
+	return true
 }
 
-// end closes the exchange: the server's final answer to the command.
-func (x *saslExchange) end() { x.left = 0 }
+// end takes the server's final answer to the command: ok says the login
+// succeeded, so the exchange is over; a refusal leaves what the client
+// still owes masked.
+func (x *saslExchange) end(ok bool) {
+	switch {
+	case ok:
+		x.left = 0
+	case x.left < 0:
+		x.left = 1
+		x.refused = true
+	case x.left > 0:
+		x.refused = true
+	}
+}
 
 // saslLine is the event for one SASL response line: masked when the bus
 // masks, except the client's "*" that cancels. key explains an unmasked
