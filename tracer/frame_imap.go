@@ -36,6 +36,10 @@ type imapFramer struct {
 	tlsTag    string       // STARTTLS sent: its OK switches to TLS
 	encrypted bool         // TLS is up: the tap sees ciphertext
 	login     *loginScan   // LOGIN arguments being read, across literals
+	// pwRefused says the server refused a LOGIN before the client sent
+	// its password literal: a client that did not wait for "+" sends it
+	// anyway, as the next line.
+	pwRefused bool
 }
 
 // maxPendingCmds bounds the commands remembered for their responses; a
@@ -233,7 +237,14 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 	text := string(l.text)
 	e := &Event{Kind: KindLine, Dir: C2S, Text: text, Flags: l.flags(false)}
 	maskLit := false
+	pwRefused := f.pwRefused
+	f.pwRefused = false
 	switch {
+	case pwRefused && !f.isCommand(x, text):
+		// The password literal of a refused LOGIN, sent without waiting
+		// for the server's "+".
+		e = saslLine(s, &l, "imap.line.continued")
+		isLit = false
 	case f.c2s.cont:
 		f.c2s.cont = false
 		e.Explain = x.Key("imap.line.continued")
@@ -245,7 +256,7 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 				f.login = nil
 			}
 		}
-	case f.sasl.takes(text) || f.saslNext: // takes counts the line: first
+	case f.sasl.takes(text, nil) || f.saslNext: // takes counts the line: first
 		f.saslNext = false
 		e = saslLine(s, &l, "imap.line.sasl")
 		// A response is one line (RFC 9051 section 6.2.2): a "{N}" at its
@@ -289,6 +300,13 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 	if isLit {
 		f.startLiteral(s, &f.c2s, n, nonSync, maskLit && s.bus.Mask)
 	}
+}
+
+// isCommand reports whether a client line is a command this framer knows:
+// a tag, then a verb the catalog explains.
+func (f *imapFramer) isCommand(x *Explainer, text string) bool {
+	tag, verb, _ := parseIMAPCommand(text)
+	return tag != "" && x.Key(x.cmdKey(verb)) != nil
 }
 
 // mask replaces the event's text when the bus masks credentials.
@@ -367,7 +385,9 @@ func (f *imapFramer) server(s *Session, l rawLine, n int64, isLit bool) {
 		}
 		if d := &f.c2s; d.sync && d.left > 0 && d.left == d.total && d.litTag == tag {
 			// The server refused the command before the client sent its
-			// synchronizing literal: no literal follows.
+			// synchronizing literal: no literal follows, unless the
+			// client did not wait, and then a password must stay hidden.
+			f.pwRefused = d.mask
 			d.left, d.total, d.mask, d.sync, d.cont = 0, 0, false, false, false
 			f.login = nil
 		}

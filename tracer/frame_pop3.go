@@ -63,7 +63,7 @@ func (f *pop3Framer) Flush(s *Session) {
 }
 
 func (f *pop3Framer) client(s *Session, l rawLine) {
-	if f.sasl.takes(string(l.text)) || f.saslNext { // takes counts the line: first
+	if f.sasl.takes(string(l.text), s.bus.Explainer.isPOP3Verb) || f.saslNext { // takes counts the line: first
 		f.saslNext = false
 		s.Emit(saslLine(s, &l, "pop3.sasl"))
 		return

@@ -74,7 +74,7 @@ func (f *smtpFramer) client(s *Session, l rawLine) {
 		f.data.addLine(&l)
 	case f.dataPending:
 		f.held = append(f.held, l.clone())
-	case f.sasl.takes(string(l.text)) || f.saslNext: // takes counts the line: first
+	case f.sasl.takes(string(l.text), s.bus.Explainer.isSMTPVerb) || f.saslNext: // takes counts the line: first
 		f.saslNext = false
 		s.Emit(saslLine(s, &l, "line.sasl"))
 	default:

@@ -19,11 +19,12 @@ import "strings"
 // exchange: a client that does not wait may have its response on the wire
 // already, arriving after the refusal, so the responses the mechanism still
 // owes stay masked (one for a mechanism whose steps are unknown here). The
-// price is on the safe side: a command typed after a refused AUTH may show
-// as "****". Only a line holding a space or tab is then taken for a command
-// again: a SASL response is base64 (RFC 4954 section 4, RFC 5034 section 4,
-// RFC 9051 section 6.2.2), which has none, and the server reads such a line
-// as a command.
+// price is small: after a refusal a line is taken for a command again when
+// it holds a space or tab, which base64 has none of (a SASL response is
+// base64: RFC 4954 section 4, RFC 5034 section 4, RFC 9051 section 6.2.2),
+// or when it is a command keyword alone (NOOP, QUIT: as base64 they decode
+// to three binary octets, no one's password). Anything else, a command
+// the framer does not know included, shows as "****": the safe side.
 type saslExchange struct {
 	// left is how many responses the client still owes: for PLAIN and
 	// LOGIN that is known from the command; -1 is a mechanism whose steps
@@ -68,15 +69,17 @@ func saslResponses(mech string, ir bool) int {
 }
 
 // takes reports whether the client line text is a SASL response, and
-// counts it. A line holding only "*" cancels the exchange (RFC 4954
-// section 4, RFC 5034 section 4, RFC 9051 section 6.2.2).
-func (x *saslExchange) takes(text string) bool {
+// counts it; keyword reports whether a word is a command keyword of the
+// protocol (nil: none without arguments). A line holding only "*" cancels
+// the exchange (RFC 4954 section 4, RFC 5034 section 4, RFC 9051 section
+// 6.2.2).
+func (x *saslExchange) takes(text string, keyword func(string) bool) bool {
 	if x.left == 0 {
 		return false
 	}
 	t := strings.TrimSpace(text)
 	switch {
-	case x.refused && strings.ContainsAny(t, " \t"):
+	case x.refused && (strings.ContainsAny(t, " \t") || keyword != nil && keyword(strings.ToUpper(t))):
 		x.left = 0
 		return false
 	case t == "*":
@@ -113,4 +116,18 @@ func saslLine(s *Session, l *rawLine, key string) *Event {
 		e.Explain = s.bus.Explainer.Key("line.masked")
 	}
 	return e
+}
+
+// isSMTPVerb reports whether verb (upper case) is an SMTP command the
+// catalog explains.
+func (x *Explainer) isSMTPVerb(verb string) bool {
+	_, _, ok := x.text("smtp.cmd." + verb)
+	return ok && verb != ""
+}
+
+// isPOP3Verb reports whether verb (upper case) is a POP3 command the
+// catalog explains.
+func (x *Explainer) isPOP3Verb(verb string) bool {
+	_, _, ok := x.text("pop3.cmd." + verb)
+	return ok && verb != ""
 }
