@@ -43,10 +43,13 @@ func (f *smtpFramer) Flush(s *Session) {
 		e.Explain = s.bus.Explainer.Key("data.smtp.cut")
 		s.Emit(e)
 	}
-	for _, l := range f.held {
-		f.emitCommand(s, l)
+	// Lines held behind a DATA never answered are shown as commands,
+	// through client so that an AUTH among them masks its responses.
+	held := f.held
+	f.held, f.dataPending = nil, false
+	for _, l := range held {
+		f.client(s, l)
 	}
-	f.held = nil
 }
 
 // bodyFor lets the message body after 354 be counted in bulk.
