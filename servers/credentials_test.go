@@ -168,11 +168,14 @@ func TestCredentialsNeverInTheTrace(t *testing.T) {
 	}
 	r.Flush()
 	c.Flush()
+	// A server quotes a line it read as a command upper-cased and cut: the
+	// first octets of a credential, in any case, give it away too.
 	for _, secret := range secrets {
-		if strings.Contains(rec.String(), secret) {
+		head := strings.ToUpper(secret[:min(len(secret), 12)])
+		if strings.Contains(strings.ToUpper(rec.String()), head) {
 			t.Errorf("the JSONL record holds %q:\n%s", secret, rec.String())
 		}
-		if strings.Contains(con.String(), secret) {
+		if strings.Contains(strings.ToUpper(con.String()), head) {
 			t.Errorf("the console shows %q:\n%s", secret, con.String())
 		}
 	}

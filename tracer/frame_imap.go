@@ -243,7 +243,7 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 	case pwRefused && !f.isCommand(x, text):
 		// The password literal of a refused LOGIN, sent without waiting
 		// for the server's "+".
-		e = saslLine(s, &l, "imap.line.continued")
+		e = f.sasl.line(s, &l, "imap.line.continued")
 		isLit = false
 	case f.c2s.cont:
 		f.c2s.cont = false
@@ -258,7 +258,7 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 		}
 	case f.sasl.takes(text, nil) || f.saslNext: // takes counts the line: first
 		f.saslNext = false
-		e = saslLine(s, &l, "imap.line.sasl")
+		e = f.sasl.line(s, &l, "imap.line.sasl")
 		// A response is one line (RFC 9051 section 6.2.2): a "{N}" at its
 		// end announces nothing to the server.
 		isLit = false
@@ -342,6 +342,7 @@ func (f *imapFramer) server(s *Session, l rawLine, n int64, isLit bool) {
 	x := s.bus.Explainer
 	text := string(l.text)
 	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
+	f.sasl.scrubEvent(s, e)
 	startTLS := false
 	switch {
 	case f.s2c.cont:

@@ -65,7 +65,7 @@ func (f *pop3Framer) Flush(s *Session) {
 func (f *pop3Framer) client(s *Session, l rawLine) {
 	if f.sasl.takes(string(l.text), s.bus.Explainer.isPOP3Verb) || f.saslNext { // takes counts the line: first
 		f.saslNext = false
-		s.Emit(saslLine(s, &l, "pop3.sasl"))
+		s.Emit(f.sasl.line(s, &l, "pop3.sasl"))
 		return
 	}
 	f.emitCommand(s, l)
@@ -144,6 +144,7 @@ func (f *pop3Framer) server(s *Session, l rawLine) {
 	x := s.bus.Explainer
 	text := string(l.text)
 	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
+	f.sasl.scrubEvent(s, e)
 	ok := text == "+OK" || strings.HasPrefix(text, "+OK ")
 	bad := text == "-ERR" || strings.HasPrefix(text, "-ERR ")
 	if !f.greeted {

@@ -79,7 +79,7 @@ func (f *smtpFramer) client(s *Session, l rawLine) {
 		f.held = append(f.held, l.clone())
 	case f.sasl.takes(string(l.text), s.bus.Explainer.isSMTPVerb) || f.saslNext: // takes counts the line: first
 		f.saslNext = false
-		s.Emit(saslLine(s, &l, "line.sasl"))
+		s.Emit(f.sasl.line(s, &l, "line.sasl"))
 	default:
 		f.emitCommand(s, l)
 	}
@@ -116,6 +116,7 @@ func (f *smtpFramer) server(s *Session, l rawLine) {
 	text := string(l.text)
 	code, cont, enh := parseSMTPReply(l.text)
 	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
+	f.sasl.scrubEvent(s, e)
 	if code == 0 {
 		e.Explain = s.bus.Explainer.Key("smtp.reply.unparsed")
 		s.Emit(e)

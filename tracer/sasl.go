@@ -32,7 +32,19 @@ type saslExchange struct {
 	left int
 	// refused says the server's final answer refused the command.
 	refused bool
+	// echoes are the last responses masked: a response the server read
+	// as a command comes back quoted in its error reply (500 Syntax
+	// error: command "AGFSAWNL..." not recognized), which is masked too.
+	echoes []string
 }
+
+// Bounds on the responses kept to find their echoes.
+const (
+	maxEchoes  = 4
+	maxEchoLen = 64
+	minEchoLen = 4 // shorter responses ("=", "*") give nothing away
+	echoPrefix = 8 // octets of a response that make a quote of it
+)
 
 // start opens an exchange for the command's arguments, "mech
 // [initial-response]", split at spaces and tabs.
@@ -105,17 +117,85 @@ func (x *saslExchange) end(ok bool) {
 	}
 }
 
-// saslLine is the event for one SASL response line: masked when the bus
+// line is the event for one SASL response line: masked when the bus
 // masks, except the client's "*" that cancels. key explains an unmasked
 // response.
-func saslLine(s *Session, l *rawLine, key string) *Event {
+func (x *saslExchange) line(s *Session, l *rawLine, key string) *Event {
 	e := &Event{Kind: KindLine, Dir: C2S, Text: string(l.text), Flags: l.flags(false), Explain: s.bus.Explainer.Key(key)}
 	if s.bus.Mask && strings.TrimSpace(e.Text) != "*" {
+		x.remember(strings.TrimSpace(e.Text))
 		e.Text = "****"
 		e.Flags = append(e.Flags, FlagMasked)
 		e.Explain = s.bus.Explainer.Key("line.masked")
 	}
 	return e
+}
+
+// remember keeps a masked response to find its echoes.
+func (x *saslExchange) remember(r string) {
+	if len(r) < minEchoLen {
+		return
+	}
+	if len(x.echoes) == maxEchoes {
+		x.echoes = append(x.echoes[:0], x.echoes[1:]...)
+	}
+	x.echoes = append(x.echoes, lowerASCII(r[:min(len(r), maxEchoLen)]))
+}
+
+// scrub masks, in a server line, every quote of a masked response: its
+// first octets, compared without case (servers upper-case a command
+// word), and as much of the rest as follows.
+func (x *saslExchange) scrub(text string) (string, bool) {
+	if len(x.echoes) == 0 || len(text) < minEchoLen {
+		return text, false
+	}
+	masked := false
+	for _, r := range x.echoes {
+		head := r[:min(len(r), echoPrefix)]
+		for from := 0; from < len(text); {
+			i := strings.Index(lowerASCII(text[from:]), head)
+			if i < 0 {
+				break
+			}
+			i += from
+			j := i + len(head)
+			for j < len(text) && j-i < len(r) && lowerByte(text[j]) == r[j-i] {
+				j++
+			}
+			text = text[:i] + "****" + text[j:]
+			from = i + len("****")
+			masked = true
+		}
+	}
+	return text, masked
+}
+
+// scrubEvent masks the quotes of masked responses in a server line event.
+func (x *saslExchange) scrubEvent(s *Session, e *Event) {
+	if !s.bus.Mask {
+		return
+	}
+	if t, ok := x.scrub(e.Text); ok {
+		e.Text = t
+		e.Flags = append(e.Flags, FlagMasked)
+	}
+}
+
+// lowerASCII lower-cases ASCII letters only, keeping every octet where it
+// is.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = lowerByte(c)
+	}
+	return string(b)
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // isSMTPVerb reports whether verb (upper case) is an SMTP command the

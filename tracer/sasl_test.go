@@ -53,8 +53,11 @@ func leaks(evs []*Event) []string {
 		for _, v := range e.Attrs {
 			all += "\x00" + v
 		}
+		// Servers quote a line they read as a command upper-cased and
+		// cut: the first octets of a credential, in any case, are one.
+		all = strings.ToUpper(all)
 		for _, secret := range []string{saslPass, saslPass6, saslPlain, saslUser6, apopMD5} {
-			if strings.Contains(all, secret) {
+			if strings.Contains(all, strings.ToUpper(secret[:min(len(secret), 12)])) {
 				out = append(out, string(e.Dir)+" "+e.Text)
 				break
 			}
@@ -117,6 +120,10 @@ func TestSASLResponsesMaskedByTheClientStream(t *testing.T) {
 		{"smtp refused, the response arriving after the refusal", "smtp", smtp,
 			[]imapWire{c("AUTH PLAIN\r\n"), s("503 5.5.1 already authenticated\r\n"), c(saslPlain + "\r\n"), s("500 what\r\n")},
 			[]string{"AUTH PLAIN", "****"}},
+		{"smtp refused, the server quotes the response", "smtp", smtp,
+			[]imapWire{c("AUTH PLAIN\r\n"), s("503 5.5.1 already authenticated\r\n"), c(saslPlain + "\r\n"),
+				s(`500 5.5.2 Syntax error: command "` + strings.ToUpper(saslPlain) + `" not recognized` + "\r\n")},
+			[]string{"AUTH PLAIN", "****"}},
 		{"smtp refused, a command keyword after the reply", "smtp", smtp,
 			[]imapWire{c("AUTH PLAIN\r\n"), s("503 5.5.1 already authenticated\r\n"), c("noop\r\n"), s("250 ok\r\n"), c("QUIT\r\n")},
 			[]string{"AUTH PLAIN", "noop", "QUIT"}},
@@ -166,6 +173,10 @@ func TestSASLResponsesMaskedByTheClientStream(t *testing.T) {
 		{"pop3 refused, the response and a command after the refusal", "pop3", newPOP3Framer,
 			[]imapWire{s(pop3Greeting), c("AUTH PLAIN\r\n"), s("-ERR already logged in\r\n"), c(saslPlain + "\r\nSTAT\r\n"), s("-ERR what\r\n+OK 0 0\r\n")},
 			[]string{"AUTH PLAIN", "****", "STAT"}},
+		{"pop3 refused, the server quotes the start of the response", "pop3", newPOP3Framer,
+			[]imapWire{s(pop3Greeting), c("AUTH PLAIN\r\n"), s("-ERR already logged in\r\n"), c(saslPlain + "\r\n"),
+				s(`-ERR unknown command "` + strings.ToUpper(saslPlain[:16]) + `...": POP3 commands are USER` + "\r\n")},
+			[]string{"AUTH PLAIN", "****"}},
 		{"pop3 cancelled", "pop3", newPOP3Framer,
 			[]imapWire{s(pop3Greeting), c("AUTH PLAIN\r\n*\r\nSTAT\r\n"), s("+ \r\n-ERR cancelled\r\n-ERR not yet\r\n")},
 			[]string{"AUTH PLAIN", "*", "STAT"}},
@@ -231,5 +242,22 @@ func TestSASLResponsesMaskedByTheClientStream(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A server reply quoting a masked response, whole or cut, in any case, is
+// masked where it quotes it, and only there.
+func TestSASLEchoScrubbed(t *testing.T) {
+	var x saslExchange
+	x.remember(saslPlain)
+	for in, want := range map[string]string{
+		`500 5.5.2 Syntax error: command "` + strings.ToUpper(saslPlain) + `" not recognized`: `500 5.5.2 Syntax error: command "****" not recognized`,
+		`-ERR unknown command "AGFSAWNLAHMZY3JL...": 中文 ` + saslPlain:                         `-ERR unknown command "****...": 中文 ****`,
+		"235 2.7.0 Authentication successful: hello alice":                                    "235 2.7.0 Authentication successful: hello alice",
+		"AGF": "AGF",
+	} {
+		if got, _ := x.scrub(in); got != want {
+			t.Errorf("scrub(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
