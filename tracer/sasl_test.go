@@ -234,6 +234,19 @@ func TestSASLResponsesMaskedByTheClientStream(t *testing.T) {
 					t.Fatalf("chunk %d: client lines %q, want %q", chunk, got, tc.want)
 				}
 			}
+			// The client that waits for nothing: every client octet is
+			// framed before the first server octet.
+			var first, then []imapWire
+			for _, w := range tc.conv {
+				if w.dir == C2S {
+					first = append(first, w)
+				} else {
+					then = append(then, w)
+				}
+			}
+			if l := leaks(frameWith(t, tc.framer(), tc.proto, true, 0, append(first, then...)...)); len(l) > 0 {
+				t.Fatalf("client first: credentials in %q", l)
+			}
 			// Unmasked, the same lines are the wire's.
 			evs := frameWith(t, tc.framer(), tc.proto, false, 0, tc.conv...)
 			for _, e := range evs {
