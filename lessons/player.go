@@ -82,7 +82,9 @@ type clientSession struct {
 	closed              bool
 }
 
-// Print writes s to Out at once, between the player's own writes.
+// Print writes s to Out at once, between the player's own writes. Like
+// Notify and NotifyStep it takes text ready for the terminal: escaped
+// (tracer.PrintableText) before it was colored.
 func (p *Player) Print(s string) { p.say(s) }
 
 // Notify queues s (the engine's hint about a reply, for instance) to be
@@ -674,13 +676,7 @@ func telnetArgs(addr string) string {
 
 // printable escapes control characters of wire text for the terminal, but
 // keeps tabs (folded header lines start with one).
-func printable(s string) string {
-	parts := strings.Split(s, "\t")
-	for i, p := range parts {
-		parts[i] = tracer.Printable(p)
-	}
-	return strings.Join(parts, "\t")
-}
+func printable(s string) string { return tracer.PrintableText(s) }
 
 // ANSI colors.
 const (
@@ -693,7 +689,11 @@ const (
 	cRed    = "\033[1;31m"
 )
 
+// c escapes s for the terminal (tracer.PrintableText), then colors it:
+// every text the player writes goes through c, so a server's reply or a
+// note quoting the trace cannot drive the terminal.
 func (p *Player) c(code, s string) string {
+	s = tracer.PrintableText(s)
 	if !p.Color || code == "" {
 		return s
 	}

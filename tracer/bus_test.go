@@ -101,6 +101,11 @@ func TestPrintableEscapesControls(t *testing.T) {
 		"中文 ok":          "中文 ok",
 		"cr\rlf":         `cr\rlf`,
 		"c1 \u0085 ctrl": `c1 \u0085 ctrl`,
+		"\u202emoc.live": `\u202emoc.live`,
+		"a\u2066b\u2069c\u200e\u200f\u061c\u2028": `a\u2066b\u2069c\u200e\u200f\u061c\u2028`,
+		"\u202a\u202b\u202c\u202d":                `\u202a\u202b\u202c\u202d`,
+		"“quotes” — ✓ …":                          "“quotes” — ✓ …",
+		"\ufffd stays":                            "\ufffd stays",
 	} {
 		if got := Printable(in); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)

@@ -37,11 +37,16 @@ func newPaint(c *color.Color) paint {
 	return paint{pre, suf}
 }
 
-// put writes text in color p.
+// put writes text in color p. It is the console's one way to write text:
+// each piece goes through Printable, so wire text anywhere in an event (its
+// text, its explanation quoting a HELO name or an IMAP command, the server
+// or session a lesson update names) cannot drive the terminal; the only raw
+// escape sequences written are the console's own colors, around the
+// escaped text.
 func (c *Console) put(p paint, text ...string) {
 	c.w.WriteString(p.pre)
 	for _, t := range text {
-		c.w.WriteString(t)
+		c.w.WriteString(Printable(t))
 	}
 	c.w.WriteString(p.suf)
 }
@@ -123,9 +128,9 @@ func (c *Console) Print(e *Event) {
 	switch e.Kind {
 	case KindLine:
 		if e.Dir == C2S {
-			c.put(c.client, "C: ", Printable(e.Text))
+			c.put(c.client, "C: ", e.Text)
 		} else {
-			c.put(c.replyColor(e), "S: ", Printable(e.Text))
+			c.put(c.replyColor(e), "S: ", e.Text)
 		}
 	case KindData:
 		arrow := "C: "
@@ -139,45 +144,44 @@ func (c *Console) Print(e *Event) {
 					continue
 				}
 				w.WriteString("\n    ")
-				c.put(c.data, "| "+Printable(strings.TrimRight(l, "\r\n")))
+				c.put(c.data, "| ", strings.TrimRight(l, "\r\n"))
 			}
 		}
 	case KindState:
 		c.put(c.state, "state: ", e.Text)
 	case KindQueue, KindLookup:
-		c.put(c.queue, string(e.Kind), ": ", Printable(e.Text))
+		c.put(c.queue, string(e.Kind), ": ", e.Text)
 	case KindSkipped, KindFault:
 		c.put(c.warn, string(e.Kind), ": ", e.Text)
 	case KindOpen, KindClose, KindTLS:
-		c.put(c.dim, "-- ", Printable(e.Text))
+		c.put(c.dim, "-- ", e.Text)
 	default:
-		w.WriteString(string(e.Kind) + ": " + Printable(e.Text))
+		c.put(paint{}, string(e.Kind), ": ", e.Text)
 	}
 	if len(e.Flags) > 0 {
-		fs := make([]string, len(e.Flags))
-		for i, f := range e.Flags {
-			fs[i] = string(f)
-		}
 		w.WriteByte(' ')
-		c.put(c.warn, "<"+strings.Join(fs, ",")+">")
+		w.WriteString(c.warn.pre)
+		w.WriteByte('<')
+		for i, f := range e.Flags {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			c.put(paint{}, string(f))
+		}
+		w.WriteByte('>')
+		w.WriteString(c.warn.suf)
 	}
 	w.WriteByte('\n')
 	if c.opts.Explain && e.Explain != nil && e.Explain.Text != "" {
 		x := e.Explain
 		w.WriteString(c.dim.pre)
 		w.WriteString("      ")
-		w.WriteString(x.Text)
+		c.put(paint{}, x.Text)
 		if x.Enh != "" && x.EnhText != "" {
-			w.WriteString(" [")
-			w.WriteString(x.Enh)
-			w.WriteByte(' ')
-			w.WriteString(x.EnhText)
-			w.WriteByte(']')
+			c.put(paint{}, " [", x.Enh, " ", x.EnhText, "]")
 		}
 		if x.RFC != "" {
-			w.WriteString(" (")
-			w.WriteString(x.RFC)
-			w.WriteByte(')')
+			c.put(paint{}, " (", x.RFC, ")")
 		}
 		w.WriteString(c.dim.suf)
 		w.WriteByte('\n')
@@ -223,25 +227,29 @@ func (c *Console) replyColor(e *Event) paint {
 	return c.s2
 }
 
-// Printable escapes control characters so that wire text cannot drive the
-// terminal (an ESC sequence from a hostile client is shown, not obeyed).
+// Printable escapes what could drive or deceive a terminal, so that wire
+// text is shown, not obeyed: C0 controls (an ESC sequence that clears the
+// screen, BEL, NUL; also tab, CR and LF), DEL, C1 controls, bytes that are
+// not UTF-8, and the invisible bidirectional controls (U+202A-U+202E,
+// U+2066-U+2069, the marks U+200E, U+200F, U+061C) and line separators
+// (U+2028, U+2029), with which a HELO name could reverse or hide the text
+// printed after it ("Trojan Source", CVE-2021-42574). Each is written as a
+// fixed-width escape: \x1b, \u0085, \u202e. It is the one function through
+// which the console (and every other printer of trace text) puts text on a
+// terminal; text without such characters is returned as is.
 func Printable(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b == 0x7f || b == 0xc2 { // 0xc2 starts the C1 controls U+0080-U+009F
-			clean = false
-			break
-		}
-	}
-	if clean && utf8.ValidString(s) {
+	i := firstUnprintable(s)
+	if i < 0 {
 		return s
 	}
 	var b strings.Builder
-	for i, r := range s {
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for j, r := range s[i:] {
 		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+		case r == utf8.RuneError && !strings.HasPrefix(s[i+j:], "\uFFFD"):
 			b.WriteString(`\x`)
-			b.WriteString(hex2(s[i]))
+			b.WriteString(hex2(s[i+j]))
 		case r == '\t':
 			b.WriteString(`\t`)
 		case r == '\r':
@@ -249,14 +257,74 @@ func Printable(s string) string {
 		case r < 0x20 || r == 0x7f:
 			b.WriteString(`\x`)
 			b.WriteString(hex2(byte(r)))
-		case r >= 0x80 && r < 0xa0:
-			b.WriteString(`\u00`)
+		case unprintable(r):
+			b.WriteString(`\u`)
+			b.WriteString(hex2(byte(r >> 8)))
 			b.WriteString(hex2(byte(r)))
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// PrintableText is Printable for prose that a printer lays out over lines
+// (a lesson's step, a hint, the demo's notes): line breaks and tabs are
+// kept, everything else Printable escapes is escaped.
+func PrintableText(s string) string {
+	if firstUnprintable(s) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, line := range strings.Split(s, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		for j, part := range strings.Split(line, "\t") {
+			if j > 0 {
+				b.WriteByte('\t')
+			}
+			b.WriteString(Printable(part))
+		}
+	}
+	return b.String()
+}
+
+// firstUnprintable returns the index of the first octet of s that Printable
+// escapes, or -1.
+func firstUnprintable(s string) int {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return i
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 || unprintable(r) {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// unprintable reports whether r (not ASCII) must be escaped: a C1 control,
+// a bidirectional control or mark (Unicode Standard Annex #9, sections 2.1
+// to 2.6), or a line or paragraph separator.
+func unprintable(r rune) bool {
+	switch {
+	case r >= 0x80 && r < 0xa0:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f:
+		return true
+	case r >= 0x2028 && r <= 0x202e:
+		return true
+	case r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // Recorder writes events as JSON Lines, one object per event.

@@ -19,20 +19,27 @@ import (
 // by its verb (UID FETCH as one), a tagged response by the command it
 // completes, a "+" by what it continues (a literal, IDLE, an AUTHENTICATE
 // challenge). LOGIN passwords (atom, quoted or literal) and AUTHENTICATE
-// responses are masked when the bus masks. After the tagged OK to STARTTLS
+// responses are masked when the bus masks: a client line is a response
+// while the client's own stream says the exchange is open (saslExchange),
+// whether or not the server's "+" was framed yet. After the tagged OK to STARTTLS
 // the bytes are TLS records, summarized instead of printed.
 type imapFramer struct {
 	c2s, s2c imapDir
 
-	greeted   bool       // the server's first line was seen
-	cmds      []imapCmd  // commands awaiting their tagged response, oldest first
-	tag       string     // tag of the client command being read
-	idle      bool       // IDLE in progress: the client ends it with DONE
-	authTag   string     // AUTHENTICATE in progress
-	saslNext  bool       // the next client line answers a SASL challenge
-	tlsTag    string     // STARTTLS sent: its OK switches to TLS
-	encrypted bool       // TLS is up: the tap sees ciphertext
-	login     *loginScan // LOGIN arguments being read, across literals
+	greeted   bool         // the server's first line was seen
+	cmds      []imapCmd    // commands awaiting their tagged response, oldest first
+	tag       string       // tag of the client command being read
+	idle      bool         // IDLE in progress: the client ends it with DONE
+	authTag   string       // AUTHENTICATE in progress
+	sasl      saslExchange // the client's side of that exchange
+	saslNext  bool         // the next client line answers a SASL challenge
+	tlsTag    string       // STARTTLS sent: its OK switches to TLS
+	encrypted bool         // TLS is up: the tap sees ciphertext
+	login     *loginScan   // LOGIN arguments being read, across literals
+	// pwRefused says the server refused a LOGIN before the client sent
+	// its password literal: a client that did not wait for "+" sends it
+	// anyway, as the next line.
+	pwRefused bool
 }
 
 // maxPendingCmds bounds the commands remembered for their responses; a
@@ -230,7 +237,14 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 	text := string(l.text)
 	e := &Event{Kind: KindLine, Dir: C2S, Text: text, Flags: l.flags(false)}
 	maskLit := false
+	pwRefused := f.pwRefused
+	f.pwRefused = false
 	switch {
+	case pwRefused && !f.isCommand(x, text):
+		// The password literal of a refused LOGIN, sent without waiting
+		// for the server's "+".
+		e = f.sasl.line(s, &l, "imap.line.continued")
+		isLit = false
 	case f.c2s.cont:
 		f.c2s.cont = false
 		e.Explain = x.Key("imap.line.continued")
@@ -242,14 +256,12 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 				f.login = nil
 			}
 		}
-	case f.saslNext:
+	case f.sasl.takes(text, nil) || f.saslNext: // takes counts the line: first
 		f.saslNext = false
-		e.Explain = x.Key("imap.line.sasl")
-		if s.bus.Mask && strings.TrimSpace(text) != "*" {
-			e.Text = "****"
-			e.Flags = append(e.Flags, FlagMasked)
-			e.Explain = x.Key("line.masked")
-		}
+		e = f.sasl.line(s, &l, "imap.line.sasl")
+		// A response is one line (RFC 9051 section 6.2.2): a "{N}" at its
+		// end announces nothing to the server.
+		isLit = false
 	case f.idle && strings.EqualFold(strings.TrimSpace(text), "DONE"):
 		f.idle = false
 		e.Explain = x.Key("imap.cmd.DONE")
@@ -272,6 +284,7 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 			}
 		case "AUTHENTICATE":
 			f.authTag = tag
+			f.sasl.start(text[argsAt:])
 			// AUTHENTICATE mech initial-response (SASL-IR, RFC 4959).
 			mech, ir, ok := strings.Cut(strings.TrimSpace(text[argsAt:]), " ")
 			if ok && ir != "" && ir != "=" && s.bus.Mask {
@@ -287,6 +300,13 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 	if isLit {
 		f.startLiteral(s, &f.c2s, n, nonSync, maskLit && s.bus.Mask)
 	}
+}
+
+// isCommand reports whether a client line is a command this framer knows:
+// a tag, then a verb the catalog explains.
+func (f *imapFramer) isCommand(x *Explainer, text string) bool {
+	tag, verb, _ := parseIMAPCommand(text)
+	return tag != "" && x.Key(x.cmdKey(verb)) != nil
 }
 
 // mask replaces the event's text when the bus masks credentials.
@@ -322,6 +342,7 @@ func (f *imapFramer) server(s *Session, l rawLine, n int64, isLit bool) {
 	x := s.bus.Explainer
 	text := string(l.text)
 	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
+	f.sasl.scrubEvent(s, e)
 	startTLS := false
 	switch {
 	case f.s2c.cont:
@@ -358,13 +379,16 @@ func (f *imapFramer) server(s *Session, l rawLine, n int64, isLit bool) {
 			startTLS = status == "OK"
 		case tag == f.authTag:
 			f.authTag, f.saslNext = "", false
+			f.sasl.end(status == "OK")
 		}
 		if cmd == "IDLE" {
 			f.idle = false
 		}
 		if d := &f.c2s; d.sync && d.left > 0 && d.left == d.total && d.litTag == tag {
 			// The server refused the command before the client sent its
-			// synchronizing literal: no literal follows.
+			// synchronizing literal: no literal follows, unless the
+			// client did not wait, and then a password must stay hidden.
+			f.pwRefused = d.mask
 			d.left, d.total, d.mask, d.sync, d.cont = 0, 0, false, false, false
 			f.login = nil
 		}

@@ -10,17 +10,17 @@ import (
 // so each +OK or -ERR is explained as the answer to its command. A +OK to
 // RETR or TOP starts a message: its lines become one data event, then the
 // "." line. A +OK to LIST, UIDL (without argument) or CAPA starts a listing
-// whose lines are explained one by one. After AUTH, client lines are held
-// back until the server says whether they are SASL responses (masked) or
-// commands.
+// whose lines are explained one by one. After AUTH the client's lines are
+// SASL responses (masked) for as long as its own stream says the exchange
+// is open (saslExchange), and the line after a "+ " always is. PASS and
+// the APOP digest are masked.
 type pop3Framer struct {
 	lines
 
-	cmds     []pop3Cmd // commands awaiting a status line, oldest first
-	greeted  bool      // the server's first line has been seen
-	authWait bool      // AUTH sent, outcome not yet seen: client lines are held
-	saslNext bool      // the server sent "+ ": the next client line is a SASL response
-	held     []rawLine
+	cmds     []pop3Cmd    // commands awaiting a status line, oldest first
+	greeted  bool         // the server's first line has been seen
+	sasl     saslExchange // AUTH sent, its exchange not ended
+	saslNext bool         // the server sent "+ ": the next client line is a SASL response
 
 	multi    pop3Multi // what the lines of the current multi-line response are
 	multiCmd pop3Cmd
@@ -45,10 +45,7 @@ const (
 )
 
 // Bounds on what the framer keeps for a peer that never gets answers.
-const (
-	pop3MaxPending = 1024
-	pop3MaxHeld    = 64
-)
+const pop3MaxPending = 1024
 
 func newPOP3Framer() Framer { return &pop3Framer{} }
 
@@ -63,37 +60,15 @@ func (f *pop3Framer) Flush(s *Session) {
 		e.Explain = s.bus.Explainer.Key("data.pop3.cut")
 		s.Emit(e)
 	}
-	// Lines held after AUTH were never answered: they may be credentials.
-	for _, l := range f.held {
-		f.emitSASL(s, l)
-	}
-	f.held = nil
 }
 
 func (f *pop3Framer) client(s *Session, l rawLine) {
-	switch {
-	case f.saslNext:
+	if f.sasl.takes(string(l.text), s.bus.Explainer.isPOP3Verb) || f.saslNext { // takes counts the line: first
 		f.saslNext = false
-		f.emitSASL(s, l)
-	case f.authWait && len(f.held) < pop3MaxHeld:
-		f.held = append(f.held, l.clone())
-	case f.authWait:
-		f.emitSASL(s, l)
-	default:
-		f.emitCommand(s, l)
+		s.Emit(f.sasl.line(s, &l, "pop3.sasl"))
+		return
 	}
-}
-
-// emitSASL publishes a SASL response, masked unless masking is off or the
-// client cancelled with "*".
-func (f *pop3Framer) emitSASL(s *Session, l rawLine) {
-	e := &Event{Kind: KindLine, Dir: C2S, Text: string(l.text), Flags: l.flags(false), Explain: s.bus.Explainer.Key("pop3.sasl")}
-	if s.bus.Mask && string(l.text) != "*" {
-		e.Text = "****"
-		e.Flags = append(e.Flags, FlagMasked)
-		e.Explain = s.bus.Explainer.Key("line.masked")
-	}
-	s.Emit(e)
+	f.emitCommand(s, l)
 }
 
 // emitCommand publishes one command line and queues it for its status line.
@@ -122,8 +97,16 @@ func (f *pop3Framer) emitCommand(s *Session, l rawLine) {
 			e.Text = word + " ****"
 			e.Flags = append(e.Flags, FlagMasked)
 		}
+	case "APOP":
+		// RFC 1939 section 7: the digest is MD5 of the greeting's
+		// timestamp and the password; with a classroom password it gives
+		// the password away.
+		if len(args) > 1 && s.bus.Mask {
+			e.Text = word + " " + args[0] + " ****"
+			e.Flags = append(e.Flags, FlagMasked)
+		}
 	case "AUTH":
-		f.authWait = true
+		f.sasl.start(rest)
 		// AUTH mechanism initial-response: the response is a credential.
 		if len(args) > 1 && args[1] != "=" && s.bus.Mask {
 			e.Text = word + " " + args[0] + " ****"
@@ -161,6 +144,7 @@ func (f *pop3Framer) server(s *Session, l rawLine) {
 	x := s.bus.Explainer
 	text := string(l.text)
 	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
+	f.sasl.scrubEvent(s, e)
 	ok := text == "+OK" || strings.HasPrefix(text, "+OK ")
 	bad := text == "-ERR" || strings.HasPrefix(text, "-ERR ")
 	if !f.greeted {
@@ -194,11 +178,6 @@ func (f *pop3Framer) server(s *Session, l rawLine) {
 		}
 		s.Emit(e)
 		f.saslNext = true
-		if len(f.held) > 0 {
-			h := f.held[0]
-			f.held = f.held[1:]
-			f.client(s, h)
-		}
 		return
 	case ok, bad:
 		e.Explain = f.explainStatus(x, ok, cmd, text)
@@ -230,12 +209,10 @@ func (f *pop3Framer) server(s *Session, l rawLine) {
 		f.multiCmd = cmd
 	}
 	if cmd.verb == "AUTH" {
-		f.authWait, f.saslNext = false, false
-		held := f.held
-		f.held = nil
-		for _, h := range held {
-			f.client(s, h)
-		}
+		// The final answer: +OK ends the exchange; after -ERR what the
+		// client still owes stays masked.
+		f.sasl.end(ok)
+		f.saslNext = false
 	}
 }
 

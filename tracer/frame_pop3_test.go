@@ -176,18 +176,19 @@ func TestPOP3FramerAuthPlain(t *testing.T) {
 			t.Errorf("[AUTH] not explained: %+v", x)
 		}
 	})
-	t.Run("pipelined response held", func(t *testing.T) {
+	t.Run("pipelined response", func(t *testing.T) {
 		// The client sends its credentials before the server's "+ ": the
-		// framer cannot know what the line is until the server answers.
+		// client's own stream says the line is the response, shown in
+		// wire order.
 		evs := runPOP3(t, true, "en", 0, ps(pop3Greeting),
 			pc("AUTH PLAIN\r\n"+cred+"\r\nSTAT\r\n"), ps("+ \r\n"), ps("+OK logged in\r\n+OK 0 0\r\n"))
 		wantPOP3Events(t, evs, []string{
 			`line s2c "+OK mailscope POP3 server A for a.example ready <1896.697170952@a.example>" pop3.greeting.apop`,
 			`line c2s "AUTH PLAIN" pop3.cmd.AUTH`,
-			`line s2c "+ " pop3.reply.cont`,
 			`line c2s "****" line.masked`,
-			`line s2c "+OK logged in" pop3.reply.OK.AUTH`,
 			`line c2s "STAT" pop3.cmd.STAT`,
+			`line s2c "+ " pop3.reply.cont`,
+			`line s2c "+OK logged in" pop3.reply.OK.AUTH`,
 			`line s2c "+OK 0 0" pop3.reply.OK.STAT`,
 		})
 	})

@@ -23,6 +23,11 @@ type smtpFramer struct {
 	saslNext    bool
 	eightBitOK  bool // MAIL FROM declared BODY=8BITMIME
 	replyIdx    int  // line number within the current multi-line reply
+
+	// sasl is the AUTH exchange as the client's stream shows it: its
+	// responses are masked even when they come before the 334 that asks
+	// for them (a client that does not wait).
+	sasl saslExchange
 }
 
 func newSMTPFramer() *smtpFramer { return &smtpFramer{} }
@@ -38,10 +43,13 @@ func (f *smtpFramer) Flush(s *Session) {
 		e.Explain = s.bus.Explainer.Key("data.smtp.cut")
 		s.Emit(e)
 	}
-	for _, l := range f.held {
-		f.emitCommand(s, l)
+	// Lines held behind a DATA never answered are shown as commands,
+	// through client so that an AUTH among them masks its responses.
+	held := f.held
+	f.held, f.dataPending = nil, false
+	for _, l := range held {
+		f.client(s, l)
 	}
-	f.held = nil
 }
 
 // bodyFor lets the message body after 354 be counted in bulk.
@@ -69,15 +77,9 @@ func (f *smtpFramer) client(s *Session, l rawLine) {
 		f.data.addLine(&l)
 	case f.dataPending:
 		f.held = append(f.held, l.clone())
-	case f.saslNext:
+	case f.sasl.takes(string(l.text), s.bus.Explainer.isSMTPVerb) || f.saslNext: // takes counts the line: first
 		f.saslNext = false
-		e := &Event{Kind: KindLine, Dir: C2S, Text: string(l.text), Flags: l.flags(false), Explain: s.bus.Explainer.Key("line.sasl")}
-		if s.bus.Mask && string(l.text) != "*" {
-			e.Text = "****"
-			e.Flags = append(e.Flags, FlagMasked)
-			e.Explain = s.bus.Explainer.Key("line.masked")
-		}
-		s.Emit(e)
+		s.Emit(f.sasl.line(s, &l, "line.sasl"))
 	default:
 		f.emitCommand(s, l)
 	}
@@ -98,6 +100,7 @@ func (f *smtpFramer) emitCommand(s *Session, l rawLine) {
 	case "MAIL":
 		f.eightBitOK = strings.Contains(strings.ToUpper(args), "BODY=8BITMIME")
 	case "AUTH":
+		f.sasl.start(args)
 		// AUTH mech initial-response: the response is a credential.
 		mech, ir, ok := strings.Cut(strings.TrimSpace(args), " ")
 		if ok && ir != "" && ir != "=" && s.bus.Mask {
@@ -113,6 +116,7 @@ func (f *smtpFramer) server(s *Session, l rawLine) {
 	text := string(l.text)
 	code, cont, enh := parseSMTPReply(l.text)
 	e := &Event{Kind: KindLine, Dir: S2C, Text: text, Flags: l.flags(true)}
+	f.sasl.scrubEvent(s, e)
 	if code == 0 {
 		e.Explain = s.bus.Explainer.Key("smtp.reply.unparsed")
 		s.Emit(e)
@@ -151,6 +155,12 @@ func (f *smtpFramer) server(s *Session, l rawLine) {
 	if code == 334 {
 		f.saslNext = true
 		return
+	}
+	if cmd == "AUTH" {
+		// The final answer: 235 ends the exchange; after a refusal
+		// (504, 535) what the client still owes stays masked.
+		f.sasl.end(code/100 == 2)
+		f.saslNext = false
 	}
 	if len(f.cmds) > 0 {
 		f.cmds = f.cmds[1:]

@@ -179,7 +179,11 @@ func printQueue(w io.Writer, now time.Time, entries []servers.QueueEntry, faults
 		if len(last) > 60 {
 			last = last[:57] + "..."
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Server, e.MsgID, from, e.Rcpt, e.Status, e.Attempts, next, last)
+		// Addresses and the last error are wire text (a remote server's
+		// reply): escaped, they cannot drive the terminal or break the
+		// columns with a tab.
+		p := tracer.Printable
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", p(e.Server), p(e.MsgID), p(from), p(e.Rcpt), p(e.Status), e.Attempts, next, p(last))
 	}
 	tw.Flush()
 }

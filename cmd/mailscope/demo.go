@@ -59,7 +59,7 @@ the demo, for the browser, until Ctrl-C (--exit stops at once).
 }
 
 // traceSummary is one line about an event the demo's client did not see
-// itself, or "".
+// itself, or "". It is printed through the printer's c, which escapes it.
 func traceSummary(e *tracer.Event) string {
 	if e == nil {
 		return ""
@@ -70,7 +70,7 @@ func traceSummary(e *tracer.Event) string {
 	}
 	switch e.Kind {
 	case tracer.KindQueue, tracer.KindLookup, tracer.KindFault, tracer.KindTLS, tracer.KindHTTP, tracer.KindNote:
-		return "[" + who + "] " + string(e.Kind) + ": " + tracer.Printable(e.Text)
+		return "[" + who + "] " + string(e.Kind) + ": " + e.Text
 	case tracer.KindLine:
 		if e.Hop == "" {
 			return ""
@@ -79,7 +79,7 @@ func traceSummary(e *tracer.Event) string {
 		if e.Dir == tracer.S2C {
 			d = "S: "
 		}
-		return "[" + who + "] " + d + tracer.Printable(e.Text)
+		return "[" + who + "] " + d + e.Text
 	}
 	return ""
 }

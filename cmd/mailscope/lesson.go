@@ -332,8 +332,12 @@ const (
 	cTitleCode  = "\033[1;35m"
 )
 
+// c escapes s for the terminal (tracer.PrintableText: a lesson text may
+// quote the trace, and an attached instance's updates are anyone's), then
+// colors it. Every text the printer writes goes through c.
 func (p *lessonPrinter) c(code, s string) string {
-	if !p.color {
+	s = tracer.PrintableText(s)
+	if !p.color || code == "" {
 		return s
 	}
 	return code + s + "\033[0m"
@@ -343,17 +347,17 @@ func (p *lessonPrinter) update(u lessons.Update) {
 	lang := p.lang
 	switch u.Status {
 	case lessons.StatusStarted:
-		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, fmt.Sprintf(lessons.UI(lang, "lesson"), p.id, u.Title)), indent(u.Text, ""))
+		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, fmt.Sprintf(lessons.UI(lang, "lesson"), p.id, u.Title)), p.c("", indent(u.Text, "")))
 	case lessons.StatusCurrent:
-		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cBoldCode, "── "+fmt.Sprintf(lessons.UI(lang, "step"), u.Step+1, u.Steps, u.Title)+" ──"), indent(u.Text, "  "))
+		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cBoldCode, "── "+fmt.Sprintf(lessons.UI(lang, "step"), u.Step+1, u.Steps, u.Title)+" ──"), p.c("", indent(u.Text, "  ")))
 	case lessons.StatusStepDone:
 		fmt.Fprintf(p.out, "%s\n", p.c(cGreenCode, fmt.Sprintf(lessons.UI(lang, "step.done"), u.Step+1, u.Text)))
 	case lessons.StatusHint:
 		fmt.Fprintf(p.out, "%s\n", p.c(cYellowCode, "  ➜ "+fmt.Sprintf(lessons.UI(lang, "hint"), u.Text)))
 	case lessons.StatusFinished:
-		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, fmt.Sprintf(lessons.UI(lang, "finished"), u.Title)), indent(u.Text, ""))
+		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, fmt.Sprintf(lessons.UI(lang, "finished"), u.Title)), p.c("", indent(u.Text, "")))
 	case lessons.StatusError:
-		fmt.Fprintf(p.out, "mailscope: %s\n", u.Text)
+		fmt.Fprintf(p.out, "mailscope: %s\n", p.c("", u.Text))
 	}
 }
 

@@ -164,7 +164,8 @@ func traceDialError(base string, resp *http.Response, err error) error {
 		resp.Body.Close()
 		var e struct{ Error string }
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s refused the trace: %s", base, e.Error)
+			// The other side's words, printed on this terminal: escaped.
+			return fmt.Errorf("%s refused the trace: %s", base, tracer.Printable(e.Error))
 		}
 		return fmt.Errorf("%s refused the trace: %s", base, resp.Status)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mailscope/mailscope/lessons"
 	"github.com/mailscope/mailscope/servers"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -242,4 +243,91 @@ func TestTraceSkippedMarker(t *testing.T) {
 	expectLine(t, sc, `note: four$`)
 	expectLine(t, sc, `skipped: skipped 4 events`)
 	expectLine(t, sc, `note: nine$`)
+}
+
+// TestTraceEscapesWireText: mailscope trace prints wire text and what
+// quotes it escaped: a HELO name of terminal controls and a right-to-left
+// override, in the line, in the state explanation and in the server's
+// reply, and the server field of a lesson update posted to the API.
+func TestTraceEscapesWireText(t *testing.T) {
+	w := startTestWorld(t)
+	sc, _ := tracing(t, "http://"+w.web, -1)
+	evil := "evil\x1b[2J\x07\x00\u202emoc.elpmaxe"
+	student(t, w.inst.Addr("A", world.SMTP), "HELO "+evil, "QUIT")
+	body := `{"text":"hint \u001b]0;owned\u0007","server":"A\u001b[2J\u202e","attrs":{"lesson":"smtp-by-hand","status":"hint"}}`
+	resp, err := http.Post("http://"+w.web+"/api/lesson", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/lesson: %s", resp.Status)
+	}
+	esc := regexp.QuoteMeta(`evil\x1b[2J\x07\x00\u202emoc.elpmaxe`)
+	var lines []string
+	for _, re := range []string{
+		`C: HELO ` + esc + ` <8bit,nul>$`,
+		`^      HELO ` + esc + `: the client introduced itself$`,
+		`S: 250 a\.example Hello ` + esc + ` \[127\.0\.0\.1\], pleased to meet you( <nul>)?$`,
+		`S: 221 `,
+		regexp.QuoteMeta(`[A\x1b[2J\u202e] lesson: hint \x1b]0;owned\x07`) + `$`,
+	} {
+		lines = append(lines, expectLine(t, sc, re))
+	}
+	for _, l := range lines {
+		for _, r := range l {
+			if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+				t.Errorf("raw %U in the trace line %q", r, l)
+			}
+		}
+	}
+}
+
+// TestLessonPrinterEscapes: the lesson's own printer escapes its texts
+// before coloring them, keeping their line breaks, and demo's trace
+// summary (a relay line, a queue event naming its server) goes the same way.
+func TestLessonPrinterEscapes(t *testing.T) {
+	var b strings.Builder
+	p := &lessonPrinter{out: &b, color: true, lang: "en", id: "x"}
+	evil := "a\x1b[2J\x07\u202eb"
+	for _, st := range []lessons.Status{lessons.StatusStarted, lessons.StatusCurrent, lessons.StatusStepDone,
+		lessons.StatusHint, lessons.StatusFinished, lessons.StatusError} {
+		p.update(lessons.Update{Status: st, Title: evil, Text: evil + "\nsecond line"})
+	}
+	b.WriteString(p.c(cDimCode, traceSummary(&tracer.Event{Kind: tracer.KindQueue, Server: evil, Text: evil})) + "\n")
+	b.WriteString(p.c(cDimCode, traceSummary(&tracer.Event{Kind: tracer.KindLine, Hop: evil, Dir: tracer.C2S, Text: evil})) + "\n")
+	out := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(b.String(), "")
+	for _, r := range out {
+		if r < 0x20 && r != '\n' || r >= 0x202a && r <= 0x202e {
+			t.Fatalf("raw %U in the lesson's output:\n%q", r, out)
+		}
+	}
+	if !strings.Contains(out, `a\x1b[2J\x07\u202eb`) || !strings.Contains(out, "\n  second line\n") {
+		t.Errorf("the texts are not escaped line by line:\n%s", out)
+	}
+}
+
+// TestQueueListingEscapes: mailscope queue prints a remote server's reply
+// (the last error) and the envelope addresses escaped.
+func TestQueueListingEscapes(t *testing.T) {
+	var b strings.Builder
+	evil := "x\x1b[2J\t\u202ey"
+	printQueue(&b, time.Now(), []servers.QueueEntry{{Server: "A", MsgID: "A-1", Sender: evil, Rcpt: evil, Status: "deferred", LastError: "451 " + evil}}, nil)
+	if strings.ContainsAny(b.String(), "\x1b\u202e") || !strings.Contains(b.String(), `451 x\x1b[2J\t\u202ey`) {
+		t.Errorf("queue listing:\n%q", b.String())
+	}
+}
+
+// TestTraceRefusalEscaped: the error text of a server refusing the trace
+// is the other side's and is printed escaped.
+func TestTraceRefusalEscaped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"error":"no \u001b[2J\u202e"}`)
+	}))
+	defer srv.Close()
+	err := runTrace(context.Background(), io.Discard, io.Discard, &traceOptions{url: srv.URL, color: "never"})
+	if err == nil || strings.ContainsAny(err.Error(), "\x1b\u202e") || !strings.Contains(err.Error(), `no \x1b[2J\u202e`) {
+		t.Errorf("refusal: %v", err)
+	}
 }
