@@ -53,6 +53,7 @@ type splitter struct {
 	partial []byte
 	wire    int
 	cut     bool
+	last    byte // the last octet of the partial line on the wire, kept when its text is cut
 }
 
 // take consumes bytes from p up to and including the next LF. It returns the
@@ -83,9 +84,15 @@ func (s *splitter) take(p []byte) (line rawLine, rest []byte, ok bool) {
 		s.cut = true
 	}
 	if i < 0 {
+		s.last = chunk[len(chunk)-1]
 		return rawLine{}, nil, false
 	}
+	// How the line ended, from the wire rather than the kept text, which
+	// lacks the ending when it was cut: SMTP decides from it where a
+	// message ends.
+	cr := i > 0 && p[i-1] == '\r' || i == 0 && s.last == '\r'
 	line = s.finish(true)
+	line.bareLF = !cr
 	return line, rest, true
 }
 
@@ -98,6 +105,7 @@ func (s *splitter) finish(lf bool) rawLine {
 	s.partial = s.partial[:0]
 	s.wire = 0
 	s.cut = false
+	s.last = 0
 	return l
 }
 
@@ -142,11 +150,16 @@ func has8Bit(t []byte) bool {
 
 // dataAcc summarizes a message body (or a literal) as it streams past.
 type dataAcc struct {
-	size, lines              int
-	dotStuffed, bareLF, long int
-	eight, nul               int
-	preview                  []byte
-	lineByLine               bool // a run of lines was not plain: no more bulk (addBulk) for this body
+	size, lines                      int
+	dotStuffed, bareLF, bareCR, long int
+	eight, nul                       int
+	preview                          []byte
+	lineByLine                       bool // a run of lines was not plain: no more bulk (addBulk) for this body
+	// midLine says the last line taken did not end a line in the sender's
+	// terms (SMTP: a bare LF from a client that ends its lines with CRLF),
+	// so the next one does not begin one. Its framer sets it; addBulk,
+	// which takes CRLF lines only, clears it.
+	midLine bool
 }
 
 func (d *dataAcc) reset() { *d = dataAcc{preview: d.preview[:0]} }
@@ -199,6 +212,7 @@ func (d *dataAcc) addBulk(p []byte) int {
 	}
 	d.lines += n
 	d.size += len(run)
+	d.midLine = false
 	d.dotStuffed += bytes.Count(run, lfDot)
 	if run[0] == '.' {
 		d.dotStuffed++
@@ -227,6 +241,9 @@ func (d *dataAcc) addLine(l *rawLine) {
 	}
 	if l.bareLF {
 		d.bareLF++
+	}
+	if l.bareCR {
+		d.bareCR++
 	}
 	if l.eight {
 		d.eight++
@@ -263,6 +280,10 @@ func (d *dataAcc) event(dir Dir, text string, eightBitOK bool) *Event {
 	if d.bareLF > 0 {
 		e.Flags = append(e.Flags, FlagBareLF)
 		attrs["bare_lf_lines"] = itoa(d.bareLF)
+	}
+	if d.bareCR > 0 {
+		e.Flags = append(e.Flags, FlagBareCR)
+		attrs["bare_cr_lines"] = itoa(d.bareCR)
 	}
 	if d.eight > 0 {
 		if !eightBitOK {
