@@ -118,12 +118,17 @@ func FuzzSession(f *testing.F) {
 	})
 }
 
-// FuzzDataReader checks the DATA reader: whatever the body, a 250 means the
-// stored message holds no bare LF and no line that would end the message.
+// FuzzDataReader checks the DATA reader: whatever the body a client that
+// ends its lines with CRLF sends, it makes at most one message (nothing in it
+// ends the data early: SMTP smuggling), and a 250 means the stored message
+// has CRLF line endings only.
 func FuzzDataReader(f *testing.F) {
 	f.Add([]byte("Subject: a\r\n\r\nhello\r\n"))
 	f.Add([]byte("..\r\n.x\r\n\r\n"))
 	f.Add([]byte("a\nb\rc\r\n"))
+	for _, end := range []string{"\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r\n.\r"} {
+		f.Add([]byte("x" + end + "MAIL FROM:<a@a.example>\r\nRCPT TO:<alice@a.example>\r\nDATA\r\ny"))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		srv := newFuzzServer()
 		b := srv.Backend.(*memBackend)
@@ -146,14 +151,21 @@ func FuzzDataReader(f *testing.F) {
 				}
 			}
 		}
+		if len(b.msgs) > 1 {
+			t.Fatalf("one DATA made %d messages", len(b.msgs))
+		}
 		for _, m := range b.msgs {
-			if bytes.Contains(m.Body, []byte("\r\n.\r\n")) && !bytes.Contains(body, []byte("..")) {
-				// A stored lone-dot line can only come from a stuffed one.
+			if bytes.Contains(m.Body, []byte("\r\n.\r\n")) && !bytes.Contains(body, []byte("..")) && !bytes.ContainsAny(body, "\r\n") {
+				// A stored lone-dot line can only come from a stuffed one,
+				// or from a bare LF or CR around a dot (stored as CRLF).
 				t.Fatalf("stored body has a lone dot line the client did not stuff: %q", m.Body)
 			}
 			for i := 0; i < len(m.Body); i++ {
 				if m.Body[i] == '\n' && (i == 0 || m.Body[i-1] != '\r') {
 					t.Fatalf("stored body has a bare LF: %q", m.Body)
+				}
+				if m.Body[i] == '\r' && (i+1 == len(m.Body) || m.Body[i+1] != '\n') {
+					t.Fatalf("stored body has a lone CR: %q", m.Body)
 				}
 			}
 		}

@@ -76,6 +76,10 @@ type session struct {
 	authUser string
 	errors   int
 	quit     bool
+	// crlf is set once the client ends a command line (or an AUTH
+	// exchange line) with CRLF, and stays set: its message then ends only
+	// at CRLF.CRLF (see readData).
+	crlf bool
 
 	// The current transaction.
 	id        string
@@ -290,7 +294,9 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 	)
 	read := func() (err error) {
 		if err = s.armRead(); err == nil {
-			line, tooLong, err = limits.ReadLine(s.r, limit)
+			var crlf bool
+			line, crlf, tooLong, err = limits.ReadLineEnd(s.r, limit)
+			s.crlf = s.crlf || crlf
 		}
 		return err
 	}
@@ -893,7 +899,11 @@ func (s *session) handleData(cmd command) error {
 	case s.state == stateMail:
 		return errNeedRcpt
 	}
-	s.setState(stateData, "the client sends the message; it ends with CRLF.CRLF")
+	if s.crlf {
+		s.setState(stateData, "the client sends the message; it ends with CRLF.CRLF (a bare LF or CR inside is content, not a line end)")
+	} else {
+		s.setState(stateData, "the client sends the message; this client ends its lines with bare LF, so the data may end with LF.LF")
+	}
 	s.reply(354, "", "Start mail input; end with <CRLF>.<CRLF> (a line holding only a dot)")
 	if err := s.flush(); err != nil {
 		s.quit = true
@@ -906,7 +916,7 @@ func (s *session) handleData(cmd command) error {
 	defer dataDone()
 	buf := dataBuffers.Get().(*bytes.Buffer)
 	defer putDataBuffer(buf)
-	body, derr := s.readData(buf)
+	body, bare, derr := s.readData(buf)
 	if derr != nil {
 		var re *Error
 		if errors.As(derr, &re) {
@@ -952,64 +962,110 @@ func (s *session) handleData(cmd command) error {
 		}
 		where = append(where, w)
 	}
+	if bare > 0 {
+		where = append(where, fmt.Sprintf("note: %d bare LF or CR were stored as CRLF line ends; RFC 5321 section 2.3.8 wants CRLF", bare))
+	}
 	s.reply(250, "2.0.0", fmt.Sprintf("OK: %d octets queued as %s (%s)", len(msg.Body), msg.ID, strings.Join(where, "; ")))
 	s.resetTransaction()
 	return nil
 }
 
-// readData reads the message after 354 up to the line holding only a dot,
-// undoing dot-stuffing (RFC 5321 section 4.5.2). The end is found however the
-// bytes were split into TCP segments, since lines are read from a buffer.
-// Limits are checked as it goes; on a limit the rest is read and discarded so
-// the session stays in step, and an *Error says what went wrong.
-func (s *session) readData(buf *bytes.Buffer) ([]byte, error) {
-	var tooBig, tooLong, bareLF bool
+// readData reads the message after 354 up to its end, undoing dot-stuffing
+// (RFC 5321 section 4.5.2). The end is found however the bytes were split
+// into TCP segments, since lines are read from a buffer, and only where the
+// client's own line ending says a line ends:
+//   - a client that ends a command line with CRLF (telnet, every real MTA
+//     and user agent) ends its data only at CRLF "." CRLF (RFC 5321 sections
+//     2.3.8 and 4.1.1.4). A bare LF or a lone CR inside is content: stored
+//     as a CRLF line ending (Postfix 3.9's smtpd_forbid_bare_newline =
+//     normalize), or, with StrictLineEndings, refused with 521 5.5.2 and the
+//     connection closed before anything after it is read as a command;
+//   - a client that ends every command line with a bare LF (nc without -C)
+//     ends its lines at LF (a CR before it dropped), so its data may end
+//     with LF "." LF.
+//
+// A lone CR never ends a line. Where a message ends decides how many
+// messages a session carries: the 2023 SMTP smuggling attacks (SEC Consult;
+// CVE-2023-51764 Postfix, CVE-2023-51765 sendmail, CVE-2023-51766 Exim) hid
+// a second transaction behind a "\n.\n" one server took for the end of data
+// and the next did not. The tracer's SMTP framer follows the same rule.
+//
+// It returns the message and how many bare LF and lone CR it stored as
+// CRLF. Limits are checked as it goes; on a limit the rest is read and
+// discarded so the session stays in step, and an *Error says what went
+// wrong.
+func (s *session) readData(buf *bytes.Buffer) (body []byte, bare int, err error) {
+	var tooBig, tooLong bool
 	max := s.srv.MaxMessageSize
+	lineStart := true // the next octet begins a line of the message
 	for {
 		if err := s.armRead(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		line, err := s.readRawLine(maxTextLine)
-		if errors.Is(err, errLong) {
-			tooLong = true
+		line, crlf, err := s.readRawLine(maxTextLine)
+		long := errors.Is(err, errLong)
+		if err != nil && !long {
+			return nil, 0, err
+		}
+		// A line ends here in the client's terms: at CRLF, or at a bare LF
+		// for a client that ends its command lines with bare LF.
+		ends := crlf || !s.crlf
+		if long {
+			tooLong, lineStart = true, ends
+			if !crlf && s.srv.StrictLineEndings {
+				return nil, 0, errBareNewline
+			}
 			continue
 		}
-		if err != nil {
-			return nil, err
-		}
-		content := line
-		crlf := bytes.HasSuffix(line, []byte("\r\n"))
+		content := line[:len(line)-1]
 		if crlf {
 			content = line[:len(line)-2]
-		} else {
-			content = bytes.TrimSuffix(line, []byte("\n"))
-			bareLF = true
 		}
-		if len(content) == 1 && content[0] == '.' {
-			if crlf || !s.srv.StrictLineEndings {
-				break
+		if lineStart && ends && len(content) == 1 && content[0] == '.' {
+			break
+		}
+		crs := bytes.Count(content, cr)
+		if !crlf || crs > 0 {
+			if s.srv.StrictLineEndings {
+				return nil, 0, errBareNewline
+			}
+			bare += crs
+			if !crlf {
+				bare++
 			}
 		}
-		if len(content) > 0 && content[0] == '.' {
+		if lineStart && len(content) > 0 && content[0] == '.' {
 			content = content[1:]
 		}
-		if tooBig || int64(buf.Len()+len(content)+2) > max {
+		lineStart = ends
+		if tooBig || int64(buf.Len()+len(content)+crs+2) > max {
 			tooBig = true
 			continue
 		}
-		buf.Write(content)
+		if crs == 0 {
+			buf.Write(content)
+		} else {
+			buf.Write(bytes.ReplaceAll(content, cr, crlfBytes))
+		}
 		buf.WriteString("\r\n")
 	}
 	switch {
 	case tooBig:
-		return nil, errorf(552, "5.3.4", "Message too big: the limit is %d octets; nothing was stored", max)
+		return nil, 0, errorf(552, "5.3.4", "Message too big: the limit is %d octets; nothing was stored", max)
 	case tooLong:
-		return nil, errorf(500, "5.5.2", "Message refused: a line is longer than 1000 octets including CRLF (RFC 5321 section 4.5.3.1.6); nothing was stored")
-	case bareLF && s.srv.StrictLineEndings:
-		return nil, errorf(550, "5.6.6", "Message refused: bare LF line endings (RFC 5321 section 2.3.8 wants CRLF); this server is strict; nothing was stored")
+		return nil, 0, errorf(500, "5.5.2", "Message refused: a line is longer than 1000 octets including CRLF (RFC 5321 section 4.5.3.1.6); nothing was stored")
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), bare, nil
 }
+
+var (
+	cr        = []byte{'\r'}
+	crlfBytes = []byte("\r\n")
+	// errBareNewline refuses a bare LF or lone CR under StrictLineEndings
+	// and ends the session, as Postfix's smtpd_forbid_bare_newline does.
+	errBareNewline = &Error{Code: 521, Enh: "5.5.2", Close: true,
+		Msg: "Bare LF or CR in the message: you end your lines with CRLF, so a line of the message must too (RFC 5321 section 2.3.8); this server is strict and closes the connection; nothing was stored"}
+)
 
 // dataBuffers are the buffers messages are received into. finishMessage
 // copies a message out, so the buffer goes back for the next message (of any
@@ -1025,11 +1081,12 @@ func putDataBuffer(b *bytes.Buffer) {
 	}
 }
 
-// readRawLine reads one line including its ending; longer lines are read to
-// their end and reported as errLong.
-func (s *session) readRawLine(limit int) ([]byte, error) {
-	var line []byte
+// readRawLine reads one line including its ending and says whether that
+// was CRLF rather than a bare LF; longer lines are read to their end and
+// reported as errLong (crlf still says how they ended).
+func (s *session) readRawLine(limit int) (line []byte, crlf bool, err error) {
 	tooLong := false
+	var last byte // the octet before the current chunk
 	for {
 		chunk, err := s.r.ReadSlice('\n')
 		if !tooLong {
@@ -1043,20 +1100,22 @@ func (s *session) readRawLine(limit int) ([]byte, error) {
 			}
 		}
 		if err == nil {
+			crlf = len(chunk) >= 2 && chunk[len(chunk)-2] == '\r' || len(chunk) == 1 && last == '\r'
 			break
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
+			last = chunk[len(chunk)-1]
 			continue
 		}
-		if errors.Is(err, io.EOF) && len(line) > 0 {
-			return nil, io.ErrUnexpectedEOF
+		if errors.Is(err, io.EOF) && (len(line) > 0 || tooLong) {
+			return nil, false, io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return nil, false, err
 	}
 	if tooLong {
-		return nil, errLong
+		return nil, crlf, errLong
 	}
-	return line, nil
+	return line, crlf, nil
 }
 
 // finishMessage prepends the Received: header (RFC 5321 section 4.4) and adds
