@@ -3,7 +3,10 @@ package smtp_test
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/servers/world"
 )
 
@@ -128,4 +131,41 @@ func TestStrictRefusesLoneCR(t *testing.T) {
 	c.sendRaw("Subject: cr\r\n\r\nx\r.\rRSET\r\n.\r\n")
 	c.expect("521 5.5.2 *")
 	c.closed()
+}
+
+// TestDataBudget: the sessions of a server hold messages in memory from one
+// budget; a message that finds it spent is read to its end and refused with
+// 452 4.3.1, the session staying in step, and the budget is whole again
+// once the messages are done.
+func TestDataBudget(t *testing.T) {
+	budget := limits.NewBudget(96 << 10)
+	addr, b, _, _ := limServer(t, func(s *smtp.Server) { s.DataBudget = budget })
+	line := strings.Repeat("z", 78) + "\r\n"
+	big := "Subject: big\r\n\r\n" + strings.Repeat(line, 60<<10/len(line))
+
+	first := inData(t, addr, "\r\n")
+	first.sendRaw(big) // 60 KiB held, not finished
+	// Wait until the server has read it: the budget says so.
+	for deadline := time.Now().Add(10 * time.Second); budget.Used() < 60<<10; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first session holds %d octets", budget.Used())
+		}
+	}
+	second := inData(t, addr, "\r\n")
+	second.sendRaw(big + ".\r\nNOOP\r\n")
+	second.expect("452 4.3.1 Insufficient system storage*")
+	second.expect("250 2.0.0 OK, nothing done")
+	first.sendRaw(".\r\n")
+	first.expect("250 2.0.0 OK: *")
+	second.sendRaw("MAIL FROM:<alice@a.example>\r\nRCPT TO:<alice@a.example>\r\nDATA\r\n")
+	second.expect("250 *")
+	second.expect("250 *")
+	second.expect("354 *")
+	second.sendRaw(big + ".\r\n")
+	second.expect("250 2.0.0 OK: *")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.delivered != 2 || budget.Used() != 0 {
+		t.Fatalf("%d delivered, %d octets still taken", b.delivered, budget.Used())
+	}
 }

@@ -30,8 +30,10 @@ func (b *memBackend) LocalUser(local string) (string, bool) {
 	return "", false
 }
 func (b *memBackend) Deliver(ctx context.Context, m *Message) error {
+	c := *m
+	c.Body = append([]byte(nil), m.Body...) // m.Body is the server's buffer
 	b.mu.Lock()
-	b.msgs = append(b.msgs, m)
+	b.msgs = append(b.msgs, &c)
 	b.mu.Unlock()
 	return nil
 }
