@@ -32,7 +32,7 @@ func TestBudget(t *testing.T) {
 		t.Fatalf("giving back made no room: %d used", b.Used())
 	}
 	var none *Budget
-	if !none.Take(1 << 40) || none.Used() != 0 {
+	if !none.Take(1<<40) || none.Used() != 0 {
 		t.Fatal("a nil budget refused")
 	}
 	none.Give(1)
