@@ -63,8 +63,9 @@ func (f *smtpFramer) bodyFor(dir Dir) *dataAcc {
 func (f *smtpFramer) client(s *Session, l rawLine) {
 	switch {
 	case f.inData:
-		// The line ends a line of the message in the client's terms.
-		ends := !l.bareLF || f.lfData
+		// The line ends a line of the message in the client's terms (a
+		// line cut off by the close ends nothing).
+		ends := (!l.bareLF || f.lfData) && !l.noEnd
 		if ends && !f.data.midLine && len(l.text) == 1 && l.text[0] == '.' {
 			f.endData(s, l)
 			return
@@ -181,7 +182,11 @@ func (f *smtpFramer) server(s *Session, l rawLine) {
 	if len(f.cmds) > 0 {
 		f.cmds = f.cmds[1:]
 	}
-	if cmd == "DATA" && f.dataPending {
+	// The DATA command waiting for its reply is the last command sent (the
+	// lines after it are held), so a reply answers it only when no command
+	// is left before it: the reply to an earlier message's end of data,
+	// pipelined with the next transaction, does not.
+	if cmd == "DATA" && f.dataPending && len(f.cmds) == 0 {
 		f.dataPending = false
 		held := f.held
 		f.held = nil

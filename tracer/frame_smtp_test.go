@@ -187,3 +187,17 @@ func TestSMTPFramerLongLineEnding(t *testing.T) {
 		t.Fatalf("a long line whose CRLF was split did not end a line:\n%s", got)
 	}
 }
+
+// A client that pipelines the next transaction right after a message's end
+// (RFC 2920): the 250 for the end of data does not answer the next DATA, so
+// the lines after that DATA stay held until its own 354.
+func TestSMTPFramerPipelinedNextTransaction(t *testing.T) {
+	es := collect(t, newSMTPFramer(),
+		C2S, "DATA\r\n", S2C, "354 go\r\n",
+		C2S, "one\r\n.\r\nMAIL FROM:<a@a>\r\nRCPT TO:<b@b>\r\nDATA\r\ntwo\r\n.\r\nQUIT\r\n",
+		S2C, "250 2.0.0 OK\r\n250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go\r\n250 2.0.0 OK\r\n221 bye\r\n")
+	got := texts(es)
+	if strings.Count(got, "data c2s ") != 2 || strings.Count(got, "line c2s .\n") != 2 || strings.Contains(got, "line c2s two") {
+		t.Fatalf("got\n%s", got)
+	}
+}

@@ -14,6 +14,7 @@ type rawLine struct {
 	text   []byte // without the line ending, at most maxShownLine octets
 	wire   int    // octets on the wire including the line ending
 	bareLF bool   // ended in LF without CR
+	noEnd  bool   // no line ending at all: the connection closed in the middle of the line
 	bareCR bool   // a CR inside the line
 	eight  bool   // a byte >= 0x80
 	nul    bool   // a NUL byte
@@ -112,7 +113,7 @@ func (s *splitter) finish(lf bool) rawLine {
 // examine describes the line t (wire octets on the wire, cut if its text was
 // already cut; lf if it ended in LF), flagging what a lesson may point at.
 func examine(t []byte, wire int, cut, lf bool) rawLine {
-	l := rawLine{wire: wire, cut: cut}
+	l := rawLine{wire: wire, cut: cut, noEnd: !lf}
 	if lf && len(t) > 0 && t[len(t)-1] == '\n' {
 		t = t[:len(t)-1]
 		if len(t) > 0 && t[len(t)-1] == '\r' {
