@@ -137,6 +137,11 @@ func TestSMTPFramerSmugglingIsBody(t *testing.T) {
 				if e.Explain == nil || e.Explain.Key != "data.smtp.bare" || !e.HasFlag(FlagBareLF) && !e.HasFlag(FlagBareCR) {
 					t.Fatalf("%q: body event %+v explained %+v", end, e, e.Explain)
 				}
+				// A dot after a bare LF or CR is text inside a line, not
+				// a stuffed one; after CRLF it begins a line, and is.
+				if e.HasFlag(FlagDotStuffed) != strings.HasPrefix(end, "\r\n.") {
+					t.Fatalf("%q: body flags %v", end, e.Flags)
+				}
 			}
 		}
 	}

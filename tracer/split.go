@@ -237,8 +237,8 @@ var (
 func (d *dataAcc) addLine(l *rawLine) {
 	d.lines++
 	d.size += l.wire
-	if len(l.text) > 0 && l.text[0] == '.' {
-		d.dotStuffed++
+	if len(l.text) > 0 && l.text[0] == '.' && !d.midLine {
+		d.dotStuffed++ // a dot after a bare LF inside a line is not stuffing
 	}
 	if l.bareLF {
 		d.bareLF++
