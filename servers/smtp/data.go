@@ -194,7 +194,10 @@ func (s *session) readData(m *msgBuf) (bare int, err error) {
 		case size > max:
 			tooBig = true
 		case !m.appendLine(content, crs):
+			// This message is lost: its memory goes back at once, for
+			// the messages of other sessions to finish.
 			noRoom = true
+			m.free()
 		}
 	}
 	switch {
@@ -296,7 +299,7 @@ func (m *msgBuf) appendLine(content []byte, crs int) bool {
 
 // grow makes room for n more octets, the first time for the headers too.
 // It doubles the capacity (up to what the size limit can use), or takes
-// just enough when the budget has no room for double.
+// what is left of the budget when that is less, but enough.
 func (m *msgBuf) grow(n int) bool {
 	if len(m.b) == 0 {
 		n += headRoom
@@ -309,15 +312,13 @@ func (m *msgBuf) grow(n int) bool {
 		return true
 	}
 	want := min(max(2*cap(m.b), need, headRoom+4096), max(m.max, need))
-	if !m.budget.Take(int64(want) - m.held) {
-		want = need
-		if !m.budget.Take(int64(want) - m.held) {
-			return false
-		}
+	got := m.budget.TakeUpTo(int64(need)-m.held, int64(want)-m.held)
+	if got == 0 {
+		return false
 	}
-	nb := make([]byte, max(len(m.b), headRoom), want)
+	nb := make([]byte, max(len(m.b), headRoom), m.held+got)
 	copy(nb, m.b)
-	m.b, m.held = nb, int64(want)
+	m.b, m.held = nb, m.held+got
 	return true
 }
 
@@ -327,6 +328,12 @@ func (m *msgBuf) body() []byte {
 		return nil
 	}
 	return m.b[headRoom:]
+}
+
+// free gives the memory back to the budget and drops the message.
+func (m *msgBuf) free() {
+	m.budget.Give(m.held)
+	m.held, m.b = 0, nil
 }
 
 // release gives the memory back to the budget, and a small buffer to the

@@ -138,21 +138,24 @@ func TestStrictRefusesLoneCR(t *testing.T) {
 // 452 4.3.1, the session staying in step, and the budget is whole again
 // once the messages are done.
 func TestDataBudget(t *testing.T) {
-	budget := limits.NewBudget(96 << 10)
+	budget := limits.NewBudget(128 << 10)
 	addr, b, _, _ := limServer(t, func(s *smtp.Server) { s.DataBudget = budget })
 	line := strings.Repeat("z", 78) + "\r\n"
 	big := "Subject: big\r\n\r\n" + strings.Repeat(line, 60<<10/len(line))
 
 	first := inData(t, addr, "\r\n")
-	first.sendRaw(big) // 60 KiB held, not finished
-	// Wait until the server has read it: the budget says so.
-	for deadline := time.Now().Add(10 * time.Second); budget.Used() < 60<<10; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the first session holds %d octets", budget.Used())
-		}
-	}
+	// 60 KiB held, not finished; the budget says when the server read it.
+	first.sendRaw(big)
+	waitUsed(t, budget, func(n int64) bool { return n >= 60<<10 })
+	held := budget.Used()
 	second := inData(t, addr, "\r\n")
-	second.sendRaw(big + ".\r\nNOOP\r\n")
+	second.sendRaw(big[:20<<10])
+	waitUsed(t, budget, func(n int64) bool { return n > held })
+	// The rest does not fit: what the second message took goes back at
+	// once, while its client is still sending it.
+	second.sendRaw(big[20<<10:])
+	waitUsed(t, budget, func(n int64) bool { return n == held })
+	second.sendRaw(".\r\nNOOP\r\n")
 	second.expect("452 4.3.1 Insufficient system storage*")
 	second.expect("250 2.0.0 OK, nothing done")
 	first.sendRaw(".\r\n")
@@ -167,5 +170,16 @@ func TestDataBudget(t *testing.T) {
 	defer b.mu.Unlock()
 	if b.delivered != 2 || budget.Used() != 0 {
 		t.Fatalf("%d delivered, %d octets still taken", b.delivered, budget.Used())
+	}
+}
+
+// waitUsed waits until the octets taken from budget satisfy ok: that is how
+// a test sees the server has read what a client sent in the middle of DATA.
+func waitUsed(t *testing.T, budget *limits.Budget, ok func(int64) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(budget.Used()); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sessions hold %d octets", budget.Used())
+		}
 	}
 }

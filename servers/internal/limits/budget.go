@@ -32,6 +32,25 @@ func (b *Budget) Take(n int64) bool {
 	}
 }
 
+// TakeUpTo reserves as many bytes as there are, up to most, and returns
+// how many; when fewer than least are there it reserves nothing and
+// returns 0.
+func (b *Budget) TakeUpTo(least, most int64) int64 {
+	if b == nil {
+		return most
+	}
+	for {
+		u := b.used.Load()
+		n := min(most, b.max-u)
+		if n < least || n <= 0 {
+			return 0
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return n
+		}
+	}
+}
+
 // Give returns n bytes taken before.
 func (b *Budget) Give(n int64) {
 	if b != nil && n > 0 {

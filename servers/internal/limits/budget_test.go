@@ -31,6 +31,16 @@ func TestBudget(t *testing.T) {
 	if !b.Take(100) || b.Take(1) {
 		t.Fatalf("giving back made no room: %d used", b.Used())
 	}
+	if n := b.TakeUpTo(1, 500); n != 0 {
+		t.Fatalf("TakeUpTo from a spent budget took %d", n)
+	}
+	b.Give(300)
+	if n := b.TakeUpTo(400, 500); n != 0 {
+		t.Fatalf("TakeUpTo(400, 500) with 300 left took %d", n)
+	}
+	if n := b.TakeUpTo(200, 500); n != 300 || b.Used() != 1000 {
+		t.Fatalf("TakeUpTo(200, 500) with 300 left took %d, %d used", n, b.Used())
+	}
 	var none *Budget
 	if !none.Take(1<<40) || none.Used() != 0 {
 		t.Fatal("a nil budget refused")
