@@ -86,6 +86,9 @@ type Instance struct {
 	downLns  map[string]bool      // servers whose SMTP listener is closed by the down fault
 	relay    *relay
 	smtpLns  map[string]*liveListener
+	// smtpData is the memory the SMTP servers' sessions may hold together
+	// for the messages they are receiving (smtp.Server.DataBudget).
+	smtpData *limits.Budget
 }
 
 // liveListener is an SMTP listener that the down fault can close and open.

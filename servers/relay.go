@@ -2,6 +2,7 @@ package servers
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -285,6 +286,7 @@ func (r *relay) session(src, dest *world.Server, addr string, order []int64, byM
 			}
 			continue
 		}
+		body = crlfOnly(body)
 		opts := &gosmtp.MailOptions{EnvelopeID: it.TraceID, Size: int64(len(body))}
 		if hasHighBit(body) {
 			opts.Body = gosmtp.Body8BitMIME
@@ -458,6 +460,39 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// crlfOnly returns b with every bare LF and lone CR made a CRLF, so that B
+// is never handed a line end that A did not mean (the SMTP smuggling class of
+// attacks: a "\r.\r" one server passes on and the next takes for the end of
+// data). go-smtp's DotWriter, like net/textproto's, turns a bare LF into CRLF
+// but passes a lone CR through. Mailscope's SMTP server stores CRLF only, so
+// this is one pass over the bytes and no copy; older queued mail, or mail put
+// in the queue by other means, is copied once.
+func crlfOnly(b []byte) []byte {
+	n := bytes.Count(b, crlf)
+	if bytes.Count(b, lf) == n && bytes.Count(b, cr) == n {
+		return b
+	}
+	out := make([]byte, 0, len(b)+len(b)/16)
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\r' && i+1 < len(b) && b[i+1] == '\n':
+			out = append(out, '\r', '\n')
+			i++
+		case c == '\r' || c == '\n':
+			out = append(out, '\r', '\n')
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+var (
+	cr   = []byte("\r")
+	lf   = []byte("\n")
+	crlf = []byte("\r\n")
+)
 
 func hasHighBit(b []byte) bool {
 	for _, c := range b {

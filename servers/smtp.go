@@ -14,6 +14,9 @@ import (
 
 func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 	p := inst.World.SMTP
+	if inst.smtpData == nil { // the servers are built one after the other
+		inst.smtpData = limits.NewBudget(smtp.DefaultDataBudget)
+	}
 	return &smtp.Server{
 		Name:              s.Name,
 		Domain:            s.Domain,
@@ -24,6 +27,7 @@ func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 		MaxErrors:         p.MaxErrors,
 		Settings:          limits.Settings{IdleTimeout: p.IdleTimeout},
 		StrictLineEndings: p.StrictLineEndings,
+		DataBudget:        inst.smtpData,
 		Trusted:           p.TrustedNetworks,
 		Logger:            inst.Logger,
 	}

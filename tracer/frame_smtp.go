@@ -12,6 +12,12 @@ import (
 // (one data event, then the "." line); a 334 reply makes the next client line
 // a SASL response (masked). Lines the client sends after DATA but before the
 // server answered it are held back until the answer says what they are.
+//
+// The body ends exactly where mailscope's SMTP server ends it (servers/smtp,
+// data.go), or the trace would show smuggled "commands" the server took for
+// text: a client that ended any command line with CRLF ends its data only
+// at CRLF "." CRLF, a bare LF or lone CR being content; a client that ended
+// every command line with a bare LF may end it with LF "." LF.
 type smtpFramer struct {
 	lines
 
@@ -23,6 +29,8 @@ type smtpFramer struct {
 	saslNext    bool
 	eightBitOK  bool // MAIL FROM declared BODY=8BITMIME
 	replyIdx    int  // line number within the current multi-line reply
+	crlf        bool // the client ended a command line with CRLF (it stays set)
+	lfData      bool // the current body's lines end at a bare LF too (the client never sent CRLF)
 
 	// sasl is the AUTH exchange as the client's stream shows it: its
 	// responses are masked even when they come before the 334 that asks
@@ -63,26 +71,45 @@ func (f *smtpFramer) bodyFor(dir Dir) *dataAcc {
 func (f *smtpFramer) client(s *Session, l rawLine) {
 	switch {
 	case f.inData:
-		if len(l.text) == 1 && l.text[0] == '.' {
-			f.inData = false
-			e := f.data.event(C2S, "message body: "+itoa(f.data.lines)+" lines, "+itoa(f.data.size)+" octets", f.eightBitOK)
-			e.Explain = s.bus.Explainer.Key("data.smtp.body")
-			s.Emit(e)
-			s.Emit(&Event{Kind: KindLine, Dir: C2S, Text: ".", Flags: l.flags(true), Explain: s.bus.Explainer.Key("data.smtp.end")})
-			f.eightBitOK = false
-			// The reply that follows answers the whole DATA transaction.
-			f.cmds = append(f.cmds, "DATA")
+		// The line ends a line of the message in the client's terms (a
+		// line cut off by the close ends nothing).
+		ends := (!l.bareLF || f.lfData) && !l.noEnd
+		if ends && !f.data.midLine && len(l.text) == 1 && l.text[0] == '.' {
+			f.endData(s, l)
 			return
 		}
 		f.data.addLine(&l)
+		f.data.midLine = !ends
 	case f.dataPending:
 		f.held = append(f.held, l.clone())
 	case f.sasl.takes(string(l.text), s.bus.Explainer.isSMTPVerb) || f.saslNext: // takes counts the line: first
+		f.crlf = f.crlf || !l.bareLF
 		f.saslNext = false
 		s.Emit(f.sasl.line(s, &l, "line.sasl"))
 	default:
+		f.crlf = f.crlf || !l.bareLF
 		f.emitCommand(s, l)
 	}
+}
+
+// endData publishes the body and the line that ended it.
+func (f *smtpFramer) endData(s *Session, l rawLine) {
+	x := s.bus.Explainer
+	f.inData = false
+	e := f.data.event(C2S, "message body: "+itoa(f.data.lines)+" lines, "+itoa(f.data.size)+" octets", f.eightBitOK)
+	e.Explain = x.Key("data.smtp.body")
+	if !f.lfData && f.data.bareLF+f.data.bareCR > 0 {
+		e.Explain = x.Key("data.smtp.bare")
+	}
+	s.Emit(e)
+	end := x.Key("data.smtp.end")
+	if f.lfData {
+		end = x.Key("data.smtp.end.lf")
+	}
+	s.Emit(&Event{Kind: KindLine, Dir: C2S, Text: ".", Flags: l.flags(true), Explain: end})
+	f.eightBitOK = false
+	// The reply that follows answers the whole DATA transaction.
+	f.cmds = append(f.cmds, "DATA")
 }
 
 // emitCommand publishes one command line and remembers it for its reply.
@@ -165,13 +192,22 @@ func (f *smtpFramer) server(s *Session, l rawLine) {
 	if len(f.cmds) > 0 {
 		f.cmds = f.cmds[1:]
 	}
-	if cmd == "DATA" && f.dataPending {
+	// The DATA command waiting for its reply is the last command sent (the
+	// lines after it are held), so a reply answers it only when no command
+	// is left before it: the reply to an earlier message's end of data,
+	// pipelined with the next transaction, does not.
+	if cmd == "DATA" && f.dataPending && len(f.cmds) == 0 {
 		f.dataPending = false
 		held := f.held
 		f.held = nil
 		if code == 354 {
 			f.inData = true
 			f.data.reset()
+			f.lfData = !f.crlf
+			if f.lfData {
+				s.Emit(&Event{Kind: KindNote, Text: "this client ends its lines with bare LF, so the data may end with LF.LF",
+					Explain: x.Key("data.smtp.lf")})
+			}
 		}
 		for _, h := range held {
 			f.client(s, h)

@@ -14,6 +14,7 @@ type rawLine struct {
 	text   []byte // without the line ending, at most maxShownLine octets
 	wire   int    // octets on the wire including the line ending
 	bareLF bool   // ended in LF without CR
+	noEnd  bool   // no line ending at all: the connection closed in the middle of the line
 	bareCR bool   // a CR inside the line
 	eight  bool   // a byte >= 0x80
 	nul    bool   // a NUL byte
@@ -53,6 +54,7 @@ type splitter struct {
 	partial []byte
 	wire    int
 	cut     bool
+	last    byte // the last octet of the partial line on the wire, kept when its text is cut
 }
 
 // take consumes bytes from p up to and including the next LF. It returns the
@@ -83,9 +85,15 @@ func (s *splitter) take(p []byte) (line rawLine, rest []byte, ok bool) {
 		s.cut = true
 	}
 	if i < 0 {
+		s.last = chunk[len(chunk)-1]
 		return rawLine{}, nil, false
 	}
+	// How the line ended, from the wire rather than the kept text, which
+	// lacks the ending when it was cut: SMTP decides from it where a
+	// message ends.
+	cr := i > 0 && p[i-1] == '\r' || i == 0 && s.last == '\r'
 	line = s.finish(true)
+	line.bareLF = !cr
 	return line, rest, true
 }
 
@@ -98,13 +106,14 @@ func (s *splitter) finish(lf bool) rawLine {
 	s.partial = s.partial[:0]
 	s.wire = 0
 	s.cut = false
+	s.last = 0
 	return l
 }
 
 // examine describes the line t (wire octets on the wire, cut if its text was
 // already cut; lf if it ended in LF), flagging what a lesson may point at.
 func examine(t []byte, wire int, cut, lf bool) rawLine {
-	l := rawLine{wire: wire, cut: cut}
+	l := rawLine{wire: wire, cut: cut, noEnd: !lf}
 	if lf && len(t) > 0 && t[len(t)-1] == '\n' {
 		t = t[:len(t)-1]
 		if len(t) > 0 && t[len(t)-1] == '\r' {
@@ -142,11 +151,16 @@ func has8Bit(t []byte) bool {
 
 // dataAcc summarizes a message body (or a literal) as it streams past.
 type dataAcc struct {
-	size, lines              int
-	dotStuffed, bareLF, long int
-	eight, nul               int
-	preview                  []byte
-	lineByLine               bool // a run of lines was not plain: no more bulk (addBulk) for this body
+	size, lines                      int
+	dotStuffed, bareLF, bareCR, long int
+	eight, nul                       int
+	preview                          []byte
+	lineByLine                       bool // a run of lines was not plain: no more bulk (addBulk) for this body
+	// midLine says the last line taken did not end a line in the sender's
+	// terms (SMTP: a bare LF from a client that ends its lines with CRLF),
+	// so the next one does not begin one. Its framer sets it; addBulk,
+	// which takes CRLF lines only, clears it.
+	midLine bool
 }
 
 func (d *dataAcc) reset() { *d = dataAcc{preview: d.preview[:0]} }
@@ -199,6 +213,7 @@ func (d *dataAcc) addBulk(p []byte) int {
 	}
 	d.lines += n
 	d.size += len(run)
+	d.midLine = false
 	d.dotStuffed += bytes.Count(run, lfDot)
 	if run[0] == '.' {
 		d.dotStuffed++
@@ -222,11 +237,14 @@ var (
 func (d *dataAcc) addLine(l *rawLine) {
 	d.lines++
 	d.size += l.wire
-	if len(l.text) > 0 && l.text[0] == '.' {
-		d.dotStuffed++
+	if len(l.text) > 0 && l.text[0] == '.' && !d.midLine {
+		d.dotStuffed++ // a dot after a bare LF inside a line is not stuffing
 	}
 	if l.bareLF {
 		d.bareLF++
+	}
+	if l.bareCR {
+		d.bareCR++
 	}
 	if l.eight {
 		d.eight++
@@ -263,6 +281,10 @@ func (d *dataAcc) event(dir Dir, text string, eightBitOK bool) *Event {
 	if d.bareLF > 0 {
 		e.Flags = append(e.Flags, FlagBareLF)
 		attrs["bare_lf_lines"] = itoa(d.bareLF)
+	}
+	if d.bareCR > 0 {
+		e.Flags = append(e.Flags, FlagBareCR)
+		attrs["bare_cr_lines"] = itoa(d.bareCR)
 	}
 	if d.eight > 0 {
 		if !eightBitOK {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // memBackend keeps delivered messages in memory; fuzzing needs thousands of
@@ -30,8 +32,10 @@ func (b *memBackend) LocalUser(local string) (string, bool) {
 	return "", false
 }
 func (b *memBackend) Deliver(ctx context.Context, m *Message) error {
+	c := *m
+	c.Body = append([]byte(nil), m.Body...) // m.Body is the server's buffer
 	b.mu.Lock()
-	b.msgs = append(b.msgs, m)
+	b.msgs = append(b.msgs, &c)
 	b.mu.Unlock()
 	return nil
 }
@@ -118,12 +122,17 @@ func FuzzSession(f *testing.F) {
 	})
 }
 
-// FuzzDataReader checks the DATA reader: whatever the body, a 250 means the
-// stored message holds no bare LF and no line that would end the message.
+// FuzzDataReader checks the DATA reader: whatever the body a client that
+// ends its lines with CRLF sends, it makes at most one message (nothing in it
+// ends the data early: SMTP smuggling), and a 250 means the stored message
+// has CRLF line endings only.
 func FuzzDataReader(f *testing.F) {
 	f.Add([]byte("Subject: a\r\n\r\nhello\r\n"))
 	f.Add([]byte("..\r\n.x\r\n\r\n"))
 	f.Add([]byte("a\nb\rc\r\n"))
+	for _, end := range []string{"\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r\n.\r"} {
+		f.Add([]byte("x" + end + "MAIL FROM:<a@a.example>\r\nRCPT TO:<alice@a.example>\r\nDATA\r\ny"))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		srv := newFuzzServer()
 		b := srv.Backend.(*memBackend)
@@ -146,16 +155,91 @@ func FuzzDataReader(f *testing.F) {
 				}
 			}
 		}
+		if len(b.msgs) > 1 {
+			t.Fatalf("one DATA made %d messages", len(b.msgs))
+		}
 		for _, m := range b.msgs {
-			if bytes.Contains(m.Body, []byte("\r\n.\r\n")) && !bytes.Contains(body, []byte("..")) {
-				// A stored lone-dot line can only come from a stuffed one.
+			if bytes.Contains(m.Body, []byte("\r\n.\r\n")) && !bytes.Contains(body, []byte("..")) && !bytes.ContainsAny(body, "\r\n") {
+				// A stored lone-dot line can only come from a stuffed one,
+				// or from a bare LF or CR around a dot (stored as CRLF).
 				t.Fatalf("stored body has a lone dot line the client did not stuff: %q", m.Body)
 			}
 			for i := 0; i < len(m.Body); i++ {
 				if m.Body[i] == '\n' && (i == 0 || m.Body[i-1] != '\r') {
 					t.Fatalf("stored body has a bare LF: %q", m.Body)
 				}
+				if m.Body[i] == '\r' && (i+1 == len(m.Body) || m.Body[i+1] != '\n') {
+					t.Fatalf("stored body has a lone CR: %q", m.Body)
+				}
 			}
+		}
+	})
+}
+
+// FuzzFramerFollowsServer runs whole sessions through a traced connection
+// and checks that the tracer's framer ends a message body exactly as often
+// as the server ends one: a framer that ended it elsewhere would show a
+// smuggled transaction as commands, or hide real ones in a body.
+func FuzzFramerFollowsServer(f *testing.F) {
+	head := "EHLO x\r\nMAIL FROM:<alice@a.example>\r\nRCPT TO:<alice@a.example>\r\nDATA\r\n"
+	tail := "MAIL FROM:<a@a.example>\r\nRCPT TO:<alice@a.example>\r\nDATA\r\nsmuggled\r\n.\r\nQUIT\r\n"
+	for _, end := range []string{"\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r\n.\r", "\r\n.\r\n"} {
+		f.Add([]byte(head + "x" + end + tail))
+		f.Add([]byte(strings.ReplaceAll(head, "\r\n", "\n") + "x" + end + tail))
+	}
+	f.Add([]byte(head + strings.Repeat("y", 1200) + "\n.\r\nz\r\n.\r\nQUIT\r\n"))
+	f.Add([]byte("EHLO x\nAUTH PLAIN AGFsaWNlAGFsaWNl\r\nMAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\nx\n.\ny\r\n.\r\n"))
+	srv := newFuzzServer()
+	f.Fuzz(func(t *testing.T, input []byte) {
+		if bytes.Contains(bytes.ToUpper(input), []byte("AUTH")) {
+			// The input is sent at once, and a SASL response sent before
+			// its 334 is a command to the framer: a client must wait.
+			t.Skip()
+		}
+		// TCP rather than a pipe: the client half-closes, so the server
+		// reads the whole input and every reply reaches the client.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		bus := tracer.NewBus()
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			if c, err := l.Accept(); err == nil {
+				srv.serveConn(bus.Wrap(c, "A", "smtp"))
+			}
+		}()
+		cli, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cli.Close()
+		cli.SetDeadline(time.Now().Add(10 * time.Second))
+		cli.Write(input)
+		cli.(*net.TCPConn).CloseWrite()
+		out, err := io.ReadAll(cli)
+		if err != nil {
+			t.Fatalf("session hung on input %q: %v", input, err)
+		}
+		<-served
+		ends := 0
+		for _, l := range strings.Split(string(out), "\r\n") {
+			for _, r := range []string{" queued as ", "552 5.3.4 Message too big", "500 5.5.2 Message refused", "452 4.3.1 "} {
+				if strings.Contains(l, r) {
+					ends++
+				}
+			}
+		}
+		dots := 0
+		for _, e := range bus.History(0) {
+			if e.Kind == tracer.KindLine && e.Dir == tracer.C2S && e.Explain != nil && strings.HasPrefix(e.Explain.Key, "data.smtp.end") {
+				dots++
+			}
+		}
+		if dots != ends {
+			t.Fatalf("the server ended %d messages, the trace %d, for %q:\n%s", ends, dots, input, out)
 		}
 	})
 }

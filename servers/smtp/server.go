@@ -38,7 +38,10 @@ type Message struct {
 	From       string   // envelope sender, "" for <>
 	LocalUsers []string // local mailbox owners
 	Remote     []string // recipients in other domains (already allowed to relay)
-	Body       []byte   // with the Received: header and any added headers, CRLF endings
+	// Body is the message with the Received: header and any added
+	// headers, CRLF line endings only. It is the server's buffer: valid
+	// until Deliver returns, so a backend that keeps it must copy it.
+	Body       []byte
 	Received   time.Time
 	HoldUntil  time.Time // FUTURERELEASE, zero for none
 	EightBit   bool      // BODY=8BITMIME was declared
@@ -129,8 +132,16 @@ type Server struct {
 	MaxMessageSize int64 // default 10 MiB
 	MaxRecipients  int   // default 100
 	MaxErrors      int   // errors in a row before 421; default 10
-	// StrictLineEndings refuses messages with bare LF line endings.
+	// StrictLineEndings refuses a bare LF or a lone CR in the message of
+	// a client that ends its lines with CRLF: 521 5.5.2, and the
+	// connection is closed. Otherwise they are stored as CRLF line ends.
 	StrictLineEndings bool
+	// DataBudget bounds the memory all sessions hold together for the
+	// messages they are receiving; the servers of a world share one. Once
+	// it is spent, a message is read to its end and answered 452 4.3.1
+	// (RFC 3463: insufficient system storage), for the client to try
+	// again later. nil: a budget of DefaultDataBudget octets per server.
+	DataBudget *limits.Budget
 	// Trusted networks may relay without logging in.
 	Trusted []netip.Prefix
 	// AllowInsecureAuth offers AUTH on unencrypted connections from anywhere;
@@ -164,6 +175,9 @@ func (s *Server) init() {
 	}
 	if s.MaxErrors <= 0 {
 		s.MaxErrors = 10
+	}
+	if s.DataBudget == nil {
+		s.DataBudget = limits.NewBudget(DefaultDataBudget)
 	}
 	// init runs again at each Serve and at Shutdown, while sessions read
 	// the settings: only a change is written.

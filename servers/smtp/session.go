@@ -10,11 +10,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +74,10 @@ type session struct {
 	authUser string
 	errors   int
 	quit     bool
+	// crlf is set once the client ends a command line (or an AUTH
+	// exchange line) with CRLF, and stays set: its message then ends only
+	// at CRLF.CRLF (see readData).
+	crlf bool
 
 	// The current transaction.
 	id        string
@@ -290,7 +292,9 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 	)
 	read := func() (err error) {
 		if err = s.armRead(); err == nil {
-			line, tooLong, err = limits.ReadLine(s.r, limit)
+			var crlf bool
+			line, crlf, tooLong, err = limits.ReadLineEnd(s.r, limit)
+			s.crlf = s.crlf || crlf
 		}
 		return err
 	}
@@ -880,272 +884,6 @@ func (s *session) handleEtrn(cmd command) error {
 		return errorf(458, "4.3.0", "Unable to queue messages for node %s", domain)
 	}
 	return nil
-}
-
-func (s *session) handleData(cmd command) error {
-	switch {
-	case cmd.arg != "":
-		return errorf(501, "5.5.4", "Syntax: DATA takes no argument; the message comes after the 354 reply")
-	case s.state == stateConnected:
-		return errNeedHelo
-	case s.state == stateGreeted:
-		return errNeedMail
-	case s.state == stateMail:
-		return errNeedRcpt
-	}
-	s.setState(stateData, "the client sends the message; it ends with CRLF.CRLF")
-	s.reply(354, "", "Start mail input; end with <CRLF>.<CRLF> (a line holding only a dot)")
-	if err := s.flush(); err != nil {
-		s.quit = true
-		return nil
-	}
-	dataDone := func() {}
-	if a, ok := s.srv.Backend.(DataAnnouncer); ok {
-		dataDone = a.DataStarted()
-	}
-	defer dataDone()
-	buf := dataBuffers.Get().(*bytes.Buffer)
-	defer putDataBuffer(buf)
-	body, derr := s.readData(buf)
-	if derr != nil {
-		var re *Error
-		if errors.As(derr, &re) {
-			s.resetTransaction()
-			return re
-		}
-		s.endOnReadError(derr) // a timeout gets its 421
-		s.quit = true          // the connection broke mid-message: nothing was stored
-		return nil
-	}
-	received := time.Now()
-	msg := &Message{
-		ID: s.id, From: s.from, LocalUsers: s.local, Remote: s.remote,
-		Received: received, HoldUntil: s.holdUntil, EightBit: s.eightBit,
-		AuthUser: s.authUser, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo,
-		EnvID: s.envID, Ret: s.ret, NotifyNever: s.never,
-	}
-	msg.Body = s.finishMessage(body, received)
-	if int64(len(msg.Body)) > s.srv.MaxMessageSize+4096 {
-		s.resetTransaction()
-		return errorf(552, "5.3.4", "Message too big: the limit is %d octets", s.srv.MaxMessageSize)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	dataDone()
-	if err := s.srv.Backend.Deliver(ctx, msg); err != nil {
-		var re *Error
-		s.resetTransaction()
-		if errors.As(err, &re) {
-			return re
-		}
-		s.srv.Logger.Error("smtp: delivery failed", "server", s.srv.Name, "id", msg.ID, "err", err)
-		return errInternal
-	}
-	where := []string{}
-	if len(s.local) > 0 {
-		where = append(where, "delivered to "+strings.Join(s.local, ", "))
-	}
-	if len(s.remote) > 0 {
-		w := fmt.Sprintf("queued for relay to %d remote recipient(s)", len(s.remote))
-		if !s.holdUntil.IsZero() {
-			w += ", held until " + s.holdUntil.UTC().Format(time.RFC3339)
-		}
-		where = append(where, w)
-	}
-	s.reply(250, "2.0.0", fmt.Sprintf("OK: %d octets queued as %s (%s)", len(msg.Body), msg.ID, strings.Join(where, "; ")))
-	s.resetTransaction()
-	return nil
-}
-
-// readData reads the message after 354 up to the line holding only a dot,
-// undoing dot-stuffing (RFC 5321 section 4.5.2). The end is found however the
-// bytes were split into TCP segments, since lines are read from a buffer.
-// Limits are checked as it goes; on a limit the rest is read and discarded so
-// the session stays in step, and an *Error says what went wrong.
-func (s *session) readData(buf *bytes.Buffer) ([]byte, error) {
-	var tooBig, tooLong, bareLF bool
-	max := s.srv.MaxMessageSize
-	for {
-		if err := s.armRead(); err != nil {
-			return nil, err
-		}
-		line, err := s.readRawLine(maxTextLine)
-		if errors.Is(err, errLong) {
-			tooLong = true
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		content := line
-		crlf := bytes.HasSuffix(line, []byte("\r\n"))
-		if crlf {
-			content = line[:len(line)-2]
-		} else {
-			content = bytes.TrimSuffix(line, []byte("\n"))
-			bareLF = true
-		}
-		if len(content) == 1 && content[0] == '.' {
-			if crlf || !s.srv.StrictLineEndings {
-				break
-			}
-		}
-		if len(content) > 0 && content[0] == '.' {
-			content = content[1:]
-		}
-		if tooBig || int64(buf.Len()+len(content)+2) > max {
-			tooBig = true
-			continue
-		}
-		buf.Write(content)
-		buf.WriteString("\r\n")
-	}
-	switch {
-	case tooBig:
-		return nil, errorf(552, "5.3.4", "Message too big: the limit is %d octets; nothing was stored", max)
-	case tooLong:
-		return nil, errorf(500, "5.5.2", "Message refused: a line is longer than 1000 octets including CRLF (RFC 5321 section 4.5.3.1.6); nothing was stored")
-	case bareLF && s.srv.StrictLineEndings:
-		return nil, errorf(550, "5.6.6", "Message refused: bare LF line endings (RFC 5321 section 2.3.8 wants CRLF); this server is strict; nothing was stored")
-	}
-	return buf.Bytes(), nil
-}
-
-// dataBuffers are the buffers messages are received into. finishMessage
-// copies a message out, so the buffer goes back for the next message (of any
-// session) instead of growing a new one per message; big ones are not kept.
-var dataBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledData = 1 << 20
-
-func putDataBuffer(b *bytes.Buffer) {
-	if b.Cap() <= maxPooledData {
-		b.Reset()
-		dataBuffers.Put(b)
-	}
-}
-
-// readRawLine reads one line including its ending; longer lines are read to
-// their end and reported as errLong.
-func (s *session) readRawLine(limit int) ([]byte, error) {
-	var line []byte
-	tooLong := false
-	for {
-		chunk, err := s.r.ReadSlice('\n')
-		if !tooLong {
-			if len(line)+len(chunk) > limit {
-				tooLong = true
-				line = nil
-			} else if line == nil && err == nil {
-				line = chunk // common case: one chunk, no copy
-			} else {
-				line = append(line, chunk...)
-			}
-		}
-		if err == nil {
-			break
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if errors.Is(err, io.EOF) && len(line) > 0 {
-			return nil, io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	if tooLong {
-		return nil, errLong
-	}
-	return line, nil
-}
-
-// finishMessage prepends the Received: header (RFC 5321 section 4.4) and adds
-// Date and Message-ID when the message has none (RFC 5322 section 3.6).
-func (s *session) finishMessage(body []byte, now time.Time) []byte {
-	with := "SMTP"
-	if s.esmtp {
-		with = "ESMTP"
-		if s.tls {
-			with += "S"
-		}
-		if s.authUser != "" {
-			with += "A"
-		}
-	}
-	var h bytes.Buffer
-	fmt.Fprintf(&h, "Received: from %s (%s [%s])\r\n\tby %s (mailscope %s) with %s id %s",
-		sanitizeHeader(s.helo), reverseName(s.conn.RemoteAddr()), limits.HostOf(s.conn.RemoteAddr()), s.srv.Hostname, s.srv.Name, with, s.id)
-	if n := len(s.local) + len(s.remote); n == 1 {
-		rcpt := ""
-		if len(s.remote) == 1 {
-			rcpt = s.remote[0]
-		} else {
-			rcpt = s.local[0] + "@" + s.srv.Domain
-		}
-		fmt.Fprintf(&h, "\r\n\tfor <%s>", sanitizeHeader(rcpt))
-	}
-	fmt.Fprintf(&h, "; %s\r\n", now.Format(time.RFC1123Z))
-	hasDate, hasMsgID, headerEnd := scanHeader(body)
-	var add bytes.Buffer
-	if !hasDate {
-		fmt.Fprintf(&add, "Date: %s\r\n", now.Format(time.RFC1123Z))
-	}
-	if !hasMsgID {
-		fmt.Fprintf(&add, "Message-ID: <%s@%s>\r\n", s.id, s.srv.Hostname)
-	}
-	out := make([]byte, 0, h.Len()+add.Len()+len(body)+2)
-	out = append(out, h.Bytes()...)
-	if headerEnd < 0 {
-		// No header section at all: ours becomes it, then the blank line.
-		out = append(out, add.Bytes()...)
-		if add.Len() > 0 {
-			out = append(out, '\r', '\n')
-		}
-		return append(out, body...)
-	}
-	out = append(out, body[:headerEnd]...)
-	out = append(out, add.Bytes()...)
-	return append(out, body[headerEnd:]...)
-}
-
-// scanHeader looks through the header section for Date and Message-ID and
-// returns the offset where the header lines end (before the blank line), or
-// -1 if the message does not start with a header line.
-func scanHeader(b []byte) (hasDate, hasMsgID bool, end int) {
-	off := 0
-	first := true
-	for off < len(b) {
-		i := bytes.Index(b[off:], []byte("\r\n"))
-		var line []byte
-		next := len(b)
-		if i >= 0 {
-			line, next = b[off:off+i], off+i+2
-		} else {
-			line = b[off:]
-		}
-		if len(line) == 0 {
-			return hasDate, hasMsgID, off
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if first {
-				return false, false, -1
-			}
-		} else {
-			colon := bytes.IndexByte(line, ':')
-			if colon <= 0 || bytes.ContainsAny(line[:colon], " \t") {
-				if first {
-					return false, false, -1
-				}
-				return hasDate, hasMsgID, off
-			}
-			name := strings.ToLower(string(line[:colon]))
-			hasDate = hasDate || name == "date"
-			hasMsgID = hasMsgID || name == "message-id"
-		}
-		first = false
-		off = next
-	}
-	return hasDate, hasMsgID, off
 }
 
 func sanitizeHeader(s string) string {

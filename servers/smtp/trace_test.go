@@ -70,7 +70,7 @@ func TestTraceOfASession(t *testing.T) {
 		S: 250 *
 		C: DATA
 		S: 354 *
-		R: Subject: hi\r\n\r\n..dot\r\nbare\n.\r\n
+		R: Subject: hi\r\n\r\n..dot\r\nbare\nlf\r\n.\r\n
 		S: 250 *
 		C: QUIT
 		S: 221 *
@@ -109,7 +109,7 @@ func TestTraceOfASession(t *testing.T) {
 		"line c2s DATA",
 		"state data",
 		"line s2c 354 Start mail input; end with <CRLF>.<CRLF> (a line holding only a dot)",
-		"data c2s message body: 4 lines, 27 octets",
+		"data c2s message body: 5 lines, 31 octets",
 		"line c2s .",
 		"queue delivered-local",
 		"state greeted",
@@ -149,8 +149,12 @@ func TestTraceOfASession(t *testing.T) {
 				t.Errorf("RCPT reply explanation: %+v", e.Explain)
 			}
 		case e.Kind == tracer.KindData:
-			if !e.HasFlag(tracer.FlagDotStuffed) || !e.HasFlag(tracer.FlagBareLF) || e.Size != 27 || e.Lines != 4 {
+			if !e.HasFlag(tracer.FlagDotStuffed) || !e.HasFlag(tracer.FlagBareLF) || e.Size != 31 || e.Lines != 5 {
 				t.Errorf("data event: flags %v size %d lines %d", e.Flags, e.Size, e.Lines)
+			}
+			// The bare LF is content: this client sends CRLF.
+			if e.Explain == nil || e.Explain.Key != "data.smtp.bare" {
+				t.Errorf("data event with a bare LF explained as %+v", e.Explain)
 			}
 			if !strings.HasPrefix(e.MsgID, "A-") {
 				t.Errorf("data event has no message id: %q", e.MsgID)

@@ -328,18 +328,36 @@ func TestDotStuffingAndSplitTerminator(t *testing.T) {
 	}
 }
 
+// TestBareLF: a client that ends its commands with bare LF (nc without -C)
+// may end its message with LF.LF; a client that sends CRLF cannot, its bare
+// LF being content stored as CRLF; a strict server refuses that bare LF with
+// 521 and closes before reading what follows as commands.
 func TestBareLF(t *testing.T) {
 	w := newWorld(t, nil)
-	c := ehloed(t, w.smtpAddr("A"))
+	c := greeted(t, w.smtpAddr("A"))
+	c.sendRaw("EHLO nc\n")
+	c.readReply()
 	c.sendRaw("MAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\n")
 	c.expect("250 *")
 	c.expect("250 *")
 	c.expect("354 *")
 	c.sendRaw("Subject: lf\n\nbare\n.\n")
-	c.expect("250 2.0.0 *")
+	c.expect("250 2.0.0 OK: * (delivered to alice; note: 3 bare LF or CR were stored as CRLF line ends*")
 	body := inbox(t, w.inst.Store, "A", "alice")[0]
 	if !bytes.HasSuffix(body, []byte("Subject: lf\r\n\r\nbare\r\n")) && !bytes.Contains(body, []byte("\r\n\r\nbare\r\n")) {
 		t.Fatalf("bare LF not normalized to CRLF:\n%q", body)
+	}
+
+	c = ehloed(t, w.smtpAddr("A")) // EHLO with CRLF: this client's lines end with CRLF
+	c.sendRaw("MAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\n")
+	c.expect("250 *")
+	c.expect("250 *")
+	c.expect("354 *")
+	c.sendRaw("Subject: lf\n\nbare\n.\nMAIL FROM:<smuggled@a.example>\n\r\n.\r\n")
+	c.expect("250 2.0.0 OK: * (delivered to alice; note: 5 bare LF or CR were stored as CRLF line ends*")
+	msgs := inbox(t, w.inst.Store, "A", "alice")
+	if len(msgs) != 2 || !bytes.HasSuffix(msgs[1], []byte("\r\n\r\nbare\r\n.\r\nMAIL FROM:<smuggled@a.example>\r\n\r\n")) {
+		t.Fatalf("the bare LF.LF of a CRLF client is not content of one message: %q", msgs)
 	}
 
 	strict := newWorld(t, func(w *world.World) { w.SMTP.StrictLineEndings = true })
@@ -350,9 +368,9 @@ func TestBareLF(t *testing.T) {
 	c.expect("250 *")
 	c.send("DATA")
 	c.expect("354 *")
-	// In strict mode LF.LF is not the end of data (that is how SMTP smuggling works).
 	c.sendRaw("Subject: lf\n\nbare\n.\nMAIL FROM:<smuggled@a.example>\n\r\n.\r\n")
-	c.expect("550 5.6.6 Message refused: bare LF line endings*")
+	c.expect("521 5.5.2 Bare LF or CR in the message*")
+	c.closed()
 	if n := len(inbox(t, strict.inst.Store, "A", "alice")); n != 0 {
 		t.Fatalf("strict server stored %d messages", n)
 	}

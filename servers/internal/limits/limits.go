@@ -154,6 +154,15 @@ func LineBuffered(r *bufio.Reader) bool {
 // read to its end and dropped: tooLong is then true and line empty, so a client
 // cannot grow the buffer by never sending LF.
 func ReadLine(r *bufio.Reader, limit int) (line []byte, tooLong bool, err error) {
+	line, _, tooLong, err = ReadLineEnd(r, limit)
+	return line, tooLong, err
+}
+
+// ReadLineEnd is ReadLine that also says whether the line ended in CRLF
+// (rather than a bare LF), for too long lines as well: SMTP decides from
+// the client's command lines where its message may end.
+func ReadLineEnd(r *bufio.Reader, limit int) (line []byte, crlf, tooLong bool, err error) {
+	var last byte // the octet before the one read last, across chunks
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if !tooLong {
@@ -164,16 +173,18 @@ func ReadLine(r *bufio.Reader, limit int) (line []byte, tooLong bool, err error)
 			}
 		}
 		if err == nil {
+			crlf = len(chunk) >= 2 && chunk[len(chunk)-2] == '\r' || len(chunk) == 1 && last == '\r'
 			break
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
+			last = chunk[len(chunk)-1]
 			continue
 		}
-		return nil, false, err
+		return nil, false, false, err
 	}
 	if tooLong {
-		return nil, true, nil
+		return nil, crlf, true, nil
 	}
 	line = bytes.TrimSuffix(line, []byte("\n"))
-	return bytes.TrimSuffix(line, []byte("\r")), false, nil
+	return bytes.TrimSuffix(line, []byte("\r")), crlf, false, nil
 }

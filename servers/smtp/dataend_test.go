@@ -1,0 +1,185 @@
+package smtp_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/smtp"
+	"github.com/mailscope/mailscope/servers/world"
+)
+
+// inData opens a session whose command lines end with eol and says DATA.
+func inData(t *testing.T, addr, eol string) *client {
+	t.Helper()
+	c := greeted(t, addr)
+	c.sendRaw("EHLO x" + eol)
+	c.readReply()
+	for _, l := range []string{"MAIL FROM:<alice@a.example>", "RCPT TO:<alice@a.example>", "DATA"} {
+		c.sendRaw(l + eol)
+		if r := c.readLine(); r[0] != '2' && r[0] != '3' {
+			t.Fatalf("%s answered %q", l, r)
+		}
+	}
+	return c
+}
+
+// TestDataEndVariants sends every end-of-data look-alike of the SMTP
+// smuggling attacks from a client that ends its lines with CRLF: each is
+// content of one message, which ends at the CRLF.CRLF after it; the would-be
+// commands behind it are never run.
+func TestDataEndVariants(t *testing.T) {
+	w := newWorld(t, nil)
+	for i, end := range []string{"\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r\n.\r", "\r.\r\n", "\r\n.\r\r\n"} {
+		c := inData(t, w.smtpAddr("A"), "\r\n")
+		c.sendRaw("Subject: v\r\n\r\nfirst" + end + "RSET\r\nQUIT\r\n.\r\nNOOP\r\n")
+		c.expect("250 2.0.0 OK: *")
+		c.expect("250 2.0.0 OK, nothing done") // the NOOP: RSET and QUIT were text
+		msgs := inbox(t, w.inst.Store, "A", "alice")
+		if len(msgs) != i+1 || !strings.Contains(string(msgs[i]), "RSET\r\nQUIT\r\n") {
+			t.Fatalf("%q: %d messages, the last %q", end, len(msgs), msgs[len(msgs)-1])
+		}
+		m := msgs[i]
+		for j, b := range m {
+			if b == '\n' && (j == 0 || m[j-1] != '\r') || b == '\r' && (j+1 == len(m) || m[j+1] != '\n') {
+				t.Fatalf("%q: the stored message has a bare LF or CR: %q", end, m)
+			}
+		}
+	}
+}
+
+// TestDataEndOfLFClient: a client that ends its lines with bare LF ends its
+// message at LF.LF (or CRLF.CRLF); a lone CR never ends anything.
+func TestDataEndOfLFClient(t *testing.T) {
+	w := newWorld(t, nil)
+	c := inData(t, w.smtpAddr("A"), "\n")
+	c.sendRaw("Subject: nc\n\ncr\r.\rstill text\n.\nNOOP\n")
+	c.expect("250 2.0.0 OK: *")
+	c.expect("250 2.0.0 OK, nothing done")
+	c.sendRaw("MAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\n")
+	c.expect("250 *")
+	c.expect("250 *")
+	c.expect("354 *")
+	c.sendRaw("Subject: crlf end\n\nx\r\n.\r\n")
+	c.expect("250 2.0.0 OK: *")
+	msgs := inbox(t, w.inst.Store, "A", "alice")
+	if len(msgs) != 2 || !strings.HasSuffix(string(msgs[0]), "\r\n\r\ncr\r\n.\r\nstill text\r\n") {
+		t.Fatalf("messages %q", msgs)
+	}
+}
+
+// TestDataEndDecidedByAnyCRLFLine: one command line with CRLF, the DATA
+// line itself or a line of an AUTH exchange, makes LF.LF content.
+func TestDataEndDecidedByAnyCRLFLine(t *testing.T) {
+	w := newWorld(t, nil)
+	c := greeted(t, w.smtpAddr("A"))
+	c.sendRaw("EHLO x\nMAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\r\n")
+	c.readReply()
+	c.expect("250 *")
+	c.expect("250 *")
+	c.expect("354 *")
+	c.sendRaw("one\n.\nNOOP\r\n.\r\n")
+	c.expect("250 2.0.0 OK: *")
+
+	c = greeted(t, w.smtpAddr("A"))
+	c.sendRaw("EHLO x\n")
+	c.readReply()
+	c.sendRaw("AUTH LOGIN\n")
+	c.expect("334 *")
+	c.sendRaw("YWxpY2U=\r\n")
+	c.expect("334 *")
+	c.sendRaw("YWxpY2U=\n")
+	c.expect("235 *")
+	c.sendRaw("MAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\n")
+	c.expect("250 *")
+	c.expect("250 *")
+	c.expect("354 *")
+	c.sendRaw("two\n.\nNOOP\r\n.\r\n")
+	c.expect("250 2.0.0 OK: *")
+	msgs := inbox(t, w.inst.Store, "A", "alice")
+	if len(msgs) != 2 || !strings.HasSuffix(string(msgs[0]), "one\r\n.\r\nNOOP\r\n") || !strings.HasSuffix(string(msgs[1]), "two\r\n.\r\nNOOP\r\n") {
+		t.Fatalf("messages %q", msgs)
+	}
+}
+
+// TestDataEndAfterLongLine: how a line longer than the limit ended still
+// counts. A CRLF client's long line ending in a bare LF does not end a line,
+// so the "." after it is text; one whose CRLF is split over two reads does.
+func TestDataEndAfterLongLine(t *testing.T) {
+	w := newWorld(t, nil)
+	c := inData(t, w.smtpAddr("A"), "\r\n")
+	c.sendRaw(strings.Repeat("x", 1500) + "\n.\r\nRSET\r\n.\r\nNOOP\r\n")
+	c.expect("500 5.5.2 Message refused: a line is longer than 1000 octets*")
+	c.expect("250 2.0.0 OK, nothing done")
+
+	// 4095 octets and the CR fill the read buffer; the LF comes next.
+	c = inData(t, w.smtpAddr("A"), "\r\n")
+	c.sendRaw(strings.Repeat("y", 4095) + "\r\n.\r\nNOOP\r\n")
+	c.expect("500 5.5.2 Message refused: a line is longer than 1000 octets*")
+	c.expect("250 2.0.0 OK, nothing done")
+	if n := len(inbox(t, w.inst.Store, "A", "alice")); n != 0 {
+		t.Fatalf("%d messages stored", n)
+	}
+}
+
+// TestStrictRefusesLoneCR: a strict server refuses a lone CR in the message
+// as it does a bare LF, and closes.
+func TestStrictRefusesLoneCR(t *testing.T) {
+	w := newWorld(t, func(w *world.World) { w.SMTP.StrictLineEndings = true })
+	c := inData(t, w.smtpAddr("A"), "\r\n")
+	c.sendRaw("Subject: cr\r\n\r\nx\r.\rRSET\r\n.\r\n")
+	c.expect("521 5.5.2 *")
+	c.closed()
+}
+
+// TestDataBudget: the sessions of a server hold messages in memory from one
+// budget; a message that finds it spent is read to its end and refused with
+// 452 4.3.1, the session staying in step, and the budget is whole again
+// once the messages are done.
+func TestDataBudget(t *testing.T) {
+	budget := limits.NewBudget(128 << 10)
+	addr, b, _, _ := limServer(t, func(s *smtp.Server) { s.DataBudget = budget })
+	line := strings.Repeat("z", 78) + "\r\n"
+	big := "Subject: big\r\n\r\n" + strings.Repeat(line, 60<<10/len(line))
+
+	first := inData(t, addr, "\r\n")
+	// 60 KiB held, not finished; the budget says when the server read it.
+	first.sendRaw(big)
+	waitUsed(t, budget, func(n int64) bool { return n >= 60<<10 })
+	held := budget.Used()
+	second := inData(t, addr, "\r\n")
+	second.sendRaw(big[:20<<10])
+	waitUsed(t, budget, func(n int64) bool { return n > held })
+	// The rest does not fit: what the second message took goes back at
+	// once, while its client is still sending it.
+	second.sendRaw(big[20<<10:])
+	waitUsed(t, budget, func(n int64) bool { return n == held })
+	second.sendRaw(".\r\nNOOP\r\n")
+	second.expect("452 4.3.1 Insufficient system storage*")
+	second.expect("250 2.0.0 OK, nothing done")
+	first.sendRaw(".\r\n")
+	first.expect("250 2.0.0 OK: *")
+	second.sendRaw("MAIL FROM:<alice@a.example>\r\nRCPT TO:<alice@a.example>\r\nDATA\r\n")
+	second.expect("250 *")
+	second.expect("250 *")
+	second.expect("354 *")
+	second.sendRaw(big + ".\r\n")
+	second.expect("250 2.0.0 OK: *")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.delivered != 2 || budget.Used() != 0 {
+		t.Fatalf("%d delivered, %d octets still taken", b.delivered, budget.Used())
+	}
+}
+
+// waitUsed waits until the octets taken from budget satisfy ok: that is how
+// a test sees the server has read what a client sent in the middle of DATA.
+func waitUsed(t *testing.T, budget *limits.Budget, ok func(int64) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(budget.Used()); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sessions hold %d octets", budget.Used())
+		}
+	}
+}
