@@ -478,11 +478,14 @@ func (s *session) holdParam(k, v string) (time.Time, error) {
 	max := fr.MaxHold()
 	var t time.Time
 	if k == "HOLDFOR" {
+		// future-release-integer = 1*9DIGIT (RFC 4865 section 3): a longer
+		// value is a syntax error, and the bound keeps the arithmetic below
+		// far from time.Duration's limit (292 years in nanoseconds).
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return t, errorf(501, "5.5.4", "HOLDFOR=%s is not a number of seconds (RFC 4865)", truncate(v, 20))
+		if err != nil || n < 0 || len(v) > 9 {
+			return t, errorf(501, "5.5.4", "HOLDFOR=%s is not a number of seconds of at most 9 digits (RFC 4865 section 3)", truncate(v, 20))
 		}
-		if time.Duration(n)*time.Second > max {
+		if n > int64(max/time.Second) {
 			return t, errorf(554, "5.3.4", "HOLDFOR=%d is longer than the %d seconds this server holds mail (RFC 4865 section 3)", n, int64(max/time.Second))
 		}
 		return time.Now().Add(time.Duration(n) * time.Second), nil
