@@ -219,6 +219,9 @@ func (s *session) fail(e *Error) bool {
 	if e.Close {
 		return true
 	}
+	if e.NotCounted {
+		return false
+	}
 	s.errors++
 	if s.errors >= s.srv.MaxErrors {
 		s.reply(errTooManyErrors.Code, errTooManyErrors.Enh, errTooManyErrors.Msg)
@@ -539,7 +542,13 @@ func (s *session) handleRcpt(cmd command) error {
 		note = " (note: RFC 5321 wants angle brackets: RCPT TO:<" + p.addr + ">)"
 	}
 	if len(s.local)+len(s.remote) >= s.srv.MaxRecipients {
-		return errorf(452, "4.5.3", "Too many recipients: at most %d per message; send the rest in another message (RFC 5321 section 4.5.3.1.8)", s.srv.MaxRecipients)
+		// RFC 5321 section 4.5.3.1.10: the server answers 452 for the
+		// recipients over its limit and the client sends those in a later
+		// transaction; that is no error of the client, so a pipelined list
+		// of 150 recipients does not end the session before its DATA.
+		e := errorf(452, "4.5.3", "Too many recipients: at most %d per message; send the rest in another message (RFC 5321 section 4.5.3.1.8)", s.srv.MaxRecipients)
+		e.NotCounted = true
+		return e
 	}
 	addr := p.addr
 	var local, domain string
