@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/tracer"
@@ -106,4 +107,17 @@ func TestPipelinedExcessRecipients(t *testing.T) {
 	if len(b.delivered) != 1 || len(b.delivered[0].Remote) != 100 || b.delivered[0].Remote[99] != "u99@b.example" {
 		t.Fatalf("delivered %d messages, want 1 to u0..u99", len(b.delivered))
 	}
+}
+
+// TestIdleReplyAfterWriteTimeout: the 421 for an idle timeout longer than
+// WriteTimeout reaches the client: the write deadline set for the last
+// reply has long passed when it is written.
+func TestIdleReplyAfterWriteTimeout(t *testing.T) {
+	addr, _, _ := floodServer(t, func(s *smtp.Server) {
+		s.WriteTimeout = 100 * time.Millisecond
+		s.IdleTimeout = 400 * time.Millisecond
+	})
+	c := greeted(t, addr)
+	c.expect("421 4.4.2 a.example Idle for 400ms: closing the connection*")
+	c.closed()
 }

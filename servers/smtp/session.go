@@ -150,6 +150,9 @@ func (s *session) endOnReadError(err error) {
 	default:
 		return
 	}
+	// A fresh write deadline: the one set for the last reply passed long
+	// ago when the idle timeout is longer than WriteTimeout.
+	s.conn.SetWriteDeadline(time.Now().Add(s.srv.WriteTimeout))
 	s.w.Flush()
 }
 
