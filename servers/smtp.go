@@ -25,6 +25,7 @@ func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 		Settings:          limits.Settings{IdleTimeout: p.IdleTimeout},
 		StrictLineEndings: p.StrictLineEndings,
 		Trusted:           p.TrustedNetworks,
+		Penalty:           inst.Penalty,
 		Logger:            inst.Logger,
 	}
 }

@@ -2,6 +2,7 @@ package smtp_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -120,4 +122,84 @@ func TestIdleReplyAfterWriteTimeout(t *testing.T) {
 	c := greeted(t, addr)
 	c.expect("421 4.4.2 a.example Idle for 400ms: closing the connection*")
 	c.closed()
+}
+
+// authPlain is AUTH PLAIN's initial response for user and pass.
+func authPlain(user, pass string) string {
+	return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+user+"\x00"+pass))
+}
+
+// authNote waits for the trace note about a failed login.
+func authNote(t *testing.T, sub *tracer.Subscription) *tracer.Event {
+	t.Helper()
+	for {
+		select {
+		case e := <-sub.C():
+			if e.Kind == tracer.KindNote && e.Attrs["step"] == "auth-failed" {
+				return e
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no trace note about the failed login")
+		}
+	}
+}
+
+// TestAuthPenalty: the first wrong password is answered at once; the next
+// ones wait longer and longer, across sessions, for an unknown user as for
+// a wrong password; the third failure in a session ends it with 421; the
+// trace says what happens and why; a correct login clears the count.
+func TestAuthPenalty(t *testing.T) {
+	box := &penalty.Box{Base: 40 * time.Millisecond, Max: 160 * time.Millisecond}
+	addr, _, sub := floodServer(t, func(s *smtp.Server) { s.Penalty = box })
+	c := ehloed(t, addr)
+	c.send(authPlain("alice", "wrong"))
+	c.expect("535 5.7.8 Authentication credentials invalid")
+	if e := authNote(t, sub); e.Attrs["wait_ms"] != "0" || e.Attrs["failures"] != "1" || !strings.Contains(e.Text, "answered at once") {
+		t.Errorf("first failure noted as %q %v", e.Text, e.Attrs)
+	}
+	c.send("NOOP") // a success in between does not reset the count
+	c.expect("250 *")
+	c.send(authPlain("nobody", "nobody"))
+	c.expect("535 5.7.8 Authentication credentials invalid (answered after 40ms: repeated failed logins from your address or for this user; the next failure waits 80ms)")
+	if e := authNote(t, sub); e.Attrs["wait_ms"] != "40" || e.Explain == nil || e.Explain.Key != "auth.fail.wait" {
+		t.Errorf("second failure noted as %q %v %+v", e.Text, e.Attrs, e.Explain)
+	}
+	c.send(authPlain("alice", "wrong"))
+	c.expect("535 5.7.8 Authentication credentials invalid (answered after 80ms*")
+	c.expect("421 4.7.0 a.example Too many failed logins (3 in this session): closing the connection")
+	c.closed()
+	if e := authNote(t, sub); e.Explain == nil || e.Explain.Key != "auth.fail.close" || !strings.Contains(e.Explain.Text, "3 failed logins in one session") {
+		t.Errorf("third failure noted as %q %+v", e.Text, e.Explain)
+	}
+	// A new session does not start from zero.
+	c = ehloed(t, addr)
+	c.send(authPlain("alice", "wrong"))
+	c.expect("535 5.7.8 Authentication credentials invalid (answered after 160ms*")
+	c.send(authPlain("alice", "alice"))
+	c.expect("235 *")
+	if d := box.Pending("127.0.0.1", "alice"); d != 0 {
+		t.Errorf("after a correct login the next failure would wait %v", d)
+	}
+}
+
+// TestAuthPenaltyShutdown: a failed login waiting for its delay does not
+// hold up the server's shutdown; the client hears why the session ends.
+func TestAuthPenaltyShutdown(t *testing.T) {
+	var srv *smtp.Server
+	addr, _, sub := floodServer(t, func(s *smtp.Server) {
+		s.Penalty = &penalty.Box{Base: time.Hour, Max: time.Hour}
+		srv = s
+	})
+	c := ehloed(t, addr)
+	c.send(authPlain("alice", "wrong"))
+	c.expect("535 *")
+	c.send(authPlain("alice", "wrong"))
+	authNote(t, sub)
+	authNote(t, sub) // the second failure is waiting now
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	c.expect("421 4.3.2 a.example Service shutting down, closing the connection")
 }

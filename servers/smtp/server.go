@@ -26,6 +26,7 @@ import (
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -129,6 +130,13 @@ type Server struct {
 	MaxMessageSize int64 // default 10 MiB
 	MaxRecipients  int   // default 100
 	MaxErrors      int   // errors in a row before 421; default 10
+	// MaxAuthFailures is how many failed AUTHs one session may have: the
+	// last gets its 535, then 421 and the close (default 3).
+	MaxAuthFailures int
+	// Penalty slows down password guessing: each failed AUTH's 535 waits
+	// longer the more failures came from the client's address or for the
+	// user name, across sessions and protocols. Nil: no delay.
+	Penalty *penalty.Box
 	// StrictLineEndings refuses messages with bare LF line endings.
 	StrictLineEndings bool
 	// Trusted networks may relay without logging in.
@@ -164,6 +172,9 @@ func (s *Server) init() {
 	}
 	if s.MaxErrors <= 0 {
 		s.MaxErrors = 10
+	}
+	if s.MaxAuthFailures <= 0 {
+		s.MaxAuthFailures = penalty.DefaultMaxPerSession
 	}
 	// init runs again at each Serve and at Shutdown, while sessions read
 	// the settings: only a change is written.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -75,6 +76,7 @@ type session struct {
 	tls      bool
 	authUser string
 	errors   int
+	authFail int // failed AUTHs in this session, never reset (MaxAuthFailures)
 	quit     bool
 
 	// The current transaction.
@@ -831,14 +833,34 @@ func (s *session) handleAuth(cmd command) error {
 	}
 	user, ok := s.srv.Backend.Authenticate(login, pass)
 	if !ok {
-		return errorf(535, "5.7.8", "Authentication credentials invalid")
+		return s.authFailed(login)
 	}
+	s.srv.Penalty.Succeed(limits.HostOf(s.conn.RemoteAddr()), user)
 	s.authUser = user
 	s.trace.Emit(&tracer.Event{Kind: tracer.KindState, From: s.state.String(), To: s.state.String(),
 		Text: "authenticated as " + user, Attrs: map[string]string{"user": user},
 		Explain: &tracer.Explanation{Key: "smtp.state.auth", Text: "The client logged in: it may now relay to other domains."}})
 	s.reply(235, "2.7.0", "Authentication successful: hello "+user)
 	return nil
+}
+
+// authFailed answers a failed AUTH: an unknown user and a wrong password
+// get the same 535, after the penalty's delay (none for a first mistake,
+// then doubling per failure from this address or for this user, across
+// sessions). The session's last allowed failure gets its 535 and then 421.
+// The trace says which and why before the delay runs.
+func (s *session) authFailed(login string) error {
+	s.authFail++
+	f := s.srv.Penalty.Failed(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.MaxAuthFailures)
+	f.Trace(s.trace)
+	if !penalty.Wait(f.Wait, s.srv.life.Done()) {
+		return &Error{Code: 421, Enh: "4.3.2", Msg: s.srv.Hostname + " Service shutting down, closing the connection", Close: true}
+	}
+	if f.Closes() {
+		s.reply(535, "5.7.8", "Authentication credentials invalid"+f.Why())
+		return &Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many failed logins (%d in this session): closing the connection", s.srv.Hostname, f.Count), Close: true}
+	}
+	return errorf(535, "5.7.8", "Authentication credentials invalid%s", f.Why())
 }
 
 // challenge sends a 334 with the base64 of prompt and reads the answer.

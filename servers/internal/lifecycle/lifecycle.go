@@ -29,10 +29,37 @@ type Group struct {
 	members   map[*Member]struct{}
 	wg        sync.WaitGroup
 	closing   atomic.Bool
+	done      chan struct{} // closed when closing begins; made on first use
 }
 
 // Closing reports whether Close or Shutdown has begun.
 func (g *Group) Closing() bool { return g.closing.Load() }
+
+// Done is closed when Close or Shutdown begins, so that a session waiting
+// for something other than its client (a failed login's delay) can stop.
+func (g *Group) Done() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done == nil {
+		g.done = make(chan struct{})
+	}
+	return g.done
+}
+
+// beginClosing marks the group closing and closes Done.
+func (g *Group) beginClosing() {
+	g.closing.Store(true)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done == nil {
+		g.done = make(chan struct{})
+	}
+	select {
+	case <-g.done:
+	default:
+		close(g.done)
+	}
+}
 
 // Serve accepts connections on l and runs handle for each in its own
 // goroutine until Close or Shutdown, then returns closed. Temporary accept
@@ -135,7 +162,7 @@ func (g *Group) AwaitCommand(idle *atomic.Bool, read func() error) error {
 // Close closes the listeners and every session's connection at once, and
 // waits for the sessions to end.
 func (g *Group) Close() {
-	g.closing.Store(true)
+	g.beginClosing()
 	g.mu.Lock()
 	for l := range g.listeners {
 		l.Close()
@@ -152,7 +179,7 @@ func (g *Group) Close() {
 // the middle of something finish it. When ctx ends first, it closes what is
 // left and returns ctx's error.
 func (g *Group) Shutdown(ctx context.Context) error {
-	g.closing.Store(true)
+	g.beginClosing()
 	g.mu.Lock()
 	for l := range g.listeners {
 		l.Close()
