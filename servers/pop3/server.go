@@ -31,6 +31,7 @@ import (
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -61,6 +62,14 @@ type Server struct {
 	TLSConfig *tls.Config // nil: no STLS
 
 	MaxErrors int // errors in a row before -ERR and close; default 10
+	// MaxAuthFailures is how many failed logins (PASS, APOP, AUTH) one
+	// session may have: the last is answered -ERR [AUTH] and the
+	// connection closed (default 3). A successful USER does not reset it.
+	MaxAuthFailures int
+	// Penalty slows down password guessing: each failed login's -ERR
+	// waits longer the more failures came from the client's address or for
+	// the user name, across sessions and protocols. Nil: no delay.
+	Penalty *penalty.Box
 	// Settings are the session limits: IdleTimeout (the autologout timer
 	// of RFC 1939 section 3), LineTimeout, SessionTimeout, WriteTimeout,
 	// MaxConns, MaxConnsPerIP and MaxConnsLoopback (defaults in
@@ -90,6 +99,9 @@ func (s *Server) init() {
 	}
 	if s.MaxErrors <= 0 {
 		s.MaxErrors = 10
+	}
+	if s.MaxAuthFailures <= 0 {
+		s.MaxAuthFailures = penalty.DefaultMaxPerSession
 	}
 	// init runs again at each Serve and at Shutdown, while sessions read
 	// the settings: only a change is written.
