@@ -16,7 +16,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
@@ -67,8 +66,9 @@ type session struct {
 	r     *bufio.Reader
 	w     *bufio.Writer
 
-	idle  atomic.Bool  // waiting for a command: Shutdown may interrupt
-	clock limits.Clock // idle, line and session time limits (armRead)
+	member   lifecycle.Member // in the server's group: Shutdown, Squeeze and Evict reach the session through it
+	clock    limits.Clock     // idle, line and session time limits (armRead)
+	busyWait bool             // the wait armed last had the busy server's short idle timeout
 
 	state    state
 	banner   string // the APOP timestamp of the greeting, "<...@host>"
@@ -311,7 +311,7 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 	}
 	var err error
 	if idle {
-		err = s.srv.life.AwaitCommand(&s.idle, read)
+		err = s.srv.life.AwaitCommand(&s.member, read)
 	} else {
 		err = read()
 	}

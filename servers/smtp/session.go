@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
@@ -67,8 +66,9 @@ type session struct {
 	r     *bufio.Reader
 	w     *bufio.Writer
 
-	idle  atomic.Bool  // waiting for a command: Shutdown may interrupt
-	clock limits.Clock // idle, line and session time limits (armRead)
+	member   lifecycle.Member // in the server's group: Shutdown, Squeeze and Evict reach the session through it
+	clock    limits.Clock     // idle, line and session time limits (armRead)
+	busyWait bool             // the wait armed last had the busy server's short idle timeout
 
 	state    state
 	helo     string
@@ -148,7 +148,8 @@ func (s *session) endOnReadError(err error) {
 	case s.srv.life.Closing():
 		s.reply(421, "4.3.2", s.srv.Hostname+" Service shutting down, closing the connection")
 	case errors.As(err, &ne) && ne.Timeout():
-		s.reply(421, "4.4.2", s.timeoutReply())
+		enh, text := s.timeoutReply()
+		s.reply(421, enh, text)
 	default:
 		return
 	}
@@ -304,7 +305,7 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 	}
 	var err error
 	if idle {
-		err = s.srv.life.AwaitCommand(&s.idle, read)
+		err = s.srv.life.AwaitCommand(&s.member, read)
 	} else {
 		err = read()
 	}
