@@ -229,7 +229,7 @@ func (s *session) timeoutReply() string {
 	case s.member.Cut() == lifecycle.CutFull:
 		s.note("conn.full", fmt.Sprintf("server %s is full (%d POP3 connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, s.srv.MaxConns), map[string]string{"step": "conn.full"})
 		return fmt.Sprintf("-ERR [SYS/TEMP] %s is full (%d connections, the limit): this session waited longest for a command and is closed to make room; nothing was deleted, connect again later", s.srv.Hostname, s.srv.MaxConns)
-	case s.clock.Why != limits.Session && (s.busyWait || s.member.Cut() == lifecycle.CutBusy):
+	case s.member.Cut() == lifecycle.CutBusy && s.clock.Why != limits.Session, s.busyWait && s.clock.Why == limits.Idle:
 		s.note("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d POP3 connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, s.srv.MaxConns, s.srv.BusyIdleTimeout), map[string]string{"step": "conn.busy"})
 		return fmt.Sprintf("-ERR [SYS/TEMP] autologout: idle for %s while the server is busy (80%% or more of its %d connections in use), closing the connection; nothing was deleted, connect again later", s.srv.BusyIdleTimeout, s.srv.MaxConns)
 	}

@@ -289,7 +289,7 @@ func (s *session) timeoutReply() (enh, text string) {
 	case s.member.Cut() == lifecycle.CutFull:
 		s.noteStress("conn.full", fmt.Sprintf("server %s is full (%d connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, s.srv.MaxConns))
 		return "4.7.0", fmt.Sprintf("%s Server full (%d connections, the limit): this session waited longest for a command and is closed to make room; connect again later", s.srv.Hostname, s.srv.MaxConns)
-	case s.clock.Why != limits.Session && (s.busyWait || s.member.Cut() == lifecycle.CutBusy):
+	case s.member.Cut() == lifecycle.CutBusy && s.clock.Why != limits.Session, s.busyWait && s.clock.Why == limits.Idle:
 		s.noteStress("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, s.srv.MaxConns, s.srv.BusyIdleTimeout))
 		return "4.4.2", fmt.Sprintf("%s Idle for %s while the server is busy (80%% or more of its %d connections in use): closing the connection; connect again later", s.srv.Hostname, s.srv.BusyIdleTimeout, s.srv.MaxConns)
 	}

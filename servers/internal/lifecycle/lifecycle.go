@@ -176,6 +176,11 @@ func (g *Group) AwaitCommand(m *Member, read func() error) error {
 	m.idle.Store(true)
 	err := read()
 	m.idle.Store(false)
+	if err == nil {
+		// The command came before the cut took effect: the session goes on,
+		// and a later timeout is its own.
+		m.cut.Store(int32(NotCut))
+	}
 	if err != nil && g.Closing() {
 		return ErrClosing
 	}
