@@ -2,6 +2,7 @@ package servers
 
 import (
 	"github.com/mailscope/mailscope/servers/imap"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/world"
 )
 
@@ -11,17 +12,34 @@ import (
 // before the server gives up (imap.Server's default IdleTimeout).
 func (inst *Instance) newIMAP(s *world.Server) (service, error) {
 	return &imap.Server{
-		Name:   s.Name,
-		Domain: s.Domain,
-		Store:  inst.Store,
-		Auth: imap.AuthFunc(func(login, password string) (string, bool) {
-			u := s.User(login)
-			if u == nil || u.Password != password {
-				return "", false
-			}
-			return u.Name, true
-		}),
+		Name:      s.Name,
+		Domain:    s.Domain,
+		Store:     inst.Store,
+		Auth:      imapAuth{server: s, penalty: inst.Penalty},
 		TLSConfig: inst.TLS,
 		Logger:    inst.Logger,
 	}, nil
 }
+
+// imapAuth logs the users of one world server in; failed logins are
+// slowed down by the instance's penalty, shared with SMTP and POP3.
+type imapAuth struct {
+	server  *world.Server
+	penalty *penalty.Box
+}
+
+var (
+	_ imap.Authenticator = imapAuth{}
+	_ imap.Penalizer     = imapAuth{}
+)
+
+func (a imapAuth) Authenticate(login, password string) (string, bool) {
+	u := a.server.User(login)
+	if u == nil || u.Password != password {
+		return "", false
+	}
+	return u.Name, true
+}
+
+// Penalty is the instance's penalty Box.
+func (a imapAuth) Penalty() *penalty.Box { return a.penalty }

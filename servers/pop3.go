@@ -14,6 +14,7 @@ func (inst *Instance) newPOP3(s *world.Server) (service, error) {
 		Backend:   &pop3Backend{server: s},
 		Store:     inst.Store,
 		TLSConfig: inst.TLS,
+		Penalty:   inst.Penalty,
 		Logger:    inst.Logger,
 	}, nil
 }

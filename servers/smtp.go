@@ -29,6 +29,7 @@ func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 		StrictLineEndings: p.StrictLineEndings,
 		DataBudget:        inst.smtpData,
 		Trusted:           p.TrustedNetworks,
+		Penalty:           inst.Penalty,
 		Logger:            inst.Logger,
 	}
 }

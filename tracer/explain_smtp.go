@@ -59,6 +59,17 @@ var commonCatalog = map[string]entry{
 	"line.sasl":         {en: "A SASL response in base64: the client's answer to the server's 334 challenge.", zh: "base64 编码的 SASL 应答：客户端对服务器 334 质询的回答。", rfc: "RFC 4954 section 4"},
 	"tls.established":   {en: "From here on the bytes on the wire are encrypted; the trace shows what the server decrypted.", zh: "从此刻起线路上的字节已加密；跟踪显示的是服务器解密后的内容。", rfc: "RFC 3207"},
 	"line.encrypted":    {en: "Encrypted TLS records: nobody on the wire can read these bytes.", zh: "加密的 TLS 记录：线路上的任何人都无法读取这些字节。", rfc: "RFC 8446"},
+
+	// Stress mode (SMTP and POP3 servers near or at MaxConns).
+	"conn.busy": {en: "The server is busy: 80% or more of its connections are in use, so a session may wait only a short time for a command (10 s by default, instead of the usual minutes) before the server closes it. One client cannot hold every place by opening sessions and saying nothing (Postfix's stress mode does the same).", zh: "服务器繁忙：80% 以上的连接已被占用，因此会话等待命令的时间很短（默认 10 秒，而不是平常的几分钟），超时后服务器关闭连接。这样一个客户端无法靠打开许多会话却一言不发来占满所有位置（Postfix 的压力模式也是如此）。"},
+	"conn.full": {en: "The server is full: every connection is in use. Instead of refusing the new client, the server closes the session that has waited longest for a command and admits the new one, so nobody can hold all the places.", zh: "服务器已满：所有连接都被占用。服务器没有拒绝新客户端，而是关闭等待命令时间最长的会话，接纳新的连接，这样谁也无法占住所有位置。"},
+
+	// Failed logins (SMTP AUTH, POP3 USER/PASS, APOP and AUTH, IMAP LOGIN
+	// and AUTHENTICATE); {wait}, {next}, {n} and {max} are filled in.
+	"auth.fail":       {en: "A wrong password (or an unknown user: the server does not say which). {max} failures in one session close the connection.", zh: "密码错误（或用户不存在：服务器不说明是哪一种）。一个会话中失败 {max} 次将关闭连接。"},
+	"auth.fail.free":  {en: "A wrong password (or an unknown user: the server does not say which), answered at once: one mistake costs nothing. Failed logins from this address or for this user name are remembered for 15 minutes; a next one would be answered after {next}, each further one waits twice as long (up to 15 s), and {max} failures in one session close the connection. A correct login clears the count.", zh: "密码错误（或用户不存在：服务器不说明是哪一种），立即应答：一次输错不受影响。来自此地址或针对此用户名的失败登录会被记住 15 分钟；下一次失败将在 {next} 后才应答，之后每次等待时间加倍（最多 15 秒），一个会话中失败 {max} 次将关闭连接。登录成功后计数清零。"},
+	"auth.fail.wait":  {en: "A wrong password (or an unknown user), answered only after {wait}: there were failed logins from this address or for this user name in the last 15 minutes, so each answer waits twice as long as the one before, up to 15 s (the auth penalty, as in Dovecot); the next one waits {next}. A person who mistyped hardly notices; a script guessing passwords gets a few tries a minute instead of thousands a second. A correct login clears the count.", zh: "密码错误（或用户不存在），{wait} 后才应答：过去 15 分钟内来自此地址或针对此用户名已有失败登录，因此每次应答的等待时间是上一次的两倍，最多 15 秒（认证惩罚，与 Dovecot 相同）；下一次将等待 {next}。偶尔输错的人几乎察觉不到；猜测密码的脚本每分钟只能试几次，而不是每秒几千次。登录成功后计数清零。"},
+	"auth.fail.close": {en: "{n} failed logins in one session: after this answer the server closes the connection. The client may connect again, but the wait before each wrong answer keeps growing (the next one waits {next}) until a correct login or 15 minutes without failures.", zh: "一个会话中已失败登录 {n} 次：应答之后服务器关闭连接。客户端可以重新连接，但每次错误应答前的等待会继续增加（下一次等待 {next}），直到登录成功或 15 分钟内没有失败。"},
 }
 
 // smtpCatalog explains SMTP commands, replies and EHLO extensions.

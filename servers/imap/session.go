@@ -3,8 +3,11 @@ package imap
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -12,6 +15,7 @@ import (
 	"github.com/emersion/go-sasl"
 
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -57,6 +61,22 @@ type session struct {
 	state state
 	user  string    // canonical user name once logged in
 	sel   *selected // the selected mailbox, nil outside the selected state
+
+	authFail int           // failed logins in this session (maxAuthFailures)
+	done     chan struct{} // closed by bye and Close: ends a failed login's delay
+	doneOnce sync.Once
+}
+
+// maxAuthFailures is how many failed logins one session may have: the last
+// is answered * BYE and the connection closed.
+const maxAuthFailures = penalty.DefaultMaxPerSession
+
+// Penalizer is implemented by Authenticators that slow down password
+// guessing: each failed LOGIN or AUTHENTICATE is answered after the Box's
+// delay, which grows with the failures from the client's address or for the
+// user name, across sessions and protocols.
+type Penalizer interface {
+	Penalty() *penalty.Box
 }
 
 // selected is the mailbox a session has open.
@@ -80,7 +100,7 @@ func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver
 	if pc != nil {
 		inner = pc.Conn
 	}
-	sess := &session{srv: s, conn: c, pc: pc, trace: tracer.SessionOf(inner), remote: nc.RemoteAddr()}
+	sess := &session{srv: s, conn: c, pc: pc, trace: tracer.SessionOf(inner), remote: nc.RemoteAddr(), done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
@@ -118,6 +138,7 @@ func (s *session) setState(to state, key string, detail ...string) {
 // Close ends the session: the client logged out, the connection broke or
 // the server is closing.
 func (s *session) Close() error {
+	s.stop()
 	if s.sel != nil {
 		s.srv.hub.release(s.sel.view)
 		s.sel = nil
@@ -136,8 +157,15 @@ func (s *session) Close() error {
 	return nil
 }
 
-// bye ends the session from outside (Shutdown).
-func (s *session) bye(text string) { s.conn.Bye(text) }
+// bye ends the session from outside (Shutdown). A failed login's delay
+// stops first: AUTHENTICATE holds imapserver's writer while it runs.
+func (s *session) bye(text string) {
+	s.stop()
+	s.conn.Bye(text)
+}
+
+// stop ends a failed login's delay, if one is running (once).
+func (s *session) stop() { s.doneOnce.Do(func() { close(s.done) }) }
 
 // mayAuth says whether credentials may cross this connection: under TLS,
 // from the loopback, or anywhere when the server allows it.
@@ -168,9 +196,75 @@ func (s *session) check(username, password string) (string, error) {
 	}
 	user, ok := s.srv.Auth.Authenticate(username, password)
 	if !ok {
-		return "", errNoAuth
+		return "", s.authFailed(username)
 	}
+	s.penalty().Succeed(limits.HostOf(s.remote), user)
 	return user, nil
+}
+
+// penalty is the Authenticator's penalty Box, nil for none.
+func (s *session) penalty() *penalty.Box {
+	if p, ok := s.srv.Auth.(Penalizer); ok {
+		return p.Penalty()
+	}
+	return nil
+}
+
+// authFailed answers a failed login, an unknown user like a wrong
+// password, after the penalty's delay (none for a first mistake, then
+// doubling per failure from this address or for this user, across
+// sessions). The trace says which and why before the delay runs. The
+// session's last allowed failure is answered * BYE, and the connection
+// closed (RFC 9051 section 7.1.5).
+func (s *session) authFailed(login string) error {
+	s.authFail++
+	f := s.penalty().Failed(limits.HostOf(s.remote), login, s.authFail, maxAuthFailures)
+	f.Trace(s.trace)
+	if !s.sleep(f.Wait) {
+		return no(imap.ResponseCodeUnavailable, "mailscope server %s is shutting down", s.srv.Name)
+	}
+	if f.Closes() {
+		s.closeWith(fmt.Sprintf("wrong user name or password%s; %d failed logins in this session: closing the connection", f.Why(), f.Count))
+	}
+	return no(imap.ResponseCodeAuthenticationFailed, "wrong user name or password%s", f.Why())
+}
+
+// sleep waits d unless the session is ended or the server closes first;
+// it reports whether the whole delay passed. A hard Close does not end the
+// session (imapserver closes the connection under it), so the wait looks
+// at the server's closing flag as well, every 100 ms.
+func (s *session) sleep(d time.Duration) bool {
+	end := time.Now().Add(d)
+	for !s.srv.closing.Load() {
+		left := time.Until(end)
+		if left <= 0 {
+			return true
+		}
+		if !penalty.Wait(min(left, 100*time.Millisecond), s.done) {
+			return false
+		}
+	}
+	return false
+}
+
+// closeWith writes * BYE text straight to the socket and closes it. It
+// runs inside LOGIN or AUTHENTICATE, where imapserver holds its writer (so
+// Bye would wait for ever) and has flushed everything before; the tagged
+// NO that imapserver then tries to write finds the connection closed.
+func (s *session) closeWith(text string) {
+	var nc net.Conn
+	if s.pc != nil {
+		nc = s.pc.Conn
+	} else {
+		nc = s.conn.NetConn()
+	}
+	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(nc, "* BYE "+text+"\r\n")
+	if s.pc != nil {
+		s.pc.Close()
+	} else {
+		nc.Close()
+	}
 }
 
 // loggedIn makes sure the user's folders exist and enters the

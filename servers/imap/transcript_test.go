@@ -19,8 +19,6 @@ func TestErrorsBeforeLogin(t *testing.T) {
 		S: a1 NO [AUTHENTICATIONFAILED] wrong user name or password
 		C: a2 LOGIN nobody nobody
 		S: a2 NO [AUTHENTICATIONFAILED] wrong user name or password
-		C: a3 LOGIN alice@b.example alice
-		S: a3 NO [AUTHENTICATIONFAILED] *
 		# Mailbox commands need a login first: IMAP is stateful.
 		C: a4 SELECT INBOX
 		S: a4 BAD [CLIENTBUG] This command is only valid in the authenticated state
@@ -35,6 +33,19 @@ func TestErrorsBeforeLogin(t *testing.T) {
 		C: a9 LOGOUT
 		S: * BYE Logging out
 		S: a9 OK LOGOUT completed
+		CLOSED
+	`)
+	// The third failed login in a session closes it (* BYE, RFC 9051
+	// section 7.1.5), however many other commands came in between.
+	runTranscript(t, greeted(t, e.addr), `
+		C: a1 LOGIN alice wrong
+		S: a1 NO [AUTHENTICATIONFAILED] wrong user name or password
+		C: a2 NOOP
+		S: a2 OK NOOP completed
+		C: a3 AUTHENTICATE PLAIN AGFsaWNlAHdyb25n
+		S: a3 NO [AUTHENTICATIONFAILED] wrong user name or password
+		C: a4 LOGIN alice@b.example alice
+		S: * BYE wrong user name or password; 3 failed logins in this session: closing the connection
 		CLOSED
 	`)
 }

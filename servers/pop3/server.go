@@ -31,6 +31,7 @@ import (
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -61,6 +62,14 @@ type Server struct {
 	TLSConfig *tls.Config // nil: no STLS
 
 	MaxErrors int // errors in a row before -ERR and close; default 10
+	// MaxAuthFailures is how many failed logins (PASS, APOP, AUTH) one
+	// session may have: the last is answered -ERR [AUTH] and the
+	// connection closed (default 3). A successful USER does not reset it.
+	MaxAuthFailures int
+	// Penalty slows down password guessing: each failed login's -ERR
+	// waits longer the more failures came from the client's address or for
+	// the user name, across sessions and protocols. Nil: no delay.
+	Penalty *penalty.Box
 	// Settings are the session limits: IdleTimeout (the autologout timer
 	// of RFC 1939 section 3), LineTimeout, SessionTimeout, WriteTimeout,
 	// MaxConns, MaxConnsPerIP and MaxConnsLoopback (defaults in
@@ -90,6 +99,9 @@ func (s *Server) init() {
 	}
 	if s.MaxErrors <= 0 {
 		s.MaxErrors = 10
+	}
+	if s.MaxAuthFailures <= 0 {
+		s.MaxAuthFailures = penalty.DefaultMaxPerSession
 	}
 	// init runs again at each Serve and at Shutdown, while sessions read
 	// the settings: only a change is written.
@@ -126,6 +138,14 @@ func (s *Server) serveConn(c net.Conn) {
 		return
 	}
 	release, why, ip, limit := s.conns.Admit(c.RemoteAddr())
+	if why == limits.TooMany {
+		// Full: the session that has waited longest for a command closes
+		// and makes room for this one (stress mode, limits.Counter.Busy).
+		release, why, ip, limit = s.life.MakeRoom(&s.conns, c.RemoteAddr())
+	}
+	if s.conns.Busy() {
+		s.life.Squeeze(s.BusyIdleTimeout)
+	}
 	switch why {
 	case limits.TooMany:
 		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open (%d); try again in a moment", s.Hostname, limit))
@@ -135,7 +155,8 @@ func (s *Server) serveConn(c net.Conn) {
 		return
 	}
 	defer release()
-	leave, ok := s.life.Join(&lifecycle.Member{Conn: sess.conn, Idle: &sess.idle})
+	sess.member.Conn = sess.conn
+	leave, ok := s.life.Join(&sess.member)
 	if !ok {
 		sess.refuse(errShuttingDown)
 		return
@@ -190,12 +211,33 @@ func (s *Server) unlockMaildrop(user string, sess *session) {
 // armRead sets the read deadline for the next line: IdleTimeout for its
 // first octet (the autologout timer, RFC 1939 section 3), LineTimeout for the
 // rest, never past the session's end; none for a line already buffered.
+// A busy server (80% of MaxConns or more) waits only BusyIdleTimeout.
 func (s *session) armRead() error {
-	return s.clock.ArmRead(s.rw, s.r, s.srv.IdleTimeout, s.srv.LineTimeout)
+	idle := s.srv.IdleTimeout
+	s.busyWait = false
+	if idle > s.srv.BusyIdleTimeout && s.srv.conns.Busy() {
+		idle, s.busyWait = s.srv.BusyIdleTimeout, true
+	}
+	return s.clock.ArmRead(s.rw, s.r, idle, s.srv.LineTimeout)
 }
 
-// timeoutReply is the response to a read that hit its deadline.
+// timeoutReply is the response to a read that hit its deadline or was cut
+// short by a busy or full server; for the last two the trace gets a note
+// that says why.
 func (s *session) timeoutReply() string {
+	switch {
+	case s.member.Cut() == lifecycle.CutFull:
+		s.note("conn.full", fmt.Sprintf("server %s is full (%d POP3 connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, s.srv.MaxConns), map[string]string{"step": "conn.full"})
+		return fmt.Sprintf("-ERR [SYS/TEMP] %s is full (%d connections, the limit): this session waited longest for a command and is closed to make room; nothing was deleted, connect again later", s.srv.Hostname, s.srv.MaxConns)
+	case s.member.Cut() == lifecycle.CutBusy && s.clock.Why != limits.Session, s.busyWait && s.clock.Why == limits.Idle:
+		s.note("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d POP3 connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, s.srv.MaxConns, s.srv.BusyIdleTimeout), map[string]string{"step": "conn.busy"})
+		return fmt.Sprintf("-ERR [SYS/TEMP] autologout: idle for %s while the server is busy (80%% or more of its %d connections in use), closing the connection; nothing was deleted, connect again later", s.srv.BusyIdleTimeout, s.srv.MaxConns)
+	}
+	return s.timeoutText()
+}
+
+// timeoutText is the response to a read that hit its own deadline.
+func (s *session) timeoutText() string {
 	switch s.clock.Why {
 	case limits.Line:
 		return fmt.Sprintf("-ERR line not finished within %s of its first octet: closing the connection; nothing was deleted", s.srv.LineTimeout)

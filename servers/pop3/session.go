@@ -16,11 +16,11 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -66,8 +66,9 @@ type session struct {
 	r     *bufio.Reader
 	w     *bufio.Writer
 
-	idle  atomic.Bool  // waiting for a command: Shutdown may interrupt
-	clock limits.Clock // idle, line and session time limits (armRead)
+	member   lifecycle.Member // in the server's group: Shutdown, Squeeze and Evict reach the session through it
+	clock    limits.Clock     // idle, line and session time limits (armRead)
+	busyWait bool             // the wait armed last had the busy server's short idle timeout
 
 	state    state
 	banner   string // the APOP timestamp of the greeting, "<...@host>"
@@ -76,6 +77,7 @@ type session struct {
 	authUser string // logged in as
 	drop     *maildrop
 	errors   int
+	authFail int // failed logins in this session, never reset (MaxAuthFailures)
 	quit     bool
 }
 
@@ -309,7 +311,7 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 	}
 	var err error
 	if idle {
-		err = s.srv.life.AwaitCommand(&s.idle, read)
+		err = s.srv.life.AwaitCommand(&s.member, read)
 	} else {
 		err = read()
 	}
@@ -370,7 +372,7 @@ func (s *session) handlePass(cmd command) error {
 	s.user = ""
 	user, ok := s.srv.Backend.Authenticate(login, pass)
 	if !ok {
-		return errAuthFailed
+		return s.authFailed(login, errAuthFailed)
 	}
 	return s.login(user, "USER/PASS")
 }
@@ -388,7 +390,7 @@ func (s *session) handleApop(cmd command) error {
 	want := hex.EncodeToString(sum[:])
 	got := strings.ToLower(cmd.args[1])
 	if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 || !ok {
-		return errorf(codeAuth, "APOP failed: wrong user name, or the digest is not the MD5 of %s followed by the password; still in AUTHORIZATION state", s.banner)
+		return s.authFailed(cmd.args[0], errorf(codeAuth, "APOP failed: wrong user name, or the digest is not the MD5 of %s followed by the password; still in AUTHORIZATION state", s.banner))
 	}
 	return s.login(user, "APOP (the password itself never crossed the wire)")
 }
@@ -438,12 +440,31 @@ func (s *session) handleAuth(cmd command) error {
 	login, pass := string(parts[1]), string(parts[2])
 	user, ok := s.srv.Backend.Authenticate(login, pass)
 	if !ok {
-		return errAuthFailed
+		return s.authFailed(login, errAuthFailed)
 	}
 	if authz := string(parts[0]); authz != "" && !strings.EqualFold(authz, login) && !strings.EqualFold(authz, user) {
 		return errorf(codeAuth, "AUTH PLAIN: %s may not act as %s (authorization identity refused)", user, safe(authz, maxArg))
 	}
 	return s.login(user, "AUTH PLAIN")
+}
+
+// authFailed answers a failed login with e, an unknown user like a wrong
+// password, after the penalty's delay (none for a first mistake, then
+// doubling per failure from this address or for this user, across
+// sessions). The session's last allowed failure closes the connection. The
+// trace says which and why before the delay runs.
+func (s *session) authFailed(login string, e *Error) error {
+	s.authFail++
+	f := s.srv.Penalty.Failed(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.MaxAuthFailures)
+	f.Trace(s.trace)
+	if !penalty.Wait(f.Wait, s.srv.life.Done()) {
+		return errShuttingDown
+	}
+	if f.Closes() {
+		return &Error{Code: codeAuth, Close: true,
+			Msg: fmt.Sprintf("authentication failed%s; %d failed logins in this session: closing the connection (connect again to retry)", f.Why(), f.Count)}
+	}
+	return &Error{Code: e.Code, Msg: e.Msg + f.Why()}
 }
 
 // challenge sends an empty SASL challenge and reads the client's response.
@@ -466,6 +487,7 @@ func (s *session) challenge() (string, error) {
 // login takes the maildrop lock and opens the maildrop, RFC 1939 section 4;
 // when both work the session enters TRANSACTION.
 func (s *session) login(user, how string) error {
+	s.srv.Penalty.Succeed(limits.HostOf(s.conn.RemoteAddr()), user)
 	if !s.srv.lockMaildrop(user, s) {
 		return errorf(codeInUse, "%s's maildrop is in use: another POP3 session holds its lock (RFC 1939 section 4); QUIT that session, then log in again", user)
 	}

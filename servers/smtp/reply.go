@@ -14,6 +14,9 @@ type Error struct {
 	Msg  string
 	// Close asks the session to end after the reply (421).
 	Close bool
+	// NotCounted marks a refusal that is no mistake of the client, so it
+	// does not count towards MaxErrors (452 for recipients over the limit).
+	NotCounted bool
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s %s", e.Code, e.Enh, e.Msg) }

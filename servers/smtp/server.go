@@ -26,6 +26,7 @@ import (
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -132,6 +133,13 @@ type Server struct {
 	MaxMessageSize int64 // default 10 MiB
 	MaxRecipients  int   // default 100
 	MaxErrors      int   // errors in a row before 421; default 10
+	// MaxAuthFailures is how many failed AUTHs one session may have: the
+	// last gets its 535, then 421 and the close (default 3).
+	MaxAuthFailures int
+	// Penalty slows down password guessing: each failed AUTH's 535 waits
+	// longer the more failures came from the client's address or for the
+	// user name, across sessions and protocols. Nil: no delay.
+	Penalty *penalty.Box
 	// StrictLineEndings refuses a bare LF or a lone CR in the message of
 	// a client that ends its lines with CRLF: 521 5.5.2, and the
 	// connection is closed. Otherwise they are stored as CRLF line ends.
@@ -179,6 +187,9 @@ func (s *Server) init() {
 	if s.DataBudget == nil {
 		s.DataBudget = limits.NewBudget(DefaultDataBudget)
 	}
+	if s.MaxAuthFailures <= 0 {
+		s.MaxAuthFailures = penalty.DefaultMaxPerSession
+	}
 	// init runs again at each Serve and at Shutdown, while sessions read
 	// the settings: only a change is written.
 	if d := s.Settings.WithDefaults(); d != s.Settings {
@@ -214,6 +225,14 @@ func (s *Server) serveConn(c net.Conn) {
 		return
 	}
 	release, why, ip, limit := s.conns.Admit(c.RemoteAddr())
+	if why == limits.TooMany {
+		// Full: the session that has waited longest for a command closes
+		// and makes room for this one (stress mode, limits.Counter.Busy).
+		release, why, ip, limit = s.life.MakeRoom(&s.conns, c.RemoteAddr())
+	}
+	if s.conns.Busy() {
+		s.life.Squeeze(s.BusyIdleTimeout)
+	}
 	switch why {
 	case limits.TooMany:
 		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections in total (%d are open, the limit), try again later", s.Hostname, limit)})
@@ -223,7 +242,8 @@ func (s *Server) serveConn(c net.Conn) {
 		return
 	}
 	defer release()
-	leave, ok := s.life.Join(&lifecycle.Member{Conn: sess.raw, Idle: &sess.idle})
+	sess.member.Conn = sess.raw
+	leave, ok := s.life.Join(&sess.member)
 	if !ok {
 		sess.refuse(&Error{Code: 421, Enh: "4.3.2", Msg: s.Hostname + " Service shutting down, try again later"})
 		return
@@ -265,12 +285,42 @@ func (s *Server) trusted(addr net.Addr) bool {
 // armRead sets the read deadline for the next line (RFC 5321 section
 // 4.5.3.2): IdleTimeout for its first octet, LineTimeout for the rest, never
 // past the session's end; none for a line already buffered (pipelining).
+// A busy server (80% of MaxConns or more) waits only BusyIdleTimeout.
 func (s *session) armRead() error {
-	return s.clock.ArmRead(s.conn, s.r, s.srv.IdleTimeout, s.srv.LineTimeout)
+	idle := s.srv.IdleTimeout
+	s.busyWait = false
+	if idle > s.srv.BusyIdleTimeout && s.srv.conns.Busy() {
+		idle, s.busyWait = s.srv.BusyIdleTimeout, true
+	}
+	return s.clock.ArmRead(s.conn, s.r, idle, s.srv.LineTimeout)
 }
 
-// timeoutReply is the 421 text for a read that hit its deadline.
-func (s *session) timeoutReply() string {
+// timeoutReply is the 421's enhanced code and text for a read that hit its
+// deadline or was cut short by a busy or full server; for the last two the
+// trace gets a note that says why.
+func (s *session) timeoutReply() (enh, text string) {
+	switch {
+	case s.member.Cut() == lifecycle.CutFull:
+		s.noteStress("conn.full", fmt.Sprintf("server %s is full (%d connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, s.srv.MaxConns))
+		return "4.7.0", fmt.Sprintf("%s Server full (%d connections, the limit): this session waited longest for a command and is closed to make room; connect again later", s.srv.Hostname, s.srv.MaxConns)
+	case s.member.Cut() == lifecycle.CutBusy && s.clock.Why != limits.Session, s.busyWait && s.clock.Why == limits.Idle:
+		s.noteStress("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, s.srv.MaxConns, s.srv.BusyIdleTimeout))
+		return "4.4.2", fmt.Sprintf("%s Idle for %s while the server is busy (80%% or more of its %d connections in use): closing the connection; connect again later", s.srv.Hostname, s.srv.BusyIdleTimeout, s.srv.MaxConns)
+	}
+	return "4.4.2", s.timeoutText()
+}
+
+// noteStress tells the trace why a busy or full server ended the session.
+func (s *session) noteStress(key, text string) {
+	var ex *tracer.Explanation
+	if b := s.trace.Bus(); b != nil && b.Explainer != nil {
+		ex = b.Explainer.Key(key)
+	}
+	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Explain: ex, Attrs: map[string]string{"step": key}})
+}
+
+// timeoutText is the 421 text for a read that hit its own deadline.
+func (s *session) timeoutText() string {
 	switch s.clock.Why {
 	case limits.Line:
 		return fmt.Sprintf("%s Line not finished within %s of its first octet: closing the connection", s.srv.Hostname, s.srv.LineTimeout)

@@ -13,11 +13,11 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -64,8 +64,9 @@ type session struct {
 	r     *bufio.Reader
 	w     *bufio.Writer
 
-	idle  atomic.Bool  // waiting for a command: Shutdown may interrupt
-	clock limits.Clock // idle, line and session time limits (armRead)
+	member   lifecycle.Member // in the server's group: Shutdown, Squeeze and Evict reach the session through it
+	clock    limits.Clock     // idle, line and session time limits (armRead)
+	busyWait bool             // the wait armed last had the busy server's short idle timeout
 
 	state    state
 	helo     string
@@ -73,6 +74,7 @@ type session struct {
 	tls      bool
 	authUser string
 	errors   int
+	authFail int // failed AUTHs in this session, never reset (MaxAuthFailures)
 	quit     bool
 	// crlf is set once the client ends a command line (or an AUTH
 	// exchange line) with CRLF, and stays set: its message then ends only
@@ -148,10 +150,14 @@ func (s *session) endOnReadError(err error) {
 	case s.srv.life.Closing():
 		s.reply(421, "4.3.2", s.srv.Hostname+" Service shutting down, closing the connection")
 	case errors.As(err, &ne) && ne.Timeout():
-		s.reply(421, "4.4.2", s.timeoutReply())
+		enh, text := s.timeoutReply()
+		s.reply(421, enh, text)
 	default:
 		return
 	}
+	// A fresh write deadline: the one set for the last reply passed long
+	// ago when the idle timeout is longer than WriteTimeout.
+	s.conn.SetWriteDeadline(time.Now().Add(s.srv.WriteTimeout))
 	s.w.Flush()
 }
 
@@ -220,6 +226,9 @@ func (s *session) fail(e *Error) bool {
 	s.reply(e.Code, e.Enh, e.Msg)
 	if e.Close {
 		return true
+	}
+	if e.NotCounted {
+		return false
 	}
 	s.errors++
 	if s.errors >= s.srv.MaxErrors {
@@ -300,7 +309,7 @@ func (s *session) readLine(limit int, idle bool) ([]byte, error) {
 	}
 	var err error
 	if idle {
-		err = s.srv.life.AwaitCommand(&s.idle, read)
+		err = s.srv.life.AwaitCommand(&s.member, read)
 	} else {
 		err = read()
 	}
@@ -482,11 +491,14 @@ func (s *session) holdParam(k, v string) (time.Time, error) {
 	max := fr.MaxHold()
 	var t time.Time
 	if k == "HOLDFOR" {
+		// future-release-integer = 1*9DIGIT (RFC 4865 section 3): a longer
+		// value is a syntax error, and the bound keeps the arithmetic below
+		// far from time.Duration's limit (292 years in nanoseconds).
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return t, errorf(501, "5.5.4", "HOLDFOR=%s is not a number of seconds (RFC 4865)", truncate(v, 20))
+		if err != nil || n < 0 || len(v) > 9 {
+			return t, errorf(501, "5.5.4", "HOLDFOR=%s is not a number of seconds of at most 9 digits (RFC 4865 section 3)", truncate(v, 20))
 		}
-		if time.Duration(n)*time.Second > max {
+		if n > int64(max/time.Second) {
 			return t, errorf(554, "5.3.4", "HOLDFOR=%d is longer than the %d seconds this server holds mail (RFC 4865 section 3)", n, int64(max/time.Second))
 		}
 		return time.Now().Add(time.Duration(n) * time.Second), nil
@@ -540,7 +552,13 @@ func (s *session) handleRcpt(cmd command) error {
 		note = " (note: RFC 5321 wants angle brackets: RCPT TO:<" + p.addr + ">)"
 	}
 	if len(s.local)+len(s.remote) >= s.srv.MaxRecipients {
-		return errorf(452, "4.5.3", "Too many recipients: at most %d per message; send the rest in another message (RFC 5321 section 4.5.3.1.8)", s.srv.MaxRecipients)
+		// RFC 5321 section 4.5.3.1.10: the server answers 452 for the
+		// recipients over its limit and the client sends those in a later
+		// transaction; that is no error of the client, so a pipelined list
+		// of 150 recipients does not end the session before its DATA.
+		e := errorf(452, "4.5.3", "Too many recipients: at most %d per message; send the rest in another message (RFC 5321 section 4.5.3.1.8)", s.srv.MaxRecipients)
+		e.NotCounted = true
+		return e
 	}
 	addr := p.addr
 	var local, domain string
@@ -820,14 +838,34 @@ func (s *session) handleAuth(cmd command) error {
 	}
 	user, ok := s.srv.Backend.Authenticate(login, pass)
 	if !ok {
-		return errorf(535, "5.7.8", "Authentication credentials invalid")
+		return s.authFailed(login)
 	}
+	s.srv.Penalty.Succeed(limits.HostOf(s.conn.RemoteAddr()), user)
 	s.authUser = user
 	s.trace.Emit(&tracer.Event{Kind: tracer.KindState, From: s.state.String(), To: s.state.String(),
 		Text: "authenticated as " + user, Attrs: map[string]string{"user": user},
 		Explain: &tracer.Explanation{Key: "smtp.state.auth", Text: "The client logged in: it may now relay to other domains."}})
 	s.reply(235, "2.7.0", "Authentication successful: hello "+user)
 	return nil
+}
+
+// authFailed answers a failed AUTH: an unknown user and a wrong password
+// get the same 535, after the penalty's delay (none for a first mistake,
+// then doubling per failure from this address or for this user, across
+// sessions). The session's last allowed failure gets its 535 and then 421.
+// The trace says which and why before the delay runs.
+func (s *session) authFailed(login string) error {
+	s.authFail++
+	f := s.srv.Penalty.Failed(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.MaxAuthFailures)
+	f.Trace(s.trace)
+	if !penalty.Wait(f.Wait, s.srv.life.Done()) {
+		return &Error{Code: 421, Enh: "4.3.2", Msg: s.srv.Hostname + " Service shutting down, closing the connection", Close: true}
+	}
+	if f.Closes() {
+		s.reply(535, "5.7.8", "Authentication credentials invalid"+f.Why())
+		return &Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many failed logins (%d in this session): closing the connection", s.srv.Hostname, f.Count), Close: true}
+	}
+	return errorf(535, "5.7.8", "Authentication credentials invalid%s", f.Why())
 }
 
 // challenge sends a 334 with the base64 of prompt and reads the answer.

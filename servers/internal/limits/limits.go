@@ -36,11 +36,58 @@ const (
 	TooManyFromIP         // the client's address
 )
 
+// Stress mode, after Postfix's: when a server is busy, a session may not
+// sit idle for long, and when it is full the session that has waited
+// longest for a command makes room for a new connection. One loopback
+// client could otherwise hold every place for the whole IdleTimeout (ten
+// minutes), while the relay from A to B, a load test's 1,000 idle sessions
+// and a classroom's clients all come from loopback too, so a lower limit
+// per loopback address is no answer.
+// A busy server's idle timeout is Settings.BusyIdleTimeout.
+const (
+	// EvictAfter is the least wait for a command that makes a session the
+	// one to close when the server is full: one that just got its reply is
+	// left alone.
+	EvictAfter = time.Second
+)
+
+// Busy reports whether the counter is at 80% of its total or more (stress
+// mode: idle sessions get Settings.BusyIdleTimeout).
+func (c *Counter) Busy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Max > 0 && c.open*5 >= c.Max*4
+}
+
 // Admit counts a connection from addr. Over a limit it counts nothing and
 // returns the refusal, the client's address and the limit it hit, for the
 // reply; otherwise release uncounts the connection (once, however often it
 // is called).
 func (c *Counter) Admit(addr net.Addr) (release func(), why Refusal, ip string, limit int) {
+	return c.admit(addr, nil)
+}
+
+// AdmitReplacing is Admit for a connection that takes the place of a
+// session from gone being closed to make room for it: the total limit does
+// not apply, nor the per-address one when gone is the same address (the
+// counts are over until that session ends, a moment later).
+func (c *Counter) AdmitReplacing(addr, gone net.Addr) (release func(), why Refusal, ip string, limit int) {
+	return c.admit(addr, gone)
+}
+
+// RoomFrom reports whether addr is below its per-address limit.
+func (c *Counter) RoomFrom(addr net.Addr) bool {
+	ip := HostOf(addr)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	limit := c.PerIP
+	if IsLoopback(addr) {
+		limit = c.Loopback
+	}
+	return limit <= 0 || c.perIP[ip] < limit
+}
+
+func (c *Counter) admit(addr, gone net.Addr) (release func(), why Refusal, ip string, limit int) {
 	ip, loopback := HostOf(addr), IsLoopback(addr)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -48,10 +95,14 @@ func (c *Counter) Admit(addr net.Addr) (release func(), why Refusal, ip string, 
 	if loopback {
 		limit = c.Loopback
 	}
+	leaving := 0
+	if gone != nil && HostOf(gone) == ip {
+		leaving = 1
+	}
 	switch {
-	case c.Max > 0 && c.open >= c.Max:
+	case gone == nil && c.Max > 0 && c.open >= c.Max:
 		return nil, TooMany, ip, c.Max
-	case limit > 0 && c.perIP[ip] >= limit:
+	case limit > 0 && c.perIP[ip]-leaving >= limit:
 		return nil, TooManyFromIP, ip, limit
 	}
 	if c.perIP == nil {

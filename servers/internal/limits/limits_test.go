@@ -87,7 +87,7 @@ func TestReadLine(t *testing.T) {
 func TestSettingsDefaultsAndOverride(t *testing.T) {
 	d := Settings{}.WithDefaults()
 	want := Settings{IdleTimeout: 10 * time.Minute, LineTimeout: 5 * time.Minute, SessionTimeout: time.Hour,
-		WriteTimeout: time.Minute, MaxConns: 1000, MaxConnsPerIP: 100, MaxConnsLoopback: 1000}
+		WriteTimeout: time.Minute, BusyIdleTimeout: 10 * time.Second, MaxConns: 1000, MaxConnsPerIP: 100, MaxConnsLoopback: 1000}
 	if d != want {
 		t.Fatalf("defaults %+v, want %+v", d, want)
 	}
@@ -101,5 +101,35 @@ func TestSettingsDefaultsAndOverride(t *testing.T) {
 	s.Override(Settings{LineTimeout: 2 * time.Second, MaxConns: 3})
 	if s != (Settings{IdleTimeout: time.Second, LineTimeout: 2 * time.Second, MaxConns: 3}) {
 		t.Fatalf("after Override %+v", s)
+	}
+}
+
+func TestCounterBusyAndReplacing(t *testing.T) {
+	c := &Counter{Max: 5, Loopback: 5}
+	for i := range 3 {
+		c.Admit(tcp("127.0.0.1", i))
+	}
+	if c.Busy() {
+		t.Fatal("busy at 3 of 5")
+	}
+	c.Admit(tcp("127.0.0.1", 3))
+	if !c.Busy() {
+		t.Fatal("not busy at 4 of 5")
+	}
+	c.Admit(tcp("127.0.0.1", 4))
+	if _, why, _, _ := c.Admit(tcp("127.0.0.1", 5)); why != TooMany {
+		t.Fatalf("over the total: %v", why)
+	}
+	if c.RoomFrom(tcp("127.0.0.1", 5)) {
+		t.Fatal("loopback at its limit has room")
+	}
+	// A loopback session leaving makes room for a loopback newcomer, past
+	// both limits until it has gone.
+	if _, why, _, _ := c.AdmitReplacing(tcp("127.0.0.1", 5), tcp("127.0.0.1", 0)); why != Admitted {
+		t.Fatalf("replacing a session of the same address: %v", why)
+	}
+	// Another address leaving does not lift this one's limit.
+	if _, why, _, _ := c.AdmitReplacing(tcp("127.0.0.1", 6), tcp("192.0.2.1", 1)); why != TooManyFromIP {
+		t.Fatalf("replacing a session of another address: %v", why)
 	}
 }

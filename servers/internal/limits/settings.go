@@ -20,6 +20,10 @@ type Settings struct {
 	// WriteTimeout bounds each write's progress (default 1 minute): a
 	// client that reads nothing is dropped after it.
 	WriteTimeout time.Duration
+	// BusyIdleTimeout replaces IdleTimeout while the server is busy, with
+	// 80% of MaxConns or more in use (default 10 seconds, as Postfix's
+	// stress mode); see Counter.Busy.
+	BusyIdleTimeout time.Duration
 	// MaxConns bounds concurrent sessions (default 1000). MaxConnsPerIP
 	// bounds them per client address (default 100, negative: no limit).
 	// Loopback addresses get MaxConnsLoopback instead (default: MaxConns,
@@ -31,12 +35,13 @@ type Settings struct {
 // WithDefaults returns s with each unset field at its default.
 func (s Settings) WithDefaults() Settings {
 	return s.Or(Settings{
-		IdleTimeout:    10 * time.Minute,
-		LineTimeout:    5 * time.Minute,
-		SessionTimeout: time.Hour,
-		WriteTimeout:   time.Minute,
-		MaxConns:       1000,
-		MaxConnsPerIP:  100,
+		IdleTimeout:     10 * time.Minute,
+		LineTimeout:     5 * time.Minute,
+		SessionTimeout:  time.Hour,
+		WriteTimeout:    time.Minute,
+		BusyIdleTimeout: 10 * time.Second,
+		MaxConns:        1000,
+		MaxConnsPerIP:   100,
 		// Filled below from MaxConns.
 	}).orLoopback()
 }
@@ -65,6 +70,7 @@ func (s Settings) Or(o Settings) Settings {
 	dur(&s.LineTimeout, o.LineTimeout)
 	dur(&s.SessionTimeout, o.SessionTimeout)
 	dur(&s.WriteTimeout, o.WriteTimeout)
+	dur(&s.BusyIdleTimeout, o.BusyIdleTimeout)
 	num(&s.MaxConns, o.MaxConns)
 	num(&s.MaxConnsPerIP, o.MaxConnsPerIP)
 	num(&s.MaxConnsLoopback, o.MaxConnsLoopback)

@@ -99,3 +99,20 @@ func TestWait(t *testing.T) {
 		t.Fatal("Wait(0) should pass at once")
 	}
 }
+
+func TestFailed(t *testing.T) {
+	b := &Box{}
+	f := b.Failed("127.0.0.1", "alice", 1, 0)
+	if f.Wait != 0 || f.Next != time.Second || f.Max != DefaultMaxPerSession || f.Closes() || f.Why() != "" {
+		t.Fatalf("first failure %+v %q", f, f.Why())
+	}
+	f = b.Failed("127.0.0.1", "alice", 3, 3)
+	if f.Wait != time.Second || f.Next != 2*time.Second || !f.Closes() ||
+		f.Why() != " (answered after 1s: repeated failed logins from your address or for this user; the next failure waits 2s)" {
+		t.Fatalf("second failure %+v %q", f, f.Why())
+	}
+	var none *Box
+	if f := none.Failed("127.0.0.1", "alice", 1, 3); f.Wait != 0 || f.Next != 0 {
+		t.Fatalf("no box: %+v", f)
+	}
+}
