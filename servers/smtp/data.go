@@ -1,12 +1,10 @@
 package smtp
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"time"
@@ -217,31 +215,8 @@ var cr = []byte{'\r'}
 // was CRLF rather than a bare LF; longer lines are read to their end and
 // reported as errLong (crlf still says how they ended).
 func (s *session) readRawLine(limit int) (line []byte, crlf bool, err error) {
-	tooLong := false
-	var last byte // the octet before the current chunk
-	for {
-		chunk, err := s.r.ReadSlice('\n')
-		if !tooLong {
-			if len(line)+len(chunk) > limit {
-				tooLong = true
-				line = nil
-			} else if line == nil && err == nil {
-				line = chunk // common case: one chunk, no copy
-			} else {
-				line = append(line, chunk...)
-			}
-		}
-		if err == nil {
-			crlf = len(chunk) >= 2 && chunk[len(chunk)-2] == '\r' || len(chunk) == 1 && last == '\r'
-			break
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			last = chunk[len(chunk)-1]
-			continue
-		}
-		if errors.Is(err, io.EOF) && (len(line) > 0 || tooLong) {
-			return nil, false, io.ErrUnexpectedEOF
-		}
+	line, crlf, tooLong, err := limits.ReadRawLine(s.r, limit)
+	if err != nil {
 		return nil, false, err
 	}
 	if tooLong {

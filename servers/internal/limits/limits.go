@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -211,14 +212,36 @@ func ReadLine(r *bufio.Reader, limit int) (line []byte, tooLong bool, err error)
 
 // ReadLineEnd is ReadLine that also says whether the line ended in CRLF
 // (rather than a bare LF), for too long lines as well: SMTP decides from
-// the client's command lines where its message may end.
+// the client's command lines where its message may end. The line is a copy,
+// without its ending.
 func ReadLineEnd(r *bufio.Reader, limit int) (line []byte, crlf, tooLong bool, err error) {
-	var last byte // the octet before the one read last, across chunks
+	raw, crlf, tooLong, err := ReadRawLine(r, limit)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF // a command cut off by the close is no command
+	}
+	if err != nil || tooLong {
+		return nil, crlf, tooLong, err
+	}
+	line = bytes.TrimSuffix(raw, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return bytes.Clone(line), crlf, false, nil
+}
+
+// ReadRawLine reads one line including its ending and says whether that
+// ending was CRLF rather than a bare LF. A line longer than limit is read to
+// its end and dropped (tooLong, and crlf still says how it ended). The line
+// may share r's buffer: it is valid until the next read from r (SMTP's DATA
+// copies each line into the message, so the common one-chunk line costs no
+// copy here). A line cut off by the end of input is io.ErrUnexpectedEOF.
+func ReadRawLine(r *bufio.Reader, limit int) (line []byte, crlf, tooLong bool, err error) {
+	var last byte // the octet before the current chunk
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if !tooLong {
 			if len(line)+len(chunk) > limit {
 				tooLong, line = true, nil
+			} else if line == nil && err == nil {
+				line = chunk // one chunk: no copy
 			} else {
 				line = append(line, chunk...)
 			}
@@ -231,11 +254,13 @@ func ReadLineEnd(r *bufio.Reader, limit int) (line []byte, crlf, tooLong bool, e
 			last = chunk[len(chunk)-1]
 			continue
 		}
+		if errors.Is(err, io.EOF) && (len(line) > 0 || tooLong) {
+			return nil, false, false, io.ErrUnexpectedEOF
+		}
 		return nil, false, false, err
 	}
 	if tooLong {
 		return nil, crlf, true, nil
 	}
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	return bytes.TrimSuffix(line, []byte("\r")), crlf, false, nil
+	return line, crlf, false, nil
 }
