@@ -453,7 +453,9 @@ func (c *patientConn) readConn(p []byte) (int, error) {
 	var ne net.Error
 	if err != nil && errors.As(err, &ne) && ne.Timeout() {
 		c.readErr = err
-		if c.limit == timeoutIdle {
+		// A wait ended to make room is that, whatever limit its deadline
+		// stood for (the session's end may have been the nearer).
+		if c.limit == timeoutIdle || c.member.Cut() == lifecycle.CutFull {
 			c.timedOut.Store(true)
 		} else {
 			c.timedOutBye()

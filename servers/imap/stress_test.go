@@ -111,3 +111,18 @@ func TestIdleByeAfterWriteTimeout(t *testing.T) {
 	c.expect("* BYE autologout: nothing was sent for too long")
 	c.closed()
 }
+
+// TestFullServerMakesRoomNearSessionEnd: a session closed to make room is
+// told so even when the session's end, not the idle timeout, was the
+// deadline of its wait.
+func TestFullServerMakesRoomNearSessionEnd(t *testing.T) {
+	addr, _, _ := limServer(t, func(s *imap.Server) { s.MaxConns, s.SessionTimeout = 3, 2*time.Second })
+	first := greeted(t, addr)
+	time.Sleep(600 * time.Millisecond) // only the first has waited limits.EvictAfter when the fourth comes
+	greeted(t, addr)
+	greeted(t, addr)
+	time.Sleep(600 * time.Millisecond)
+	greeted(t, addr)
+	first.expect("* BYE [UNAVAILABLE] mailscope server A is full (3 connections, the limit): *")
+	first.closed()
+}
