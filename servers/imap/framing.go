@@ -242,7 +242,13 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 			f.rerr = nil
 			return 0, err
 		}
-		n, err := c.readConn(f.room())
+		var n int
+		var err error
+		if len(f.pending) == 0 && f.waiting() {
+			n, err = c.awaitCommand(f.room()) // stress.go
+		} else {
+			n, err = c.readConn(f.room())
+		}
 		f.pending = f.pending[:len(f.pending)+n]
 		f.rerr = err
 	}

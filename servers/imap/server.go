@@ -37,6 +37,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-sasl"
 
+	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
@@ -74,15 +75,21 @@ type Server struct {
 	// AppendLimit caps an APPEND literal in octets (default 10 MiB).
 	AppendLimit uint32
 	// Settings are the session limits (defaults in limits.Settings):
-	//   - IdleTimeout is the least silence that ends a session, before or
-	//     after login; imapserver's own shorter read deadlines are stretched
-	//     to it, its 35 minute IDLE and post-login limits stay;
+	//   - IdleTimeout is the silence that ends a session waiting for a
+	//     command before login; after login the wait is imapserver's 35
+	//     minutes if longer (RFC 9051 section 5.4: at least 30), in IDLE
+	//     too; imapserver's shorter read deadlines within a command are
+	//     stretched to it;
 	//   - LineTimeout bounds a command line, or a line of a literal;
 	//   - SessionTimeout bounds a session's whole life, IDLE included;
 	//   - WriteTimeout replaces imapserver's write deadlines (30 seconds for
 	//     a response, 5 minutes for a literal);
 	//   - MaxConns, MaxConnsPerIP and MaxConnsLoopback: over one, a client
-	//     gets * BYE [UNAVAILABLE] saying which, instead of the greeting.
+	//     gets * BYE [UNAVAILABLE] saying which, instead of the greeting;
+	//   - BusyIdleTimeout: stress mode, as for SMTP and POP3 (limits.Counter.Busy):
+	//     at 80% of MaxConns a wait for a command, IDLE included, lasts
+	//     at most BusyIdleTimeout, and at MaxConns the session that has
+	//     waited longest makes room for a new one (patientConn.awaitCommand).
 	// A session past a time limit ends with * BYE saying so.
 	limits.Settings
 
@@ -95,8 +102,9 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
-	conns     limits.Counter // accepted connections not yet closed
-	wg        sync.WaitGroup // sessions
+	conns     limits.Counter  // accepted connections not yet closed
+	life      lifecycle.Group // the sessions as stress mode sees them; imapserver serves and closes them, so only Join, AwaitCommand, Squeeze and MakeRoom are used
+	wg        sync.WaitGroup  // sessions
 	closing   atomic.Bool
 	closeOnce sync.Once
 }
@@ -250,7 +258,13 @@ func (l *patientListener) Accept() (net.Conn, error) {
 			continue
 		}
 		pc := &patientConn{Conn: c, min: l.min, tlsConfig: l.tlsConfig, release: release,
-			line: l.srv.LineTimeout, write: l.srv.WriteTimeout}
+			line: l.srv.LineTimeout, write: l.srv.WriteTimeout, srv: l.srv}
+		// The accepted conn, never replaced (STARTTLS wraps it): Squeeze
+		// and Evict set its read deadline, which the TLS layer's reads obey.
+		pc.member.Conn = c
+		if leave, ok := l.srv.life.Join(&pc.member); ok {
+			pc.leave = leave
+		}
 		pc.end = time.Now().Add(l.srv.SessionTimeout)
 		pc.why = fmt.Sprintf("session open for %s, the longest allowed: closing the connection; connect again to go on", l.srv.SessionTimeout)
 		return pc, nil
@@ -259,8 +273,17 @@ func (l *patientListener) Accept() (net.Conn, error) {
 
 // admit counts a new connection against the limits; refusal says which
 // limit it is over. release uncounts it (once, however often it is called).
+// A full server closes the session that has waited longest for a command
+// (at least limits.EvictAfter) to admit this one, and a busy one shortens
+// the waits under way (stress mode, as SMTP and POP3 do).
 func (s *Server) admit(addr net.Addr) (release func(), refusal string) {
 	release, why, ip, limit := s.conns.Admit(addr)
+	if why == limits.TooMany {
+		release, why, ip, limit = s.life.MakeRoom(&s.conns, addr)
+	}
+	if s.conns.Busy() {
+		s.life.Squeeze(s.BusyIdleTimeout)
+	}
 	switch why {
 	case limits.TooMany:
 		return nil, fmt.Sprintf("mailscope server %s has too many IMAP connections open (%d, the limit); try again in a moment", s.Name, limit)
@@ -286,6 +309,15 @@ type patientConn struct {
 	end     time.Time     // the session's end
 	why     string        // the BYE text when end is reached
 	release func()        // uncounts the connection (admit)
+
+	// Stress mode: nil srv (a conn not accepted by Serve) has none.
+	srv      *Server
+	member   lifecycle.Member // in srv.life: Squeeze and Evict find the waits for a command
+	leave    func()           // takes member out of srv.life
+	busyWait atomic.Bool      // the wait for a command under way, or the last one timed out, had BusyIdleTimeout
+	readErr  error            // a read that hit its deadline: every later read fails alike
+	sayBye   func()           // says the autologout BYE and closes (session.autologout), set by newSession
+	byeSaid  bool             // sayBye was called
 
 	// Read deadline state, used by the connection's goroutine only.
 	idleAt    time.Time // the deadline imapserver asked for, stretched to min
@@ -353,11 +385,14 @@ func (c *patientConn) SetDeadline(t time.Time) error {
 	return c.SetWriteDeadline(t)
 }
 
-// Close closes the connection and uncounts it.
+// Close closes the connection, uncounts it and takes it out of the group.
 func (c *patientConn) Close() error {
 	err := c.Conn.Close()
 	if c.release != nil {
 		c.release()
+	}
+	if c.leave != nil {
+		c.leave()
 	}
 	return err
 }
@@ -397,7 +432,15 @@ func (c *patientConn) timedOutBye() {
 }
 
 // readConn reads the connection and notes a read ended by its deadline.
+// After such a read every later one fails at once with the same error:
+// imapserver's check for the end of input (Decoder.EOF, before each
+// command) takes a timeout for "not the end", sets a new deadline and reads
+// again, so the idle BYE came only after a second wait (60 s in all before
+// login, whatever IdleTimeout was: imapserver's 30 s twice).
 func (c *patientConn) readConn(p []byte) (int, error) {
+	if c.readErr != nil {
+		return 0, c.readErr
+	}
 	if !c.rearmed && c.tlsUp.Load() {
 		// The TLS handshake cleared the deadlines.
 		c.rearmed = true
@@ -409,7 +452,10 @@ func (c *patientConn) readConn(p []byte) (int, error) {
 	}
 	var ne net.Error
 	if err != nil && errors.As(err, &ne) && ne.Timeout() {
-		if c.limit == timeoutIdle {
+		c.readErr = err
+		// A wait ended to make room is that, whatever limit its deadline
+		// stood for (the session's end may have been the nearer).
+		if c.limit == timeoutIdle || c.member.Cut() == lifecycle.CutFull {
 			c.timedOut.Store(true)
 		} else {
 			c.timedOutBye()
@@ -429,6 +475,14 @@ func (p printfLogger) Printf(format string, args ...any) {
 		// imapserver recovered a panic of its own; the text holds the stack.
 		p.l.Error("imap: "+fmt.Sprintf(format, args...), "server", p.server)
 		return
+	}
+	for _, a := range args {
+		if err, ok := a.(error); ok && errors.Is(err, net.ErrClosed) {
+			// The server closed the connection under a command on purpose
+			// (an autologout in IDLE says BYE and closes): no warning.
+			p.l.Debug("imap: "+fmt.Sprintf(format, args...), "server", p.server)
+			return
+		}
 	}
 	p.l.Warn("imap: "+fmt.Sprintf(format, args...), "server", p.server)
 }

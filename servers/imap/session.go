@@ -109,6 +109,9 @@ func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver
 	s.sessions[sess] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	if pc != nil {
+		pc.sayBye = sess.sayAutologout
+	}
 	sess.setState(stateNotAuthenticated, "imap.state.greeting")
 	return sess, nil, nil
 }
@@ -143,9 +146,11 @@ func (s *session) Close() error {
 		s.srv.hub.release(s.sel.view)
 		s.sel = nil
 	}
-	if s.pc != nil && s.pc.timedOut.Load() {
-		// RFC 9051 section 7.1.5: BYE before an autologout.
-		s.conn.Bye("autologout: nothing was sent for too long")
+	if s.pc != nil && s.pc.timedOut.Load() && !s.pc.byeSaid {
+		// A read within a command timed out (a wait for a command says
+		// its BYE at once: patientConn.awaitCommand).
+		s.pc.byeSaid = true
+		s.sayAutologout()
 	}
 	s.setState(stateLogout, "imap.state.logout")
 	s.srv.mu.Lock()
@@ -156,6 +161,12 @@ func (s *session) Close() error {
 	s.srv.mu.Unlock()
 	return nil
 }
+
+// sayAutologout ends a session whose read timed out with * BYE (RFC 9051
+// section 7.1.5: BYE before an autologout) saying why. Bye writes under a
+// fresh write deadline (patientConn.Write), however long the session
+// waited, and closes the connection.
+func (s *session) sayAutologout() { s.conn.Bye(s.autologout()) }
 
 // bye ends the session from outside (Shutdown). A failed login's delay
 // stops first: AUTHENTICATE holds imapserver's writer while it runs.

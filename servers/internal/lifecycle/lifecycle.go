@@ -3,7 +3,9 @@
 // errors, as net/http does), the set of open sessions, Close (everything at
 // once) and Shutdown (wake the sessions waiting for a command, let the others
 // finish, until the context ends). What a session says when woken is the
-// protocol's.
+// protocol's. The IMAP server, whose accept loop and sessions are
+// imapserver's, uses the set of sessions only: Join, AwaitCommand, Squeeze
+// and MakeRoom (stress mode).
 package lifecycle
 
 import (
