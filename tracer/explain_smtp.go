@@ -60,7 +60,7 @@ var commonCatalog = map[string]entry{
 	"tls.established":   {en: "From here on the bytes on the wire are encrypted; the trace shows what the server decrypted.", zh: "从此刻起线路上的字节已加密；跟踪显示的是服务器解密后的内容。", rfc: "RFC 3207"},
 	"line.encrypted":    {en: "Encrypted TLS records: nobody on the wire can read these bytes.", zh: "加密的 TLS 记录：线路上的任何人都无法读取这些字节。", rfc: "RFC 8446"},
 
-	// Stress mode (SMTP and POP3 servers near or at MaxConns).
+	// Stress mode (SMTP, POP3 and IMAP servers near or at MaxConns).
 	"conn.busy": {en: "The server is busy: 80% or more of its connections are in use, so a session may wait only a short time for a command (10 s by default, instead of the usual minutes) before the server closes it. One client cannot hold every place by opening sessions and saying nothing (Postfix's stress mode does the same).", zh: "服务器繁忙：80% 以上的连接已被占用，因此会话等待命令的时间很短（默认 10 秒，而不是平常的几分钟），超时后服务器关闭连接。这样一个客户端无法靠打开许多会话却一言不发来占满所有位置（Postfix 的压力模式也是如此）。"},
 	"conn.full": {en: "The server is full: every connection is in use. Instead of refusing the new client, the server closes the session that has waited longest for a command and admits the new one, so nobody can hold all the places.", zh: "服务器已满：所有连接都被占用。服务器没有拒绝新客户端，而是关闭等待命令时间最长的会话，接纳新的连接，这样谁也无法占住所有位置。"},
 
