@@ -11,6 +11,25 @@ import (
 	"github.com/mailscope/mailscope/tracer"
 )
 
+// Fault is a switchable misbehaviour of a receiving server (the relay issue):
+// "" none, "down" refuses connections, "greylist" answers 451 4.7.1 to a
+// first attempt, "slow" delays replies, "quota" answers 452 4.2.2, "reject"
+// answers 550 5.1.1 to recipients.
+type Fault string
+
+// The faults.
+const (
+	FaultNone     Fault = ""
+	FaultDown     Fault = "down"
+	FaultGreylist Fault = "greylist"
+	FaultSlow     Fault = "slow"
+	FaultQuota    Fault = "quota"
+	FaultReject   Fault = "reject"
+)
+
+// Faults lists every fault a server can be switched to.
+var Faults = []Fault{FaultDown, FaultGreylist, FaultSlow, FaultQuota, FaultReject}
+
 // DefaultSlowDelay is how long a server with the slow fault waits before
 // each reply (Instance.SetSlowDelay changes it).
 const DefaultSlowDelay = 2 * time.Second
@@ -38,7 +57,8 @@ func ParseFault(s string) (Fault, error) {
 	return "", fmt.Errorf("unknown fault %q: use down, up, greylist, slow, quota, reject or clear", s)
 }
 
-func (inst *Instance) setFault(server string, f Fault) error {
+// SetFault switches a server's fault ("" clears it).
+func (inst *Instance) SetFault(server string, f Fault) error {
 	srv := inst.World.Server(server)
 	if srv == nil {
 		return fmt.Errorf("no server %q in this world", server)
@@ -69,7 +89,8 @@ func (inst *Instance) setFault(server string, f Fault) error {
 	return nil
 }
 
-func (inst *Instance) faultOf(server string) Fault {
+// FaultOf returns a server's current fault.
+func (inst *Instance) FaultOf(server string) Fault {
 	inst.faultsMu.Lock()
 	defer inst.faultsMu.Unlock()
 	if s := inst.World.Server(server); s != nil {
@@ -113,7 +134,7 @@ func (inst *Instance) smtpUp(server string) error {
 
 // CheckRcpt applies the quota, reject and greylist faults (smtp.Policy).
 func (b *smtpBackend) CheckRcpt(ctx context.Context, e *smtp.Envelope) error {
-	switch b.inst.faultOf(b.server.Name) {
+	switch b.inst.FaultOf(b.server.Name) {
 	case FaultQuota:
 		if e.Local {
 			return &smtp.Error{Code: 452, Enh: "4.2.2", Msg: "<" + e.Rcpt + ">: Mailbox full: the user is over quota, try again later (fault: quota)"}
@@ -159,7 +180,7 @@ func (inst *Instance) greylistDelay() time.Duration {
 
 // ReplyDelay applies the slow fault (smtp.Policy).
 func (b *smtpBackend) ReplyDelay() time.Duration {
-	if b.inst.faultOf(b.server.Name) == FaultSlow {
+	if b.inst.FaultOf(b.server.Name) == FaultSlow {
 		return b.inst.slowDelay()
 	}
 	return 0

@@ -134,6 +134,9 @@ func Start(cfg Config) (*Instance, error) {
 		return nil, err
 	}
 	inst.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	inst.relay = newRelay(relayConfig{Store: st, World: cfg.World, Bus: cfg.Bus, Logger: cfg.Logger,
+		Addr:  func(server string) string { return inst.Addr(server, world.SMTP) },
+		Roots: certPool(cert)})
 
 	lns, err := inst.bind(cfg)
 	if err != nil {
@@ -172,10 +175,8 @@ func Start(cfg Config) (*Instance, error) {
 			}
 		}(svc, l, b.server.Name+"/"+string(b.proto))
 	}
-	if err := inst.startExtras(); err != nil {
-		inst.Close()
-		return nil, err
-	}
+	go inst.relay.run()
+	inst.OnClose(inst.relay.shutdown)
 	ok = true
 	cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindNote, Text: "mailscope world started: " + inst.describe()})
 	return inst, nil
@@ -266,6 +267,26 @@ func (inst *Instance) bind(cfg Config) ([]bound, error) {
 	inst.FellBack = err
 	inst.PortBase = world.FallbackPortBase
 	return try(world.FallbackPortBase)
+}
+
+// Queue lists every server's outgoing queue, oldest first.
+func (inst *Instance) Queue(ctx context.Context) ([]QueueEntry, error) {
+	return inst.relay.queue(ctx)
+}
+
+// Flush starts delivery now of queued mail for domain ("" for every domain)
+// and returns how many recipients it woke. Held (FUTURERELEASE) mail stays
+// held.
+func (inst *Instance) Flush(ctx context.Context, domain string) (int, error) {
+	return inst.relay.flush(ctx, domain)
+}
+
+// queueChanged wakes the queue worker after new mail was queued or a fault
+// changed (an Instance that was not started has none).
+func (inst *Instance) queueChanged() {
+	if inst.relay != nil {
+		inst.relay.poke()
+	}
 }
 
 // OnClose registers a function run at shutdown, after the listeners stop.

@@ -9,16 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/textproto"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
 
-	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -29,7 +30,7 @@ import (
 // client), retries on the world's schedule, honours FUTURERELEASE holds and
 // sends DSN bounces (RFC 3464) when a delivery fails for good.
 type relay struct {
-	inst *Instance
+	cfg relayConfig
 
 	wake chan struct{}
 	stop chan struct{}
@@ -39,19 +40,34 @@ type relay struct {
 	// perDest bounds concurrent sessions to one destination server.
 	perDest map[string]chan struct{}
 	mu      sync.Mutex
+}
 
-	// MaxPerDest is how many sessions may run to one destination at once.
+// relayConfig is what the queue worker needs of the world it runs in.
+type relayConfig struct {
+	Store  *store.Store
+	World  *world.World
+	Bus    *tracer.Bus
+	Logger *slog.Logger
+	// Addr returns the live SMTP address of a server of the world.
+	Addr func(server string) string
+	// Roots are the certificates trusted when a receiving server offers
+	// STARTTLS (RFC 3207): the world's own.
+	Roots *x509.CertPool
+	// MaxPerDest is how many sessions may run to one destination at once;
+	// 0 means 2.
 	MaxPerDest int
 }
 
-func newRelay(inst *Instance) *relay {
+func newRelay(cfg relayConfig) *relay {
+	if cfg.MaxPerDest <= 0 {
+		cfg.MaxPerDest = 2
+	}
 	return &relay{
-		inst:       inst,
-		wake:       make(chan struct{}, 1),
-		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
-		perDest:    make(map[string]chan struct{}),
-		MaxPerDest: 2,
+		cfg:     cfg,
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		perDest: make(map[string]chan struct{}),
 	}
 }
 
@@ -90,16 +106,16 @@ func (r *relay) run() {
 	r.recoverInterrupted()
 	for {
 		now := time.Now()
-		items, err := r.inst.Store.ClaimDue(context.Background(), now)
+		items, err := r.cfg.Store.ClaimDue(context.Background(), now)
 		if err != nil {
 			if errors.Is(err, store.ErrClosed) {
 				return
 			}
-			r.inst.Logger.Error("relay: claiming due mail", "err", err)
+			r.cfg.Logger.Error("relay: claiming due mail", "err", err)
 		}
 		r.dispatch(items)
 		wait := time.Minute
-		if next, err := r.inst.Store.NextDue(context.Background()); err == nil && !next.IsZero() {
+		if next, err := r.cfg.Store.NextDue(context.Background()); err == nil && !next.IsZero() {
 			if d := time.Until(next); d < wait {
 				wait = d
 			}
@@ -126,17 +142,17 @@ func (r *relay) run() {
 // lost).
 func (r *relay) recoverInterrupted() {
 	ctx := context.Background()
-	items, err := r.inst.Store.Delivering(ctx)
+	items, err := r.cfg.Store.Delivering(ctx)
 	if err != nil || len(items) == 0 {
 		return
 	}
-	r.inst.Store.Write(ctx, func(tx *store.Tx) error {
+	r.cfg.Store.Write(ctx, func(tx *store.Tx) error {
 		for _, it := range items {
 			arrived := false
-			if dest := r.inst.World.ServerFor(it.Domain); dest != nil {
+			if dest := r.cfg.World.ServerFor(it.Domain); dest != nil {
 				local, _, _ := strings.Cut(it.Rcpt, "@")
 				if u := dest.User(local); u != nil {
-					arrived, _ = r.inst.Store.HasTraceID(ctx, dest.Name, u.Name, it.TraceID)
+					arrived, _ = r.cfg.Store.HasTraceID(ctx, dest.Name, u.Name, it.TraceID)
 				}
 			}
 			if arrived {
@@ -178,7 +194,7 @@ func (r *relay) slot(dest string) chan struct{} {
 	defer r.mu.Unlock()
 	ch, ok := r.perDest[dest]
 	if !ok {
-		ch = make(chan struct{}, r.MaxPerDest)
+		ch = make(chan struct{}, r.cfg.MaxPerDest)
 		r.perDest[dest] = ch
 	}
 	return ch
@@ -194,13 +210,13 @@ type outcome struct {
 // deliverGroup delivers every due message of one server to one domain in
 // one SMTP session, the messages one after another (MAIL, RCPT..., DATA).
 func (r *relay) deliverGroup(from, domain string, items []*store.QueueItem) {
-	src := r.inst.World.Server(from)
+	src := r.cfg.World.Server(from)
 	for _, it := range items {
 		if it.Attempts == 0 && !it.HoldUntil.IsZero() {
 			r.event(it, "released", "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", nil)
 		}
 	}
-	dest := r.inst.World.ServerFor(domain)
+	dest := r.cfg.World.ServerFor(domain)
 	if dest == nil {
 		r.lookupEvent(from, domain, items, "MX lookup for "+domain+": no such domain in this world's directory (no MX record)")
 		var outs []outcome
@@ -210,7 +226,7 @@ func (r *relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 		r.record(src, nil, outs)
 		return
 	}
-	addr := r.inst.Addr(dest.Name, world.SMTP)
+	addr := r.cfg.Addr(dest.Name)
 	r.lookupEvent(from, domain, items, fmt.Sprintf("MX lookup for %s: the world's directory says server %s receives its mail, at %s", domain, dest.Name, addr))
 
 	sem := r.slot(dest.Name)
@@ -233,7 +249,7 @@ func (r *relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 	}
 	for _, it := range items {
 		r.event(it, "attempt", fmt.Sprintf("attempt %d: %s opens an SMTP session to %s (%s) for %s; %s is the client now",
-			it.Attempts+1, from, dest.Name, addr, it.Rcpt, from), map[string]string{"attempt": itoa(it.Attempts + 1), "to": dest.Name})
+			it.Attempts+1, from, dest.Name, addr, it.Rcpt, from), map[string]string{"attempt": strconv.Itoa(it.Attempts + 1), "to": dest.Name})
 	}
 	outs := r.session(src, dest, addr, order, byMsg)
 	r.record(src, dest, outs)
@@ -254,7 +270,7 @@ func (r *relay) session(src, dest *world.Server, addr string, order []int64, byM
 	defer cancel()
 	var forget func()
 	conn, err := dialFrom(ctx, addr, func(port int) {
-		forget = r.inst.Bus.ExpectPeer(port, tracer.PeerLabel{Actor: src.Name, Hop: src.Name + "->" + dest.Name})
+		forget = r.cfg.Bus.ExpectPeer(port, tracer.PeerLabel{Actor: src.Name, Hop: src.Name + "->" + dest.Name})
 	})
 	if err != nil {
 		if forget != nil {
@@ -279,7 +295,7 @@ func (r *relay) session(src, dest *world.Server, addr string, order []int64, byM
 	for _, id := range order {
 		rcpts := byMsg[id]
 		it := rcpts[0]
-		body, err := r.inst.Store.QueueBody(ctx, id)
+		body, err := r.cfg.Store.QueueBody(ctx, id)
 		if err != nil {
 			for _, x := range rcpts {
 				outs = append(outs, outcome{item: x, code: 0, reply: "reading the queued message: " + err.Error()})
@@ -422,15 +438,7 @@ func (r *relay) rest(order []int64, byMsg map[int64][]*store.QueueItem, after in
 }
 
 func (r *relay) clientTLS(dest *world.Server) *tls.Config {
-	pool := x509.NewCertPool()
-	for _, c := range r.inst.TLS.Certificates {
-		if len(c.Certificate) > 0 {
-			if cert, err := x509.ParseCertificate(c.Certificate[0]); err == nil {
-				pool.AddCert(cert)
-			}
-		}
-	}
-	return &tls.Config{RootCAs: pool, ServerName: dest.Domain, MinVersion: tls.VersionTLS12}
+	return &tls.Config{RootCAs: r.cfg.Roots, ServerName: dest.Domain, MinVersion: tls.VersionTLS12}
 }
 
 func replyCode(err error) int {
@@ -505,7 +513,7 @@ func hasHighBit(b []byte) bool {
 
 // requeue hands claimed recipients back untouched (shutdown).
 func (r *relay) requeue(items []*store.QueueItem) {
-	r.inst.Store.Write(context.Background(), func(tx *store.Tx) error {
+	r.cfg.Store.Write(context.Background(), func(tx *store.Tx) error {
 		for _, it := range items {
 			tx.Requeue(it.ID, time.Now())
 		}
@@ -525,7 +533,7 @@ func (r *relay) record(src, dest *world.Server, outs []outcome) {
 	}
 	var bounces []bounce
 	var events []func()
-	err := r.inst.Store.Write(context.Background(), func(tx *store.Tx) error {
+	err := r.cfg.Store.Write(context.Background(), func(tx *store.Tx) error {
 		bounces, events = nil, nil
 		for _, o := range outs {
 			it := o.item
@@ -544,10 +552,10 @@ func (r *relay) record(src, dest *world.Server, outs []outcome) {
 				bounces = append(bounces, bounce{it, o.reply, o.code})
 			default:
 				attempts := it.Attempts + 1
-				sched := r.inst.World.Queue.Retry
+				sched := r.cfg.World.Queue.Retry
 				wait := sched[min(attempts-1, len(sched)-1)]
 				next := now.Add(wait)
-				if giveUp := r.inst.World.Queue.GiveUp; giveUp > 0 {
+				if giveUp := r.cfg.World.Queue.GiveUp; giveUp > 0 {
 					if now.Sub(it.Created) >= giveUp {
 						if err := tx.MarkBounced(it.ID, o.reply); err != nil {
 							return err
@@ -568,14 +576,14 @@ func (r *relay) record(src, dest *world.Server, outs []outcome) {
 				events = append(events, func() {
 					r.event(it, "deferred", fmt.Sprintf("deferred: %s; the message stays in %s's queue; attempt %d at %s (in %s)",
 						o.reply, src.Name, attempts+1, next.Format("15:04:05"), wait),
-						map[string]string{"next_attempt": next.UTC().Format(time.RFC3339Nano), "attempt": itoa(attempts), "error": o.reply})
+						map[string]string{"next_attempt": next.UTC().Format(time.RFC3339Nano), "attempt": strconv.Itoa(attempts), "error": o.reply})
 				})
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		r.inst.Logger.Error("relay: recording delivery results", "err", err)
+		r.cfg.Logger.Error("relay: recording delivery results", "err", err)
 		return
 	}
 	for _, e := range events {
@@ -599,7 +607,7 @@ func (r *relay) bounce(src *world.Server, it *store.QueueItem, reason string, co
 		r.event(it, "bounced", "failed for good ("+reason+"); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", nil)
 		return
 	}
-	orig, _ := r.inst.Store.QueueBody(ctx, it.QueueID)
+	orig, _ := r.cfg.Store.QueueBody(ctx, it.QueueID)
 	dsn := buildDSN(src, it, reason, orig, time.Now())
 	local, domain, _ := strings.Cut(it.Sender, "@")
 	d := &store.Delivery{Server: src.Name, TraceID: it.TraceID + "-bounce", Sender: "", Body: dsn, Received: time.Now()}
@@ -611,8 +619,8 @@ func (r *relay) bounce(src *world.Server, it *store.QueueItem, reason string, co
 		d.Remote = []string{it.Sender}
 		where = "through the queue to " + it.Sender
 	}
-	if _, err := r.inst.Store.Deliver(ctx, d); err != nil {
-		r.inst.Logger.Error("relay: storing a bounce", "err", err)
+	if _, err := r.cfg.Store.Deliver(ctx, d); err != nil {
+		r.cfg.Logger.Error("relay: storing a bounce", "err", err)
 		return
 	}
 	r.event(it, "bounced", fmt.Sprintf("bounced: %s; a delivery status notification (multipart/report, RFC 3464) goes %s", reason, where),
@@ -628,7 +636,7 @@ func (r *relay) event(it *store.QueueItem, step, text string, attrs map[string]s
 	}
 	attrs["step"] = step
 	attrs["rcpt"] = it.Rcpt
-	r.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: it.Server, MsgID: it.TraceID, Text: text, Attrs: attrs})
+	r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: it.Server, MsgID: it.TraceID, Text: text, Attrs: attrs})
 }
 
 func (r *relay) lookupEvent(from, domain string, items []*store.QueueItem, text string) {
@@ -638,15 +646,32 @@ func (r *relay) lookupEvent(from, domain string, items []*store.QueueItem, text 
 			continue
 		}
 		seen[it.TraceID] = true
-		r.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindLookup, Server: from, MsgID: it.TraceID, Text: text,
+		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindLookup, Server: from, MsgID: it.TraceID, Text: text,
 			Attrs: map[string]string{"domain": domain}})
 	}
 }
 
-// The queue API.
+// QueueEntry is one recipient of one message in a server's outgoing queue.
+type QueueEntry struct {
+	ID          int64     `json:"id"`       // the recipient's row
+	QueueID     int64     `json:"queue_id"` // the message's row
+	Server      string    `json:"server"`
+	MsgID       string    `json:"msgid"` // the trace id that follows the message
+	Sender      string    `json:"sender"`
+	Rcpt        string    `json:"rcpt"`
+	Domain      string    `json:"domain"`
+	Status      string    `json:"status"` // queued, held, delivering, deferred
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt"`
+	LastError   string    `json:"last_error,omitempty"`
+	Created     time.Time `json:"created"`
+	HoldUntil   time.Time `json:"hold_until,omitempty"`
+	Size        int       `json:"size"`
+}
 
-func (inst *Instance) queueEntries(ctx context.Context) ([]QueueEntry, error) {
-	items, err := inst.Store.PendingQueue(ctx)
+// queue lists every server's outgoing queue, oldest first.
+func (r *relay) queue(ctx context.Context) ([]QueueEntry, error) {
+	items, err := r.cfg.Store.PendingQueue(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -669,65 +694,22 @@ func (inst *Instance) queueEntries(ctx context.Context) ([]QueueEntry, error) {
 	return out, nil
 }
 
-func (inst *Instance) flush(ctx context.Context, domain string) (int, error) {
+// flush makes queued mail for domain ("" for every domain) due now on
+// every server and returns how many recipients it woke. Held
+// (FUTURERELEASE) mail stays held.
+func (r *relay) flush(ctx context.Context, domain string) (int, error) {
 	total := 0
-	for _, s := range inst.World.Servers {
-		n, _, err := inst.Store.FlushDomain(ctx, s.Name, strings.ToLower(domain), time.Now())
+	for _, s := range r.cfg.World.Servers {
+		n, _, err := r.cfg.Store.FlushDomain(ctx, s.Name, strings.ToLower(domain), time.Now())
 		if err != nil {
 			return total, err
 		}
 		total += n
 	}
 	if total > 0 {
-		inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Text: fmt.Sprintf("queue flush: %d recipient(s) due now", total),
+		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Text: fmt.Sprintf("queue flush: %d recipient(s) due now", total),
 			Attrs: map[string]string{"step": "flush", "domain": domain}})
-		inst.queueChanged()
+		r.poke()
 	}
 	return total, nil
 }
-
-// queueChanged wakes the queue worker after new mail was queued.
-func (inst *Instance) queueChanged() {
-	if inst.relay != nil {
-		inst.relay.poke()
-	}
-}
-
-// startExtras starts the queue worker.
-func (inst *Instance) startExtras() error {
-	inst.relay = newRelay(inst)
-	go inst.relay.run()
-	inst.OnClose(inst.relay.shutdown)
-	return nil
-}
-
-// etrn implements smtp.Flusher for one server (RFC 1985).
-func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResult, int, error) {
-	st := b.inst.Store
-	woken, held, err := st.FlushDomain(ctx, b.server.Name, domain, time.Now())
-	if err != nil {
-		return smtp.FlushFailed, 0, err
-	}
-	switch {
-	case woken > 0:
-		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name,
-			Text:  fmt.Sprintf("ETRN %s: %d queued recipient(s) for %s are due now: the queue runs at once", domain, woken, domain),
-			Attrs: map[string]string{"step": "flush", "domain": domain}})
-		b.inst.queueChanged()
-		return smtp.FlushStarted, woken, nil
-	case held > 0:
-		return smtp.FlushPending, held, nil
-	case b.inst.World.ServerFor(domain) == nil || strings.EqualFold(domain, b.server.Domain):
-		return smtp.FlushForbidden, 0, nil
-	}
-	return smtp.FlushNone, 0, nil
-}
-
-// MaxHold implements smtp.FutureReleaser: mail may be held for a day.
-func (b *smtpBackend) MaxHold() time.Duration { return 24 * time.Hour }
-
-var (
-	_ smtp.Flusher        = (*smtpBackend)(nil)
-	_ smtp.FutureReleaser = (*smtpBackend)(nil)
-	_ smtp.Policy         = (*smtpBackend)(nil)
-)

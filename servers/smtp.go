@@ -2,6 +2,7 @@ package servers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -40,7 +41,12 @@ type smtpBackend struct {
 	server *world.Server
 }
 
-var _ smtp.Backend = (*smtpBackend)(nil)
+var (
+	_ smtp.Backend        = (*smtpBackend)(nil)
+	_ smtp.Flusher        = (*smtpBackend)(nil)
+	_ smtp.FutureReleaser = (*smtpBackend)(nil)
+	_ smtp.Policy         = (*smtpBackend)(nil)
+)
 
 func (b *smtpBackend) Authenticate(login, password string) (string, bool) {
 	u := b.server.User(login)
@@ -101,3 +107,28 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	}
 	return nil
 }
+
+// Flush implements ETRN for one server (smtp.Flusher, RFC 1985).
+func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResult, int, error) {
+	st := b.inst.Store
+	woken, held, err := st.FlushDomain(ctx, b.server.Name, domain, time.Now())
+	if err != nil {
+		return smtp.FlushFailed, 0, err
+	}
+	switch {
+	case woken > 0:
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name,
+			Text:  fmt.Sprintf("ETRN %s: %d queued recipient(s) for %s are due now: the queue runs at once", domain, woken, domain),
+			Attrs: map[string]string{"step": "flush", "domain": domain}})
+		b.inst.queueChanged()
+		return smtp.FlushStarted, woken, nil
+	case held > 0:
+		return smtp.FlushPending, held, nil
+	case b.inst.World.ServerFor(domain) == nil || strings.EqualFold(domain, b.server.Domain):
+		return smtp.FlushForbidden, 0, nil
+	}
+	return smtp.FlushNone, 0, nil
+}
+
+// MaxHold implements smtp.FutureReleaser: mail may be held for a day.
+func (b *smtpBackend) MaxHold() time.Duration { return 24 * time.Hour }
