@@ -18,6 +18,7 @@ import (
 
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/internal/penalty"
+	"github.com/mailscope/mailscope/servers/relay"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -84,7 +85,7 @@ type Instance struct {
 	greylist map[string]time.Time // greylisting triples: when first seen
 	slow     time.Duration        // the slow fault's delay
 	downLns  map[string]bool      // servers whose SMTP listener is closed by the down fault
-	relay    *relay
+	relay    *relay.Relay
 	smtpLns  map[string]*liveListener
 	// smtpData is the memory the SMTP servers' sessions may hold together
 	// for the messages they are receiving (smtp.Server.DataBudget).
@@ -134,7 +135,7 @@ func Start(cfg Config) (*Instance, error) {
 		return nil, err
 	}
 	inst.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	inst.relay = newRelay(relayConfig{Store: st, World: cfg.World, Bus: cfg.Bus, Logger: cfg.Logger,
+	inst.relay = relay.New(relay.Config{Store: st, World: cfg.World, Bus: cfg.Bus, Logger: cfg.Logger,
 		Addr:  func(server string) string { return inst.Addr(server, world.SMTP) },
 		Roots: certPool(cert)})
 
@@ -175,8 +176,8 @@ func Start(cfg Config) (*Instance, error) {
 			}
 		}(svc, l, b.server.Name+"/"+string(b.proto))
 	}
-	go inst.relay.run()
-	inst.OnClose(inst.relay.shutdown)
+	go inst.relay.Run()
+	inst.OnClose(inst.relay.Shutdown)
 	ok = true
 	cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindNote, Text: "mailscope world started: " + inst.describe()})
 	return inst, nil
@@ -269,23 +270,26 @@ func (inst *Instance) bind(cfg Config) ([]bound, error) {
 	return try(world.FallbackPortBase)
 }
 
+// QueueEntry is one recipient of one message in a server's outgoing queue.
+type QueueEntry = relay.Entry
+
 // Queue lists every server's outgoing queue, oldest first.
 func (inst *Instance) Queue(ctx context.Context) ([]QueueEntry, error) {
-	return inst.relay.queue(ctx)
+	return inst.relay.Queue(ctx)
 }
 
 // Flush starts delivery now of queued mail for domain ("" for every domain)
 // and returns how many recipients it woke. Held (FUTURERELEASE) mail stays
 // held.
 func (inst *Instance) Flush(ctx context.Context, domain string) (int, error) {
-	return inst.relay.flush(ctx, domain)
+	return inst.relay.Flush(ctx, domain)
 }
 
 // queueChanged wakes the queue worker after new mail was queued or a fault
 // changed (an Instance that was not started has none).
 func (inst *Instance) queueChanged() {
 	if inst.relay != nil {
-		inst.relay.poke()
+		inst.relay.Poke()
 	}
 }
 

@@ -1,4 +1,4 @@
-package servers
+package relay
 
 import (
 	"bufio"
@@ -25,12 +25,12 @@ import (
 	"github.com/mailscope/mailscope/tracer"
 )
 
-// relay is the outgoing queue worker: it delivers queued mail to the other
+// Relay is the outgoing queue worker: it delivers queued mail to the other
 // servers of the world over real SMTP sessions (github.com/emersion/go-smtp's
 // client), retries on the world's schedule, honours FUTURERELEASE holds and
 // sends DSN bounces (RFC 3464) when a delivery fails for good.
-type relay struct {
-	cfg relayConfig
+type Relay struct {
+	cfg Config
 
 	wake chan struct{}
 	stop chan struct{}
@@ -42,8 +42,8 @@ type relay struct {
 	mu      sync.Mutex
 }
 
-// relayConfig is what the queue worker needs of the world it runs in.
-type relayConfig struct {
+// Config is what the queue worker needs of the world it runs in.
+type Config struct {
 	Store  *store.Store
 	World  *world.World
 	Bus    *tracer.Bus
@@ -58,11 +58,11 @@ type relayConfig struct {
 	MaxPerDest int
 }
 
-func newRelay(cfg relayConfig) *relay {
+func New(cfg Config) *Relay {
 	if cfg.MaxPerDest <= 0 {
 		cfg.MaxPerDest = 2
 	}
-	return &relay{
+	return &Relay{
 		cfg:     cfg,
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
@@ -71,18 +71,18 @@ func newRelay(cfg relayConfig) *relay {
 	}
 }
 
-// poke wakes the worker (new mail, a flush, a fault cleared).
-func (r *relay) poke() {
+// Poke wakes the worker (new mail, a flush, a fault cleared).
+func (r *Relay) Poke() {
 	select {
 	case r.wake <- struct{}{}:
 	default:
 	}
 }
 
-// shutdown stops the worker and waits for deliveries under way: they end
+// Shutdown stops the worker and waits for deliveries under way: they end
 // quickly once the listeners are closed, and the store must outlive them.
 // It waits until ctx ends, but at least a few seconds.
-func (r *relay) shutdown(ctx context.Context) error {
+func (r *Relay) Shutdown(ctx context.Context) error {
 	close(r.stop)
 	grace := time.NewTimer(3 * time.Second)
 	defer grace.Stop()
@@ -101,7 +101,7 @@ func (r *relay) shutdown(ctx context.Context) error {
 	}
 }
 
-func (r *relay) run() {
+func (r *Relay) Run() {
 	defer close(r.done)
 	r.recoverInterrupted()
 	for {
@@ -140,7 +140,7 @@ func (r *relay) run() {
 // store says whether the message arrived: if it did, the delivery is marked
 // done (nothing is delivered twice); if not, it is queued again (nothing is
 // lost).
-func (r *relay) recoverInterrupted() {
+func (r *Relay) recoverInterrupted() {
 	ctx := context.Background()
 	items, err := r.cfg.Store.Delivering(ctx)
 	if err != nil || len(items) == 0 {
@@ -168,7 +168,7 @@ func (r *relay) recoverInterrupted() {
 }
 
 // dispatch starts one delivery goroutine per (server, destination domain).
-func (r *relay) dispatch(items []*store.QueueItem) {
+func (r *Relay) dispatch(items []*store.QueueItem) {
 	groups := map[string][]*store.QueueItem{}
 	var keys []string
 	for _, it := range items {
@@ -189,7 +189,7 @@ func (r *relay) dispatch(items []*store.QueueItem) {
 	}
 }
 
-func (r *relay) slot(dest string) chan struct{} {
+func (r *Relay) slot(dest string) chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ch, ok := r.perDest[dest]
@@ -209,7 +209,7 @@ type outcome struct {
 
 // deliverGroup delivers every due message of one server to one domain in
 // one SMTP session, the messages one after another (MAIL, RCPT..., DATA).
-func (r *relay) deliverGroup(from, domain string, items []*store.QueueItem) {
+func (r *Relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 	src := r.cfg.World.Server(from)
 	for _, it := range items {
 		if it.Attempts == 0 && !it.HoldUntil.IsZero() {
@@ -256,7 +256,7 @@ func (r *relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 }
 
 // session runs one SMTP client session and returns each recipient's outcome.
-func (r *relay) session(src, dest *world.Server, addr string, order []int64, byMsg map[int64][]*store.QueueItem) []outcome {
+func (r *Relay) session(src, dest *world.Server, addr string, order []int64, byMsg map[int64][]*store.QueueItem) []outcome {
 	var outs []outcome
 	failAll := func(code int, reply string) []outcome {
 		for _, id := range order {
@@ -360,7 +360,7 @@ func (r *relay) session(src, dest *world.Server, addr string, order []int64, byM
 // connection to go-smtp's client for the mail transactions. go-smtp does its
 // own greeting and EHLO; after STARTTLS there is no new greeting on the wire,
 // so the client is given the one already read.
-func (r *relay) open(conn net.Conn, src, dest *world.Server) (*gosmtp.Client, error) {
+func (r *Relay) open(conn net.Conn, src, dest *world.Server) (*gosmtp.Client, error) {
 	br := bufio.NewReader(conn)
 	tp := textproto.NewReader(br)
 	if _, _, err := tp.ReadResponse(220); err != nil {
@@ -423,7 +423,7 @@ func (g *greetedConn) Read(p []byte) (int, error) {
 }
 
 // rest fails the messages after id when the session broke.
-func (r *relay) rest(order []int64, byMsg map[int64][]*store.QueueItem, after int64) []outcome {
+func (r *Relay) rest(order []int64, byMsg map[int64][]*store.QueueItem, after int64) []outcome {
 	var outs []outcome
 	seen := false
 	for _, id := range order {
@@ -437,7 +437,7 @@ func (r *relay) rest(order []int64, byMsg map[int64][]*store.QueueItem, after in
 	return outs
 }
 
-func (r *relay) clientTLS(dest *world.Server) *tls.Config {
+func (r *Relay) clientTLS(dest *world.Server) *tls.Config {
 	return &tls.Config{RootCAs: r.cfg.Roots, ServerName: dest.Domain, MinVersion: tls.VersionTLS12}
 }
 
@@ -512,7 +512,7 @@ func hasHighBit(b []byte) bool {
 }
 
 // requeue hands claimed recipients back untouched (shutdown).
-func (r *relay) requeue(items []*store.QueueItem) {
+func (r *Relay) requeue(items []*store.QueueItem) {
 	r.cfg.Store.Write(context.Background(), func(tx *store.Tx) error {
 		for _, it := range items {
 			tx.Requeue(it.ID, time.Now())
@@ -524,7 +524,7 @@ func (r *relay) requeue(items []*store.QueueItem) {
 // record writes each outcome to the queue: 2xx sent, 5xx bounced, anything
 // else deferred on the retry schedule (or bounced once the give-up time has
 // passed), then sends the bounces.
-func (r *relay) record(src, dest *world.Server, outs []outcome) {
+func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 	now := time.Now()
 	type bounce struct {
 		it     *store.QueueItem
@@ -593,11 +593,11 @@ func (r *relay) record(src, dest *world.Server, outs []outcome) {
 		r.bounce(src, b.it, b.reason, b.code)
 	}
 	// The worker computed its next wake-up while these were being delivered.
-	r.poke()
+	r.Poke()
 }
 
 // bounce sends a delivery status notification (RFC 3464) to the sender.
-func (r *relay) bounce(src *world.Server, it *store.QueueItem, reason string, code int) {
+func (r *Relay) bounce(src *world.Server, it *store.QueueItem, reason string, code int) {
 	ctx := context.Background()
 	if it.Sender == "" {
 		r.event(it, "bounced", "failed for good ("+reason+"); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", nil)
@@ -626,11 +626,11 @@ func (r *relay) bounce(src *world.Server, it *store.QueueItem, reason string, co
 	r.event(it, "bounced", fmt.Sprintf("bounced: %s; a delivery status notification (multipart/report, RFC 3464) goes %s", reason, where),
 		map[string]string{"error": reason})
 	if len(d.Remote) > 0 {
-		r.poke()
+		r.Poke()
 	}
 }
 
-func (r *relay) event(it *store.QueueItem, step, text string, attrs map[string]string) {
+func (r *Relay) event(it *store.QueueItem, step, text string, attrs map[string]string) {
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
@@ -639,7 +639,7 @@ func (r *relay) event(it *store.QueueItem, step, text string, attrs map[string]s
 	r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: it.Server, MsgID: it.TraceID, Text: text, Attrs: attrs})
 }
 
-func (r *relay) lookupEvent(from, domain string, items []*store.QueueItem, text string) {
+func (r *Relay) lookupEvent(from, domain string, items []*store.QueueItem, text string) {
 	seen := map[string]bool{}
 	for _, it := range items {
 		if seen[it.TraceID] {
@@ -651,8 +651,8 @@ func (r *relay) lookupEvent(from, domain string, items []*store.QueueItem, text 
 	}
 }
 
-// QueueEntry is one recipient of one message in a server's outgoing queue.
-type QueueEntry struct {
+// Entry is one recipient of one message in a server's outgoing queue.
+type Entry struct {
 	ID          int64     `json:"id"`       // the recipient's row
 	QueueID     int64     `json:"queue_id"` // the message's row
 	Server      string    `json:"server"`
@@ -669,14 +669,14 @@ type QueueEntry struct {
 	Size        int       `json:"size"`
 }
 
-// queue lists every server's outgoing queue, oldest first.
-func (r *relay) queue(ctx context.Context) ([]QueueEntry, error) {
+// Queue lists every server's outgoing queue, oldest first.
+func (r *Relay) Queue(ctx context.Context) ([]Entry, error) {
 	items, err := r.cfg.Store.PendingQueue(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
-	out := make([]QueueEntry, 0, len(items))
+	out := make([]Entry, 0, len(items))
 	for _, it := range items {
 		status := it.Status
 		if status == store.StatusQueued {
@@ -687,17 +687,17 @@ func (r *relay) queue(ctx context.Context) ([]QueueEntry, error) {
 				status = "deferred"
 			}
 		}
-		out = append(out, QueueEntry{ID: it.ID, QueueID: it.QueueID, Server: it.Server, MsgID: it.TraceID, Sender: it.Sender,
+		out = append(out, Entry{ID: it.ID, QueueID: it.QueueID, Server: it.Server, MsgID: it.TraceID, Sender: it.Sender,
 			Rcpt: it.Rcpt, Domain: it.Domain, Status: status, Attempts: it.Attempts, NextAttempt: it.NextAttempt,
 			LastError: it.LastError, Created: it.Created, HoldUntil: it.HoldUntil, Size: it.Size})
 	}
 	return out, nil
 }
 
-// flush makes queued mail for domain ("" for every domain) due now on
+// Flush makes queued mail for domain ("" for every domain) due now on
 // every server and returns how many recipients it woke. Held
 // (FUTURERELEASE) mail stays held.
-func (r *relay) flush(ctx context.Context, domain string) (int, error) {
+func (r *Relay) Flush(ctx context.Context, domain string) (int, error) {
 	total := 0
 	for _, s := range r.cfg.World.Servers {
 		n, _, err := r.cfg.Store.FlushDomain(ctx, s.Name, strings.ToLower(domain), time.Now())
@@ -709,7 +709,7 @@ func (r *relay) flush(ctx context.Context, domain string) (int, error) {
 	if total > 0 {
 		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Text: fmt.Sprintf("queue flush: %d recipient(s) due now", total),
 			Attrs: map[string]string{"step": "flush", "domain": domain}})
-		r.poke()
+		r.Poke()
 	}
 	return total, nil
 }
