@@ -20,17 +20,43 @@ import (
 	"github.com/mailscope/mailscope/tracer"
 )
 
-// session runs one SMTP client session and returns each recipient's outcome.
-func (r *Relay) session(src, dest *world.Server, addr string, order []int64, byMsg map[int64][]*store.QueueItem) []outcome {
-	var outs []outcome
-	failAll := func(code int, reply string) []outcome {
-		for _, id := range order {
-			for _, it := range byMsg[id] {
-				outs = append(outs, outcome{item: it, code: code, reply: reply})
-			}
+// pending is one queued message with those of its recipients that are due:
+// one mail transaction (MAIL, RCPT..., DATA).
+type pending struct {
+	queueID int64
+	rcpts   []*store.QueueItem
+}
+
+// byMessage groups due recipients by message, the messages in the order
+// they first appear.
+func byMessage(items []*store.QueueItem) []*pending {
+	var msgs []*pending
+	of := map[int64]*pending{}
+	for _, it := range items {
+		m := of[it.QueueID]
+		if m == nil {
+			m = &pending{queueID: it.QueueID}
+			of[it.QueueID] = m
+			msgs = append(msgs, m)
 		}
-		return outs
+		m.rcpts = append(m.rcpts, it)
 	}
+	return msgs
+}
+
+// fail gives every recipient of msgs the same outcome.
+func fail(msgs []*pending, code int, reply string) []outcome {
+	var outs []outcome
+	for _, m := range msgs {
+		for _, it := range m.rcpts {
+			outs = append(outs, outcome{item: it, code: code, reply: reply})
+		}
+	}
+	return outs
+}
+
+// session runs one SMTP client session and returns each recipient's outcome.
+func (r *Relay) session(src, dest *world.Server, addr string, msgs []*pending) []outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var forget func()
@@ -46,78 +72,81 @@ func (r *Relay) session(src, dest *world.Server, addr string, order []int64, byM
 		if errors.As(err, &oe) && strings.Contains(why, "refused") {
 			why = "connection refused: nothing listens on " + addr + " (server " + dest.Name + " is down)"
 		}
-		return failAll(0, why)
+		return fail(msgs, 0, why)
 	}
 	conn.SetDeadline(time.Now().Add(5 * time.Minute))
 	c, err := r.open(conn, src, dest)
 	if err != nil {
 		conn.Close()
-		return failAll(replyCode(err), errText(err))
+		return fail(msgs, replyCode(err), errText(err))
 	}
 	defer c.Close()
 	c.CommandTimeout = 2 * time.Minute
 	c.SubmissionTimeout = 5 * time.Minute
-	for _, id := range order {
-		rcpts := byMsg[id]
-		it := rcpts[0]
-		body, err := r.cfg.Store.QueueBody(ctx, id)
-		if err != nil {
-			for _, x := range rcpts {
-				outs = append(outs, outcome{item: x, code: 0, reply: "reading the queued message: " + err.Error()})
-			}
-			continue
-		}
-		body = crlfOnly(body)
-		opts := &gosmtp.MailOptions{EnvelopeID: it.TraceID, Size: int64(len(body))}
-		if hasHighBit(body) {
-			opts.Body = gosmtp.Body8BitMIME
-		}
-		if err := c.Mail(it.Sender, opts); err != nil {
-			for _, x := range rcpts {
-				outs = append(outs, outcome{item: x, code: replyCode(err), reply: errText(err)})
-			}
-			if replyCode(err) == 0 {
-				return append(outs, r.rest(order, byMsg, id)...)
-			}
-			c.Reset()
-			continue
-		}
-		var accepted []*store.QueueItem
-		for _, x := range rcpts {
-			if err := c.Rcpt(x.Rcpt, nil); err != nil {
-				outs = append(outs, outcome{item: x, code: replyCode(err), reply: errText(err)})
-				continue
-			}
-			accepted = append(accepted, x)
-		}
-		if len(accepted) == 0 {
-			c.Reset()
-			continue
-		}
-		code, reply := 250, ""
-		w, err := c.Data()
-		var resp *gosmtp.DataResponse
-		if err == nil {
-			_, err = w.Write(body)
-			var cerr error
-			if resp, cerr = w.CloseWithResponse(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			code, reply = replyCode(err), errText(err)
-		} else {
-			reply = "250 " + resp.StatusText
-		}
-		for _, x := range accepted {
-			outs = append(outs, outcome{item: x, code: code, reply: reply})
-		}
-		if code == 0 {
-			return append(outs, r.rest(order, byMsg, id)...)
+	var outs []outcome
+	for i, m := range msgs {
+		got, broke := r.transaction(ctx, c, m)
+		outs = append(outs, got...)
+		if broke {
+			return append(outs, fail(msgs[i+1:], 0, "the session broke before this message was sent")...)
 		}
 	}
 	c.Quit()
 	return outs
+}
+
+// transaction sends one message to its recipients (MAIL, RCPT..., DATA)
+// and returns each recipient's outcome; broke says the session cannot go
+// on (no reply came).
+func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending) (outs []outcome, broke bool) {
+	it := m.rcpts[0]
+	body, err := r.cfg.Store.QueueBody(ctx, m.queueID)
+	if err != nil {
+		return fail([]*pending{m}, 0, "reading the queued message: "+err.Error()), false
+	}
+	body = crlfOnly(body)
+	opts := &gosmtp.MailOptions{EnvelopeID: it.TraceID, Size: int64(len(body))}
+	if hasHighBit(body) {
+		opts.Body = gosmtp.Body8BitMIME
+	}
+	if err := c.Mail(it.Sender, opts); err != nil {
+		if replyCode(err) == 0 {
+			return fail([]*pending{m}, 0, errText(err)), true
+		}
+		c.Reset()
+		return fail([]*pending{m}, replyCode(err), errText(err)), false
+	}
+	var accepted []*store.QueueItem
+	for _, x := range m.rcpts {
+		if err := c.Rcpt(x.Rcpt, nil); err != nil {
+			outs = append(outs, outcome{item: x, code: replyCode(err), reply: errText(err)})
+			continue
+		}
+		accepted = append(accepted, x)
+	}
+	if len(accepted) == 0 {
+		c.Reset()
+		return outs, false
+	}
+	code, reply := 250, ""
+	w, err := c.Data()
+	var resp *gosmtp.DataResponse
+	if err == nil {
+		_, err = w.Write(body)
+		var cerr error
+		if resp, cerr = w.CloseWithResponse(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		code, reply = replyCode(err), errText(err)
+	} else {
+		reply = "250 " + resp.StatusText
+	}
+	for _, x := range accepted {
+		outs = append(outs, outcome{item: x, code: code, reply: reply})
+	}
+	return outs, code == 0
 }
 
 // open greets the receiving server, says EHLO with the sending server's
@@ -185,21 +214,6 @@ func (g *greetedConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	return g.Conn.Read(p)
-}
-
-// rest fails the messages after id when the session broke.
-func (r *Relay) rest(order []int64, byMsg map[int64][]*store.QueueItem, after int64) []outcome {
-	var outs []outcome
-	seen := false
-	for _, id := range order {
-		if seen {
-			for _, it := range byMsg[id] {
-				outs = append(outs, outcome{item: it, reply: "the session broke before this message was sent"})
-			}
-		}
-		seen = seen || id == after
-	}
-	return outs
 }
 
 func (r *Relay) clientTLS(dest *world.Server) *tls.Config {

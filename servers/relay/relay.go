@@ -237,20 +237,11 @@ func (r *Relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 	}
 	defer func() { <-sem }()
 
-	// Group recipients by message.
-	var order []int64
-	byMsg := map[int64][]*store.QueueItem{}
-	for _, it := range items {
-		if _, ok := byMsg[it.QueueID]; !ok {
-			order = append(order, it.QueueID)
-		}
-		byMsg[it.QueueID] = append(byMsg[it.QueueID], it)
-	}
 	for _, it := range items {
 		r.event(it, "attempt", fmt.Sprintf("attempt %d: %s opens an SMTP session to %s (%s) for %s; %s is the client now",
 			it.Attempts+1, from, dest.Name, addr, it.Rcpt, from), map[string]string{"attempt": strconv.Itoa(it.Attempts + 1), "to": dest.Name})
 	}
-	outs := r.session(src, dest, addr, order, byMsg)
+	outs := r.session(src, dest, addr, byMessage(items))
 	r.record(src, dest, outs)
 }
 
