@@ -3,6 +3,8 @@ package servers
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,12 +93,12 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	}
 	for user, uid := range res.Local {
 		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID,
-			Text:  "delivered to the mailbox of " + user + "@" + b.server.Domain + " (INBOX, UID " + itoa(int(uid)) + ")",
-			Attrs: map[string]string{"step": "delivered-local", "user": user, "mailbox": "INBOX", "uid": itoa(int(uid))}})
+			Text:  "delivered to the mailbox of " + user + "@" + b.server.Domain + " (INBOX, UID " + strconv.Itoa(int(uid)) + ")",
+			Attrs: map[string]string{"step": "delivered-local", "user": user, "mailbox": "INBOX", "uid": strconv.Itoa(int(uid))}})
 	}
 	if res.QueueID != 0 {
 		text := "queued for relay to " + strings.Join(m.Remote, ", ") + ": the message waits in " + b.server.Name + "'s outgoing queue; the client got its 250 already (asynchronous sending)"
-		attrs := map[string]string{"step": "queued", "rcpts": strings.Join(m.Remote, ","), "queue_id": itoa(int(res.QueueID))}
+		attrs := map[string]string{"step": "queued", "rcpts": strings.Join(m.Remote, ","), "queue_id": strconv.Itoa(int(res.QueueID))}
 		if !m.HoldUntil.IsZero() {
 			text = "held in " + b.server.Name + "'s queue until " + m.HoldUntil.Format("15:04:05") + " (FUTURERELEASE, RFC 4865: delayed sending) for " + strings.Join(m.Remote, ", ")
 			attrs["step"] = "held"
@@ -132,3 +134,51 @@ func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResul
 
 // MaxHold implements smtp.FutureReleaser: mail may be held for a day.
 func (b *smtpBackend) MaxHold() time.Duration { return 24 * time.Hour }
+
+// CheckRcpt applies the quota, reject and greylist faults (smtp.Policy).
+func (b *smtpBackend) CheckRcpt(ctx context.Context, e *smtp.Envelope) error {
+	switch b.inst.FaultOf(b.server.Name) {
+	case FaultQuota:
+		if e.Local {
+			return &smtp.Error{Code: 452, Enh: "4.2.2", Msg: "<" + e.Rcpt + ">: Mailbox full: the user is over quota, try again later (fault: quota)"}
+		}
+	case FaultReject:
+		if e.Local {
+			return &smtp.Error{Code: 550, Enh: "5.1.1", Msg: "<" + e.Rcpt + ">: Recipient address rejected (fault: reject)"}
+		}
+	case FaultGreylist:
+		host := e.ClientAddr.String()
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		key := host + "|" + strings.ToLower(e.From) + "|" + strings.ToLower(e.Rcpt)
+		wait := b.greylistDelay()
+		first, seen := b.inst.faults.firstSeen(key)
+		if !seen {
+			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: fmt.Sprintf("<%s>: Greylisted: first delivery attempt from this sender, please try again in %s (RFC 6647)", e.Rcpt, wait)}
+		}
+		if left := wait - time.Since(first); left > 0 {
+			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: fmt.Sprintf("<%s>: Greylisted: retried too soon, try again in %s (RFC 6647)", e.Rcpt, left.Round(time.Second))}
+		}
+	}
+	return nil
+}
+
+// greylistDelay is how long a greylisted sender must wait before a retry is
+// accepted: half the first retry interval, so the relay's own retry passes,
+// at most five minutes.
+func (b *smtpBackend) greylistDelay() time.Duration {
+	d := 30 * time.Second
+	if len(b.inst.World.Queue.Retry) > 0 {
+		d = b.inst.World.Queue.Retry[0] / 2
+	}
+	return min(d, 5*time.Minute)
+}
+
+// ReplyDelay applies the slow fault (smtp.Policy).
+func (b *smtpBackend) ReplyDelay() time.Duration {
+	if b.inst.FaultOf(b.server.Name) == FaultSlow {
+		return b.inst.faults.slowDelay()
+	}
+	return 0
+}

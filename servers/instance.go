@@ -80,23 +80,12 @@ type Instance struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
-	faultsMu sync.Mutex
-	faults   map[string]Fault
-	greylist map[string]time.Time // greylisting triples: when first seen
-	slow     time.Duration        // the slow fault's delay
-	downLns  map[string]bool      // servers whose SMTP listener is closed by the down fault
-	relay    *relay.Relay
-	smtpLns  map[string]*liveListener
+	faults  faults
+	relay   *relay.Relay
+	smtpLns map[string]*liveListener // what the down fault closes and opens
 	// smtpData is the memory the SMTP servers' sessions may hold together
 	// for the messages they are receiving (smtp.Server.DataBudget).
 	smtpData *limits.Budget
-}
-
-// liveListener is an SMTP listener that the down fault can close and open.
-type liveListener struct {
-	svc  service
-	addr string
-	l    net.Listener
 }
 
 // Start opens the store, binds every listener and starts serving.
