@@ -15,6 +15,9 @@ import (
 	"github.com/mailscope/mailscope/tracer"
 )
 
+// newSMTP builds the SMTP server of s: the world's SMTP settings, one data
+// budget shared by every SMTP server of the instance, and a backend that
+// files local mail in the store and queues the rest for the relay.
 func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 	p := inst.World.SMTP
 	if inst.smtpData == nil { // the servers are built one after the other
@@ -23,7 +26,7 @@ func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 	return &smtp.Server{
 		Name:              s.Name,
 		Domain:            s.Domain,
-		Backend:           &smtpBackend{inst: inst, server: s},
+		Backend:           &smtpBackend{worldUsers: worldUsers{s}, inst: inst},
 		TLSConfig:         inst.TLS,
 		MaxMessageSize:    p.MaxMessageSize,
 		MaxRecipients:     p.MaxRecipients,
@@ -39,8 +42,8 @@ func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 
 // smtpBackend connects one SMTP server to the world and the store.
 type smtpBackend struct {
-	inst   *Instance
-	server *world.Server
+	worldUsers
+	inst *Instance
 }
 
 var (
@@ -49,14 +52,6 @@ var (
 	_ smtp.FutureReleaser = (*smtpBackend)(nil)
 	_ smtp.Policy         = (*smtpBackend)(nil)
 )
-
-func (b *smtpBackend) Authenticate(login, password string) (string, bool) {
-	u := b.server.User(login)
-	if u == nil || u.Password != password {
-		return "", false
-	}
-	return u.Name, true
-}
 
 // LocalUser resolves a local part; postmaster is the server's first user
 // (RFC 5321 section 4.5.1 requires it to exist).
@@ -75,6 +70,8 @@ func (b *smtpBackend) LocalUser(local string) (string, bool) {
 // so that it can share a commit with messages of other sessions.
 func (b *smtpBackend) DataStarted() (done func()) { return b.inst.Store.Expect() }
 
+// Deliver files the message for the local recipients and queues it for the
+// remote ones in one store commit, before the client gets its 250.
 func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	d := &store.Delivery{
 		Server:      b.server.Name,
