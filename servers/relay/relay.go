@@ -57,6 +57,7 @@ type Config struct {
 	MaxPerDest int
 }
 
+// New returns a relay over cfg; Run starts it.
 func New(cfg Config) *Relay {
 	if cfg.MaxPerDest <= 0 {
 		cfg.MaxPerDest = 2
@@ -100,6 +101,9 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 	}
 }
 
+// Run delivers due mail until Shutdown: it first settles deliveries a
+// restart interrupted, then claims what is due, wakes at the next due time
+// or when poked.
 func (r *Relay) Run() {
 	defer close(r.done)
 	r.recoverInterrupted()
