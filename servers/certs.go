@@ -71,3 +71,15 @@ func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// certPool is a pool holding cert's leaf: what the relay trusts when the
+// world's own servers offer STARTTLS.
+func certPool(cert tls.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	if len(cert.Certificate) > 0 {
+		if c, err := x509.ParseCertificate(cert.Certificate[0]); err == nil {
+			pool.AddCert(c)
+		}
+	}
+	return pool
+}

@@ -1,15 +1,33 @@
 package servers
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/tracer"
 )
+
+// Fault is a switchable misbehaviour of a receiving server (the relay issue):
+// "" none, "down" refuses connections, "greylist" answers 451 4.7.1 to a
+// first attempt, "slow" delays replies, "quota" answers 452 4.2.2, "reject"
+// answers 550 5.1.1 to recipients.
+type Fault string
+
+// The faults.
+const (
+	FaultNone     Fault = ""
+	FaultDown     Fault = "down"
+	FaultGreylist Fault = "greylist"
+	FaultSlow     Fault = "slow"
+	FaultQuota    Fault = "quota"
+	FaultReject   Fault = "reject"
+)
+
+// Faults lists every fault a server can be switched to.
+var Faults = []Fault{FaultDown, FaultGreylist, FaultSlow, FaultQuota, FaultReject}
 
 // DefaultSlowDelay is how long a server with the slow fault waits before
 // each reply (Instance.SetSlowDelay changes it).
@@ -38,27 +56,86 @@ func ParseFault(s string) (Fault, error) {
 	return "", fmt.Errorf("unknown fault %q: use down, up, greylist, slow, quota, reject or clear", s)
 }
 
-func (inst *Instance) setFault(server string, f Fault) error {
+// faults is the fault switch of a world: each server's fault and the
+// state the faults keep, under its own lock. Its zero value has no fault
+// set.
+type faults struct {
+	mu       sync.Mutex
+	of       map[string]Fault     // by server name
+	greylist map[string]time.Time // greylisting triples: when first seen
+	slow     time.Duration        // the slow fault's delay; 0 is DefaultSlowDelay
+}
+
+// set switches server to f and returns the fault it had. Switching
+// greylisting on starts with no sender seen.
+func (fs *faults) set(server string, f Fault) (prev Fault) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.of == nil {
+		fs.of = map[string]Fault{}
+	}
+	prev = fs.of[server]
+	fs.of[server] = f
+	if f == FaultGreylist && prev != FaultGreylist {
+		fs.greylist = map[string]time.Time{}
+	}
+	return prev
+}
+
+// get returns server's fault.
+func (fs *faults) get(server string) Fault {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.of[server]
+}
+
+// firstSeen returns when a greylisting triple was first seen; a triple not
+// seen before is recorded as seen now, and seen is false.
+func (fs *faults) firstSeen(triple string) (first time.Time, seen bool) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.greylist == nil {
+		fs.greylist = map[string]time.Time{}
+	}
+	first, seen = fs.greylist[triple]
+	if !seen {
+		first = time.Now()
+		fs.greylist[triple] = first
+	}
+	return first, seen
+}
+
+func (fs *faults) setSlowDelay(d time.Duration) {
+	fs.mu.Lock()
+	fs.slow = d
+	fs.mu.Unlock()
+}
+
+// slowDelay is how long the slow fault delays each reply.
+func (fs *faults) slowDelay() time.Duration {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.slow <= 0 {
+		return DefaultSlowDelay
+	}
+	return fs.slow
+}
+
+// SetFault switches a server's fault ("" clears it).
+func (inst *Instance) SetFault(server string, f Fault) error {
 	srv := inst.World.Server(server)
 	if srv == nil {
 		return fmt.Errorf("no server %q in this world", server)
 	}
-	inst.faultsMu.Lock()
-	if inst.faults == nil {
-		inst.faults = map[string]Fault{}
-	}
-	prev := inst.faults[srv.Name]
-	inst.faults[srv.Name] = f
-	if f == FaultGreylist && prev != FaultGreylist {
-		inst.greylist = map[string]time.Time{}
-	}
-	inst.faultsMu.Unlock()
-	if f == FaultDown && prev != FaultDown {
-		inst.smtpDown(srv.Name)
-	}
-	if prev == FaultDown && f != FaultDown {
-		if err := inst.smtpUp(srv.Name); err != nil {
-			return err
+	prev := inst.faults.set(srv.Name, f)
+	if ll := inst.smtpLns[srv.Name]; ll != nil {
+		if f == FaultDown && prev != FaultDown {
+			ll.down()
+		}
+		if prev == FaultDown && f != FaultDown {
+			if err := ll.up(inst.serveSMTP(srv.Name)); err != nil {
+				return fmt.Errorf("server %s: %w", srv.Name, err)
+			}
 		}
 	}
 	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindFault, Server: srv.Name, Text: "server " + srv.Name + " " + faultText[f],
@@ -69,114 +146,62 @@ func (inst *Instance) setFault(server string, f Fault) error {
 	return nil
 }
 
-func (inst *Instance) faultOf(server string) Fault {
-	inst.faultsMu.Lock()
-	defer inst.faultsMu.Unlock()
+// FaultOf returns a server's current fault.
+func (inst *Instance) FaultOf(server string) Fault {
 	if s := inst.World.Server(server); s != nil {
-		return inst.faults[s.Name]
+		return inst.faults.get(s.Name)
 	}
 	return FaultNone
 }
 
-// smtpDown closes a server's SMTP listener: connections are refused, for
-// real, until smtpUp opens it again on the same address.
-func (inst *Instance) smtpDown(server string) {
-	inst.faultsMu.Lock()
-	defer inst.faultsMu.Unlock()
-	ll := inst.smtpLns[server]
-	if ll == nil || ll.l == nil {
+// SetSlowDelay sets how long the slow fault delays each reply.
+func (inst *Instance) SetSlowDelay(d time.Duration) { inst.faults.setSlowDelay(d) }
+
+// liveListener is an SMTP listener that the down fault can close and open.
+type liveListener struct {
+	svc  service
+	addr string
+
+	mu sync.Mutex
+	l  net.Listener // nil while the server is down
+}
+
+// down closes the listener: connections are refused, for real, until up
+// opens it again on the same address.
+func (ll *liveListener) down() {
+	ll.mu.Lock()
+	defer ll.mu.Unlock()
+	if ll.l == nil {
 		return
 	}
 	ll.l.Close()
 	ll.l = nil
 }
 
-func (inst *Instance) smtpUp(server string) error {
-	inst.faultsMu.Lock()
-	defer inst.faultsMu.Unlock()
-	ll := inst.smtpLns[server]
-	if ll == nil || ll.l != nil {
+// up listens again on the listener's address and has serve serve it.
+func (ll *liveListener) up(serve func(svc service, l net.Listener)) error {
+	ll.mu.Lock()
+	defer ll.mu.Unlock()
+	if ll.l != nil {
 		return nil
 	}
 	l, err := net.Listen("tcp", ll.addr)
 	if err != nil {
-		return fmt.Errorf("server %s: listening again on %s: %w", server, ll.addr, err)
+		return fmt.Errorf("listening again on %s: %w", ll.addr, err)
 	}
 	ll.l = l
-	inst.wg.Add(1)
-	go func() {
-		defer inst.wg.Done()
-		ll.svc.Serve(inst.Bus.Listen(l, server, "smtp"))
-	}()
+	serve(ll.svc, l)
 	return nil
 }
 
-// CheckRcpt applies the quota, reject and greylist faults (smtp.Policy).
-func (b *smtpBackend) CheckRcpt(ctx context.Context, e *smtp.Envelope) error {
-	switch b.inst.faultOf(b.server.Name) {
-	case FaultQuota:
-		if e.Local {
-			return &smtp.Error{Code: 452, Enh: "4.2.2", Msg: "<" + e.Rcpt + ">: Mailbox full: the user is over quota, try again later (fault: quota)"}
-		}
-	case FaultReject:
-		if e.Local {
-			return &smtp.Error{Code: 550, Enh: "5.1.1", Msg: "<" + e.Rcpt + ">: Recipient address rejected (fault: reject)"}
-		}
-	case FaultGreylist:
-		host := e.ClientAddr.String()
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		key := host + "|" + strings.ToLower(e.From) + "|" + strings.ToLower(e.Rcpt)
-		wait := b.inst.greylistDelay()
-		b.inst.faultsMu.Lock()
-		first, seen := b.inst.greylist[key]
-		if !seen {
-			first = time.Now()
-			b.inst.greylist[key] = first
-		}
-		b.inst.faultsMu.Unlock()
-		if !seen {
-			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: fmt.Sprintf("<%s>: Greylisted: first delivery attempt from this sender, please try again in %s (RFC 6647)", e.Rcpt, wait)}
-		}
-		if left := wait - time.Since(first); left > 0 {
-			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: fmt.Sprintf("<%s>: Greylisted: retried too soon, try again in %s (RFC 6647)", e.Rcpt, left.Round(time.Second))}
-		}
+// serveSMTP serves a reopened SMTP listener of server, traced, until the
+// instance shuts down.
+func (inst *Instance) serveSMTP(server string) func(service, net.Listener) {
+	return func(svc service, l net.Listener) {
+		inst.wg.Add(1)
+		go func() {
+			defer inst.wg.Done()
+			svc.Serve(inst.Bus.Listen(l, server, "smtp"))
+		}()
 	}
-	return nil
-}
-
-// greylistDelay is how long a greylisted sender must wait before a retry is
-// accepted: half the first retry interval, so the relay's own retry passes,
-// at most five minutes.
-func (inst *Instance) greylistDelay() time.Duration {
-	d := 30 * time.Second
-	if len(inst.World.Queue.Retry) > 0 {
-		d = inst.World.Queue.Retry[0] / 2
-	}
-	return min(d, 5*time.Minute)
-}
-
-// ReplyDelay applies the slow fault (smtp.Policy).
-func (b *smtpBackend) ReplyDelay() time.Duration {
-	if b.inst.faultOf(b.server.Name) == FaultSlow {
-		return b.inst.slowDelay()
-	}
-	return 0
-}
-
-// SetSlowDelay sets how long the slow fault delays each reply.
-func (inst *Instance) SetSlowDelay(d time.Duration) {
-	inst.faultsMu.Lock()
-	inst.slow = d
-	inst.faultsMu.Unlock()
-}
-
-func (inst *Instance) slowDelay() time.Duration {
-	inst.faultsMu.Lock()
-	defer inst.faultsMu.Unlock()
-	if inst.slow <= 0 {
-		return DefaultSlowDelay
-	}
-	return inst.slow
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/internal/penalty"
+	"github.com/mailscope/mailscope/servers/relay"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -79,23 +80,12 @@ type Instance struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
-	faultsMu sync.Mutex
-	faults   map[string]Fault
-	greylist map[string]time.Time // greylisting triples: when first seen
-	slow     time.Duration        // the slow fault's delay
-	downLns  map[string]bool      // servers whose SMTP listener is closed by the down fault
-	relay    *relay
-	smtpLns  map[string]*liveListener
+	faults  faults
+	relay   *relay.Relay
+	smtpLns map[string]*liveListener // what the down fault closes and opens
 	// smtpData is the memory the SMTP servers' sessions may hold together
 	// for the messages they are receiving (smtp.Server.DataBudget).
 	smtpData *limits.Budget
-}
-
-// liveListener is an SMTP listener that the down fault can close and open.
-type liveListener struct {
-	svc  service
-	addr string
-	l    net.Listener
 }
 
 // Start opens the store, binds every listener and starts serving.
@@ -134,6 +124,9 @@ func Start(cfg Config) (*Instance, error) {
 		return nil, err
 	}
 	inst.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	inst.relay = relay.New(relay.Config{Store: st, World: cfg.World, Bus: cfg.Bus, Logger: cfg.Logger,
+		Addr:  func(server string) string { return inst.Addr(server, world.SMTP) },
+		Roots: certPool(cert)})
 
 	lns, err := inst.bind(cfg)
 	if err != nil {
@@ -172,10 +165,8 @@ func Start(cfg Config) (*Instance, error) {
 			}
 		}(svc, l, b.server.Name+"/"+string(b.proto))
 	}
-	if err := inst.startExtras(); err != nil {
-		inst.Close()
-		return nil, err
-	}
+	go inst.relay.Run()
+	inst.OnClose(inst.relay.Shutdown)
 	ok = true
 	cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindNote, Text: "mailscope world started: " + inst.describe()})
 	return inst, nil
@@ -266,6 +257,29 @@ func (inst *Instance) bind(cfg Config) ([]bound, error) {
 	inst.FellBack = err
 	inst.PortBase = world.FallbackPortBase
 	return try(world.FallbackPortBase)
+}
+
+// QueueEntry is one recipient of one message in a server's outgoing queue.
+type QueueEntry = relay.Entry
+
+// Queue lists every server's outgoing queue, oldest first.
+func (inst *Instance) Queue(ctx context.Context) ([]QueueEntry, error) {
+	return inst.relay.Queue(ctx)
+}
+
+// Flush starts delivery now of queued mail for domain ("" for every domain)
+// and returns how many recipients it woke. Held (FUTURERELEASE) mail stays
+// held.
+func (inst *Instance) Flush(ctx context.Context, domain string) (int, error) {
+	return inst.relay.Flush(ctx, domain)
+}
+
+// queueChanged wakes the queue worker after new mail was queued or a fault
+// changed (an Instance that was not started has none).
+func (inst *Instance) queueChanged() {
+	if inst.relay != nil {
+		inst.relay.Poke()
+	}
 }
 
 // OnClose registers a function run at shutdown, after the listeners stop.

@@ -90,7 +90,7 @@ func TestKill9UnderLoad(t *testing.T) {
 			t.Fatalf("round %d: verify: %v", round, err)
 		}
 		// Relay sessions the kill interrupted, as the restart's recovery
-		// found them (servers/relay.go recoverInterrupted).
+		// found them (servers/relay/relay.go recoverInterrupted).
 		out := p.out.String()
 		t.Logf("round %d: load %s; relay recovery: %d arrived, %d queued again; check %s", round, res.st,
 			strings.Count(out, "it had arrived, so it is marked delivered"), strings.Count(out, "it had not arrived, so it is queued again"), rep)

@@ -11,7 +11,7 @@ func (inst *Instance) newPOP3(s *world.Server) (service, error) {
 	return &pop3.Server{
 		Name:      s.Name,
 		Domain:    s.Domain,
-		Backend:   &pop3Backend{server: s},
+		Backend:   &pop3Backend{worldUsers{s}},
 		Store:     inst.Store,
 		TLSConfig: inst.TLS,
 		Penalty:   inst.Penalty,
@@ -19,20 +19,13 @@ func (inst *Instance) newPOP3(s *world.Server) (service, error) {
 	}, nil
 }
 
-// pop3Backend logs the users of one world server in.
+// pop3Backend logs the users of one world server in and knows their APOP
+// secrets.
 type pop3Backend struct {
-	server *world.Server
+	worldUsers
 }
 
 var _ pop3.Backend = (*pop3Backend)(nil)
-
-func (b *pop3Backend) Authenticate(login, password string) (string, bool) {
-	u := b.server.User(login)
-	if u == nil || u.Password != password {
-		return "", false
-	}
-	return u.Name, true
-}
 
 // APOPSecret is the user's password: the world keeps passwords in the
 // clear, which is exactly what APOP needs (RFC 1939 section 7).

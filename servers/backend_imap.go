@@ -15,7 +15,7 @@ func (inst *Instance) newIMAP(s *world.Server) (service, error) {
 		Name:      s.Name,
 		Domain:    s.Domain,
 		Store:     inst.Store,
-		Auth:      imapAuth{server: s, penalty: inst.Penalty},
+		Auth:      imapAuth{worldUsers: worldUsers{s}, penalty: inst.Penalty},
 		TLSConfig: inst.TLS,
 		Logger:    inst.Logger,
 	}, nil
@@ -24,7 +24,7 @@ func (inst *Instance) newIMAP(s *world.Server) (service, error) {
 // imapAuth logs the users of one world server in; failed logins are
 // slowed down by the instance's penalty, shared with SMTP and POP3.
 type imapAuth struct {
-	server  *world.Server
+	worldUsers
 	penalty *penalty.Box
 }
 
@@ -32,14 +32,6 @@ var (
 	_ imap.Authenticator = imapAuth{}
 	_ imap.Penalizer     = imapAuth{}
 )
-
-func (a imapAuth) Authenticate(login, password string) (string, bool) {
-	u := a.server.User(login)
-	if u == nil || u.Password != password {
-		return "", false
-	}
-	return u.Name, true
-}
 
 // Penalty is the instance's penalty Box.
 func (a imapAuth) Penalty() *penalty.Box { return a.penalty }

@@ -1,0 +1,181 @@
+package servers
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/smtp"
+	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+// newSMTP builds the SMTP server of s: the world's SMTP settings, one data
+// budget shared by every SMTP server of the instance, and a backend that
+// files local mail in the store and queues the rest for the relay.
+func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
+	p := inst.World.SMTP
+	if inst.smtpData == nil { // the servers are built one after the other
+		inst.smtpData = limits.NewBudget(smtp.DefaultDataBudget)
+	}
+	return &smtp.Server{
+		Name:              s.Name,
+		Domain:            s.Domain,
+		Backend:           &smtpBackend{worldUsers: worldUsers{s}, inst: inst},
+		TLSConfig:         inst.TLS,
+		MaxMessageSize:    p.MaxMessageSize,
+		MaxRecipients:     p.MaxRecipients,
+		MaxErrors:         p.MaxErrors,
+		Settings:          limits.Settings{IdleTimeout: p.IdleTimeout},
+		StrictLineEndings: p.StrictLineEndings,
+		DataBudget:        inst.smtpData,
+		Trusted:           p.TrustedNetworks,
+		Penalty:           inst.Penalty,
+		Logger:            inst.Logger,
+	}
+}
+
+// smtpBackend connects one SMTP server to the world and the store.
+type smtpBackend struct {
+	worldUsers
+	inst *Instance
+}
+
+var (
+	_ smtp.Backend        = (*smtpBackend)(nil)
+	_ smtp.Flusher        = (*smtpBackend)(nil)
+	_ smtp.FutureReleaser = (*smtpBackend)(nil)
+	_ smtp.Policy         = (*smtpBackend)(nil)
+)
+
+// LocalUser resolves a local part; postmaster is the server's first user
+// (RFC 5321 section 4.5.1 requires it to exist).
+func (b *smtpBackend) LocalUser(local string) (string, bool) {
+	if strings.EqualFold(local, "postmaster") && len(b.server.Users) > 0 {
+		return b.server.Users[0].Name, true
+	}
+	u := b.server.User(local)
+	if u == nil {
+		return "", false
+	}
+	return u.Name, true
+}
+
+// DataStarted tells the store a message is being received (smtp.DataAnnouncer),
+// so that it can share a commit with messages of other sessions.
+func (b *smtpBackend) DataStarted() (done func()) { return b.inst.Store.Expect() }
+
+// Deliver files the message for the local recipients and queues it for the
+// remote ones in one store commit, before the client gets its 250.
+func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
+	d := &store.Delivery{
+		Server:      b.server.Name,
+		TraceID:     m.ID,
+		Sender:      m.From,
+		Local:       m.LocalUsers,
+		Remote:      m.Remote,
+		Body:        m.Body,
+		Received:    m.Received,
+		HoldUntil:   m.HoldUntil,
+		NotifyNever: m.NotifyNever,
+	}
+	res, err := b.inst.Store.Deliver(ctx, d)
+	if err != nil {
+		return err
+	}
+	for user, uid := range res.Local {
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID,
+			Text:  "delivered to the mailbox of " + user + "@" + b.server.Domain + " (INBOX, UID " + strconv.Itoa(int(uid)) + ")",
+			Attrs: map[string]string{"step": "delivered-local", "user": user, "mailbox": "INBOX", "uid": strconv.Itoa(int(uid))}})
+	}
+	if res.QueueID != 0 {
+		text := "queued for relay to " + strings.Join(m.Remote, ", ") + ": the message waits in " + b.server.Name + "'s outgoing queue; the client got its 250 already (asynchronous sending)"
+		attrs := map[string]string{"step": "queued", "rcpts": strings.Join(m.Remote, ","), "queue_id": strconv.Itoa(int(res.QueueID))}
+		if !m.HoldUntil.IsZero() {
+			text = "held in " + b.server.Name + "'s queue until " + m.HoldUntil.Format("15:04:05") + " (FUTURERELEASE, RFC 4865: delayed sending) for " + strings.Join(m.Remote, ", ")
+			attrs["step"] = "held"
+			attrs["next_attempt"] = m.HoldUntil.UTC().Format(time.RFC3339)
+		}
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID, Text: text, Attrs: attrs})
+		b.inst.queueChanged()
+	}
+	return nil
+}
+
+// Flush implements ETRN for one server (smtp.Flusher, RFC 1985).
+func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResult, int, error) {
+	st := b.inst.Store
+	woken, held, err := st.FlushDomain(ctx, b.server.Name, domain, time.Now())
+	if err != nil {
+		return smtp.FlushFailed, 0, err
+	}
+	switch {
+	case woken > 0:
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name,
+			Text:  fmt.Sprintf("ETRN %s: %d queued recipient(s) for %s are due now: the queue runs at once", domain, woken, domain),
+			Attrs: map[string]string{"step": "flush", "domain": domain}})
+		b.inst.queueChanged()
+		return smtp.FlushStarted, woken, nil
+	case held > 0:
+		return smtp.FlushPending, held, nil
+	case b.inst.World.ServerFor(domain) == nil || strings.EqualFold(domain, b.server.Domain):
+		return smtp.FlushForbidden, 0, nil
+	}
+	return smtp.FlushNone, 0, nil
+}
+
+// MaxHold implements smtp.FutureReleaser: mail may be held for a day.
+func (b *smtpBackend) MaxHold() time.Duration { return 24 * time.Hour }
+
+// CheckRcpt applies the quota, reject and greylist faults (smtp.Policy).
+func (b *smtpBackend) CheckRcpt(ctx context.Context, e *smtp.Envelope) error {
+	switch b.inst.FaultOf(b.server.Name) {
+	case FaultQuota:
+		if e.Local {
+			return &smtp.Error{Code: 452, Enh: "4.2.2", Msg: "<" + e.Rcpt + ">: Mailbox full: the user is over quota, try again later (fault: quota)"}
+		}
+	case FaultReject:
+		if e.Local {
+			return &smtp.Error{Code: 550, Enh: "5.1.1", Msg: "<" + e.Rcpt + ">: Recipient address rejected (fault: reject)"}
+		}
+	case FaultGreylist:
+		host := e.ClientAddr.String()
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		key := host + "|" + strings.ToLower(e.From) + "|" + strings.ToLower(e.Rcpt)
+		wait := b.greylistDelay()
+		first, seen := b.inst.faults.firstSeen(key)
+		if !seen {
+			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: fmt.Sprintf("<%s>: Greylisted: first delivery attempt from this sender, please try again in %s (RFC 6647)", e.Rcpt, wait)}
+		}
+		if left := wait - time.Since(first); left > 0 {
+			return &smtp.Error{Code: 451, Enh: "4.7.1", Msg: fmt.Sprintf("<%s>: Greylisted: retried too soon, try again in %s (RFC 6647)", e.Rcpt, left.Round(time.Second))}
+		}
+	}
+	return nil
+}
+
+// greylistDelay is how long a greylisted sender must wait before a retry is
+// accepted: half the first retry interval, so the relay's own retry passes,
+// at most five minutes.
+func (b *smtpBackend) greylistDelay() time.Duration {
+	d := 30 * time.Second
+	if len(b.inst.World.Queue.Retry) > 0 {
+		d = b.inst.World.Queue.Retry[0] / 2
+	}
+	return min(d, 5*time.Minute)
+}
+
+// ReplyDelay applies the slow fault (smtp.Policy).
+func (b *smtpBackend) ReplyDelay() time.Duration {
+	if b.inst.FaultOf(b.server.Name) == FaultSlow {
+		return b.inst.faults.slowDelay()
+	}
+	return 0
+}

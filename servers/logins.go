@@ -1,0 +1,27 @@
+package servers
+
+import (
+	"crypto/subtle"
+
+	"github.com/mailscope/mailscope/servers/world"
+)
+
+// worldUsers logs the users of one world server in: the one password check
+// of SMTP AUTH, POP3 USER/PASS and IMAP LOGIN/AUTHENTICATE. Each protocol's
+// backend embeds it; failed logins are slowed down by the instance's
+// penalty.Box, which each protocol server is handed beside its backend
+// (smtp.Server.Penalty, pop3.Server.Penalty, imapAuth.Penalty).
+type worldUsers struct {
+	server *world.Server
+}
+
+// Authenticate returns the world name of the user login (a name or
+// name@domain, as world.Server.User reads it) when password is theirs.
+// The comparison takes as long whatever the password's first wrong byte.
+func (w worldUsers) Authenticate(login, password string) (string, bool) {
+	u := w.server.User(login)
+	if u == nil || subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) != 1 {
+		return "", false
+	}
+	return u.Name, true
+}

@@ -1,0 +1,291 @@
+package relay
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"strings"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+// pending is one queued message with those of its recipients that are due:
+// one mail transaction (MAIL, RCPT..., DATA).
+type pending struct {
+	queueID int64
+	rcpts   []*store.QueueItem
+}
+
+// byMessage groups due recipients by message, the messages in the order
+// they first appear.
+func byMessage(items []*store.QueueItem) []*pending {
+	var msgs []*pending
+	of := map[int64]*pending{}
+	for _, it := range items {
+		m := of[it.QueueID]
+		if m == nil {
+			m = &pending{queueID: it.QueueID}
+			of[it.QueueID] = m
+			msgs = append(msgs, m)
+		}
+		m.rcpts = append(m.rcpts, it)
+	}
+	return msgs
+}
+
+// fail gives every recipient of msgs the same outcome.
+func fail(msgs []*pending, code int, reply string) []outcome {
+	var outs []outcome
+	for _, m := range msgs {
+		for _, it := range m.rcpts {
+			outs = append(outs, outcome{item: it, code: code, reply: reply})
+		}
+	}
+	return outs
+}
+
+// session runs one SMTP client session and returns each recipient's outcome.
+func (r *Relay) session(src, dest *world.Server, addr string, msgs []*pending) []outcome {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var forget func()
+	conn, err := dialFrom(ctx, addr, func(port int) {
+		forget = r.cfg.Bus.ExpectPeer(port, tracer.PeerLabel{Actor: src.Name, Hop: src.Name + "->" + dest.Name})
+	})
+	if err != nil {
+		if forget != nil {
+			forget()
+		}
+		why := err.Error()
+		var oe *net.OpError
+		if errors.As(err, &oe) && strings.Contains(why, "refused") {
+			why = "connection refused: nothing listens on " + addr + " (server " + dest.Name + " is down)"
+		}
+		return fail(msgs, 0, why)
+	}
+	conn.SetDeadline(time.Now().Add(5 * time.Minute))
+	c, err := r.open(conn, src, dest)
+	if err != nil {
+		conn.Close()
+		return fail(msgs, replyCode(err), errText(err))
+	}
+	defer c.Close()
+	c.CommandTimeout = 2 * time.Minute
+	c.SubmissionTimeout = 5 * time.Minute
+	var outs []outcome
+	for i, m := range msgs {
+		got, broke := r.transaction(ctx, c, m)
+		outs = append(outs, got...)
+		if broke {
+			return append(outs, fail(msgs[i+1:], 0, "the session broke before this message was sent")...)
+		}
+	}
+	c.Quit()
+	return outs
+}
+
+// transaction sends one message to its recipients (MAIL, RCPT..., DATA)
+// and returns each recipient's outcome; broke says the session cannot go
+// on (no reply came).
+func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending) (outs []outcome, broke bool) {
+	it := m.rcpts[0]
+	body, err := r.cfg.Store.QueueBody(ctx, m.queueID)
+	if err != nil {
+		return fail([]*pending{m}, 0, "reading the queued message: "+err.Error()), false
+	}
+	body = crlfOnly(body)
+	opts := &gosmtp.MailOptions{EnvelopeID: it.TraceID, Size: int64(len(body))}
+	if hasHighBit(body) {
+		opts.Body = gosmtp.Body8BitMIME
+	}
+	if err := c.Mail(it.Sender, opts); err != nil {
+		if replyCode(err) == 0 {
+			return fail([]*pending{m}, 0, errText(err)), true
+		}
+		c.Reset()
+		return fail([]*pending{m}, replyCode(err), errText(err)), false
+	}
+	var accepted []*store.QueueItem
+	for _, x := range m.rcpts {
+		if err := c.Rcpt(x.Rcpt, nil); err != nil {
+			outs = append(outs, outcome{item: x, code: replyCode(err), reply: errText(err)})
+			continue
+		}
+		accepted = append(accepted, x)
+	}
+	if len(accepted) == 0 {
+		c.Reset()
+		return outs, false
+	}
+	code, reply := 250, ""
+	w, err := c.Data()
+	var resp *gosmtp.DataResponse
+	if err == nil {
+		_, err = w.Write(body)
+		var cerr error
+		if resp, cerr = w.CloseWithResponse(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		code, reply = replyCode(err), errText(err)
+	} else {
+		reply = "250 " + resp.StatusText
+	}
+	for _, x := range accepted {
+		outs = append(outs, outcome{item: x, code: code, reply: reply})
+	}
+	return outs, code == 0
+}
+
+// open greets the receiving server, says EHLO with the sending server's
+// domain and upgrades to TLS when offered (RFC 3207), then hands the
+// connection to go-smtp's client for the mail transactions. go-smtp does its
+// own greeting and EHLO; after STARTTLS there is no new greeting on the wire,
+// so the client is given the one already read.
+func (r *Relay) open(conn net.Conn, src, dest *world.Server) (*gosmtp.Client, error) {
+	br := bufio.NewReader(conn)
+	tp := textproto.NewReader(br)
+	if _, _, err := tp.ReadResponse(220); err != nil {
+		return nil, err
+	}
+	if _, err := fmt.Fprintf(conn, "EHLO %s\r\n", src.Domain); err != nil {
+		return nil, err
+	}
+	_, msg, err := tp.ReadResponse(250)
+	if err != nil {
+		return nil, err
+	}
+	greeting := "220 " + dest.Domain + " ESMTP\r\n"
+	if hasExtension(msg, "STARTTLS") {
+		if _, err := io.WriteString(conn, "STARTTLS\r\n"); err != nil {
+			return nil, err
+		}
+		if _, _, err := tp.ReadResponse(220); err != nil {
+			return nil, err
+		}
+		tc := tls.Client(conn, r.clientTLS(dest))
+		if err := tc.Handshake(); err != nil {
+			return nil, fmt.Errorf("TLS handshake with %s: %w", dest.Name, err)
+		}
+		conn = tc
+	} else if br.Buffered() > 0 {
+		return nil, errors.New("the server sent data nobody asked for")
+	}
+	c := gosmtp.NewClient(&greetedConn{Conn: conn, prefix: []byte(greeting)})
+	if err := c.Hello(src.Domain); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func hasExtension(ehlo, ext string) bool {
+	for _, l := range strings.Split(ehlo, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && strings.EqualFold(f[0], ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// greetedConn replays a greeting the relay already read, so that go-smtp's
+// client can start where the session is; nothing extra crosses the wire.
+type greetedConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (g *greetedConn) Read(p []byte) (int, error) {
+	if len(g.prefix) > 0 {
+		n := copy(p, g.prefix)
+		g.prefix = g.prefix[n:]
+		return n, nil
+	}
+	return g.Conn.Read(p)
+}
+
+func (r *Relay) clientTLS(dest *world.Server) *tls.Config {
+	return &tls.Config{RootCAs: r.cfg.Roots, ServerName: dest.Domain, MinVersion: tls.VersionTLS12}
+}
+
+func replyCode(err error) int {
+	var se *gosmtp.SMTPError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return 0
+}
+
+func errText(err error) string {
+	var se *gosmtp.SMTPError
+	if errors.As(err, &se) {
+		enh := ""
+		if se.EnhancedCode != gosmtp.NoEnhancedCode && se.EnhancedCode != (gosmtp.EnhancedCode{}) {
+			enh = fmt.Sprintf("%d.%d.%d ", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+		}
+		return fmt.Sprintf("%d %s%s", se.Code, enh, se.Message)
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%d %s", te.Code, te.Msg)
+	}
+	return err.Error()
+}
+
+// crlfOnly returns b with every bare LF and lone CR made a CRLF, so that B
+// is never handed a line end that A did not mean (the SMTP smuggling class of
+// attacks: a "\r.\r" one server passes on and the next takes for the end of
+// data). go-smtp's DotWriter, like net/textproto's, turns a bare LF into CRLF
+// but passes a lone CR through. Mailscope's SMTP server stores CRLF only, so
+// this is one pass over the bytes and no copy; older queued mail, or mail put
+// in the queue by other means, is copied once.
+func crlfOnly(b []byte) []byte {
+	n := bytes.Count(b, crlf)
+	if bytes.Count(b, lf) == n && bytes.Count(b, cr) == n {
+		return b
+	}
+	out := make([]byte, 0, len(b)+len(b)/16)
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\r' && i+1 < len(b) && b[i+1] == '\n':
+			out = append(out, '\r', '\n')
+			i++
+		case c == '\r' || c == '\n':
+			out = append(out, '\r', '\n')
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+var (
+	cr   = []byte("\r")
+	lf   = []byte("\n")
+	crlf = []byte("\r\n")
+)
+
+func hasHighBit(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,74 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+// Entry is one recipient of one message in a server's outgoing queue.
+type Entry struct {
+	ID          int64     `json:"id"`       // the recipient's row
+	QueueID     int64     `json:"queue_id"` // the message's row
+	Server      string    `json:"server"`
+	MsgID       string    `json:"msgid"` // the trace id that follows the message
+	Sender      string    `json:"sender"`
+	Rcpt        string    `json:"rcpt"`
+	Domain      string    `json:"domain"`
+	Status      string    `json:"status"` // queued, held, delivering, deferred
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt"`
+	LastError   string    `json:"last_error,omitempty"`
+	Created     time.Time `json:"created"`
+	HoldUntil   time.Time `json:"hold_until,omitempty"`
+	Size        int       `json:"size"`
+}
+
+// Queue lists every server's outgoing queue, oldest first.
+func (r *Relay) Queue(ctx context.Context) ([]Entry, error) {
+	items, err := r.cfg.Store.PendingQueue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make([]Entry, 0, len(items))
+	for _, it := range items {
+		status := it.Status
+		if status == store.StatusQueued {
+			switch {
+			case !it.HoldUntil.IsZero() && it.HoldUntil.After(now) && it.Attempts == 0:
+				status = "held"
+			case it.Attempts > 0:
+				status = "deferred"
+			}
+		}
+		out = append(out, Entry{ID: it.ID, QueueID: it.QueueID, Server: it.Server, MsgID: it.TraceID, Sender: it.Sender,
+			Rcpt: it.Rcpt, Domain: it.Domain, Status: status, Attempts: it.Attempts, NextAttempt: it.NextAttempt,
+			LastError: it.LastError, Created: it.Created, HoldUntil: it.HoldUntil, Size: it.Size})
+	}
+	return out, nil
+}
+
+// Flush makes queued mail for domain ("" for every domain) due now on
+// every server and returns how many recipients it woke. Held
+// (FUTURERELEASE) mail stays held.
+func (r *Relay) Flush(ctx context.Context, domain string) (int, error) {
+	total := 0
+	for _, s := range r.cfg.World.Servers {
+		n, _, err := r.cfg.Store.FlushDomain(ctx, s.Name, strings.ToLower(domain), time.Now())
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	if total > 0 {
+		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Text: fmt.Sprintf("queue flush: %d recipient(s) due now", total),
+			Attrs: map[string]string{"step": "flush", "domain": domain}})
+		r.Poke()
+	}
+	return total, nil
+}

@@ -1,0 +1,390 @@
+// Package relay is a world's outgoing queue worker: it delivers the mail
+// its servers queued to the other servers of the world over real SMTP
+// sessions (RFC 5321, STARTTLS per RFC 3207, 8BITMIME per RFC 6152, SIZE
+// per RFC 1870), retries on the world's schedule, releases held mail
+// (FUTURERELEASE, RFC 4865) and sends delivery status notifications
+// (RFC 3464, in a multipart/report per RFC 6522, status codes per RFC 3463)
+// when a delivery fails for good.
+package relay
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+// Relay is the outgoing queue worker: it delivers queued mail to the other
+// servers of the world over real SMTP sessions (github.com/emersion/go-smtp's
+// client), retries on the world's schedule, honours FUTURERELEASE holds and
+// sends DSN bounces (RFC 3464) when a delivery fails for good.
+type Relay struct {
+	cfg Config
+
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	// perDest bounds concurrent sessions to one destination server.
+	perDest map[string]chan struct{}
+	mu      sync.Mutex
+}
+
+// Config is what the queue worker needs of the world it runs in.
+type Config struct {
+	Store  *store.Store
+	World  *world.World
+	Bus    *tracer.Bus
+	Logger *slog.Logger
+	// Addr returns the live SMTP address of a server of the world.
+	Addr func(server string) string
+	// Roots are the certificates trusted when a receiving server offers
+	// STARTTLS (RFC 3207): the world's own.
+	Roots *x509.CertPool
+	// MaxPerDest is how many sessions may run to one destination at once;
+	// 0 means 2.
+	MaxPerDest int
+}
+
+// New returns a relay over cfg; Run starts it.
+func New(cfg Config) *Relay {
+	if cfg.MaxPerDest <= 0 {
+		cfg.MaxPerDest = 2
+	}
+	return &Relay{
+		cfg:     cfg,
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		perDest: make(map[string]chan struct{}),
+	}
+}
+
+// Poke wakes the worker (new mail, a flush, a fault cleared).
+func (r *Relay) Poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Shutdown stops the worker and waits for deliveries under way: they end
+// quickly once the listeners are closed, and the store must outlive them.
+// It waits until ctx ends, but at least a few seconds.
+func (r *Relay) Shutdown(ctx context.Context) error {
+	close(r.stop)
+	grace := time.NewTimer(3 * time.Second)
+	defer grace.Stop()
+	finished := make(chan struct{})
+	go func() { <-r.done; r.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		return nil
+	case <-grace.C:
+	}
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run delivers due mail until Shutdown: it first settles deliveries a
+// restart interrupted, then claims what is due, wakes at the next due time
+// or when poked.
+func (r *Relay) Run() {
+	defer close(r.done)
+	r.recoverInterrupted()
+	for {
+		now := time.Now()
+		items, err := r.cfg.Store.ClaimDue(context.Background(), now)
+		if err != nil {
+			if errors.Is(err, store.ErrClosed) {
+				return
+			}
+			r.cfg.Logger.Error("relay: claiming due mail", "err", err)
+		}
+		r.dispatch(items)
+		wait := time.Minute
+		if next, err := r.cfg.Store.NextDue(context.Background()); err == nil && !next.IsZero() {
+			if d := time.Until(next); d < wait {
+				wait = d
+			}
+		}
+		if wait < 50*time.Millisecond {
+			wait = 50 * time.Millisecond
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-r.stop:
+			t.Stop()
+			return
+		case <-r.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// recoverInterrupted handles recipients whose delivery was under way when
+// the process stopped. The receiving server is part of this world, so its
+// store says whether the message arrived: if it did, the delivery is marked
+// done (nothing is delivered twice); if not, it is queued again (nothing is
+// lost).
+func (r *Relay) recoverInterrupted() {
+	ctx := context.Background()
+	items, err := r.cfg.Store.Delivering(ctx)
+	if err != nil || len(items) == 0 {
+		return
+	}
+	r.cfg.Store.Write(ctx, func(tx *store.Tx) error {
+		for _, it := range items {
+			arrived := false
+			if dest := r.cfg.World.ServerFor(it.Domain); dest != nil {
+				local, _, _ := strings.Cut(it.Rcpt, "@")
+				if u := dest.User(local); u != nil {
+					arrived, _ = r.cfg.Store.HasTraceID(ctx, dest.Name, u.Name, it.TraceID)
+				}
+			}
+			if arrived {
+				tx.MarkSent(it.ID, "delivered before the restart (found in the recipient's mailbox)")
+			} else {
+				tx.Requeue(it.ID, time.Now())
+			}
+			r.event(it, "recovered", fmt.Sprintf("after a restart: delivery to %s was interrupted; %s", it.Rcpt,
+				map[bool]string{true: "it had arrived, so it is marked delivered (not sent twice)", false: "it had not arrived, so it is queued again"}[arrived]), nil)
+		}
+		return nil
+	})
+}
+
+// dispatch starts one delivery goroutine per (server, destination domain).
+func (r *Relay) dispatch(items []*store.QueueItem) {
+	groups := map[string][]*store.QueueItem{}
+	var keys []string
+	for _, it := range items {
+		k := it.Server + "\x00" + it.Domain
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], it)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := groups[k]
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.deliverGroup(g[0].Server, g[0].Domain, g)
+		}()
+	}
+}
+
+func (r *Relay) slot(dest string) chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch, ok := r.perDest[dest]
+	if !ok {
+		ch = make(chan struct{}, r.cfg.MaxPerDest)
+		r.perDest[dest] = ch
+	}
+	return ch
+}
+
+// outcome is what happened to one recipient in one attempt.
+type outcome struct {
+	item  *store.QueueItem
+	code  int    // SMTP reply code; 0 when no reply (connection failed)
+	reply string // the reply or the error, for the record and the DSN
+}
+
+// deliverGroup delivers every due message of one server to one domain in
+// one SMTP session, the messages one after another (MAIL, RCPT..., DATA).
+func (r *Relay) deliverGroup(from, domain string, items []*store.QueueItem) {
+	src := r.cfg.World.Server(from)
+	for _, it := range items {
+		if it.Attempts == 0 && !it.HoldUntil.IsZero() {
+			r.event(it, "released", "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", nil)
+		}
+	}
+	dest := r.cfg.World.ServerFor(domain)
+	if dest == nil {
+		r.lookupEvent(from, domain, items, "MX lookup for "+domain+": no such domain in this world's directory (no MX record)")
+		var outs []outcome
+		for _, it := range items {
+			outs = append(outs, outcome{item: it, code: 550, reply: "550 5.1.2 no MX: the domain " + domain + " is not in this world's directory, so nobody receives mail for it"})
+		}
+		r.record(src, nil, outs)
+		return
+	}
+	addr := r.cfg.Addr(dest.Name)
+	r.lookupEvent(from, domain, items, fmt.Sprintf("MX lookup for %s: the world's directory says server %s receives its mail, at %s", domain, dest.Name, addr))
+
+	sem := r.slot(dest.Name)
+	select {
+	case sem <- struct{}{}:
+	case <-r.stop:
+		r.requeue(items)
+		return
+	}
+	defer func() { <-sem }()
+
+	for _, it := range items {
+		r.event(it, "attempt", fmt.Sprintf("attempt %d: %s opens an SMTP session to %s (%s) for %s; %s is the client now",
+			it.Attempts+1, from, dest.Name, addr, it.Rcpt, from), map[string]string{"attempt": strconv.Itoa(it.Attempts + 1), "to": dest.Name})
+	}
+	outs := r.session(src, dest, addr, byMessage(items))
+	r.record(src, dest, outs)
+}
+
+// requeue hands claimed recipients back untouched (shutdown).
+func (r *Relay) requeue(items []*store.QueueItem) {
+	r.cfg.Store.Write(context.Background(), func(tx *store.Tx) error {
+		for _, it := range items {
+			tx.Requeue(it.ID, time.Now())
+		}
+		return nil
+	})
+}
+
+// record writes each outcome to the queue: 2xx sent, 5xx bounced, anything
+// else deferred on the retry schedule (or bounced once the give-up time has
+// passed), then sends the bounces.
+func (r *Relay) record(src, dest *world.Server, outs []outcome) {
+	now := time.Now()
+	type bounce struct {
+		it     *store.QueueItem
+		reason string
+		code   int
+	}
+	var bounces []bounce
+	var events []func()
+	err := r.cfg.Store.Write(context.Background(), func(tx *store.Tx) error {
+		bounces, events = nil, nil
+		for _, o := range outs {
+			it := o.item
+			switch {
+			case o.code >= 200 && o.code < 300:
+				if err := tx.MarkSent(it.ID, o.reply); err != nil {
+					return err
+				}
+				events = append(events, func() {
+					r.event(it, "delivered", fmt.Sprintf("delivered: %s accepted the message for %s (%s); it is removed from %s's queue", dest.Name, it.Rcpt, o.reply, src.Name), nil)
+				})
+			case o.code >= 500:
+				if err := tx.MarkBounced(it.ID, o.reply); err != nil {
+					return err
+				}
+				bounces = append(bounces, bounce{it, o.reply, o.code})
+			default:
+				attempts := it.Attempts + 1
+				sched := r.cfg.World.Queue.Retry
+				wait := sched[min(attempts-1, len(sched)-1)]
+				next := now.Add(wait)
+				if giveUp := r.cfg.World.Queue.GiveUp; giveUp > 0 {
+					if now.Sub(it.Created) >= giveUp {
+						if err := tx.MarkBounced(it.ID, o.reply); err != nil {
+							return err
+						}
+						reason := fmt.Sprintf("gave up after %d attempts over %s (the world's give_up is %s); last error: %s", attempts, now.Sub(it.Created).Round(time.Second), giveUp, o.reply)
+						bounces = append(bounces, bounce{it, reason, 0})
+						continue
+					}
+					// The last attempt comes at the give-up time, not after it.
+					if end := it.Created.Add(giveUp); next.After(end) {
+						next = end
+						wait = time.Until(end).Round(time.Second)
+					}
+				}
+				if err := tx.Defer(it.ID, o.reply, next); err != nil {
+					return err
+				}
+				events = append(events, func() {
+					r.event(it, "deferred", fmt.Sprintf("deferred: %s; the message stays in %s's queue; attempt %d at %s (in %s)",
+						o.reply, src.Name, attempts+1, next.Format("15:04:05"), wait),
+						map[string]string{"next_attempt": next.UTC().Format(time.RFC3339Nano), "attempt": strconv.Itoa(attempts), "error": o.reply})
+				})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.cfg.Logger.Error("relay: recording delivery results", "err", err)
+		return
+	}
+	for _, e := range events {
+		e()
+	}
+	for _, b := range bounces {
+		r.bounce(src, b.it, b.reason, b.code)
+	}
+	// The worker computed its next wake-up while these were being delivered.
+	r.Poke()
+}
+
+// bounce sends a delivery status notification (RFC 3464) to the sender.
+func (r *Relay) bounce(src *world.Server, it *store.QueueItem, reason string, code int) {
+	ctx := context.Background()
+	if it.Sender == "" {
+		r.event(it, "bounced", "failed for good ("+reason+"); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", nil)
+		return
+	}
+	if it.NotifyNever {
+		r.event(it, "bounced", "failed for good ("+reason+"); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", nil)
+		return
+	}
+	orig, _ := r.cfg.Store.QueueBody(ctx, it.QueueID)
+	dsn := buildDSN(src, it, reason, orig, time.Now())
+	local, domain, _ := strings.Cut(it.Sender, "@")
+	d := &store.Delivery{Server: src.Name, TraceID: it.TraceID + "-bounce", Sender: "", Body: dsn, Received: time.Now()}
+	where := ""
+	if strings.EqualFold(domain, src.Domain) && src.User(local) != nil {
+		d.Local = []string{src.User(local).Name}
+		where = "into the mailbox of " + it.Sender
+	} else {
+		d.Remote = []string{it.Sender}
+		where = "through the queue to " + it.Sender
+	}
+	if _, err := r.cfg.Store.Deliver(ctx, d); err != nil {
+		r.cfg.Logger.Error("relay: storing a bounce", "err", err)
+		return
+	}
+	r.event(it, "bounced", fmt.Sprintf("bounced: %s; a delivery status notification (multipart/report, RFC 3464) goes %s", reason, where),
+		map[string]string{"error": reason})
+	if len(d.Remote) > 0 {
+		r.Poke()
+	}
+}
+
+func (r *Relay) event(it *store.QueueItem, step, text string, attrs map[string]string) {
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	attrs["step"] = step
+	attrs["rcpt"] = it.Rcpt
+	r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: it.Server, MsgID: it.TraceID, Text: text, Attrs: attrs})
+}
+
+func (r *Relay) lookupEvent(from, domain string, items []*store.QueueItem, text string) {
+	seen := map[string]bool{}
+	for _, it := range items {
+		if seen[it.TraceID] {
+			continue
+		}
+		seen[it.TraceID] = true
+		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindLookup, Server: from, MsgID: it.TraceID, Text: text,
+			Attrs: map[string]string{"domain": domain}})
+	}
+}
