@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -420,4 +421,20 @@ func scanHeader(b []byte) (hasDate, hasMsgID bool, end int) {
 		off = next
 	}
 	return hasDate, hasMsgID, off
+}
+
+func sanitizeHeader(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '(' || r == ')' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func reverseName(a net.Addr) string {
+	if limits.IsLoopback(a) {
+		return "localhost"
+	}
+	return "unknown"
 }
