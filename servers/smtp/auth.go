@@ -104,14 +104,14 @@ func (s *session) handleAuth(cmd command) error {
 // The trace says which and why before the delay runs.
 func (s *session) authFailed(login string) error {
 	s.authFail++
-	f := s.srv.Penalty.Failed(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.MaxAuthFailures)
+	f := s.srv.Penalty.Failed(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.maxAuthFailures())
 	f.Trace(s.trace)
-	if !penalty.Wait(f.Wait, s.srv.life.Done()) {
-		return &Error{Code: 421, Enh: "4.3.2", Msg: s.srv.Hostname + " Service shutting down, closing the connection", Close: true}
+	if !penalty.Wait(f.Wait, s.srv.core.Done()) {
+		return &Error{Code: 421, Enh: "4.3.2", Msg: s.srv.hostname() + " Service shutting down, closing the connection", Close: true}
 	}
 	if f.Closes() {
 		s.reply(535, "5.7.8", "Authentication credentials invalid"+f.Why())
-		return &Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many failed logins (%d in this session): closing the connection", s.srv.Hostname, f.Count), Close: true}
+		return &Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many failed logins (%d in this session): closing the connection", s.srv.hostname(), f.Count), Close: true}
 	}
 	return errorf(535, "5.7.8", "Authentication credentials invalid%s", f.Why())
 }

@@ -20,12 +20,12 @@ func (s *session) handleHelo(cmd command, ehlo bool) error {
 	s.helo = cmd.arg
 	s.esmtp = ehlo
 	s.setState(stateGreeted, verb+" "+cmd.arg+": the client introduced itself")
-	greet := fmt.Sprintf("%s Hello %s [%s], pleased to meet you", s.srv.Hostname, cmd.arg, limits.HostOf(s.conn.RemoteAddr()))
+	greet := fmt.Sprintf("%s Hello %s [%s], pleased to meet you", s.srv.hostname(), cmd.arg, limits.HostOf(s.conn.RemoteAddr()))
 	if !ehlo {
 		s.reply(250, "", greet)
 		return nil
 	}
-	lines := []string{greet, "PIPELINING", fmt.Sprintf("SIZE %d", s.srv.MaxMessageSize), "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"}
+	lines := []string{greet, "PIPELINING", fmt.Sprintf("SIZE %d", s.srv.maxMessageSize()), "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"}
 	if s.srv.TLSConfig != nil && !s.tls {
 		lines = append(lines, "STARTTLS")
 	}

@@ -56,8 +56,8 @@ func (s *session) handleMail(cmd command) error {
 			if err != nil || n < 0 {
 				return errorf(501, "5.5.4", "SIZE=%s is not a number of octets (RFC 1870)", truncate(v, 20))
 			}
-			if n > s.srv.MaxMessageSize {
-				return errorf(552, "5.3.4", "Message size %d exceeds the limit of %d octets (RFC 1870)", n, s.srv.MaxMessageSize)
+			if n > s.srv.maxMessageSize() {
+				return errorf(552, "5.3.4", "Message size %d exceeds the limit of %d octets (RFC 1870)", n, s.srv.maxMessageSize())
 			}
 		case "BODY":
 			switch strings.ToUpper(v) {
@@ -193,12 +193,12 @@ func (s *session) handleRcpt(cmd command) error {
 	if !p.brackets {
 		note = " (note: RFC 5321 wants angle brackets: RCPT TO:<" + p.addr + ">)"
 	}
-	if len(s.local)+len(s.remote) >= s.srv.MaxRecipients {
+	if len(s.local)+len(s.remote) >= s.srv.maxRecipients() {
 		// RFC 5321 section 4.5.3.1.10: the server answers 452 for the
 		// recipients over its limit and the client sends those in a later
 		// transaction; that is no error of the client, so a pipelined list
 		// of 150 recipients does not end the session before its DATA.
-		e := errorf(452, "4.5.3", "Too many recipients: at most %d per message; send the rest in another message (RFC 5321 section 4.5.3.1.8)", s.srv.MaxRecipients)
+		e := errorf(452, "4.5.3", "Too many recipients: at most %d per message; send the rest in another message (RFC 5321 section 4.5.3.1.8)", s.srv.maxRecipients())
 		e.NotCounted = true
 		return e
 	}
@@ -235,7 +235,7 @@ func (s *session) handleRcpt(cmd command) error {
 		return nil
 	}
 	if s.authUser == "" && !s.srv.trusted(s.conn.RemoteAddr()) {
-		return errorf(554, "5.7.1", "<%s>: Relay access denied: %s only accepts mail for %s from you; log in with AUTH to send to other domains", tracer.Printable(addr), s.srv.Hostname, s.srv.Domain)
+		return errorf(554, "5.7.1", "<%s>: Relay access denied: %s only accepts mail for %s from you; log in with AUTH to send to other domains", tracer.Printable(addr), s.srv.hostname(), s.srv.Domain)
 	}
 	if err := s.checkPolicy(addr, false); err != nil {
 		return err

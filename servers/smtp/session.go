@@ -2,14 +2,13 @@ package smtp
 
 import (
 	"bufio"
-	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/mailscope/mailscope/servers/internal/lifecycle"
-	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/lineserver"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -50,15 +49,11 @@ const (
 // session is one SMTP connection.
 type session struct {
 	srv   *Server
-	raw   net.Conn // the accepted conn, never replaced: other goroutines may close it
-	conn  net.Conn // raw, or a TLS conn over it after STARTTLS (untraced servers)
+	line  *lineserver.Session // the accepted conn, its line reader, deadlines and place in the server's group
+	conn  net.Conn            // the accepted conn, or a TLS conn over it after STARTTLS (untraced servers)
 	trace *tracer.Session
 	r     *bufio.Reader
 	w     *bufio.Writer
-
-	member   lifecycle.Member // in the server's group: Shutdown, Squeeze and Evict reach the session through it
-	clock    limits.Clock     // idle, line and session time limits (armRead)
-	busyWait bool             // the wait armed last had the busy server's short idle timeout
 
 	state    state
 	helo     string
@@ -88,18 +83,28 @@ type session struct {
 }
 
 func newSession(srv *Server, c net.Conn) *session {
-	return &session{
+	s := &session{
 		srv:   srv,
-		raw:   c,
 		conn:  c,
 		trace: tracer.SessionOf(c),
 		r:     bufio.NewReaderSize(c, 4096),
 		w:     bufio.NewWriterSize(c, 4096),
 	}
+	s.line = srv.core.NewSession(c, s.r, srv.settings(), s.flush)
+	return s
 }
 
-// refuse greets with an error and closes (too many connections, shutdown).
-func (s *session) refuse(e *Error) {
+// refuse greets with a 421 that says why and closes (too many connections,
+// shutdown).
+func (s *session) refuse(why lineserver.Refusal, ip string, limit int) {
+	h := s.srv.hostname()
+	e := &Error{Code: 421, Enh: "4.3.2", Msg: h + " Service shutting down, try again later"}
+	switch why {
+	case lineserver.TooMany:
+		e = &Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections in total (%d are open, the limit), try again later", h, limit)}
+	case lineserver.TooManyFromIP:
+		e = &Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections from your address %s (%d are open, the limit), try again later", h, ip, limit)}
+	}
 	s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	s.w.WriteString(replyLines(e.Code, e.Enh, e.Msg))
 	s.w.Flush()
@@ -109,47 +114,34 @@ func (s *session) refuse(e *Error) {
 func (s *session) serve() {
 	defer s.conn.Close()
 	defer s.flush() // the last reply (221, 421) must reach the client before the close
-	defer func() {
-		if r := recover(); r != nil {
-			s.recovered(r)
-		}
-	}()
+	// A panic ends the session with 421, the only reply that may end a
+	// session (RFC 5321 section 3.8); the server goes on.
+	defer lineserver.Recover(s.srv.logger(), "smtp", s.srv.Name, s.trace, "this session ends, the server goes on", func() {
+		s.reply(421, "4.3.0", s.srv.hostname()+" Internal error, closing the connection")
+		s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		s.w.Flush()
+	})
 	s.setState(stateConnected, "TCP connection open; the server speaks first")
-	s.reply(220, "", s.srv.Hostname+" ESMTP mailscope server "+s.srv.Name+" ready (type HELP for help)")
-	for !s.quit {
-		line, err := s.readCommand()
-		if err != nil {
-			if errors.Is(err, errLong) {
-				if s.fail(errLineTooLong) {
-					return
-				}
-				continue
-			}
-			s.endOnReadError(err)
-			return
-		}
-		if s.handle(line) {
-			return
-		}
-	}
+	s.reply(220, "", s.srv.hostname()+" ESMTP mailscope server "+s.srv.Name+" ready (type HELP for help)")
+	lineserver.Commands(
+		func() ([]byte, error) { return s.readLine(maxAuthLine, true) },
+		func(line string) bool { return s.handle(line) || s.quit },
+		func() bool { return s.fail(errLineTooLong) },
+		s.endOnReadError)
 }
 
 // endOnReadError says goodbye after a timeout or shutdown; a closed
 // connection gets no reply.
 func (s *session) endOnReadError(err error) {
-	var ne net.Error
-	switch {
-	case s.srv.life.Closing():
-		s.reply(421, "4.3.2", s.srv.Hostname+" Service shutting down, closing the connection")
-	case errors.As(err, &ne) && ne.Timeout():
-		enh, text := s.timeoutReply()
-		s.reply(421, enh, text)
-	default:
+	end := s.line.Ended(err)
+	if end == lineserver.Gone {
 		return
 	}
+	enh, text := s.endReply(end)
+	s.reply(421, enh, text)
 	// A fresh write deadline: the one set for the last reply passed long
 	// ago when the idle timeout is longer than WriteTimeout.
-	s.conn.SetWriteDeadline(time.Now().Add(s.srv.WriteTimeout))
+	s.conn.SetWriteDeadline(time.Now().Add(s.line.Limits.WriteTimeout))
 	s.w.Flush()
 }
 
@@ -176,7 +168,7 @@ func (s *session) handle(line string) (end bool) {
 	case "NOOP":
 		s.reply(250, "2.0.0", "OK, nothing done")
 	case "QUIT":
-		s.reply(221, "2.0.0", s.srv.Hostname+" Bye: closing connection")
+		s.reply(221, "2.0.0", s.srv.hostname()+" Bye: closing connection")
 		s.quit = true
 	case "VRFY":
 		err = s.handleVrfy(cmd)
@@ -202,12 +194,7 @@ func (s *session) handle(line string) (end bool) {
 		}
 	}
 	if err != nil {
-		var re *Error
-		if !errors.As(err, &re) {
-			s.srv.Logger.Error("smtp: command failed", "server", s.srv.Name, "verb", cmd.verb, "err", err)
-			re = errInternal
-		}
-		return s.fail(re)
+		return s.fail(lineserver.CommandError(err, errInternal, s.srv.logger(), "smtp", s.srv.Name, cmd.verb))
 	}
 	s.errors = 0
 	return s.quit
@@ -223,7 +210,7 @@ func (s *session) fail(e *Error) bool {
 		return false
 	}
 	s.errors++
-	if s.errors >= s.srv.MaxErrors {
+	if s.errors >= s.srv.maxErrors() {
 		s.reply(errTooManyErrors.Code, errTooManyErrors.Enh, errTooManyErrors.Msg)
 		return true
 	}
@@ -264,58 +251,20 @@ func (s *session) flush() error {
 			time.Sleep(d)
 		}
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(s.srv.WriteTimeout))
+	s.conn.SetWriteDeadline(time.Now().Add(s.line.Limits.WriteTimeout))
 	return s.w.Flush()
 }
 
-var errLong = errors.New("line too long")
-
-// readCommand reads one command line (without its line ending).
-func (s *session) readCommand() (string, error) {
-	b, err := s.readLine(maxAuthLine, true)
-	return string(b), err
-}
+var errLong = lineserver.ErrLineTooLong
 
 // readLine reads a line of at most limit octets including the line ending
-// and returns it without the ending. Replies are flushed first unless another
-// complete command is already buffered (pipelining). A longer line is read to
-// its end and discarded, and errLong returned. idle marks a wait for a
-// command, which Shutdown may interrupt.
+// and returns it without the ending, flushing the replies first unless
+// another command is already buffered (pipelining); a longer line is read
+// and dropped, and errLong returned. idle marks a wait for a command, which
+// Shutdown may interrupt. It notes whether the client ends its lines with
+// CRLF (see readData).
 func (s *session) readLine(limit int, idle bool) ([]byte, error) {
-	if !s.completeLineBuffered() {
-		if err := s.flush(); err != nil {
-			return nil, err
-		}
-	}
-	var (
-		line    []byte
-		tooLong bool
-	)
-	read := func() (err error) {
-		if err = s.armRead(); err == nil {
-			var crlf bool
-			line, crlf, tooLong, err = limits.ReadLineEnd(s.r, limit)
-			s.crlf = s.crlf || crlf
-		}
-		return err
-	}
-	var err error
-	if idle {
-		err = s.srv.life.AwaitCommand(&s.member, read)
-	} else {
-		err = read()
-	}
-	if errors.Is(err, lifecycle.ErrClosing) {
-		return nil, ErrServerClosed
-	}
-	if err != nil {
-		return nil, err
-	}
-	if tooLong {
-		return nil, errLong
-	}
-	return line, nil
+	line, crlf, err := s.line.ReadLine(limit, idle)
+	s.crlf = s.crlf || crlf
+	return line, err
 }
-
-// completeLineBuffered reports whether a whole line is already buffered.
-func (s *session) completeLineBuffered() bool { return limits.LineBuffered(s.r) }
