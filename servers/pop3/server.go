@@ -91,28 +91,12 @@ const DefaultMaxErrors = 10
 // do: the fields are never written, so that sessions may read them while
 // Serve, Close or Shutdown run.
 
-func (s *Server) hostname() string {
-	switch {
-	case s.Hostname != "":
-		return s.Hostname
-	case s.Domain != "":
-		return s.Domain
-	}
-	return "localhost"
-}
+func (s *Server) hostname() string { return cmp.Or(s.Hostname, s.Domain, "localhost") }
 
-func (s *Server) maxErrors() int {
-	if s.MaxErrors > 0 {
-		return s.MaxErrors
-	}
-	return DefaultMaxErrors
-}
+func (s *Server) maxErrors() int { return lineserver.Or(s.MaxErrors, DefaultMaxErrors) }
 
 func (s *Server) maxAuthFailures() int {
-	if s.MaxAuthFailures > 0 {
-		return s.MaxAuthFailures
-	}
-	return penalty.DefaultMaxPerSession
+	return lineserver.Or(s.MaxAuthFailures, penalty.DefaultMaxPerSession)
 }
 
 // settings are the session limits with their defaults.

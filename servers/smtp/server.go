@@ -183,39 +183,18 @@ const (
 // do: the fields are never written, so that sessions may read them while
 // Serve, Close or Shutdown run.
 
-func (s *Server) hostname() string {
-	if s.Hostname != "" {
-		return s.Hostname
-	}
-	return s.Domain
-}
+func (s *Server) hostname() string { return cmp.Or(s.Hostname, s.Domain) }
 
 func (s *Server) maxMessageSize() int64 {
-	if s.MaxMessageSize > 0 {
-		return s.MaxMessageSize
-	}
-	return DefaultMaxMessageSize
+	return lineserver.Or(s.MaxMessageSize, DefaultMaxMessageSize)
 }
 
-func (s *Server) maxRecipients() int {
-	if s.MaxRecipients > 0 {
-		return s.MaxRecipients
-	}
-	return DefaultMaxRecipients
-}
+func (s *Server) maxRecipients() int { return lineserver.Or(s.MaxRecipients, DefaultMaxRecipients) }
 
-func (s *Server) maxErrors() int {
-	if s.MaxErrors > 0 {
-		return s.MaxErrors
-	}
-	return DefaultMaxErrors
-}
+func (s *Server) maxErrors() int { return lineserver.Or(s.MaxErrors, DefaultMaxErrors) }
 
 func (s *Server) maxAuthFailures() int {
-	if s.MaxAuthFailures > 0 {
-		return s.MaxAuthFailures
-	}
-	return penalty.DefaultMaxPerSession
+	return lineserver.Or(s.MaxAuthFailures, penalty.DefaultMaxPerSession)
 }
 
 // dataBudget is DataBudget, or the server's own budget of

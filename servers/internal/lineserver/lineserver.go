@@ -295,3 +295,12 @@ func Commands(read func() ([]byte, error), handle func(line string) (end bool), 
 		}
 	}
 }
+
+// Or is v when it is set (above zero), else def: the getter of a server's
+// field whose zero, or a negative value, means its default.
+func Or[T int | int64](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
