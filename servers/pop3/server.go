@@ -105,9 +105,7 @@ func (s *Server) settings() limits.Settings { return s.Settings.WithDefaults() }
 func (s *Server) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
 
 // ListenAndServe listens on the TCP address addr and serves POP3 there.
-func (s *Server) ListenAndServe(addr string) error {
-	return lineserver.ListenAndServe(addr, s.Serve)
-}
+func (s *Server) ListenAndServe(addr string) error { return lineserver.ListenAndServe(addr, s.Serve) }
 
 // Serve accepts connections on l and serves each in its own goroutine: the
 // +OK greeting, or -ERR [SYS/TEMP] saying which connection limit it is over. It
@@ -123,18 +121,13 @@ func (s *Server) serveConn(c net.Conn) {
 
 // Close closes the listeners and every session at once. Sessions that did
 // not reach QUIT delete nothing.
-func (s *Server) Close() error {
-	s.core.Close()
-	return nil
-}
+func (s *Server) Close() error { return s.core.Close() }
 
 // Shutdown stops accepting, tells sessions waiting for a command that the
 // server is going away and lets commands in progress (a QUIT applying its
 // deletions, a RETR being sent) finish, until ctx ends; then it closes what
 // is left.
-func (s *Server) Shutdown(ctx context.Context) error {
-	return s.core.Shutdown(ctx)
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.core.Shutdown(ctx) }
 
 // lockMaildrop takes user's exclusive maildrop lock for sess (RFC 1939
 // section 4). It reports false when another session holds it.

@@ -213,9 +213,7 @@ func (s *Server) settings() limits.Settings { return s.Settings.WithDefaults() }
 func (s *Server) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
 
 // ListenAndServe listens on the TCP address addr and serves SMTP there.
-func (s *Server) ListenAndServe(addr string) error {
-	return lineserver.ListenAndServe(addr, s.Serve)
-}
+func (s *Server) ListenAndServe(addr string) error { return lineserver.ListenAndServe(addr, s.Serve) }
 
 // Serve accepts connections on l and serves each in its own goroutine: the
 // 220 greeting, or a 421 saying which connection limit it is over. It
@@ -230,17 +228,12 @@ func (s *Server) serveConn(c net.Conn) {
 }
 
 // Close closes the listeners and every session at once.
-func (s *Server) Close() error {
-	s.core.Close()
-	return nil
-}
+func (s *Server) Close() error { return s.core.Close() }
 
 // Shutdown stops accepting, says 421 to sessions waiting for a command and
 // lets sessions in the middle of a message finish, until ctx ends; then it
 // closes what is left.
-func (s *Server) Shutdown(ctx context.Context) error {
-	return s.core.Shutdown(ctx)
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.core.Shutdown(ctx) }
 
 // trusted reports whether addr is in a trusted network.
 func (s *Server) trusted(addr net.Addr) bool {

@@ -39,8 +39,12 @@ func (s *Server) Serve(l net.Listener, lim limits.Settings, handle func(net.Conn
 	return s.life.Serve(l, handle, closed, log, what)
 }
 
-// Close closes the listeners and every session at once.
-func (s *Server) Close() { s.life.Close() }
+// Close closes the listeners and every session at once, and waits for the
+// sessions to end. It returns nil, as net/http's Close may not.
+func (s *Server) Close() error {
+	s.life.Close()
+	return nil
+}
 
 // Shutdown stops accepting, wakes the sessions waiting for a command and
 // lets the others finish, until ctx ends; then it closes what is left.
