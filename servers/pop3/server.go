@@ -18,22 +18,20 @@
 package pop3
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/lineserver"
 	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/store"
-	"github.com/mailscope/mailscope/tracer"
 )
 
 // ErrServerClosed is returned by Serve after Close or Shutdown.
@@ -80,107 +78,56 @@ type Server struct {
 
 	Logger *slog.Logger
 
-	mu    sync.Mutex
-	life  lifecycle.Group // listeners, sessions, Close and Shutdown
-	conns limits.Counter
+	core lineserver.Server // listeners, sessions, the connection counter, Close and Shutdown
 
 	lockMu sync.Mutex
 	locks  map[string]*session // maildrop locks: lower-cased user -> the session holding it
 }
 
-func (s *Server) init() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.Hostname == "" {
-		s.Hostname = s.Domain
-	}
-	if s.Hostname == "" {
-		s.Hostname = "localhost"
-	}
-	if s.MaxErrors <= 0 {
-		s.MaxErrors = 10
-	}
-	if s.MaxAuthFailures <= 0 {
-		s.MaxAuthFailures = penalty.DefaultMaxPerSession
-	}
-	// init runs again at each Serve and at Shutdown, while sessions read
-	// the settings: only a change is written.
-	if d := s.Settings.WithDefaults(); d != s.Settings {
-		s.Settings = d
-	}
-	s.conns.Limit(s.Settings)
-	if s.Logger == nil {
-		s.Logger = slog.Default()
-	}
+// DefaultMaxErrors is the Server's MaxErrors when it is left zero.
+const DefaultMaxErrors = 10
+
+// The getters below give a field's value or its default, as net/http's
+// do: the fields are never written, so that sessions may read them while
+// Serve, Close or Shutdown run.
+
+func (s *Server) hostname() string { return cmp.Or(s.Hostname, s.Domain, "localhost") }
+
+func (s *Server) maxErrors() int { return lineserver.Or(s.MaxErrors, DefaultMaxErrors) }
+
+func (s *Server) maxAuthFailures() int {
+	return lineserver.Or(s.MaxAuthFailures, penalty.DefaultMaxPerSession)
 }
 
-// ListenAndServe listens on addr and serves.
-func (s *Server) ListenAndServe(addr string) error {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(l)
-}
+// settings are the session limits with their defaults.
+func (s *Server) settings() limits.Settings { return s.Settings.WithDefaults() }
 
-// Serve accepts connections on l and serves each in its own goroutine. It
+func (s *Server) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
+
+// ListenAndServe listens on the TCP address addr and serves POP3 there.
+func (s *Server) ListenAndServe(addr string) error { return lineserver.ListenAndServe(addr, s.Serve) }
+
+// Serve accepts connections on l and serves each in its own goroutine: the
+// +OK greeting, or -ERR [SYS/TEMP] saying which connection limit it is over. It
 // always returns a non-nil error; after Close or Shutdown, ErrServerClosed.
 func (s *Server) Serve(l net.Listener) error {
-	s.init()
-	return s.life.Serve(l, s.serveConn, ErrServerClosed, s.Logger.With("server", s.Name), "pop3")
+	return s.core.Serve(l, s.settings(), s.serveConn, ErrServerClosed, s.logger().With("server", s.Name), "pop3")
 }
 
 func (s *Server) serveConn(c net.Conn) {
 	sess := newSession(s, c)
-	sess.clock.End = time.Now().Add(s.SessionTimeout)
-	if s.life.Closing() {
-		sess.refuse(errShuttingDown)
-		return
-	}
-	release, why, ip, limit := s.conns.Admit(c.RemoteAddr())
-	if why == limits.TooMany {
-		// Full: the session that has waited longest for a command closes
-		// and makes room for this one (stress mode, limits.Counter.Busy).
-		release, why, ip, limit = s.life.MakeRoom(&s.conns, c.RemoteAddr())
-	}
-	if s.conns.Busy() {
-		s.life.Squeeze(s.BusyIdleTimeout)
-	}
-	switch why {
-	case limits.TooMany:
-		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open (%d); try again in a moment", s.Hostname, limit))
-		return
-	case limits.TooManyFromIP:
-		sess.refuse(errorf(codeSysTemp, "%s has too many POP3 connections open from your address %s (%d); try again in a moment", s.Hostname, ip, limit))
-		return
-	}
-	defer release()
-	sess.member.Conn = sess.conn
-	leave, ok := s.life.Join(&sess.member)
-	if !ok {
-		sess.refuse(errShuttingDown)
-		return
-	}
-	defer leave()
-	sess.serve()
+	s.core.ServeConn(sess.line, sess.refuse, sess.serve)
 }
 
 // Close closes the listeners and every session at once. Sessions that did
 // not reach QUIT delete nothing.
-func (s *Server) Close() error {
-	s.init()
-	s.life.Close()
-	return nil
-}
+func (s *Server) Close() error { return s.core.Close() }
 
 // Shutdown stops accepting, tells sessions waiting for a command that the
 // server is going away and lets commands in progress (a QUIT applying its
 // deletions, a RETR being sent) finish, until ctx ends; then it closes what
 // is left.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.init()
-	return s.life.Shutdown(ctx)
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.core.Shutdown(ctx) }
 
 // lockMaildrop takes user's exclusive maildrop lock for sess (RFC 1939
 // section 4). It reports false when another session holds it.
@@ -208,50 +155,23 @@ func (s *Server) unlockMaildrop(user string, sess *session) {
 	s.lockMu.Unlock()
 }
 
-// armRead sets the read deadline for the next line: IdleTimeout for its
-// first octet (the autologout timer, RFC 1939 section 3), LineTimeout for the
-// rest, never past the session's end; none for a line already buffered.
-// A busy server (80% of MaxConns or more) waits only BusyIdleTimeout.
-func (s *session) armRead() error {
-	idle := s.srv.IdleTimeout
-	s.busyWait = false
-	if idle > s.srv.BusyIdleTimeout && s.srv.conns.Busy() {
-		idle, s.busyWait = s.srv.BusyIdleTimeout, true
+// endReply is the response to a session that a read ended (not Gone); for
+// a busy or full server the trace gets a note that says why.
+func (s *session) endReply(end lineserver.End) string {
+	lim := s.line.Limits
+	switch end {
+	case lineserver.Closing:
+		return errShuttingDown.line()
+	case lineserver.Full:
+		s.note("conn.full", fmt.Sprintf("server %s is full (%d POP3 connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, lim.MaxConns), map[string]string{"step": "conn.full"})
+		return fmt.Sprintf("-ERR [SYS/TEMP] %s is full (%d connections, the limit): this session waited longest for a command and is closed to make room; nothing was deleted, connect again later", s.srv.hostname(), lim.MaxConns)
+	case lineserver.Busy:
+		s.note("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d POP3 connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, lim.MaxConns, lim.BusyIdleTimeout), map[string]string{"step": "conn.busy"})
+		return fmt.Sprintf("-ERR [SYS/TEMP] autologout: idle for %s while the server is busy (80%% or more of its %d connections in use), closing the connection; nothing was deleted, connect again later", lim.BusyIdleTimeout, lim.MaxConns)
+	case lineserver.LineTimeout:
+		return fmt.Sprintf("-ERR line not finished within %s of its first octet: closing the connection; nothing was deleted", lim.LineTimeout)
+	case lineserver.SessionOver:
+		return fmt.Sprintf("-ERR [SYS/TEMP] session open for %s, the longest allowed: closing the connection; nothing was deleted, connect again to go on", lim.SessionTimeout)
 	}
-	return s.clock.ArmRead(s.rw, s.r, idle, s.srv.LineTimeout)
-}
-
-// timeoutReply is the response to a read that hit its deadline or was cut
-// short by a busy or full server; for the last two the trace gets a note
-// that says why.
-func (s *session) timeoutReply() string {
-	switch {
-	case s.member.Cut() == lifecycle.CutFull:
-		s.note("conn.full", fmt.Sprintf("server %s is full (%d POP3 connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, s.srv.MaxConns), map[string]string{"step": "conn.full"})
-		return fmt.Sprintf("-ERR [SYS/TEMP] %s is full (%d connections, the limit): this session waited longest for a command and is closed to make room; nothing was deleted, connect again later", s.srv.Hostname, s.srv.MaxConns)
-	case s.member.Cut() == lifecycle.CutBusy && s.clock.Why != limits.Session, s.busyWait && s.clock.Why == limits.Idle:
-		s.note("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d POP3 connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, s.srv.MaxConns, s.srv.BusyIdleTimeout), map[string]string{"step": "conn.busy"})
-		return fmt.Sprintf("-ERR [SYS/TEMP] autologout: idle for %s while the server is busy (80%% or more of its %d connections in use), closing the connection; nothing was deleted, connect again later", s.srv.BusyIdleTimeout, s.srv.MaxConns)
-	}
-	return s.timeoutText()
-}
-
-// timeoutText is the response to a read that hit its own deadline.
-func (s *session) timeoutText() string {
-	switch s.clock.Why {
-	case limits.Line:
-		return fmt.Sprintf("-ERR line not finished within %s of its first octet: closing the connection; nothing was deleted", s.srv.LineTimeout)
-	case limits.Session:
-		return fmt.Sprintf("-ERR [SYS/TEMP] session open for %s, the longest allowed: closing the connection; nothing was deleted, connect again to go on", s.srv.SessionTimeout)
-	}
-	return fmt.Sprintf("-ERR autologout: idle for %s, closing the connection; nothing was deleted (RFC 1939 section 3)", s.srv.IdleTimeout)
-}
-
-// recovered handles a panic in the session: it logs it with its stack,
-// tells the trace and answers -ERR; the deferred release and close end the
-// session without deleting anything.
-func (s *session) recovered(r any) {
-	s.srv.Logger.Error("pop3: panic in session; closing it", "server", s.srv.Name, "panic", r, "stack", string(debug.Stack()))
-	s.trace.Note(tracer.KindNote, fmt.Sprintf("internal error in server %s (a panic: %v); this session ends, nothing was deleted, the server goes on", s.srv.Name, r), map[string]string{"panic": fmt.Sprint(r)})
-	s.reply("-ERR [SYS/TEMP] internal error in the server: closing the connection")
+	return fmt.Sprintf("-ERR autologout: idle for %s, closing the connection; nothing was deleted (RFC 1939 section 3)", lim.IdleTimeout)
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/subtle"
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -18,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/lineserver"
 	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
@@ -52,7 +51,7 @@ func (s state) String() string {
 var errConnGone = errors.New("pop3: connection gone")
 
 // errLong reports a line over its limit; the line was read and dropped.
-var errLong = errors.New("pop3: line too long")
+var errLong = lineserver.ErrLineTooLong
 
 // session is one POP3 connection.
 type session struct {
@@ -62,13 +61,10 @@ type session struct {
 	// session reads and writes: conn, or a TLS conn over it after STLS.
 	conn  net.Conn
 	rw    net.Conn
+	line  *lineserver.Session // conn's line reader, deadlines and place in the server's group
 	trace *tracer.Session
 	r     *bufio.Reader
 	w     *bufio.Writer
-
-	member   lifecycle.Member // in the server's group: Shutdown, Squeeze and Evict reach the session through it
-	clock    limits.Clock     // idle, line and session time limits (armRead)
-	busyWait bool             // the wait armed last had the busy server's short idle timeout
 
 	state    state
 	banner   string // the APOP timestamp of the greeting, "<...@host>"
@@ -85,6 +81,7 @@ func newSession(srv *Server, c net.Conn) *session {
 	s := &session{srv: srv, conn: c, rw: c, trace: tracer.SessionOf(c)}
 	s.r = bufio.NewReaderSize(c, 4096)
 	s.w = bufio.NewWriterSize(deadlineWriter{s}, 4096)
+	s.line = srv.core.NewSession(c, s.r, srv.settings(), s.flush)
 	return s
 }
 
@@ -94,13 +91,20 @@ func newSession(srv *Server, c net.Conn) *session {
 type deadlineWriter struct{ s *session }
 
 func (d deadlineWriter) Write(p []byte) (int, error) {
-	d.s.rw.SetWriteDeadline(time.Now().Add(d.s.srv.WriteTimeout))
+	d.s.rw.SetWriteDeadline(time.Now().Add(d.s.line.Limits.WriteTimeout))
 	return d.s.rw.Write(p)
 }
 
 // refuse answers with an error instead of the greeting and closes (too many
 // connections, shutdown).
-func (s *session) refuse(e *Error) {
+func (s *session) refuse(why lineserver.Refusal, ip string, limit int) {
+	e := errShuttingDown
+	switch why {
+	case lineserver.TooMany:
+		e = errorf(codeSysTemp, "%s has too many POP3 connections open (%d); try again in a moment", s.srv.hostname(), limit)
+	case lineserver.TooManyFromIP:
+		e = errorf(codeSysTemp, "%s has too many POP3 connections open from your address %s (%d); try again in a moment", s.srv.hostname(), ip, limit)
+	}
 	s.reply(e.line())
 	s.w.Flush()
 	s.conn.Close()
@@ -110,30 +114,19 @@ func (s *session) serve() {
 	defer s.conn.Close()
 	defer s.flush()   // the last response must reach the client before the close
 	defer s.release() // before the flush: a client that saw +OK to QUIT may log in again at once
-	defer func() {
-		if r := recover(); r != nil {
-			s.recovered(r)
-		}
-	}()
-	s.banner = newBanner(s.srv.Hostname)
+	// A panic answers -ERR; the deferred release and close end the session
+	// without deleting anything, and the server goes on.
+	defer lineserver.Recover(s.srv.logger(), "pop3", s.srv.Name, s.trace, "this session ends, nothing was deleted, the server goes on", func() {
+		s.reply("-ERR [SYS/TEMP] internal error in the server: closing the connection")
+	})
+	s.banner = newBanner(s.srv.hostname())
 	s.setState(stateAuthorization, "pop3.state.AUTHORIZATION")
-	s.replyf("+OK mailscope POP3 server %s for %s ready %s", s.srv.Name, s.srv.Hostname, s.banner)
-	for !s.quit {
-		line, err := s.readLine(maxCommandLine, true)
-		if err != nil {
-			if errors.Is(err, errLong) {
-				if s.fail(errLineTooLong) {
-					return
-				}
-				continue
-			}
-			s.endOnReadError(err)
-			return
-		}
-		if s.handle(string(line)) {
-			return
-		}
-	}
+	s.replyf("+OK mailscope POP3 server %s for %s ready %s", s.srv.Name, s.srv.hostname(), s.banner)
+	lineserver.Commands(
+		func() ([]byte, error) { return s.readLine(maxCommandLine, true) },
+		func(line string) bool { return s.handle(line) || s.quit },
+		func() bool { return s.fail(errLineTooLong) },
+		s.endOnReadError)
 }
 
 // newBanner makes the greeting's timestamp, RFC 1939 section 7: different
@@ -147,12 +140,8 @@ func newBanner(host string) string {
 // endOnReadError says goodbye after the autologout timer or at shutdown; a
 // closed connection gets no response.
 func (s *session) endOnReadError(err error) {
-	var ne net.Error
-	switch {
-	case s.srv.life.Closing():
-		s.reply(errShuttingDown.line())
-	case errors.As(err, &ne) && ne.Timeout():
-		s.reply(s.timeoutReply())
+	if end := s.line.Ended(err); end != lineserver.Gone {
+		s.reply(s.endReply(end))
 	}
 }
 
@@ -217,12 +206,7 @@ func (s *session) handle(line string) (end bool) {
 		if errors.Is(err, errConnGone) {
 			return true
 		}
-		var pe *Error
-		if !errors.As(err, &pe) {
-			s.srv.Logger.Error("pop3: command failed", "server", s.srv.Name, "verb", cmd.verb, "err", err)
-			pe = errInternal
-		}
-		return s.fail(pe)
+		return s.fail(lineserver.CommandError(err, errInternal, s.srv.logger(), "pop3", s.srv.Name, cmd.verb))
 	}
 	s.errors = 0
 	return s.quit
@@ -235,7 +219,7 @@ func (s *session) fail(e *Error) bool {
 		return true
 	}
 	s.errors++
-	if s.errors >= s.srv.MaxErrors {
+	if s.errors >= s.srv.maxErrors() {
 		s.reply(errTooManyErrors.line())
 		return true
 	}
@@ -289,46 +273,14 @@ func (s *session) flush() error {
 }
 
 // readLine reads a line of at most limit octets including the line ending
-// and returns it without the ending. Responses are flushed first unless
-// another complete command is already buffered (pipelining). A longer line is
-// read to its end and dropped, and errLong returned. idle marks a wait for a
-// command, which Shutdown may interrupt.
+// and returns it without the ending, flushing the responses first unless
+// another command is already buffered (pipelining); a longer line is read
+// and dropped, and errLong returned. idle marks a wait for a command, which
+// Shutdown may interrupt.
 func (s *session) readLine(limit int, idle bool) ([]byte, error) {
-	if !s.completeLineBuffered() {
-		if err := s.flush(); err != nil {
-			return nil, err
-		}
-	}
-	var (
-		line    []byte
-		tooLong bool
-	)
-	read := func() (err error) {
-		if err = s.armRead(); err == nil {
-			line, tooLong, err = limits.ReadLine(s.r, limit)
-		}
-		return err
-	}
-	var err error
-	if idle {
-		err = s.srv.life.AwaitCommand(&s.member, read)
-	} else {
-		err = read()
-	}
-	if errors.Is(err, lifecycle.ErrClosing) {
-		return nil, ErrServerClosed
-	}
-	if err != nil {
-		return nil, err
-	}
-	if tooLong {
-		return nil, errLong
-	}
-	return line, nil
+	line, _, err := s.line.ReadLine(limit, idle)
+	return line, err
 }
-
-// completeLineBuffered reports whether a whole line is already buffered.
-func (s *session) completeLineBuffered() bool { return limits.LineBuffered(s.r) }
 
 // ctx bounds one store call.
 func storeCtx() (context.Context, context.CancelFunc) {
@@ -455,9 +407,9 @@ func (s *session) handleAuth(cmd command) error {
 // trace says which and why before the delay runs.
 func (s *session) authFailed(login string, e *Error) error {
 	s.authFail++
-	f := s.srv.Penalty.Failed(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.MaxAuthFailures)
+	f := s.srv.Penalty.Failed(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.maxAuthFailures())
 	f.Trace(s.trace)
-	if !penalty.Wait(f.Wait, s.srv.life.Done()) {
+	if !penalty.Wait(f.Wait, s.srv.core.Done()) {
 		return errShuttingDown
 	}
 	if f.Closes() {
@@ -496,7 +448,7 @@ func (s *session) login(user, how string) error {
 	d, err := s.srv.openMaildrop(ctx, user)
 	if err != nil {
 		s.srv.unlockMaildrop(user, s)
-		s.srv.Logger.Error("pop3: cannot open maildrop", "server", s.srv.Name, "user", user, "err", err)
+		s.srv.logger().Error("pop3: cannot open maildrop", "server", s.srv.Name, "user", user, "err", err)
 		return errorf(codeSysTemp, "cannot open %s's maildrop right now; try again", user)
 	}
 	s.authUser, s.drop = user, d
@@ -524,29 +476,13 @@ func (s *session) handleStls(cmd command) error {
 		s.quit = true
 		return errConnGone
 	}
-	// RFC 2595 section 4 (and CVE-2011-0411): anything sent before the
-	// handshake must not be read as if it came over TLS.
-	if n := s.r.Buffered(); n > 0 {
-		s.r.Discard(n)
-		s.trace.Note(tracer.KindNote, fmt.Sprintf("discarded %d octets sent before the TLS handshake (command injection defence, RFC 2595 section 4)", n), nil)
+	// RFC 2595 section 4: anything sent before the handshake is dropped.
+	rw, err := s.line.StartTLS(s.rw, s.srv.TLSConfig, s.trace, "RFC 2595 section 4")
+	if err != nil {
+		s.quit = true
+		return errConnGone
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s.rw.SetDeadline(time.Time{})
-	if tc, ok := s.rw.(*tracer.Conn); ok {
-		if err := tc.StartTLS(ctx, s.srv.TLSConfig); err != nil {
-			s.quit = true
-			return errConnGone
-		}
-	} else {
-		tc := tls.Server(s.rw, s.srv.TLSConfig)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			s.quit = true
-			return errConnGone
-		}
-		s.rw = tc
-	}
-	s.r.Reset(s.rw)
+	s.rw = rw
 	s.tls = true
 	s.user = "" // RFC 2595 section 4: forget what was said before TLS
 	return nil
@@ -645,7 +581,7 @@ func (s *session) body(m *dropMsg, n int) ([]byte, error) {
 		return nil, errorf(codeSysPerm, "message %d is gone: another client (IMAP?) removed it during this session", n)
 	}
 	if err != nil {
-		s.srv.Logger.Error("pop3: reading message", "server", s.srv.Name, "user", s.authUser, "uid", m.uid, "err", err)
+		s.srv.logger().Error("pop3: reading message", "server", s.srv.Name, "user", s.authUser, "uid", m.uid, "err", err)
 		return nil, errorf(codeSysTemp, "cannot read message %d right now; try again", n)
 	}
 	return b, nil
@@ -829,7 +765,7 @@ func (s *session) update() error {
 		err := s.srv.Store.Write(ctx, func(tx *store.Tx) error { return tx.DeleteMessages(ids) })
 		cancel()
 		if err != nil {
-			s.srv.Logger.Error("pop3: UPDATE failed", "server", s.srv.Name, "user", s.authUser, "err", err)
+			s.srv.logger().Error("pop3: UPDATE failed", "server", s.srv.Name, "user", s.authUser, "err", err)
 			s.release()
 			return &Error{Code: codeSysTemp, Msg: "some deleted messages not removed: the store failed, so none were deleted; log in and try again", Close: true}
 		}

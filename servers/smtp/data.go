@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -77,7 +78,7 @@ func (s *session) handleData(cmd command) error {
 		dataDone = a.DataStarted()
 	}
 	defer dataDone()
-	m := newMsgBuf(s.srv.DataBudget, s.srv.MaxMessageSize)
+	m := newMsgBuf(s.srv.dataBudget(), s.srv.maxMessageSize())
 	defer m.release()
 	bare, derr := s.readData(m)
 	if derr != nil {
@@ -98,9 +99,9 @@ func (s *session) handleData(cmd command) error {
 		EnvID: s.envID, Ret: s.ret, NotifyNever: s.never,
 	}
 	msg.Body = s.finishMessage(m, received)
-	if int64(len(msg.Body)) > s.srv.MaxMessageSize+4096 {
+	if int64(len(msg.Body)) > s.srv.maxMessageSize()+4096 {
 		s.resetTransaction()
-		return errorf(552, "5.3.4", "Message too big: the limit is %d octets", s.srv.MaxMessageSize)
+		return errorf(552, "5.3.4", "Message too big: the limit is %d octets", s.srv.maxMessageSize())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -111,7 +112,7 @@ func (s *session) handleData(cmd command) error {
 		if errors.As(err, &re) {
 			return re
 		}
-		s.srv.Logger.Error("smtp: delivery failed", "server", s.srv.Name, "id", msg.ID, "err", err)
+		s.srv.logger().Error("smtp: delivery failed", "server", s.srv.Name, "id", msg.ID, "err", err)
 		return errInternal
 	}
 	where := []string{}
@@ -143,11 +144,11 @@ func (s *session) handleData(cmd command) error {
 // CR under StrictLineEndings ends the session at once.
 func (s *session) readData(m *msgBuf) (bare int, err error) {
 	var tooBig, tooLong, noRoom bool
-	max := s.srv.MaxMessageSize
+	max := s.srv.maxMessageSize()
 	var size int64
 	lineStart := true // the next octet begins a line of the message
 	for {
-		if err := s.armRead(); err != nil {
+		if err := s.line.ArmRead(); err != nil {
 			return 0, err
 		}
 		line, crlf, err := s.readRawLine(maxTextLine)
@@ -341,7 +342,7 @@ func (s *session) finishMessage(m *msgBuf, now time.Time) []byte {
 	}
 	var h bytes.Buffer
 	fmt.Fprintf(&h, "Received: from %s (%s [%s])\r\n\tby %s (mailscope %s) with %s id %s",
-		sanitizeHeader(s.helo), reverseName(s.conn.RemoteAddr()), limits.HostOf(s.conn.RemoteAddr()), s.srv.Hostname, s.srv.Name, with, s.id)
+		sanitizeHeader(s.helo), reverseName(s.conn.RemoteAddr()), limits.HostOf(s.conn.RemoteAddr()), s.srv.hostname(), s.srv.Name, with, s.id)
 	if n := len(s.local) + len(s.remote); n == 1 {
 		rcpt := ""
 		if len(s.remote) == 1 {
@@ -358,7 +359,7 @@ func (s *session) finishMessage(m *msgBuf, now time.Time) []byte {
 		fmt.Fprintf(&add, "Date: %s\r\n", now.Format(time.RFC1123Z))
 	}
 	if !hasMsgID {
-		fmt.Fprintf(&add, "Message-ID: <%s@%s>\r\n", s.id, s.srv.Hostname)
+		fmt.Fprintf(&add, "Message-ID: <%s@%s>\r\n", s.id, s.srv.hostname())
 	}
 	if headerEnd < 0 {
 		// No header section at all: ours becomes it, then the blank line.
@@ -420,4 +421,20 @@ func scanHeader(b []byte) (hasDate, hasMsgID bool, end int) {
 		off = next
 	}
 	return hasDate, hasMsgID, off
+}
+
+func sanitizeHeader(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '(' || r == ')' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func reverseName(a net.Addr) string {
+	if limits.IsLoopback(a) {
+		return "localhost"
+	}
+	return "unknown"
 }

@@ -97,7 +97,6 @@ func newFuzzServer() *Server {
 	s := &Server{Name: "A", Domain: "a.example", Backend: &memBackend{}, MaxMessageSize: 4096, MaxRecipients: 5,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	s.IdleTimeout = 2 * time.Second
-	s.init()
 	return s
 }
 

@@ -1,5 +1,12 @@
 package smtp
 
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mailscope/mailscope/tracer"
+)
+
 // helpOrder is the order HELP lists commands in: the order of a session.
 var helpOrder = []string{"HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "ETRN", "HELP", "QUIT"}
 
@@ -49,4 +56,23 @@ var helpTopics = map[string][]string{
 		"HELP MAIL"},
 	"QUIT": {"say goodbye; the server answers 221 and closes the connection (RFC 5321 section 4.1.1.10)",
 		"QUIT"},
+}
+
+func (s *session) handleHelp(cmd command) error {
+	if cmd.arg != "" {
+		topic := strings.ToUpper(strings.Fields(cmd.arg)[0])
+		h, ok := helpTopics[topic]
+		if !ok {
+			return errorf(504, "5.5.1", "HELP: no help on \"%s\"; HELP alone lists the commands", tracer.Printable(truncate(topic, 20)))
+		}
+		s.reply(214, "2.0.0", h...)
+		return nil
+	}
+	lines := []string{"mailscope SMTP server " + s.srv.Name + " for " + s.srv.Domain + ". Commands, in the usual order:"}
+	for _, v := range helpOrder {
+		lines = append(lines, fmt.Sprintf("  %-9s %s", v, helpTopics[v][0]))
+	}
+	lines = append(lines, "HELP <command> explains one, e.g. HELP MAIL. Lines end with CRLF; the message ends with a line holding only a dot.")
+	s.reply(214, "2.0.0", lines...)
+	return nil
 }

@@ -13,6 +13,7 @@
 package smtp
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -20,12 +21,11 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime/debug"
 	"sync"
 	"time"
 
-	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/internal/lineserver"
 	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -164,108 +164,76 @@ type Server struct {
 
 	Logger *slog.Logger
 
-	mu    sync.Mutex
-	life  lifecycle.Group // listeners, sessions, Close and Shutdown
-	conns limits.Counter
-}
-
-func (s *Server) init() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.Hostname == "" {
-		s.Hostname = s.Domain
-	}
-	if s.MaxMessageSize <= 0 {
-		s.MaxMessageSize = 10 << 20
-	}
-	if s.MaxRecipients <= 0 {
-		s.MaxRecipients = 100
-	}
-	if s.MaxErrors <= 0 {
-		s.MaxErrors = 10
-	}
-	if s.DataBudget == nil {
-		s.DataBudget = limits.NewBudget(DefaultDataBudget)
-	}
-	if s.MaxAuthFailures <= 0 {
-		s.MaxAuthFailures = penalty.DefaultMaxPerSession
-	}
-	// init runs again at each Serve and at Shutdown, while sessions read
-	// the settings: only a change is written.
-	if d := s.Settings.WithDefaults(); d != s.Settings {
-		s.Settings = d
-	}
-	s.conns.Limit(s.Settings)
-	if s.Logger == nil {
-		s.Logger = slog.Default()
+	core   lineserver.Server // listeners, sessions, the connection counter, Close and Shutdown
+	budget struct {
+		once sync.Once
+		b    *limits.Budget // DataBudget's default
 	}
 }
 
-// ListenAndServe listens on addr and serves.
-func (s *Server) ListenAndServe(addr string) error {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(l)
+// Defaults of the Server's fields, for a field left zero; mailscope's
+// default world (servers/world) takes its SMTP policy from them.
+const (
+	DefaultMaxMessageSize = 10 << 20
+	DefaultMaxRecipients  = 100
+	DefaultMaxErrors      = 10
+)
+
+// The getters below give a field's value or its default, as net/http's
+// do: the fields are never written, so that sessions may read them while
+// Serve, Close or Shutdown run.
+
+func (s *Server) hostname() string { return cmp.Or(s.Hostname, s.Domain) }
+
+func (s *Server) maxMessageSize() int64 {
+	return lineserver.Or(s.MaxMessageSize, DefaultMaxMessageSize)
 }
 
-// Serve accepts connections on l and serves each in its own goroutine. It
+func (s *Server) maxRecipients() int { return lineserver.Or(s.MaxRecipients, DefaultMaxRecipients) }
+
+func (s *Server) maxErrors() int { return lineserver.Or(s.MaxErrors, DefaultMaxErrors) }
+
+func (s *Server) maxAuthFailures() int {
+	return lineserver.Or(s.MaxAuthFailures, penalty.DefaultMaxPerSession)
+}
+
+// dataBudget is DataBudget, or the server's own budget of
+// DefaultDataBudget octets.
+func (s *Server) dataBudget() *limits.Budget {
+	if s.DataBudget != nil {
+		return s.DataBudget
+	}
+	s.budget.once.Do(func() { s.budget.b = limits.NewBudget(DefaultDataBudget) })
+	return s.budget.b
+}
+
+// settings are the session limits with their defaults.
+func (s *Server) settings() limits.Settings { return s.Settings.WithDefaults() }
+
+func (s *Server) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
+
+// ListenAndServe listens on the TCP address addr and serves SMTP there.
+func (s *Server) ListenAndServe(addr string) error { return lineserver.ListenAndServe(addr, s.Serve) }
+
+// Serve accepts connections on l and serves each in its own goroutine: the
+// 220 greeting, or a 421 saying which connection limit it is over. It
 // always returns a non-nil error; after Close or Shutdown, ErrServerClosed.
 func (s *Server) Serve(l net.Listener) error {
-	s.init()
-	return s.life.Serve(l, s.serveConn, ErrServerClosed, s.Logger.With("server", s.Name), "smtp")
+	return s.core.Serve(l, s.settings(), s.serveConn, ErrServerClosed, s.logger().With("server", s.Name), "smtp")
 }
 
 func (s *Server) serveConn(c net.Conn) {
 	sess := newSession(s, c)
-	sess.clock.End = time.Now().Add(s.SessionTimeout)
-	if s.life.Closing() {
-		sess.refuse(&Error{Code: 421, Enh: "4.3.2", Msg: s.Hostname + " Service shutting down, try again later"})
-		return
-	}
-	release, why, ip, limit := s.conns.Admit(c.RemoteAddr())
-	if why == limits.TooMany {
-		// Full: the session that has waited longest for a command closes
-		// and makes room for this one (stress mode, limits.Counter.Busy).
-		release, why, ip, limit = s.life.MakeRoom(&s.conns, c.RemoteAddr())
-	}
-	if s.conns.Busy() {
-		s.life.Squeeze(s.BusyIdleTimeout)
-	}
-	switch why {
-	case limits.TooMany:
-		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections in total (%d are open, the limit), try again later", s.Hostname, limit)})
-		return
-	case limits.TooManyFromIP:
-		sess.refuse(&Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many connections from your address %s (%d are open, the limit), try again later", s.Hostname, ip, limit)})
-		return
-	}
-	defer release()
-	sess.member.Conn = sess.raw
-	leave, ok := s.life.Join(&sess.member)
-	if !ok {
-		sess.refuse(&Error{Code: 421, Enh: "4.3.2", Msg: s.Hostname + " Service shutting down, try again later"})
-		return
-	}
-	defer leave()
-	sess.serve()
+	s.core.ServeConn(sess.line, sess.refuse, sess.serve)
 }
 
 // Close closes the listeners and every session at once.
-func (s *Server) Close() error {
-	s.init()
-	s.life.Close()
-	return nil
-}
+func (s *Server) Close() error { return s.core.Close() }
 
 // Shutdown stops accepting, says 421 to sessions waiting for a command and
 // lets sessions in the middle of a message finish, until ctx ends; then it
 // closes what is left.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.init()
-	return s.life.Shutdown(ctx)
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.core.Shutdown(ctx) }
 
 // trusted reports whether addr is in a trusted network.
 func (s *Server) trusted(addr net.Addr) bool {
@@ -282,32 +250,26 @@ func (s *Server) trusted(addr net.Addr) bool {
 	return false
 }
 
-// armRead sets the read deadline for the next line (RFC 5321 section
-// 4.5.3.2): IdleTimeout for its first octet, LineTimeout for the rest, never
-// past the session's end; none for a line already buffered (pipelining).
-// A busy server (80% of MaxConns or more) waits only BusyIdleTimeout.
-func (s *session) armRead() error {
-	idle := s.srv.IdleTimeout
-	s.busyWait = false
-	if idle > s.srv.BusyIdleTimeout && s.srv.conns.Busy() {
-		idle, s.busyWait = s.srv.BusyIdleTimeout, true
+// endReply is the 421's enhanced code and text for a session that a read
+// ended (not Gone); for a busy or full server the trace gets a note that
+// says why.
+func (s *session) endReply(end lineserver.End) (enh, text string) {
+	h, lim := s.srv.hostname(), s.line.Limits
+	switch end {
+	case lineserver.Closing:
+		return "4.3.2", h + " Service shutting down, closing the connection"
+	case lineserver.Full:
+		s.noteStress("conn.full", fmt.Sprintf("server %s is full (%d connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, lim.MaxConns))
+		return "4.7.0", fmt.Sprintf("%s Server full (%d connections, the limit): this session waited longest for a command and is closed to make room; connect again later", h, lim.MaxConns)
+	case lineserver.Busy:
+		s.noteStress("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, lim.MaxConns, lim.BusyIdleTimeout))
+		return "4.4.2", fmt.Sprintf("%s Idle for %s while the server is busy (80%% or more of its %d connections in use): closing the connection; connect again later", h, lim.BusyIdleTimeout, lim.MaxConns)
+	case lineserver.LineTimeout:
+		return "4.4.2", fmt.Sprintf("%s Line not finished within %s of its first octet: closing the connection", h, lim.LineTimeout)
+	case lineserver.SessionOver:
+		return "4.4.2", fmt.Sprintf("%s Session open for %s, the longest allowed: closing the connection; connect again to go on", h, lim.SessionTimeout)
 	}
-	return s.clock.ArmRead(s.conn, s.r, idle, s.srv.LineTimeout)
-}
-
-// timeoutReply is the 421's enhanced code and text for a read that hit its
-// deadline or was cut short by a busy or full server; for the last two the
-// trace gets a note that says why.
-func (s *session) timeoutReply() (enh, text string) {
-	switch {
-	case s.member.Cut() == lifecycle.CutFull:
-		s.noteStress("conn.full", fmt.Sprintf("server %s is full (%d connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, s.srv.MaxConns))
-		return "4.7.0", fmt.Sprintf("%s Server full (%d connections, the limit): this session waited longest for a command and is closed to make room; connect again later", s.srv.Hostname, s.srv.MaxConns)
-	case s.member.Cut() == lifecycle.CutBusy && s.clock.Why != limits.Session, s.busyWait && s.clock.Why == limits.Idle:
-		s.noteStress("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, s.srv.MaxConns, s.srv.BusyIdleTimeout))
-		return "4.4.2", fmt.Sprintf("%s Idle for %s while the server is busy (80%% or more of its %d connections in use): closing the connection; connect again later", s.srv.Hostname, s.srv.BusyIdleTimeout, s.srv.MaxConns)
-	}
-	return "4.4.2", s.timeoutText()
+	return "4.4.2", fmt.Sprintf("%s Idle for %s: closing the connection (RFC 5321 section 4.5.3.2.7)", h, lim.IdleTimeout)
 }
 
 // noteStress tells the trace why a busy or full server ended the session.
@@ -317,26 +279,4 @@ func (s *session) noteStress(key, text string) {
 		ex = b.Explainer.Key(key)
 	}
 	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Explain: ex, Attrs: map[string]string{"step": key}})
-}
-
-// timeoutText is the 421 text for a read that hit its own deadline.
-func (s *session) timeoutText() string {
-	switch s.clock.Why {
-	case limits.Line:
-		return fmt.Sprintf("%s Line not finished within %s of its first octet: closing the connection", s.srv.Hostname, s.srv.LineTimeout)
-	case limits.Session:
-		return fmt.Sprintf("%s Session open for %s, the longest allowed: closing the connection; connect again to go on", s.srv.Hostname, s.srv.SessionTimeout)
-	}
-	return fmt.Sprintf("%s Idle for %s: closing the connection (RFC 5321 section 4.5.3.2.7)", s.srv.Hostname, s.srv.IdleTimeout)
-}
-
-// recovered handles a panic in the session: it logs it with its stack,
-// tells the trace and says 421, the only reply that may end a session
-// (RFC 5321 section 3.8).
-func (s *session) recovered(r any) {
-	s.srv.Logger.Error("smtp: panic in session; closing it", "server", s.srv.Name, "panic", r, "stack", string(debug.Stack()))
-	s.trace.Note(tracer.KindNote, fmt.Sprintf("internal error in server %s (a panic: %v); this session ends, the server goes on", s.srv.Name, r), map[string]string{"panic": fmt.Sprint(r)})
-	s.reply(421, "4.3.0", s.srv.Hostname+" Internal error, closing the connection")
-	s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	s.w.Flush()
 }

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/smtp"
 )
 
 // file mirrors the YAML schema; pointers tell "absent" from "zero".
@@ -276,11 +279,13 @@ func (v *validator) world(f *file) *World {
 			Retry:  []time.Duration{15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute},
 			GiveUp: 10 * time.Minute,
 		},
+		// The SMTP server's own defaults: default.yaml writes them out
+		// for the reader (TestDefaultYAMLAgrees checks it does).
 		SMTP: SMTPPolicy{
-			MaxMessageSize:  10 << 20,
-			MaxRecipients:   100,
-			MaxErrors:       10,
-			IdleTimeout:     10 * time.Minute,
+			MaxMessageSize:  smtp.DefaultMaxMessageSize,
+			MaxRecipients:   smtp.DefaultMaxRecipients,
+			MaxErrors:       smtp.DefaultMaxErrors,
+			IdleTimeout:     limits.DefaultIdleTimeout,
 			TrustedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		},
 	}

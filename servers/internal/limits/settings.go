@@ -32,16 +32,28 @@ type Settings struct {
 	MaxConns, MaxConnsPerIP, MaxConnsLoopback int
 }
 
+// The defaults of Settings, described at its fields; mailscope's default
+// world (servers/world) takes its SMTP idle timeout from here.
+const (
+	DefaultIdleTimeout     = 10 * time.Minute
+	DefaultLineTimeout     = 5 * time.Minute
+	DefaultSessionTimeout  = time.Hour
+	DefaultWriteTimeout    = time.Minute
+	DefaultBusyIdleTimeout = 10 * time.Second
+	DefaultMaxConns        = 1000
+	DefaultMaxConnsPerIP   = 100
+)
+
 // WithDefaults returns s with each unset field at its default.
 func (s Settings) WithDefaults() Settings {
 	return s.Or(Settings{
-		IdleTimeout:     10 * time.Minute,
-		LineTimeout:     5 * time.Minute,
-		SessionTimeout:  time.Hour,
-		WriteTimeout:    time.Minute,
-		BusyIdleTimeout: 10 * time.Second,
-		MaxConns:        1000,
-		MaxConnsPerIP:   100,
+		IdleTimeout:     DefaultIdleTimeout,
+		LineTimeout:     DefaultLineTimeout,
+		SessionTimeout:  DefaultSessionTimeout,
+		WriteTimeout:    DefaultWriteTimeout,
+		BusyIdleTimeout: DefaultBusyIdleTimeout,
+		MaxConns:        DefaultMaxConns,
+		MaxConnsPerIP:   DefaultMaxConnsPerIP,
 		// Filled below from MaxConns.
 	}).orLoopback()
 }

@@ -1,0 +1,48 @@
+package smtp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mailscope/mailscope/tracer"
+)
+
+func (s *session) handleEtrn(cmd command) error {
+	fl, ok := s.srv.Backend.(Flusher)
+	switch {
+	case !ok:
+		return errorf(502, "5.5.1", "ETRN not available on this server")
+	case s.state == stateConnected:
+		return errNeedHelo
+	case s.state >= stateMail:
+		return errInTransaction
+	case cmd.arg == "":
+		return errorf(501, "5.5.4", "Syntax: ETRN domain, for example ETRN b.example (RFC 1985)")
+	}
+	arg := cmd.arg
+	if strings.HasPrefix(arg, "#") {
+		return errorf(458, "4.5.0", "Unable to queue messages for %s: queue names (#) are not supported, give a domain", tracer.Printable(truncate(arg, 64)))
+	}
+	domain := strings.ToLower(strings.TrimPrefix(arg, "@"))
+	if !validDomain(domain) {
+		return errorf(501, "5.5.4", "Syntax: \"%s\" is not a domain name (RFC 1985 section 3)", tracer.Printable(truncate(arg, 64)))
+	}
+	res, n, err := fl.Flush(context.Background(), domain)
+	if err != nil {
+		return errorf(458, "4.3.0", "Unable to queue messages for node %s: %v", domain, err)
+	}
+	switch res {
+	case FlushStarted:
+		s.reply(250, "2.0.0", fmt.Sprintf("Queuing for node %s started: %d message(s) will be delivered now", domain, n))
+	case FlushNone:
+		s.reply(251, "2.0.0", fmt.Sprintf("No messages waiting for node %s", domain))
+	case FlushPending:
+		s.reply(252, "2.0.0", fmt.Sprintf("Pending messages for node %s are held and cannot be started now", domain))
+	case FlushForbidden:
+		return errorf(459, "4.7.1", "Node %s not allowed: this server relays nothing to it", domain)
+	default:
+		return errorf(458, "4.3.0", "Unable to queue messages for node %s", domain)
+	}
+	return nil
+}
