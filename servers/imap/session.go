@@ -63,6 +63,7 @@ type session struct {
 	sel   *selected // the selected mailbox, nil outside the selected state
 
 	authFail int           // failed logins in this session (maxAuthFailures)
+	gated    time.Duration // the wait at the penalty's gate before the current login's check
 	done     chan struct{} // closed by bye and Close: ends a failed login's delay
 	doneOnce sync.Once
 }
@@ -205,6 +206,16 @@ func (s *session) check(username, password string) (string, error) {
 	if s.srv.Auth == nil {
 		return "", errNoAuth
 	}
+	ip := limits.HostOf(s.remote)
+	w, ok := s.penalty().Gate(ip)
+	penalty.GateNote(s.trace, ip, w, !ok)
+	if !ok {
+		return "", s.authFailed(username)
+	}
+	if !s.sleep(w) {
+		return "", no(imap.ResponseCodeUnavailable, "mailscope server %s is shutting down", s.srv.Name)
+	}
+	s.gated = w
 	user, ok := s.srv.Auth.Authenticate(username, password)
 	if !ok {
 		return "", s.authFailed(username)
@@ -229,7 +240,8 @@ func (s *session) penalty() *penalty.Box {
 // closed (RFC 9051 section 7.1.5).
 func (s *session) authFailed(login string) error {
 	s.authFail++
-	f := s.penalty().Failed(limits.HostOf(s.remote), login, s.authFail, maxAuthFailures)
+	f := s.penalty().FailedAfter(limits.HostOf(s.remote), login, s.authFail, maxAuthFailures, s.gated)
+	s.gated = 0
 	f.Trace(s.trace)
 	if !s.sleep(f.Wait) {
 		return no(imap.ResponseCodeUnavailable, "mailscope server %s is shutting down", s.srv.Name)

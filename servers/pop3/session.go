@@ -73,7 +73,8 @@ type session struct {
 	authUser string // logged in as
 	drop     *maildrop
 	errors   int
-	authFail int // failed logins in this session, never reset (MaxAuthFailures)
+	authFail int           // failed logins in this session, never reset (MaxAuthFailures)
+	gated    time.Duration // the wait at the penalty's gate before the current login's check
 	quit     bool
 }
 
@@ -322,6 +323,9 @@ func (s *session) handlePass(cmd command) error {
 	}
 	login := s.user
 	s.user = ""
+	if err := s.gate(login); err != nil {
+		return err
+	}
 	user, ok := s.srv.Backend.Authenticate(login, pass)
 	if !ok {
 		return s.authFailed(login, errAuthFailed)
@@ -337,6 +341,9 @@ func (s *session) handleApop(cmd command) error {
 		return errorf("", "syntax: APOP name digest, where digest is the MD5 of the greeting's timestamp %s followed by the password, as 32 hex digits", s.banner)
 	}
 	s.user = ""
+	if err := s.gate(cmd.args[0]); err != nil {
+		return err
+	}
 	user, secret, ok := s.srv.Backend.APOPSecret(cmd.args[0])
 	sum := md5.Sum([]byte(s.banner + secret))
 	want := hex.EncodeToString(sum[:])
@@ -390,6 +397,9 @@ func (s *session) handleAuth(cmd command) error {
 		return errorf("", "AUTH PLAIN: expected the base64 of authzid NUL user NUL password (RFC 4616 section 2)")
 	}
 	login, pass := string(parts[1]), string(parts[2])
+	if err := s.gate(login); err != nil {
+		return err
+	}
 	user, ok := s.srv.Backend.Authenticate(login, pass)
 	if !ok {
 		return s.authFailed(login, errAuthFailed)
@@ -407,7 +417,8 @@ func (s *session) handleAuth(cmd command) error {
 // trace says which and why before the delay runs.
 func (s *session) authFailed(login string, e *Error) error {
 	s.authFail++
-	f := s.srv.Penalty.Failed(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.maxAuthFailures())
+	f := s.srv.Penalty.FailedAfter(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.maxAuthFailures(), s.gated)
+	s.gated = 0
 	f.Trace(s.trace)
 	if !penalty.Wait(f.Wait, s.srv.core.Done()) {
 		return errShuttingDown
@@ -417,6 +428,24 @@ func (s *session) authFailed(login string, e *Error) error {
 			Msg: fmt.Sprintf("authentication failed%s; %d failed logins in this session: closing the connection (connect again to retry)", f.Why(), f.Count)}
 	}
 	return &Error{Code: e.Code, Msg: e.Msg + f.Why()}
+}
+
+// gate waits at the penalty's gate before the password of login is checked
+// (penalty.Box.Gate: after repeated failures from this address a right
+// password waits like a wrong one, and the address's logins pass one at a
+// time). A login the gate refuses is answered as failed, unchecked.
+func (s *session) gate(login string) error {
+	ip := limits.HostOf(s.conn.RemoteAddr())
+	w, ok := s.srv.Penalty.Gate(ip)
+	penalty.GateNote(s.trace, ip, w, !ok)
+	if !ok {
+		return s.authFailed(login, errAuthFailed)
+	}
+	if !penalty.Wait(w, s.srv.core.Done()) {
+		return errShuttingDown
+	}
+	s.gated = w
+	return nil
 }
 
 // challenge sends an empty SASL challenge and reads the client's response.

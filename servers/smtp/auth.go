@@ -84,6 +84,9 @@ func (s *session) handleAuth(cmd command) error {
 	default:
 		return errorf(504, "5.5.4", "AUTH mechanism %s not available: use PLAIN or LOGIN", tracer.Printable(truncate(mech, 20)))
 	}
+	if err := s.gate(login); err != nil {
+		return err
+	}
 	user, ok := s.srv.Backend.Authenticate(login, pass)
 	if !ok {
 		return s.authFailed(login)
@@ -104,16 +107,39 @@ func (s *session) handleAuth(cmd command) error {
 // The trace says which and why before the delay runs.
 func (s *session) authFailed(login string) error {
 	s.authFail++
-	f := s.srv.Penalty.Failed(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.maxAuthFailures())
+	f := s.srv.Penalty.FailedAfter(limits.HostOf(s.conn.RemoteAddr()), login, s.authFail, s.srv.maxAuthFailures(), s.gated)
+	s.gated = 0
 	f.Trace(s.trace)
 	if !penalty.Wait(f.Wait, s.srv.core.Done()) {
-		return &Error{Code: 421, Enh: "4.3.2", Msg: s.srv.hostname() + " Service shutting down, closing the connection", Close: true}
+		return s.shuttingDown()
 	}
 	if f.Closes() {
 		s.reply(535, "5.7.8", "Authentication credentials invalid"+f.Why())
 		return &Error{Code: 421, Enh: "4.7.0", Msg: fmt.Sprintf("%s Too many failed logins (%d in this session): closing the connection", s.srv.hostname(), f.Count), Close: true}
 	}
 	return errorf(535, "5.7.8", "Authentication credentials invalid%s", f.Why())
+}
+
+// gate waits at the penalty's gate before the password of login is checked
+// (penalty.Box.Gate: after repeated failures from this address a right
+// password waits like a wrong one, and the address's logins pass one at a
+// time). A login the gate refuses is answered as failed, unchecked.
+func (s *session) gate(login string) error {
+	ip := limits.HostOf(s.conn.RemoteAddr())
+	w, ok := s.srv.Penalty.Gate(ip)
+	penalty.GateNote(s.trace, ip, w, !ok)
+	if !ok {
+		return s.authFailed(login)
+	}
+	if !penalty.Wait(w, s.srv.core.Done()) {
+		return s.shuttingDown()
+	}
+	s.gated = w
+	return nil
+}
+
+func (s *session) shuttingDown() error {
+	return &Error{Code: 421, Enh: "4.3.2", Msg: s.srv.hostname() + " Service shutting down, closing the connection", Close: true}
 }
 
 // challenge sends a 334 with the base64 of prompt and reads the answer.

@@ -203,3 +203,81 @@ func TestAuthPenaltyShutdown(t *testing.T) {
 	}
 	c.expect("421 4.3.2 a.example Service shutting down, closing the connection")
 }
+
+// gateNote returns the next trace note of a login waiting at the gate.
+func gateNote(t *testing.T, sub *tracer.Subscription) *tracer.Event {
+	t.Helper()
+	for {
+		select {
+		case e := <-sub.C():
+			if e.Kind == tracer.KindNote && e.Attrs["step"] == "auth-gate" {
+				return e
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no trace note about a login waiting at the gate")
+		}
+	}
+}
+
+// TestAuthGate: once an address has failed twice, every login from it
+// waits before its password is checked, a right one too (else a guesser
+// that does not wait for the answer learns "wrong" from the silence and
+// "right" from a quick 235), and parallel logins from it pass one after
+// another (else 30 connections guess 30 times as fast). A first mistake
+// still costs nothing.
+func TestAuthGate(t *testing.T) {
+	box := &penalty.Box{Base: 100 * time.Millisecond, Max: 100 * time.Millisecond}
+	addr, _, sub := floodServer(t, func(s *smtp.Server) { s.Penalty = box })
+	c := ehloed(t, addr)
+	c.send(authPlain("alice", "wrong"))
+	c.expect("535 *")
+	c.send(authPlain("alice", "alice")) // one typo: the right password is not held up
+	c.expect("235 *")
+	for drained := false; !drained; {
+		select {
+		case e := <-sub.C():
+			if e.Attrs["step"] == "auth-gate" {
+				t.Fatalf("a login after one typo waited at the gate: %q", e.Text)
+			}
+		default:
+			drained = true
+		}
+	}
+	// Two failures from this address (bob's, so alice's count is not it).
+	for range 2 {
+		c := ehloed(t, addr)
+		c.send(authPlain("bob", "wrong"))
+		c.expect("535 *")
+	}
+	c = ehloed(t, addr)
+	c.send(authPlain("alice", "alice"))
+	if e := gateNote(t, sub); e.Attrs["wait_ms"] == "0" {
+		t.Fatalf("the right password after two failures did not wait: %q", e.Text)
+	}
+	c.expect("235 *")
+	// The right password cleared the address: build it up again, then
+	// five logins at once wait one after another.
+	for range 2 {
+		c := ehloed(t, addr)
+		c.send(authPlain("bob", "wrong"))
+		c.expect("535 *")
+	}
+	var cs []*client
+	for range 5 {
+		cs = append(cs, ehloed(t, addr))
+	}
+	for _, c := range cs {
+		c.send(authPlain("bob", "wrong"))
+	}
+	waits := map[string]bool{}
+	for range 5 {
+		e := gateNote(t, sub)
+		if waits[e.Attrs["wait_ms"]] {
+			t.Fatalf("two parallel logins got the same gate wait %sms: they were not queued one after another", e.Attrs["wait_ms"])
+		}
+		waits[e.Attrs["wait_ms"]] = true
+	}
+	for _, c := range cs {
+		c.expect("535 *")
+	}
+}

@@ -61,7 +61,8 @@ type session struct {
 	tls      bool
 	authUser string
 	errors   int
-	authFail int // failed AUTHs in this session, never reset (MaxAuthFailures)
+	authFail int           // failed AUTHs in this session, never reset (MaxAuthFailures)
+	gated    time.Duration // the wait at the penalty's gate before the current AUTH's check
 	quit     bool
 	// crlf is set once the client ends a command line (or an AUTH
 	// exchange line) with CRLF, and stays set: its message then ends only

@@ -18,7 +18,8 @@ const DefaultMaxPerSession = 3
 // waits, what the next failure would wait, and where the session stands.
 type Failure struct {
 	IP    string        // the client's address
-	Wait  time.Duration // the delay before this answer (zero for the first)
+	Wait  time.Duration // the delay before this answer after the check (zero for the first)
+	Gated time.Duration // the wait before the password was checked (Gate)
 	Next  time.Duration // the delay a next failure from here or for this user would get
 	Count int           // failed logins in this session, this one included
 	Max   int           // failed logins a session may have before it is closed
@@ -28,12 +29,29 @@ type Failure struct {
 // password or unknown user alike, so that the answer does not tell which)
 // and returns it for the session's count-th failure of at most max.
 func (b *Box) Failed(ip, user string, count, max int) Failure {
+	return b.FailedAfter(ip, user, count, max, 0)
+}
+
+// FailedAfter is Failed for a login that waited gated at the Gate before
+// its password was checked: the answer waits what is left of the failure's
+// delay.
+func (b *Box) FailedAfter(ip, user string, count, max int, gated time.Duration) Failure {
 	if max <= 0 {
 		max = DefaultMaxPerSession
 	}
-	wait := b.Fail(ip, user)
-	return Failure{IP: ip, Wait: wait, Next: b.Pending(ip, user), Count: count, Max: max}
+	wait := max0(b.Fail(ip, user) - gated)
+	return Failure{IP: ip, Wait: wait, Gated: gated, Next: b.Pending(ip, user), Count: count, Max: max}
 }
+
+func max0(d time.Duration) time.Duration {
+	if d < 0 {
+		return 0
+	}
+	return d
+}
+
+// Total is how long the answer waited in all: at the gate and after.
+func (f Failure) Total() time.Duration { return f.Gated + f.Wait }
 
 // Closes reports whether the session must end after this answer.
 func (f Failure) Closes() bool { return f.Count >= f.Max }
@@ -42,10 +60,10 @@ func (f Failure) Closes() bool { return f.Count >= f.Max }
 // for an answer that did not wait (a student's first mistake reads as it
 // always did), else how long it waited and why.
 func (f Failure) Why() string {
-	if f.Wait <= 0 {
+	if f.Total() <= 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (answered after %s: repeated failed logins from your address or for this user; the next failure waits %s)", f.Wait, f.Next)
+	return fmt.Sprintf(" (answered after %s: repeated failed logins from your address or for this user; the next failure waits %s)", f.Total().Round(time.Millisecond), f.Next)
 }
 
 // Trace tells ts what happened, in the trace's language: a note event with
@@ -63,9 +81,9 @@ func (f Failure) Trace(ts *tracer.Session) {
 	case f.Next <= 0: // no Box: no delays at all
 		key = "auth.fail"
 		text = fmt.Sprintf("failed login from %s (%d of %d allowed in this session): answered at once", f.IP, f.Count, f.Max)
-	case f.Wait > 0:
+	case f.Total() > 0:
 		key = "auth.fail.wait"
-		text = fmt.Sprintf("failed login from %s (%d of %d allowed in this session): the answer waits %s because of earlier failures from this address or for this user; the next one waits %s", f.IP, f.Count, f.Max, f.Wait, f.Next)
+		text = fmt.Sprintf("failed login from %s (%d of %d allowed in this session): the answer waits %s because of earlier failures from this address or for this user; the next one waits %s", f.IP, f.Count, f.Max, f.Total().Round(time.Millisecond), f.Next)
 	}
 	if f.Closes() {
 		key = "auth.fail.close"
@@ -89,7 +107,33 @@ func (f Failure) explain(ts *tracer.Session, key string) *tracer.Explanation {
 		return nil
 	}
 	filled := *e
-	filled.Text = strings.NewReplacer("{wait}", f.Wait.String(), "{next}", f.Next.String(),
+	filled.Text = strings.NewReplacer("{wait}", f.Total().Round(time.Millisecond).String(), "{next}", f.Next.String(),
 		"{n}", strconv.Itoa(f.Count), "{max}", strconv.Itoa(f.Max)).Replace(e.Text)
 	return &filled
+}
+
+// GateNote tells ts that a login from ip waits d at the gate before its
+// password is checked (or, refused, that it is refused unchecked), in the
+// trace's language (auth.gate, auth.gate.full).
+func GateNote(ts *tracer.Session, ip string, d time.Duration, refused bool) {
+	if ts == nil || (d <= 0 && !refused) {
+		return
+	}
+	key := "auth.gate"
+	text := fmt.Sprintf("login from %s waits %s before its password is checked: earlier failed logins from this address", ip, d.Round(time.Millisecond))
+	if refused {
+		key = "auth.gate.full"
+		text = fmt.Sprintf("login from %s refused without checking its password: this address's logins are already queued %s ahead", ip, DefaultMaxQueue)
+	}
+	var x *tracer.Explanation
+	if b := ts.Bus(); b != nil && b.Explainer != nil {
+		if e := b.Explainer.Key(key); e != nil {
+			filled := *e
+			filled.Text = strings.NewReplacer("{wait}", d.Round(time.Millisecond).String(), "{max}", DefaultMaxQueue.String()).Replace(e.Text)
+			x = &filled
+		}
+	}
+	ts.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Explain: x, Attrs: map[string]string{
+		"step": "auth-gate", "wait_ms": strconv.FormatInt(d.Milliseconds(), 10),
+	}})
 }

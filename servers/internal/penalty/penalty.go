@@ -41,6 +41,7 @@ type Box struct {
 type entry struct {
 	fails int
 	last  time.Time
+	busy  time.Time // an address's gate is reserved until then (Gate)
 }
 
 func (b *Box) clock() time.Time {
@@ -97,6 +98,51 @@ func (b *Box) Fail(ip, user string) time.Duration {
 		n = maxInt(n, e.fails)
 	}
 	return delay(n, free, base, max)
+}
+
+// DefaultMaxQueue bounds how far ahead Gate reserves an address's logins:
+// beyond it a login is refused without its password being checked.
+const DefaultMaxQueue = time.Minute
+
+// Gate is called before a password from the client address ip is checked,
+// and says how long to wait first: as long as a failure from ip would be
+// made to wait now (nothing after none or one failure, so a student's typo
+// costs nothing), and after the logins from ip already waiting, one after
+// another. Two things make this necessary beside the delay of a failed
+// answer. A guesser that does not wait for the answer, or runs many
+// connections at once, would otherwise try passwords at full speed, since a
+// right password is answered at once and a silence then means "wrong" (a
+// timing oracle); and parallel connections would each sit out their delay
+// side by side. Behind the gate, a right password waits like a wrong one
+// and the logins of one address pass one at a time. ok is false when the
+// address's logins are already reserved more than DefaultMaxQueue ahead:
+// the login is then refused without checking its password.
+func (b *Box) Gate(ip string) (wait time.Duration, ok bool) {
+	if b == nil || ip == "" {
+		return 0, true
+	}
+	free, base, max, forget := b.settings()
+	now := b.clock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := b.keys["ip:"+ip]
+	if e == nil || now.Sub(e.last) > forget {
+		return 0, true
+	}
+	d := delay(e.fails, free, base, max)
+	if d <= 0 {
+		return 0, true
+	}
+	start := now
+	if e.busy.After(start) {
+		start = e.busy
+	}
+	end := start.Add(d)
+	if end.Sub(now) > DefaultMaxQueue {
+		return 0, false
+	}
+	e.busy = end
+	return end.Sub(now), true
 }
 
 // Pending returns the delay the next failure from ip for user would get,

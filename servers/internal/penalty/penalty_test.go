@@ -116,3 +116,54 @@ func TestFailed(t *testing.T) {
 		t.Fatalf("no box: %+v", f)
 	}
 }
+
+func TestGateQueuesAnAddressLogins(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := &Box{now: func() time.Time { return now }}
+	if w, ok := b.Gate("192.0.2.1"); w != 0 || !ok {
+		t.Fatalf("no failures yet: gate %v %v", w, ok)
+	}
+	b.Fail("192.0.2.1", "bob")
+	if w, ok := b.Gate("192.0.2.1"); w != 0 || !ok {
+		t.Fatalf("one typo: gate %v %v, want none", w, ok)
+	}
+	b.Fail("192.0.2.1", "bob")
+	b.Fail("192.0.2.1", "bob") // three failures: a failure now waits 2 s
+	want := []time.Duration{2 * time.Second, 4 * time.Second, 6 * time.Second}
+	for i, w := range want {
+		if got, ok := b.Gate("192.0.2.1"); got != w || !ok {
+			t.Fatalf("login %d at once: gate %v %v, want %v (one after another)", i+1, got, ok, w)
+		}
+	}
+	if w, ok := b.Gate("192.0.2.2"); w != 0 || !ok {
+		t.Fatalf("another address is not queued: %v %v", w, ok)
+	}
+	// The queue is bounded: beyond DefaultMaxQueue a login is refused.
+	refused := false
+	for range 100 {
+		if _, ok := b.Gate("192.0.2.1"); !ok {
+			refused = true
+			break
+		}
+	}
+	if !refused {
+		t.Fatal("the gate queued logins without bound")
+	}
+	// Time passes: the reservations run out.
+	now = now.Add(2 * DefaultMaxQueue)
+	if w, ok := b.Gate("192.0.2.1"); w != 2*time.Second || !ok {
+		t.Fatalf("after the queue drained: %v %v, want 2s", w, ok)
+	}
+}
+
+func TestFailedAfterTheGate(t *testing.T) {
+	b := &Box{}
+	for range 3 {
+		b.Fail("192.0.2.1", "bob")
+	}
+	w, _ := b.Gate("192.0.2.1") // 2 s
+	f := b.FailedAfter("192.0.2.1", "bob", 1, 3, w)
+	if f.Total() != 4*time.Second || f.Wait != 2*time.Second {
+		t.Fatalf("fourth failure after a 2 s gate: total %v, after the check %v; want 4s and 2s", f.Total(), f.Wait)
+	}
+}
