@@ -198,7 +198,7 @@ func follow(ctx context.Context, conn *websocket.Conn, console *tracer.Console, 
 		defer close(frames)
 		var (
 			buf bytes.Buffer
-			dec webui.EventDecoder
+			dec tracer.EventDecoder
 		)
 		for {
 			_, r, err := conn.NextReader()
