@@ -36,8 +36,9 @@ type Matcher struct {
 	Explain string `yaml:"explain"`
 	// State is the new state of a state event (case-insensitive).
 	State string `yaml:"state"`
-	// Queue is a queue event's step: queued, held, released, attempt,
-	// deferred, delivered, delivered-local, bounced, flush.
+	// Queue is a queue event's step, one of tracer.QueueSteps: queued,
+	// held, released, attempt, deferred, delivered, delivered-local,
+	// bounced, flush, recovered.
 	Queue string `yaml:"queue"`
 	// Attrs must all equal the event's attributes ("" means present and
 	// empty).
@@ -105,6 +106,9 @@ func (m *Matcher) compileIn(nested bool) error {
 		case m.ReplyTo != "" || m.ReplyToNot != "":
 			m.Kind = "line"
 		}
+	}
+	if m.Queue != "" && !tracer.IsQueueStep(m.Queue) {
+		errs = append(errs, fmt.Errorf("queue %q unknown: the steps are %s", m.Queue, strings.Join(tracer.QueueSteps(), ", ")))
 	}
 	if m.Kind != "" {
 		if _, ok := kinds[m.Kind]; !ok {
@@ -268,7 +272,7 @@ func (m *Matcher) match(ev *tracer.Event, c *matchCtx) bool {
 	if m.State != "" && !strings.EqualFold(m.State, ev.To) {
 		return false
 	}
-	if m.Queue != "" && ev.Attrs["step"] != m.Queue {
+	if m.Queue != "" && ev.Attrs[tracer.AttrStep] != m.Queue {
 		return false
 	}
 	for k, v := range m.Attrs {
