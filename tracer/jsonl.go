@@ -7,24 +7,30 @@ import (
 	"sync"
 )
 
-// Recorder writes events as JSON Lines, one object per event.
+// Recorder writes events as JSON Lines, one object per event: what
+// encoding/json's Encoder writes, by AppendEvent, the encoder of the web
+// timeline's stream (a recording instance encodes every event).
 type Recorder struct {
 	mu  sync.Mutex
 	w   *bufio.Writer
-	enc *json.Encoder
+	buf []byte
 }
 
 // NewRecorder returns a recorder writing to w.
 func NewRecorder(w io.Writer) *Recorder {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	return &Recorder{w: bw, enc: json.NewEncoder(bw)}
+	return &Recorder{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
 // Write records one event.
 func (r *Recorder) Write(e *Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.enc.Encode(e)
+	r.buf = append(AppendEvent(r.buf[:0], e), '\n')
+	_, err := r.w.Write(r.buf)
+	if cap(r.buf) > 64<<10 {
+		r.buf = nil // one big message body is not kept for the rest of the run
+	}
+	return err
 }
 
 // Run records events from sub until its channel closes, flushing whenever it
@@ -71,12 +77,11 @@ func ReadJSONL(r io.Reader, fn func(*Event) error) error {
 
 // WriteJSONL writes events as JSON Lines, the format of --record.
 func WriteJSONL(w io.Writer, evs []*Event) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
+	r := NewRecorder(w)
 	for _, e := range evs {
-		if err := enc.Encode(e); err != nil {
+		if err := r.Write(e); err != nil {
 			return err
 		}
 	}
-	return bw.Flush()
+	return r.Flush()
 }
