@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
-	"time"
 )
 
 // sameAsJSON checks ParseEvents against encoding/json on b and reports
@@ -80,11 +79,7 @@ func FuzzParseEvents(f *testing.F) {
 }
 
 func BenchmarkParseEvents(b *testing.B) {
-	e := &Event{Seq: 123456, Time: time.Now(), Session: "A-smtp-3", Server: "A", Proto: "smtp", Kind: KindLine,
-		Dir: S2C, Text: "250 2.1.5 Recipient <alice@a.example> OK: local mailbox of alice",
-		Explain: &Explanation{Key: "smtp.reply.250.RCPT", Text: "2xx success: recipient accepted; add more with RCPT TO or send the message with DATA.",
-			RFC: "RFC 5321 section 4.1.1.3", Class: "2xx", Enh: "2.1.5", EnhText: "success: destination address valid (RFC 3463)"},
-		MsgID: "A-IJXOTVFG", Attrs: map[string]string{"n": "1"}}
+	e := benchEvent()
 	frame := []byte{'['}
 	for i := range 20 {
 		if i > 0 {
