@@ -24,7 +24,7 @@ import (
 // it has seen when the connection drops, starts again from the beginning
 // when the hello event names another run (mailscope was restarted), and
 // lets skipped markers through. mailscope trace, lesson and demo follow an
-// instance through it.
+// instance through it. A Follower is for one goroutine: Connect, then Run.
 //
 // The follower lives here, beside the server side of the same protocol
 // (the hello event, ?after, ?epoch, ?last), rather than in tracer: it
