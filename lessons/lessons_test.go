@@ -116,21 +116,22 @@ func TestValidation(t *testing.T) {
 		yaml string
 		want string
 	}{
-		"bad regexp":        {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line, text: "("}]}]}`, "text:"},
-		"no done":           {`{id: x, title: {en: a, zh: b}, steps: [{title: {en: a, zh: b}}]}`, "no done matchers"},
-		"no kind":           {`{id: x, title: {en: a, zh: b}, steps: [{done: [{server: A}]}]}`, "kind"},
-		"unknown field":     {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line, colour: red}]}]}`, "colour"},
-		"new session":       {`{id: x, title: {en: a, zh: b}, steps: [{demo: [{session: s, send: HELO}], done: [{kind: line}]}]}`, "give its server and proto"},
-		"bad id":            {`{id: "X Y", title: {en: a, zh: b}, steps: [{done: [{kind: line}]}]}`, "id"},
-		"unknown var":       {`{id: x, title: {en: a, zh: b}, steps: [{demo: [{session: s, server: A, proto: smtp, send: "RETR ${n}"}], done: [{kind: line}]}]}`, "${n}"},
-		"var in text":       {`{id: x, title: {en: a, zh: b}, steps: [{instruction: {en: "${n}", zh: b}, done: [{kind: line}]}]}`, "${n}"},
-		"capture group":     {`{id: x, title: {en: a, zh: b}, steps: [{demo: [{session: s, server: A, proto: pop3, send: LIST, capture: {n: '\d+'}}], done: [{kind: line}]}]}`, "group"},
-		"bad control":       {`{id: x, title: {en: a, zh: b}, steps: [{demo: [{control: reboot}], done: [{kind: line}]}]}`, "reboot"},
-		"same or other":     {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line, session: mine}]}]}`, "same or other"},
-		"reply_to c2s":      {`{id: x, title: {en: a, zh: b}, steps: [{done: [{dir: c2s, reply_to: x}]}]}`, "reply_to"},
-		"unknown set":       {`{id: x, title: {en: a, zh: b}, hint_sets: [nope], steps: [{done: [{kind: line}]}]}`, "nope"},
-		"duplicate ids":     {"", "already used"},
-		"hint without when": {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line}], hints: [{id: h, text: {en: a, zh: b}}]}]}`, "no when"},
+		"bad regexp":         {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line, text: "("}]}]}`, "text:"},
+		"no done":            {`{id: x, title: {en: a, zh: b}, steps: [{title: {en: a, zh: b}}]}`, "no done matchers"},
+		"no kind":            {`{id: x, title: {en: a, zh: b}, steps: [{done: [{server: A}]}]}`, "kind"},
+		"unknown field":      {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line, colour: red}]}]}`, "colour"},
+		"new session":        {`{id: x, title: {en: a, zh: b}, steps: [{demo: [{session: s, send: HELO}], done: [{kind: line}]}]}`, "give its server and proto"},
+		"bad id":             {`{id: "X Y", title: {en: a, zh: b}, steps: [{done: [{kind: line}]}]}`, "id"},
+		"unknown var":        {`{id: x, title: {en: a, zh: b}, steps: [{demo: [{session: s, server: A, proto: smtp, send: "RETR ${n}"}], done: [{kind: line}]}]}`, "${n}"},
+		"var in text":        {`{id: x, title: {en: a, zh: b}, steps: [{instruction: {en: "${n}", zh: b}, done: [{kind: line}]}]}`, "${n}"},
+		"capture group":      {`{id: x, title: {en: a, zh: b}, steps: [{demo: [{session: s, server: A, proto: pop3, send: LIST, capture: {n: '\d+'}}], done: [{kind: line}]}]}`, "group"},
+		"bad control":        {`{id: x, title: {en: a, zh: b}, steps: [{demo: [{control: reboot}], done: [{kind: line}]}]}`, "reboot"},
+		"same or other":      {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line, session: mine}]}]}`, "same or other"},
+		"reply_to c2s":       {`{id: x, title: {en: a, zh: b}, steps: [{done: [{dir: c2s, reply_to: x}]}]}`, "reply_to"},
+		"unknown set":        {`{id: x, title: {en: a, zh: b}, hint_sets: [nope], steps: [{done: [{kind: line}]}]}`, "nope"},
+		"duplicate ids":      {"", "already used"},
+		"unknown queue step": {`{id: x, title: {en: a, zh: b}, steps: [{done: [{queue: delivred}]}]}`, `queue "delivred" unknown`},
+		"hint without when":  {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line}], hints: [{id: h, text: {en: a, zh: b}}]}]}`, "no when"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			fsys := fstest.MapFS{"hints.yaml": {Data: []byte("sets: {}\n")}}

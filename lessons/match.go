@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/mailscope/mailscope/tracer"
@@ -36,8 +37,9 @@ type Matcher struct {
 	Explain string `yaml:"explain"`
 	// State is the new state of a state event (case-insensitive).
 	State string `yaml:"state"`
-	// Queue is a queue event's step: queued, held, released, attempt,
-	// deferred, delivered, delivered-local, bounced, flush.
+	// Queue is a queue event's step, one of tracer.QueueSteps: queued,
+	// held, released, attempt, deferred, delivered, delivered-local,
+	// bounced, flush, recovered.
 	Queue string `yaml:"queue"`
 	// Attrs must all equal the event's attributes ("" means present and
 	// empty).
@@ -65,11 +67,10 @@ type Matcher struct {
 	text, textNot, data, dataNot, replyTo, replyToNot, explain *regexp.Regexp
 }
 
-var kinds = map[string]tracer.Kind{
-	"line": tracer.KindLine, "data": tracer.KindData, "state": tracer.KindState, "queue": tracer.KindQueue,
-	"lookup": tracer.KindLookup, "fault": tracer.KindFault, "tls": tracer.KindTLS, "http": tracer.KindHTTP,
-	"note": tracer.KindNote, "open": tracer.KindOpen, "close": tracer.KindClose,
-}
+// matchable are the kinds a matcher may name: not lesson (the engine's
+// own) nor skipped (a viewer's loss).
+var matchable = []tracer.Kind{tracer.KindLine, tracer.KindData, tracer.KindState, tracer.KindQueue, tracer.KindLookup,
+	tracer.KindFault, tracer.KindTLS, tracer.KindHTTP, tracer.KindNote, tracer.KindOpen, tracer.KindClose}
 
 func (m *Matcher) compile() error { return m.compileIn(false) }
 
@@ -97,28 +98,31 @@ func (m *Matcher) compileIn(nested bool) error {
 	if m.Kind == "" {
 		switch {
 		case m.Queue != "":
-			m.Kind = "queue"
+			m.Kind = string(tracer.KindQueue)
 		case m.State != "":
-			m.Kind = "state"
+			m.Kind = string(tracer.KindState)
 		case m.Data != "" || m.DataNot != "":
-			m.Kind = "data"
+			m.Kind = string(tracer.KindData)
 		case m.ReplyTo != "" || m.ReplyToNot != "":
-			m.Kind = "line"
+			m.Kind = string(tracer.KindLine)
 		}
 	}
+	if m.Queue != "" && !tracer.IsQueueStep(m.Queue) {
+		errs = append(errs, fmt.Errorf("queue %q unknown: the steps are %s", m.Queue, strings.Join(tracer.QueueSteps(), ", ")))
+	}
 	if m.Kind != "" {
-		if _, ok := kinds[m.Kind]; !ok {
+		if !slices.Contains(matchable, tracer.Kind(m.Kind)) {
 			errs = append(errs, fmt.Errorf("kind %q unknown", m.Kind))
 		}
 	} else if len(m.Any) == 0 && !nested {
 		errs = append(errs, errors.New("kind: say which kind of event (line, data, state, queue, ...)"))
 	}
 	switch m.Dir {
-	case "", "c2s", "s2c":
+	case "", string(tracer.C2S), string(tracer.S2C):
 	default:
 		errs = append(errs, fmt.Errorf("dir %q: use c2s or s2c", m.Dir))
 	}
-	if (m.ReplyTo != "" || m.ReplyToNot != "") && m.Dir == "c2s" {
+	if (m.ReplyTo != "" || m.ReplyToNot != "") && m.Dir == string(tracer.C2S) {
 		errs = append(errs, errors.New("reply_to is for server lines (dir s2c)"))
 	}
 	switch m.Session {
@@ -235,7 +239,7 @@ func stateful(l *Lesson) []*Matcher {
 // Match reports whether ev matches m, given the client's last lines per
 // session and the session that completed the previous step.
 func (m *Matcher) match(ev *tracer.Event, c *matchCtx) bool {
-	if m.Kind != "" && kinds[m.Kind] != ev.Kind {
+	if m.Kind != "" && tracer.Kind(m.Kind) != ev.Kind {
 		return false
 	}
 	if m.Server != "" && !strings.EqualFold(m.Server, ev.Server) {
@@ -268,7 +272,7 @@ func (m *Matcher) match(ev *tracer.Event, c *matchCtx) bool {
 	if m.State != "" && !strings.EqualFold(m.State, ev.To) {
 		return false
 	}
-	if m.Queue != "" && ev.Attrs["step"] != m.Queue {
+	if m.Queue != "" && ev.Attrs[tracer.AttrStep] != m.Queue {
 		return false
 	}
 	for k, v := range m.Attrs {

@@ -5,9 +5,13 @@
 // connection tap through which every server socket goes, the protocol framers
 // that cut the byte stream into lines and message bodies (SMTP per RFC 5321,
 // POP3 per RFC 1939, IMAP per RFC 9051 literals), the explainer that says what
-// each command and reply means, the colored console sink and the JSONL
-// recorder. It imports none of mailscope's other packages: servers emit into
-// it and never know who watches.
+// each command and reply means and the colored console sink. It holds the
+// event's wire format too, encoder and decoder side by side: JSON byte for
+// byte as encoding/json writes it, without reflection (eventjson.go,
+// eventparse.go), and the JSONL record files (jsonl.go); and the queue
+// steps and attribute keys that servers emit and lessons match (queue.go).
+// It imports none of mailscope's other packages: servers emit into it and
+// never know who watches.
 package tracer
 
 import (

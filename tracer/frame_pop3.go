@@ -300,7 +300,7 @@ func (f *pop3Framer) bodyEvent(x *Explainer) *Event {
 	if e.Attrs == nil {
 		e.Attrs = map[string]string{}
 	}
-	e.Attrs["command"] = f.multiCmd.verb
+	e.Attrs[AttrCommand] = f.multiCmd.verb
 	e.Attrs["message_octets"] = itoa(d.size - d.dotStuffed)
 	if f.multiCmd.arg != "" {
 		e.Attrs["message"] = f.multiCmd.arg

@@ -150,7 +150,7 @@ func (s *Server) handleTranscript(w http.ResponseWriter, r *http.Request) {
 	case "md":
 		WriteMarkdown(w, evs)
 	case "jsonl":
-		WriteJSONL(w, evs)
+		tracer.WriteJSONL(w, evs)
 	}
 }
 

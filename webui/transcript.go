@@ -2,7 +2,6 @@ package webui
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -86,18 +85,6 @@ func WriteText(w io.Writer, evs []*tracer.Event) error {
 		c.Print(e)
 	}
 	return c.Flush()
-}
-
-// WriteJSONL writes events as JSON Lines, the format of --record.
-func WriteJSONL(w io.Writer, evs []*tracer.Event) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	for _, e := range evs {
-		if err := enc.Encode(e); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
 }
 
 // WriteMarkdown writes a session as a Markdown table for a lab report: one

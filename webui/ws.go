@@ -279,7 +279,7 @@ func (c *client) write(evs []*tracer.Event) bool {
 			if shared {
 				b = append(b, c.s.enc.encode(evs[n])...)
 			} else {
-				b = appendEvent(b, evs[n])
+				b = tracer.AppendEvent(b, evs[n])
 			}
 			n++
 		}
@@ -335,7 +335,7 @@ func (c *encCache) encode(e *tracer.Event) []byte {
 	if sl := c.slots[i].Load(); sl != nil && sl.e == e {
 		return sl.b
 	}
-	b := appendEvent(make([]byte, 0, 512+len(e.Text)+len(e.Data)), e)
+	b := tracer.AppendEvent(make([]byte, 0, 512+len(e.Text)+len(e.Data)), e)
 	if e.Kind != tracer.KindSkipped && e.Kind != KindHello {
 		cost := int64(len(b) + len(e.Data) + len(e.Text) + 256)
 		sl := &encSlot{e, b, cost}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/spf13/cobra"
 
 	"github.com/mailscope/mailscope/lessons"
@@ -569,16 +567,24 @@ func attachEnv(ctx context.Context, base string, info *worldInfo) (*lessonEnv, e
 	ctx, cancel := context.WithCancel(ctx)
 	events := make(chan *tracer.Event, 1<<14)
 	errc := make(chan error, 1)
-	s := &wsStream{base: base, after: info.Seq, epoch: info.Epoch, out: events}
-	conn, err := s.dial(ctx)
-	if err != nil {
+	f := &webui.Follower{URL: base, Token: os.Getenv("MAILSCOPE_TOKEN"), After: info.Seq, Epoch: info.Epoch, Retries: 5}
+	if err := f.Connect(ctx); err != nil {
 		cancel()
 		return nil, err
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := s.run(ctx, conn); err != nil && ctx.Err() == nil {
+		err := f.Run(ctx, func(evs []*tracer.Event) {
+			for _, e := range evs {
+				select {
+				case events <- e:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+		if err != nil && ctx.Err() == nil {
 			errc <- err
 		}
 	}()
@@ -603,102 +609,4 @@ func attachEnv(ctx context.Context, base string, info *worldInfo) (*lessonEnv, e
 		}}
 	env.close = func() { cancel(); <-done; close(posts); <-posted }
 	return env, nil
-}
-
-// wsStream reads trace events from a running mailscope's /ws, reconnecting
-// (and resuming after the last event seen) when the connection drops.
-type wsStream struct {
-	base  string
-	after uint64
-	epoch string
-	out   chan<- *tracer.Event
-}
-
-func (s *wsStream) dial(ctx context.Context) (*websocket.Conn, error) {
-	u, err := wsURL(s.base)
-	if err != nil {
-		return nil, err
-	}
-	u.RawQuery = url.Values{"after": {strconv.FormatUint(s.after, 10)}, "epoch": {s.epoch}}.Encode()
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	conn, resp, err := d.DialContext(ctx, u.String(), bearer(os.Getenv("MAILSCOPE_TOKEN")))
-	if err != nil {
-		return nil, traceDialError(s.base, resp, err)
-	}
-	return conn, nil
-}
-
-// run reads conn, then reconnects a few times if it drops.
-func (s *wsStream) run(ctx context.Context, conn *websocket.Conn) error {
-	for tries := 0; ; {
-		err := s.read(ctx, conn)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if tries++; tries > 5 {
-			return fmt.Errorf("lost the trace of %s: %v", s.base, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Duration(tries) * 500 * time.Millisecond):
-		}
-		if conn, err = s.dial(ctx); err != nil {
-			continue
-		}
-		tries = 0
-	}
-}
-
-// read delivers the events of one connection. Messages hold one event or
-// a JSON array of events.
-func (s *wsStream) read(ctx context.Context, conn *websocket.Conn) error {
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	defer conn.Close()
-	conn.SetReadLimit(16 << 20)
-	conn.SetReadDeadline(time.Now().Add(traceReadWait))
-	conn.SetPingHandler(func(data string) error {
-		conn.SetReadDeadline(time.Now().Add(traceReadWait))
-		return conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
-	})
-	for {
-		_, b, err := conn.ReadMessage()
-		if err != nil {
-			return err
-		}
-		conn.SetReadDeadline(time.Now().Add(traceReadWait))
-		var evs []*tracer.Event
-		if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
-			if json.Unmarshal(b, &evs) != nil {
-				continue
-			}
-		} else {
-			var e tracer.Event
-			if json.Unmarshal(b, &e) != nil {
-				continue
-			}
-			evs = []*tracer.Event{&e}
-		}
-		for _, e := range evs {
-			if e.Kind == webui.KindHello {
-				if ep := e.Attrs["epoch"]; ep != "" && s.epoch != "" && ep != s.epoch {
-					s.after = 0 // mailscope was restarted: a new run
-				}
-				s.epoch = e.Attrs["epoch"]
-				continue
-			}
-			if e.Kind != tracer.KindSkipped {
-				if e.Seq <= s.after {
-					continue
-				}
-				s.after = e.Seq
-			}
-			select {
-			case s.out <- e:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-	}
 }

@@ -24,26 +24,6 @@ import (
 	"github.com/mailscope/mailscope/webui"
 )
 
-func TestWSURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"http://127.0.0.1:8025":         "ws://127.0.0.1:8025/ws",
-		"http://127.0.0.1:8025/":        "ws://127.0.0.1:8025/ws",
-		"127.0.0.1:8025":                "ws://127.0.0.1:8025/ws",
-		"https://lab.example/mailscope": "wss://lab.example/mailscope/ws",
-		"ws://[::1]:8025?x=1":           "ws://[::1]:8025/ws",
-	} {
-		u, err := wsURL(in)
-		if err != nil || u.String() != want {
-			t.Errorf("wsURL(%q) = %v, %v; want %s", in, u, err, want)
-		}
-	}
-	for _, bad := range []string{"ftp://x", "http://", "http://[::1"} {
-		if _, err := wsURL(bad); err == nil {
-			t.Errorf("wsURL(%q) accepted", bad)
-		}
-	}
-}
-
 // webServer runs a web timeline over bus on addr ("127.0.0.1:0").
 func webServer(t *testing.T, bus *tracer.Bus, addr string) (*webui.Server, string) {
 	t.Helper()

@@ -1,23 +1,21 @@
-package webui
+package tracer
 
 import (
 	"encoding/json"
 	"errors"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/mailscope/mailscope/tracer"
 )
 
 // ParseEvents decodes one websocket message of the timeline (a JSON array
-// of events) exactly as encoding/json.Unmarshal into []*tracer.Event does.
-// Messages in the form appendEvent writes are read by a hand-written parser,
+// of events) exactly as encoding/json.Unmarshal into []*Event does.
+// Messages in the form AppendEvent writes are read by a hand-written parser,
 // several times faster than reflection: a follower such as mailscope trace
 // decodes every event the server sends, on the same cores as the servers.
 // Anything else (null, unknown or differently cased keys, escapes in a time,
 // surrogate escapes, numbers with a sign or a fraction) is handed to
 // encoding/json, so the result never differs; FuzzParseEvents checks that.
-func ParseEvents(b []byte) ([]*tracer.Event, error) {
+func ParseEvents(b []byte) ([]*Event, error) {
 	var d EventDecoder
 	return d.Decode(b)
 }
@@ -35,11 +33,11 @@ type EventDecoder struct {
 const maxKnown = 4096
 
 // Decode is ParseEvents, sharing repeated strings with earlier messages.
-func (d *EventDecoder) Decode(b []byte) ([]*tracer.Event, error) {
+func (d *EventDecoder) Decode(b []byte) ([]*Event, error) {
 	if evs, ok := d.parseFast(b); ok {
 		return evs, nil
 	}
-	var evs []*tracer.Event
+	var evs []*Event
 	if err := json.Unmarshal(b, &evs); err != nil {
 		return nil, err
 	}
@@ -47,7 +45,7 @@ func (d *EventDecoder) Decode(b []byte) ([]*tracer.Event, error) {
 }
 
 // errSlow sends a message to encoding/json.
-var errSlow = errors.New("webui: not in the fast form")
+var errSlow = errors.New("tracer: not in the fast form")
 
 type eventParser struct {
 	b []byte
@@ -55,7 +53,7 @@ type eventParser struct {
 	d *EventDecoder
 }
 
-func (d *EventDecoder) parseFast(b []byte) ([]*tracer.Event, bool) {
+func (d *EventDecoder) parseFast(b []byte) ([]*Event, bool) {
 	if d.known == nil || len(d.known) > maxKnown {
 		d.known = make(map[string]string)
 	}
@@ -88,13 +86,13 @@ func (p *eventParser) next(c byte) bool {
 	return false
 }
 
-func (p *eventParser) events() ([]*tracer.Event, error) {
+func (p *eventParser) events() ([]*Event, error) {
 	if !p.next('[') {
 		return nil, errSlow
 	}
-	var evs []*tracer.Event
+	var evs []*Event
 	if p.next(']') {
-		evs = []*tracer.Event{}
+		evs = []*Event{}
 	} else {
 		for {
 			e, err := p.event()
@@ -149,8 +147,8 @@ func (p *eventParser) members(field func(key []byte) error) error {
 	}
 }
 
-func (p *eventParser) event() (*tracer.Event, error) {
-	e := &tracer.Event{}
+func (p *eventParser) event() (*Event, error) {
+	e := &Event{}
 	err := p.members(func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -170,11 +168,11 @@ func (p *eventParser) event() (*tracer.Event, error) {
 		case "kind":
 			var s string
 			s, err = p.short()
-			e.Kind = tracer.Kind(s)
+			e.Kind = Kind(s)
 		case "dir":
 			var s string
 			s, err = p.short()
-			e.Dir = tracer.Dir(s)
+			e.Dir = Dir(s)
 		case "text":
 			e.Text, err = p.str()
 		case "flags":
@@ -226,11 +224,11 @@ func (p *eventParser) event() (*tracer.Event, error) {
 	return e, err
 }
 
-func (p *eventParser) flags() ([]tracer.Flag, error) {
+func (p *eventParser) flags() ([]Flag, error) {
 	if !p.next('[') {
 		return nil, errSlow
 	}
-	fs := []tracer.Flag{}
+	fs := []Flag{}
 	if p.next(']') {
 		return fs, nil
 	}
@@ -240,7 +238,7 @@ func (p *eventParser) flags() ([]tracer.Flag, error) {
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, tracer.Flag(s))
+		fs = append(fs, Flag(s))
 		if p.next(',') {
 			continue
 		}
@@ -253,9 +251,9 @@ func (p *eventParser) flags() ([]tracer.Flag, error) {
 
 // explain decodes into x as encoding/json does: a second "explain" key
 // fills the same value.
-func (p *eventParser) explain(x *tracer.Explanation) (*tracer.Explanation, error) {
+func (p *eventParser) explain(x *Explanation) (*Explanation, error) {
 	if x == nil {
-		x = &tracer.Explanation{}
+		x = &Explanation{}
 	}
 	err := p.members(func(key []byte) error {
 		var err error

@@ -1,17 +1,14 @@
-package webui
+package tracer
 
 import (
 	"encoding/json"
 	"reflect"
-	"strconv"
 	"testing"
 	"time"
-
-	"github.com/mailscope/mailscope/tracer"
 )
 
 // fill sets every field of the struct v points to, recursively, to a
-// non-zero value built from s, so that a field appendEvent forgets shows.
+// non-zero value built from s, so that a field AppendEvent forgets shows.
 func fill(t *testing.T, v reflect.Value, s string) {
 	t.Helper()
 	for i := 0; i < v.NumField(); i++ {
@@ -42,30 +39,30 @@ func fill(t *testing.T, v reflect.Value, s string) {
 			m.SetMapIndex(reflect.ValueOf("mid"), reflect.ValueOf(""))
 			f.Set(m)
 		default:
-			t.Fatalf("fill: field %s of kind %s: teach appendEvent and this test about it", name, f.Kind())
+			t.Fatalf("fill: field %s of kind %s: teach AppendEvent and this test about it", name, f.Kind())
 		}
 	}
 }
 
 // sampleEvents are events with every field set, over texts that need each
 // kind of JSON escape, and a few odd ones.
-func sampleEvents(t *testing.T) []*tracer.Event {
+func sampleEvents(t *testing.T) []*Event {
 	texts := []string{
 		"plain", "", `quote " backslash \ slash /`, "<script>&amp;</script>", "ctl \x00\x01\b\f\n\r\t\x1f\x7f",
 		"utf-8 é 中文 🙂", "bad \xff\xfe utf-8 \xc3", "line sep \u2028 para sep \u2029", "\"\\",
 	}
-	var events []*tracer.Event
+	var events []*Event
 	for _, s := range texts {
-		e := &tracer.Event{}
+		e := &Event{}
 		fill(t, reflect.ValueOf(e).Elem(), s)
 		events = append(events, e)
 	}
 	return append(events,
-		&tracer.Event{},
-		&tracer.Event{Seq: 1, Kind: tracer.KindLine, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))},
-		&tracer.Event{Seq: 2, Kind: tracer.KindData, Size: -1, Lines: 3, Text: "t", Explain: &tracer.Explanation{}},
-		&tracer.Event{Seq: 3, Kind: tracer.KindSkipped, Skipped: 12, Time: time.Now(), Flags: []tracer.Flag{}, Attrs: map[string]string{}},
-		&tracer.Event{Seq: 4, Kind: tracer.KindData, Size: 1 << 40, Lines: 7, Explain: &tracer.Explanation{}},
+		&Event{},
+		&Event{Seq: 1, Kind: KindLine, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))},
+		&Event{Seq: 2, Kind: KindData, Size: -1, Lines: 3, Text: "t", Explain: &Explanation{}},
+		&Event{Seq: 3, Kind: KindSkipped, Skipped: 12, Time: time.Now(), Flags: []Flag{}, Attrs: map[string]string{}},
+		&Event{Seq: 4, Kind: KindData, Size: 1 << 40, Lines: 7, Explain: &Explanation{}},
 	)
 }
 
@@ -76,22 +73,28 @@ func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := appendEvent(nil, e); string(got) != string(want) {
+		if got := AppendEvent(nil, e); string(got) != string(want) {
 			t.Errorf("event %d:\n got %s\nwant %s", i, got, want)
 		}
 	}
 }
 
-func BenchmarkEncodeEvent(b *testing.B) {
-	e := &tracer.Event{Seq: 123456, Time: time.Now(), Session: "A-smtp-3", Server: "A", Proto: "smtp", Kind: tracer.KindLine,
-		Dir: tracer.S2C, Text: "250 2.1.5 Recipient <alice@a.example> OK: local mailbox of alice",
-		Explain: &tracer.Explanation{Key: "smtp.reply.250.RCPT", Text: "2xx success: recipient accepted; add more with RCPT TO or send the message with DATA.",
+// benchEvent is the event the encoding and decoding benchmarks use: an
+// SMTP reply with its explanation, a typical line of a busy trace.
+func benchEvent() *Event {
+	return &Event{Seq: 123456, Time: time.Now(), Session: "A-smtp-3", Server: "A", Proto: "smtp", Kind: KindLine,
+		Dir: S2C, Text: "250 2.1.5 Recipient <alice@a.example> OK: local mailbox of alice",
+		Explain: &Explanation{Key: "smtp.reply.250.RCPT", Text: "2xx success: recipient accepted; add more with RCPT TO or send the message with DATA.",
 			RFC: "RFC 5321 section 4.1.1.3", Class: "2xx", Enh: "2.1.5", EnhText: "success: destination address valid (RFC 3463)"},
-		MsgID: "A-IJXOTVFG", Attrs: map[string]string{"n": strconv.Itoa(1)}}
+		MsgID: "A-IJXOTVFG", Attrs: map[string]string{"n": "1"}}
+}
+
+func BenchmarkEncodeEvent(b *testing.B) {
+	e := benchEvent()
 	b.Run("appendEvent", func(b *testing.B) {
 		var buf []byte
 		for b.Loop() {
-			buf = appendEvent(buf[:0], e)
+			buf = AppendEvent(buf[:0], e)
 		}
 	})
 	b.Run("json.Marshal", func(b *testing.B) {

@@ -1,19 +1,16 @@
-package webui
+package tracer
 
 import (
 	"encoding/json"
 	"reflect"
 	"testing"
-	"time"
-
-	"github.com/mailscope/mailscope/tracer"
 )
 
 // sameAsJSON checks ParseEvents against encoding/json on b and reports
 // whether the fast path read it.
 func sameAsJSON(t *testing.T, b []byte) (fast bool) {
 	t.Helper()
-	var want []*tracer.Event
+	var want []*Event
 	wantErr := json.Unmarshal(b, &want)
 	got, err := ParseEvents(b)
 	if (err != nil) != (wantErr != nil) {
@@ -34,8 +31,8 @@ func TestParseEventsRoundTrip(t *testing.T) {
 		if i > 0 {
 			frame = append(frame, ',')
 		}
-		frame = appendEvent(frame, e)
-		one := append(appendEvent([]byte{'['}, e), ']')
+		frame = AppendEvent(frame, e)
+		one := append(AppendEvent([]byte{'['}, e), ']')
 		// A negative size is encoding/json's to read (no sign on the fast path).
 		if fast := sameAsJSON(t, one); !fast && e.Size >= 0 {
 			t.Errorf("event %d took the slow path: %s", i, one)
@@ -68,9 +65,9 @@ func TestParseEventsOddInputs(t *testing.T) {
 // FuzzParseEvents: whatever the bytes, ParseEvents gives what encoding/json
 // gives.
 func FuzzParseEvents(f *testing.F) {
-	e := &tracer.Event{}
+	e := &Event{}
 	fill(&testing.T{}, reflect.ValueOf(e).Elem(), "seed <é>\n")
-	f.Add(append(appendEvent([]byte{'['}, e), ']'))
+	f.Add(append(AppendEvent([]byte{'['}, e), ']'))
 	f.Add([]byte(`[{"seq":1,"time":"2026-11-26T01:02:03Z","kind":"line","text":"a\nb","attrs":{"x":"y"}},{"seq":2,"kind":"skipped","skipped":9}]`))
 	f.Add([]byte(`[{"flags":["a"],"explain":{"key":"k","enh_text":"\u003c"}}]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -82,17 +79,13 @@ func FuzzParseEvents(f *testing.F) {
 }
 
 func BenchmarkParseEvents(b *testing.B) {
-	e := &tracer.Event{Seq: 123456, Time: time.Now(), Session: "A-smtp-3", Server: "A", Proto: "smtp", Kind: tracer.KindLine,
-		Dir: tracer.S2C, Text: "250 2.1.5 Recipient <alice@a.example> OK: local mailbox of alice",
-		Explain: &tracer.Explanation{Key: "smtp.reply.250.RCPT", Text: "2xx success: recipient accepted; add more with RCPT TO or send the message with DATA.",
-			RFC: "RFC 5321 section 4.1.1.3", Class: "2xx", Enh: "2.1.5", EnhText: "success: destination address valid (RFC 3463)"},
-		MsgID: "A-IJXOTVFG", Attrs: map[string]string{"n": "1"}}
+	e := benchEvent()
 	frame := []byte{'['}
 	for i := range 20 {
 		if i > 0 {
 			frame = append(frame, ',')
 		}
-		frame = appendEvent(frame, e)
+		frame = AppendEvent(frame, e)
 	}
 	frame = append(frame, ']')
 	b.Run("ParseEvents", func(b *testing.B) {
@@ -115,7 +108,7 @@ func BenchmarkParseEvents(b *testing.B) {
 	b.Run("json.Unmarshal", func(b *testing.B) {
 		b.SetBytes(int64(len(frame)))
 		for b.Loop() {
-			var evs []*tracer.Event
+			var evs []*Event
 			if err := json.Unmarshal(frame, &evs); err != nil {
 				b.Fatal(err)
 			}
