@@ -208,9 +208,9 @@ func (s *session) check(username, password string) (string, error) {
 	}
 	ip := limits.HostOf(s.remote)
 	w, ok := s.penalty().Gate(ip)
-	penalty.GateNote(s.trace, ip, w, !ok)
+	penalty.GateNote(s.trace, ip, w, !ok, s.penalty().QueueLimit())
 	if !ok {
-		return "", s.authFailed(username)
+		return "", no(imap.ResponseCodeUnavailable, "too many logins from your address are waiting after repeated failures: this one was not checked; try again in %s", s.penalty().QueueLimit())
 	}
 	if !s.sleep(w) {
 		return "", no(imap.ResponseCodeUnavailable, "mailscope server %s is shutting down", s.srv.Name)

@@ -433,13 +433,13 @@ func (s *session) authFailed(login string, e *Error) error {
 // gate waits at the penalty's gate before the password of login is checked
 // (penalty.Box.Gate: after repeated failures from this address a right
 // password waits like a wrong one, and the address's logins pass one at a
-// time). A login the gate refuses is answered as failed, unchecked.
+// time). A login the gate refuses is not checked: -ERR [SYS/TEMP], and the close.
 func (s *session) gate(login string) error {
 	ip := limits.HostOf(s.conn.RemoteAddr())
 	w, ok := s.srv.Penalty.Gate(ip)
-	penalty.GateNote(s.trace, ip, w, !ok)
+	penalty.GateNote(s.trace, ip, w, !ok, s.srv.Penalty.QueueLimit())
 	if !ok {
-		return s.authFailed(login, errAuthFailed)
+		return &Error{Code: codeSysTemp, Close: true, Msg: fmt.Sprintf("too many logins from your address are waiting after repeated failures: this one was not checked; try again in %s", s.srv.Penalty.QueueLimit())}
 	}
 	if !penalty.Wait(w, s.srv.core.Done()) {
 		return errShuttingDown

@@ -226,7 +226,7 @@ func gateNote(t *testing.T, sub *tracer.Subscription) *tracer.Event {
 // another (else 30 connections guess 30 times as fast). A first mistake
 // still costs nothing.
 func TestAuthGate(t *testing.T) {
-	box := &penalty.Box{Base: 100 * time.Millisecond, Max: 100 * time.Millisecond}
+	box := &penalty.Box{Base: 300 * time.Millisecond, Max: 300 * time.Millisecond, MaxQueue: 1600 * time.Millisecond}
 	addr, _, sub := floodServer(t, func(s *smtp.Server) { s.Penalty = box })
 	c := ehloed(t, addr)
 	c.send(authPlain("alice", "wrong"))
@@ -279,5 +279,26 @@ func TestAuthGate(t *testing.T) {
 	}
 	for _, c := range cs {
 		c.expect("535 *")
+	}
+	// More logins at once than the gate queues (1.6 s: five of 300 ms):
+	// the rest are refused unchecked, and say so, rather than answered like
+	// a wrong password.
+	cs = cs[:0]
+	for range 8 {
+		cs = append(cs, ehloed(t, addr))
+	}
+	for _, c := range cs {
+		c.send(authPlain("bob", "wrong"))
+	}
+	refused := 0
+	for _, c := range cs {
+		if line := c.readLine(); strings.HasPrefix(line, "421 4.7.0 a.example Too many logins from your address are waiting") {
+			refused++
+		} else if !strings.HasPrefix(line, "535 ") {
+			t.Fatalf("a login behind a full gate got %q", line)
+		}
+	}
+	if refused == 0 || refused == len(cs) {
+		t.Fatalf("%d of %d logins refused at the gate: want some queued and the rest refused", refused, len(cs))
 	}
 }

@@ -115,7 +115,7 @@ func (f Failure) explain(ts *tracer.Session, key string) *tracer.Explanation {
 // GateNote tells ts that a login from ip waits d at the gate before its
 // password is checked (or, refused, that it is refused unchecked), in the
 // trace's language (auth.gate, auth.gate.full).
-func GateNote(ts *tracer.Session, ip string, d time.Duration, refused bool) {
+func GateNote(ts *tracer.Session, ip string, d time.Duration, refused bool, limit time.Duration) {
 	if ts == nil || (d <= 0 && !refused) {
 		return
 	}
@@ -123,13 +123,13 @@ func GateNote(ts *tracer.Session, ip string, d time.Duration, refused bool) {
 	text := fmt.Sprintf("login from %s waits %s before its password is checked: earlier failed logins from this address", ip, d.Round(time.Millisecond))
 	if refused {
 		key = "auth.gate.full"
-		text = fmt.Sprintf("login from %s refused without checking its password: this address's logins are already queued %s ahead", ip, DefaultMaxQueue)
+		text = fmt.Sprintf("login from %s refused without checking its password: this address's logins are already queued %s ahead", ip, limit)
 	}
 	var x *tracer.Explanation
 	if b := ts.Bus(); b != nil && b.Explainer != nil {
 		if e := b.Explainer.Key(key); e != nil {
 			filled := *e
-			filled.Text = strings.NewReplacer("{wait}", d.Round(time.Millisecond).String(), "{max}", DefaultMaxQueue.String()).Replace(e.Text)
+			filled.Text = strings.NewReplacer("{wait}", d.Round(time.Millisecond).String(), "{max}", limit.String()).Replace(e.Text)
 			x = &filled
 		}
 	}

@@ -31,6 +31,9 @@ type Box struct {
 	Base   time.Duration // delay after the first counted failure (default 1 s)
 	Max    time.Duration // ceiling of the delay (default 15 s)
 	Forget time.Duration // a key's failures are forgotten after this long without one (default 15 min)
+	// MaxQueue bounds how far ahead Gate reserves an address's logins
+	// (default DefaultMaxQueue).
+	MaxQueue time.Duration
 
 	now func() time.Time // for tests
 
@@ -115,7 +118,7 @@ const DefaultMaxQueue = time.Minute
 // timing oracle); and parallel connections would each sit out their delay
 // side by side. Behind the gate, a right password waits like a wrong one
 // and the logins of one address pass one at a time. ok is false when the
-// address's logins are already reserved more than DefaultMaxQueue ahead:
+// address's logins are already reserved more than QueueLimit ahead:
 // the login is then refused without checking its password.
 func (b *Box) Gate(ip string) (wait time.Duration, ok bool) {
 	if b == nil || ip == "" {
@@ -138,11 +141,20 @@ func (b *Box) Gate(ip string) (wait time.Duration, ok bool) {
 		start = e.busy
 	}
 	end := start.Add(d)
-	if end.Sub(now) > DefaultMaxQueue {
+	if end.Sub(now) > b.QueueLimit() {
 		return 0, false
 	}
 	e.busy = end
 	return end.Sub(now), true
+}
+
+// QueueLimit is how far ahead Gate reserves an address's logins before it
+// refuses one.
+func (b *Box) QueueLimit() time.Duration {
+	if b == nil || b.MaxQueue <= 0 {
+		return DefaultMaxQueue
+	}
+	return b.MaxQueue
 }
 
 // Pending returns the delay the next failure from ip for user would get,
