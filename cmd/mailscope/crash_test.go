@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailscope/mailscope/scripts/crashload/load"
+	"github.com/mailscope/mailscope/cmd/internal/crashload"
 )
 
 // ackCounter passes the load log through to a file and counts the 250s.

@@ -33,7 +33,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mailscope/mailscope/scripts/crashload/load"
+	"github.com/mailscope/mailscope/cmd/internal/crashload"
 )
 
 func main() {
