@@ -1,4 +1,4 @@
-package main
+package loadbench
 
 import (
 	"errors"
@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// runOverhead alternates two mailscope processes started side by side: one
+// Overhead alternates two mailscope processes started side by side: one
 // with full tracing (console sink to /dev/null and one websocket viewer),
 // one with --quiet and no viewer, so that the bus has no subscriber. The
 // tracer still frames every line in both; what differs is everything that
 // consumes events.
-func runOverhead(args []string) error {
+func Overhead(args []string) error {
 	fs := flag.NewFlagSet("overhead", flag.ExitOnError)
 	var c common
 	c.register(fs, 5)
@@ -94,12 +94,12 @@ func fmtList(v []float64, f string) string {
 	return s + "]"
 }
 
-// runFanout connects many viewers, runs paced SMTP load and checks that
+// Fanout connects many viewers, runs paced SMTP load and checks that
 // every viewer received every event from its first on, in order, and how
 // late. Each run also does the same load with a single viewer (the order
 // alternating), so that what the machine allows anyway (it may be shared)
 // can be told from what the viewers cost.
-func runFanout(args []string) error {
+func Fanout(args []string) error {
 	fs := flag.NewFlagSet("fanout", flag.ExitOnError)
 	var c common
 	c.register(fs, 5)
@@ -174,7 +174,7 @@ func runFanout(args []string) error {
 	return nil
 }
 
-// fanoutResult is one phase of runFanout.
+// fanoutResult is one phase of Fanout.
 type fanoutResult struct {
 	rate           float64
 	sent           int
@@ -237,10 +237,10 @@ func fanoutPhase(srv *server, n int, l load) (fanoutResult, error) {
 	return r, nil
 }
 
-// runFrozen measures ingest with one reading viewer, with and without a
+// Frozen measures ingest with one reading viewer, with and without a
 // second viewer that connects and never reads during the run; after each
 // frozen run that viewer reads again and must get a skipped marker.
-func runFrozen(args []string) error {
+func Frozen(args []string) error {
 	fs := flag.NewFlagSet("frozen", flag.ExitOnError)
 	var c common
 	c.register(fs, 5)
