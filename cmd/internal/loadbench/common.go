@@ -89,3 +89,13 @@ func verdict(ok bool) string {
 	}
 	return "NOT MET"
 }
+
+// server starts mailscope with -bin on -port-base (extra are more flags of
+// `mailscope up`) or, without -bin, describes the one already running
+// there. Stop it when done: stopping one not started here does nothing.
+func (c *common) server(extra ...string) (*server, error) {
+	if c.bin == "" {
+		return attached(c.portBase, c.pid), nil
+	}
+	return startServer(c.bin, c.portBase, "", c.keep, extra...)
+}

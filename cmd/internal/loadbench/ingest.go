@@ -17,9 +17,7 @@ func Overhead(args []string) error {
 	fs := flag.NewFlagSet("overhead", flag.ExitOnError)
 	var c common
 	c.register(fs, 5)
-	msgs := fs.Int("msgs", 3000, "messages per run")
-	conns := fs.Int("conns", 10, "SMTP connections")
-	size := fs.Int("size", 1024, "message size in octets")
+	msgs, conns, size := ingestFlags(fs)
 	fs.Parse(args)
 	if c.bin == "" {
 		return errors.New("overhead starts two servers: give -bin")
@@ -110,14 +108,11 @@ func Fanout(args []string) error {
 	size := fs.Int("size", 1024, "message size in octets")
 	baseline := fs.Bool("baseline", true, "also run each load with one viewer")
 	fs.Parse(args)
-	srv := attached(c.portBase, c.pid)
-	if c.bin != "" {
-		var err error
-		if srv, err = startServer(c.bin, c.portBase, "", c.keep); err != nil {
-			return err
-		}
-		defer srv.stop()
+	srv, err := c.server()
+	if err != nil {
+		return err
 	}
+	defer srv.stop()
 	defer c.profile()()
 	logf("fanout: %d viewers, %.0f msg/s for %s over %d conns, %d runs", *viewers, *rate, *dur, *conns, c.runs)
 	l := load{addr: srv.smtpAddr(), conns: *conns, size: *size, rate: *rate, dur: *dur}
@@ -244,18 +239,13 @@ func Frozen(args []string) error {
 	fs := flag.NewFlagSet("frozen", flag.ExitOnError)
 	var c common
 	c.register(fs, 5)
-	msgs := fs.Int("msgs", 3000, "messages per run")
-	conns := fs.Int("conns", 10, "SMTP connections")
-	size := fs.Int("size", 1024, "message size in octets")
+	msgs, conns, size := ingestFlags(fs)
 	fs.Parse(args)
-	srv := attached(c.portBase, c.pid)
-	if c.bin != "" {
-		var err error
-		if srv, err = startServer(c.bin, c.portBase, "", c.keep); err != nil {
-			return err
-		}
-		defer srv.stop()
+	srv, err := c.server()
+	if err != nil {
+		return err
 	}
+	defer srv.stop()
 	live, err := dialViewer(srv.webAddr(), false)
 	if err != nil {
 		return err
@@ -318,6 +308,15 @@ func Frozen(args []string) error {
 	fmt.Printf("  skipped marker after resuming in %d of %d runs (%s); live viewer: %d gaps, %d markers\n",
 		markers, c.runs, verdict(markers == c.runs), lr.gaps, lr.markers)
 	return nil
+}
+
+// ingestFlags registers the flags of a fixed-size SMTP ingest (overhead,
+// frozen): messages per run, connections and message size.
+func ingestFlags(fs *flag.FlagSet) (msgs, conns, size *int) {
+	msgs = fs.Int("msgs", 3000, "messages per run")
+	conns = fs.Int("conns", 10, "SMTP connections")
+	size = fs.Int("size", 1024, "message size in octets")
+	return msgs, conns, size
 }
 
 // warmUp runs l against each server c.warmup times, unmeasured.
