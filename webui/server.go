@@ -53,7 +53,7 @@ const (
 	DefaultWriteTimeout = 10 * time.Second // deadline of one websocket write
 	// DefaultFrameInterval is the least time between two websocket messages
 	// to one client while events stream: a busy minute costs each client
-	// thousands of messages instead of one per event (scripts/loadbench
+	// thousands of messages instead of one per event (cmd/loadbench
 	// fanout), and an event after a quiet spell still goes out at once.
 	DefaultFrameInterval = 10 * time.Millisecond
 )

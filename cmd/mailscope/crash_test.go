@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailscope/mailscope/scripts/crashload/load"
+	"github.com/mailscope/mailscope/cmd/internal/crashload"
 )
 
 // ackCounter passes the load log through to a file and counts the 250s.
@@ -54,12 +54,12 @@ func TestKill9UnderLoad(t *testing.T) {
 		w := &ackCounter{f: f}
 		ctx, cancel := context.WithCancel(context.Background())
 		type result struct {
-			st  load.Stats
+			st  crashload.Stats
 			err error
 		}
 		done := make(chan result, 1)
 		go func() {
-			st, err := load.Run(ctx, load.Config{Addr: p.smtp(), Conns: 4, Prefix: fmt.Sprintf("r%d", round), Log: w})
+			st, err := crashload.Run(ctx, crashload.Config{Addr: p.smtp(), Conns: 4, Prefix: fmt.Sprintf("r%d", round), Log: w})
 			done <- result{st, err}
 		}()
 		// Kill once the load is under way, at a random moment after that.
@@ -84,7 +84,7 @@ func TestKill9UnderLoad(t *testing.T) {
 
 		p = start(t, dir)
 		vctx, vcancel := context.WithTimeout(context.Background(), 90*time.Second)
-		rep, err := load.Verify(vctx, load.VerifyConfig{Web: p.webURL(t), Logs: logs, DrainTimeout: 60 * time.Second})
+		rep, err := crashload.Verify(vctx, crashload.VerifyConfig{Web: p.webURL(t), Logs: logs, DrainTimeout: 60 * time.Second})
 		vcancel()
 		if err != nil {
 			t.Fatalf("round %d: verify: %v", round, err)
@@ -109,9 +109,9 @@ func TestCrashCheckSeesLossAndDuplicates(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	p := start(t, t.TempDir())
-	send(t, p.smtp(), load.SubjectPrefix+"x-1-1")
-	send(t, p.smtp(), load.SubjectPrefix+"x-1-1")
-	send(t, p.smtp(), load.SubjectPrefix+"x-1-3")
+	send(t, p.smtp(), crashload.SubjectPrefix+"x-1-1")
+	send(t, p.smtp(), crashload.SubjectPrefix+"x-1-1")
+	send(t, p.smtp(), crashload.SubjectPrefix+"x-1-3")
 	path := filepath.Join(t.TempDir(), "load.log")
 	log := "sent x-1-1 a\nack x-1-1 a A-one\nsent x-1-2 a\nack x-1-2 a A-two\nsent x-1-3 a\nfail x-1-3 554\n"
 	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
@@ -119,7 +119,7 @@ func TestCrashCheckSeesLossAndDuplicates(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rep, err := load.Verify(ctx, load.VerifyConfig{Web: p.webURL(t), Logs: []string{path}})
+	rep, err := crashload.Verify(ctx, crashload.VerifyConfig{Web: p.webURL(t), Logs: []string{path}})
 	if err != nil {
 		t.Fatal(err)
 	}

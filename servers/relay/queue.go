@@ -67,7 +67,7 @@ func (r *Relay) Flush(ctx context.Context, domain string) (int, error) {
 	}
 	if total > 0 {
 		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Text: fmt.Sprintf("queue flush: %d recipient(s) due now", total),
-			Attrs: map[string]string{"step": "flush", "domain": domain}})
+			Attrs: map[string]string{tracer.AttrStep: tracer.StepFlush, tracer.AttrDomain: domain}})
 		r.Poke()
 	}
 	return total, nil

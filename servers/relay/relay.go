@@ -163,7 +163,7 @@ func (r *Relay) recoverInterrupted() {
 			} else {
 				tx.Requeue(it.ID, time.Now())
 			}
-			r.event(it, "recovered", fmt.Sprintf("after a restart: delivery to %s was interrupted; %s", it.Rcpt,
+			r.event(it, tracer.StepRecovered, fmt.Sprintf("after a restart: delivery to %s was interrupted; %s", it.Rcpt,
 				map[bool]string{true: "it had arrived, so it is marked delivered (not sent twice)", false: "it had not arrived, so it is queued again"}[arrived]), nil)
 		}
 		return nil
@@ -216,7 +216,7 @@ func (r *Relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 	src := r.cfg.World.Server(from)
 	for _, it := range items {
 		if it.Attempts == 0 && !it.HoldUntil.IsZero() {
-			r.event(it, "released", "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", nil)
+			r.event(it, tracer.StepReleased, "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", nil)
 		}
 	}
 	dest := r.cfg.World.ServerFor(domain)
@@ -242,8 +242,8 @@ func (r *Relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 	defer func() { <-sem }()
 
 	for _, it := range items {
-		r.event(it, "attempt", fmt.Sprintf("attempt %d: %s opens an SMTP session to %s (%s) for %s; %s is the client now",
-			it.Attempts+1, from, dest.Name, addr, it.Rcpt, from), map[string]string{"attempt": strconv.Itoa(it.Attempts + 1), "to": dest.Name})
+		r.event(it, tracer.StepAttempt, fmt.Sprintf("attempt %d: %s opens an SMTP session to %s (%s) for %s; %s is the client now",
+			it.Attempts+1, from, dest.Name, addr, it.Rcpt, from), map[string]string{tracer.AttrAttempt: strconv.Itoa(it.Attempts + 1), tracer.AttrTo: dest.Name})
 	}
 	outs := r.session(src, dest, addr, byMessage(items))
 	r.record(src, dest, outs)
@@ -281,7 +281,7 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 					return err
 				}
 				events = append(events, func() {
-					r.event(it, "delivered", fmt.Sprintf("delivered: %s accepted the message for %s (%s); it is removed from %s's queue", dest.Name, it.Rcpt, o.reply, src.Name), nil)
+					r.event(it, tracer.StepDelivered, fmt.Sprintf("delivered: %s accepted the message for %s (%s); it is removed from %s's queue", dest.Name, it.Rcpt, o.reply, src.Name), nil)
 				})
 			case o.code >= 500:
 				if err := tx.MarkBounced(it.ID, o.reply); err != nil {
@@ -312,9 +312,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 					return err
 				}
 				events = append(events, func() {
-					r.event(it, "deferred", fmt.Sprintf("deferred: %s; the message stays in %s's queue; attempt %d at %s (in %s)",
+					r.event(it, tracer.StepDeferred, fmt.Sprintf("deferred: %s; the message stays in %s's queue; attempt %d at %s (in %s)",
 						o.reply, src.Name, attempts+1, next.Format("15:04:05"), wait),
-						map[string]string{"next_attempt": next.UTC().Format(time.RFC3339Nano), "attempt": strconv.Itoa(attempts), "error": o.reply})
+						map[string]string{tracer.AttrNextAttempt: next.UTC().Format(time.RFC3339Nano), tracer.AttrAttempt: strconv.Itoa(attempts), tracer.AttrError: o.reply})
 				})
 			}
 		}
@@ -338,11 +338,11 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 func (r *Relay) bounce(src *world.Server, it *store.QueueItem, reason string, code int) {
 	ctx := context.Background()
 	if it.Sender == "" {
-		r.event(it, "bounced", "failed for good ("+reason+"); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", nil)
+		r.event(it, tracer.StepBounced, "failed for good ("+reason+"); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", nil)
 		return
 	}
 	if it.NotifyNever {
-		r.event(it, "bounced", "failed for good ("+reason+"); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", nil)
+		r.event(it, tracer.StepBounced, "failed for good ("+reason+"); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", nil)
 		return
 	}
 	orig, _ := r.cfg.Store.QueueBody(ctx, it.QueueID)
@@ -361,7 +361,7 @@ func (r *Relay) bounce(src *world.Server, it *store.QueueItem, reason string, co
 		r.cfg.Logger.Error("relay: storing a bounce", "err", err)
 		return
 	}
-	r.event(it, "bounced", fmt.Sprintf("bounced: %s; a delivery status notification (multipart/report, RFC 3464) goes %s", reason, where),
+	r.event(it, tracer.StepBounced, fmt.Sprintf("bounced: %s; a delivery status notification (multipart/report, RFC 3464) goes %s", reason, where),
 		map[string]string{"error": reason})
 	if len(d.Remote) > 0 {
 		r.Poke()
@@ -372,8 +372,8 @@ func (r *Relay) event(it *store.QueueItem, step, text string, attrs map[string]s
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	attrs["step"] = step
-	attrs["rcpt"] = it.Rcpt
+	attrs[tracer.AttrStep] = step
+	attrs[tracer.AttrRcpt] = it.Rcpt
 	r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: it.Server, MsgID: it.TraceID, Text: text, Attrs: attrs})
 }
 

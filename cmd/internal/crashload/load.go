@@ -1,4 +1,4 @@
-// Package load is the SMTP load and the verification of the crash-safety
+// Package crashload is the SMTP load and the verification of the crash-safety
 // check (issue 7): many concurrent SMTP sessions send uniquely tokened
 // messages to a running mailscope while it is killed with SIGKILL, and after
 // a restart every message that got its 250 must be found exactly once.
@@ -16,7 +16,7 @@
 // at A and relayed to B) or "ab". A token that was sent but never
 // acknowledged is "unknown": the server may or may not have kept it, but it
 // may be found at most once per recipient.
-package load
+package crashload
 
 import (
 	"bufio"

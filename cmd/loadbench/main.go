@@ -34,13 +34,10 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime/pprof"
-	"slices"
-	"sort"
-	"time"
+
+	"github.com/mailscope/mailscope/cmd/internal/loadbench"
 )
 
 func main() {
@@ -51,17 +48,17 @@ func main() {
 	var err error
 	switch cmd {
 	case "overhead":
-		err = runOverhead(args)
+		err = loadbench.Overhead(args)
 	case "fanout":
-		err = runFanout(args)
+		err = loadbench.Fanout(args)
 	case "frozen":
-		err = runFrozen(args)
+		err = loadbench.Frozen(args)
 	case "idle":
-		err = runIdle(args)
+		err = loadbench.Idle(args)
 	case "startup":
-		err = runStartup(args)
+		err = loadbench.Startup(args)
 	case "world":
-		os.Stdout.WriteString(idleWorld(idleUsers))
+		os.Stdout.WriteString(loadbench.World())
 	case "-h", "--help", "help":
 		usage()
 	default:
@@ -77,78 +74,4 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: loadbench overhead|fanout|frozen|idle|startup|world [flags] (-h after a command lists its flags)")
 	os.Exit(2)
-}
-
-// common are the flags every measuring command takes.
-type common struct {
-	bin      string
-	portBase int
-	pid      int
-	runs     int
-	warmup   int
-	keep     bool
-	cpuprof  string
-}
-
-func (c *common) register(fs *flag.FlagSet, runs int) {
-	fs.StringVar(&c.bin, "bin", "", "mailscope binary to start (empty: measure the one running on -port-base)")
-	fs.IntVar(&c.portBase, "port-base", 34000, "port base of mailscope (A's SMTP on N+25, the web timeline on N+80)")
-	fs.IntVar(&c.pid, "pid", 0, "without -bin: process id of the running mailscope (for its memory)")
-	fs.IntVar(&c.runs, "runs", runs, "runs; figures are medians over them")
-	fs.IntVar(&c.warmup, "warmup", 1, "unmeasured load runs before the measured ones (a fresh server's first run\ngrows its database and WAL files and is slower)")
-	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directories")
-	fs.StringVar(&c.cpuprof, "cpuprofile", "", "write loadbench's own CPU profile here")
-}
-
-// profile starts loadbench's CPU profile when -cpuprofile is set; call the
-// returned function at the end.
-func (c *common) profile() func() {
-	if c.cpuprof == "" {
-		return func() {}
-	}
-	f, err := os.Create(c.cpuprof)
-	if err != nil {
-		logf("cpuprofile: %v", err)
-		return func() {}
-	}
-	pprof.StartCPUProfile(f)
-	return func() { pprof.StopCPUProfile(); f.Close() }
-}
-
-// logf prints progress on stderr; figures go to stdout.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "loadbench: "+format+"\n", args...)
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// percentile returns the p-th percentile (0..100) of d, nearest rank.
-func percentile(d []time.Duration, p float64) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	i := int(float64(len(s))*p/100+0.999999) - 1
-	i = max(0, min(i, len(s)-1))
-	return s[i]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
-
-func verdict(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "NOT MET"
 }

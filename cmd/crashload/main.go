@@ -33,7 +33,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mailscope/mailscope/scripts/crashload/load"
+	"github.com/mailscope/mailscope/cmd/internal/crashload"
 )
 
 func main() {
@@ -96,7 +96,7 @@ func runLoad(args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	st, err := load.Run(ctx, load.Config{Addr: *addr, Conns: *conns, Prefix: *prefix, Log: f, Pipelining: *pipelining, BodySize: *size})
+	st, err := crashload.Run(ctx, crashload.Config{Addr: *addr, Conns: *conns, Prefix: *prefix, Log: f, Pipelining: *pipelining, BodySize: *size})
 	fmt.Println("crashload load:", st)
 	return err
 }
@@ -110,7 +110,7 @@ func runVerify(args []string) (bool, error) {
 	if !strings.Contains(*web, "://") {
 		*web = "http://" + *web
 	}
-	rep, err := load.Verify(context.Background(), load.VerifyConfig{Web: *web, Logs: strings.Split(*logs, ","), DrainTimeout: *timeout})
+	rep, err := crashload.Verify(context.Background(), crashload.VerifyConfig{Web: *web, Logs: strings.Split(*logs, ","), DrainTimeout: *timeout})
 	if err != nil {
 		return false, err
 	}

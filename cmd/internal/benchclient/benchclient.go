@@ -1,53 +1,25 @@
-// Command benchclient is the raw POP3 client of scripts/bench: it logs in
-// with USER/PASS (RFC 1939 section 7), retrieves every message of the maildrop
-// with RETR (RFC 1939 section 5), reading each multi-line reply up to its
-// terminating "." line, and quits without deleting anything. It repeats this
-// for a number of sessions, one after another, and prints one line:
-//
-//	messages=N bytes=B seconds=S msgs_per_s=R
-//
-// Only the time between the first connect and the last QUIT reply counts.
-package main
+// Package benchclient is the raw POP3 client of scripts/bench (the command is
+// cmd/benchclient): a session logs in with USER/PASS (RFC 1939 section 7),
+// retrieves every message of the maildrop with RETR (RFC 1939 section 5),
+// reading each multi-line reply up to its terminating "." line, and quits
+// without deleting anything.
+package benchclient
 
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 )
 
-func main() {
-	addr := flag.String("addr", "127.0.0.1:110", "POP3 server address")
-	user := flag.String("user", "alice", "login name")
-	pass := flag.String("pass", "alice", "password")
-	max := flag.Int("max", 100, "retrieve at most this many messages per session (0: all)")
-	sessions := flag.Int("sessions", 1, "sessions to run one after another")
-	minMsgs := flag.Int("min", 1, "fail when a session finds fewer messages than this")
-	flag.Parse()
-
-	start := time.Now()
-	var msgs, bytes int64
-	for i := 0; i < *sessions; i++ {
-		n, b, err := session(*addr, *user, *pass, *max, *minMsgs)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "benchclient:", err)
-			os.Exit(1)
-		}
-		msgs += n
-		bytes += b
-	}
-	secs := time.Since(start).Seconds()
-	fmt.Printf("messages=%d bytes=%d seconds=%.6f msgs_per_s=%.1f\n", msgs, bytes, secs, float64(msgs)/secs)
-}
-
-// session runs one POP3 session and returns the messages and body bytes retrieved.
-func session(addr, user, pass string, max, minMsgs int) (int64, int64, error) {
+// Session runs one POP3 session against addr, retrieving at most max
+// messages (0: all), and returns the messages and body bytes retrieved. It
+// fails when the maildrop holds fewer than minMsgs messages.
+func Session(addr, user, pass string, max, minMsgs int) (int64, int64, error) {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return 0, 0, err

@@ -1,4 +1,4 @@
-package main
+package loadbench
 
 import (
 	"errors"
@@ -8,18 +8,16 @@ import (
 	"time"
 )
 
-// runOverhead alternates two mailscope processes started side by side: one
+// Overhead alternates two mailscope processes started side by side: one
 // with full tracing (console sink to /dev/null and one websocket viewer),
 // one with --quiet and no viewer, so that the bus has no subscriber. The
 // tracer still frames every line in both; what differs is everything that
 // consumes events.
-func runOverhead(args []string) error {
+func Overhead(args []string) error {
 	fs := flag.NewFlagSet("overhead", flag.ExitOnError)
 	var c common
 	c.register(fs, 5)
-	msgs := fs.Int("msgs", 3000, "messages per run")
-	conns := fs.Int("conns", 10, "SMTP connections")
-	size := fs.Int("size", 1024, "message size in octets")
+	msgs, conns, size := ingestFlags(fs)
 	fs.Parse(args)
 	if c.bin == "" {
 		return errors.New("overhead starts two servers: give -bin")
@@ -94,12 +92,12 @@ func fmtList(v []float64, f string) string {
 	return s + "]"
 }
 
-// runFanout connects many viewers, runs paced SMTP load and checks that
+// Fanout connects many viewers, runs paced SMTP load and checks that
 // every viewer received every event from its first on, in order, and how
 // late. Each run also does the same load with a single viewer (the order
 // alternating), so that what the machine allows anyway (it may be shared)
 // can be told from what the viewers cost.
-func runFanout(args []string) error {
+func Fanout(args []string) error {
 	fs := flag.NewFlagSet("fanout", flag.ExitOnError)
 	var c common
 	c.register(fs, 5)
@@ -110,14 +108,11 @@ func runFanout(args []string) error {
 	size := fs.Int("size", 1024, "message size in octets")
 	baseline := fs.Bool("baseline", true, "also run each load with one viewer")
 	fs.Parse(args)
-	srv := attached(c.portBase, c.pid)
-	if c.bin != "" {
-		var err error
-		if srv, err = startServer(c.bin, c.portBase, "", c.keep); err != nil {
-			return err
-		}
-		defer srv.stop()
+	srv, err := c.server()
+	if err != nil {
+		return err
 	}
+	defer srv.stop()
 	defer c.profile()()
 	logf("fanout: %d viewers, %.0f msg/s for %s over %d conns, %d runs", *viewers, *rate, *dur, *conns, c.runs)
 	l := load{addr: srv.smtpAddr(), conns: *conns, size: *size, rate: *rate, dur: *dur}
@@ -174,7 +169,7 @@ func runFanout(args []string) error {
 	return nil
 }
 
-// fanoutResult is one phase of runFanout.
+// fanoutResult is one phase of Fanout.
 type fanoutResult struct {
 	rate           float64
 	sent           int
@@ -237,25 +232,20 @@ func fanoutPhase(srv *server, n int, l load) (fanoutResult, error) {
 	return r, nil
 }
 
-// runFrozen measures ingest with one reading viewer, with and without a
+// Frozen measures ingest with one reading viewer, with and without a
 // second viewer that connects and never reads during the run; after each
 // frozen run that viewer reads again and must get a skipped marker.
-func runFrozen(args []string) error {
+func Frozen(args []string) error {
 	fs := flag.NewFlagSet("frozen", flag.ExitOnError)
 	var c common
 	c.register(fs, 5)
-	msgs := fs.Int("msgs", 3000, "messages per run")
-	conns := fs.Int("conns", 10, "SMTP connections")
-	size := fs.Int("size", 1024, "message size in octets")
+	msgs, conns, size := ingestFlags(fs)
 	fs.Parse(args)
-	srv := attached(c.portBase, c.pid)
-	if c.bin != "" {
-		var err error
-		if srv, err = startServer(c.bin, c.portBase, "", c.keep); err != nil {
-			return err
-		}
-		defer srv.stop()
+	srv, err := c.server()
+	if err != nil {
+		return err
 	}
+	defer srv.stop()
 	live, err := dialViewer(srv.webAddr(), false)
 	if err != nil {
 		return err
@@ -318,6 +308,15 @@ func runFrozen(args []string) error {
 	fmt.Printf("  skipped marker after resuming in %d of %d runs (%s); live viewer: %d gaps, %d markers\n",
 		markers, c.runs, verdict(markers == c.runs), lr.gaps, lr.markers)
 	return nil
+}
+
+// ingestFlags registers the flags of a fixed-size SMTP ingest (overhead,
+// frozen): messages per run, connections and message size.
+func ingestFlags(fs *flag.FlagSet) (msgs, conns, size *int) {
+	msgs = fs.Int("msgs", 3000, "messages per run")
+	conns = fs.Int("conns", 10, "SMTP connections")
+	size = fs.Int("size", 1024, "message size in octets")
+	return msgs, conns, size
 }
 
 // warmUp runs l against each server c.warmup times, unmeasured.

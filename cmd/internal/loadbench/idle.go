@@ -1,4 +1,4 @@
-package main
+package loadbench
 
 import (
 	"bufio"
@@ -134,11 +134,11 @@ func (s *session) noopLike(cmd string) error {
 	return s.expect(p, tag)
 }
 
-// runIdle opens sessions spread over the six services, logs in where the
+// Idle opens sessions spread over the six services, logs in where the
 // protocol has a login, reads mailscope's memory, then sends NOOPs: passes
 // over every session one at a time in random order (the target), and one
 // burst where every session sends its NOOP at once.
-func runIdle(args []string) error {
+func Idle(args []string) error {
 	fs := flag.NewFlagSet("idle", flag.ExitOnError)
 	var c common
 	c.register(fs, 5)
@@ -266,10 +266,10 @@ func runIdle(args []string) error {
 	return nil
 }
 
-// runStartup measures from exec to A's SMTP port accepting a connection:
+// Startup measures from exec to A's SMTP port accepting a connection:
 // runs with a new data directory each, then runs on one existing data
 // directory that holds some mail.
-func runStartup(args []string) error {
+func Startup(args []string) error {
 	fs := flag.NewFlagSet("startup", flag.ExitOnError)
 	var c common
 	c.register(fs, 7)
@@ -353,3 +353,7 @@ func timeStartup(bin string, base int, dir string) (time.Duration, error) {
 		time.Sleep(500 * time.Microsecond)
 	}
 }
+
+// World is the world file the idle measurement starts mailscope with: the
+// default world and idleUsers more users on each server.
+func World() string { return idleWorld(idleUsers) }

@@ -1,17 +1,14 @@
-// Command datamem measures what SMTP sessions in the middle of DATA cost a
-// running mailscope: it opens -n sessions to -addr at once, each sending
-// EHLO, MAIL, RCPT, DATA and then -size octets of message without the final
-// ".", waits for the server to read them, prints the resident memory of
-// process -pid (VmRSS and its peak VmHWM, from /proc), then ends every
-// message and counts the replies (250 stored, 452 no room in memory).
-//
-//	mailscope up --data /tmp/x --port-base 20000 --web 127.0.0.1:20080 &
-//	go run ./scripts/datamem -addr 127.0.0.1:20025 -pid $!
-package main
+// Package datamem measures what SMTP sessions in the middle of DATA cost a
+// running mailscope (the command is cmd/datamem): many sessions each send
+// EHLO, MAIL, RCPT, DATA and then a large message without the final ".";
+// the resident memory of the server (VmRSS and its peak VmHWM, from /proc)
+// is printed before, while they wait and after every message has been
+// ended, with the replies to the ends counted (250 stored, 452 no room in
+// memory).
+package datamem
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,29 +18,31 @@ import (
 	"time"
 )
 
-func main() {
-	addr := flag.String("addr", "127.0.0.1:20025", "server A's SMTP address")
-	n := flag.Int("n", 100, "sessions")
-	size := flag.Int("size", 10_000_000, "octets of message each session sends")
-	pid := flag.Int("pid", 0, "the mailscope process")
-	settle := flag.Duration("settle", 3*time.Second, "wait for the server to read what was sent")
-	flag.Parse()
-	if *pid == 0 {
-		fmt.Fprintln(os.Stderr, "datamem: -pid is required")
-		os.Exit(2)
-	}
-	printRSS(*pid, "idle")
+// Config says what Run does.
+type Config struct {
+	Addr     string        // server A's SMTP address
+	Sessions int           // sessions in DATA at once
+	Size     int           // octets of message each session sends
+	PID      int           // the mailscope process whose memory is read
+	Settle   time.Duration // wait for the server to read what was sent
+}
+
+// Run opens cfg.Sessions sessions, stops each in the middle of DATA after
+// cfg.Size octets, prints the memory of process cfg.PID, then ends every
+// message and prints the replies counted by code.
+func Run(cfg Config) {
+	printRSS(cfg.PID, "idle")
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		conns []net.Conn
 	)
 	line := strings.Repeat("x", 76) + "\r\n"
-	for i := 0; i < *n; i++ {
+	for i := 0; i < cfg.Sessions; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := start(*addr)
+			c, err := start(cfg.Addr)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "datamem:", err)
 				return
@@ -53,15 +52,15 @@ func main() {
 			mu.Unlock()
 			w := bufio.NewWriterSize(c, 64<<10)
 			io.WriteString(w, "Subject: big\r\n\r\n")
-			for sent := 0; sent < *size; sent += len(line) {
+			for sent := 0; sent < cfg.Size; sent += len(line) {
 				w.WriteString(line)
 			}
 			w.Flush()
 		}()
 	}
 	wg.Wait()
-	time.Sleep(*settle)
-	printRSS(*pid, fmt.Sprintf("%d sessions in DATA", len(conns)))
+	time.Sleep(cfg.Settle)
+	printRSS(cfg.PID, fmt.Sprintf("%d sessions in DATA", len(conns)))
 	codes := map[string]int{}
 	for _, c := range conns {
 		wg.Add(1)
@@ -78,7 +77,7 @@ func main() {
 	}
 	wg.Wait()
 	fmt.Println("replies to the end of data:", codes)
-	printRSS(*pid, "after")
+	printRSS(cfg.PID, "after")
 }
 
 // start opens a session and gets it to the 354.
