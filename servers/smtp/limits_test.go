@@ -83,11 +83,11 @@ func limServer(t *testing.T, configure func(*smtp.Server)) (string, *limBackend,
 func TestPanicEndsOnlyItsSession(t *testing.T) {
 	addr, _, logs, sub := limServer(t, nil)
 	c := ehloed(t, addr)
-	c.send("MAIL FROM:<bob@b.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<panic@a.example>")
-	c.expect("421 4.3.0 a.example Internal error, closing the connection")
-	c.closed()
+	c.Send("MAIL FROM:<bob@b.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<panic@a.example>")
+	c.Expect("421 4.3.0 a.example Internal error, closing the connection")
+	c.ExpectClosed()
 	log := logs.String()
 	for _, want := range []string{"panic in session", "limBackend: asked to panic", "goroutine ", "LocalUser"} {
 		if !strings.Contains(log, want) {
@@ -104,8 +104,8 @@ func TestPanicEndsOnlyItsSession(t *testing.T) {
 		}
 	}
 	c = greeted(t, addr)
-	c.send("NOOP")
-	c.expect("250 *")
+	c.Send("NOOP")
+	c.Expect("250 *")
 }
 
 // TestSessionTimeoutInData: a session that reaches SessionTimeout in the
@@ -113,12 +113,12 @@ func TestPanicEndsOnlyItsSession(t *testing.T) {
 func TestSessionTimeoutInData(t *testing.T) {
 	addr, b, _, _ := limServer(t, func(s *smtp.Server) { s.SessionTimeout = 400 * time.Millisecond })
 	c := ehloed(t, addr)
-	c.send("MAIL FROM:<bob@b.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
+	c.Send("MAIL FROM:<bob@b.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -128,14 +128,14 @@ func TestSessionTimeoutInData(t *testing.T) {
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
-			c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			if _, err := c.conn.Write([]byte("a line of a slow message\r\n")); err != nil {
+			c.NetConn().SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.NetConn().Write([]byte("a line of a slow message\r\n")); err != nil {
 				return
 			}
 		}
 	}()
-	c.expect("421 4.4.2 a.example Session open for 400ms, the longest allowed*")
-	c.closed()
+	c.Expect("421 4.4.2 a.example Session open for 400ms, the longest allowed*")
+	c.ExpectClosed()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.delivered != 0 {
@@ -148,15 +148,15 @@ func TestSessionTimeoutInData(t *testing.T) {
 func TestLineTimeoutInData(t *testing.T) {
 	addr, _, _, _ := limServer(t, func(s *smtp.Server) { s.LineTimeout = 300 * time.Millisecond })
 	c := ehloed(t, addr)
-	c.send("MAIL FROM:<bob@b.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
-	c.sendRaw("Subject: never ends")
-	c.expect("421 4.4.2 a.example Line not finished within 300ms of its first octet*")
-	c.closed()
+	c.Send("MAIL FROM:<bob@b.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
+	c.SendRaw("Subject: never ends")
+	c.Expect("421 4.4.2 a.example Line not finished within 300ms of its first octet*")
+	c.ExpectClosed()
 }
 
 // TestLoopbackPerAddressDefault: by default the per-address limit (100)
@@ -175,14 +175,14 @@ func TestPerAddressLimit(t *testing.T) {
 	addr, _, _, _ := limServer(t, func(s *smtp.Server) { s.MaxConnsLoopback = 1 })
 	first := greeted(t, addr)
 	c := dial(t, addr)
-	c.expect("421 4.7.0 a.example Too many connections from your address 127.0.0.1 (1 are open, the limit), try again later")
-	c.closed()
-	first.send("QUIT")
-	first.expect("221 *")
-	first.closed()
+	c.Expect("421 4.7.0 a.example Too many connections from your address 127.0.0.1 (1 are open, the limit), try again later")
+	c.ExpectClosed()
+	first.Send("QUIT")
+	first.Expect("221 *")
+	first.ExpectClosed()
 	for i := 0; ; i++ {
 		c := dial(t, addr)
-		if l := c.readLine(); strings.HasPrefix(l, "220 ") {
+		if l := c.ReadLine(); strings.HasPrefix(l, "220 ") {
 			break
 		} else if i == 100 {
 			t.Fatalf("still refused: %q", l)

@@ -247,14 +247,14 @@ func TestConnectionLostMidData(t *testing.T) {
 	sub := w.inst.Bus.Subscribe(0)
 	defer sub.Close()
 	c := ehloed(t, w.smtpAddr("A"))
-	c.send("MAIL FROM:<bob@b.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
-	c.sendRaw("Subject: half\r\n\r\nthe first half of a message\r\nand then the l")
-	c.conn.Close()
+	c.Send("MAIL FROM:<bob@b.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
+	c.SendRaw("Subject: half\r\n\r\nthe first half of a message\r\nand then the l")
+	c.NetConn().Close()
 
 	var cut *tracer.Event
 	for _, e := range sessionEvents(t, sub) {

@@ -54,6 +54,10 @@ func Dial(t testing.TB, addr string) *Conn {
 	return &Conn{t: t, conn: nc, r: bufio.NewReader(nc)}
 }
 
+// T is the test the connection belongs to, for helpers built on a Conn
+// (c.T().Helper()).
+func (c *Conn) T() testing.TB { return c.t }
+
 // NetConn is the connection underneath, for a test that sets its own
 // deadline, writes without the transcript or closes it half-way.
 func (c *Conn) NetConn() net.Conn { return c.conn }
