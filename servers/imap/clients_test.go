@@ -113,7 +113,7 @@ func TestCurlIMAP(t *testing.T) {
 	// curl's FETCH used BODY[] (not PEEK): the message is \Seen now, for
 	// every later session.
 	c := selectedBox(t, e.addr, "INBOX")
-	c.send("k1 UID FETCH 2 FLAGS")
-	c.expect(`* 2 FETCH (UID 2 FLAGS (\Seen))`)
-	c.expect("k1 OK UID FETCH completed")
+	c.Send("k1 UID FETCH 2 FLAGS")
+	c.Expect(`* 2 FETCH (UID 2 FLAGS (\Seen))`)
+	c.Expect("k1 OK UID FETCH completed")
 }

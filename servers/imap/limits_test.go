@@ -84,9 +84,9 @@ func TestPanicSaysBye(t *testing.T) {
 	plain := base64.StdEncoding.EncodeToString([]byte("\x00panic\x00x"))
 	for _, cmd := range []string{"a1 LOGIN panic x", "a1 AUTHENTICATE PLAIN " + plain} {
 		c := greeted(t, addr)
-		c.send(cmd)
-		c.expect("* BYE [SERVERBUG] internal error in the server: closing the connection")
-		c.closed()
+		c.Send(cmd)
+		c.Expect("* BYE [SERVERBUG] internal error in the server: closing the connection")
+		c.ExpectClosed()
 		log := logs.String()
 		for _, want := range []string{"panic in session", "panicAuth: asked to panic", "goroutine ", "imap_test.panicAuth"} {
 			if !strings.Contains(log, want) {
@@ -102,7 +102,7 @@ func TestPanicSaysBye(t *testing.T) {
 			}
 		}
 		c = loggedIn(t, addr, "alice")
-		c.send("a2 NOOP")
+		c.Send("a2 NOOP")
 		c.untilTagged("a2", "a2 OK *")
 	}
 }
@@ -112,10 +112,10 @@ func TestPanicSaysBye(t *testing.T) {
 func TestSessionTimeoutInIdle(t *testing.T) {
 	addr, _, _ := limServer(t, func(s *imap.Server) { s.SessionTimeout = 500 * time.Millisecond })
 	c := selectedBox(t, addr, "INBOX")
-	c.send("i1 IDLE")
-	c.expect("+ *")
-	c.expect("* BYE session open for 500ms, the longest allowed: closing the connection; connect again to go on")
-	c.closed()
+	c.Send("i1 IDLE")
+	c.Expect("+ *")
+	c.Expect("* BYE session open for 500ms, the longest allowed: closing the connection; connect again to go on")
+	c.ExpectClosed()
 }
 
 // TestSlowLineAfterLogin: after login (imapserver reading the socket
@@ -128,15 +128,15 @@ func TestSlowLineAfterLogin(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 0; i < 50; i++ {
-			if _, err := io.WriteString(c.conn, "x"); err != nil {
+			if _, err := io.WriteString(c.NetConn(), "x"); err != nil {
 				return
 			}
 			time.Sleep(30 * time.Millisecond)
 		}
 	}()
-	c.expect("* BYE line not finished within 300ms of its first octet: closing the connection")
-	c.closed()
-	c.conn.Close()
+	c.Expect("* BYE line not finished within 300ms of its first octet: closing the connection")
+	c.ExpectClosed()
+	c.NetConn().Close()
 	<-done
 	greeted(t, addr)
 }
@@ -147,13 +147,13 @@ func TestLongLiteralIsNotALongLine(t *testing.T) {
 	addr, _, _ := limServer(t, func(s *imap.Server) { s.LineTimeout = 300 * time.Millisecond })
 	c := loggedIn(t, addr, "alice")
 	body := "Subject: slow\r\n\r\n" + strings.Repeat("a line of the body\r\n", 10)
-	c.sendRaw("p1 APPEND INBOX {" + strconv.Itoa(len(body)) + "}\r\n")
-	c.expect("+ *")
+	c.SendRaw("p1 APPEND INBOX {" + strconv.Itoa(len(body)) + "}\r\n")
+	c.Expect("+ *")
 	for _, l := range strings.SplitAfter(body, "\r\n") {
-		c.sendRaw(l)
+		c.SendRaw(l)
 		time.Sleep(50 * time.Millisecond) // 550 ms in all, each line at once
 	}
-	c.send("")
+	c.Send("")
 	c.untilTagged("p1", "p1 OK *")
 }
 
@@ -163,6 +163,6 @@ func TestPerAddressLimit(t *testing.T) {
 	addr, _, _ := limServer(t, func(s *imap.Server) { s.MaxConnsLoopback = 1 })
 	greeted(t, addr)
 	c := dial(t, addr)
-	c.expect("* BYE [UNAVAILABLE] mailscope server A has too many IMAP connections open from your address 127.0.0.1 (1, the limit); try again in a moment")
-	c.closed()
+	c.Expect("* BYE [UNAVAILABLE] mailscope server A has too many IMAP connections open from your address 127.0.0.1 (1, the limit); try again in a moment")
+	c.ExpectClosed()
 }
