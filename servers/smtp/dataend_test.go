@@ -139,7 +139,7 @@ func TestStrictRefusesLoneCR(t *testing.T) {
 // once the messages are done.
 func TestDataBudget(t *testing.T) {
 	budget := limits.NewBudget(128 << 10)
-	addr, b, _, _ := limServer(t, func(s *smtp.Server) { s.DataBudget = budget })
+	addr, b, _, _ := fakeServer(t, func(s *smtp.Server) { s.DataBudget = budget })
 	line := strings.Repeat("z", 78) + "\r\n"
 	big := "Subject: big\r\n\r\n" + strings.Repeat(line, 60<<10/len(line))
 
@@ -168,8 +168,8 @@ func TestDataBudget(t *testing.T) {
 	second.Expect("250 2.0.0 OK: *")
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.delivered != 2 || budget.Used() != 0 {
-		t.Fatalf("%d delivered, %d octets still taken", b.delivered, budget.Used())
+	if len(b.delivered) != 2 || budget.Used() != 0 {
+		t.Fatalf("%d delivered, %d octets still taken", len(b.delivered), budget.Used())
 	}
 }
 

@@ -4,11 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,54 +33,12 @@ func TestHoldForBounds(t *testing.T) {
 	`)
 }
 
-// floodBackend accepts every login named "alice" with password "alice",
-// resolves no local user and records what is delivered.
-type floodBackend struct {
-	mu        sync.Mutex
-	delivered []*smtp.Message
-}
-
-func (b *floodBackend) Authenticate(login, pass string) (string, bool) {
-	return "alice", login == "alice" && pass == "alice"
-}
-
-func (b *floodBackend) LocalUser(local string) (string, bool) { return "", false }
-
-func (b *floodBackend) Deliver(ctx context.Context, m *smtp.Message) error {
-	b.mu.Lock()
-	b.delivered = append(b.delivered, m)
-	b.mu.Unlock()
-	return nil
-}
-
-// floodServer serves an smtp.Server over floodBackend on a traced
-// 127.0.0.1:0 listener; loopback may relay.
-func floodServer(t *testing.T, configure func(*smtp.Server)) (string, *floodBackend, *tracer.Subscription) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &floodBackend{}
-	srv := &smtp.Server{Name: "A", Domain: "a.example", Backend: b, Logger: slog.New(slog.DiscardHandler),
-		Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
-	if configure != nil {
-		configure(srv)
-	}
-	bus := tracer.NewBus()
-	sub := bus.Subscribe(1 << 12)
-	done := make(chan struct{})
-	go func() { srv.Serve(bus.Listen(l, "A", "smtp")); close(done) }()
-	t.Cleanup(func() { srv.Close(); <-done })
-	return l.Addr().String(), b, sub
-}
-
 // TestPipelinedExcessRecipients: 150 pipelined RCPTs get 250 for the first
 // 100 and 452 for the rest (RFC 5321 section 4.5.3.1.10), which are not
 // errors of the client: the session goes on to DATA, and the first 100
 // recipients get the message.
 func TestPipelinedExcessRecipients(t *testing.T) {
-	addr, b, _ := floodServer(t, nil)
+	addr, b, _, _ := fakeServer(t, nil)
 	c := ehloed(t, addr)
 	var batch strings.Builder
 	batch.WriteString("MAIL FROM:<alice@a.example>\r\n")
@@ -115,7 +69,7 @@ func TestPipelinedExcessRecipients(t *testing.T) {
 // WriteTimeout reaches the client: the write deadline set for the last
 // reply has long passed when it is written.
 func TestIdleReplyAfterWriteTimeout(t *testing.T) {
-	addr, _, _ := floodServer(t, func(s *smtp.Server) {
+	addr, _, _, _ := fakeServer(t, func(s *smtp.Server) {
 		s.WriteTimeout = 100 * time.Millisecond
 		s.IdleTimeout = 400 * time.Millisecond
 	})
@@ -150,7 +104,7 @@ func authNote(t *testing.T, sub *tracer.Subscription) *tracer.Event {
 // trace says what happens and why; a correct login clears the count.
 func TestAuthPenalty(t *testing.T) {
 	box := &penalty.Box{Base: 40 * time.Millisecond, Max: 160 * time.Millisecond}
-	addr, _, sub := floodServer(t, func(s *smtp.Server) { s.Penalty = box })
+	addr, _, _, sub := fakeServer(t, func(s *smtp.Server) { s.Penalty = box })
 	c := ehloed(t, addr)
 	c.Send(authPlain("alice", "wrong"))
 	c.Expect("535 5.7.8 Authentication credentials invalid")
@@ -186,7 +140,7 @@ func TestAuthPenalty(t *testing.T) {
 // hold up the server's shutdown; the client hears why the session ends.
 func TestAuthPenaltyShutdown(t *testing.T) {
 	var srv *smtp.Server
-	addr, _, sub := floodServer(t, func(s *smtp.Server) {
+	addr, _, _, sub := fakeServer(t, func(s *smtp.Server) {
 		s.Penalty = &penalty.Box{Base: time.Hour, Max: time.Hour}
 		srv = s
 	})
@@ -227,7 +181,7 @@ func gateNote(t *testing.T, sub *tracer.Subscription) *tracer.Event {
 // still costs nothing.
 func TestAuthGate(t *testing.T) {
 	box := &penalty.Box{Base: 100 * time.Millisecond, Max: 100 * time.Millisecond}
-	addr, _, sub := floodServer(t, func(s *smtp.Server) { s.Penalty = box })
+	addr, _, _, sub := fakeServer(t, func(s *smtp.Server) { s.Penalty = box })
 	c := ehloed(t, addr)
 	c.Send(authPlain("alice", "wrong"))
 	c.Expect("535 *")
