@@ -7,7 +7,6 @@ import (
 
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/smtp"
-	"github.com/mailscope/mailscope/servers/world"
 )
 
 // inData opens a session whose command lines end with eol and says DATA.
@@ -30,13 +29,13 @@ func inData(t *testing.T, addr, eol string) *client {
 // content of one message, which ends at the CRLF.CRLF after it; the would-be
 // commands behind it are never run.
 func TestDataEndVariants(t *testing.T) {
-	w := newWorld(t, nil)
+	addr, b, _, _ := fakeServer(t, nil)
 	for i, end := range []string{"\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r\n.\r", "\r.\r\n", "\r\n.\r\r\n"} {
-		c := inData(t, w.smtpAddr("A"), "\r\n")
+		c := inData(t, addr, "\r\n")
 		c.SendRaw("Subject: v\r\n\r\nfirst" + end + "RSET\r\nQUIT\r\n.\r\nNOOP\r\n")
 		c.Expect("250 2.0.0 OK: *")
 		c.Expect("250 2.0.0 OK, nothing done") // the NOOP: RSET and QUIT were text
-		msgs := inbox(t, w.inst.Store, "A", "alice")
+		msgs := b.bodies()
 		if len(msgs) != i+1 || !strings.Contains(string(msgs[i]), "RSET\r\nQUIT\r\n") {
 			t.Fatalf("%q: %d messages, the last %q", end, len(msgs), msgs[len(msgs)-1])
 		}
@@ -52,8 +51,8 @@ func TestDataEndVariants(t *testing.T) {
 // TestDataEndOfLFClient: a client that ends its lines with bare LF ends its
 // message at LF.LF (or CRLF.CRLF); a lone CR never ends anything.
 func TestDataEndOfLFClient(t *testing.T) {
-	w := newWorld(t, nil)
-	c := inData(t, w.smtpAddr("A"), "\n")
+	addr, b, _, _ := fakeServer(t, nil)
+	c := inData(t, addr, "\n")
 	c.SendRaw("Subject: nc\n\ncr\r.\rstill text\n.\nNOOP\n")
 	c.Expect("250 2.0.0 OK: *")
 	c.Expect("250 2.0.0 OK, nothing done")
@@ -63,7 +62,7 @@ func TestDataEndOfLFClient(t *testing.T) {
 	c.Expect("354 *")
 	c.SendRaw("Subject: crlf end\n\nx\r\n.\r\n")
 	c.Expect("250 2.0.0 OK: *")
-	msgs := inbox(t, w.inst.Store, "A", "alice")
+	msgs := b.bodies()
 	if len(msgs) != 2 || !strings.HasSuffix(string(msgs[0]), "\r\n\r\ncr\r\n.\r\nstill text\r\n") {
 		t.Fatalf("messages %q", msgs)
 	}
@@ -72,8 +71,8 @@ func TestDataEndOfLFClient(t *testing.T) {
 // TestDataEndDecidedByAnyCRLFLine: one command line with CRLF, the DATA
 // line itself or a line of an AUTH exchange, makes LF.LF content.
 func TestDataEndDecidedByAnyCRLFLine(t *testing.T) {
-	w := newWorld(t, nil)
-	c := greeted(t, w.smtpAddr("A"))
+	addr, b, _, _ := fakeServer(t, nil)
+	c := greeted(t, addr)
 	c.SendRaw("EHLO x\nMAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\r\n")
 	c.readReply()
 	c.Expect("250 *")
@@ -82,7 +81,7 @@ func TestDataEndDecidedByAnyCRLFLine(t *testing.T) {
 	c.SendRaw("one\n.\nNOOP\r\n.\r\n")
 	c.Expect("250 2.0.0 OK: *")
 
-	c = greeted(t, w.smtpAddr("A"))
+	c = greeted(t, addr)
 	c.SendRaw("EHLO x\n")
 	c.readReply()
 	c.SendRaw("AUTH LOGIN\n")
@@ -97,7 +96,7 @@ func TestDataEndDecidedByAnyCRLFLine(t *testing.T) {
 	c.Expect("354 *")
 	c.SendRaw("two\n.\nNOOP\r\n.\r\n")
 	c.Expect("250 2.0.0 OK: *")
-	msgs := inbox(t, w.inst.Store, "A", "alice")
+	msgs := b.bodies()
 	if len(msgs) != 2 || !strings.HasSuffix(string(msgs[0]), "one\r\n.\r\nNOOP\r\n") || !strings.HasSuffix(string(msgs[1]), "two\r\n.\r\nNOOP\r\n") {
 		t.Fatalf("messages %q", msgs)
 	}
@@ -107,18 +106,18 @@ func TestDataEndDecidedByAnyCRLFLine(t *testing.T) {
 // counts. A CRLF client's long line ending in a bare LF does not end a line,
 // so the "." after it is text; one whose CRLF is split over two reads does.
 func TestDataEndAfterLongLine(t *testing.T) {
-	w := newWorld(t, nil)
-	c := inData(t, w.smtpAddr("A"), "\r\n")
+	addr, b, _, _ := fakeServer(t, nil)
+	c := inData(t, addr, "\r\n")
 	c.SendRaw(strings.Repeat("x", 1500) + "\n.\r\nRSET\r\n.\r\nNOOP\r\n")
 	c.Expect("500 5.5.2 Message refused: a line is longer than 1000 octets*")
 	c.Expect("250 2.0.0 OK, nothing done")
 
 	// 4095 octets and the CR fill the read buffer; the LF comes next.
-	c = inData(t, w.smtpAddr("A"), "\r\n")
+	c = inData(t, addr, "\r\n")
 	c.SendRaw(strings.Repeat("y", 4095) + "\r\n.\r\nNOOP\r\n")
 	c.Expect("500 5.5.2 Message refused: a line is longer than 1000 octets*")
 	c.Expect("250 2.0.0 OK, nothing done")
-	if n := len(inbox(t, w.inst.Store, "A", "alice")); n != 0 {
+	if n := len(b.bodies()); n != 0 {
 		t.Fatalf("%d messages stored", n)
 	}
 }
@@ -126,8 +125,8 @@ func TestDataEndAfterLongLine(t *testing.T) {
 // TestStrictRefusesLoneCR: a strict server refuses a lone CR in the message
 // as it does a bare LF, and closes.
 func TestStrictRefusesLoneCR(t *testing.T) {
-	w := newWorld(t, func(w *world.World) { w.SMTP.StrictLineEndings = true })
-	c := inData(t, w.smtpAddr("A"), "\r\n")
+	addr, _, _, _ := fakeServer(t, func(s *smtp.Server) { s.StrictLineEndings = true })
+	c := inData(t, addr, "\r\n")
 	c.SendRaw("Subject: cr\r\n\r\nx\r.\rRSET\r\n.\r\n")
 	c.Expect("521 5.5.2 *")
 	c.ExpectClosed()
