@@ -58,6 +58,10 @@ func Dial(t testing.TB, addr string) *Conn {
 // (c.T().Helper()).
 func (c *Conn) T() testing.TB { return c.t }
 
+// Close closes the connection before the test ends (a helper that opens
+// one session per call); Dial's cleanup closes it again harmlessly.
+func (c *Conn) Close() error { return c.conn.Close() }
+
 // NetConn is the connection underneath, for a test that sets its own
 // deadline, writes without the transcript or closes it half-way.
 func (c *Conn) NetConn() net.Conn { return c.conn }
@@ -93,7 +97,7 @@ func (c *Conn) Send(line string) {
 // in two.
 func (c *Conn) SendRaw(s string) {
 	c.t.Helper()
-	c.note(fmt.Sprintf("C~ %q", s))
+	c.note(fmt.Sprintf("C~ %q", c.maskRaw(s)))
 	if _, err := io.WriteString(c.conn, s); err != nil {
 		c.fatalf("sending raw bytes: %v", err)
 	}
@@ -173,6 +177,21 @@ func (c *Conn) sent(line string) {
 	}
 	c.nextSecret = false
 	c.note(fmt.Sprintf("C: %q", shown))
+}
+
+// maskRaw masks each line of raw bytes as Send would; a whole write sent
+// in answer to a SASL challenge is masked.
+func (c *Conn) maskRaw(s string) string {
+	if c.nextSecret {
+		c.nextSecret = false
+		return "(SASL response)"
+	}
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		text := strings.TrimRight(l, "\r\n")
+		b.WriteString(maskSecret(text) + l[len(text):])
+	}
+	return b.String()
 }
 
 func (c *Conn) received(line string) {

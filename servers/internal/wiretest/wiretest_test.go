@@ -34,3 +34,14 @@ func TestMaskSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskRaw(t *testing.T) {
+	c := &Conn{}
+	if got, want := c.maskRaw("EHLO x\r\nAUTH PLAIN AGFsaWNl\r\nQUIT"), "EHLO x\r\nAUTH PLAIN ***\r\nQUIT"; got != want {
+		t.Errorf("maskRaw = %q, want %q", got, want)
+	}
+	c.received("334 VXNlcm5hbWU6")
+	if got := c.maskRaw("YWxpY2U=\r\n"); got != "(SASL response)" {
+		t.Errorf("maskRaw after 334 = %q", got)
+	}
+}
