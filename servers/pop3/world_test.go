@@ -84,7 +84,7 @@ func TestWorldSMTPToPOP3(t *testing.T) {
 		if cmd != "" {
 			p.Send(cmd)
 		}
-		return p.Expect(prefix + "*")
+		return p.ExpectPrefix(prefix)
 	}
 	expect("", "+OK mailscope POP3 server A")
 	expect("USER alice@a.example", "+OK")

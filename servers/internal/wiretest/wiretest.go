@@ -128,6 +128,18 @@ func (c *Conn) Expect(pattern string) string {
 	return l
 }
 
+// ExpectPrefix reads one line and fails unless it starts with prefix
+// (POP3's "+OK" and "-ERR", a reply code), where a glob would read a * in
+// the prefix ("* OK") as a wildcard.
+func (c *Conn) ExpectPrefix(prefix string) string {
+	c.t.Helper()
+	l := c.ReadLine()
+	if !strings.HasPrefix(l, prefix) {
+		c.fatalf("got %q, want it to start with %q", l, prefix)
+	}
+	return l
+}
+
 // ExpectClosed fails unless the server closes the connection before it
 // sends another line.
 func (c *Conn) ExpectClosed() {
