@@ -1,12 +1,10 @@
 package servers_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -284,39 +283,24 @@ poll 127.0.0.1 protocol pop3 port %s timeout 30
 // unless every command is answered OK.
 func rcIMAP(t *testing.T, addr, user string, cmds ...string) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := wiretest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
-	if l, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(l, "* OK") {
-		t.Fatalf("IMAP greeting %q: %v", l, err)
-	}
+	c.ExpectPrefix("* OK")
 	cmds = append(append([]string{"LOGIN " + user + " " + user}, cmds...), "LOGOUT")
 	for i, cmd := range cmds {
 		tag := "r" + strconv.Itoa(i+1)
 		var seen []string
 		// A synchronizing literal waits for the server's continuation.
 		if head, lit, ok := strings.Cut(cmd, "}\r\n"); ok {
-			io.WriteString(c, tag+" "+head+"}\r\n")
-			l, err := r.ReadString('\n')
-			if err != nil || !strings.HasPrefix(l, "+") {
-				t.Fatalf("IMAP %s: no continuation: %q %v", head, l, err)
-			}
-			seen = append(seen, strings.TrimRight(l, "\r\n"))
+			c.Send(tag + " " + head + "}")
+			seen = append(seen, c.ExpectPrefix("+"))
 			cmd = lit
 		} else {
 			cmd = tag + " " + cmd
 		}
-		io.WriteString(c, cmd+"\r\n")
+		c.Send(cmd)
 		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("IMAP %s: %v after %q", cmd, err, seen)
-			}
-			l = strings.TrimRight(l, "\r\n")
+			l := c.ReadLine()
 			seen = append(seen, l)
 			if strings.HasPrefix(l, tag+" ") {
 				if !strings.HasPrefix(l, tag+" OK") {
