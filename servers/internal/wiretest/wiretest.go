@@ -103,6 +103,18 @@ func (c *Conn) SendRaw(s string) {
 	}
 }
 
+// SendRawSecret writes s as it is and puts only its length in the
+// transcript: for a credential a test sends blindly, where no command or
+// challenge before it says it is one.
+func (c *Conn) SendRawSecret(s string) {
+	c.t.Helper()
+	c.nextSecret = false
+	c.note(fmt.Sprintf("C~ (secret, %d octets)", len(s)))
+	if _, err := io.WriteString(c.conn, s); err != nil {
+		c.fatalf("sending raw bytes: %v", err)
+	}
+}
+
 // ReadLine reads one line and returns it without its line ending.
 func (c *Conn) ReadLine() string {
 	c.t.Helper()
