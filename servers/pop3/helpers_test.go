@@ -3,14 +3,8 @@ package pop3
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"log/slog"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -144,42 +138,10 @@ func newServerOn(t testing.TB, bus *tracer.Bus, configure ...func(*Server)) *tes
 	return ts
 }
 
-var (
-	certOnce sync.Once
-	testCert tls.Certificate
-	certErr  error
-)
-
 // testTLSConfig returns a config with a self-signed certificate for
-// 127.0.0.1, made once per test binary.
+// 127.0.0.1.
 func testTLSConfig(t testing.TB) *tls.Config {
-	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			certErr = err
-			return
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1),
-			Subject:      pkix.Name{CommonName: "mailscope test"},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(24 * time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			DNSNames:     []string{"localhost", "a.example"},
-			IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			certErr = err
-			return
-		}
-		testCert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	})
-	if certErr != nil {
-		t.Fatal(certErr)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{testCert}, MinVersion: tls.VersionTLS12}
+	return &tls.Config{Certificates: []tls.Certificate{wiretest.ServerCert(t)}, MinVersion: tls.VersionTLS12}
 }
 
 // deliver puts a message into user's INBOX, as SMTP would, and returns its UID.
