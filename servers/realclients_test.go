@@ -29,20 +29,6 @@ import (
 // ways. Both are installed by .ci/run; here they are skipped when missing,
 // except under CI where they are required.
 
-// rcNeed returns the path of a client program, skipping the test when it is
-// not installed, or failing it when CI is set.
-func rcNeed(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s (Debian package %s) is required in CI: %v", name, pkg, err)
-		}
-		t.Skipf("%s is not installed here (apt-get install %s); this real-client test is required when CI is set", name, pkg)
-	}
-	return p
-}
-
 // rcTrace prints the world's console trace (explanations included,
 // credentials masked by the bus) when the test fails.
 func rcTrace(t *testing.T, inst *servers.Instance) {
@@ -149,7 +135,7 @@ func rcDeliver(t *testing.T, inst *servers.Instance, want int, subjects ...strin
 // download-and-keep mode, then in download-and-delete mode, with its exit
 // codes: 0 when mail was retrieved, 1 when there was none.
 func TestFetchmailKeepAndDelete(t *testing.T) {
-	fetchmail := rcNeed(t, "fetchmail", "fetchmail")
+	fetchmail := wiretest.Tool(t, "fetchmail", "fetchmail")
 	dir := t.TempDir()
 	inst := start(t, filepath.Join(dir, "world"), nil)
 	rcTrace(t, inst)
@@ -388,7 +374,7 @@ func rcServerFolder(t *testing.T, inst *servers.Instance, name string) map[strin
 // certificate checked: server mail and flags come down, local mail, flags
 // and deletions go up, server deletions come down.
 func TestMbsyncBothWays(t *testing.T) {
-	mbsync := rcNeed(t, "mbsync", "isync")
+	mbsync := wiretest.Tool(t, "mbsync", "isync")
 	dir := t.TempDir()
 	inst := start(t, filepath.Join(dir, "world"), nil)
 	rcTrace(t, inst)

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var execLookPath = exec.LookPath
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
+)
 
 func TestStartTLS(t *testing.T) {
 	w := newWorld(t, nil)
@@ -61,7 +61,7 @@ func message(subject string, size int) string {
 }
 
 func TestPythonSmtplib(t *testing.T) {
-	py := requireTool(t, "python3")
+	py := wiretest.Tool(t, "python3", "python3")
 	w := newWorld(t, nil)
 	host, port, _ := net.SplitHostPort(w.smtpAddr("A"))
 	script := fmt.Sprintf(`
@@ -98,7 +98,7 @@ print("ok")
 }
 
 func TestCurlSMTP(t *testing.T) {
-	curl := requireTool(t, "curl")
+	curl := wiretest.Tool(t, "curl", "curl")
 	w := newWorld(t, nil)
 	dir := t.TempDir()
 	msg := writeFile(t, dir, "msg.txt", message("from curl", 4096))
@@ -121,7 +121,7 @@ func TestCurlSMTP(t *testing.T) {
 }
 
 func TestSwaks(t *testing.T) {
-	swaks := requireTool(t, "swaks")
+	swaks := wiretest.Tool(t, "swaks", "swaks")
 	w := newWorld(t, nil)
 	dir := t.TempDir()
 	run := func(name string, args ...string) string {

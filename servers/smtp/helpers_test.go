@@ -115,20 +115,6 @@ func inbox(t testing.TB, st *store.Store, server, user string) [][]byte {
 	return out
 }
 
-// requireTool finds an external program, skipping the test where it is
-// missing unless CI is set (CI must run every real client).
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := execLookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI but not installed (.ci/run installs it)", name)
-		}
-		t.Skipf("%s not installed; skipping (CI installs it)", name)
-	}
-	return p
-}
-
 // requireFeature runs a tool's own report of what it supports (swaks
 // --support prints "=== TLS supported", or "*** TLS not available: requires
 // Net::SSLeay" when Perl's TLS modules are missing) and looks for has in it:
