@@ -1,7 +1,6 @@
 package imap_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
@@ -9,32 +8,14 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/imap"
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
-
-// limLog is a log destination shared by the server's goroutines.
-type limLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *limLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *limLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // panicAuth is testAuth, except that the login "panic" panics, the way a
 // bug in the backend would.
@@ -47,7 +28,7 @@ func panicAuth(login, password string) (string, bool) {
 
 // limServer serves an IMAP server without TLS (imapserver reads the
 // socket itself) on a traced 127.0.0.1:0 listener, over a fresh store.
-func limServer(t *testing.T, configure func(*imap.Server)) (string, *limLog, *tracer.Subscription) {
+func limServer(t *testing.T, configure func(*imap.Server)) (string, *wiretest.LogBuffer, *tracer.Subscription) {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
@@ -62,7 +43,7 @@ func limServer(t *testing.T, configure func(*imap.Server)) (string, *limLog, *tr
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &limLog{}
+	logs := &wiretest.LogBuffer{}
 	srv := &imap.Server{Name: "A", Domain: "a.example", Store: st, Auth: imap.AuthFunc(panicAuth),
 		Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	if configure != nil {

@@ -1,36 +1,17 @@
 package pop3
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/tracer"
 )
-
-// limLog is a log destination shared by the server's goroutines.
-type limLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *limLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *limLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // serverClosed reports whether the server closed c: a read ends with EOF,
 // or with a reset when the client had sent something the server never read.
@@ -43,7 +24,7 @@ func serverClosed(c *client) bool {
 // TestPanicLoggedWithStack: a panic ends its session with -ERR [SYS/TEMP],
 // the log holds its stack, the trace a note, and the next client is served.
 func TestPanicLoggedWithStack(t *testing.T) {
-	logs := &limLog{}
+	logs := &wiretest.LogBuffer{}
 	ts := newServer(t, func(s *Server) { s.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
 	c := ts.greeted(t)
 	c.ok("USER panic")

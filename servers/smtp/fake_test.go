@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -75,35 +76,17 @@ func (b *fakeBackend) bodies() [][]byte {
 	return out
 }
 
-// lockedBuffer is a log destination shared by the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // fakeServer serves an smtp.Server for A (a.example) over a fakeBackend on
 // a traced 127.0.0.1:0 listener, loopback trusted to relay as in the
 // default world, and returns its address, its backend, its log and its
 // trace; configure changes the server before it serves.
-func fakeServer(t *testing.T, configure func(*smtp.Server)) (string, *fakeBackend, *lockedBuffer, *tracer.Subscription) {
+func fakeServer(t *testing.T, configure func(*smtp.Server)) (string, *fakeBackend, *wiretest.LogBuffer, *tracer.Subscription) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &wiretest.LogBuffer{}
 	b := &fakeBackend{}
 	srv := &smtp.Server{Name: "A", Domain: "a.example", Backend: b, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
