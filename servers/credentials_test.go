@@ -1,18 +1,17 @@
 package servers_test
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
 	"io"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -56,25 +55,18 @@ func traceUntilClosed(t *testing.T, sub *tracer.Subscription, n int) []*tracer.E
 // greeting's timestamp, so this one waits for it.
 func apopLogin(t *testing.T, addr string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := wiretest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(c)
-	greeting, err := r.ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
+	c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
+	greeting := c.ReadLine()
 	ts := regexp.MustCompile(`<[^>]+@[^>]+>`).FindString(greeting)
 	if ts == "" {
 		t.Fatalf("no APOP timestamp in %q", greeting)
 	}
 	sum := md5.Sum([]byte(ts + credPassword))
 	digest := hex.EncodeToString(sum[:])
-	io.WriteString(c, "APOP alice "+digest+"\r\nQUIT\r\n")
-	rest, _ := io.ReadAll(r)
+	c.SendRawSecret("APOP alice " + digest + "\r\nQUIT\r\n")
+	rest, _ := io.ReadAll(c.Reader())
 	if !strings.HasPrefix(string(rest), "+OK") {
 		t.Fatalf("APOP refused: %q", rest)
 	}
@@ -86,26 +78,16 @@ func apopLogin(t *testing.T, addr string) string {
 // response as a second write, after the server has answered the command.
 func converse(t *testing.T, addr string, steps ...[2]string) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := wiretest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(c)
+	c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
 	for _, st := range steps {
-		io.WriteString(c, st[0])
-		for st[1] != "" {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("after %q: %v (waiting for %q)", st[0], err, st[1])
-			}
-			if strings.Contains(l, st[1]) {
-				break
-			}
+		// Every step may carry a credential written blindly.
+		c.SendRawSecret(st[0])
+		for st[1] != "" && !strings.Contains(c.ReadLine(), st[1]) {
 		}
 	}
-	io.ReadAll(r) // until the server closes
+	io.ReadAll(c.Reader()) // until the server closes
 }
 
 // A client that sends its SASL response without waiting for the 334 or

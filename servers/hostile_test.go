@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/world"
 )
 
@@ -45,23 +46,13 @@ func hostile(t *testing.T, addr string, payload []byte, quiet time.Duration) str
 // stillServes checks that a fresh client gets a greeting and a NOOP answer.
 func stillServes(t *testing.T, addr, greeting, noop, want string) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatalf("server gone: %v", err)
-	}
+	c := wiretest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(c)
-	l, err := r.ReadString('\n')
-	if err != nil || !strings.HasPrefix(l, greeting) {
-		t.Fatalf("next client's greeting: %q %v", l, err)
-	}
-	io.WriteString(c, noop+"\r\n")
+	c.ExpectPrefix(greeting)
+	c.Send(noop)
+	var l string
 	for {
-		l, err = r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("next client's %s: %v", noop, err)
-		}
+		l = c.ReadLine()
 		if !strings.HasPrefix(l, "*") {
 			break
 		}

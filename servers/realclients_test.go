@@ -1,12 +1,10 @@
 package servers_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -29,20 +28,6 @@ import (
 // mbsync (isync) keeps a local Maildir and bob's IMAP folders in step both
 // ways. Both are installed by .ci/run; here they are skipped when missing,
 // except under CI where they are required.
-
-// rcNeed returns the path of a client program, skipping the test when it is
-// not installed, or failing it when CI is set.
-func rcNeed(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s (Debian package %s) is required in CI: %v", name, pkg, err)
-		}
-		t.Skipf("%s is not installed here (apt-get install %s); this real-client test is required when CI is set", name, pkg)
-	}
-	return p
-}
 
 // rcTrace prints the world's console trace (explanations included,
 // credentials masked by the bus) when the test fails.
@@ -150,7 +135,7 @@ func rcDeliver(t *testing.T, inst *servers.Instance, want int, subjects ...strin
 // download-and-keep mode, then in download-and-delete mode, with its exit
 // codes: 0 when mail was retrieved, 1 when there was none.
 func TestFetchmailKeepAndDelete(t *testing.T) {
-	fetchmail := rcNeed(t, "fetchmail", "fetchmail")
+	fetchmail := wiretest.Tool(t, "fetchmail", "fetchmail")
 	dir := t.TempDir()
 	inst := start(t, filepath.Join(dir, "world"), nil)
 	rcTrace(t, inst)
@@ -284,39 +269,24 @@ poll 127.0.0.1 protocol pop3 port %s timeout 30
 // unless every command is answered OK.
 func rcIMAP(t *testing.T, addr, user string, cmds ...string) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := wiretest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
-	if l, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(l, "* OK") {
-		t.Fatalf("IMAP greeting %q: %v", l, err)
-	}
+	c.ExpectPrefix("* OK")
 	cmds = append(append([]string{"LOGIN " + user + " " + user}, cmds...), "LOGOUT")
 	for i, cmd := range cmds {
 		tag := "r" + strconv.Itoa(i+1)
 		var seen []string
 		// A synchronizing literal waits for the server's continuation.
 		if head, lit, ok := strings.Cut(cmd, "}\r\n"); ok {
-			io.WriteString(c, tag+" "+head+"}\r\n")
-			l, err := r.ReadString('\n')
-			if err != nil || !strings.HasPrefix(l, "+") {
-				t.Fatalf("IMAP %s: no continuation: %q %v", head, l, err)
-			}
-			seen = append(seen, strings.TrimRight(l, "\r\n"))
+			c.Send(tag + " " + head + "}")
+			seen = append(seen, c.ExpectPrefix("+"))
 			cmd = lit
 		} else {
 			cmd = tag + " " + cmd
 		}
-		io.WriteString(c, cmd+"\r\n")
+		c.Send(cmd)
 		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("IMAP %s: %v after %q", cmd, err, seen)
-			}
-			l = strings.TrimRight(l, "\r\n")
+			l := c.ReadLine()
 			seen = append(seen, l)
 			if strings.HasPrefix(l, tag+" ") {
 				if !strings.HasPrefix(l, tag+" OK") {
@@ -404,7 +374,7 @@ func rcServerFolder(t *testing.T, inst *servers.Instance, name string) map[strin
 // certificate checked: server mail and flags come down, local mail, flags
 // and deletions go up, server deletions come down.
 func TestMbsyncBothWays(t *testing.T) {
-	mbsync := rcNeed(t, "mbsync", "isync")
+	mbsync := wiretest.Tool(t, "mbsync", "isync")
 	dir := t.TempDir()
 	inst := start(t, filepath.Join(dir, "world"), nil)
 	rcTrace(t, inst)

@@ -1,7 +1,6 @@
 package servers_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/emersion/go-message"
 
 	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -44,31 +44,21 @@ func start(t *testing.T, dir string, edit func(*world.World)) *servers.Instance 
 // reply must start with the code given after "=>".
 func smtpSend(t *testing.T, addr string, steps ...string) []string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := wiretest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
 	var replies []string
-	read := func() string {
-		var last string
+	read := func() string { // the last line of a reply
 		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("read: %v", err)
-			}
-			last = strings.TrimRight(l, "\r\n")
-			if len(last) < 4 || last[3] != '-' {
-				return last
+			l := c.ReadLine()
+			if len(l) < 4 || l[3] != '-' {
+				return l
 			}
 		}
 	}
 	read()
 	for _, s := range steps {
 		line, want, _ := strings.Cut(s, " => ")
-		io.WriteString(c, line+"\r\n")
+		c.Send(line)
 		if want == "" {
 			continue
 		}
@@ -418,14 +408,12 @@ func TestFutureReleaseAndETRNTranscripts(t *testing.T) {
 	r := smtpSend(t, a, "EHLO x => 250")
 	_ = r
 	// EHLO advertises FUTURERELEASE, ETRN and DSN.
-	c, _ := net.Dial("tcp", a)
-	defer c.Close()
-	br := bufio.NewReader(c)
-	br.ReadString('\n')
-	io.WriteString(c, "EHLO x\r\n")
+	c := wiretest.Dial(t, a)
+	c.ReadLine()
+	c.Send("EHLO x")
 	var ehlo []string
 	for {
-		l, _ := br.ReadString('\n')
+		l := c.ReadLine()
 		ehlo = append(ehlo, strings.TrimSpace(l))
 		if l[3] == ' ' {
 			break

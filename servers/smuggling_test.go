@@ -1,15 +1,13 @@
 package servers_test
 
 import (
-	"bufio"
 	"context"
-	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -31,33 +29,27 @@ var smugglingEnds = []struct{ name, end string }{
 // reply the server gave after the 354, up to the close.
 func smuggle(t *testing.T, addr, fakeEnd string) []string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := wiretest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
 	reply := func() string {
 		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("reading a reply: %v (%q)", err, l)
-			}
+			l := c.ReadLine()
 			if len(l) < 4 || l[3] != '-' {
-				return strings.TrimRight(l, "\r\n")
+				return l
 			}
 		}
 	}
 	reply()
 	for _, step := range []string{"EHLO laptop", "MAIL FROM:<alice@a.example>", "RCPT TO:<bob@b.example>", "DATA"} {
-		io.WriteString(c, step+"\r\n")
+		c.Send(step)
 		if got := reply(); got[0] != '2' && got[0] != '3' {
 			t.Fatalf("%s answered %q", step, got)
 		}
 	}
-	io.WriteString(c, "Subject: first\r\n\r\nthe visible part"+fakeEnd+
+	c.SendRaw("Subject: first\r\n\r\nthe visible part" + fakeEnd +
 		"MAIL FROM:<ceo@a.example>\r\nRCPT TO:<bob@b.example>\r\nDATA\r\nSubject: smuggled\r\n\r\npay the invoice\r\n.\r\nQUIT\r\n")
+	// Every reply up to the close, a last partial line included.
+	r := c.Reader()
 	var replies []string
 	for {
 		l, err := r.ReadString('\n')

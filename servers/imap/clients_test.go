@@ -8,21 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// needTool skips when a client is missing, except under CI, where the
-// clients are installed and required.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s is not installed here; install it to run this real-client test (required when CI is set)", name)
-	}
-	return p
-}
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
+)
 
 func port(t *testing.T, addr string) string {
 	i := strings.LastIndexByte(addr, ':')
@@ -48,7 +36,7 @@ func run(t *testing.T, name string, args ...string) string {
 // than 4096 octets (a synchronizing literal, as LITERAL- asks) and logs
 // out.
 func TestPythonImaplib(t *testing.T) {
-	py := needTool(t, "python3")
+	py := wiretest.Tool(t, "python3", "python3")
 	if err := exec.Command(py, "-c", "import imaplib").Run(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("python3 has no imaplib")
@@ -89,7 +77,7 @@ func pyRepr(s string) string {
 
 // TestCurlIMAP: curl lists a mailbox and fetches a message by UID.
 func TestCurlIMAP(t *testing.T) {
-	curl := needTool(t, "curl")
+	curl := wiretest.Tool(t, "curl", "curl")
 	e := newEnv(t)
 	e.deliver("alice", msg("first", "one"))
 	body := msg("second via curl", "two")
@@ -113,7 +101,7 @@ func TestCurlIMAP(t *testing.T) {
 	// curl's FETCH used BODY[] (not PEEK): the message is \Seen now, for
 	// every later session.
 	c := selectedBox(t, e.addr, "INBOX")
-	c.send("k1 UID FETCH 2 FLAGS")
-	c.expect(`* 2 FETCH (UID 2 FLAGS (\Seen))`)
-	c.expect("k1 OK UID FETCH completed")
+	c.Send("k1 UID FETCH 2 FLAGS")
+	c.Expect(`* 2 FETCH (UID 2 FLAGS (\Seen))`)
+	c.Expect("k1 OK UID FETCH completed")
 }

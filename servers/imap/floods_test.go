@@ -43,25 +43,25 @@ func TestAuthPenalty(t *testing.T) {
 	box := &penalty.Box{Base: 40 * time.Millisecond, Max: 160 * time.Millisecond}
 	addr, _, sub := limServer(t, func(s *imap.Server) { s.Auth = penAuth{box} })
 	c := greeted(t, addr)
-	c.send("a1 LOGIN alice wrong")
-	c.expect("a1 NO [AUTHENTICATIONFAILED] wrong user name or password")
+	c.Send("a1 LOGIN alice wrong")
+	c.Expect("a1 NO [AUTHENTICATIONFAILED] wrong user name or password")
 	if e := authNote(t, sub); e.Attrs["wait_ms"] != "0" || e.Explain == nil || e.Explain.Key != "auth.fail.free" {
 		t.Errorf("first failure noted as %q %v %+v", e.Text, e.Attrs, e.Explain)
 	}
-	c.send("a2 LOGIN nobody nobody")
-	c.expect("a2 NO [AUTHENTICATIONFAILED] wrong user name or password (answered after 40ms: repeated failed logins from your address or for this user; the next failure waits 80ms)")
+	c.Send("a2 LOGIN nobody nobody")
+	c.Expect("a2 NO [AUTHENTICATIONFAILED] wrong user name or password (answered after 40ms: repeated failed logins from your address or for this user; the next failure waits 80ms)")
 	authNote(t, sub)
-	c.send("a3 AUTHENTICATE PLAIN AGFsaWNlAHdyb25n") // \0alice\0wrong
-	c.expect("* BYE wrong user name or password (answered after 80ms*); 3 failed logins in this session: closing the connection")
-	c.closed()
+	c.Send("a3 AUTHENTICATE PLAIN AGFsaWNlAHdyb25n") // \0alice\0wrong
+	c.Expect("* BYE wrong user name or password (answered after 80ms*); 3 failed logins in this session: closing the connection")
+	c.ExpectClosed()
 	if e := authNote(t, sub); e.Explain == nil || e.Explain.Key != "auth.fail.close" || !strings.Contains(e.Explain.Text, "3 failed logins") {
 		t.Errorf("third failure noted as %q %+v", e.Text, e.Explain)
 	}
 	// A new session does not start from zero.
 	c = greeted(t, addr)
-	c.send("b1 LOGIN alice wrong")
-	c.expect("b1 NO [AUTHENTICATIONFAILED] wrong user name or password (answered after 160ms*")
-	c.send("b2 LOGIN alice alice")
+	c.Send("b1 LOGIN alice wrong")
+	c.Expect("b1 NO [AUTHENTICATIONFAILED] wrong user name or password (answered after 160ms*")
+	c.Send("b2 LOGIN alice alice")
 	c.untilTagged("b2", "b2 OK *")
 	if d := box.Pending("127.0.0.1", "alice"); d != 0 {
 		t.Errorf("after a correct login the next failure would wait %v", d)
@@ -78,10 +78,10 @@ func TestAuthPenaltyShutdown(t *testing.T) {
 		srv = s
 	})
 	c := greeted(t, addr)
-	c.send("a1 LOGIN alice wrong")
-	c.expect("a1 NO *")
+	c.Send("a1 LOGIN alice wrong")
+	c.Expect("a1 NO *")
 	authNote(t, sub)
-	c.send("a2 AUTHENTICATE PLAIN AGFsaWNlAHdyb25n")
+	c.Send("a2 AUTHENTICATE PLAIN AGFsaWNlAHdyb25n")
 	authNote(t, sub) // the second failure is waiting now
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -90,8 +90,8 @@ func TestAuthPenaltyShutdown(t *testing.T) {
 	}
 	// The tagged NO and Shutdown's BYE race for imapserver's writer once
 	// the delay ends; the BYE must come, the NO may.
-	if l := c.readLine(); l == "a2 NO [UNAVAILABLE] mailscope server A is shutting down" {
-		c.expect("* BYE mailscope server A is shutting down")
+	if l := c.ReadLine(); l == "a2 NO [UNAVAILABLE] mailscope server A is shutting down" {
+		c.Expect("* BYE mailscope server A is shutting down")
 	} else if l != "* BYE mailscope server A is shutting down" {
 		t.Fatalf("got %q, want the BYE of the shutdown", l)
 	}

@@ -1,26 +1,19 @@
 package imap_test
 
 import (
-	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/imap"
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -74,7 +67,7 @@ func newEnvIn(t testing.TB, dir string) *env {
 			t.Fatal(err)
 		}
 	}
-	cert := testCert(t)
+	cert := wiretest.ServerCert(t)
 	e := &env{t: t, dir: dir, st: st, bus: tracer.NewBus(), done: make(chan error, 1)}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -121,29 +114,16 @@ func msg(subject, text string) string {
 		"\r\nDate: Mon, 02 Jan 2006 15:04:05 +0000\r\nMessage-ID: <" + strings.ReplaceAll(subject, " ", ".") + "@b.example>\r\n\r\n" + text + "\r\n"
 }
 
-// client is a raw IMAP client for transcripts.
-type client struct {
-	t    testing.TB
-	conn net.Conn
-	r    *bufio.Reader
-}
+// client is a line client with IMAP's tagged responses and literals.
+type client struct{ *wiretest.Conn }
 
-func dial(t testing.TB, addr string) *client {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	return &client{t: t, conn: c, r: bufio.NewReader(c)}
-}
+func dial(t testing.TB, addr string) *client { return &client{wiretest.Dial(t, addr)} }
 
 // greeted dials and reads the greeting.
 func greeted(t testing.TB, addr string) *client {
 	t.Helper()
 	c := dial(t, addr)
-	c.expect("* OK [CAPABILITY IMAP4rev1 *] *")
+	c.Expect("* OK [CAPABILITY IMAP4rev1 *] *")
 	return c
 }
 
@@ -151,7 +131,7 @@ func greeted(t testing.TB, addr string) *client {
 func loggedIn(t testing.TB, addr, user string) *client {
 	t.Helper()
 	c := greeted(t, addr)
-	c.send("L1 LOGIN " + user + " " + users[user])
+	c.Send("L1 LOGIN " + user + " " + users[user])
 	c.untilTagged("L1", "L1 OK *")
 	return c
 }
@@ -160,55 +140,22 @@ func loggedIn(t testing.TB, addr, user string) *client {
 func selectedBox(t testing.TB, addr, mailbox string) *client {
 	t.Helper()
 	c := loggedIn(t, addr, "alice")
-	c.send("S1 SELECT " + mailbox)
+	c.Send("S1 SELECT " + mailbox)
 	c.untilTagged("S1", "S1 OK [READ-WRITE] *")
 	return c
-}
-
-func (c *client) send(line string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.conn, line+"\r\n"); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-func (c *client) sendRaw(s string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.conn, s); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-func (c *client) readLine() string {
-	c.t.Helper()
-	l, err := c.r.ReadString('\n')
-	if err != nil {
-		c.t.Fatalf("reading: %v (got %q)", err, l)
-	}
-	return strings.TrimRight(l, "\r\n")
-}
-
-// expect reads one line and matches it against a glob pattern.
-func (c *client) expect(pattern string) string {
-	c.t.Helper()
-	l := c.readLine()
-	if !globMatch(pattern, l) {
-		c.t.Fatalf("got %q, want %q", l, pattern)
-	}
-	return l
 }
 
 // untilTagged reads lines up to the tagged response of tag, checks it
 // against pattern, and returns the untagged lines before it. Literal data
 // is returned as lines too.
 func (c *client) untilTagged(tag, pattern string) []string {
-	c.t.Helper()
+	c.T().Helper()
 	var out []string
 	for {
-		l := c.readLine()
+		l := c.ReadLine()
 		if strings.HasPrefix(l, tag+" ") {
-			if !globMatch(pattern, l) {
-				c.t.Fatalf("tagged response %q does not match %q (before it: %q)", l, pattern, out)
+			if !wiretest.Match(pattern, l) {
+				c.Fatalf("tagged response %q does not match %q (before it: %q)", l, pattern, out)
 			}
 			return out
 		}
@@ -218,65 +165,27 @@ func (c *client) untilTagged(tag, pattern string) []string {
 
 // literal reads a response line ending in {n} and the n octets after it.
 func (c *client) literal() (line string, data []byte) {
-	c.t.Helper()
-	line = c.readLine()
+	c.T().Helper()
+	line = c.ReadLine()
 	i := strings.LastIndexByte(line, '{')
 	if i < 0 || !strings.HasSuffix(line, "}") {
-		c.t.Fatalf("no literal in %q", line)
+		c.Fatalf("no literal in %q", line)
 	}
 	n, err := strconv.Atoi(line[i+1 : len(line)-1])
 	if err != nil {
-		c.t.Fatalf("bad literal in %q", line)
+		c.Fatalf("bad literal in %q", line)
 	}
 	data = make([]byte, n)
-	if _, err := io.ReadFull(c.r, data); err != nil {
-		c.t.Fatal(err)
+	if _, err := io.ReadFull(c.Reader(), data); err != nil {
+		c.Fatalf("reading a literal: %v", err)
 	}
 	return line, data
 }
 
-// closed checks the server closed the connection.
-func (c *client) closed() {
-	c.t.Helper()
-	l, err := c.r.ReadString('\n')
-	if err == nil {
-		c.t.Fatalf("expected the server to close, got %q", l)
-	}
-}
-
-func globMatch(pattern, s string) bool {
-	p := strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`, "?", `\?`).Replace(pattern)
-	p = strings.ReplaceAll(p, "/", "\x00")
-	ok, err := path.Match(p, strings.ReplaceAll(s, "/", "\x00"))
-	return err == nil && ok
-}
-
-// runTranscript plays a transcript on c: "C: line" is sent, "S: pattern"
-// must match the next line ("S:" an empty one), "R: raw" sends raw bytes with \r \n escapes,
-// "# ..." and blank lines are comments, "CLOSED" expects the server to
-// close. Transcripts are test data: the lessons quote them.
+// runTranscript plays a transcript on c (see wiretest.Conn.Run).
 func runTranscript(t *testing.T, c *client, script string) {
 	t.Helper()
-	for n, line := range strings.Split(script, "\n") {
-		line = strings.TrimLeft(line, "\t ")
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasPrefix(line, "C: "):
-			c.send(line[3:])
-		case strings.HasPrefix(line, "R: "):
-			c.sendRaw(strings.NewReplacer(`\r`, "\r", `\n`, "\n").Replace(line[3:]))
-		case line == "S:" || strings.HasPrefix(line, "S: "):
-			want := strings.TrimPrefix(strings.TrimPrefix(line, "S:"), " ")
-			got := c.readLine()
-			if !globMatch(want, got) {
-				t.Fatalf("transcript line %d: got %q, want %q", n+1, got, want)
-			}
-		case line == "CLOSED":
-			c.closed()
-		default:
-			t.Fatalf("transcript line %d: cannot read %q", n+1, line)
-		}
-	}
+	c.Run(script)
 }
 
 // transcriptFile plays testdata/name on c.
@@ -286,29 +195,5 @@ func transcriptFile(t *testing.T, c *client, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runTranscript(t, c, string(b))
-}
-
-// testCert makes a self-signed certificate for 127.0.0.1 and a.example.
-func testCert(t testing.TB) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "a.example"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"a.example", "localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	c.Run(string(b))
 }

@@ -1,7 +1,6 @@
 package imap_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
@@ -9,32 +8,14 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/imap"
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
-
-// limLog is a log destination shared by the server's goroutines.
-type limLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *limLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *limLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // panicAuth is testAuth, except that the login "panic" panics, the way a
 // bug in the backend would.
@@ -47,7 +28,7 @@ func panicAuth(login, password string) (string, bool) {
 
 // limServer serves an IMAP server without TLS (imapserver reads the
 // socket itself) on a traced 127.0.0.1:0 listener, over a fresh store.
-func limServer(t *testing.T, configure func(*imap.Server)) (string, *limLog, *tracer.Subscription) {
+func limServer(t *testing.T, configure func(*imap.Server)) (string, *wiretest.LogBuffer, *tracer.Subscription) {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
@@ -62,7 +43,7 @@ func limServer(t *testing.T, configure func(*imap.Server)) (string, *limLog, *tr
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &limLog{}
+	logs := &wiretest.LogBuffer{}
 	srv := &imap.Server{Name: "A", Domain: "a.example", Store: st, Auth: imap.AuthFunc(panicAuth),
 		Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	if configure != nil {
@@ -84,9 +65,9 @@ func TestPanicSaysBye(t *testing.T) {
 	plain := base64.StdEncoding.EncodeToString([]byte("\x00panic\x00x"))
 	for _, cmd := range []string{"a1 LOGIN panic x", "a1 AUTHENTICATE PLAIN " + plain} {
 		c := greeted(t, addr)
-		c.send(cmd)
-		c.expect("* BYE [SERVERBUG] internal error in the server: closing the connection")
-		c.closed()
+		c.Send(cmd)
+		c.Expect("* BYE [SERVERBUG] internal error in the server: closing the connection")
+		c.ExpectClosed()
 		log := logs.String()
 		for _, want := range []string{"panic in session", "panicAuth: asked to panic", "goroutine ", "imap_test.panicAuth"} {
 			if !strings.Contains(log, want) {
@@ -102,7 +83,7 @@ func TestPanicSaysBye(t *testing.T) {
 			}
 		}
 		c = loggedIn(t, addr, "alice")
-		c.send("a2 NOOP")
+		c.Send("a2 NOOP")
 		c.untilTagged("a2", "a2 OK *")
 	}
 }
@@ -112,10 +93,10 @@ func TestPanicSaysBye(t *testing.T) {
 func TestSessionTimeoutInIdle(t *testing.T) {
 	addr, _, _ := limServer(t, func(s *imap.Server) { s.SessionTimeout = 500 * time.Millisecond })
 	c := selectedBox(t, addr, "INBOX")
-	c.send("i1 IDLE")
-	c.expect("+ *")
-	c.expect("* BYE session open for 500ms, the longest allowed: closing the connection; connect again to go on")
-	c.closed()
+	c.Send("i1 IDLE")
+	c.Expect("+ *")
+	c.Expect("* BYE session open for 500ms, the longest allowed: closing the connection; connect again to go on")
+	c.ExpectClosed()
 }
 
 // TestSlowLineAfterLogin: after login (imapserver reading the socket
@@ -128,15 +109,15 @@ func TestSlowLineAfterLogin(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 0; i < 50; i++ {
-			if _, err := io.WriteString(c.conn, "x"); err != nil {
+			if _, err := io.WriteString(c.NetConn(), "x"); err != nil {
 				return
 			}
 			time.Sleep(30 * time.Millisecond)
 		}
 	}()
-	c.expect("* BYE line not finished within 300ms of its first octet: closing the connection")
-	c.closed()
-	c.conn.Close()
+	c.Expect("* BYE line not finished within 300ms of its first octet: closing the connection")
+	c.ExpectClosed()
+	c.NetConn().Close()
 	<-done
 	greeted(t, addr)
 }
@@ -147,13 +128,13 @@ func TestLongLiteralIsNotALongLine(t *testing.T) {
 	addr, _, _ := limServer(t, func(s *imap.Server) { s.LineTimeout = 300 * time.Millisecond })
 	c := loggedIn(t, addr, "alice")
 	body := "Subject: slow\r\n\r\n" + strings.Repeat("a line of the body\r\n", 10)
-	c.sendRaw("p1 APPEND INBOX {" + strconv.Itoa(len(body)) + "}\r\n")
-	c.expect("+ *")
+	c.SendRaw("p1 APPEND INBOX {" + strconv.Itoa(len(body)) + "}\r\n")
+	c.Expect("+ *")
 	for _, l := range strings.SplitAfter(body, "\r\n") {
-		c.sendRaw(l)
+		c.SendRaw(l)
 		time.Sleep(50 * time.Millisecond) // 550 ms in all, each line at once
 	}
-	c.send("")
+	c.Send("")
 	c.untilTagged("p1", "p1 OK *")
 }
 
@@ -163,6 +144,6 @@ func TestPerAddressLimit(t *testing.T) {
 	addr, _, _ := limServer(t, func(s *imap.Server) { s.MaxConnsLoopback = 1 })
 	greeted(t, addr)
 	c := dial(t, addr)
-	c.expect("* BYE [UNAVAILABLE] mailscope server A has too many IMAP connections open from your address 127.0.0.1 (1, the limit); try again in a moment")
-	c.closed()
+	c.Expect("* BYE [UNAVAILABLE] mailscope server A has too many IMAP connections open from your address 127.0.0.1 (1, the limit); try again in a moment")
+	c.ExpectClosed()
 }

@@ -1,7 +1,6 @@
 package imap_test
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
 	"strings"
@@ -21,7 +20,7 @@ func injected(size int, folder string) string {
 func folders(t *testing.T, addr string) []string {
 	t.Helper()
 	c := loggedIn(t, addr, "alice")
-	c.send(`f1 LIST "" *`)
+	c.Send(`f1 LIST "" *`)
 	return c.untilTagged("f1", "f1 OK *")
 }
 
@@ -62,12 +61,12 @@ func TestRefusedNonSyncLiteralNeverRuns(t *testing.T) {
 		folder := fmt.Sprintf("X%d", i)
 		c := loggedIn(t, addr, "alice")
 		cmd = fmt.Sprintf(cmd, size)
-		c.sendRaw(cmd + "\r\n" + injected(size, folder) + "\r\n")
+		c.SendRaw(cmd + "\r\n" + injected(size, folder) + "\r\n")
 		if got := c.untilTagged("a1", "a1 *"); len(got) > 0 {
 			t.Errorf("%q: untagged responses before the tagged one: %q", cmd, got)
 		}
-		c.expect("* BYE the * octets of a refused non-synchronizing literal are already on their way *")
-		c.closed()
+		c.Expect("* BYE the * octets of a refused non-synchronizing literal are already on their way *")
+		c.ExpectClosed()
 		noFolder(t, addr, folder)
 	}
 }
@@ -123,7 +122,7 @@ func TestLiteralsBeforeLogin(t *testing.T) {
 			S: a2 OK *`},
 	} {
 		c := greeted(t, e.addr)
-		c.sendRaw(tc.send)
+		c.SendRaw(tc.send)
 		runTranscript(t, c, tc.script)
 	}
 	noFolder(t, e.addr, "Z")
@@ -165,14 +164,10 @@ func TestStartTLSInsideLiteral(t *testing.T) {
 func TestStartTLSPipelined(t *testing.T) {
 	e := newEnv(t)
 	c := greeted(t, e.addr)
-	c.sendRaw("t1 NOOP\r\nt2 STARTTLS\r\nt3 LOGIN carol Pa55-w0rd\r\nt4 CREATE Injected\r\n")
-	c.expect("t1 OK *")
-	c.expect("t2 OK Begin TLS negotiation now")
-	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
-	if err := tc.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	c.conn, c.r = tc, bufio.NewReader(tc)
+	c.SendRaw("t1 NOOP\r\nt2 STARTTLS\r\nt3 LOGIN carol Pa55-w0rd\r\nt4 CREATE Injected\r\n")
+	c.Expect("t1 OK *")
+	c.Expect("t2 OK Begin TLS negotiation now")
+	c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
 	runTranscript(t, c, `
 		C: t5 CAPABILITY
 		S: * CAPABILITY IMAP4rev1 SASL-IR LITERAL- AUTH=PLAIN

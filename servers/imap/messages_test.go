@@ -111,7 +111,7 @@ func TestBodyByteIdentical(t *testing.T) {
 	c := selectedBox(t, e.addr, "INBOX")
 	for i, want := range bodies {
 		tag := fmt.Sprintf("g%d", i)
-		c.send(fmt.Sprintf("%s FETCH %d (RFC822.SIZE BODY.PEEK[])", tag, i+1))
+		c.Send(fmt.Sprintf("%s FETCH %d (RFC822.SIZE BODY.PEEK[])", tag, i+1))
 		line, got := c.literal()
 		if !strings.Contains(line, fmt.Sprintf("RFC822.SIZE %d ", len(want))) {
 			t.Errorf("message %d: %q does not report RFC822.SIZE %d", i+1, line, len(want))
@@ -119,14 +119,14 @@ func TestBodyByteIdentical(t *testing.T) {
 		if !bytes.Equal(got, []byte(want)) {
 			t.Errorf("message %d: BODY[] differs:\n got %q\nwant %q", i+1, got, want)
 		}
-		c.expect(")")
-		c.expect(tag + " OK FETCH completed")
+		c.Expect(")")
+		c.Expect(tag + " OK FETCH completed")
 	}
 	// Every item of every odd message can be fetched: a malformed
 	// structure must not break the response.
-	c.send("g FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE BODY BODY.PEEK[1] BODY.PEEK[1.MIME] BODY.PEEK[TEXT])")
+	c.Send("g FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE BODY BODY.PEEK[1] BODY.PEEK[1.MIME] BODY.PEEK[TEXT])")
 	c.untilTagged("g", "g OK FETCH completed")
-	c.send("h FETCH 1:* (BODY.PEEK[TEXT]<5.9223372036854775807> BODY.PEEK[]<9223372036854775807.9223372036854775807> BINARY.PEEK[1]<1.9223372036854775807>)")
+	c.Send("h FETCH 1:* (BODY.PEEK[TEXT]<5.9223372036854775807> BODY.PEEK[]<9223372036854775807.9223372036854775807> BINARY.PEEK[1]<1.9223372036854775807>)")
 	c.untilTagged("h", "h OK FETCH completed")
 	// And the stored bytes are what was delivered.
 	ctx := context.Background()

@@ -1,7 +1,6 @@
 package imap_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -16,18 +15,18 @@ func TestIdleExists(t *testing.T) {
 	e := newEnv(t)
 	e.deliver("alice", msg("one", "1"))
 	c := selectedBox(t, e.addr, "INBOX")
-	c.send("i1 IDLE")
-	c.expect("+ idling")
+	c.Send("i1 IDLE")
+	c.Expect("+ idling")
 	e.deliver("alice", msg("two", "2"))
-	c.expect("* 2 EXISTS")
+	c.Expect("* 2 EXISTS")
 	e.deliver("bob", msg("not for alice", "x"))
 	e.deliver("alice", msg("three", "3"))
-	c.expect("* 3 EXISTS")
-	c.send("DONE")
-	c.expect("i1 OK IDLE completed")
-	c.send("i2 FETCH 3 (UID ENVELOPE)")
-	c.expect(`* 3 FETCH (UID 3 ENVELOPE (* "three" *))`)
-	c.expect("i2 OK FETCH completed")
+	c.Expect("* 3 EXISTS")
+	c.Send("DONE")
+	c.Expect("i1 OK IDLE completed")
+	c.Send("i2 FETCH 3 (UID ENVELOPE)")
+	c.Expect(`* 3 FETCH (UID 3 ENVELOPE (* "three" *))`)
+	c.Expect("i2 OK FETCH completed")
 }
 
 // TestCrossSession: changes made by one session reach another that has the
@@ -68,15 +67,15 @@ func TestCrossSession(t *testing.T) {
 	`)
 	// A message delivered now reaches both at their next command.
 	e.deliver("alice", msg("four", "4"))
-	a.send("y5 NOOP")
-	a.expect("* 3 EXISTS")
-	a.expect("y5 OK NOOP completed")
-	b.send("x4 UID SEARCH ALL")
+	a.Send("y5 NOOP")
+	a.Expect("* 3 EXISTS")
+	a.Expect("y5 OK NOOP completed")
+	b.Send("x4 UID SEARCH ALL")
 	// SEARCH runs over the messages the client knows; the new one is
 	// announced after it.
-	b.expect("* SEARCH 2 3")
-	b.expect("* 3 EXISTS")
-	b.expect("x4 OK UID SEARCH completed")
+	b.Expect("* SEARCH 2 3")
+	b.Expect("* 3 EXISTS")
+	b.Expect("x4 OK UID SEARCH completed")
 }
 
 // TestUIDPlus covers UID COPY, UID MOVE and UID EXPUNGE with their codes.
@@ -122,9 +121,9 @@ func TestRestartKeepsState(t *testing.T) {
 	e.deliver("alice", msg("one", "1"))
 	e.deliver("alice", msg("two", "2"))
 	c := selectedBox(t, e.addr, "INBOX")
-	c.send("r1 STATUS INBOX (UIDVALIDITY)")
-	status := c.expect("* STATUS INBOX (UIDVALIDITY *)")
-	c.expect("r1 OK STATUS completed")
+	c.Send("r1 STATUS INBOX (UIDVALIDITY)")
+	status := c.Expect("* STATUS INBOX (UIDVALIDITY *)")
+	c.Expect("r1 OK STATUS completed")
 	runTranscript(t, c, `
 		C: r2 STORE 1 +FLAGS (\Deleted)
 		S: * 1 FETCH (FLAGS (\Deleted))
@@ -146,9 +145,9 @@ func TestRestartKeepsState(t *testing.T) {
 	e2 := newEnvIn(t, dir)
 	e2.deliver("alice", msg("three", "3"))
 	c2 := loggedIn(t, e2.addr, "alice")
-	c2.send("r7 STATUS INBOX (UIDVALIDITY)")
-	c2.expect(status)
-	c2.expect("r7 OK STATUS completed")
+	c2.Send("r7 STATUS INBOX (UIDVALIDITY)")
+	c2.Expect(status)
+	c2.Expect("r7 OK STATUS completed")
 	runTranscript(t, c2, `
 		C: r8 SELECT INBOX
 		S: * 2 EXISTS
@@ -200,13 +199,9 @@ func TestStartTLS(t *testing.T) { startTLSSession(t, newEnv(t)) }
 func startTLSSession(t *testing.T, e *env) {
 	t.Helper()
 	c := greeted(t, e.addr)
-	c.send("t1 STARTTLS")
-	c.expect("t1 OK Begin TLS negotiation now")
-	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
-	if err := tc.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	c.conn, c.r = tc, bufio.NewReader(tc)
+	c.Send("t1 STARTTLS")
+	c.Expect("t1 OK Begin TLS negotiation now")
+	c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
 	runTranscript(t, c, `
 		C: t2 CAPABILITY
 		S: * CAPABILITY IMAP4rev1 SASL-IR LITERAL- AUTH=PLAIN
@@ -232,10 +227,10 @@ func TestShutdownSaysBye(t *testing.T) {
 	if err := e.srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	a.expect("* BYE mailscope server A is shutting down")
-	a.closed()
-	b.expect("* BYE mailscope server A is shutting down")
-	b.closed()
+	a.Expect("* BYE mailscope server A is shutting down")
+	a.ExpectClosed()
+	b.Expect("* BYE mailscope server A is shutting down")
+	b.ExpectClosed()
 	if err := <-e.done; err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Fatalf("Serve returned %v, want ErrServerClosed", err)
 	}

@@ -40,12 +40,12 @@ func TestBusyServerShortensIdle(t *testing.T) {
 		open = append(open, greeted(t, addr))
 	}
 	idle := selectedBox(t, addr, "INBOX") // the fourth makes the server busy
-	idle.send("i1 IDLE")
-	idle.expect("+ *")
+	idle.Send("i1 IDLE")
+	idle.Expect("+ *")
 	open = append(open, idle)
 	for _, c := range open {
-		c.expect("* BYE [UNAVAILABLE] autologout: idle for 300ms while the server is busy (80% or more of its 5 connections in use): closing the connection; connect again later")
-		c.closed()
+		c.Expect("* BYE [UNAVAILABLE] autologout: idle for 300ms while the server is busy (80% or more of its 5 connections in use): closing the connection; connect again later")
+		c.ExpectClosed()
 	}
 	stressNote(t, sub, "conn.busy")
 }
@@ -62,8 +62,8 @@ func TestFullServerMakesRoom(t *testing.T) {
 			var first *client
 			if idle {
 				first = selectedBox(t, addr, "INBOX")
-				first.send("i1 IDLE")
-				first.expect("+ *")
+				first.Send("i1 IDLE")
+				first.Expect("+ *")
 			} else {
 				first = greeted(t, addr)
 			}
@@ -78,8 +78,8 @@ func TestFullServerMakesRoom(t *testing.T) {
 			greeted(t, addr)
 			time.Sleep(600 * time.Millisecond)
 			greeted(t, addr)
-			first.expect("* BYE [UNAVAILABLE] mailscope server A is full (3 connections, the limit): this session waited longest for a command and is closed to make room; connect again later")
-			first.closed()
+			first.Expect("* BYE [UNAVAILABLE] mailscope server A is full (3 connections, the limit): this session waited longest for a command and is closed to make room; connect again later")
+			first.ExpectClosed()
 			stressNote(t, sub, "conn.full")
 		})
 	}
@@ -92,9 +92,9 @@ func TestFullServerMakesRoom(t *testing.T) {
 func TestIdleTimeoutOnce(t *testing.T) {
 	addr, _, _ := limServer(t, func(s *imap.Server) { s.IdleTimeout = 500 * time.Millisecond })
 	c := greeted(t, addr)
-	c.conn.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
-	c.expect("* BYE autologout: nothing was sent for too long")
-	c.closed()
+	c.NetConn().SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+	c.Expect("* BYE autologout: nothing was sent for too long")
+	c.ExpectClosed()
 }
 
 // TestIdleByeAfterWriteTimeout: the autologout BYE is written under a
@@ -106,10 +106,10 @@ func TestIdleByeAfterWriteTimeout(t *testing.T) {
 		s.WriteTimeout, s.IdleTimeout = 100*time.Millisecond, 500*time.Millisecond
 	})
 	c := greeted(t, addr)
-	c.send("a1 NOOP") // a write, then silence longer than WriteTimeout
+	c.Send("a1 NOOP") // a write, then silence longer than WriteTimeout
 	c.untilTagged("a1", "a1 OK *")
-	c.expect("* BYE autologout: nothing was sent for too long")
-	c.closed()
+	c.Expect("* BYE autologout: nothing was sent for too long")
+	c.ExpectClosed()
 }
 
 // TestFullServerMakesRoomNearSessionEnd: a session closed to make room is
@@ -123,6 +123,6 @@ func TestFullServerMakesRoomNearSessionEnd(t *testing.T) {
 	greeted(t, addr)
 	time.Sleep(600 * time.Millisecond)
 	greeted(t, addr)
-	first.expect("* BYE [UNAVAILABLE] mailscope server A is full (3 connections, the limit): *")
-	first.closed()
+	first.Expect("* BYE [UNAVAILABLE] mailscope server A is full (3 connections, the limit): *")
+	first.ExpectClosed()
 }

@@ -1,7 +1,6 @@
 package imap_test
 
 import (
-	"bufio"
 	"crypto/tls"
 	"strconv"
 	"strings"
@@ -177,13 +176,9 @@ func TestTraceStartTLS(t *testing.T) {
 func TestStartTLSInjectionDropped(t *testing.T) {
 	e := newEnv(t)
 	c := greeted(t, e.addr)
-	c.sendRaw("t1 STARTTLS\r\nt2 LOGIN carol Pa55-w0rd\r\n")
-	c.expect("t1 OK Begin TLS negotiation now")
-	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
-	if err := tc.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	c.conn, c.r = tc, bufio.NewReader(tc)
+	c.SendRaw("t1 STARTTLS\r\nt2 LOGIN carol Pa55-w0rd\r\n")
+	c.Expect("t1 OK Begin TLS negotiation now")
+	c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
 	runTranscript(t, c, `
 		C: t3 SELECT INBOX
 		S: t3 BAD *

@@ -76,13 +76,13 @@ func TestWorldSMTPToIMAP(t *testing.T) {
 	}
 	sc.Quit()
 
-	c.expect("* 1 EXISTS")
-	c.send("DONE")
-	c.expect("w3 OK IDLE completed")
-	c.send("w4 UID FETCH 1 (RFC822.SIZE BODY.PEEK[])")
+	c.Expect("* 1 EXISTS")
+	c.Send("DONE")
+	c.Expect("w3 OK IDLE completed")
+	c.Send("w4 UID FETCH 1 (RFC822.SIZE BODY.PEEK[])")
 	line, got := c.literal()
-	c.expect(")")
-	c.expect("w4 OK UID FETCH completed")
+	c.Expect(")")
+	c.Expect("w4 OK UID FETCH completed")
 
 	ctx := context.Background()
 	mb, _ := inst.Store.Mailbox(ctx, "A", "alice", "INBOX")

@@ -7,28 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/tracer"
 )
-
-// needTool finds a third-party client: skipped where the machine lacks it,
-// required in CI.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed: skipping the real-client test (required when CI is set)", name)
-	}
-	return p
-}
 
 // run runs a client with a deadline and returns its standard output.
 func run(t *testing.T, name string, args ...string) []byte {
@@ -67,7 +53,7 @@ type poplibResult struct {
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 func TestPythonPoplib(t *testing.T) {
-	py := needTool(t, "python3")
+	py := wiretest.Tool(t, "python3", "python3")
 	for _, mode := range []string{"keep", "stls", "apop", "delete"} {
 		t.Run(mode, func(t *testing.T) {
 			ts := newServer(t)
@@ -128,7 +114,7 @@ func TestPythonPoplib(t *testing.T) {
 }
 
 func TestCurl(t *testing.T) {
-	curl := needTool(t, "curl")
+	curl := wiretest.Tool(t, "curl", "curl")
 	ts := newServer(t)
 	bodies := []string{msg1, msg2}
 	for _, b := range bodies {

@@ -49,7 +49,7 @@ func TestAuthPenalty(t *testing.T) {
 	if e := authNote(t, ts); e.Explain == nil || e.Explain.Key != "auth.fail.close" {
 		t.Errorf("third failure noted as %q %+v", e.Text, e.Explain)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Fatal("the session stays open after 3 failed logins")
 	}
 	// A new session and another command do not start from zero.
@@ -69,7 +69,7 @@ func TestAuthPenaltyShutdown(t *testing.T) {
 	c := ts.greeted(t)
 	c.err("AUTH PLAIN AGFsaWNlAHdyb25n", "[AUTH]") // \0alice\0wrong
 	authNote(t, ts)
-	c.send("AUTH PLAIN AGFsaWNlAHdyb25n")
+	c.Send("AUTH PLAIN AGFsaWNlAHdyb25n")
 	authNote(t, ts) // the second failure is waiting now
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -1,25 +1,17 @@
 package pop3
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"errors"
-	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -146,42 +138,10 @@ func newServerOn(t testing.TB, bus *tracer.Bus, configure ...func(*Server)) *tes
 	return ts
 }
 
-var (
-	certOnce sync.Once
-	testCert tls.Certificate
-	certErr  error
-)
-
 // testTLSConfig returns a config with a self-signed certificate for
-// 127.0.0.1, made once per test binary.
+// 127.0.0.1.
 func testTLSConfig(t testing.TB) *tls.Config {
-	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			certErr = err
-			return
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1),
-			Subject:      pkix.Name{CommonName: "mailscope test"},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(24 * time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			DNSNames:     []string{"localhost", "a.example"},
-			IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			certErr = err
-			return
-		}
-		testCert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	})
-	if certErr != nil {
-		t.Fatal(certErr)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{testCert}, MinVersion: tls.VersionTLS12}
+	return &tls.Config{Certificates: []tls.Certificate{wiretest.ServerCert(t)}, MinVersion: tls.VersionTLS12}
 }
 
 // deliver puts a message into user's INBOX, as SMTP would, and returns its UID.
@@ -212,7 +172,7 @@ func (ts *testServer) inbox(t testing.TB, user string) []*store.Message {
 // session releases its maildrop lock before it closes.
 func (ts *testServer) waitClose(t testing.TB, c *client) {
 	t.Helper()
-	peer := c.conn.LocalAddr().String()
+	peer := c.NetConn().LocalAddr().String()
 	timeout := time.After(10 * time.Second)
 	for {
 		if id, ok := ts.peers[peer]; ok && ts.closedIDs[id] {
@@ -232,22 +192,15 @@ func (ts *testServer) waitClose(t testing.TB, c *client) {
 	}
 }
 
-// client is a raw POP3 client.
-type client struct {
-	t    testing.TB
-	conn net.Conn
-	r    *bufio.Reader
-}
+// client is a line client with POP3's status lines and multi-line
+// responses; every line it reads must end in CRLF.
+type client struct{ *wiretest.Conn }
 
-func (ts *testServer) dial(t testing.TB) *client {
-	t.Helper()
-	conn, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	t.Cleanup(func() { conn.Close() })
-	return &client{t: t, conn: conn, r: bufio.NewReader(conn)}
+func (ts *testServer) dial(t testing.TB) *client { return newClient(wiretest.Dial(t, ts.addr)) }
+
+func newClient(c *wiretest.Conn) *client {
+	c.RequireCRLF = true
+	return &client{c}
 }
 
 // greeted dials and reads the greeting.
@@ -271,51 +224,37 @@ func (ts *testServer) authenticated(t testing.TB, user string) *client {
 
 // line reads one line without CRLF.
 func (c *client) line() string {
-	c.t.Helper()
-	l, err := c.r.ReadString('\n')
-	if err != nil {
-		c.t.Fatalf("reading: %v (got %q)", err, l)
-	}
-	if !strings.HasSuffix(l, "\r\n") {
-		c.t.Fatalf("line %q does not end in CRLF", l)
-	}
-	return strings.TrimSuffix(l, "\r\n")
-}
-
-func (c *client) send(line string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.conn, line+"\r\n"); err != nil {
-		c.t.Fatal(err)
-	}
+	c.T().Helper()
+	return c.ReadLine()
 }
 
 // cmd sends a command and returns its status line.
 func (c *client) cmd(line string) string {
-	c.t.Helper()
-	c.send(line)
+	c.T().Helper()
+	c.Send(line)
 	return c.line()
 }
 
 // ok sends a command and wants +OK.
 func (c *client) ok(line string) string {
-	c.t.Helper()
+	c.T().Helper()
 	r := c.cmd(line)
 	if !strings.HasPrefix(r, "+OK") {
-		c.t.Fatalf("%s: %q, want +OK", line, r)
+		c.Fatalf("%s: %q, want +OK", line, r)
 	}
 	return r
 }
 
 // err sends a command and wants a -ERR containing every want.
 func (c *client) err(line string, want ...string) string {
-	c.t.Helper()
+	c.T().Helper()
 	r := c.cmd(line)
 	if !strings.HasPrefix(r, "-ERR ") {
-		c.t.Fatalf("%s: %q, want -ERR", line, r)
+		c.Fatalf("%s: %q, want -ERR", line, r)
 	}
 	for _, w := range want {
 		if !strings.Contains(r, w) {
-			c.t.Fatalf("%s: %q does not say %q", line, r, w)
+			c.Fatalf("%s: %q does not say %q", line, r, w)
 		}
 	}
 	return r
@@ -325,7 +264,7 @@ func (c *client) err(line string, want ...string) string {
 // returns the status line and the raw bytes up to the terminating dot line
 // (dot-stuffed, as on the wire).
 func (c *client) multi(line string) (string, []byte) {
-	c.t.Helper()
+	c.T().Helper()
 	st := c.ok(line)
 	return st, c.rawBody()
 }
@@ -333,12 +272,12 @@ func (c *client) multi(line string) (string, []byte) {
 // rawBody reads up to and including the line holding only a dot and
 // returns what came before it.
 func (c *client) rawBody() []byte {
-	c.t.Helper()
+	c.T().Helper()
 	var b []byte
 	for {
-		l, err := c.r.ReadBytes('\n')
+		l, err := c.Reader().ReadBytes('\n')
 		if err != nil {
-			c.t.Fatalf("reading a multi-line response: %v after %q", err, b)
+			c.Fatalf("reading a multi-line response: %v after %q", err, b)
 		}
 		if string(l) == ".\r\n" {
 			return b
@@ -373,11 +312,4 @@ func unstuff(raw []byte) []byte {
 		out = append(out, l...)
 	}
 	return out
-}
-
-// closed reports whether the server closed the connection (EOF on read).
-func (c *client) closed() bool {
-	c.t.Helper()
-	_, err := c.r.ReadByte()
-	return errors.Is(err, io.EOF)
 }

@@ -1,41 +1,22 @@
 package pop3
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/tracer"
 )
-
-// limLog is a log destination shared by the server's goroutines.
-type limLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *limLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *limLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // serverClosed reports whether the server closed c: a read ends with EOF,
 // or with a reset when the client had sent something the server never read.
 func serverClosed(c *client) bool {
-	_, err := c.r.ReadByte()
+	_, err := c.Reader().ReadByte()
 	var ne net.Error
 	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
@@ -43,14 +24,14 @@ func serverClosed(c *client) bool {
 // TestPanicLoggedWithStack: a panic ends its session with -ERR [SYS/TEMP],
 // the log holds its stack, the trace a note, and the next client is served.
 func TestPanicLoggedWithStack(t *testing.T) {
-	logs := &limLog{}
+	logs := &wiretest.LogBuffer{}
 	ts := newServer(t, func(s *Server) { s.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
 	c := ts.greeted(t)
 	c.ok("USER panic")
 	if r := c.cmd("PASS panic"); r != "-ERR [SYS/TEMP] internal error in the server: closing the connection" {
 		t.Errorf("after a panic: %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("session open after a panic")
 	}
 	log := logs.String()
@@ -78,7 +59,7 @@ func TestSessionTimeoutDeletesNothing(t *testing.T) {
 	c := ts.authenticated(t, "alice")
 	c.ok("DELE 1")
 	for {
-		c.send("NOOP")
+		c.Send("NOOP")
 		r := c.line()
 		if strings.HasPrefix(r, "-ERR") {
 			if !strings.HasPrefix(r, "-ERR [SYS/TEMP] session open for 500ms, the longest allowed") || !strings.Contains(r, "nothing was deleted") {
@@ -106,7 +87,7 @@ func TestSlowCommandLine(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 0; i < 50; i++ {
-			if _, err := io.WriteString(c.conn, "U"); err != nil {
+			if _, err := io.WriteString(c.NetConn(), "U"); err != nil {
 				return
 			}
 			time.Sleep(30 * time.Millisecond)
@@ -118,7 +99,7 @@ func TestSlowCommandLine(t *testing.T) {
 	if !serverClosed(c) {
 		t.Error("connection open after the line timeout")
 	}
-	c.conn.Close()
+	c.NetConn().Close()
 	<-done
 	ts.greeted(t)
 }
@@ -132,7 +113,7 @@ func TestPerAddressLimit(t *testing.T) {
 	if r := c.line(); r != "-ERR [SYS/TEMP] a.example has too many POP3 connections open from your address 127.0.0.1 (1); try again in a moment" {
 		t.Errorf("second connection %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("refused connection left open")
 	}
 }

@@ -1,7 +1,6 @@
 package pop3
 
 import (
-	"bufio"
 	"context"
 	"crypto/md5"
 	"crypto/tls"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/store"
 )
 
@@ -107,7 +107,7 @@ func TestAuthorizationErrors(t *testing.T) {
 	if r := c.ok("QUIT"); r != "+OK mailscope POP3 server A signing off: 0 messages deleted, 0 messages kept (download-and-keep)" {
 		t.Errorf("QUIT reply %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("connection open after QUIT")
 	}
 }
@@ -119,7 +119,7 @@ func TestQuitBeforeLogin(t *testing.T) {
 	if r := c.ok("QUIT"); !strings.Contains(r, "not logged in: nothing to update") {
 		t.Errorf("QUIT reply %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("connection open after QUIT")
 	}
 }
@@ -215,7 +215,7 @@ func TestQuitDeletesMarked(t *testing.T) {
 	if r := c.ok("QUIT"); r != "+OK mailscope POP3 server A signing off: 2 messages deleted, 1 message kept (download-and-delete)" {
 		t.Errorf("QUIT %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("connection open after QUIT")
 	}
 	left := ts.inbox(t, "alice")
@@ -236,7 +236,7 @@ func TestDroppedConnectionDeletesNothing(t *testing.T) {
 	c := ts.authenticated(t, "alice")
 	c.ok("DELE 1")
 	c.ok("DELE 2")
-	c.conn.Close() // no QUIT: RFC 1939 section 6, no UPDATE
+	c.NetConn().Close() // no QUIT: RFC 1939 section 6, no UPDATE
 	ts.waitClose(t, c)
 	if n := len(ts.inbox(t, "alice")); n != 2 {
 		t.Fatalf("alice has %d messages after a dropped session, want 2", n)
@@ -415,7 +415,7 @@ func TestErrorsInARow(t *testing.T) {
 	if r := c.line(); !strings.HasPrefix(r, "-ERR too many errors in a row") {
 		t.Errorf("after the third error: %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("connection open after too many errors")
 	}
 }
@@ -439,7 +439,7 @@ func TestPipelining(t *testing.T) {
 	ts := newServer(t)
 	ts.deliver(t, "alice", msg1)
 	c := ts.greeted(t)
-	c.send("CAPA\r\nUSER alice\r\nPASS alice\r\nSTAT\r\nLIST\r\nRETR 1\r\nDELE 1\r\nNOOP\r\nBAD\r\nQUIT")
+	c.Send("CAPA\r\nUSER alice\r\nPASS alice\r\nSTAT\r\nLIST\r\nRETR 1\r\nDELE 1\r\nNOOP\r\nBAD\r\nQUIT")
 	c.rawBody() // CAPA, after its +OK
 	for _, want := range []string{"+OK user alice", "+OK alice's maildrop has 1 message", "+OK 1 "} {
 		if r := c.line(); !strings.HasPrefix(r, want) {
@@ -470,11 +470,7 @@ func TestSTLS(t *testing.T) {
 	if r := c.ok("STLS"); r != "+OK begin TLS negotiation: the next bytes are a TLS handshake" {
 		t.Errorf("STLS %q", r)
 	}
-	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
-	if err := tc.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	c = &client{t: t, conn: tc, r: bufio.NewReader(tc)}
+	c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
 	_, raw := c.multi("CAPA")
 	if strings.Contains(string(raw), "STLS") {
 		t.Errorf("STLS offered again over TLS: %q", raw)
@@ -496,15 +492,11 @@ func TestSTLS(t *testing.T) {
 func TestSTLSDiscardsPipelinedInput(t *testing.T) {
 	ts := newServer(t)
 	c := ts.greeted(t)
-	c.send("STLS\r\nUSER alice")
+	c.Send("STLS\r\nUSER alice")
 	if r := c.line(); !strings.HasPrefix(r, "+OK begin TLS") {
 		t.Fatalf("STLS %q", r)
 	}
-	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true})
-	if err := tc.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	c = &client{t: t, conn: tc, r: bufio.NewReader(tc)}
+	c.StartTLS(&tls.Config{InsecureSkipVerify: true})
 	c.err("PASS alice", "PASS needs USER first")
 }
 
@@ -572,7 +564,7 @@ func TestIdleTimeout(t *testing.T) {
 	if r := c.line(); !strings.HasPrefix(r, "-ERR autologout: idle for 100ms") || !strings.Contains(r, "nothing was deleted") {
 		t.Errorf("autologout %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("connection open after the autologout")
 	}
 	ts.waitClose(t, c)
@@ -588,7 +580,7 @@ func TestMaxConns(t *testing.T) {
 	if r := c.line(); !strings.HasPrefix(r, "-ERR [SYS/TEMP] a.example has too many POP3 connections open") {
 		t.Errorf("second connection %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("refused connection left open")
 	}
 }
@@ -606,7 +598,7 @@ func TestShutdown(t *testing.T) {
 	if r := c.line(); !strings.HasPrefix(r, "-ERR [SYS/TEMP] the server is shutting down") {
 		t.Errorf("idle session at shutdown: %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("session open after Shutdown")
 	}
 	if err := <-ts.served; !errors.Is(err, ErrServerClosed) {
@@ -631,7 +623,7 @@ func TestClose(t *testing.T) {
 	ts := newServer(t)
 	c := ts.greeted(t)
 	ts.srv.Close()
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("session open after Close")
 	}
 	if err := <-ts.served; !errors.Is(err, ErrServerClosed) {
@@ -647,7 +639,7 @@ func TestPanicRecovery(t *testing.T) {
 	if r := c.cmd("PASS panic"); !strings.HasPrefix(r, "-ERR [SYS/TEMP] internal error") {
 		t.Errorf("after a panic: %q", r)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("session open after a panic")
 	}
 	// The server lives on.
@@ -690,20 +682,10 @@ func TestUntraced(t *testing.T) {
 	srv := &Server{Name: "A", Domain: "a.example", Backend: testBackend{}, Store: st, TLSConfig: testTLSConfig(t)}
 	go srv.Serve(l)
 	defer srv.Close()
-	conn, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	c := &client{t: t, conn: conn, r: bufio.NewReader(conn)}
+	c := newClient(wiretest.Dial(t, l.Addr().String()))
 	c.line()
 	c.ok("STLS")
-	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true})
-	if err := tc.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	c = &client{t: t, conn: tc, r: bufio.NewReader(tc)}
+	c.StartTLS(&tls.Config{InsecureSkipVerify: true})
 	c.ok("USER alice")
 	c.ok("PASS alice")
 	if _, raw := c.multi("RETR 1"); string(unstuff(raw)) != msg1 {

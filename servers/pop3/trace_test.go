@@ -13,7 +13,7 @@ import (
 // sessionEvents collects the events of c's session up to its close.
 func sessionEvents(t *testing.T, sub *tracer.Subscription, c *client) []*tracer.Event {
 	t.Helper()
-	peer := c.conn.LocalAddr().String()
+	peer := c.NetConn().LocalAddr().String()
 	id := ""
 	var out []*tracer.Event
 	timeout := time.After(10 * time.Second)
@@ -146,7 +146,7 @@ func TestTraceKeepAndDropped(t *testing.T) {
 	// A dropped connection: no UPDATE, and the trace says why nothing went.
 	c = ts.authenticated(t, "alice")
 	c.ok("DELE 1")
-	c.conn.Close()
+	c.NetConn().Close()
 	evs = sessionEvents(t, sub, c)
 	var dropped *tracer.Event
 	for _, e := range evs {

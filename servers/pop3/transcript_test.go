@@ -38,7 +38,7 @@ func TestTranscripts(t *testing.T) {
 					continue
 				case strings.HasPrefix(l, "C:"):
 					got = append(got, l)
-					c.send(strings.TrimPrefix(strings.TrimPrefix(l, "C:"), " "))
+					c.Send(strings.TrimPrefix(strings.TrimPrefix(l, "C:"), " "))
 				case strings.HasPrefix(l, "S:"):
 					s := c.line()
 					s = tsRE.ReplaceAllString(s, "<TS>")

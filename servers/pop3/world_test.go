@@ -1,7 +1,6 @@
 package pop3_test
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -9,9 +8,9 @@ import (
 	"net/smtp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
 	"github.com/mailscope/mailscope/servers/world"
 )
 
@@ -79,23 +78,13 @@ func TestWorldSMTPToPOP3(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	conn, err := net.Dial("tcp", pop3Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(conn)
+	p := wiretest.Dial(t, pop3Addr)
 	expect := func(cmd, prefix string) string {
 		t.Helper()
 		if cmd != "" {
-			io.WriteString(conn, cmd+"\r\n")
+			p.Send(cmd)
 		}
-		l, err := r.ReadString('\n')
-		if err != nil || !strings.HasPrefix(l, prefix) {
-			t.Fatalf("%s: %q, %v; want %s", cmd, l, err, prefix)
-		}
-		return l
+		return p.ExpectPrefix(prefix)
 	}
 	expect("", "+OK mailscope POP3 server A")
 	expect("USER alice@a.example", "+OK")
@@ -103,7 +92,7 @@ func TestWorldSMTPToPOP3(t *testing.T) {
 	expect("RETR 1", "+OK")
 	var got []byte
 	for {
-		l, err := r.ReadBytes('\n')
+		l, err := p.Reader().ReadBytes('\n')
 		if err != nil {
 			t.Fatal(err)
 		}

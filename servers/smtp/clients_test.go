@@ -10,44 +10,39 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var execLookPath = exec.LookPath
+	"github.com/mailscope/mailscope/servers/internal/wiretest"
+)
 
 func TestStartTLS(t *testing.T) {
 	w := newWorld(t, nil)
 	c := ehloed(t, w.smtpAddr("A"))
-	c.send("STARTTLS extra")
-	c.expect("501 5.5.4 *")
+	c.Send("STARTTLS extra")
+	c.Expect("501 5.5.4 *")
 	// Bytes sent along with STARTTLS must be thrown away, not run after the
 	// handshake (RFC 3207 section 4.2, CVE-2011-0411).
-	c.sendRaw("STARTTLS\r\nMAIL FROM:<injected@a.example>\r\n")
-	c.expect("220 2.0.0 Ready to start TLS*")
-	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
-	if err := tc.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	c.conn = tc
-	c.r = bufio.NewReader(tc)
-	c.send("MAIL FROM:<alice@a.example>")
-	c.expect("503 5.5.1 Bad sequence of commands: say HELO or EHLO first")
-	c.send("EHLO laptop")
+	c.SendRaw("STARTTLS\r\nMAIL FROM:<injected@a.example>\r\n")
+	c.Expect("220 2.0.0 Ready to start TLS*")
+	c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
+	c.Send("MAIL FROM:<alice@a.example>")
+	c.Expect("503 5.5.1 Bad sequence of commands: say HELO or EHLO first")
+	c.Send("EHLO laptop")
 	lines := strings.Join(c.readReply(), "\n")
 	if strings.Contains(lines, "STARTTLS") {
 		t.Errorf("STARTTLS offered again over TLS:\n%s", lines)
 	}
-	c.send("STARTTLS")
-	c.expect("503 5.5.1 Already using TLS")
-	c.send("AUTH PLAIN AGFsaWNlAGFsaWNl")
-	c.expect("235 *")
-	c.send("MAIL FROM:<alice@a.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
-	c.send("Subject: tls\r\n\r\nsecret\r\n.")
-	c.expect("250 2.0.0 *")
+	c.Send("STARTTLS")
+	c.Expect("503 5.5.1 Already using TLS")
+	c.Send("AUTH PLAIN AGFsaWNlAGFsaWNl")
+	c.Expect("235 *")
+	c.Send("MAIL FROM:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
+	c.Send("Subject: tls\r\n\r\nsecret\r\n.")
+	c.Expect("250 2.0.0 *")
 	body := string(inbox(t, w.inst.Store, "A", "alice")[0])
 	if !strings.Contains(body, "with ESMTPSA id") {
 		t.Errorf("Received: header does not say ESMTPSA:\n%s", body)
@@ -66,7 +61,7 @@ func message(subject string, size int) string {
 }
 
 func TestPythonSmtplib(t *testing.T) {
-	py := requireTool(t, "python3")
+	py := wiretest.Tool(t, "python3", "python3")
 	w := newWorld(t, nil)
 	host, port, _ := net.SplitHostPort(w.smtpAddr("A"))
 	script := fmt.Sprintf(`
@@ -103,7 +98,7 @@ print("ok")
 }
 
 func TestCurlSMTP(t *testing.T) {
-	curl := requireTool(t, "curl")
+	curl := wiretest.Tool(t, "curl", "curl")
 	w := newWorld(t, nil)
 	dir := t.TempDir()
 	msg := writeFile(t, dir, "msg.txt", message("from curl", 4096))
@@ -126,7 +121,7 @@ func TestCurlSMTP(t *testing.T) {
 }
 
 func TestSwaks(t *testing.T) {
-	swaks := requireTool(t, "swaks")
+	swaks := wiretest.Tool(t, "swaks", "swaks")
 	w := newWorld(t, nil)
 	dir := t.TempDir()
 	run := func(name string, args ...string) string {

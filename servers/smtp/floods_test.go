@@ -4,11 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,54 +33,12 @@ func TestHoldForBounds(t *testing.T) {
 	`)
 }
 
-// floodBackend accepts every login named "alice" with password "alice",
-// resolves no local user and records what is delivered.
-type floodBackend struct {
-	mu        sync.Mutex
-	delivered []*smtp.Message
-}
-
-func (b *floodBackend) Authenticate(login, pass string) (string, bool) {
-	return "alice", login == "alice" && pass == "alice"
-}
-
-func (b *floodBackend) LocalUser(local string) (string, bool) { return "", false }
-
-func (b *floodBackend) Deliver(ctx context.Context, m *smtp.Message) error {
-	b.mu.Lock()
-	b.delivered = append(b.delivered, m)
-	b.mu.Unlock()
-	return nil
-}
-
-// floodServer serves an smtp.Server over floodBackend on a traced
-// 127.0.0.1:0 listener; loopback may relay.
-func floodServer(t *testing.T, configure func(*smtp.Server)) (string, *floodBackend, *tracer.Subscription) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &floodBackend{}
-	srv := &smtp.Server{Name: "A", Domain: "a.example", Backend: b, Logger: slog.New(slog.DiscardHandler),
-		Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
-	if configure != nil {
-		configure(srv)
-	}
-	bus := tracer.NewBus()
-	sub := bus.Subscribe(1 << 12)
-	done := make(chan struct{})
-	go func() { srv.Serve(bus.Listen(l, "A", "smtp")); close(done) }()
-	t.Cleanup(func() { srv.Close(); <-done })
-	return l.Addr().String(), b, sub
-}
-
 // TestPipelinedExcessRecipients: 150 pipelined RCPTs get 250 for the first
 // 100 and 452 for the rest (RFC 5321 section 4.5.3.1.10), which are not
 // errors of the client: the session goes on to DATA, and the first 100
 // recipients get the message.
 func TestPipelinedExcessRecipients(t *testing.T) {
-	addr, b, _ := floodServer(t, nil)
+	addr, b, _, _ := fakeServer(t, nil)
 	c := ehloed(t, addr)
 	var batch strings.Builder
 	batch.WriteString("MAIL FROM:<alice@a.example>\r\n")
@@ -92,18 +46,18 @@ func TestPipelinedExcessRecipients(t *testing.T) {
 		fmt.Fprintf(&batch, "RCPT TO:<u%d@b.example>\r\n", i)
 	}
 	batch.WriteString("DATA\r\n")
-	c.sendRaw(batch.String())
-	c.expect("250 2.1.0 *")
+	c.SendRaw(batch.String())
+	c.Expect("250 2.1.0 *")
 	for i := range 150 {
 		if i < 100 {
-			c.expect("250 2.1.5 *")
+			c.Expect("250 2.1.5 *")
 		} else {
-			c.expect("452 4.5.3 Too many recipients: at most 100 per message*")
+			c.Expect("452 4.5.3 Too many recipients: at most 100 per message*")
 		}
 	}
-	c.expect("354 *")
-	c.send("Subject: many\r\n\r\nhello\r\n.")
-	c.expect("250 2.0.0 OK*")
+	c.Expect("354 *")
+	c.Send("Subject: many\r\n\r\nhello\r\n.")
+	c.Expect("250 2.0.0 OK*")
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.delivered) != 1 || len(b.delivered[0].Remote) != 100 || b.delivered[0].Remote[99] != "u99@b.example" {
@@ -115,13 +69,13 @@ func TestPipelinedExcessRecipients(t *testing.T) {
 // WriteTimeout reaches the client: the write deadline set for the last
 // reply has long passed when it is written.
 func TestIdleReplyAfterWriteTimeout(t *testing.T) {
-	addr, _, _ := floodServer(t, func(s *smtp.Server) {
+	addr, _, _, _ := fakeServer(t, func(s *smtp.Server) {
 		s.WriteTimeout = 100 * time.Millisecond
 		s.IdleTimeout = 400 * time.Millisecond
 	})
 	c := greeted(t, addr)
-	c.expect("421 4.4.2 a.example Idle for 400ms: closing the connection*")
-	c.closed()
+	c.Expect("421 4.4.2 a.example Idle for 400ms: closing the connection*")
+	c.ExpectClosed()
 }
 
 // authPlain is AUTH PLAIN's initial response for user and pass.
@@ -150,33 +104,33 @@ func authNote(t *testing.T, sub *tracer.Subscription) *tracer.Event {
 // trace says what happens and why; a correct login clears the count.
 func TestAuthPenalty(t *testing.T) {
 	box := &penalty.Box{Base: 40 * time.Millisecond, Max: 160 * time.Millisecond}
-	addr, _, sub := floodServer(t, func(s *smtp.Server) { s.Penalty = box })
+	addr, _, _, sub := fakeServer(t, func(s *smtp.Server) { s.Penalty = box })
 	c := ehloed(t, addr)
-	c.send(authPlain("alice", "wrong"))
-	c.expect("535 5.7.8 Authentication credentials invalid")
+	c.Send(authPlain("alice", "wrong"))
+	c.Expect("535 5.7.8 Authentication credentials invalid")
 	if e := authNote(t, sub); e.Attrs["wait_ms"] != "0" || e.Attrs["failures"] != "1" || !strings.Contains(e.Text, "answered at once") {
 		t.Errorf("first failure noted as %q %v", e.Text, e.Attrs)
 	}
-	c.send("NOOP") // a success in between does not reset the count
-	c.expect("250 *")
-	c.send(authPlain("nobody", "nobody"))
-	c.expect("535 5.7.8 Authentication credentials invalid (answered after 40ms: repeated failed logins from your address or for this user; the next failure waits 80ms)")
+	c.Send("NOOP") // a success in between does not reset the count
+	c.Expect("250 *")
+	c.Send(authPlain("nobody", "nobody"))
+	c.Expect("535 5.7.8 Authentication credentials invalid (answered after 40ms: repeated failed logins from your address or for this user; the next failure waits 80ms)")
 	if e := authNote(t, sub); e.Attrs["wait_ms"] != "40" || e.Explain == nil || e.Explain.Key != "auth.fail.wait" {
 		t.Errorf("second failure noted as %q %v %+v", e.Text, e.Attrs, e.Explain)
 	}
-	c.send(authPlain("alice", "wrong"))
-	c.expect("535 5.7.8 Authentication credentials invalid (answered after 80ms*")
-	c.expect("421 4.7.0 a.example Too many failed logins (3 in this session): closing the connection")
-	c.closed()
+	c.Send(authPlain("alice", "wrong"))
+	c.Expect("535 5.7.8 Authentication credentials invalid (answered after 80ms*")
+	c.Expect("421 4.7.0 a.example Too many failed logins (3 in this session): closing the connection")
+	c.ExpectClosed()
 	if e := authNote(t, sub); e.Explain == nil || e.Explain.Key != "auth.fail.close" || !strings.Contains(e.Explain.Text, "3 failed logins in one session") {
 		t.Errorf("third failure noted as %q %+v", e.Text, e.Explain)
 	}
 	// A new session does not start from zero.
 	c = ehloed(t, addr)
-	c.send(authPlain("alice", "wrong"))
-	c.expect("535 5.7.8 Authentication credentials invalid (answered after 160ms*")
-	c.send(authPlain("alice", "alice"))
-	c.expect("235 *")
+	c.Send(authPlain("alice", "wrong"))
+	c.Expect("535 5.7.8 Authentication credentials invalid (answered after 160ms*")
+	c.Send(authPlain("alice", "alice"))
+	c.Expect("235 *")
 	if d := box.Pending("127.0.0.1", "alice"); d != 0 {
 		t.Errorf("after a correct login the next failure would wait %v", d)
 	}
@@ -186,14 +140,14 @@ func TestAuthPenalty(t *testing.T) {
 // hold up the server's shutdown; the client hears why the session ends.
 func TestAuthPenaltyShutdown(t *testing.T) {
 	var srv *smtp.Server
-	addr, _, sub := floodServer(t, func(s *smtp.Server) {
+	addr, _, _, sub := fakeServer(t, func(s *smtp.Server) {
 		s.Penalty = &penalty.Box{Base: time.Hour, Max: time.Hour}
 		srv = s
 	})
 	c := ehloed(t, addr)
-	c.send(authPlain("alice", "wrong"))
-	c.expect("535 *")
-	c.send(authPlain("alice", "wrong"))
+	c.Send(authPlain("alice", "wrong"))
+	c.Expect("535 *")
+	c.Send(authPlain("alice", "wrong"))
 	authNote(t, sub)
 	authNote(t, sub) // the second failure is waiting now
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -201,7 +155,7 @@ func TestAuthPenaltyShutdown(t *testing.T) {
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	c.expect("421 4.3.2 a.example Service shutting down, closing the connection")
+	c.Expect("421 4.3.2 a.example Service shutting down, closing the connection")
 }
 
 // gateNote returns the next trace note of a login waiting at the gate.
@@ -227,12 +181,12 @@ func gateNote(t *testing.T, sub *tracer.Subscription) *tracer.Event {
 // still costs nothing.
 func TestAuthGate(t *testing.T) {
 	box := &penalty.Box{Base: 300 * time.Millisecond, Max: 300 * time.Millisecond, MaxQueue: 1600 * time.Millisecond}
-	addr, _, sub := floodServer(t, func(s *smtp.Server) { s.Penalty = box })
+	addr, _, _, sub := fakeServer(t, func(s *smtp.Server) { s.Penalty = box })
 	c := ehloed(t, addr)
-	c.send(authPlain("alice", "wrong"))
-	c.expect("535 *")
-	c.send(authPlain("alice", "alice")) // one typo: the right password is not held up
-	c.expect("235 *")
+	c.Send(authPlain("alice", "wrong"))
+	c.Expect("535 *")
+	c.Send(authPlain("alice", "alice")) // one typo: the right password is not held up
+	c.Expect("235 *")
 	for drained := false; !drained; {
 		select {
 		case e := <-sub.C():
@@ -246,28 +200,28 @@ func TestAuthGate(t *testing.T) {
 	// Two failures from this address (bob's, so alice's count is not it).
 	for range 2 {
 		c := ehloed(t, addr)
-		c.send(authPlain("bob", "wrong"))
-		c.expect("535 *")
+		c.Send(authPlain("bob", "wrong"))
+		c.Expect("535 *")
 	}
 	c = ehloed(t, addr)
-	c.send(authPlain("alice", "alice"))
+	c.Send(authPlain("alice", "alice"))
 	if e := gateNote(t, sub); e.Attrs["wait_ms"] == "0" {
 		t.Fatalf("the right password after two failures did not wait: %q", e.Text)
 	}
-	c.expect("235 *")
+	c.Expect("235 *")
 	// The right password cleared the address: build it up again, then
 	// five logins at once wait one after another.
 	for range 2 {
 		c := ehloed(t, addr)
-		c.send(authPlain("bob", "wrong"))
-		c.expect("535 *")
+		c.Send(authPlain("bob", "wrong"))
+		c.Expect("535 *")
 	}
 	var cs []*client
 	for range 5 {
 		cs = append(cs, ehloed(t, addr))
 	}
 	for _, c := range cs {
-		c.send(authPlain("bob", "wrong"))
+		c.Send(authPlain("bob", "wrong"))
 	}
 	waits := map[string]bool{}
 	for range 5 {
@@ -278,7 +232,7 @@ func TestAuthGate(t *testing.T) {
 		waits[e.Attrs["wait_ms"]] = true
 	}
 	for _, c := range cs {
-		c.expect("535 *")
+		c.Expect("535 *")
 	}
 	// More logins at once than the gate queues (1.6 s: five of 300 ms):
 	// the rest are refused unchecked, and say so, rather than answered like
@@ -288,11 +242,11 @@ func TestAuthGate(t *testing.T) {
 		cs = append(cs, ehloed(t, addr))
 	}
 	for _, c := range cs {
-		c.send(authPlain("bob", "wrong"))
+		c.Send(authPlain("bob", "wrong"))
 	}
 	refused := 0
 	for _, c := range cs {
-		if line := c.readLine(); strings.HasPrefix(line, "421 4.7.0 a.example Too many logins from your address are waiting") {
+		if line := c.ReadLine(); strings.HasPrefix(line, "421 4.7.0 a.example Too many logins from your address are waiting") {
 			refused++
 		} else if !strings.HasPrefix(line, "535 ") {
 			t.Fatalf("a login behind a full gate got %q", line)

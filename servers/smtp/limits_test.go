@@ -1,12 +1,7 @@
 package smtp_test
 
 import (
-	"bytes"
-	"context"
-	"log/slog"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,82 +9,19 @@ import (
 	"github.com/mailscope/mailscope/tracer"
 )
 
-// limBackend knows alice; the recipient panic@ makes LocalUser panic, the
-// way a bug in a backend would.
-type limBackend struct {
-	mu        sync.Mutex
-	delivered int
-}
-
-func (b *limBackend) Authenticate(login, pass string) (string, bool) { return "", false }
-
-func (b *limBackend) LocalUser(local string) (string, bool) {
-	if strings.EqualFold(local, "panic") {
-		panic("limBackend: asked to panic")
-	}
-	return "alice", strings.EqualFold(local, "alice")
-}
-
-func (b *limBackend) Deliver(ctx context.Context, m *smtp.Message) error {
-	b.mu.Lock()
-	b.delivered++
-	b.mu.Unlock()
-	return nil
-}
-
-// lockedBuffer is a log destination shared by the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// limServer serves an smtp.Server over limBackend on a traced 127.0.0.1:0
-// listener and returns its address, its log and its trace.
-func limServer(t *testing.T, configure func(*smtp.Server)) (string, *limBackend, *lockedBuffer, *tracer.Subscription) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &lockedBuffer{}
-	b := &limBackend{}
-	srv := &smtp.Server{Name: "A", Domain: "a.example", Backend: b, Logger: slog.New(slog.NewTextHandler(logs, nil))}
-	if configure != nil {
-		configure(srv)
-	}
-	bus := tracer.NewBus()
-	sub := bus.Subscribe(1 << 12)
-	done := make(chan struct{})
-	go func() { srv.Serve(bus.Listen(l, "A", "smtp")); close(done) }()
-	t.Cleanup(func() { srv.Close(); <-done })
-	return l.Addr().String(), b, logs, sub
-}
-
 // TestPanicEndsOnlyItsSession: a panic in a command ends that session with
 // 421, is logged with its stack and noted in the trace, and the next client
 // is served.
 func TestPanicEndsOnlyItsSession(t *testing.T) {
-	addr, _, logs, sub := limServer(t, nil)
+	addr, _, logs, sub := fakeServer(t, nil)
 	c := ehloed(t, addr)
-	c.send("MAIL FROM:<bob@b.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<panic@a.example>")
-	c.expect("421 4.3.0 a.example Internal error, closing the connection")
-	c.closed()
+	c.Send("MAIL FROM:<bob@b.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<panic@a.example>")
+	c.Expect("421 4.3.0 a.example Internal error, closing the connection")
+	c.ExpectClosed()
 	log := logs.String()
-	for _, want := range []string{"panic in session", "limBackend: asked to panic", "goroutine ", "LocalUser"} {
+	for _, want := range []string{"panic in session", "fakeBackend: asked to panic", "goroutine ", "LocalUser"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log lacks %q:\n%s", want, log)
 		}
@@ -104,21 +36,21 @@ func TestPanicEndsOnlyItsSession(t *testing.T) {
 		}
 	}
 	c = greeted(t, addr)
-	c.send("NOOP")
-	c.expect("250 *")
+	c.Send("NOOP")
+	c.Expect("250 *")
 }
 
 // TestSessionTimeoutInData: a session that reaches SessionTimeout in the
 // middle of a message gets 421 4.4.2 saying so, and nothing is stored.
 func TestSessionTimeoutInData(t *testing.T) {
-	addr, b, _, _ := limServer(t, func(s *smtp.Server) { s.SessionTimeout = 400 * time.Millisecond })
+	addr, b, _, _ := fakeServer(t, func(s *smtp.Server) { s.SessionTimeout = 400 * time.Millisecond })
 	c := ehloed(t, addr)
-	c.send("MAIL FROM:<bob@b.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
+	c.Send("MAIL FROM:<bob@b.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -128,42 +60,42 @@ func TestSessionTimeoutInData(t *testing.T) {
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
-			c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			if _, err := c.conn.Write([]byte("a line of a slow message\r\n")); err != nil {
+			c.NetConn().SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.NetConn().Write([]byte("a line of a slow message\r\n")); err != nil {
 				return
 			}
 		}
 	}()
-	c.expect("421 4.4.2 a.example Session open for 400ms, the longest allowed*")
-	c.closed()
+	c.Expect("421 4.4.2 a.example Session open for 400ms, the longest allowed*")
+	c.ExpectClosed()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.delivered != 0 {
-		t.Errorf("%d messages delivered", b.delivered)
+	if len(b.delivered) != 0 {
+		t.Errorf("%d messages delivered", len(b.delivered))
 	}
 }
 
 // TestLineTimeoutInData: a message line begun and never finished is cut
 // off after LineTimeout, though the idle timeout is far away.
 func TestLineTimeoutInData(t *testing.T) {
-	addr, _, _, _ := limServer(t, func(s *smtp.Server) { s.LineTimeout = 300 * time.Millisecond })
+	addr, _, _, _ := fakeServer(t, func(s *smtp.Server) { s.LineTimeout = 300 * time.Millisecond })
 	c := ehloed(t, addr)
-	c.send("MAIL FROM:<bob@b.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
-	c.sendRaw("Subject: never ends")
-	c.expect("421 4.4.2 a.example Line not finished within 300ms of its first octet*")
-	c.closed()
+	c.Send("MAIL FROM:<bob@b.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
+	c.SendRaw("Subject: never ends")
+	c.Expect("421 4.4.2 a.example Line not finished within 300ms of its first octet*")
+	c.ExpectClosed()
 }
 
 // TestLoopbackPerAddressDefault: by default the per-address limit (100)
 // does not hold loopback clients, who all share 127.0.0.1: 150 sessions
 // from here are greeted.
 func TestLoopbackPerAddressDefault(t *testing.T) {
-	addr, _, _, _ := limServer(t, nil)
+	addr, _, _, _ := fakeServer(t, nil)
 	for i := 0; i < 150; i++ {
 		greeted(t, addr)
 	}
@@ -172,17 +104,17 @@ func TestLoopbackPerAddressDefault(t *testing.T) {
 // TestPerAddressLimit: over MaxConnsLoopback a client gets 421 4.7.0
 // naming its address; when one leaves, the next is greeted.
 func TestPerAddressLimit(t *testing.T) {
-	addr, _, _, _ := limServer(t, func(s *smtp.Server) { s.MaxConnsLoopback = 1 })
+	addr, _, _, _ := fakeServer(t, func(s *smtp.Server) { s.MaxConnsLoopback = 1 })
 	first := greeted(t, addr)
 	c := dial(t, addr)
-	c.expect("421 4.7.0 a.example Too many connections from your address 127.0.0.1 (1 are open, the limit), try again later")
-	c.closed()
-	first.send("QUIT")
-	first.expect("221 *")
-	first.closed()
+	c.Expect("421 4.7.0 a.example Too many connections from your address 127.0.0.1 (1 are open, the limit), try again later")
+	c.ExpectClosed()
+	first.Send("QUIT")
+	first.Expect("221 *")
+	first.ExpectClosed()
 	for i := 0; ; i++ {
 		c := dial(t, addr)
-		if l := c.readLine(); strings.HasPrefix(l, "220 ") {
+		if l := c.ReadLine(); strings.HasPrefix(l, "220 ") {
 			break
 		} else if i == 100 {
 			t.Fatalf("still refused: %q", l)

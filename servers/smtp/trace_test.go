@@ -243,18 +243,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 // was given), the trace says the body was cut off and why that loses
 // nothing, and the next client is served.
 func TestConnectionLostMidData(t *testing.T) {
-	w := newWorld(t, nil)
-	sub := w.inst.Bus.Subscribe(0)
-	defer sub.Close()
-	c := ehloed(t, w.smtpAddr("A"))
-	c.send("MAIL FROM:<bob@b.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
-	c.sendRaw("Subject: half\r\n\r\nthe first half of a message\r\nand then the l")
-	c.conn.Close()
+	addr, b, _, sub := fakeServer(t, nil)
+	c := ehloed(t, addr)
+	c.Send("MAIL FROM:<bob@b.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
+	c.SendRaw("Subject: half\r\n\r\nthe first half of a message\r\nand then the l")
+	c.NetConn().Close()
 
 	var cut *tracer.Event
 	for _, e := range sessionEvents(t, sub) {
@@ -265,10 +263,10 @@ func TestConnectionLostMidData(t *testing.T) {
 	if cut == nil || !strings.Contains(cut.Text, "cut off") || cut.Explain == nil || cut.Explain.Key != "data.smtp.cut" {
 		t.Fatalf("the trace does not show the cut-off body: %+v", cut)
 	}
-	if msgs := inbox(t, w.inst.Store, "A", "alice"); len(msgs) != 0 {
+	if msgs := b.bodies(); len(msgs) != 0 {
 		t.Fatalf("alice has %d messages after a DATA that never ended, want 0", len(msgs))
 	}
-	runTranscript(t, w.smtpAddr("A"), `
+	runTranscript(t, addr, `
 		S: 220 *
 		C: HELO next
 		S: 250 *
@@ -286,7 +284,7 @@ func TestConnectionLostMidData(t *testing.T) {
 		C: QUIT
 		S: 221 *
 		CLOSED`)
-	if msgs := inbox(t, w.inst.Store, "A", "alice"); len(msgs) != 1 || !strings.Contains(string(msgs[0]), "Subject: whole") {
+	if msgs := b.bodies(); len(msgs) != 1 || !strings.Contains(string(msgs[0]), "Subject: whole") {
 		t.Fatalf("after the whole message alice has %d messages", len(msgs))
 	}
 }

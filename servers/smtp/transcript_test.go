@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/servers/smtp"
 )
 
 func TestHappyPathStoresMessage(t *testing.T) {
@@ -48,7 +48,7 @@ func TestHappyPathStoresMessage(t *testing.T) {
 func TestEHLOAdvertisesExtensions(t *testing.T) {
 	w := newWorld(t, nil)
 	c := greeted(t, w.smtpAddr("A"))
-	c.send("EHLO laptop")
+	c.Send("EHLO laptop")
 	got := strings.Join(c.readReply(), "\n")
 	for _, ext := range []string{"250-PIPELINING", "250-SIZE 10485760", "250-8BITMIME", "250-ENHANCEDSTATUSCODES", "250-STARTTLS", "250-AUTH PLAIN LOGIN", "250 HELP"} {
 		if !strings.Contains(got, ext) {
@@ -58,8 +58,8 @@ func TestEHLOAdvertisesExtensions(t *testing.T) {
 }
 
 func TestSequenceAndSyntaxErrors(t *testing.T) {
-	w := newWorld(t, nil)
-	runTranscript(t, w.smtpAddr("A"), `
+	addr, _, _, _ := fakeServer(t, nil)
+	runTranscript(t, addr, `
 		S: 220 *
 		C: MAIL FROM:<alice@a.example>
 		S: 503 5.5.1 Bad sequence of commands: say HELO or EHLO first
@@ -119,8 +119,8 @@ func TestSequenceAndSyntaxErrors(t *testing.T) {
 }
 
 func TestLenientAddressesAreNoted(t *testing.T) {
-	w := newWorld(t, nil)
-	runTranscript(t, w.smtpAddr("A"), `
+	addr, _, _, _ := fakeServer(t, nil)
+	runTranscript(t, addr, `
 		S: 220 *
 		C: helo laptop
 		S: 250 *
@@ -135,8 +135,8 @@ func TestLenientAddressesAreNoted(t *testing.T) {
 }
 
 func TestNullSenderAndParameters(t *testing.T) {
-	w := newWorld(t, nil)
-	runTranscript(t, w.smtpAddr("A"), `
+	addr, _, _, _ := fakeServer(t, nil)
+	runTranscript(t, addr, `
 		S: 220 *
 		C: HELO laptop
 		S: 250 *
@@ -159,8 +159,8 @@ func TestNullSenderAndParameters(t *testing.T) {
 }
 
 func TestVrfyAndHelp(t *testing.T) {
-	w := newWorld(t, nil)
-	runTranscript(t, w.smtpAddr("A"), `
+	addr, _, _, _ := fakeServer(t, nil)
+	runTranscript(t, addr, `
 		S: 220 *
 		C: VRFY alice
 		S: 250 2.1.5 alice <alice@a.example>
@@ -179,8 +179,8 @@ func TestVrfyAndHelp(t *testing.T) {
 		S: 214 2.0.0 Parameters after EHLO*
 		C: HELP FROB
 		S: 504 5.5.1 HELP: no help on "FROB"*`)
-	c := greeted(t, w.smtpAddr("A"))
-	c.send("HELP")
+	c := greeted(t, addr)
+	c.Send("HELP")
 	lines := c.readReply()
 	if len(lines) < 10 || !strings.HasPrefix(lines[0], "214-2.0.0 mailscope SMTP server A") || !strings.HasPrefix(lines[len(lines)-1], "214 2.0.0 HELP <command>") {
 		t.Errorf("HELP reply:\n%s", strings.Join(lines, "\n"))
@@ -191,8 +191,8 @@ func TestVrfyAndHelp(t *testing.T) {
 }
 
 func TestRelayDeniedFromUntrustedNetwork(t *testing.T) {
-	w := newWorld(t, func(w *world.World) { w.SMTP.TrustedNetworks = nil })
-	runTranscript(t, w.smtpAddr("A"), `
+	addr, _, _, _ := fakeServer(t, func(s *smtp.Server) { s.Trusted = nil })
+	runTranscript(t, addr, `
 		S: 220 *
 		C: EHLO outsider
 		S*: 250 HELP
@@ -213,8 +213,8 @@ func TestRelayDeniedFromUntrustedNetwork(t *testing.T) {
 }
 
 func TestTooManyRecipients(t *testing.T) {
-	w := newWorld(t, func(w *world.World) { w.SMTP.MaxRecipients = 2 })
-	runTranscript(t, w.smtpAddr("A"), `
+	addr, _, _, _ := fakeServer(t, func(s *smtp.Server) { s.MaxRecipients = 2 })
+	runTranscript(t, addr, `
 		S: 220 *
 		C: HELO x
 		S: 250 *
@@ -229,61 +229,61 @@ func TestTooManyRecipients(t *testing.T) {
 }
 
 func TestMessageTooBigIsRefusedAndSessionGoesOn(t *testing.T) {
-	w := newWorld(t, func(w *world.World) { w.SMTP.MaxMessageSize = 2048 })
-	c := ehloed(t, w.smtpAddr("A"))
-	c.send("MAIL FROM:<alice@a.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
+	addr, b, _, _ := fakeServer(t, func(s *smtp.Server) { s.MaxMessageSize = 2048 })
+	c := ehloed(t, addr)
+	c.Send("MAIL FROM:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
 	for i := 0; i < 100; i++ {
-		c.send(strings.Repeat("x", 70))
+		c.Send(strings.Repeat("x", 70))
 	}
-	c.send(".")
-	c.expect("552 5.3.4 Message too big: the limit is 2048 octets; nothing was stored")
-	c.send("MAIL FROM:<alice@a.example>")
-	c.expect("250 *")
-	if n := len(inbox(t, w.inst.Store, "A", "alice")); n != 0 {
+	c.Send(".")
+	c.Expect("552 5.3.4 Message too big: the limit is 2048 octets; nothing was stored")
+	c.Send("MAIL FROM:<alice@a.example>")
+	c.Expect("250 *")
+	if n := len(b.bodies()); n != 0 {
 		t.Fatalf("%d messages stored, want 0", n)
 	}
 }
 
 func TestLongLines(t *testing.T) {
-	w := newWorld(t, nil)
-	c := ehloed(t, w.smtpAddr("A"))
-	c.send("NOOP " + strings.Repeat("a", 600))
-	c.expect("500 5.5.6 Line too long: a command line is at most 512 octets*")
-	c.send("MAIL FROM:<alice@a.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
-	c.send("Subject: long")
-	c.send("")
-	c.send(strings.Repeat("y", 1200))
-	c.send(".")
-	c.expect("500 5.5.2 Message refused: a line is longer than 1000 octets*")
-	c.send("NOOP")
-	c.expect("250 *")
+	addr, _, _, _ := fakeServer(t, nil)
+	c := ehloed(t, addr)
+	c.Send("NOOP " + strings.Repeat("a", 600))
+	c.Expect("500 5.5.6 Line too long: a command line is at most 512 octets*")
+	c.Send("MAIL FROM:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
+	c.Send("Subject: long")
+	c.Send("")
+	c.Send(strings.Repeat("y", 1200))
+	c.Send(".")
+	c.Expect("500 5.5.2 Message refused: a line is longer than 1000 octets*")
+	c.Send("NOOP")
+	c.Expect("250 *")
 	// A line of exactly 998 octets plus CRLF is fine.
-	c.send("MAIL FROM:<alice@a.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
-	c.send("Subject: ok")
-	c.send("")
-	c.send(strings.Repeat("z", 998))
-	c.send(".")
-	c.expect("250 2.0.0 *")
+	c.Send("MAIL FROM:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
+	c.Send("Subject: ok")
+	c.Send("")
+	c.Send(strings.Repeat("z", 998))
+	c.Send(".")
+	c.Expect("250 2.0.0 *")
 }
 
 func TestErrorsInARowClose(t *testing.T) {
-	w := newWorld(t, func(w *world.World) { w.SMTP.MaxErrors = 3 })
-	runTranscript(t, w.smtpAddr("A"), `
+	addr, _, _, _ := fakeServer(t, func(s *smtp.Server) { s.MaxErrors = 3 })
+	runTranscript(t, addr, `
 		S: 220 *
 		C: FOO
 		S: 500 *
@@ -300,29 +300,29 @@ func TestErrorsInARowClose(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	w := newWorld(t, func(w *world.World) { w.SMTP.IdleTimeout = 300 * time.Millisecond })
-	c := greeted(t, w.smtpAddr("A"))
-	c.expect("421 4.4.2 a.example Idle for 300ms: closing the connection*")
-	c.closed()
+	addr, _, _, _ := fakeServer(t, func(s *smtp.Server) { s.Settings.IdleTimeout = 300 * time.Millisecond })
+	c := greeted(t, addr)
+	c.Expect("421 4.4.2 a.example Idle for 300ms: closing the connection*")
+	c.ExpectClosed()
 }
 
 func TestDotStuffingAndSplitTerminator(t *testing.T) {
-	w := newWorld(t, nil)
-	c := ehloed(t, w.smtpAddr("A"))
-	c.send("MAIL FROM:<alice@a.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
+	addr, b, _, _ := fakeServer(t, nil)
+	c := ehloed(t, addr)
+	c.Send("MAIL FROM:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
 	// The whole message and terminator, one byte per write: the end is
 	// found whatever the TCP segmentation.
 	msg := "Subject: dots\r\n\r\n..leading dot\r\n...two dots\r\n.\r\n"
 	for i := 0; i < len(msg); i++ {
-		c.sendRaw(msg[i : i+1])
+		c.SendRaw(msg[i : i+1])
 	}
-	c.expect("250 2.0.0 *")
-	body := inbox(t, w.inst.Store, "A", "alice")[0]
+	c.Expect("250 2.0.0 *")
+	body := b.bodies()[0]
 	if !bytes.HasSuffix(body, []byte("\r\n\r\n.leading dot\r\n..two dots\r\n")) {
 		t.Fatalf("dot-unstuffing wrong:\n%q", body)
 	}
@@ -333,66 +333,66 @@ func TestDotStuffingAndSplitTerminator(t *testing.T) {
 // LF being content stored as CRLF; a strict server refuses that bare LF with
 // 521 and closes before reading what follows as commands.
 func TestBareLF(t *testing.T) {
-	w := newWorld(t, nil)
-	c := greeted(t, w.smtpAddr("A"))
-	c.sendRaw("EHLO nc\n")
+	addr, b, _, _ := fakeServer(t, nil)
+	c := greeted(t, addr)
+	c.SendRaw("EHLO nc\n")
 	c.readReply()
-	c.sendRaw("MAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\n")
-	c.expect("250 *")
-	c.expect("250 *")
-	c.expect("354 *")
-	c.sendRaw("Subject: lf\n\nbare\n.\n")
-	c.expect("250 2.0.0 OK: * (delivered to alice; note: 3 bare LF or CR were stored as CRLF line ends*")
-	body := inbox(t, w.inst.Store, "A", "alice")[0]
+	c.SendRaw("MAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\n")
+	c.Expect("250 *")
+	c.Expect("250 *")
+	c.Expect("354 *")
+	c.SendRaw("Subject: lf\n\nbare\n.\n")
+	c.Expect("250 2.0.0 OK: * (delivered to alice; note: 3 bare LF or CR were stored as CRLF line ends*")
+	body := b.bodies()[0]
 	if !bytes.HasSuffix(body, []byte("Subject: lf\r\n\r\nbare\r\n")) && !bytes.Contains(body, []byte("\r\n\r\nbare\r\n")) {
 		t.Fatalf("bare LF not normalized to CRLF:\n%q", body)
 	}
 
-	c = ehloed(t, w.smtpAddr("A")) // EHLO with CRLF: this client's lines end with CRLF
-	c.sendRaw("MAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\n")
-	c.expect("250 *")
-	c.expect("250 *")
-	c.expect("354 *")
-	c.sendRaw("Subject: lf\n\nbare\n.\nMAIL FROM:<smuggled@a.example>\n\r\n.\r\n")
-	c.expect("250 2.0.0 OK: * (delivered to alice; note: 5 bare LF or CR were stored as CRLF line ends*")
-	msgs := inbox(t, w.inst.Store, "A", "alice")
+	c = ehloed(t, addr) // EHLO with CRLF: this client's lines end with CRLF
+	c.SendRaw("MAIL FROM:<alice@a.example>\nRCPT TO:<alice@a.example>\nDATA\n")
+	c.Expect("250 *")
+	c.Expect("250 *")
+	c.Expect("354 *")
+	c.SendRaw("Subject: lf\n\nbare\n.\nMAIL FROM:<smuggled@a.example>\n\r\n.\r\n")
+	c.Expect("250 2.0.0 OK: * (delivered to alice; note: 5 bare LF or CR were stored as CRLF line ends*")
+	msgs := b.bodies()
 	if len(msgs) != 2 || !bytes.HasSuffix(msgs[1], []byte("\r\n\r\nbare\r\n.\r\nMAIL FROM:<smuggled@a.example>\r\n\r\n")) {
 		t.Fatalf("the bare LF.LF of a CRLF client is not content of one message: %q", msgs)
 	}
 
-	strict := newWorld(t, func(w *world.World) { w.SMTP.StrictLineEndings = true })
-	c = ehloed(t, strict.smtpAddr("A"))
-	c.send("MAIL FROM:<alice@a.example>")
-	c.expect("250 *")
-	c.send("RCPT TO:<alice@a.example>")
-	c.expect("250 *")
-	c.send("DATA")
-	c.expect("354 *")
-	c.sendRaw("Subject: lf\n\nbare\n.\nMAIL FROM:<smuggled@a.example>\n\r\n.\r\n")
-	c.expect("521 5.5.2 Bare LF or CR in the message*")
-	c.closed()
-	if n := len(inbox(t, strict.inst.Store, "A", "alice")); n != 0 {
+	strictAddr, strict, _, _ := fakeServer(t, func(s *smtp.Server) { s.StrictLineEndings = true })
+	c = ehloed(t, strictAddr)
+	c.Send("MAIL FROM:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("RCPT TO:<alice@a.example>")
+	c.Expect("250 *")
+	c.Send("DATA")
+	c.Expect("354 *")
+	c.SendRaw("Subject: lf\n\nbare\n.\nMAIL FROM:<smuggled@a.example>\n\r\n.\r\n")
+	c.Expect("521 5.5.2 Bare LF or CR in the message*")
+	c.ExpectClosed()
+	if n := len(strict.bodies()); n != 0 {
 		t.Fatalf("strict server stored %d messages", n)
 	}
 }
 
 func TestPipelinedSession(t *testing.T) {
-	w := newWorld(t, nil)
-	c := ehloed(t, w.smtpAddr("A"))
-	c.sendRaw("MAIL FROM:<alice@a.example>\r\nRCPT TO:<alice@a.example>\r\nRCPT TO:<nobody@a.example>\r\nDATA\r\n")
-	c.expect("250 2.1.0 *")
-	c.expect("250 2.1.5 *")
-	c.expect("550 5.1.1 *")
-	c.expect("354 *")
-	c.sendRaw("Subject: p\r\n\r\nbody\r\n.\r\nMAIL FROM:<alice@a.example>\r\nRCPT TO:<alice@a.example>\r\nDATA\r\n")
-	c.expect("250 2.0.0 *")
-	c.expect("250 2.1.0 *")
-	c.expect("250 2.1.5 *")
-	c.expect("354 *")
-	c.sendRaw("Subject: q\r\n\r\nsecond\r\n.\r\nQUIT\r\n")
-	c.expect("250 2.0.0 *")
-	c.expect("221 *")
-	if n := len(inbox(t, w.inst.Store, "A", "alice")); n != 2 {
+	addr, b, _, _ := fakeServer(t, nil)
+	c := ehloed(t, addr)
+	c.SendRaw("MAIL FROM:<alice@a.example>\r\nRCPT TO:<alice@a.example>\r\nRCPT TO:<nobody@a.example>\r\nDATA\r\n")
+	c.Expect("250 2.1.0 *")
+	c.Expect("250 2.1.5 *")
+	c.Expect("550 5.1.1 *")
+	c.Expect("354 *")
+	c.SendRaw("Subject: p\r\n\r\nbody\r\n.\r\nMAIL FROM:<alice@a.example>\r\nRCPT TO:<alice@a.example>\r\nDATA\r\n")
+	c.Expect("250 2.0.0 *")
+	c.Expect("250 2.1.0 *")
+	c.Expect("250 2.1.5 *")
+	c.Expect("354 *")
+	c.SendRaw("Subject: q\r\n\r\nsecond\r\n.\r\nQUIT\r\n")
+	c.Expect("250 2.0.0 *")
+	c.Expect("221 *")
+	if n := len(b.bodies()); n != 2 {
 		t.Fatalf("%d messages, want 2 (two messages on one persistent connection)", n)
 	}
 }
