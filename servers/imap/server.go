@@ -526,19 +526,7 @@ func (g guarded) guard(err *error) {
 	s.trace.Note(tracer.KindNote, fmt.Sprintf("internal error in server %s (a panic: %v); this session ends, the server goes on", s.srv.Name, r), map[string]string{"panic": fmt.Sprint(r)})
 	// Straight to the socket: imapserver may hold its writer (a panic in the
 	// middle of a FETCH response), and Bye would wait for it forever.
-	var nc net.Conn
-	if s.pc != nil {
-		nc = s.pc.Conn
-	} else {
-		nc = s.conn.NetConn()
-	}
-	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(nc, "* BYE [SERVERBUG] internal error in the server: closing the connection\r\n")
-	if s.pc != nil {
-		s.pc.Close()
-	} else {
-		nc.Close()
-	}
+	s.closeWith("[SERVERBUG] internal error in the server: closing the connection")
 	*err = errPanicked
 }
 

@@ -271,9 +271,10 @@ func (s *session) sleep(d time.Duration) bool {
 }
 
 // closeWith writes * BYE text straight to the socket and closes it. It
-// runs inside LOGIN or AUTHENTICATE, where imapserver holds its writer (so
-// Bye would wait for ever) and has flushed everything before; the tagged
-// NO that imapserver then tries to write finds the connection closed.
+// runs where imapserver holds its writer, so Bye would wait for ever: inside
+// LOGIN or AUTHENTICATE (which flushed everything before; the tagged NO that
+// imapserver then tries to write finds the connection closed) and after a
+// panic in a command.
 func (s *session) closeWith(text string) {
 	var nc net.Conn
 	if s.pc != nil {
