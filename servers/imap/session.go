@@ -207,8 +207,7 @@ func (s *session) check(username, password string) (string, error) {
 		return "", errNoAuth
 	}
 	ip := limits.HostOf(s.remote)
-	w, ok := s.penalty().Gate(ip)
-	penalty.GateNote(s.trace, ip, w, !ok, s.penalty().QueueLimit())
+	w, ok := s.penalty().Enter(s.trace, ip)
 	if !ok {
 		return "", no(imap.ResponseCodeUnavailable, "too many logins from your address are waiting after repeated failures: this one was not checked; try again in %s", s.penalty().QueueLimit())
 	}

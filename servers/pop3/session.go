@@ -436,8 +436,7 @@ func (s *session) authFailed(login string, e *Error) error {
 // time). A login the gate refuses is not checked: -ERR [SYS/TEMP], and the close.
 func (s *session) gate(login string) error {
 	ip := limits.HostOf(s.conn.RemoteAddr())
-	w, ok := s.srv.Penalty.Gate(ip)
-	penalty.GateNote(s.trace, ip, w, !ok, s.srv.Penalty.QueueLimit())
+	w, ok := s.srv.Penalty.Enter(s.trace, ip)
 	if !ok {
 		return &Error{Code: codeSysTemp, Close: true, Msg: fmt.Sprintf("too many logins from your address are waiting after repeated failures: this one was not checked; try again in %s", s.srv.Penalty.QueueLimit())}
 	}

@@ -126,8 +126,7 @@ func (s *session) authFailed(login string) error {
 // time). A login the gate refuses is not checked: 421, and the close.
 func (s *session) gate(login string) error {
 	ip := limits.HostOf(s.conn.RemoteAddr())
-	w, ok := s.srv.Penalty.Gate(ip)
-	penalty.GateNote(s.trace, ip, w, !ok, s.srv.Penalty.QueueLimit())
+	w, ok := s.srv.Penalty.Enter(s.trace, ip)
 	if !ok {
 		return &Error{Code: 421, Enh: "4.7.0", Close: true, Msg: fmt.Sprintf("%s Too many logins from your address are waiting after repeated failures: this one was not checked; try again in %s", s.srv.hostname(), s.srv.Penalty.QueueLimit())}
 	}

@@ -112,28 +112,33 @@ func (f Failure) explain(ts *tracer.Session, key string) *tracer.Explanation {
 	return &filled
 }
 
-// GateNote tells ts that a login from ip waits d at the gate before its
-// password is checked (or, refused, that it is refused unchecked), in the
-// trace's language (auth.gate, auth.gate.full).
-func GateNote(ts *tracer.Session, ip string, d time.Duration, refused bool, limit time.Duration) {
-	if ts == nil || (d <= 0 && !refused) {
-		return
+// Enter takes the gate for a login from ip (Gate) and tells ts about it in
+// the trace's language: how long the login waits before its password is
+// checked (auth.gate), or that it is refused unchecked (auth.gate.full).
+// The caller waits the returned time, or answers the refusal in its
+// protocol's words.
+func (b *Box) Enter(ts *tracer.Session, ip string) (wait time.Duration, ok bool) {
+	wait, ok = b.Gate(ip)
+	if ts == nil || (wait <= 0 && ok) {
+		return wait, ok
 	}
+	limit := b.QueueLimit()
 	key := "auth.gate"
-	text := fmt.Sprintf("login from %s waits %s before its password is checked: earlier failed logins from this address", ip, d.Round(time.Millisecond))
-	if refused {
+	text := fmt.Sprintf("login from %s waits %s before its password is checked: earlier failed logins from this address", ip, wait.Round(time.Millisecond))
+	if !ok {
 		key = "auth.gate.full"
 		text = fmt.Sprintf("login from %s refused without checking its password: this address's logins are already queued %s ahead", ip, limit)
 	}
 	var x *tracer.Explanation
-	if b := ts.Bus(); b != nil && b.Explainer != nil {
-		if e := b.Explainer.Key(key); e != nil {
+	if bus := ts.Bus(); bus != nil && bus.Explainer != nil {
+		if e := bus.Explainer.Key(key); e != nil {
 			filled := *e
-			filled.Text = strings.NewReplacer("{wait}", d.Round(time.Millisecond).String(), "{max}", limit.String()).Replace(e.Text)
+			filled.Text = strings.NewReplacer("{wait}", wait.Round(time.Millisecond).String(), "{max}", limit.String()).Replace(e.Text)
 			x = &filled
 		}
 	}
 	ts.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Explain: x, Attrs: map[string]string{
-		"step": "auth-gate", "wait_ms": strconv.FormatInt(d.Milliseconds(), 10),
+		"step": "auth-gate", "wait_ms": strconv.FormatInt(wait.Milliseconds(), 10),
 	}})
+	return wait, ok
 }
