@@ -42,13 +42,7 @@ func TestRefusesCorruptFile(t *testing.T) {
 	s, dir := openTemp(t)
 	ctx := context.Background()
 	s.EnsureUser(ctx, "A", "alice")
-	body := bytes.Repeat([]byte("Subject: x\r\n\r\nfill the pages with mail\r\n"), 200)
-	for i := range 50 {
-		if _, err := s.Deliver(ctx, &Delivery{Server: "A", TraceID: fmt.Sprint("T", i), Local: []string{"alice"},
-			Body: body, Received: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fill(t, s)
 	s.Close()
 	path := filepath.Join(dir, "mailscope.db")
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -143,13 +137,7 @@ func TestDamageMetWhileRunningStopsWrites(t *testing.T) {
 	s, dir := openTemp(t)
 	ctx := context.Background()
 	s.EnsureUser(ctx, "A", "alice")
-	body := bytes.Repeat([]byte("Subject: x\r\n\r\nfill the pages with mail\r\n"), 200)
-	for i := range 50 {
-		if _, err := s.Deliver(ctx, &Delivery{Server: "A", TraceID: fmt.Sprint("T", i), Local: []string{"alice"},
-			Body: body, Received: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	body := fill(t, s)
 	s.Close()
 	s, err := Open(dir)
 	if err != nil {
@@ -192,4 +180,18 @@ func TestDamageMetWhileRunningStopsWrites(t *testing.T) {
 	if !errors.Is(err, ErrDamaged) {
 		t.Fatalf("Deliver after damage: %v, want ErrDamaged", err)
 	}
+}
+
+// fill delivers 50 messages of about 8 KiB to alice, so that the database
+// has pages worth damaging, and returns the body it used.
+func fill(t *testing.T, s *Store) []byte {
+	t.Helper()
+	body := bytes.Repeat([]byte("Subject: x\r\n\r\nfill the pages with mail\r\n"), 200)
+	for i := range 50 {
+		if _, err := s.Deliver(context.Background(), &Delivery{Server: "A", TraceID: fmt.Sprint("T", i), Local: []string{"alice"},
+			Body: body, Received: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return body
 }
