@@ -133,6 +133,7 @@ func (b *Bus) Publish(e *Event) {
 	if b == nil {
 		return
 	}
+	b.render(e)
 	b.mu.Lock()
 	b.seq++
 	e.Seq = b.seq
@@ -154,6 +155,30 @@ func (b *Bus) Publish(e *Event) {
 		s.offer(e)
 	}
 	b.mu.Unlock()
+}
+
+// render fills in the prose of an event given as catalog keys, in the bus's
+// language: the text of its Msg and the text of an explanation that has
+// arguments but no text yet.
+func (b *Bus) render(e *Event) {
+	if e.Msg == nil && (e.Explain == nil || e.Explain.Text != "") {
+		return
+	}
+	x := b.Explainer
+	if x == nil {
+		x = NewExplainer("en")
+	}
+	if e.Msg != nil && e.Text == "" {
+		e.Text = x.Format(e.Msg)
+	}
+	if ex := e.Explain; ex != nil && ex.Text == "" {
+		if t, rfc, ok := x.text(ex.Key); ok {
+			ex.Text = Expand(t, ex.Args)
+			if ex.RFC == "" {
+				ex.RFC = rfc
+			}
+		}
+	}
 }
 
 func (b *Bus) dropOldestLocked() {

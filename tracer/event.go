@@ -70,6 +70,10 @@ type Explanation struct {
 	Class   string `json:"class,omitempty"`    // for replies: "2xx", "3xx", "4xx", "5xx", "+OK", "-ERR"
 	Enh     string `json:"enh,omitempty"`      // enhanced status code, e.g. "5.1.1"
 	EnhText string `json:"enh_text,omitempty"` // what the enhanced code means
+
+	// Args are the values filled into the catalog text of Key, so a reader in
+	// another language can render it again (see Msg).
+	Args map[string]string `json:"args,omitempty"`
 }
 
 // Event is one thing that happened on a wire or inside a server.
@@ -82,6 +86,7 @@ type Event struct {
 	Kind    Kind         `json:"kind"`
 	Dir     Dir          `json:"dir,omitempty"`
 	Text    string       `json:"text,omitempty"`
+	Msg     *Msg         `json:"msg,omitempty"` // Text as a catalog key: the bus fills Text from it
 	Flags   []Flag       `json:"flags,omitempty"`
 	Explain *Explanation `json:"explain,omitempty"`
 

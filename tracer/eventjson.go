@@ -25,6 +25,12 @@ func AppendEvent(b []byte, e *Event) []byte {
 	b = appendStr(b, "kind", string(e.Kind), false)
 	b = appendStr(b, "dir", string(e.Dir), true)
 	b = appendStr(b, "text", e.Text, true)
+	if m := e.Msg; m != nil {
+		b = append(b, `,"msg":{"key":`...)
+		b = appendQuoted(b, m.Key)
+		b = appendMap(b, "args", m.Args)
+		b = append(b, '}')
+	}
 	if len(e.Flags) > 0 {
 		b = append(b, `,"flags":[`...)
 		for i, f := range e.Flags {
@@ -43,6 +49,7 @@ func AppendEvent(b []byte, e *Event) []byte {
 		b = appendStr(b, "class", x.Class, true)
 		b = appendStr(b, "enh", x.Enh, true)
 		b = appendStr(b, "enh_text", x.EnhText, true)
+		b = appendMap(b, "args", x.Args)
 		b = append(b, '}')
 	}
 	b = appendStr(b, "peer", e.Peer, true)
@@ -64,22 +71,31 @@ func AppendEvent(b []byte, e *Event) []byte {
 		b = append(b, `,"skipped":`...)
 		b = strconv.AppendUint(b, e.Skipped, 10)
 	}
-	if len(e.Attrs) > 0 {
-		keys := make([]string, 0, len(e.Attrs))
-		for k := range e.Attrs {
-			keys = append(keys, k)
+	b = appendMap(b, "attrs", e.Attrs)
+	return append(b, '}')
+}
+
+// appendMap appends ,"name":{...} with the keys sorted, as encoding/json
+// writes a map, or nothing for an empty one.
+func appendMap(b []byte, name string, m map[string]string) []byte {
+	if len(m) == 0 {
+		return b
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':', '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		slices.Sort(keys)
-		b = append(b, `,"attrs":{`...)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendQuoted(b, k)
-			b = append(b, ':')
-			b = appendQuoted(b, e.Attrs[k])
-		}
-		b = append(b, '}')
+		b = appendQuoted(b, k)
+		b = append(b, ':')
+		b = appendQuoted(b, m[k])
 	}
 	return append(b, '}')
 }

@@ -175,6 +175,8 @@ func (p *eventParser) event() (*Event, error) {
 			e.Dir = Dir(s)
 		case "text":
 			e.Text, err = p.str()
+		case "msg":
+			e.Msg, err = p.msg(e.Msg)
 		case "flags":
 			e.Flags, err = p.flags()
 		case "explain":
@@ -204,18 +206,7 @@ func (p *eventParser) event() (*Event, error) {
 		case "skipped":
 			e.Skipped, err = p.uint(64)
 		case "attrs":
-			if e.Attrs == nil {
-				e.Attrs = map[string]string{}
-			}
-			err = p.members(func(k []byte) error {
-				v, err := p.str()
-				if known, ok := p.d.known[string(k)]; ok {
-					e.Attrs[known] = v
-				} else {
-					e.Attrs[string(k)] = v
-				}
-				return err
-			})
+			e.Attrs, err = p.strMap(e.Attrs)
 		default:
 			return errSlow
 		}
@@ -270,12 +261,52 @@ func (p *eventParser) explain(x *Explanation) (*Explanation, error) {
 			x.Enh, err = p.short()
 		case "enh_text":
 			x.EnhText, err = p.short()
+		case "args":
+			x.Args, err = p.strMap(x.Args)
 		default:
 			return errSlow
 		}
 		return err
 	})
 	return x, err
+}
+
+// msg decodes into m as encoding/json does.
+func (p *eventParser) msg(m *Msg) (*Msg, error) {
+	if m == nil {
+		m = &Msg{}
+	}
+	err := p.members(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "key":
+			m.Key, err = p.short()
+		case "args":
+			m.Args, err = p.strMap(m.Args)
+		default:
+			return errSlow
+		}
+		return err
+	})
+	return m, err
+}
+
+// strMap decodes an object of strings into m (made when nil), interning the
+// keys the decoder knows.
+func (p *eventParser) strMap(m map[string]string) (map[string]string, error) {
+	if m == nil {
+		m = map[string]string{}
+	}
+	err := p.members(func(k []byte) error {
+		v, err := p.str()
+		if known, ok := p.d.known[string(k)]; ok {
+			m[known] = v
+		} else {
+			m[string(k)] = v
+		}
+		return err
+	})
+	return m, err
 }
 
 // uint reads a JSON number that is a non-negative integer fitting in bits.

@@ -120,8 +120,9 @@ func (s *Session) Emit(e *Event) {
 }
 
 // State publishes a state change from the session's current state to `to`,
-// with an optional explanation of why. A change to the same state is ignored.
-func (s *Session) State(to, why string) {
+// with an optional explanation of why, a catalog message the bus renders in
+// its language. A change to the same state is ignored.
+func (s *Session) State(to string, why *Msg) {
 	if s == nil {
 		return
 	}
@@ -136,8 +137,8 @@ func (s *Session) State(to, why string) {
 	if from == "" {
 		e.Text = to
 	}
-	if why != "" {
-		e.Explain = &Explanation{Key: "state", Text: why}
+	if why != nil {
+		e.Explain = &Explanation{Key: why.Key, Args: why.Args}
 	}
 	s.Emit(e)
 }

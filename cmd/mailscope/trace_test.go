@@ -247,7 +247,7 @@ func TestTraceEscapesWireText(t *testing.T) {
 	var lines []string
 	for _, re := range []string{
 		`C: HELO ` + esc + ` <8bit,nul>$`,
-		`^      HELO ` + esc + `: the client introduced itself$`,
+		`^      HELO ` + esc + `: the client introduced itself \(RFC 5321 section 4\.1\.1\.1\)$`,
 		`S: 250 a\.example Hello ` + esc + ` \[127\.0\.0\.1\], pleased to meet you( <nul>)?$`,
 		`S: 221 `,
 		regexp.QuoteMeta(`[A\x1b[2J\u202e] lesson: hint \x1b]0;owned\x07`) + `$`,

@@ -124,19 +124,12 @@ func (s *session) ctx() (context.Context, context.CancelFunc) {
 
 // setState moves the session and tells the trace why, in the trace's
 // language; detail is appended as is.
-func (s *session) setState(to state, key string, detail ...string) {
+func (s *session) setState(to state, key string, kv ...string) {
 	s.state = to
 	if s.trace == nil {
 		return
 	}
-	why := key
-	if b := s.trace.Bus(); b != nil && b.Explainer != nil {
-		why = b.Explainer.Text(key)
-	}
-	for _, d := range detail {
-		why += " " + d
-	}
-	s.trace.State(to.String(), why)
+	s.trace.State(to.String(), tracer.M(key, kv...))
 }
 
 // Close ends the session: the client logged out, the connection broke or
@@ -306,7 +299,7 @@ func (s *session) loggedIn(user string) error {
 	if s.pc != nil {
 		s.pc.authed.Store(true) // STARTTLS is no longer on offer
 	}
-	s.setState(stateAuthenticated, "imap.state.authenticated", "("+user+")")
+	s.setState(stateAuthenticated, "imap.state.authenticated", "user", user)
 	return nil
 }
 
@@ -376,7 +369,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if options.ReadOnly {
 		mode = "[READ-ONLY]"
 	}
-	s.setState(stateSelected, "imap.state.selected", mb.Name, mode)
+	s.setState(stateSelected, "imap.state.selected", "mailbox", mb.Name, "mode", mode)
 	return data, nil
 }
 

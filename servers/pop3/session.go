@@ -231,7 +231,7 @@ func (s *session) fail(e *Error) bool {
 // language (the catalog key names the explanation).
 func (s *session) setState(to state, key string) {
 	s.state = to
-	s.trace.State(to.String(), s.explainText(key))
+	s.trace.State(to.String(), tracer.M(key))
 }
 
 func (s *session) explain(key string) *tracer.Explanation {

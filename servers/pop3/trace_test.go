@@ -71,12 +71,12 @@ func TestTraceShortSession(t *testing.T) {
 	evs := sessionEvents(t, sub, c)
 	want := []string{
 		`open  "open" `,
-		`state  "AUTHORIZATION" state`,
+		`state  "AUTHORIZATION" pop3.state.AUTHORIZATION`,
 		`line s2c "+OK mailscope POP3 server A for a.example ready <TS>" pop3.greeting.apop`,
 		`line c2s "USER alice" pop3.cmd.USER`,
 		`line s2c "+OK user alice: now send PASS with the password (it crosses the wire in clear text; STLS first would encrypt it)" pop3.reply.OK.USER`,
 		`line c2s "PASS ****" pop3.cmd.PASS`,
-		`state  "AUTHORIZATION -> TRANSACTION" state`,
+		`state  "AUTHORIZATION -> TRANSACTION" pop3.state.TRANSACTION`,
 		`line s2c "+OK alice's maildrop has 1 message (21 octets); logged in with USER/PASS, the maildrop is locked for this session" pop3.reply.OK.PASS`,
 		`line c2s "STAT" pop3.cmd.STAT`,
 		`line s2c "+OK 1 21 (1 message, 21 octets; messages marked with DELE are not counted)" pop3.reply.OK.STAT`,
@@ -87,7 +87,7 @@ func TestTraceShortSession(t *testing.T) {
 		`line c2s "DELE 1" pop3.cmd.DELE`,
 		`line s2c "+OK message 1 marked for deletion: it is removed only when you QUIT (RSET unmarks it; a dropped connection keeps it)" pop3.reply.OK.DELE`,
 		`line c2s "QUIT" pop3.cmd.QUIT`,
-		`state  "TRANSACTION -> UPDATE" state`,
+		`state  "TRANSACTION -> UPDATE" pop3.state.UPDATE.delete`,
 		`note  "download-and-delete: 1 message deleted from alice's maildrop, 0 messages kept" pop3.mode.delete`,
 		`line s2c "+OK mailscope POP3 server A signing off: 1 message deleted, 0 messages kept (download-and-delete)" pop3.reply.OK.QUIT`,
 		`close  "connection closed" `,

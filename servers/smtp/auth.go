@@ -94,8 +94,8 @@ func (s *session) handleAuth(cmd command) error {
 	s.srv.Penalty.Succeed(limits.HostOf(s.conn.RemoteAddr()), user)
 	s.authUser = user
 	s.trace.Emit(&tracer.Event{Kind: tracer.KindState, From: s.state.String(), To: s.state.String(),
-		Text: "authenticated as " + user, Attrs: map[string]string{"user": user},
-		Explain: &tracer.Explanation{Key: "smtp.state.auth", Text: "The client logged in: it may now relay to other domains."}})
+		Msg: tracer.M("smtp.state.authenticated", "user", user), Attrs: map[string]string{"user": user},
+		Explain: &tracer.Explanation{Key: "smtp.state.auth"}})
 	s.reply(235, "2.7.0", "Authentication successful: hello "+user)
 	return nil
 }

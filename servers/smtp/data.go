@@ -64,9 +64,9 @@ func (s *session) handleData(cmd command) error {
 		return errNeedRcpt
 	}
 	if s.crlf {
-		s.setState(stateData, "the client sends the message; it ends with CRLF.CRLF (a bare LF or CR inside is content, not a line end)")
+		s.setState(stateData, "smtp.state.data.crlf")
 	} else {
-		s.setState(stateData, "the client sends the message; this client ends its lines with bare LF, so the data may end with LF.LF")
+		s.setState(stateData, "smtp.state.data.lf")
 	}
 	s.reply(354, "", "Start mail input; end with <CRLF>.<CRLF> (a line holding only a dot)")
 	if err := s.flush(); err != nil {

@@ -19,7 +19,7 @@ func (s *session) handleHelo(cmd command, ehlo bool) error {
 	s.resetTransaction()
 	s.helo = cmd.arg
 	s.esmtp = ehlo
-	s.setState(stateGreeted, verb+" "+cmd.arg+": the client introduced itself")
+	s.setState(stateGreeted, "smtp.state.greeted", "verb", verb, "name", cmd.arg)
 	greet := fmt.Sprintf("%s Hello %s [%s], pleased to meet you", s.srv.hostname(), cmd.arg, limits.HostOf(s.conn.RemoteAddr()))
 	if !ehlo {
 		s.reply(250, "", greet)

@@ -18,7 +18,7 @@ func (s *session) resetTransaction() {
 	s.envID, s.ret, s.never = "", "", nil
 	s.trace.SetMsgID("")
 	if s.state > stateGreeted {
-		s.setState(stateGreeted, "transaction reset")
+		s.setState(stateGreeted, "smtp.state.reset")
 	}
 }
 
@@ -106,7 +106,7 @@ func (s *session) handleMail(cmd command) error {
 		s.id = s.envID
 	}
 	s.trace.SetMsgID(s.id)
-	s.setState(stateMail, "a new message: sender <"+p.addr+">; its id is "+s.id)
+	s.setState(stateMail, "smtp.state.mail", "sender", p.addr, "id", s.id)
 	msg := fmt.Sprintf("Sender <%s> OK", p.addr)
 	if p.addr == "" {
 		msg = "Null sender <> OK (bounces use it so they cannot bounce again)"
@@ -303,7 +303,7 @@ func (s *session) markRcpt(key string) {
 	}
 	s.rcptSeen[key] = true
 	if s.state == stateMail {
-		s.setState(stateRcpt, "at least one recipient accepted; DATA may follow")
+		s.setState(stateRcpt, "smtp.state.rcpt")
 	}
 }
 

@@ -122,7 +122,7 @@ func (s *session) serve() {
 		s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		s.w.Flush()
 	})
-	s.setState(stateConnected, "TCP connection open; the server speaks first")
+	s.setState(stateConnected, "smtp.state.connected")
 	s.reply(220, "", s.srv.hostname()+" ESMTP mailscope server "+s.srv.Name+" ready (type HELP for help)")
 	lineserver.Commands(
 		func() ([]byte, error) { return s.readLine(maxAuthLine, true) },
@@ -231,9 +231,9 @@ func truncate(s string, n int) string {
 }
 
 // setState moves the session and tells the trace why.
-func (s *session) setState(to state, why string) {
+func (s *session) setState(to state, key string, kv ...string) {
 	s.state = to
-	s.trace.State(to.String(), why)
+	s.trace.State(to.String(), tracer.M(key, kv...))
 }
 
 // reply queues a reply; it is flushed before the next blocking read

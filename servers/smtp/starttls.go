@@ -27,6 +27,6 @@ func (s *session) handleStartTLS(cmd command) error {
 	// RFC 3207 section 4.2: forget everything learned before TLS.
 	s.resetTransaction()
 	s.helo, s.esmtp, s.authUser = "", false, ""
-	s.setState(stateConnected, "TLS is up: the client must say EHLO again (RFC 3207 section 4.2)")
+	s.setState(stateConnected, "smtp.state.tls")
 	return nil
 }
