@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"sync"
@@ -172,6 +173,12 @@ func (b *Bus) render(e *Event) {
 		e.Text = x.Format(e.Msg)
 	}
 	if ex := e.Explain; ex != nil && ex.Text == "" {
+		if len(ex.Args) == 0 {
+			if c := x.Key(ex.Key); c != nil {
+				ex.Text, ex.RFC = c.Text, cmp.Or(ex.RFC, c.RFC)
+			}
+			return
+		}
 		if t, rfc, ok := x.text(ex.Key); ok {
 			ex.Text = Expand(t, ex.Args)
 			if ex.RFC == "" {

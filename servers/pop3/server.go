@@ -117,6 +117,7 @@ func (s *Server) Serve(l net.Listener) error {
 func (s *Server) serveConn(c net.Conn) {
 	sess := newSession(s, c)
 	s.core.ServeConn(sess.line, sess.refuse, sess.serve)
+	lineserver.Release(sess.r, sess.w)
 }
 
 // Close closes the listeners and every session at once. Sessions that did

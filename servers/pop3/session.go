@@ -80,8 +80,8 @@ type session struct {
 
 func newSession(srv *Server, c net.Conn) *session {
 	s := &session{srv: srv, conn: c, rw: c, trace: tracer.SessionOf(c)}
-	s.r = bufio.NewReaderSize(c, 4096)
-	s.w = bufio.NewWriterSize(deadlineWriter{s}, 4096)
+	s.r = lineserver.NewReader(c)
+	s.w = lineserver.NewWriter(deadlineWriter{s})
 	s.line = srv.core.NewSession(c, s.r, srv.settings(), s.flush)
 	return s
 }

@@ -88,8 +88,8 @@ func newSession(srv *Server, c net.Conn) *session {
 		srv:   srv,
 		conn:  c,
 		trace: tracer.SessionOf(c),
-		r:     bufio.NewReaderSize(c, 4096),
-		w:     bufio.NewWriterSize(c, 4096),
+		r:     lineserver.NewReader(c),
+		w:     lineserver.NewWriter(c),
 	}
 	s.line = srv.core.NewSession(c, s.r, srv.settings(), s.flush)
 	return s
