@@ -22,6 +22,7 @@ type ConsoleOptions struct {
 type Console struct {
 	w    *bufio.Writer
 	opts ConsoleOptions
+	ts   []byte // the timestamp's scratch space, reused for every event
 
 	client, s2, s3, s4, s5, data, state, queue, dim, bold, warn paint
 }
@@ -101,9 +102,9 @@ func (c *Console) Flush() error { return c.w.Flush() }
 // Print writes one event.
 func (c *Console) Print(e *Event) {
 	w := c.w
-	var ts [len("15:04:05.000")]byte
 	w.WriteString(c.dim.pre)
-	w.Write(e.Time.AppendFormat(ts[:0], "15:04:05.000"))
+	c.ts = e.Time.AppendFormat(c.ts[:0], "15:04:05.000")
+	w.Write(c.ts)
 	w.WriteString(c.dim.suf)
 	w.WriteByte(' ')
 	who := e.Server

@@ -170,7 +170,23 @@ func (x *Explainer) enhanced(enh string) string {
 
 // SMTPExtension explains one EHLO keyword (PIPELINING, SIZE, ...).
 func (x *Explainer) SMTPExtension(keyword string) *Explanation {
-	return x.first("smtp.ext."+keyword, "smtp.ext.unknown")
+	key, ok := extensionKeys[keyword]
+	if !ok {
+		key = "smtp.ext.unknown"
+	}
+	return x.Key(key)
 }
+
+// extensionKeys maps each EHLO keyword the catalog explains to its key, so
+// that explaining the ten lines of every EHLO reply builds no strings.
+var extensionKeys = func() map[string]string {
+	m := map[string]string{}
+	for k := range smtpCatalog {
+		if kw, ok := strings.CutPrefix(k, "smtp.ext."); ok {
+			m[kw] = k
+		}
+	}
+	return m
+}()
 
 func itoa(n int) string { return strconv.Itoa(n) }
