@@ -142,7 +142,7 @@ var imapCatalog = map[string]entry{
 	"imap.code.INUSE":                {en: "Someone else is using the resource; try later.", zh: "资源正被他人使用；请稍后重试。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.LIMIT":                {en: "A server limit was reached.", zh: "达到了服务器的限制。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.NONEXISTENT":          {en: "There is no folder with that name.", zh: "没有该名称的文件夹。", rfc: "RFC 9051 section 7.1"},
-	"imap.code.NOPERM":               {en: "Access is not permitted.", zh: "不允许访问。", rfc: "RFC 9051 section 7.1"},
+	"imap.code.NOPERM":               {en: "Access is not permitted.", zh: "没有访问权限。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.OVERQUOTA":            {en: "The mailbox is over its quota.", zh: "邮箱超出配额。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.PARSE":                {en: "A message could not be parsed.", zh: "无法解析邮件。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.PERMANENTFLAGS":       {en: "The flags the client can change for good (\\* means new keywords may be created); empty in a read-only folder.", zh: "客户端可永久修改的标志（\\* 表示可以创建新关键字）；只读文件夹中为空。", rfc: "RFC 9051 section 7.1"},

@@ -132,7 +132,7 @@ var smtpCatalog = map[string]entry{
 	"smtp.reply.500":          {en: "syntax error: command unrecognized or line too long.", zh: "语法错误：命令无法识别或行过长。", rfc: "RFC 5321 section 4.2.3"},
 	"smtp.reply.501":          {en: "syntax error in parameters or arguments.", zh: "参数语法错误。", rfc: "RFC 5321 section 4.2.3"},
 	"smtp.reply.502":          {en: "command not implemented.", zh: "命令未实现。", rfc: "RFC 5321 section 4.2.3"},
-	"smtp.reply.503":          {en: "bad sequence of commands: this command is not allowed now.", zh: "命令顺序错误：此刻不允许该命令。", rfc: "RFC 5321 section 4.2.3"},
+	"smtp.reply.503":          {en: "bad sequence of commands: this command is not allowed now.", zh: "命令顺序错误：现在还不能使用这条命令。", rfc: "RFC 5321 section 4.2.3"},
 	"smtp.reply.504":          {en: "command parameter not implemented.", zh: "命令参数未实现。", rfc: "RFC 5321 section 4.2.3"},
 	"smtp.reply.521":          {en: "the server does not accept mail on this connection and closes it (Postfix uses it to refuse a bare LF: nothing after it is read as a command).", zh: "服务器不在此连接上接收邮件并关闭连接（Postfix 用它拒绝裸 LF：之后的内容都不会被当作命令读取）。", rfc: "RFC 7504 section 3"},
 	"smtp.reply.530":          {en: "authentication required.", zh: "需要认证。", rfc: "RFC 4954 section 6"},
