@@ -51,7 +51,7 @@ var pop3Catalog = map[string]entry{
 	"pop3.reply.OK.NOOP":     {en: "+OK to NOOP: nothing done, the server is still there.", zh: "对 NOOP 的 +OK：什么都没做，服务器仍在线。", rfc: "RFC 1939 section 5"},
 	"pop3.reply.OK.RSET":     {en: "+OK to RSET: every deletion mark of this session is gone; nothing will be deleted at QUIT unless marked again.", zh: "对 RSET 的 +OK：本会话的删除标记全部撤销；除非重新标记，QUIT 时不会删除任何邮件。", rfc: "RFC 1939 section 5"},
 	"pop3.reply.OK.QUIT":     {en: "+OK to QUIT: goodbye. After login this ends the UPDATE state: messages marked with DELE are gone (download-and-delete), unmarked ones stay on the server (download-and-keep).", zh: "对 QUIT 的 +OK：再见。登录后，这意味着更新状态结束：用 DELE 标记的邮件已删除（下载并删除），未标记的留在服务器上（下载并保持）。", rfc: "RFC 1939 section 6"},
-	"pop3.reply.ERR.QUIT":    {en: "-ERR to QUIT: the UPDATE failed: some messages marked for deletion were not removed.", zh: "对 QUIT 的 -ERR：更新失败：部分标记删除的邮件未被删除。", rfc: "RFC 1939 section 6"},
+	"pop3.reply.ERR.QUIT":    {en: "-ERR to QUIT: the UPDATE failed: some messages marked for deletion were not removed.", zh: "对 QUIT 的 -ERR：更新失败：部分标记为删除的邮件没能删除。", rfc: "RFC 1939 section 6"},
 	"pop3.reply.cont":        {en: "+ : a SASL continuation: the server waits for the client's base64 response (for PLAIN: authzid NUL user NUL password).", zh: "“+ ”是 SASL 继续请求：服务器等待客户端的 base64 响应（PLAIN 机制为“authzid NUL 用户名 NUL 密码”）。", rfc: "RFC 5034 section 4"},
 	"pop3.reply.unparsed":    {en: "Not a POP3 status line: a response starts with +OK or -ERR.", zh: "不是 POP3 状态行：响应应以 +OK 或 -ERR 开头。", rfc: "RFC 1939 section 3"},
 	"pop3.end":               {en: "End of the multi-line response: a line holding only a dot (CRLF.CRLF).", zh: "多行响应结束：只含一个点的行（CRLF.CRLF）。", rfc: "RFC 1939 section 3"},
