@@ -102,7 +102,7 @@ func TestCourseTerms(t *testing.T) {
 			all.WriteString(s.Title.Zh + s.Instruction.Zh + s.Explain.Zh)
 		}
 	}
-	for _, term := range []string{"用户代理", "邮件服务器", "邮箱", "报文队列", "推", "拉", "下载并删除", "下载并保持",
+	for _, term := range []string{"用户代理", "邮件服务器", "邮箱", "消息队列", "在线缓存", "推", "拉", "下载并删除", "下载并保持",
 		"7 位 ASCII", "CRLF.CRLF", "RFC 822", "MIME", "ETRN", "有状态", "无状态", "文件夹", "跨会话", "邮件访问协议",
 		"持久性连接", "异步发送", "自动重试", "延时发送", "命令/响应"} {
 		if !strings.Contains(all.String(), term) {

@@ -19,7 +19,7 @@ var imapCatalog = map[string]entry{
 	"imap.cmd.UNAUTHENTICATE": {en: "UNAUTHENTICATE: returns to the not authenticated state without closing the connection.", zh: "UNAUTHENTICATE：回到未认证状态而不关闭连接。", rfc: "RFC 8437"},
 
 	// Commands: authenticated state.
-	"imap.cmd.ENABLE":      {en: "ENABLE: switches on extensions that change how the server answers (for example IMAP4rev2).", zh: "ENABLE：启用会改变服务器应答方式的扩展（例如 IMAP4rev2）。", rfc: "RFC 9051 section 6.3.1"},
+	"imap.cmd.ENABLE":      {en: "ENABLE: switches on extensions that change how the server answers (for example IMAP4rev2).", zh: "ENABLE：启用会改变服务器响应方式的扩展（例如 IMAP4rev2）。", rfc: "RFC 9051 section 6.3.1"},
 	"imap.cmd.SELECT":      {en: "SELECT folder: opens a folder for reading and changing; the server reports how many messages it holds, UIDVALIDITY and UIDNEXT. The session enters the selected state.", zh: "SELECT 文件夹：打开一个文件夹以便读取和修改；服务器报告其中的邮件数、UIDVALIDITY 和 UIDNEXT。会话进入已选择状态。", rfc: "RFC 9051 section 6.3.2"},
 	"imap.cmd.EXAMINE":     {en: "EXAMINE folder: like SELECT but read-only: nothing in the folder changes, not even the \\Seen flag when a message is read.", zh: "EXAMINE 文件夹：与 SELECT 相同但只读：文件夹中什么都不会改变，读邮件时连 \\Seen 标志也不会设置。", rfc: "RFC 9051 section 6.3.3"},
 	"imap.cmd.CREATE":      {en: "CREATE folder: makes a new folder on the server; it stays there for every later session (cross-session state).", zh: "CREATE 文件夹：在服务器上新建文件夹；它会保留给以后的每个会话（跨会话状态）。", rfc: "RFC 9051 section 6.3.4"},
@@ -30,18 +30,18 @@ var imapCatalog = map[string]entry{
 	"imap.cmd.LIST":        {en: "LIST reference pattern: lists folders; * matches everything, % stops at the hierarchy delimiter \"/\".", zh: "LIST 引用 模式：列出文件夹；* 匹配所有，% 在层级分隔符“/”处停止。", rfc: "RFC 9051 section 6.3.9"},
 	"imap.cmd.LSUB":        {en: "LSUB reference pattern: lists subscribed folders only (IMAP4rev1; IMAP4rev2 uses LIST (SUBSCRIBED)).", zh: "LSUB 引用 模式：只列出已订阅的文件夹（IMAP4rev1；IMAP4rev2 改用 LIST (SUBSCRIBED)）。", rfc: "RFC 3501 section 6.3.9"},
 	"imap.cmd.NAMESPACE":   {en: "NAMESPACE: asks where the user's own folders live and which hierarchy delimiter separates folder levels.", zh: "NAMESPACE：询问用户自己的文件夹位于哪里，以及用哪个层级分隔符分隔文件夹层次。", rfc: "RFC 9051 section 6.3.10"},
-	"imap.cmd.STATUS":      {en: "STATUS folder (items): asks for counters of a folder (MESSAGES, UNSEEN, UIDNEXT, ...) without selecting it.", zh: "STATUS 文件夹 (项目)：不选择文件夹就查询其计数（MESSAGES、UNSEEN、UIDNEXT 等）。", rfc: "RFC 9051 section 6.3.11"},
+	"imap.cmd.STATUS":      {en: "STATUS folder (items): asks for counters of a folder (MESSAGES, UNSEEN, UIDNEXT, ...) without selecting it.", zh: "STATUS 文件夹 (项目)：不必选择文件夹就能查询它的计数（MESSAGES、UNSEEN、UIDNEXT 等）。", rfc: "RFC 9051 section 6.3.11"},
 	"imap.cmd.APPEND":      {en: "APPEND folder (flags) {size}: uploads a whole message into a folder (a mail client saves sent mail and drafts this way); the message follows as a literal.", zh: "APPEND 文件夹 (标志) {大小}：把一封完整的邮件上传到文件夹（邮件客户端用它保存已发送邮件和草稿）；邮件以字面量形式随后发送。", rfc: "RFC 9051 section 6.3.12"},
 	"imap.cmd.IDLE":        {en: "IDLE: the client waits and the server pushes news at once (* n EXISTS when mail arrives) until the client sends DONE.", zh: "IDLE：客户端等待，服务器立即推送新情况（有新邮件时发 * n EXISTS），直到客户端发送 DONE。", rfc: "RFC 9051 section 6.3.13"},
 	"imap.cmd.DONE":        {en: "DONE: ends IDLE; the server answers the IDLE command with its tagged OK.", zh: "DONE：结束 IDLE；服务器以带标签的 OK 答复 IDLE 命令。", rfc: "RFC 9051 section 6.3.13"},
 
 	// Commands: selected state.
 	"imap.cmd.CHECK":       {en: "CHECK: asks the server to save the folder's state (obsolete: this server always saves at once).", zh: "CHECK：请求服务器保存文件夹状态（已过时：本服务器总是立即保存）。", rfc: "RFC 3501 section 6.4.1"},
-	"imap.cmd.CLOSE":       {en: "CLOSE: removes the messages flagged \\Deleted (silently) and leaves the selected state.", zh: "CLOSE：（不作通知地）删除带 \\Deleted 标志的邮件，并离开已选择状态。", rfc: "RFC 9051 section 6.4.1"},
+	"imap.cmd.CLOSE":       {en: "CLOSE: removes the messages flagged \\Deleted (silently) and leaves the selected state.", zh: "CLOSE：静默删除带 \\Deleted 标志的邮件（不逐条返回 EXPUNGE），并离开已选择状态。", rfc: "RFC 9051 section 6.4.1"},
 	"imap.cmd.UNSELECT":    {en: "UNSELECT: leaves the selected state without removing anything.", zh: "UNSELECT：离开已选择状态，不删除任何邮件。", rfc: "RFC 9051 section 6.4.2"},
 	"imap.cmd.EXPUNGE":     {en: "EXPUNGE: permanently removes every message flagged \\Deleted; the server reports each one as * n EXPUNGE.", zh: "EXPUNGE：永久删除所有带 \\Deleted 标志的邮件；服务器对每封邮件报告 * n EXPUNGE。", rfc: "RFC 9051 section 6.4.3"},
 	"imap.cmd.SEARCH":      {en: "SEARCH criteria: finds messages (UNSEEN, FROM x, SUBJECT x, SINCE date, ...) and answers with their sequence numbers.", zh: "SEARCH 条件：查找邮件（UNSEEN、FROM x、SUBJECT x、SINCE 日期等），以序号作答。", rfc: "RFC 9051 section 6.4.4"},
-	"imap.cmd.FETCH":       {en: "FETCH set (items): reads message data: FLAGS, ENVELOPE, BODYSTRUCTURE, BODY[] (the whole message, which sets \\Seen), BODY.PEEK[] (without setting \\Seen), sections and partials.", zh: "FETCH 集合 (项目)：读取邮件数据：FLAGS、ENVELOPE、BODYSTRUCTURE、BODY[]（整封邮件，会设置 \\Seen）、BODY.PEEK[]（不设置 \\Seen）、部分和片段。", rfc: "RFC 9051 section 6.4.5"},
+	"imap.cmd.FETCH":       {en: "FETCH set (items): reads message data: FLAGS, ENVELOPE, BODYSTRUCTURE, BODY[] (the whole message, which sets \\Seen), BODY.PEEK[] (without setting \\Seen), sections and partials.", zh: "FETCH 集合 (项目)：读取邮件数据：FLAGS、ENVELOPE、BODYSTRUCTURE、BODY[]（整封邮件，会设置 \\Seen）、BODY.PEEK[]（不设置 \\Seen），以及邮件的某个部分或某一段字节。", rfc: "RFC 9051 section 6.4.5"},
 	"imap.cmd.STORE":       {en: "STORE set +FLAGS/-FLAGS/FLAGS (flags): changes message flags (\\Seen, \\Flagged, \\Deleted, keywords); they stay on the server for every later session.", zh: "STORE 集合 +FLAGS/-FLAGS/FLAGS (标志)：修改邮件标志（\\Seen、\\Flagged、\\Deleted、关键字）；标志保存在服务器上，以后每个会话都能看到。", rfc: "RFC 9051 section 6.4.6"},
 	"imap.cmd.COPY":        {en: "COPY set folder: copies messages into another folder; with UIDPLUS the OK tells the new UIDs (COPYUID).", zh: "COPY 集合 文件夹：把邮件复制到另一个文件夹；有 UIDPLUS 时 OK 中给出新的 UID（COPYUID）。", rfc: "RFC 9051 section 6.4.7"},
 	"imap.cmd.MOVE":        {en: "MOVE set folder: moves messages into another folder in one step (copy, then expunge from here).", zh: "MOVE 集合 文件夹：一步把邮件移到另一个文件夹（先复制，再从这里删除）。", rfc: "RFC 9051 section 6.4.8"},
@@ -51,11 +51,11 @@ var imapCatalog = map[string]entry{
 	"imap.cmd.UID.COPY":    {en: "UID COPY: COPY with UIDs instead of sequence numbers.", zh: "UID COPY：用 UID 代替序号的 COPY。", rfc: "RFC 9051 section 6.4.9"},
 	"imap.cmd.UID.MOVE":    {en: "UID MOVE: MOVE with UIDs instead of sequence numbers.", zh: "UID MOVE：用 UID 代替序号的 MOVE。", rfc: "RFC 9051 section 6.4.9"},
 	"imap.cmd.UID.EXPUNGE": {en: "UID EXPUNGE set: removes only the \\Deleted messages among the given UIDs (UIDPLUS).", zh: "UID EXPUNGE 集合：只删除给定 UID 中带 \\Deleted 标志的邮件（UIDPLUS）。", rfc: "RFC 4315 section 2.1"},
-	"imap.cmd.unknown":     {en: "Not an IMAP command this server knows; every command is a tag, a space and a command name (a1 LOGIN ...).", zh: "本服务器不认识的 IMAP 命令；每条命令都是 标签、空格、命令名（a1 LOGIN ...）。", rfc: "RFC 9051 section 2.2.1"},
+	"imap.cmd.unknown":     {en: "Not an IMAP command this server knows; every command is a tag, a space and a command name (a1 LOGIN ...).", zh: "本服务器不认识的 IMAP 命令；每条命令都由标签、空格和命令名组成（a1 LOGIN ...）。", rfc: "RFC 9051 section 2.2.1"},
 
 	// Parts of commands and responses.
 	"imap.line.continued": {en: "The rest of the command after a literal (often just the CRLF that ends it).", zh: "字面量之后命令的剩余部分（通常只是结束命令的 CRLF）。", rfc: "RFC 9051 section 4.3"},
-	"imap.line.sasl":      {en: "A SASL response in base64: the client's answer to the server's + challenge (* cancels).", zh: "base64 编码的 SASL 应答：客户端对服务器 + 质询的回答（* 表示取消）。", rfc: "RFC 9051 section 6.2.2"},
+	"imap.line.sasl":      {en: "A SASL response in base64: the client's answer to the server's + challenge (* cancels).", zh: "SASL 响应（base64 编码）：客户端对服务器“+”质询的回答（发送 * 表示取消）。", rfc: "RFC 9051 section 6.2.2"},
 	"imap.resp.continued": {en: "The rest of the server's response after a literal (often the closing parenthesis).", zh: "字面量之后服务器响应的剩余部分（通常是右括号）。", rfc: "RFC 9051 section 4.3"},
 
 	// Continuation requests.
@@ -68,8 +68,8 @@ var imapCatalog = map[string]entry{
 	"imap.greeting.OK":      {en: "The server's greeting: the session starts in the not authenticated state; the client must log in first.", zh: "服务器的问候：会话从未认证状态开始；客户端必须先登录。", rfc: "RFC 9051 section 7.1.1"},
 	"imap.greeting.PREAUTH": {en: "The server's greeting: the connection is already authenticated (no login needed).", zh: "服务器的问候：连接已经通过认证（无需登录）。", rfc: "RFC 9051 section 7.1.4"},
 	"imap.greeting.BYE":     {en: "The server refuses the connection and closes it.", zh: "服务器拒绝连接并将其关闭。", rfc: "RFC 9051 section 7.1.5"},
-	"imap.untagged.OK":      {en: "Untagged OK (*): information from the server, usually carried by the response code in brackets.", zh: "不带标签的 OK（*）：服务器提供的信息，通常由方括号中的响应码携带。", rfc: "RFC 9051 section 7.1.1"},
-	"imap.untagged.NO":      {en: "Untagged NO (*): a warning from the server; the command goes on.", zh: "不带标签的 NO（*）：服务器发出的警告；命令继续执行。", rfc: "RFC 9051 section 7.1.2"},
+	"imap.untagged.OK":      {en: "Untagged OK (*): information from the server, usually carried by the response code in brackets.", zh: "不带标签的 OK（*）：服务器提供的信息，通常放在方括号中的响应代码里。", rfc: "RFC 9051 section 7.1.1"},
+	"imap.untagged.NO":      {en: "Untagged NO (*): a warning from the server; the command goes on.", zh: "不带标签的 NO（*）：服务器发出的警告；命令仍继续执行。", rfc: "RFC 9051 section 7.1.2"},
 	"imap.untagged.BAD":     {en: "Untagged BAD (*): the server could not tell which command caused a protocol error.", zh: "不带标签的 BAD（*）：服务器无法判断是哪条命令导致了协议错误。", rfc: "RFC 9051 section 7.1.3"},
 	"imap.untagged.BYE":     {en: "BYE: the server is about to close the connection (after LOGOUT, on shutdown, after a long silence, or after refusing a non-synchronizing literal whose octets were already on the way: they must not be read as commands).", zh: "BYE：服务器即将关闭连接（LOGOUT 之后、关机时、长时间无活动之后，或拒绝了一个字节已在途中的非同步字面量之后：这些字节不能被当作命令读取）。", rfc: "RFC 9051 section 7.1.5, RFC 7888"},
 	"imap.untagged.PREAUTH": {en: "PREAUTH: the connection is already authenticated.", zh: "PREAUTH：连接已经通过认证。", rfc: "RFC 9051 section 7.1.4"},
@@ -85,10 +85,10 @@ var imapCatalog = map[string]entry{
 	"imap.tagged.OK.STARTTLS":     {en: "Tagged OK: begin the TLS handshake now; everything after this line is encrypted.", zh: "带标签的 OK：现在开始 TLS 握手；此行之后的一切都被加密。", rfc: "RFC 9051 section 6.2.1"},
 	"imap.tagged.OK.SELECT":       {en: "Tagged OK: the folder is selected read-write; the session is in the selected state and message commands work on it.", zh: "带标签的 OK：文件夹已以读写方式选择；会话处于已选择状态，邮件命令作用于该文件夹。", rfc: "RFC 9051 section 6.3.2"},
 	"imap.tagged.OK.EXAMINE":      {en: "Tagged OK: the folder is selected read-only; reading messages changes nothing.", zh: "带标签的 OK：文件夹已以只读方式选择；读邮件不会改变任何东西。", rfc: "RFC 9051 section 6.3.3"},
-	"imap.tagged.NO.SELECT":       {en: "Tagged NO: the folder cannot be selected (it does not exist?); no folder is selected now.", zh: "带标签的 NO：无法选择该文件夹（不存在？）；现在没有选中任何文件夹。", rfc: "RFC 9051 section 6.3.2"},
-	"imap.tagged.NO.EXAMINE":      {en: "Tagged NO: the folder cannot be examined (it does not exist?); no folder is selected now.", zh: "带标签的 NO：无法以只读方式打开该文件夹（不存在？）；现在没有选中任何文件夹。", rfc: "RFC 9051 section 6.3.3"},
+	"imap.tagged.NO.SELECT":       {en: "Tagged NO: the folder cannot be selected (it does not exist?); no folder is selected now.", zh: "带标签的 NO：无法选择该文件夹（不存在？）；现在没有已选择的文件夹。", rfc: "RFC 9051 section 6.3.2"},
+	"imap.tagged.NO.EXAMINE":      {en: "Tagged NO: the folder cannot be examined (it does not exist?); no folder is selected now.", zh: "带标签的 NO：无法以只读方式打开该文件夹（不存在？）；现在没有已选择的文件夹。", rfc: "RFC 9051 section 6.3.3"},
 	"imap.tagged.OK.LOGOUT":       {en: "Tagged OK: logged out; the server closes the connection.", zh: "带标签的 OK：已注销；服务器关闭连接。", rfc: "RFC 9051 section 6.1.3"},
-	"imap.tagged.OK.CLOSE":        {en: "Tagged OK: deleted messages removed and the folder closed; back in the authenticated state.", zh: "带标签的 OK：已删除标记的邮件被清除，文件夹已关闭；回到已认证状态。", rfc: "RFC 9051 section 6.4.1"},
+	"imap.tagged.OK.CLOSE":        {en: "Tagged OK: deleted messages removed and the folder closed; back in the authenticated state.", zh: "带标签的 OK：带 \\Deleted 标志的邮件已被删除，文件夹已关闭；回到已认证状态。", rfc: "RFC 9051 section 6.4.1"},
 	"imap.tagged.OK.UNSELECT":     {en: "Tagged OK: the folder is closed; back in the authenticated state.", zh: "带标签的 OK：文件夹已关闭；回到已认证状态。", rfc: "RFC 9051 section 6.4.2"},
 	"imap.tagged.OK.IDLE":         {en: "Tagged OK: IDLE is over.", zh: "带标签的 OK：IDLE 结束。", rfc: "RFC 9051 section 6.3.13"},
 	"imap.tagged.OK.APPEND":       {en: "Tagged OK: the message is stored in the folder; APPENDUID gives its UIDVALIDITY and UID.", zh: "带标签的 OK：邮件已存入文件夹；APPENDUID 给出它的 UIDVALIDITY 和 UID。", rfc: "RFC 9051 section 6.3.12"},
@@ -103,7 +103,7 @@ var imapCatalog = map[string]entry{
 	"imap.tagged.OK.CREATE":       {en: "Tagged OK: the folder exists on the server now, for every later session.", zh: "带标签的 OK：文件夹现已存在于服务器上，以后每个会话都能看到。", rfc: "RFC 9051 section 6.3.4"},
 	"imap.tagged.OK.DELETE":       {en: "Tagged OK: the folder and its messages are deleted.", zh: "带标签的 OK：文件夹及其邮件已删除。", rfc: "RFC 9051 section 6.3.5"},
 	"imap.tagged.OK.RENAME":       {en: "Tagged OK: the folder has its new name.", zh: "带标签的 OK：文件夹已改用新名称。", rfc: "RFC 9051 section 6.3.6"},
-	"imap.reply.unparsed":         {en: "Not a well-formed IMAP response: expected \"* \", \"+\" or a tag followed by OK, NO or BAD.", zh: "不是格式正确的 IMAP 响应：应以“* ”“+”或 标签 + OK/NO/BAD 开头。", rfc: "RFC 9051 section 2.2.2"},
+	"imap.reply.unparsed":         {en: "Not a well-formed IMAP response: expected \"* \", \"+\" or a tag followed by OK, NO or BAD.", zh: "不是格式正确的 IMAP 响应：应以“* ”、“+”或“标签 OK/NO/BAD”开头。", rfc: "RFC 9051 section 2.2.2"},
 
 	// Untagged data responses.
 	"imap.data.CAPABILITY": {en: "The capability list: the IMAP version and every extension the server supports right now.", zh: "能力列表：服务器当前支持的 IMAP 版本和所有扩展。", rfc: "RFC 9051 section 7.2.2"},
@@ -125,9 +125,9 @@ var imapCatalog = map[string]entry{
 	// Response codes, in brackets after OK, NO, BAD, BYE.
 	"imap.code.ALERT":                {en: "A message the client must show to the user.", zh: "客户端必须显示给用户的消息。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.ALREADYEXISTS":        {en: "A folder with that name already exists.", zh: "同名文件夹已存在。", rfc: "RFC 9051 section 7.1"},
-	"imap.code.APPENDUID":            {en: "Where the appended message landed (uidvalidity uid).", zh: "追加的邮件存放的位置（uidvalidity uid）。", rfc: "RFC 4315 section 3"},
+	"imap.code.APPENDUID":            {en: "Where the appended message landed (uidvalidity uid).", zh: "追加的邮件存放在哪里（uidvalidity uid）。", rfc: "RFC 4315 section 3"},
 	"imap.code.AUTHENTICATIONFAILED": {en: "Wrong user name or password.", zh: "用户名或密码错误。", rfc: "RFC 9051 section 7.1"},
-	"imap.code.AUTHORIZATIONFAILED":  {en: "The credentials are right but may not act as the requested identity.", zh: "凭据正确，但不能以所请求的身份行事。", rfc: "RFC 9051 section 7.1"},
+	"imap.code.AUTHORIZATIONFAILED":  {en: "The credentials are right but may not act as the requested identity.", zh: "凭据正确，但无权以所请求的身份操作。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.BADCHARSET":           {en: "SEARCH was given a character set the server does not support.", zh: "SEARCH 使用了服务器不支持的字符集。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.CANNOT":               {en: "The operation violates a rule of the server (a name it cannot accept, for example).", zh: "操作违反了服务器的规则（例如不能接受的名称）。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.CAPABILITY":           {en: "The capability list, sent along so the client need not ask.", zh: "随附的能力列表，客户端不必再询问。", rfc: "RFC 9051 section 7.1"},
@@ -142,7 +142,7 @@ var imapCatalog = map[string]entry{
 	"imap.code.INUSE":                {en: "Someone else is using the resource; try later.", zh: "资源正被他人使用；请稍后重试。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.LIMIT":                {en: "A server limit was reached.", zh: "达到了服务器的限制。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.NONEXISTENT":          {en: "There is no folder with that name.", zh: "没有该名称的文件夹。", rfc: "RFC 9051 section 7.1"},
-	"imap.code.NOPERM":               {en: "Access is not permitted.", zh: "不允许访问。", rfc: "RFC 9051 section 7.1"},
+	"imap.code.NOPERM":               {en: "Access is not permitted.", zh: "没有访问权限。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.OVERQUOTA":            {en: "The mailbox is over its quota.", zh: "邮箱超出配额。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.PARSE":                {en: "A message could not be parsed.", zh: "无法解析邮件。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.PERMANENTFLAGS":       {en: "The flags the client can change for good (\\* means new keywords may be created); empty in a read-only folder.", zh: "客户端可永久修改的标志（\\* 表示可以创建新关键字）；只读文件夹中为空。", rfc: "RFC 9051 section 7.1"},
@@ -155,9 +155,9 @@ var imapCatalog = map[string]entry{
 	"imap.code.UIDNEXT":              {en: "The UID the next arriving message will get; a client compares it with what it saw last time.", zh: "下一封到达的邮件将获得的 UID；客户端用它与上次所见比较。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.UIDVALIDITY":          {en: "While this number stays the same, every UID the client remembers is still valid (across sessions and server restarts).", zh: "只要这个数不变，客户端记住的每个 UID 都仍然有效（跨会话、跨服务器重启）。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.UIDNOTSTICKY":         {en: "This folder cannot keep UIDs across sessions.", zh: "该文件夹不能跨会话保持 UID。", rfc: "RFC 4315 section 3"},
-	"imap.code.UNAVAILABLE":          {en: "A temporary failure; try again later.", zh: "暂时性故障；稍后重试。", rfc: "RFC 9051 section 7.1"},
+	"imap.code.UNAVAILABLE":          {en: "A temporary failure; try again later.", zh: "暂时性失败；稍后重试。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.UNSEEN":               {en: "The first message not yet read has this sequence number (IMAP4rev1).", zh: "第一封未读邮件的序号（IMAP4rev1）。", rfc: "RFC 3501 section 7.1"},
-	"imap.code.USEATTR":              {en: "That special-use attribute cannot be given to this folder.", zh: "不能给该文件夹这种特殊用途属性。", rfc: "RFC 6154 section 6"},
+	"imap.code.USEATTR":              {en: "That special-use attribute cannot be given to this folder.", zh: "不能给该文件夹设置这种特殊用途属性。", rfc: "RFC 6154 section 6"},
 
 	// State changes, explained by the server as they happen.
 	"imap.state.greeting":      {en: "Connected: the client must log in (LOGIN or AUTHENTICATE) before it can touch any folder.", zh: "已连接：客户端必须先登录（LOGIN 或 AUTHENTICATE）才能访问任何文件夹。", rfc: "RFC 9051 section 3.1"},
