@@ -44,14 +44,30 @@ func (x *Explainer) Lang() string { return x.lang }
 func (x *Explainer) text(key string) (string, string, bool) {
 	for _, c := range catalogs {
 		if e, ok := c[key]; ok {
-			t := e.en
+			t, rfc := e.en, e.rfc
 			if x.lang == "zh" && e.zh != "" {
-				t = e.zh
+				t, rfc = e.zh, CiteZH(rfc)
 			}
-			return t, e.rfc, true
+			return t, rfc, true
 		}
 	}
 	return "", "", false
+}
+
+// CiteZH writes an RFC citation the way Chinese text cites a section:
+// "RFC 5321 section 4.1.1.1" becomes "RFC 5321 第 4.1.1.1 节" (several
+// citations, comma-separated, each).
+func CiteZH(rfc string) string {
+	if !strings.Contains(rfc, " section ") {
+		return rfc
+	}
+	parts := strings.Split(rfc, ", ")
+	for i, p := range parts {
+		if doc, sec, ok := strings.Cut(p, " section "); ok {
+			parts[i] = doc + " 第 " + sec + " 节"
+		}
+	}
+	return strings.Join(parts, "，")
 }
 
 // Key returns the explanation for one catalog key, or nil if the key is not

@@ -67,3 +67,16 @@ func TestBusRendersMsg(t *testing.T) {
 		t.Errorf("en %q", en)
 	}
 }
+
+func TestCiteZH(t *testing.T) {
+	for in, want := range map[string]string{
+		"RFC 5321 section 4.1.1.1":               "RFC 5321 第 4.1.1.1 节",
+		"RFC 1939":                               "RFC 1939",
+		"RFC 3207 section 4.2, RFC 5321":         "RFC 3207 第 4.2 节，RFC 5321",
+		"RFC 5321 section 2, RFC 3463 section 2": "RFC 5321 第 2 节，RFC 3463 第 2 节",
+	} {
+		if got := CiteZH(in); got != want {
+			t.Errorf("CiteZH(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
