@@ -3,6 +3,7 @@ package tracer
 import (
 	"bufio"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,6 +16,11 @@ type ConsoleOptions struct {
 	Color   bool // use ANSI colors
 	Explain bool // print the one-line explanation under each line
 	Data    bool // print message bodies in full instead of a summary
+
+	// Lang is the language of the console's own words (the label before
+	// each kind of event): "en" or "zh", as the instance's --lang. Events
+	// carry their text already rendered by the bus.
+	Lang string
 }
 
 // Console writes events as colored text: one line per event, prefixed by the
@@ -24,7 +30,15 @@ type Console struct {
 	opts ConsoleOptions
 
 	client, s2, s3, s4, s5, data, state, queue, dim, bold, warn paint
+
+	x      *Explainer
+	labels map[Kind]string   // "state: ", "状态：", ...
+	refs   map[string]string // RFC references said in Chinese, worked out once (zh only)
 }
+
+// labeled are the kinds printed after a label from the catalog
+// (console.kind.KIND).
+var labeled = []Kind{KindState, KindQueue, KindLookup, KindFault, KindSkipped, KindNote, KindLesson, KindHTTP}
 
 // paint is a color's escape sequences, worked out once, so that printing an
 // event writes them around the text without formatting anything.
@@ -51,7 +65,10 @@ func (c *Console) put(p paint, text ...string) {
 
 // NewConsole returns a console sink writing to w.
 func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
-	c := &Console{w: bufio.NewWriterSize(w, 64<<10), opts: opts}
+	c := &Console{w: bufio.NewWriterSize(w, 64<<10), opts: opts, x: NewExplainer(opts.Lang), labels: map[Kind]string{}, refs: map[string]string{}}
+	for _, k := range labeled {
+		c.labels[k] = c.x.Text("console.kind." + string(k))
+	}
 	mk := func(a ...color.Attribute) paint {
 		k := color.New(a...)
 		if opts.Color {
@@ -146,15 +163,15 @@ func (c *Console) Print(e *Event) {
 			}
 		}
 	case KindState:
-		c.put(c.state, "state: ", e.Text)
+		c.put(c.state, c.label(e.Kind), e.Text)
 	case KindQueue, KindLookup:
-		c.put(c.queue, string(e.Kind), ": ", e.Text)
+		c.put(c.queue, c.label(e.Kind), e.Text)
 	case KindSkipped, KindFault:
-		c.put(c.warn, string(e.Kind), ": ", e.Text)
+		c.put(c.warn, c.label(e.Kind), e.Text)
 	case KindOpen, KindClose, KindTLS:
 		c.put(c.dim, "-- ", e.Text)
 	default:
-		c.put(paint{}, string(e.Kind), ": ", e.Text)
+		c.put(paint{}, c.label(e.Kind), e.Text)
 	}
 	if len(e.Flags) > 0 {
 		w.WriteByte(' ')
@@ -176,14 +193,65 @@ func (c *Console) Print(e *Event) {
 		w.WriteString("      ")
 		c.put(paint{}, x.Text)
 		if x.Enh != "" && x.EnhText != "" {
-			c.put(paint{}, " [", x.Enh, " ", x.EnhText, "]")
+			c.put(paint{}, " ", c.code(x.Enh, c.ref(x.EnhText)))
 		}
 		if x.RFC != "" {
-			c.put(paint{}, " (", x.RFC, ")")
+			c.put(paint{}, c.ref(" ("+x.RFC+")"))
 		}
 		w.WriteString(c.dim.suf)
 		w.WriteByte('\n')
 	}
+}
+
+// label is what the console prints before an event of kind k: the
+// catalog's word in the console's language, or the kind's name.
+func (c *Console) label(k Kind) string {
+	if l, ok := c.labels[k]; ok {
+		return l
+	}
+	return string(k) + ": "
+}
+
+// code shows a response code (an enhanced status code, an IMAP or POP3
+// response code) with what it means, in brackets: [5.1.1 bad destination
+// mailbox address], [UIDVALIDITY：...]. A meaning that starts by naming
+// its code again ("[AUTH]: the credentials ...") is shown once.
+func (c *Console) code(code, text string) string {
+	if rest, ok := strings.CutPrefix(text, "["+code+"]"); ok {
+		text = strings.TrimLeft(rest, ":： ")
+	}
+	return Expand(c.x.Text("console.code"), map[string]string{"code": code, "text": text})
+}
+
+// rfcRef is an RFC reference in parentheses or bare, as the catalogs write
+// them: " (RFC 3207)", "RFC 5321 section 4.1.1.1".
+var rfcRef = regexp.MustCompile(`( \()?RFC ([0-9]+)(?: section ([0-9.]*[0-9]))?(\))?`)
+
+// ref says the RFC references in s in the console's language: in Chinese
+// "（RFC 5321 第 4.1.1.1 节）" for " (RFC 5321 section 4.1.1.1)", as the
+// course writes them; in English s as it is.
+func (c *Console) ref(s string) string {
+	if c.x.Lang() != "zh" || !strings.Contains(s, "RFC ") {
+		return s
+	}
+	if r, ok := c.refs[s]; ok {
+		return r
+	}
+	r := rfcRef.ReplaceAllStringFunc(s, func(m string) string {
+		g := rfcRef.FindStringSubmatch(m)
+		t := "RFC " + g[2]
+		if g[3] != "" {
+			t += " 第 " + g[3] + " 节"
+		}
+		if g[1] != "" && g[4] != "" {
+			return "（" + t + "）"
+		}
+		return g[1] + t + g[4]
+	})
+	if len(c.refs) < 1024 {
+		c.refs[s] = r
+	}
+	return r
 }
 
 func (c *Console) replyColor(e *Event) paint {
