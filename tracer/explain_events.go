@@ -66,20 +66,20 @@ var eventCatalog = map[string]entry{
 	"tls.failed":      {en: "TLS handshake failed: {error}", zh: "TLS 握手失败：{error}"},
 
 	// The world.
-	"world.started": {en: "mailscope world started: {listeners}", zh: "mailscope 世界已启动：{listeners}"},
+	"world.started": {en: "mailscope world started: {listeners}", zh: "mailscope 模拟世界已启动：{listeners}"},
 
 	// The message queue: what a server does with a message it accepted
 	// (RFC 5321 section 4.5.4 describes the retry strategy; section 3.6.2
 	// the relay).
 	"queue.delivered.local":    {en: "delivered to the mailbox of {user}@{domain} (INBOX, UID {uid})", zh: "已投递到 {user}@{domain} 的邮箱（INBOX，UID {uid}）"},
-	"queue.queued":             {en: "queued for relay to {rcpts}: the message waits in {server}'s outgoing queue; the client got its 250 already (asynchronous sending)", zh: "已放入消息队列，等待中继给 {rcpts}：邮件在 {server} 的发送队列中等待；客户端已经收到了 250（异步发送）"},
+	"queue.queued":             {en: "queued for relay to {rcpts}: the message waits in {server}'s outgoing queue; the client got its 250 already (asynchronous sending)", zh: "已放入 {server} 的消息队列，等待中继给 {rcpts}：客户端已经收到了 250，邮件稍后才发出（异步发送）"},
 	"queue.held":               {en: "held in {server}'s queue until {time} (FUTURERELEASE, RFC 4865: delayed sending) for {rcpts}", zh: "发给 {rcpts} 的邮件暂存在 {server} 的消息队列中，直到 {time}（FUTURERELEASE，RFC 4865：延迟发送）"},
 	"queue.released":           {en: "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", zh: "FUTURERELEASE：暂存时间已到，邮件现在离开消息队列（RFC 4865）"},
 	"queue.flush.etrn":         {en: "ETRN {domain}: {n} queued recipient(s) for {domain} are due now: the queue runs at once", zh: "ETRN {domain}：消息队列中发往 {domain} 的 {n} 个收件人现在到期，队列立即开始投递"},
 	"queue.flush":              {en: "queue flush: {n} recipient(s) due now", zh: "立即投递消息队列（queue flush）：{n} 个收件人现在到期"},
 	"queue.attempt":            {en: "attempt {n}: {from} opens an SMTP session to {to} ({addr}) for {rcpt}; {from} is the client now", zh: "第 {n} 次尝试：{from} 为 {rcpt} 向 {to}（{addr}）打开 SMTP 会话；现在 {from} 是客户端"},
 	"queue.delivered":          {en: "delivered: {to} accepted the message for {rcpt} ({reply}); it is removed from {from}'s queue", zh: "已投递：{to} 接受了发给 {rcpt} 的邮件（{reply}）；邮件从 {from} 的消息队列中移除"},
-	"queue.deferred":           {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply}；邮件留在 {server} 的消息队列中；第 {n} 次尝试在 {time}（{wait} 之后）"},
+	"queue.deferred":           {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait} 之后）"},
 	"queue.recovered.arrived":  {en: "after a restart: delivery to {rcpt} was interrupted; it had arrived, so it is marked delivered (not sent twice)", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件已经到达，因此标记为已投递（不会重复发送）"},
 	"queue.recovered.requeued": {en: "after a restart: delivery to {rcpt} was interrupted; it had not arrived, so it is queued again", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件尚未到达，因此重新放入消息队列"},
 
