@@ -147,6 +147,21 @@ func literal(e ast.Expr) (string, bool) {
 	return "", false
 }
 
+// unfilled lists the arguments that the catalog text of e's message names
+// and e does not give: they would show as "{name}".
+func unfilled(e *tracer.Event) []string {
+	if e.Msg == nil {
+		return nil
+	}
+	var missing []string
+	for _, m := range placeholder.FindAllStringSubmatch(tracer.NewExplainer("en").Text(e.Msg.Key), -1) {
+		if _, ok := e.Msg.Args[m[1]]; !ok {
+			missing = append(missing, m[1])
+		}
+	}
+	return missing
+}
+
 // hasHan reports whether s holds a Chinese character.
 func hasHan(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
@@ -206,6 +221,9 @@ func TestRelayInChinese(t *testing.T) {
 			what += " " + s
 		}
 		seen[what] = true
+		if missing := unfilled(e); len(missing) > 0 {
+			t.Errorf("%s event %q lacks %v", what, e.Text, missing)
+		}
 		text := e.Text
 		if e.Kind == tracer.KindState && e.Msg == nil {
 			if e.Explain == nil {
