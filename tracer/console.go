@@ -34,6 +34,7 @@ type Console struct {
 	x      *Explainer
 	labels map[Kind]string   // "state: ", "状态：", ...
 	refs   map[string]string // RFC references said in Chinese, worked out once (zh only)
+	codeAt [3]string         // the catalog's console.code around {code} and {text}
 }
 
 // labeled are the kinds printed after a label from the catalog
@@ -69,6 +70,9 @@ func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
 	for _, k := range labeled {
 		c.labels[k] = c.x.Text("console.kind." + string(k))
 	}
+	pre, rest, _ := strings.Cut(c.x.Text("console.code"), "{code}")
+	mid, post, _ := strings.Cut(rest, "{text}")
+	c.codeAt = [3]string{pre, mid, post}
 	mk := func(a ...color.Attribute) paint {
 		k := color.New(a...)
 		if opts.Color {
@@ -193,7 +197,7 @@ func (c *Console) Print(e *Event) {
 		w.WriteString("      ")
 		c.put(paint{}, x.Text)
 		if x.Enh != "" && x.EnhText != "" {
-			c.put(paint{}, " ", c.code(x.Enh, c.ref(x.EnhText)))
+			c.code(x.Enh, c.ref(x.EnhText))
 		}
 		if x.RFC != "" {
 			c.put(paint{}, c.ref(" ("+x.RFC+")"))
@@ -212,15 +216,16 @@ func (c *Console) label(k Kind) string {
 	return string(k) + ": "
 }
 
-// code shows a response code (an enhanced status code, an IMAP or POP3
-// response code) with what it means, in brackets: [5.1.1 bad destination
-// mailbox address], [UIDVALIDITY：...]. A meaning that starts by naming
-// its code again ("[AUTH]: the credentials ...") is shown once.
-func (c *Console) code(code, text string) string {
-	if rest, ok := strings.CutPrefix(text, "["+code+"]"); ok {
-		text = strings.TrimLeft(rest, ":： ")
+// code writes a response code (an enhanced status code, an IMAP or POP3
+// response code) with what it means, in brackets as the catalog's
+// console.code says: [5.1.1 bad destination mailbox address],
+// [UIDVALIDITY：...]. A meaning that starts by naming its code again
+// ("[AUTH]: the credentials ...") is shown once.
+func (c *Console) code(code, text string) {
+	if len(text) > len(code)+2 && text[0] == '[' && strings.HasPrefix(text[1:], code) && text[1+len(code)] == ']' {
+		text = strings.TrimLeft(text[len(code)+2:], ":： ")
 	}
-	return Expand(c.x.Text("console.code"), map[string]string{"code": code, "text": text})
+	c.put(paint{}, " ", c.codeAt[0], code, c.codeAt[1], text, c.codeAt[2])
 }
 
 // rfcRef is an RFC reference in parentheses or bare, as the catalogs write
