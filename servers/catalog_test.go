@@ -40,7 +40,8 @@ var placeholder = regexp.MustCompile(`\{([a-z_]+)\}`)
 // key argument of the helpers in keyArg, the Key of a tracer.Explanation
 // or tracer.Msg literal, and every string literal that looks like an event
 // key. Where a call names all its arguments as literals, each {name} of
-// the English text must be among them, or the reader sees "{name}".
+// the English text must be among them, or the reader sees "{name}". And no
+// tracer.Event literal sets its Text: what an event says is a Msg.
 func TestEventKeysInCatalog(t *testing.T) {
 	fset := token.NewFileSet()
 	keys := map[string]string{} // key -> where it was found
@@ -87,7 +88,17 @@ func TestEventKeysInCatalog(t *testing.T) {
 					}
 				}
 			case *ast.CompositeLit:
-				if sel, ok := n.Type.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Explanation" && sel.Sel.Name != "Msg" {
+				sel, ok := n.Type.(*ast.SelectorExpr)
+				if ok && sel.Sel.Name == "Event" {
+					for _, el := range n.Elts {
+						if kv, ok := el.(*ast.KeyValueExpr); ok {
+							if id, ok := kv.Key.(*ast.Ident); ok && id.Name == "Text" {
+								t.Errorf("%s: an event's Text is written in the code; say it with Msg: tracer.M(key, ...)", fset.Position(kv.Pos()))
+							}
+						}
+					}
+				}
+				if !ok || sel.Sel.Name != "Explanation" && sel.Sel.Name != "Msg" {
 					return true
 				}
 				for _, el := range n.Elts {
