@@ -195,7 +195,7 @@ func (c *Console) Print(e *Event) {
 		x := e.Explain
 		w.WriteString(c.dim.pre)
 		w.WriteString("      ")
-		c.put(paint{}, x.Text)
+		c.put(paint{}, c.ref(x.Text))
 		if x.Enh != "" && x.EnhText != "" {
 			c.code(x.Enh, c.ref(x.EnhText))
 		}
@@ -228,13 +228,17 @@ func (c *Console) code(code, text string) {
 	c.put(paint{}, " ", c.codeAt[0], code, c.codeAt[1], text, c.codeAt[2])
 }
 
-// rfcRef is an RFC reference in parentheses or bare, as the catalogs write
-// them: " (RFC 3207)", "RFC 5321 section 4.1.1.1".
-var rfcRef = regexp.MustCompile(`( \()?RFC ([0-9]+)(?: section ([0-9.]*[0-9]))?(\))?`)
+// rfcRefs are RFC references as the catalogs write them: one bare
+// ("RFC 5321 section 4.1.1.1"), and a list of them in parentheses
+// (" (RFC 9051 section 7.1.5, RFC 7888)").
+var (
+	rfcRef  = regexp.MustCompile(`RFC ([0-9]+) section ([0-9.]*[0-9])`)
+	rfcRefs = regexp.MustCompile(` ?\((RFC [0-9]+(?: section [0-9.]*[0-9])?(?:, RFC [0-9]+(?: section [0-9.]*[0-9])?)*)\)`)
+)
 
 // ref says the RFC references in s in the console's language: in Chinese
-// "（RFC 5321 第 4.1.1.1 节）" for " (RFC 5321 section 4.1.1.1)", as the
-// course writes them; in English s as it is.
+// "（RFC 9051 第 7.1.5 节，RFC 7888）" for " (RFC 9051 section 7.1.5, RFC
+// 7888)", as the course writes them; in English s as it is.
 func (c *Console) ref(s string) string {
 	if c.x.Lang() != "zh" || !strings.Contains(s, "RFC ") {
 		return s
@@ -242,17 +246,11 @@ func (c *Console) ref(s string) string {
 	if r, ok := c.refs[s]; ok {
 		return r
 	}
-	r := rfcRef.ReplaceAllStringFunc(s, func(m string) string {
-		g := rfcRef.FindStringSubmatch(m)
-		t := "RFC " + g[2]
-		if g[3] != "" {
-			t += " 第 " + g[3] + " 节"
-		}
-		if g[1] != "" && g[4] != "" {
-			return "（" + t + "）"
-		}
-		return g[1] + t + g[4]
+	r := rfcRefs.ReplaceAllStringFunc(s, func(m string) string {
+		m = strings.TrimPrefix(strings.TrimPrefix(m, " "), "(")
+		return "（" + strings.ReplaceAll(strings.TrimSuffix(m, ")"), ", ", "，") + "）"
 	})
+	r = rfcRef.ReplaceAllString(r, "RFC $1 第 $2 节")
 	if len(c.refs) < 1024 {
 		c.refs[s] = r
 	}

@@ -23,6 +23,8 @@ func TestConsoleSpeaksItsLanguage(t *testing.T) {
 			Explain: &Explanation{Text: "t", Enh: "AUTH", RFC: "RFC 1939 section 7"}},
 		{Kind: KindLine, Dir: S2C, Server: "B", Session: "B-imap-1", Text: "* OK [UIDVALIDITY 1] x",
 			Explain: &Explanation{Text: "t", Enh: "UIDVALIDITY", EnhText: "meaning (RFC 3207)", RFC: "RFC 3207"}},
+		{Kind: KindLine, Dir: S2C, Server: "B", Session: "B-imap-1", Text: "* BYE x",
+			Explain: &Explanation{Text: "bye, RFC 9051 section 7.1.5 says", RFC: "RFC 9051 section 7.1.5, RFC 7888"}},
 	}
 	print := func(lang string) string {
 		evs[5].Explain.EnhText = NewExplainer(lang).Text("pop3.code.AUTH")
@@ -37,7 +39,8 @@ func TestConsoleSpeaksItsLanguage(t *testing.T) {
 	}
 	zh := print("zh")
 	for _, want := range []string{"状态：connected -> greeted", "消息队列：q", "查询：l", "故障：f", "说明：n",
-		"[AUTH：凭据错误", "]（RFC 1939 第 7 节）", "[UIDVALIDITY：meaning（RFC 3207）]（RFC 3207）"} {
+		"[AUTH：凭据错误", "]（RFC 1939 第 7 节）", "[UIDVALIDITY：meaning（RFC 3207）]（RFC 3207）",
+		"bye, RFC 9051 第 7.1.5 节 says（RFC 9051 第 7.1.5 节，RFC 7888）"} {
 		if !strings.Contains(zh, want) {
 			t.Errorf("zh console lacks %q:\n%s", want, zh)
 		}
@@ -49,7 +52,8 @@ func TestConsoleSpeaksItsLanguage(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"state: connected -> greeted", "queue: q", "lookup: l", "fault: f", "note: n",
-		"] (RFC 1939 section 7)", "[AUTH the credentials were wrong", "[UIDVALIDITY meaning (RFC 3207)] (RFC 3207)"} {
+		"] (RFC 1939 section 7)", "[AUTH the credentials were wrong", "[UIDVALIDITY meaning (RFC 3207)] (RFC 3207)",
+		"bye, RFC 9051 section 7.1.5 says (RFC 9051 section 7.1.5, RFC 7888)"} {
 		if !strings.Contains(en, want) {
 			t.Errorf("en console lacks %q:\n%s", want, en)
 		}
