@@ -90,18 +90,19 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	}
 	for user, uid := range res.Local {
 		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID,
-			Text:  "delivered to the mailbox of " + user + "@" + b.server.Domain + " (INBOX, UID " + strconv.Itoa(int(uid)) + ")",
+			Msg:   tracer.M("queue.delivered.local", "user", user, "domain", b.server.Domain, "uid", strconv.Itoa(int(uid))),
 			Attrs: map[string]string{tracer.AttrStep: tracer.StepDeliveredLocal, tracer.AttrUser: user, tracer.AttrMailbox: "INBOX", tracer.AttrUID: strconv.Itoa(int(uid))}})
 	}
 	if res.QueueID != 0 {
-		text := "queued for relay to " + strings.Join(m.Remote, ", ") + ": the message waits in " + b.server.Name + "'s outgoing queue; the client got its 250 already (asynchronous sending)"
+		rcpts := strings.Join(m.Remote, ", ")
+		msg := tracer.M("queue.queued", "rcpts", rcpts, "server", b.server.Name)
 		attrs := map[string]string{tracer.AttrStep: tracer.StepQueued, tracer.AttrRcpts: strings.Join(m.Remote, ","), tracer.AttrQueueID: strconv.Itoa(int(res.QueueID))}
 		if !m.HoldUntil.IsZero() {
-			text = "held in " + b.server.Name + "'s queue until " + m.HoldUntil.Format("15:04:05") + " (FUTURERELEASE, RFC 4865: delayed sending) for " + strings.Join(m.Remote, ", ")
+			msg = tracer.M("queue.held", "server", b.server.Name, "time", m.HoldUntil.Format("15:04:05"), "rcpts", rcpts)
 			attrs[tracer.AttrStep] = tracer.StepHeld
 			attrs[tracer.AttrNextAttempt] = m.HoldUntil.UTC().Format(time.RFC3339)
 		}
-		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID, Text: text, Attrs: attrs})
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID, Msg: msg, Attrs: attrs})
 		b.inst.queueChanged()
 	}
 	return nil
@@ -117,7 +118,7 @@ func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResul
 	switch {
 	case woken > 0:
 		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name,
-			Text:  fmt.Sprintf("ETRN %s: %d queued recipient(s) for %s are due now: the queue runs at once", domain, woken, domain),
+			Msg:   tracer.M("queue.flush.etrn", "domain", domain, "n", strconv.Itoa(woken)),
 			Attrs: map[string]string{tracer.AttrStep: tracer.StepFlush, tracer.AttrDomain: domain}})
 		b.inst.queueChanged()
 		return smtp.FlushStarted, woken, nil

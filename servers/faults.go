@@ -33,13 +33,15 @@ var Faults = []Fault{FaultDown, FaultGreylist, FaultSlow, FaultQuota, FaultRejec
 // each reply (Instance.SetSlowDelay changes it).
 const DefaultSlowDelay = 2 * time.Second
 
-var faultText = map[Fault]string{
-	FaultNone:     "cleared: the server behaves normally again",
-	FaultDown:     "down: its SMTP port refuses connections; senders must keep their mail queued and retry",
-	FaultGreylist: "greylisting: a first attempt from a sender gets 451 4.7.1, a retry after a short wait is accepted (RFC 6647)",
-	FaultSlow:     "slow: every reply waits a while (a busy or distant server)",
-	FaultQuota:    "over quota: recipients get 452 4.2.2 mailbox full (a temporary failure: senders retry)",
-	FaultReject:   "rejecting: recipients get 550 5.1.1 (a permanent failure: senders bounce)",
+// faultMsg is the catalog key of what a fault event says: what the
+// switch's new position does to the server.
+var faultMsg = map[Fault]string{
+	FaultNone:     "fault.cleared",
+	FaultDown:     "fault.down",
+	FaultGreylist: "fault.greylist",
+	FaultSlow:     "fault.slow",
+	FaultQuota:    "fault.quota",
+	FaultReject:   "fault.reject",
 }
 
 // ParseFault reads a fault name; "up" and "clear" clear faults.
@@ -138,7 +140,7 @@ func (inst *Instance) SetFault(server string, f Fault) error {
 			}
 		}
 	}
-	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindFault, Server: srv.Name, Text: "server " + srv.Name + " " + faultText[f],
+	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindFault, Server: srv.Name, Msg: tracer.M(faultMsg[f], "server", srv.Name),
 		Attrs: map[string]string{"fault": string(f)}})
 	if f == FaultNone || prev != FaultNone {
 		inst.queueChanged()

@@ -168,7 +168,7 @@ func Start(cfg Config) (*Instance, error) {
 	go inst.relay.Run()
 	inst.OnClose(inst.relay.Shutdown)
 	ok = true
-	cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindNote, Text: "mailscope world started: " + inst.describe()})
+	cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindNote, Msg: tracer.M("world.started", "listeners", inst.describe())})
 	return inst, nil
 }
 

@@ -323,6 +323,8 @@ func TestRelayGiveUpAndUnknownDomain(t *testing.T) {
 		w.Queue.Retry = []time.Duration{100 * time.Millisecond}
 		w.Queue.GiveUp = 400 * time.Millisecond
 	})
+	sub := inst.Bus.Subscribe(100000)
+	defer sub.Close()
 	inst.SetFault("B", servers.FaultDown)
 	id := mailTo(t, inst, "bob@b.example", "never arrives", "")
 	waitFor(t, "the give-up bounce", func() bool { return len(inboxOf(t, inst.Store, "A", "alice")) == 1 })
@@ -333,6 +335,26 @@ func TestRelayGiveUpAndUnknownDomain(t *testing.T) {
 	dsn := string(inboxOf(t, inst.Store, "A", "alice")[1])
 	if !strings.Contains(dsn, "not in this world's directory") || !strings.Contains(dsn, "Status: 5.1.2") {
 		t.Fatalf("no-MX bounce:\n%s", dsn)
+	}
+	// The trace says both, every argument of its sentences filled in.
+	var bounced []string
+	timeout := time.After(10 * time.Second)
+	for len(bounced) < 2 {
+		select {
+		case e := <-sub.C():
+			if missing := unfilled(e); len(missing) > 0 {
+				t.Errorf("%s event %q lacks %v", e.Kind, e.Text, missing)
+			}
+			if e.Kind == tracer.KindQueue && e.Attrs[tracer.AttrStep] == tracer.StepBounced {
+				bounced = append(bounced, e.Text)
+			}
+		case <-timeout:
+			t.Fatalf("bounce events: %q", bounced)
+		}
+	}
+	if !strings.HasPrefix(bounced[0], "bounced: gave up after ") || !strings.Contains(bounced[0], "(the world's give_up is 400ms); last error: ") ||
+		!strings.HasSuffix(bounced[0], "goes into the mailbox of alice@a.example") || !strings.Contains(bounced[1], "550 5.1.2 no MX") {
+		t.Errorf("bounce events: %q", bounced)
 	}
 }
 

@@ -3,6 +3,7 @@ package tracer
 import (
 	"bufio"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,6 +16,11 @@ type ConsoleOptions struct {
 	Color   bool // use ANSI colors
 	Explain bool // print the one-line explanation under each line
 	Data    bool // print message bodies in full instead of a summary
+
+	// Lang is the language of the console's own words (the label before
+	// each kind of event): "en" or "zh", as the instance's --lang. Events
+	// carry their text already rendered by the bus.
+	Lang string
 }
 
 // Console writes events as colored text: one line per event, prefixed by the
@@ -25,7 +31,16 @@ type Console struct {
 	ts   []byte // the timestamp's scratch space, reused for every event
 
 	client, s2, s3, s4, s5, data, state, queue, dim, bold, warn paint
+
+	x      *Explainer
+	labels map[Kind]string   // "state: ", "状态：", ...
+	refs   map[string]string // RFC references said in Chinese, worked out once (zh only)
+	codeAt [3]string         // the catalog's console.code around {code} and {text}
 }
+
+// labeled are the kinds printed after a label from the catalog
+// (console.kind.KIND).
+var labeled = []Kind{KindState, KindQueue, KindLookup, KindFault, KindSkipped, KindNote, KindLesson, KindHTTP}
 
 // paint is a color's escape sequences, worked out once, so that printing an
 // event writes them around the text without formatting anything.
@@ -52,7 +67,13 @@ func (c *Console) put(p paint, text ...string) {
 
 // NewConsole returns a console sink writing to w.
 func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
-	c := &Console{w: bufio.NewWriterSize(w, 64<<10), opts: opts}
+	c := &Console{w: bufio.NewWriterSize(w, 64<<10), opts: opts, x: NewExplainer(opts.Lang), labels: map[Kind]string{}, refs: map[string]string{}}
+	for _, k := range labeled {
+		c.labels[k] = c.x.Text("console.kind." + string(k))
+	}
+	pre, rest, _ := strings.Cut(c.x.Text("console.code"), "{code}")
+	mid, post, _ := strings.Cut(rest, "{text}")
+	c.codeAt = [3]string{pre, mid, post}
 	mk := func(a ...color.Attribute) paint {
 		k := color.New(a...)
 		if opts.Color {
@@ -147,15 +168,15 @@ func (c *Console) Print(e *Event) {
 			}
 		}
 	case KindState:
-		c.put(c.state, "state: ", e.Text)
+		c.put(c.state, c.label(e.Kind), e.Text)
 	case KindQueue, KindLookup:
-		c.put(c.queue, string(e.Kind), ": ", e.Text)
+		c.put(c.queue, c.label(e.Kind), e.Text)
 	case KindSkipped, KindFault:
-		c.put(c.warn, string(e.Kind), ": ", e.Text)
+		c.put(c.warn, c.label(e.Kind), e.Text)
 	case KindOpen, KindClose, KindTLS:
 		c.put(c.dim, "-- ", e.Text)
 	default:
-		c.put(paint{}, string(e.Kind), ": ", e.Text)
+		c.put(paint{}, c.label(e.Kind), e.Text)
 	}
 	if len(e.Flags) > 0 {
 		w.WriteByte(' ')
@@ -175,16 +196,66 @@ func (c *Console) Print(e *Event) {
 		x := e.Explain
 		w.WriteString(c.dim.pre)
 		w.WriteString("      ")
-		c.put(paint{}, x.Text)
+		c.put(paint{}, c.ref(x.Text))
 		if x.Enh != "" && x.EnhText != "" {
-			c.put(paint{}, " [", x.Enh, " ", x.EnhText, "]")
+			c.code(x.Enh, c.ref(x.EnhText))
 		}
 		if x.RFC != "" {
-			c.put(paint{}, " (", x.RFC, ")")
+			c.put(paint{}, c.ref(" ("+x.RFC+")"))
 		}
 		w.WriteString(c.dim.suf)
 		w.WriteByte('\n')
 	}
+}
+
+// label is what the console prints before an event of kind k: the
+// catalog's word in the console's language, or the kind's name.
+func (c *Console) label(k Kind) string {
+	if l, ok := c.labels[k]; ok {
+		return l
+	}
+	return string(k) + ": "
+}
+
+// code writes a response code (an enhanced status code, an IMAP or POP3
+// response code) with what it means, in brackets as the catalog's
+// console.code says: [5.1.1 bad destination mailbox address],
+// [UIDVALIDITY：...]. A meaning that starts by naming its code again
+// ("[AUTH]: the credentials ...") is shown once.
+func (c *Console) code(code, text string) {
+	if len(text) > len(code)+2 && text[0] == '[' && strings.HasPrefix(text[1:], code) && text[1+len(code)] == ']' {
+		text = strings.TrimLeft(text[len(code)+2:], ":： ")
+	}
+	c.put(paint{}, " ", c.codeAt[0], code, c.codeAt[1], text, c.codeAt[2])
+}
+
+// rfcRefs are RFC references as the catalogs write them: one bare
+// ("RFC 5321 section 4.1.1.1"), and a list of them in parentheses
+// (" (RFC 9051 section 7.1.5, RFC 7888)").
+var (
+	rfcRef  = regexp.MustCompile(`RFC ([0-9]+) section ([0-9.]*[0-9])`)
+	rfcRefs = regexp.MustCompile(` ?\((RFC [0-9]+(?: section [0-9.]*[0-9])?(?:, RFC [0-9]+(?: section [0-9.]*[0-9])?)*)\)`)
+)
+
+// ref says the RFC references in s in the console's language: in Chinese
+// "（RFC 9051 第 7.1.5 节，RFC 7888）" for " (RFC 9051 section 7.1.5, RFC
+// 7888)", as the course writes them; in English s as it is.
+func (c *Console) ref(s string) string {
+	if c.x.Lang() != "zh" || !strings.Contains(s, "RFC ") {
+		return s
+	}
+	if r, ok := c.refs[s]; ok {
+		return r
+	}
+	r := rfcRefs.ReplaceAllStringFunc(s, func(m string) string {
+		m = strings.TrimPrefix(strings.TrimPrefix(m, " "), "(")
+		return "（" + strings.ReplaceAll(strings.TrimSuffix(m, ")"), ", ", "，") + "）"
+	})
+	r = rfcRef.ReplaceAllString(r, "RFC $1 第 $2 节")
+	if len(c.refs) < 1024 {
+		c.refs[s] = r
+	}
+	return r
 }
 
 func (c *Console) replyColor(e *Event) paint {

@@ -57,4 +57,94 @@ var eventCatalog = map[string]entry{
 		en: "authenticated as {user}",
 		zh: "已认证为 {user}",
 	},
+
+	// Connections, as the tap sees them (tap.go).
+	"conn.open":       {en: "connection from {peer} to {local}", zh: "收到来自 {peer} 的连接（连到 {local}）"},
+	"conn.open.relay": {en: "connection from server {actor}'s relay ({peer}): {actor} is the SMTP client now, {server} the server", zh: "来自服务器 {actor} 中继的连接（{peer}）：现在 {actor} 是 SMTP 客户端，{server} 是服务器"},
+	"conn.close":      {en: "connection closed", zh: "连接已关闭"},
+	"tls.up":          {en: "TLS established: {version}, {cipher}", zh: "TLS 已建立：{version}，{cipher}"},
+	"tls.failed":      {en: "TLS handshake failed: {error}", zh: "TLS 握手失败：{error}"},
+
+	// The world.
+	"world.started": {en: "mailscope world started: {listeners}", zh: "mailscope 模拟世界已启动：{listeners}"},
+
+	// The message queue: what a server does with a message it accepted
+	// (RFC 5321 section 4.5.4 describes the retry strategy; section 3.6.2
+	// the relay).
+	"queue.delivered.local":    {en: "delivered to the mailbox of {user}@{domain} (INBOX, UID {uid})", zh: "已投递到 {user}@{domain} 的邮箱（INBOX，UID {uid}）"},
+	"queue.queued":             {en: "queued for relay to {rcpts}: the message waits in {server}'s outgoing queue; the client got its 250 already (asynchronous sending)", zh: "已放入 {server} 的消息队列，等待中继给 {rcpts}：客户端已经收到了 250，邮件稍后才发出（异步发送）"},
+	"queue.held":               {en: "held in {server}'s queue until {time} (FUTURERELEASE, RFC 4865: delayed sending) for {rcpts}", zh: "发给 {rcpts} 的邮件暂存在 {server} 的消息队列中，直到 {time}（FUTURERELEASE，RFC 4865：延迟发送）"},
+	"queue.released":           {en: "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", zh: "FUTURERELEASE：暂存时间已到，邮件现在离开消息队列（RFC 4865）"},
+	"queue.flush.etrn":         {en: "ETRN {domain}: {n} queued recipient(s) for {domain} are due now: the queue runs at once", zh: "ETRN {domain}：消息队列中发往 {domain} 的 {n} 个收件人现在到期，队列立即开始投递"},
+	"queue.flush":              {en: "queue flush: {n} recipient(s) due now", zh: "立即投递消息队列（queue flush）：{n} 个收件人现在到期"},
+	"queue.attempt":            {en: "attempt {n}: {from} opens an SMTP session to {to} ({addr}) for {rcpt}; {from} is the client now", zh: "第 {n} 次尝试：{from} 为 {rcpt} 向 {to}（{addr}）打开 SMTP 会话；现在 {from} 是客户端"},
+	"queue.delivered":          {en: "delivered: {to} accepted the message for {rcpt} ({reply}); it is removed from {from}'s queue", zh: "已投递：{to} 接受了发给 {rcpt} 的邮件（{reply}）；邮件从 {from} 的消息队列中移除"},
+	"queue.deferred":           {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait} 之后）"},
+	"queue.recovered.arrived":  {en: "after a restart: delivery to {rcpt} was interrupted; it had arrived, so it is marked delivered (not sent twice)", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件已经到达，因此标记为已投递（不会重复发送）"},
+	"queue.recovered.requeued": {en: "after a restart: delivery to {rcpt} was interrupted; it had not arrived, so it is queued again", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件尚未到达，因此重新放入消息队列"},
+
+	// Bounces (RFC 3464 delivery status notifications). {reply} is the
+	// last reply (or error); the .gaveup forms say the queue gave up after
+	// the world's give_up time without a permanent reply.
+	"queue.bounced.null":          {en: "failed for good ({reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（{reply}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
+	"queue.bounced.null.gaveup":   {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed} 后放弃（本世界的 give_up 为 {give_up}）；最后的错误：{reply}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
+	"queue.bounced.never":         {en: "failed for good ({reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（{reply}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
+	"queue.bounced.never.gaveup":  {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed} 后放弃（本世界的 give_up 为 {give_up}）；最后的错误：{reply}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
+	"queue.bounced.local":         {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：{reply}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
+	"queue.bounced.local.gaveup":  {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed} 后放弃（本世界的 give_up 为 {give_up}）；最后的错误：{reply}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
+	"queue.bounced.remote":        {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：{reply}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
+	"queue.bounced.remote.gaveup": {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed} 后放弃（本世界的 give_up 为 {give_up}）；最后的错误：{reply}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
+
+	// The simulated MX lookup (RFC 5321 section 5.1 says how a real one
+	// goes).
+	"lookup.mx":   {en: "MX lookup for {domain}: the world's directory says server {server} receives its mail, at {addr}", zh: "查询 {domain} 的 MX：本世界的目录表明，由服务器 {server}（{addr}）接收它的邮件"},
+	"lookup.nomx": {en: "MX lookup for {domain}: no such domain in this world's directory (no MX record)", zh: "查询 {domain} 的 MX：本世界的目录中没有这个域名（没有 MX 记录）"},
+
+	// Fault switches (mailscope fault).
+	"fault.cleared":  {en: "server {server} cleared: the server behaves normally again", zh: "服务器 {server} 的故障已清除：恢复正常工作"},
+	"fault.down":     {en: "server {server} down: its SMTP port refuses connections; senders must keep their mail queued and retry", zh: "服务器 {server} 宕机：它的 SMTP 端口拒绝连接；发件方必须把邮件留在消息队列中并重试"},
+	"fault.greylist": {en: "server {server} greylisting: a first attempt from a sender gets 451 4.7.1, a retry after a short wait is accepted (RFC 6647)", zh: "服务器 {server} 启用灰名单：发件方的第一次尝试得到 451 4.7.1，稍等之后重试即被接受（RFC 6647）"},
+	"fault.slow":     {en: "server {server} slow: every reply waits a while (a busy or distant server)", zh: "服务器 {server} 变慢：每个应答都要等一会儿（就像一台繁忙或遥远的服务器）"},
+	"fault.quota":    {en: "server {server} over quota: recipients get 452 4.2.2 mailbox full (a temporary failure: senders retry)", zh: "服务器 {server} 超出配额：收件人得到 452 4.2.2 邮箱已满（暂时性失败：发件方会重试）"},
+	"fault.reject":   {en: "server {server} rejecting: recipients get 550 5.1.1 (a permanent failure: senders bounce)", zh: "服务器 {server} 拒收：收件人得到 550 5.1.1（永久性失败：发件方退信）"},
+
+	// Notes a server makes about a session.
+	"note.tls.discarded": {en: "discarded {n} octets sent before the TLS handshake (command injection defence, RFC {rfc} section {section})", zh: "丢弃了 TLS 握手之前发来的 {n} 个字节（防御命令注入，RFC {rfc} 第 {section} 节）"},
+	"note.panic":         {en: "internal error in server {server} (a panic: {panic}); this session ends, the server goes on", zh: "服务器 {server} 内部错误（panic：{panic}）；本会话结束，服务器继续运行"},
+	"pop3.note.panic":    {en: "internal error in server {server} (a panic: {panic}); this session ends, nothing was deleted, the server goes on", zh: "服务器 {server} 内部错误（panic：{panic}）；本会话结束，没有删除任何邮件，服务器继续运行"},
+	"note.conn.full":     {en: "server {server} is full ({max} {proto} connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", zh: "服务器 {server} 已满（{max} 个 {proto} 连接，已达上限）：这个会话等待命令的时间最长，因此被关闭，以接纳新的连接"},
+	"note.conn.busy":     {en: "server {server} is busy (80% or more of its {max} {proto} connections in use): a session may wait only {wait} for a command, and this one waited that long", zh: "服务器 {server} 繁忙（{max} 个 {proto} 连接中已有 80% 以上在使用）：会话等待命令最多只能等 {wait}，这个会话已经等了这么久"},
+
+	// Failed logins and the login gate (servers/internal/penalty); their
+	// explanations are auth.fail* and auth.gate*.
+	"auth.note.fail":            {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即应答"},
+	"auth.note.fail.close":      {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即应答；一个会话中已失败 {n} 次：服务器应答后关闭连接"},
+	"auth.note.fail.free":       {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即应答；15 分钟内再次失败将等待 {next}"},
+	"auth.note.fail.free.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即应答；15 分钟内再次失败将等待 {next}；一个会话中已失败 {n} 次：服务器应答后关闭连接"},
+	"auth.note.fail.wait":       {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，应答要等待 {wait}；下一次将等待 {next}"},
+	"auth.note.fail.wait.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，应答要等待 {wait}；下一次将等待 {next}；一个会话中已失败 {n} 次：服务器应答后关闭连接"},
+	"auth.note.gate":            {en: "login from {ip} waits {wait} before its password is checked: earlier failed logins from this address", zh: "来自 {ip} 的登录在检查密码之前要等待 {wait}：此地址先前有过失败登录"},
+	"auth.note.gate.full":       {en: "login from {ip} refused without checking its password: this address's logins are already queued {max} ahead", zh: "来自 {ip} 的登录未经检查密码即被拒绝：此地址的登录已经排队到 {max} 之后"},
+
+	// POP3 notes (RFC 1939 section 6: only UPDATE deletes).
+	"pop3.note.update.delete": {en: "download-and-delete: {deleted} deleted, {kept} kept in {user}'s maildrop", zh: "下载并删除：{user} 的邮箱中删除了 {deleted} 封邮件，保留 {kept} 封"},
+	"pop3.note.update.keep":   {en: "download-and-keep: {deleted} deleted, {kept} kept in {user}'s maildrop", zh: "下载并保持：{user} 的邮箱中删除了 {deleted} 封邮件，保留 {kept} 封"},
+	"pop3.note.quitless":      {en: "session ended without QUIT: no UPDATE state, so the messages marked with DELE ({marked}) stay in {user}'s maildrop", zh: "会话未经 QUIT 就结束了：没有进入更新状态，因此用 DELE 标记的邮件（{marked} 封）仍留在 {user} 的邮箱中"},
+
+	// IMAP notes about literals (RFC 9051 section 4.3, RFC 7888).
+	"imap.note.literal.refused": {en: "refused a literal of {size} octets (at most {max} here) before the client sent it", zh: "在客户端发送之前就拒绝了一个 {size} 字节的 literal（这里最多允许 {max} 字节）"},
+	"imap.note.literal.closed":  {en: "refused a literal of {size} octets (at most {max} here); the connection is closed so that its octets are never read as commands (RFC 7888)", zh: "拒绝了一个 {size} 字节的 literal（这里最多允许 {max} 字节）；随即关闭连接，以免它的字节被当作命令读取（RFC 7888）"},
+	"imap.note.nonsync.refused": {en: "the server refused a non-synchronizing literal of {size} octets; they come anyway and must not be read as commands, so the connection is closed (RFC 7888)", zh: "服务器拒绝了一个 {size} 字节的非同步 literal；这些字节无论如何都会发来，不能被当作命令读取，因此关闭连接（RFC 7888）"},
+
+	// The console's words around an event: the label before each kind of
+	// event and how an explanation shows a response code with its meaning.
+	"console.kind.state":   {en: "state: ", zh: "状态："},
+	"console.kind.queue":   {en: "queue: ", zh: "消息队列："},
+	"console.kind.lookup":  {en: "lookup: ", zh: "查询："},
+	"console.kind.fault":   {en: "fault: ", zh: "故障："},
+	"console.kind.skipped": {en: "skipped: ", zh: "已跳过："},
+	"console.kind.note":    {en: "note: ", zh: "说明："},
+	"console.kind.lesson":  {en: "lesson: ", zh: "课程："},
+	"console.kind.http":    {en: "http: ", zh: "HTTP："},
+	"console.code":         {en: "[{code} {text}]", zh: "[{code}：{text}]"},
 }

@@ -143,12 +143,13 @@ func (s *Session) State(to string, why *Msg) {
 	s.Emit(e)
 }
 
-// Note publishes an event of the given kind with text and attributes.
-func (s *Session) Note(kind Kind, text string, attrs map[string]string) {
+// Note publishes an event of the given kind that says msg, a catalog
+// message the bus renders in its language, with attributes.
+func (s *Session) Note(kind Kind, msg *Msg, attrs map[string]string) {
 	if s == nil {
 		return
 	}
-	s.Emit(&Event{Kind: kind, Text: text, Attrs: attrs})
+	s.Emit(&Event{Kind: kind, Msg: msg, Attrs: attrs})
 }
 
 // Conn is a net.Conn whose traffic is traced. Servers use it like any conn;
@@ -172,14 +173,15 @@ func (b *Bus) Wrap(c net.Conn, server, proto string) net.Conn {
 	s := b.NewSession(server, proto, c.RemoteAddr().String())
 	tc := &Conn{sess: s, framer: FramerFor(proto)}
 	tc.inner.Store(&c)
-	text := "connection from " + s.Peer + " to " + c.LocalAddr().String()
+	local := c.LocalAddr().String()
+	msg := M("conn.open", "peer", s.Peer, "local", local)
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok && ta.IP.IsLoopback() {
 		if l, ok := b.takePeer(ta.Port); ok {
 			s.Label(l.Actor, l.Hop, "")
-			text = "connection from server " + l.Actor + "'s relay (" + s.Peer + "): " + l.Actor + " is the SMTP client now, " + server + " the server"
+			msg = M("conn.open.relay", "actor", l.Actor, "peer", s.Peer, "server", server)
 		}
 	}
-	s.Emit(&Event{Kind: KindOpen, Peer: s.Peer, Text: text, Attrs: map[string]string{"local": c.LocalAddr().String()}})
+	s.Emit(&Event{Kind: KindOpen, Peer: s.Peer, Msg: msg, Attrs: map[string]string{"local": local}})
 	return tc
 }
 
@@ -239,7 +241,7 @@ func (c *Conn) Close() error {
 		c.fmu.Lock()
 		c.framer.Flush(c.sess)
 		c.fmu.Unlock()
-		c.sess.Emit(&Event{Kind: KindClose, Text: "connection closed"})
+		c.sess.Emit(&Event{Kind: KindClose, Msg: M("conn.close")})
 	})
 	return err
 }
@@ -250,7 +252,7 @@ func (c *Conn) Close() error {
 func (c *Conn) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	tc := tls.Server(c.conn(), cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
-		c.sess.Emit(&Event{Kind: KindTLS, Text: "TLS handshake failed: " + err.Error()})
+		c.sess.Emit(&Event{Kind: KindTLS, Msg: M("tls.failed", "error", err.Error())})
 		return err
 	}
 	var nc net.Conn = tc
@@ -261,8 +263,8 @@ func (c *Conn) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		c.fmu.Unlock()
 	}
 	st := tc.ConnectionState()
-	c.sess.Emit(&Event{Kind: KindTLS, Text: "TLS established: " + tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite),
-		Explain: &Explanation{Key: "tls.established", Text: "From here on the bytes on the wire are encrypted; the trace shows what the server decrypted.", RFC: "RFC 3207"}})
+	c.sess.Emit(&Event{Kind: KindTLS, Msg: M("tls.up", "version", tls.VersionName(st.Version), "cipher", tls.CipherSuiteName(st.CipherSuite)),
+		Explain: &Explanation{Key: "tls.established"}})
 	return nil
 }
 

@@ -189,7 +189,7 @@ type lessonView struct {
 // followLesson runs the engine on env's events and prints the trace and the
 // lesson until it is finished or ctx ends.
 func followLesson(ctx context.Context, out io.Writer, env *lessonEnv, l *lessons.Lesson, v lessonView, prog *lessons.Progress, start int) error {
-	console := tracer.NewConsole(out, tracer.ConsoleOptions{Color: v.color, Explain: v.explain, Data: v.data})
+	console := tracer.NewConsole(out, tracer.ConsoleOptions{Color: v.color, Explain: v.explain, Data: v.data, Lang: v.lang})
 	pr := &lessonPrinter{out: out, color: v.color, lang: v.lang, id: l.ID}
 	opts := lessons.Options{Lang: v.lang, Vars: env.addrs.Vars(), Start: start, Progress: prog, Publish: env.publish,
 		Notify: func(u lessons.Update) { console.Flush(); pr.update(u) }}

@@ -108,7 +108,7 @@ func runUp(cmd *cobra.Command, o *options) error {
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	// Subscribe before starting so that the first events are not missed.
-	console := tracer.NewConsole(out, tracer.ConsoleOptions{Color: color, Explain: o.explain, Data: o.showData})
+	console := tracer.NewConsole(out, tracer.ConsoleOptions{Color: color, Explain: o.explain, Data: o.showData, Lang: bus.Explainer.Lang()})
 	var consoleSub *tracer.Subscription
 	if !o.quiet {
 		consoleSub = bus.Subscribe(1 << 16)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -319,7 +320,7 @@ func (c *patientConn) tooBig(size int64, nonSync, whole bool) bool {
 // refuseTooBig answers a command whose synchronizing literal is too big:
 // the client sends no literal after NO (RFC 9051 section 4.3).
 func (c *patientConn) refuseTooBig(size int64) error {
-	c.note(fmt.Sprintf("refused a literal of %d octets (at most %d here) before the client sent it", size, maxLiteral))
+	c.note(tracer.M("imap.note.literal.refused", "size", strconv.FormatInt(size, 10), "max", strconv.Itoa(maxLiteral)))
 	where := "for this command (APPEND takes a message up to APPENDLIMIT)"
 	if !c.authed.Load() {
 		where = "before login"
@@ -344,7 +345,7 @@ func (c *patientConn) reply(format string, args ...any) error {
 // their way (a non-synchronizing one), or when imapserver is in the middle
 // of the command, and closes the connection.
 func (c *patientConn) closeTooBig(size int64, nonSync bool) error {
-	c.note(fmt.Sprintf("refused a literal of %d octets (at most %d here); the connection is closed so that its octets are never read as commands (RFC 7888)", size, maxLiteral))
+	c.note(tracer.M("imap.note.literal.closed", "size", strconv.FormatInt(size, 10), "max", strconv.Itoa(maxLiteral)))
 	if nonSync {
 		return c.closeLingering(
 			fmt.Sprintf("%s BAD [TOOBIG] a non-synchronizing literal {%d+} may have at most %d octets (LITERAL-, RFC 7888 section 5); a larger one is sent as {%d}, after the server's +\r\n", c.fr.replyTag(), size, maxLiteral, size),
@@ -357,7 +358,7 @@ func (c *patientConn) closeTooBig(size int64, nonSync bool) error {
 
 // note tells the trace why the layer refuses a literal, or closes
 // the connection.
-func (c *patientConn) note(why string) {
+func (c *patientConn) note(why *tracer.Msg) {
 	if tc, ok := c.Conn.(*tracer.Conn); ok {
 		tc.Session().Note(tracer.KindNote, why, nil)
 	}
@@ -434,7 +435,7 @@ func (c *patientConn) hand(p []byte, k int) int {
 // non-synchronizing literal (RFC 7888): its octets follow whatever the
 // server says, and must not be read as commands.
 func (c *patientConn) refusedLiteral(a *announcement) error {
-	c.note(fmt.Sprintf("the server refused a non-synchronizing literal of %d octets; they come anyway and must not be read as commands, so the connection is closed (RFC 7888)", a.size))
+	c.note(tracer.M("imap.note.nonsync.refused", "size", strconv.FormatInt(a.size, 10)))
 	return c.closeLingering(refusedBye(a.size))
 }
 

@@ -523,7 +523,8 @@ func (g guarded) guard(err *error) {
 	}
 	s := g.session
 	s.srv.Logger.Error("imap: panic in session; closing it", "server", s.srv.Name, "panic", r, "stack", string(debug.Stack()))
-	s.trace.Note(tracer.KindNote, fmt.Sprintf("internal error in server %s (a panic: %v); this session ends, the server goes on", s.srv.Name, r), map[string]string{"panic": fmt.Sprint(r)})
+	p := fmt.Sprint(r)
+	s.trace.Note(tracer.KindNote, tracer.M("note.panic", "server", s.srv.Name, "panic", p), map[string]string{"panic": p})
 	// Straight to the socket: imapserver may hold its writer (a panic in the
 	// middle of a FETCH response), and Bye would wait for it forever.
 	s.closeWith("[SERVERBUG] internal error in the server: closing the connection")

@@ -3,6 +3,7 @@ package imap
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
@@ -106,23 +107,17 @@ func (s *session) autologout() string {
 	pc, srv := s.pc, s.srv
 	switch {
 	case pc.member.Cut() == lifecycle.CutFull:
-		s.noteStress("conn.full", fmt.Sprintf("server %s is full (%d IMAP connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", srv.Name, srv.MaxConns))
+		s.noteStress("conn.full", tracer.M("note.conn.full", "server", srv.Name, "max", strconv.Itoa(srv.MaxConns), "proto", "IMAP"))
 		return fmt.Sprintf("[UNAVAILABLE] mailscope server %s is full (%d connections, the limit): this session waited longest for a command and is closed to make room; connect again later", srv.Name, srv.MaxConns)
 	case pc.member.Cut() == lifecycle.CutBusy || pc.busyWait.Load():
-		s.noteStress("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d IMAP connections in use): a session may wait only %s for a command, and this one waited that long", srv.Name, srv.MaxConns, srv.BusyIdleTimeout))
+		s.noteStress("conn.busy", tracer.M("note.conn.busy", "server", srv.Name, "max", strconv.Itoa(srv.MaxConns), "proto", "IMAP", "wait", srv.BusyIdleTimeout.String()))
 		return fmt.Sprintf("[UNAVAILABLE] autologout: idle for %s while the server is busy (80%% or more of its %d connections in use): closing the connection; connect again later", srv.BusyIdleTimeout, srv.MaxConns)
 	}
 	return "autologout: nothing was sent for too long"
 }
 
-// noteStress tells the trace why a busy or full server ends the session.
-func (s *session) noteStress(key, text string) {
-	if s.trace == nil {
-		return
-	}
-	var ex *tracer.Explanation
-	if b := s.trace.Bus(); b != nil && b.Explainer != nil {
-		ex = b.Explainer.Key(key)
-	}
-	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Explain: ex, Attrs: map[string]string{"step": key}})
+// noteStress tells the trace why a busy or full server ends the session:
+// msg, explained by the catalog's key.
+func (s *session) noteStress(key string, msg *tracer.Msg) {
+	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Msg: msg, Explain: &tracer.Explanation{Key: key}, Attrs: map[string]string{"step": key}})
 }

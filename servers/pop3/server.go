@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/mailscope/mailscope/servers/internal/lineserver"
 	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // ErrServerClosed is returned by Serve after Close or Shutdown.
@@ -164,10 +166,10 @@ func (s *session) endReply(end lineserver.End) string {
 	case lineserver.Closing:
 		return errShuttingDown.line()
 	case lineserver.Full:
-		s.note("conn.full", fmt.Sprintf("server %s is full (%d POP3 connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, lim.MaxConns), map[string]string{"step": "conn.full"})
+		s.note("conn.full", tracer.M("note.conn.full", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "POP3"), map[string]string{"step": "conn.full"})
 		return fmt.Sprintf("-ERR [SYS/TEMP] %s is full (%d connections, the limit): this session waited longest for a command and is closed to make room; nothing was deleted, connect again later", s.srv.hostname(), lim.MaxConns)
 	case lineserver.Busy:
-		s.note("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d POP3 connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, lim.MaxConns, lim.BusyIdleTimeout), map[string]string{"step": "conn.busy"})
+		s.note("conn.busy", tracer.M("note.conn.busy", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "POP3", "wait", lim.BusyIdleTimeout.String()), map[string]string{"step": "conn.busy"})
 		return fmt.Sprintf("-ERR [SYS/TEMP] autologout: idle for %s while the server is busy (80%% or more of its %d connections in use), closing the connection; nothing was deleted, connect again later", lim.BusyIdleTimeout, lim.MaxConns)
 	case lineserver.LineTimeout:
 		return fmt.Sprintf("-ERR line not finished within %s of its first octet: closing the connection; nothing was deleted", lim.LineTimeout)

@@ -117,7 +117,7 @@ func (s *session) serve() {
 	defer s.release() // before the flush: a client that saw +OK to QUIT may log in again at once
 	// A panic answers -ERR; the deferred release and close end the session
 	// without deleting anything, and the server goes on.
-	defer lineserver.Recover(s.srv.logger(), "pop3", s.srv.Name, s.trace, "this session ends, nothing was deleted, the server goes on", func() {
+	defer lineserver.Recover(s.srv.logger(), "pop3", s.srv.Name, s.trace, "pop3.note.panic", func() {
 		s.reply("-ERR [SYS/TEMP] internal error in the server: closing the connection")
 	})
 	s.banner = newBanner(s.srv.hostname())
@@ -155,8 +155,7 @@ func (s *session) release() {
 	}
 	if s.state == stateTransaction {
 		marked := len(s.drop.marked())
-		s.note("pop3.note.dropped",
-			fmt.Sprintf("session ended without QUIT: no UPDATE state, so the %s marked with DELE stay in %s's maildrop", plural(marked, "message"), s.authUser),
+		s.note("pop3.note.dropped", tracer.M("pop3.note.quitless", "marked", strconv.Itoa(marked), "user", s.authUser),
 			map[string]string{"user": s.authUser, "marked": strconv.Itoa(marked), "deleted": "0"})
 	}
 	s.srv.unlockMaildrop(s.authUser, s)
@@ -234,23 +233,9 @@ func (s *session) setState(to state, key string) {
 	s.trace.State(to.String(), tracer.M(key))
 }
 
-func (s *session) explain(key string) *tracer.Explanation {
-	if b := s.trace.Bus(); b != nil && b.Explainer != nil {
-		return b.Explainer.Key(key)
-	}
-	return nil
-}
-
-func (s *session) explainText(key string) string {
-	if e := s.explain(key); e != nil {
-		return e.Text
-	}
-	return ""
-}
-
-// note publishes a note event explained by a catalog key.
-func (s *session) note(key, text string, attrs map[string]string) {
-	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Attrs: attrs, Explain: s.explain(key)})
+// note publishes a note event that says msg, explained by a catalog key.
+func (s *session) note(key string, msg *tracer.Msg, attrs map[string]string) {
+	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Msg: msg, Attrs: attrs, Explain: &tracer.Explanation{Key: key}})
 }
 
 // reply queues one response line; replies are flushed before the next
@@ -505,7 +490,7 @@ func (s *session) handleStls(cmd command) error {
 		return errConnGone
 	}
 	// RFC 2595 section 4: anything sent before the handshake is dropped.
-	rw, err := s.line.StartTLS(s.rw, s.srv.TLSConfig, s.trace, "RFC 2595 section 4")
+	rw, err := s.line.StartTLS(s.rw, s.srv.TLSConfig, s.trace, "2595", "4")
 	if err != nil {
 		s.quit = true
 		return errConnGone
@@ -781,9 +766,9 @@ func (s *session) handleQuit(cmd command) error {
 func (s *session) update() error {
 	ids := s.drop.marked()
 	kept := len(s.drop.msgs) - len(ids)
-	mode, key := "download-and-keep", "pop3.mode.keep"
+	mode, key, say := "download-and-keep", "pop3.mode.keep", "pop3.note.update.keep"
 	if len(ids) > 0 {
-		mode, key = "download-and-delete", "pop3.mode.delete"
+		mode, key, say = "download-and-delete", "pop3.mode.delete", "pop3.note.update.delete"
 		s.setState(stateUpdate, "pop3.state.UPDATE.delete")
 	} else {
 		s.setState(stateUpdate, "pop3.state.UPDATE.keep")
@@ -799,7 +784,7 @@ func (s *session) update() error {
 		}
 	}
 	user := s.authUser
-	s.note(key, fmt.Sprintf("%s: %s deleted from %s's maildrop, %s kept", mode, plural(len(ids), "message"), user, plural(kept, "message")),
+	s.note(key, tracer.M(say, "deleted", strconv.Itoa(len(ids)), "kept", strconv.Itoa(kept), "user", user),
 		map[string]string{"mode": mode, "user": user, "deleted": strconv.Itoa(len(ids)), "kept": strconv.Itoa(kept)})
 	s.release()
 	s.replyf("+OK mailscope POP3 server %s signing off: %s deleted, %s kept (%s)", s.srv.Name, plural(len(ids), "message"), plural(kept, "message"), mode)

@@ -88,7 +88,7 @@ func TestTraceShortSession(t *testing.T) {
 		`line s2c "+OK message 1 marked for deletion: it is removed only when you QUIT (RSET unmarks it; a dropped connection keeps it)" pop3.reply.OK.DELE`,
 		`line c2s "QUIT" pop3.cmd.QUIT`,
 		`state  "TRANSACTION -> UPDATE" pop3.state.UPDATE.delete`,
-		`note  "download-and-delete: 1 message deleted from alice's maildrop, 0 messages kept" pop3.mode.delete`,
+		`note  "download-and-delete: 1 deleted, 0 kept in alice's maildrop" pop3.mode.delete`,
 		`line s2c "+OK mailscope POP3 server A signing off: 1 message deleted, 0 messages kept (download-and-delete)" pop3.reply.OK.QUIT`,
 		`close  "connection closed" `,
 	}
@@ -160,7 +160,7 @@ func TestTraceKeepAndDropped(t *testing.T) {
 	if dropped == nil || dropped.Explain.Key != "pop3.note.dropped" || dropped.Attrs["marked"] != "1" || dropped.Attrs["deleted"] != "0" {
 		t.Fatalf("dropped note %+v", dropped)
 	}
-	if !strings.Contains(dropped.Text, "no UPDATE state, so the 1 message marked with DELE stay") {
+	if !strings.Contains(dropped.Text, "no UPDATE state, so the messages marked with DELE (1) stay") {
 		t.Errorf("dropped note text %q", dropped.Text)
 	}
 }

@@ -2,7 +2,7 @@ package relay
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,7 +66,7 @@ func (r *Relay) Flush(ctx context.Context, domain string) (int, error) {
 		total += n
 	}
 	if total > 0 {
-		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Text: fmt.Sprintf("queue flush: %d recipient(s) due now", total),
+		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Msg: tracer.M("queue.flush", "n", strconv.Itoa(total)),
 			Attrs: map[string]string{tracer.AttrStep: tracer.StepFlush, tracer.AttrDomain: domain}})
 		r.Poke()
 	}

@@ -163,8 +163,11 @@ func (r *Relay) recoverInterrupted() {
 			} else {
 				tx.Requeue(it.ID, time.Now())
 			}
-			r.event(it, tracer.StepRecovered, fmt.Sprintf("after a restart: delivery to %s was interrupted; %s", it.Rcpt,
-				map[bool]string{true: "it had arrived, so it is marked delivered (not sent twice)", false: "it had not arrived, so it is queued again"}[arrived]), nil)
+			key := "queue.recovered.requeued"
+			if arrived {
+				key = "queue.recovered.arrived"
+			}
+			r.event(it, tracer.StepRecovered, tracer.M(key, "rcpt", it.Rcpt), nil)
 		}
 		return nil
 	})
@@ -216,12 +219,12 @@ func (r *Relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 	src := r.cfg.World.Server(from)
 	for _, it := range items {
 		if it.Attempts == 0 && !it.HoldUntil.IsZero() {
-			r.event(it, tracer.StepReleased, "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", nil)
+			r.event(it, tracer.StepReleased, tracer.M("queue.released"), nil)
 		}
 	}
 	dest := r.cfg.World.ServerFor(domain)
 	if dest == nil {
-		r.lookupEvent(from, domain, items, "MX lookup for "+domain+": no such domain in this world's directory (no MX record)")
+		r.lookupEvent(from, domain, items, tracer.M("lookup.nomx", "domain", domain))
 		var outs []outcome
 		for _, it := range items {
 			outs = append(outs, outcome{item: it, code: 550, reply: "550 5.1.2 no MX: the domain " + domain + " is not in this world's directory, so nobody receives mail for it"})
@@ -230,7 +233,7 @@ func (r *Relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 		return
 	}
 	addr := r.cfg.Addr(dest.Name)
-	r.lookupEvent(from, domain, items, fmt.Sprintf("MX lookup for %s: the world's directory says server %s receives its mail, at %s", domain, dest.Name, addr))
+	r.lookupEvent(from, domain, items, tracer.M("lookup.mx", "domain", domain, "server", dest.Name, "addr", addr))
 
 	sem := r.slot(dest.Name)
 	select {
@@ -242,8 +245,9 @@ func (r *Relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 	defer func() { <-sem }()
 
 	for _, it := range items {
-		r.event(it, tracer.StepAttempt, fmt.Sprintf("attempt %d: %s opens an SMTP session to %s (%s) for %s; %s is the client now",
-			it.Attempts+1, from, dest.Name, addr, it.Rcpt, from), map[string]string{tracer.AttrAttempt: strconv.Itoa(it.Attempts + 1), tracer.AttrTo: dest.Name})
+		n := strconv.Itoa(it.Attempts + 1)
+		r.event(it, tracer.StepAttempt, tracer.M("queue.attempt", "n", n, "from", from, "to", dest.Name, "addr", addr, "rcpt", it.Rcpt),
+			map[string]string{tracer.AttrAttempt: n, tracer.AttrTo: dest.Name})
 	}
 	outs := r.session(src, dest, addr, byMessage(items))
 	r.record(src, dest, outs)
@@ -268,6 +272,7 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 		it     *store.QueueItem
 		reason string
 		code   int
+		gaveUp []string // the gave-up arguments of the bounce's event, or nil
 	}
 	var bounces []bounce
 	var events []func()
@@ -281,13 +286,13 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 					return err
 				}
 				events = append(events, func() {
-					r.event(it, tracer.StepDelivered, fmt.Sprintf("delivered: %s accepted the message for %s (%s); it is removed from %s's queue", dest.Name, it.Rcpt, o.reply, src.Name), nil)
+					r.event(it, tracer.StepDelivered, tracer.M("queue.delivered", "to", dest.Name, "rcpt", it.Rcpt, "reply", o.reply, "from", src.Name), nil)
 				})
 			case o.code >= 500:
 				if err := tx.MarkBounced(it.ID, o.reply); err != nil {
 					return err
 				}
-				bounces = append(bounces, bounce{it, o.reply, o.code})
+				bounces = append(bounces, bounce{it, o.reply, o.code, nil})
 			default:
 				attempts := it.Attempts + 1
 				sched := r.cfg.World.Queue.Retry
@@ -298,8 +303,10 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 						if err := tx.MarkBounced(it.ID, o.reply); err != nil {
 							return err
 						}
-						reason := fmt.Sprintf("gave up after %d attempts over %s (the world's give_up is %s); last error: %s", attempts, now.Sub(it.Created).Round(time.Second), giveUp, o.reply)
-						bounces = append(bounces, bounce{it, reason, 0})
+						elapsed := now.Sub(it.Created).Round(time.Second)
+						reason := fmt.Sprintf("gave up after %d attempts over %s (the world's give_up is %s); last error: %s", attempts, elapsed, giveUp, o.reply)
+						bounces = append(bounces, bounce{it, reason, 0,
+							[]string{"reply", o.reply, "attempts", strconv.Itoa(attempts), "elapsed", elapsed.String(), "give_up", giveUp.String()}})
 						continue
 					}
 					// The last attempt comes at the give-up time, not after it.
@@ -312,8 +319,8 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 					return err
 				}
 				events = append(events, func() {
-					r.event(it, tracer.StepDeferred, fmt.Sprintf("deferred: %s; the message stays in %s's queue; attempt %d at %s (in %s)",
-						o.reply, src.Name, attempts+1, next.Format("15:04:05"), wait),
+					r.event(it, tracer.StepDeferred, tracer.M("queue.deferred", "reply", o.reply, "server", src.Name,
+						"n", strconv.Itoa(attempts+1), "time", next.Format("15:04:05"), "wait", wait.String()),
 						map[string]string{tracer.AttrNextAttempt: next.UTC().Format(time.RFC3339Nano), tracer.AttrAttempt: strconv.Itoa(attempts), tracer.AttrError: o.reply})
 				})
 			}
@@ -328,63 +335,72 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 		e()
 	}
 	for _, b := range bounces {
-		r.bounce(src, b.it, b.reason, b.code)
+		r.bounce(src, b.it, b.reason, b.code, b.gaveUp)
 	}
 	// The worker computed its next wake-up while these were being delivered.
 	r.Poke()
 }
 
 // bounce sends a delivery status notification (RFC 3464) to the sender.
-func (r *Relay) bounce(src *world.Server, it *store.QueueItem, reason string, code int) {
+// reason is the DSN's diagnostic; the trace says it from gaveUp's
+// arguments when the queue gave up (see the queue.bounced.*.gaveup
+// entries of the catalog), else from reason.
+func (r *Relay) bounce(src *world.Server, it *store.QueueItem, reason string, code int, gaveUp []string) {
 	ctx := context.Background()
+	say := func(key string, kv ...string) *tracer.Msg {
+		if gaveUp != nil {
+			return tracer.M(key+".gaveup", append(kv, gaveUp...)...)
+		}
+		return tracer.M(key, append(kv, "reply", reason)...)
+	}
 	if it.Sender == "" {
-		r.event(it, tracer.StepBounced, "failed for good ("+reason+"); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", nil)
+		r.event(it, tracer.StepBounced, say("queue.bounced.null"), nil)
 		return
 	}
 	if it.NotifyNever {
-		r.event(it, tracer.StepBounced, "failed for good ("+reason+"); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", nil)
+		r.event(it, tracer.StepBounced, say("queue.bounced.never"), nil)
 		return
 	}
 	orig, _ := r.cfg.Store.QueueBody(ctx, it.QueueID)
 	dsn := buildDSN(src, it, reason, orig, time.Now())
 	local, domain, _ := strings.Cut(it.Sender, "@")
 	d := &store.Delivery{Server: src.Name, TraceID: it.TraceID + "-bounce", Sender: "", Body: dsn, Received: time.Now()}
-	where := ""
+	key := "queue.bounced.remote"
 	if strings.EqualFold(domain, src.Domain) && src.User(local) != nil {
 		d.Local = []string{src.User(local).Name}
-		where = "into the mailbox of " + it.Sender
+		key = "queue.bounced.local"
 	} else {
 		d.Remote = []string{it.Sender}
-		where = "through the queue to " + it.Sender
 	}
 	if _, err := r.cfg.Store.Deliver(ctx, d); err != nil {
 		r.cfg.Logger.Error("relay: storing a bounce", "err", err)
 		return
 	}
-	r.event(it, tracer.StepBounced, fmt.Sprintf("bounced: %s; a delivery status notification (multipart/report, RFC 3464) goes %s", reason, where),
-		map[string]string{"error": reason})
+	r.event(it, tracer.StepBounced, say(key, "sender", it.Sender), map[string]string{"error": reason})
 	if len(d.Remote) > 0 {
 		r.Poke()
 	}
 }
 
-func (r *Relay) event(it *store.QueueItem, step, text string, attrs map[string]string) {
+// event publishes a queue step about one recipient; msg says it.
+func (r *Relay) event(it *store.QueueItem, step string, msg *tracer.Msg, attrs map[string]string) {
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
 	attrs[tracer.AttrStep] = step
 	attrs[tracer.AttrRcpt] = it.Rcpt
-	r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: it.Server, MsgID: it.TraceID, Text: text, Attrs: attrs})
+	r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: it.Server, MsgID: it.TraceID, Msg: msg, Attrs: attrs})
 }
 
-func (r *Relay) lookupEvent(from, domain string, items []*store.QueueItem, text string) {
+// lookupEvent publishes the MX lookup once for each message of items.
+func (r *Relay) lookupEvent(from, domain string, items []*store.QueueItem, msg *tracer.Msg) {
 	seen := map[string]bool{}
 	for _, it := range items {
 		if seen[it.TraceID] {
 			continue
 		}
 		seen[it.TraceID] = true
-		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindLookup, Server: from, MsgID: it.TraceID, Text: text,
+		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindLookup, Server: from, MsgID: it.TraceID, Msg: msg,
 			Attrs: map[string]string{"domain": domain}})
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
@@ -260,10 +261,10 @@ func (s *session) endReply(end lineserver.End) (enh, text string) {
 	case lineserver.Closing:
 		return "4.3.2", h + " Service shutting down, closing the connection"
 	case lineserver.Full:
-		s.noteStress("conn.full", fmt.Sprintf("server %s is full (%d connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", s.srv.Name, lim.MaxConns))
+		s.noteStress("conn.full", tracer.M("note.conn.full", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "SMTP"))
 		return "4.7.0", fmt.Sprintf("%s Server full (%d connections, the limit): this session waited longest for a command and is closed to make room; connect again later", h, lim.MaxConns)
 	case lineserver.Busy:
-		s.noteStress("conn.busy", fmt.Sprintf("server %s is busy (80%% or more of its %d connections in use): a session may wait only %s for a command, and this one waited that long", s.srv.Name, lim.MaxConns, lim.BusyIdleTimeout))
+		s.noteStress("conn.busy", tracer.M("note.conn.busy", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "SMTP", "wait", lim.BusyIdleTimeout.String()))
 		return "4.4.2", fmt.Sprintf("%s Idle for %s while the server is busy (80%% or more of its %d connections in use): closing the connection; connect again later", h, lim.BusyIdleTimeout, lim.MaxConns)
 	case lineserver.LineTimeout:
 		return "4.4.2", fmt.Sprintf("%s Line not finished within %s of its first octet: closing the connection", h, lim.LineTimeout)
@@ -273,11 +274,8 @@ func (s *session) endReply(end lineserver.End) (enh, text string) {
 	return "4.4.2", fmt.Sprintf("%s Idle for %s: closing the connection (RFC 5321 section 4.5.3.2.7)", h, lim.IdleTimeout)
 }
 
-// noteStress tells the trace why a busy or full server ended the session.
-func (s *session) noteStress(key, text string) {
-	var ex *tracer.Explanation
-	if b := s.trace.Bus(); b != nil && b.Explainer != nil {
-		ex = b.Explainer.Key(key)
-	}
-	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Explain: ex, Attrs: map[string]string{"step": key}})
+// noteStress tells the trace why a busy or full server ended the session:
+// msg, explained by the catalog's key.
+func (s *session) noteStress(key string, msg *tracer.Msg) {
+	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Msg: msg, Explain: &tracer.Explanation{Key: key}, Attrs: map[string]string{"step": key}})
 }

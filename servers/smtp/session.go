@@ -117,7 +117,7 @@ func (s *session) serve() {
 	defer s.flush() // the last reply (221, 421) must reach the client before the close
 	// A panic ends the session with 421, the only reply that may end a
 	// session (RFC 5321 section 3.8); the server goes on.
-	defer lineserver.Recover(s.srv.logger(), "smtp", s.srv.Name, s.trace, "this session ends, the server goes on", func() {
+	defer lineserver.Recover(s.srv.logger(), "smtp", s.srv.Name, s.trace, "note.panic", func() {
 		s.reply(421, "4.3.0", s.srv.hostname()+" Internal error, closing the connection")
 		s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		s.w.Flush()

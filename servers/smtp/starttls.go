@@ -16,7 +16,7 @@ func (s *session) handleStartTLS(cmd command) error {
 		return err
 	}
 	// RFC 3207 section 4.2: anything sent before the handshake is dropped.
-	conn, err := s.line.StartTLS(s.conn, s.srv.TLSConfig, s.trace, "RFC 3207 section 4.2")
+	conn, err := s.line.StartTLS(s.conn, s.srv.TLSConfig, s.trace, "3207", "4.2")
 	if err != nil {
 		s.quit = true
 		return nil

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
@@ -217,14 +218,15 @@ func (s *Session) Ended(err error) End {
 
 // StartTLS turns rw, the session's connection, into a TLS server
 // connection and points the line reader at it. What the client sent before
-// the handshake is discarded and the trace told so, citing rfc: it must not
+// the handshake is discarded and the trace told so, citing RFC rfc section
+// section (the protocol's STARTTLS rule): it must not
 // be read as if it came over TLS (CVE-2011-0411). A traced connection
 // handshakes in place, so the trace goes on; it returns the connection to
 // use from now on.
-func (s *Session) StartTLS(rw net.Conn, cfg *tls.Config, trace *tracer.Session, rfc string) (net.Conn, error) {
+func (s *Session) StartTLS(rw net.Conn, cfg *tls.Config, trace *tracer.Session, rfc, section string) (net.Conn, error) {
 	if n := s.r.Buffered(); n > 0 {
 		s.r.Discard(n)
-		trace.Note(tracer.KindNote, fmt.Sprintf("discarded %d octets sent before the TLS handshake (command injection defence, %s)", n, rfc), nil)
+		trace.Note(tracer.KindNote, tracer.M("note.tls.discarded", "n", strconv.Itoa(n), "rfc", rfc, "section", section), nil)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -245,15 +247,17 @@ func (s *Session) StartTLS(rw net.Conn, cfg *tls.Config, trace *tracer.Session, 
 }
 
 // Recover is deferred by a session's loop: after a panic it logs it with
-// its stack, tells the trace (after says how the session ends) and calls
-// reply for the session's last words; the server goes on.
-func Recover(log *slog.Logger, proto, server string, trace *tracer.Session, after string, reply func()) {
+// its stack, tells the trace (key names the catalog's note, which says how
+// the session ends, with the server and the panic as {server} and {panic})
+// and calls reply for the session's last words; the server goes on.
+func Recover(log *slog.Logger, proto, server string, trace *tracer.Session, key string, reply func()) {
 	r := recover()
 	if r == nil {
 		return
 	}
 	log.Error(proto+": panic in session; closing it", "server", server, "panic", r, "stack", string(debug.Stack()))
-	trace.Note(tracer.KindNote, fmt.Sprintf("internal error in server %s (a panic: %v); %s", server, r, after), map[string]string{"panic": fmt.Sprint(r)})
+	p := fmt.Sprint(r)
+	trace.Note(tracer.KindNote, tracer.M(key, "server", server, "panic", p), map[string]string{"panic": p})
 	reply()
 }
 

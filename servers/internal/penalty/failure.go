@@ -3,7 +3,6 @@ package penalty
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mailscope/mailscope/tracer"
@@ -66,51 +65,46 @@ func (f Failure) Why() string {
 	return fmt.Sprintf(" (answered after %s: repeated failed logins from your address or for this user; the next failure waits %s)", f.Total().Round(time.Millisecond), f.Next)
 }
 
-// Trace tells ts what happened, in the trace's language: a note event with
-// the numbers in its text and a catalog explanation (auth.fail.free,
-// auth.fail.wait or auth.fail.close) filled in with them. It is emitted
-// before the delay runs, so the trace says why the answer is slow while
-// the client waits.
+// Trace tells ts what happened, in the trace's language: a note event
+// from the catalog (auth.note.fail...) with the numbers, explained by
+// auth.fail, auth.fail.free, auth.fail.wait or auth.fail.close filled in
+// with them. It is emitted before the delay runs, so the trace says why the
+// answer is slow while the client waits.
 func (f Failure) Trace(ts *tracer.Session) {
 	if ts == nil {
 		return
 	}
 	key := "auth.fail.free"
-	text := fmt.Sprintf("failed login from %s (%d of %d allowed in this session): answered at once; a next failure within 15 minutes waits %s", f.IP, f.Count, f.Max, f.Next)
 	switch {
 	case f.Next <= 0: // no Box: no delays at all
 		key = "auth.fail"
-		text = fmt.Sprintf("failed login from %s (%d of %d allowed in this session): answered at once", f.IP, f.Count, f.Max)
 	case f.Total() > 0:
 		key = "auth.fail.wait"
-		text = fmt.Sprintf("failed login from %s (%d of %d allowed in this session): the answer waits %s because of earlier failures from this address or for this user; the next one waits %s", f.IP, f.Count, f.Max, f.Total().Round(time.Millisecond), f.Next)
 	}
+	note := failNotes[key][0]
 	if f.Closes() {
-		key = "auth.fail.close"
-		text += fmt.Sprintf("; %d failed logins in one session: the server closes the connection after answering", f.Count)
+		key, note = "auth.fail.close", failNotes[key][1]
 	}
-	ts.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Explain: f.explain(ts, key), Attrs: map[string]string{
-		"step": "auth-failed", "wait_ms": strconv.FormatInt(f.Wait.Milliseconds(), 10),
-		"next_ms": strconv.FormatInt(f.Next.Milliseconds(), 10), "failures": strconv.Itoa(f.Count), "max": strconv.Itoa(f.Max),
-	}})
+	args := argMap("ip", f.IP, "n", strconv.Itoa(f.Count), "max", strconv.Itoa(f.Max),
+		"wait", f.Total().Round(time.Millisecond).String(), "next", f.Next.String())
+	ts.Emit(&tracer.Event{Kind: tracer.KindNote, Msg: &tracer.Msg{Key: note, Args: args},
+		Explain: &tracer.Explanation{Key: key, Args: args}, Attrs: map[string]string{
+			"step": "auth-failed", "wait_ms": strconv.FormatInt(f.Wait.Milliseconds(), 10),
+			"next_ms": strconv.FormatInt(f.Next.Milliseconds(), 10), "failures": strconv.Itoa(f.Count), "max": strconv.Itoa(f.Max),
+		}})
 }
 
-// explain is the catalog entry for key with {wait}, {next}, {n} and {max}
-// filled in.
-func (f Failure) explain(ts *tracer.Session, key string) *tracer.Explanation {
-	b := ts.Bus()
-	if b == nil || b.Explainer == nil {
-		return nil
-	}
-	e := b.Explainer.Key(key)
-	if e == nil {
-		return nil
-	}
-	filled := *e
-	filled.Text = strings.NewReplacer("{wait}", f.Total().Round(time.Millisecond).String(), "{next}", f.Next.String(),
-		"{n}", strconv.Itoa(f.Count), "{max}", strconv.Itoa(f.Max)).Replace(e.Text)
-	return &filled
+// failNotes pairs each explanation of a failed login with the catalog key
+// of its note, and of the note's form for the failure that closes the
+// session.
+var failNotes = map[string][2]string{
+	"auth.fail":      {"auth.note.fail", "auth.note.fail.close"},
+	"auth.fail.free": {"auth.note.fail.free", "auth.note.fail.free.close"},
+	"auth.fail.wait": {"auth.note.fail.wait", "auth.note.fail.wait.close"},
 }
+
+// argMap makes a message's arguments from name, value pairs.
+func argMap(kv ...string) map[string]string { return tracer.M("", kv...).Args }
 
 // Enter takes the gate for a login from ip (Gate) and tells ts about it in
 // the trace's language: how long the login waits before its password is
@@ -122,23 +116,14 @@ func (b *Box) Enter(ts *tracer.Session, ip string) (wait time.Duration, ok bool)
 	if ts == nil || (wait <= 0 && ok) {
 		return wait, ok
 	}
-	limit := b.QueueLimit()
-	key := "auth.gate"
-	text := fmt.Sprintf("login from %s waits %s before its password is checked: earlier failed logins from this address", ip, wait.Round(time.Millisecond))
+	key, note := "auth.gate", "auth.note.gate"
 	if !ok {
-		key = "auth.gate.full"
-		text = fmt.Sprintf("login from %s refused without checking its password: this address's logins are already queued %s ahead", ip, limit)
+		key, note = "auth.gate.full", "auth.note.gate.full"
 	}
-	var x *tracer.Explanation
-	if bus := ts.Bus(); bus != nil && bus.Explainer != nil {
-		if e := bus.Explainer.Key(key); e != nil {
-			filled := *e
-			filled.Text = strings.NewReplacer("{wait}", wait.Round(time.Millisecond).String(), "{max}", limit.String()).Replace(e.Text)
-			x = &filled
-		}
-	}
-	ts.Emit(&tracer.Event{Kind: tracer.KindNote, Text: text, Explain: x, Attrs: map[string]string{
-		"step": "auth-gate", "wait_ms": strconv.FormatInt(wait.Milliseconds(), 10),
-	}})
+	args := argMap("ip", ip, "wait", wait.Round(time.Millisecond).String(), "max", b.QueueLimit().String())
+	ts.Emit(&tracer.Event{Kind: tracer.KindNote, Msg: &tracer.Msg{Key: note, Args: args},
+		Explain: &tracer.Explanation{Key: key, Args: args}, Attrs: map[string]string{
+			"step": "auth-gate", "wait_ms": strconv.FormatInt(wait.Milliseconds(), 10),
+		}})
 	return wait, ok
 }
