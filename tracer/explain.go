@@ -147,7 +147,11 @@ func (x *Explainer) SMTPReply(code int, enh, cmd string) *Explanation {
 		e.Key, e.Text, e.RFC = base.Key, base.Text, base.RFC
 	}
 	if cls := x.Key("smtp.class." + ck[:1]); cls != nil && base != cls {
-		e.Text = cls.Text + " " + e.Text
+		sep := " "
+		if strings.HasSuffix(cls.Text, "：") {
+			sep = "" // no space after a full-width colon
+		}
+		e.Text = cls.Text + sep + e.Text
 	}
 	if enh != "" {
 		e.Enh = enh
@@ -163,23 +167,27 @@ func (x *Explainer) enhanced(enh string) string {
 	if len(parts) != 3 {
 		return ""
 	}
+	colon, cite := ": ", " (RFC 3463)"
+	if x.lang == "zh" {
+		colon, cite = "：", "（RFC 3463）"
+	}
 	var b strings.Builder
 	if t, _, ok := x.text("enh.class." + parts[0]); ok {
 		b.WriteString(t)
 	}
 	if t, _, ok := x.text("enh." + parts[1] + "." + parts[2]); ok {
 		if b.Len() > 0 {
-			b.WriteString(": ")
+			b.WriteString(colon)
 		}
 		b.WriteString(t)
 	} else if t, _, ok := x.text("enh.subject." + parts[1]); ok {
 		if b.Len() > 0 {
-			b.WriteString(": ")
+			b.WriteString(colon)
 		}
 		b.WriteString(t)
 	}
 	if b.Len() > 0 {
-		b.WriteString(" (RFC 3463)")
+		b.WriteString(cite)
 	}
 	return b.String()
 }

@@ -104,12 +104,12 @@ var eventCatalog = map[string]entry{
 	"fault.cleared":  {en: "server {server} cleared: the server behaves normally again", zh: "服务器 {server} 的故障已清除：恢复正常工作"},
 	"fault.down":     {en: "server {server} down: its SMTP port refuses connections; senders must keep their mail queued and retry", zh: "服务器 {server} 宕机：它的 SMTP 端口拒绝连接；发件方必须把邮件留在消息队列中并重试"},
 	"fault.greylist": {en: "server {server} greylisting: a first attempt from a sender gets 451 4.7.1, a retry after a short wait is accepted (RFC 6647)", zh: "服务器 {server} 启用灰名单：发件方的第一次尝试得到 451 4.7.1，稍等之后重试即被接受（RFC 6647）"},
-	"fault.slow":     {en: "server {server} slow: every reply waits a while (a busy or distant server)", zh: "服务器 {server} 变慢：每个应答都要等一会儿（就像一台繁忙或遥远的服务器）"},
+	"fault.slow":     {en: "server {server} slow: every reply waits a while (a busy or distant server)", zh: "服务器 {server} 变慢：每个响应都要等一会儿（就像一台繁忙或遥远的服务器）"},
 	"fault.quota":    {en: "server {server} over quota: recipients get 452 4.2.2 mailbox full (a temporary failure: senders retry)", zh: "服务器 {server} 超出配额：收件人得到 452 4.2.2 邮箱已满（暂时性失败：发件方会重试）"},
 	"fault.reject":   {en: "server {server} rejecting: recipients get 550 5.1.1 (a permanent failure: senders bounce)", zh: "服务器 {server} 拒收：收件人得到 550 5.1.1（永久性失败：发件方退信）"},
 
 	// Notes a server makes about a session.
-	"note.tls.discarded": {en: "discarded {n} octets sent before the TLS handshake (command injection defence, RFC {rfc} section {section})", zh: "丢弃了 TLS 握手之前发来的 {n} 个字节（防御命令注入，RFC {rfc} 第 {section} 节）"},
+	"note.tls.discarded": {en: "discarded {n} octets sent before the TLS handshake (command injection defence, RFC {rfc} section {sec})", zh: "丢弃了 TLS 握手之前发来的 {n} 个字节（防御命令注入，RFC {rfc} 第 {sec} 节）"},
 	"note.panic":         {en: "internal error in server {server} (a panic: {panic}); this session ends, the server goes on", zh: "服务器 {server} 内部错误（panic：{panic}）；本会话结束，服务器继续运行"},
 	"pop3.note.panic":    {en: "internal error in server {server} (a panic: {panic}); this session ends, nothing was deleted, the server goes on", zh: "服务器 {server} 内部错误（panic：{panic}）；本会话结束，没有删除任何邮件，服务器继续运行"},
 	"note.conn.full":     {en: "server {server} is full ({max} {proto} connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", zh: "服务器 {server} 已满（{max} 个 {proto} 连接，已达上限）：这个会话等待命令的时间最长，因此被关闭，以接纳新的连接"},
@@ -117,12 +117,12 @@ var eventCatalog = map[string]entry{
 
 	// Failed logins and the login gate (servers/internal/penalty); their
 	// explanations are auth.fail* and auth.gate*.
-	"auth.note.fail":            {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即应答"},
-	"auth.note.fail.close":      {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即应答；一个会话中已失败 {n} 次：服务器应答后关闭连接"},
-	"auth.note.fail.free":       {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即应答；15 分钟内再次失败将等待 {next}"},
-	"auth.note.fail.free.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即应答；15 分钟内再次失败将等待 {next}；一个会话中已失败 {n} 次：服务器应答后关闭连接"},
-	"auth.note.fail.wait":       {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，应答要等待 {wait}；下一次将等待 {next}"},
-	"auth.note.fail.wait.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，应答要等待 {wait}；下一次将等待 {next}；一个会话中已失败 {n} 次：服务器应答后关闭连接"},
+	"auth.note.fail":            {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应"},
+	"auth.note.fail.close":      {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应；一个会话中已失败 {n} 次：服务器响应后关闭连接"},
+	"auth.note.fail.free":       {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应；15 分钟内再次失败将等待 {next}"},
+	"auth.note.fail.free.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应；15 分钟内再次失败将等待 {next}；一个会话中已失败 {n} 次：服务器响应后关闭连接"},
+	"auth.note.fail.wait":       {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，响应要等待 {wait}；下一次将等待 {next}"},
+	"auth.note.fail.wait.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，响应要等待 {wait}；下一次将等待 {next}；一个会话中已失败 {n} 次：服务器响应后关闭连接"},
 	"auth.note.gate":            {en: "login from {ip} waits {wait} before its password is checked: earlier failed logins from this address", zh: "来自 {ip} 的登录在检查密码之前要等待 {wait}：此地址先前有过失败登录"},
 	"auth.note.gate.full":       {en: "login from {ip} refused without checking its password: this address's logins are already queued {max} ahead", zh: "来自 {ip} 的登录未经检查密码即被拒绝：此地址的登录已经排队到 {max} 之后"},
 

@@ -161,7 +161,7 @@ var imapCatalog = map[string]entry{
 
 	// State changes, explained by the server as they happen.
 	"imap.state.greeting":      {en: "Connected: the client must log in (LOGIN or AUTHENTICATE) before it can touch any folder.", zh: "已连接：客户端必须先登录（LOGIN 或 AUTHENTICATE）才能访问任何文件夹。", rfc: "RFC 9051 section 3.1"},
-	"imap.state.authenticated": {en: "Logged in: folder commands (LIST, CREATE, SELECT, ...) are allowed now. ({user})", zh: "已登录：现在可以使用文件夹命令（LIST、CREATE、SELECT 等）。（{user}）", rfc: "RFC 9051 section 3.2"},
+	"imap.state.authenticated": {en: "Logged in as {user}: folder commands (LIST, CREATE, SELECT, ...) are allowed now.", zh: "已作为 {user} 登录：现在可以使用文件夹命令（LIST、CREATE、SELECT 等）。", rfc: "RFC 9051 section 3.2"},
 	"imap.state.selected":      {en: "A folder is selected: message commands (FETCH, STORE, SEARCH, COPY, EXPUNGE) work on {mailbox} {mode}", zh: "已选择文件夹：邮件命令（FETCH、STORE、SEARCH、COPY、EXPUNGE）作用于 {mailbox} {mode}", rfc: "RFC 9051 section 3.3"},
 	"imap.state.unselected":    {en: "The folder is closed: back in the authenticated state.", zh: "文件夹已关闭：回到已认证状态。", rfc: "RFC 9051 section 3.2"},
 	"imap.state.logout":        {en: "The session is over (LOGOUT, or the connection ended); flags and folders stay on the server for the next session.", zh: "会话结束（LOGOUT 或连接断开）；标志和文件夹保留在服务器上，供下一个会话使用。", rfc: "RFC 9051 section 3.4"},

@@ -70,7 +70,7 @@ func (c *patientConn) upgrade(tag string, dropped int) error {
 	c.Conn.SetDeadline(time.Time{})
 	if tc, ok := c.Conn.(*tracer.Conn); ok {
 		if dropped > 0 {
-			tc.Session().Note(tracer.KindNote, tracer.M("note.tls.discarded", "n", strconv.Itoa(dropped), "rfc", "9051", "section", "6.2.1"), nil)
+			tc.Session().Note(tracer.KindNote, tracer.M("note.tls.discarded", "n", strconv.Itoa(dropped), "rfc", "9051", "sec", "6.2.1"), nil)
 		}
 		if err := tc.StartTLS(ctx, c.tlsConfig); err != nil {
 			return err

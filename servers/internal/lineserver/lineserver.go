@@ -226,7 +226,7 @@ func (s *Session) Ended(err error) End {
 func (s *Session) StartTLS(rw net.Conn, cfg *tls.Config, trace *tracer.Session, rfc, section string) (net.Conn, error) {
 	if n := s.r.Buffered(); n > 0 {
 		s.r.Discard(n)
-		trace.Note(tracer.KindNote, tracer.M("note.tls.discarded", "n", strconv.Itoa(n), "rfc", rfc, "section", section), nil)
+		trace.Note(tracer.KindNote, tracer.M("note.tls.discarded", "n", strconv.Itoa(n), "rfc", rfc, "sec", section), nil)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
