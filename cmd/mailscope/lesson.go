@@ -275,7 +275,7 @@ func localizer(instLang, lang string) func(*tracer.Event) *tracer.Event {
 }
 
 // writeTable writes rows in columns. Unlike text/tabwriter it counts a
-// Chinese character as two columns, as terminals show it.
+// Chinese character as two columns, as terminals show it (lessons.Width).
 func writeTable(out io.Writer, rows [][]string) {
 	var widths []int
 	for _, r := range rows {
@@ -283,7 +283,7 @@ func writeTable(out io.Writer, rows [][]string) {
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[i] = max(widths[i], displayWidth(c))
+			widths[i] = max(widths[i], lessons.Width(c))
 		}
 	}
 	for _, r := range rows {
@@ -291,27 +291,11 @@ func writeTable(out io.Writer, rows [][]string) {
 		for i, c := range r {
 			b.WriteString(c)
 			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-lessons.Width(c)+2))
 			}
 		}
 		fmt.Fprintln(out, b.String())
 	}
-}
-
-// displayWidth is how many terminal columns s takes: East Asian wide and
-// full-width characters take two.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch {
-		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
-			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6:
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
 }
 
 // lessonPrinter prints the engine's updates between the trace lines.
