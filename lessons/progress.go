@@ -55,6 +55,20 @@ type progressFile struct {
 	Lessons map[string]*LessonProgress `json:"lessons"`
 }
 
+// ProgressError is a progress file that cannot be read as JSON: deleting
+// it starts the lessons afresh (the command line says so in the user's
+// language).
+type ProgressError struct {
+	Path string
+	Err  error
+}
+
+func (e *ProgressError) Error() string {
+	return fmt.Sprintf("%s: %v (delete it to start the lessons afresh)", e.Path, e.Err)
+}
+
+func (e *ProgressError) Unwrap() error { return e.Err }
+
 // LoadProgress reads the progress file of dataDir; a missing file is an
 // empty progress.
 func LoadProgress(dataDir string) (*Progress, error) {
@@ -68,7 +82,7 @@ func LoadProgress(dataDir string) (*Progress, error) {
 	}
 	var f progressFile
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: %v (delete it to start the lessons afresh)", p.path, err)
+		return nil, &ProgressError{Path: p.path, Err: err}
 	}
 	for id, lp := range f.Lessons {
 		if lp != nil {
