@@ -137,7 +137,7 @@ gives zh).`,
 		zh: `mailscope 在你的机器上运行一个模拟的小型邮件互联网：服务器 A 负责 a.example
 （用户 alice），服务器 B 负责 b.example（用户 bob），每台都有真实的 SMTP、POP3 和
 IMAP 监听端口。每一条经过套接字的行都会在这里彩色显示并附上解释：命令做什么、
-应答码是什么意思、出自哪个 RFC。
+响应代码是什么意思、出自哪个 RFC。
 
 启动它，然后打开第二个终端，手工和服务器对话：
 
@@ -228,7 +228,7 @@ retries and bounces can be seen:
   down      它的 SMTP 端口拒绝连接（A 保留邮件并重试）
   up        服务器重新监听（同 clear）
   greylist  第一次尝试得到 451 4.7.1，重试时被接受（灰名单）
-  slow      每个应答都要等几秒
+  slow      每个响应都要等几秒
   quota     收件人得到 452 4.2.2 邮箱已满（暂时性失败：会重试）
   reject    收件人得到 550 5.1.1（永久性失败：退信给发件人）
   clear     恢复正常
@@ -281,10 +281,10 @@ up, and the browser timeline shows the lesson too.
   mailscope lesson imap --lang zh
   mailscope lesson relay --restart     # begin again from step 1`,
 		zh: `lesson 带你学完一课（mailscope lessons 会列出所有课程）。它显示第一步，观察每台
-服务器的跟踪，你自己的会话完成一步就打一个勾，解释服务器的应答，出错时给出提示。
+服务器的跟踪，你自己的会话完成一步就打一个勾，解释服务器的响应，出错时给出提示。
 进度保存在数据目录中。
 
-如果已有一个 mailscope 在运行（它的网页地址有应答），课程就连接到它；否则课程
+如果已有一个 mailscope 在运行（它的网页地址有响应），课程就连接到它；否则课程
 自己启动这个世界（参数与 up 相同），浏览器中的时间线也会显示课程。
 
   mailscope lesson smtp-by-hand
@@ -308,7 +308,7 @@ the demo, for the browser, until Ctrl-C (--exit stops at once).
 		zh: `demo 通过到服务器的真实连接演示一课的示例命令，以人打字的速度输入，让全班看着
 浏览器中的时间线实时填满。每一步之前它都等到跟踪显示上一步已完成，每完成一步就给出解释。
 
-它连接到正在运行的 mailscope（它的网页地址有应答），或者自己启动这个世界（参数与 up
+它连接到正在运行的 mailscope（它的网页地址有响应），或者自己启动这个世界（参数与 up
 相同）；这时演示结束后服务器继续运行，供浏览器使用，直到按 Ctrl-C（--exit 则立即停止）。
 
   mailscope demo relay --speed 4      # 四倍速
@@ -331,7 +331,7 @@ the demo, for the browser, until Ctrl-C (--exit stops at once).
 	"cli.flag.show-data":        {en: "print message bodies in full instead of a one-line summary", zh: "完整打印邮件内容，而不是一行摘要"},
 	"cli.flag.quiet":            {en: "print only the start-up banner, not the trace (the web timeline and --record still get every event)", zh: "只打印启动信息，不打印跟踪（网页时间线和 --record 仍然得到每个事件）"},
 	"cli.flag.restart":          {en: "begin the lesson again from step 1", zh: "从第 1 步重新开始这一课"},
-	"cli.flag.lesson.trace":     {en: "print the explained trace of every session (false: only the lesson and the replies it comments on)", zh: "打印每个会话带解释的跟踪（false：只打印课程和它评论的应答）"},
+	"cli.flag.lesson.trace":     {en: "print the explained trace of every session (false: only the lesson and the replies it comments on)", zh: "打印每个会话带解释的跟踪（false：只打印课程和它评论的响应）"},
 	"cli.flag.speed":            {en: "pace of the typing and pauses: 2 is twice as fast, 0.5 half as fast", zh: "打字和停顿的节奏：2 为两倍速，0.5 为半速"},
 	"cli.flag.step":             {en: "wait for Enter before each command", zh: "每条命令之前等待回车"},
 	"cli.flag.from":             {en: "first step to play (the earlier steps are taken as done)", zh: "从第几步开始演示（之前的步骤视为已完成）"},

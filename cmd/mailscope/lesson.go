@@ -214,45 +214,69 @@ func followLesson(ctx context.Context, out io.Writer, env *lessonEnv, l *lessons
 	}
 }
 
-// localizer returns a function that re-explains events in lang when the
-// instance explains in another language (an attached instance started with
-// another --lang).
+// localizer returns a function that says events again in lang when the
+// instance speaks another language (an attached instance started with
+// another --lang): an event's prose from its catalog message (Msg), its
+// explanation from its key and arguments.
 func localizer(instLang, lang string) func(*tracer.Event) *tracer.Event {
 	if instLang == "" || instLang == lang {
 		return func(e *tracer.Event) *tracer.Event { return e }
 	}
 	x := tracer.NewExplainer(lang)
 	return func(e *tracer.Event) *tracer.Event {
-		if e.Explain == nil || e.Explain.Key == "" {
-			return e
+		text := e.Text
+		if e.Msg != nil {
+			text = x.Format(e.Msg)
 		}
-		var nx *tracer.Explanation
-		if e.Proto == "smtp" && e.Dir == tracer.S2C && len(e.Text) >= 3 {
-			if code, err := strconv.Atoi(e.Text[:3]); err == nil {
-				cmd := ""
-				if k := strings.Split(e.Explain.Key, "."); len(k) == 4 {
-					cmd = k[3]
-				}
-				nx = x.SMTPReply(code, e.Explain.Enh, cmd)
-			}
-		}
-		if nx == nil {
-			nx = x.Key(e.Explain.Key)
-		}
-		// A catalog text with {placeholders} was filled in by the framer
-		// from the line; without the framer, keep the instance's text.
-		if nx == nil || strings.Contains(nx.Text, "{") {
+		ex := reexplain(x, e)
+		if text == e.Text && ex == nil {
 			return e
 		}
 		c := *e
-		ex := *e.Explain
-		ex.Text = nx.Text
-		if nx.EnhText != "" {
-			ex.EnhText = nx.EnhText
+		c.Text = text
+		if ex != nil {
+			c.Explain = ex
 		}
-		c.Explain = &ex
 		return &c
 	}
+}
+
+// reexplain is e's explanation in x's language, or nil when it cannot be
+// said again without the framer (a catalog text whose {placeholders} the
+// framer filled in from the line, and which came without its arguments).
+func reexplain(x *tracer.Explainer, e *tracer.Event) *tracer.Explanation {
+	if e.Explain == nil || e.Explain.Key == "" {
+		return nil
+	}
+	var nx *tracer.Explanation
+	if e.Proto == "smtp" && e.Dir == tracer.S2C && len(e.Text) >= 3 {
+		if code, err := strconv.Atoi(e.Text[:3]); err == nil {
+			cmd := ""
+			if k := strings.Split(e.Explain.Key, "."); len(k) == 4 {
+				cmd = k[3]
+			}
+			nx = x.SMTPReply(code, e.Explain.Enh, cmd)
+		}
+	}
+	if nx == nil && len(e.Explain.Args) > 0 {
+		var kv []string
+		for k, v := range e.Explain.Args {
+			kv = append(kv, k, v)
+		}
+		nx = x.Explain(e.Explain.Key, kv...)
+	}
+	if nx == nil {
+		nx = x.Key(e.Explain.Key)
+	}
+	if nx == nil || strings.Contains(nx.Text, "{") {
+		return nil
+	}
+	ex := *e.Explain
+	ex.Text = nx.Text
+	if nx.EnhText != "" {
+		ex.EnhText = nx.EnhText
+	}
+	return &ex
 }
 
 // writeTable writes rows in columns. Unlike text/tabwriter it counts a

@@ -152,3 +152,30 @@ func TestCatalogCLI(t *testing.T) {
 		t.Errorf("only %d command line texts in the catalog", n)
 	}
 }
+
+// TestLocalizerSaysEventsAgain: a lesson in zh attached to an instance
+// that speaks English says the instance's event prose (a state change, a
+// queue step) and its explanations in Chinese, from the catalog keys the
+// events carry. Before, only the explanations of protocol lines were said
+// again; a state line stayed "transaction reset: ...".
+func TestLocalizerSaysEventsAgain(t *testing.T) {
+	en := tracer.NewBus()
+	sub := en.Subscribe(16)
+	defer sub.Close()
+	en.Publish(&tracer.Event{Kind: tracer.KindState, Proto: "smtp", Msg: tracer.M("smtp.state.greeted", "verb", "HELO", "name", "laptop"),
+		Explain: &tracer.Explanation{Key: "smtp.state.greeted", Args: map[string]string{"verb": "HELO", "name": "laptop"}}})
+	e := <-sub.C()
+	if hasHan(e.Text) || e.Explain == nil || hasHan(e.Explain.Text) {
+		t.Fatalf("the English instance's event: %+v %+v", e, e.Explain)
+	}
+	z := localizer("en", "zh")(e)
+	if !hasHan(z.Explain.Text) || !strings.Contains(z.Explain.Text, "laptop") {
+		t.Errorf("explanation not said again in zh: %q", z.Explain.Text)
+	}
+	if e.Msg != nil && (!hasHan(z.Text) || !strings.Contains(z.Text, "laptop")) {
+		t.Errorf("event text not said again in zh: %q", z.Text)
+	}
+	if localizer("zh", "zh")(e) != e {
+		t.Error("same language: the event should pass as it is")
+	}
+}
