@@ -69,6 +69,14 @@ func (e *ProgressError) Error() string {
 
 func (e *ProgressError) Unwrap() error { return e.Err }
 
+// SaveError is a progress file that could not be written; the runner
+// says so in the lesson's language.
+type SaveError struct{ Err error }
+
+func (e *SaveError) Error() string { return "saving lesson progress: " + e.Err.Error() }
+
+func (e *SaveError) Unwrap() error { return e.Err }
+
 // LoadProgress reads the progress file of dataDir; a missing file is an
 // empty progress.
 func LoadProgress(dataDir string) (*Progress, error) {
@@ -153,11 +161,11 @@ func (p *Progress) saveLocked() error {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
-		return fmt.Errorf("saving lesson progress: %w", err)
+		return &SaveError{Err: err}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p.path), ".progress-*")
 	if err != nil {
-		return fmt.Errorf("saving lesson progress: %w", err)
+		return &SaveError{Err: err}
 	}
 	_, err = tmp.Write(append(b, '\n'))
 	if cerr := tmp.Close(); err == nil {
@@ -168,7 +176,7 @@ func (p *Progress) saveLocked() error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("saving lesson progress: %w", err)
+		return &SaveError{Err: err}
 	}
 	return nil
 }

@@ -102,6 +102,7 @@ var cliCatalog = map[string]entry{
 	"lesson.ui.try.lesson":      {en: "Start one with: mailscope lesson NAME   (or watch it: mailscope demo NAME)", zh: "开始一课：mailscope lesson 课程名   （或观看演示：mailscope demo 课程名）"},
 	"lesson.ui.step.failed":     {en: "lesson {lesson} step {n} ({title}): {err}", zh: "课程 {lesson} 第 {n} 步（{title}）：{err}"},
 	"lesson.ui.not.seen":        {en: "lesson {lesson} step {n} ({title}): the trace did not show it done: {err}", zh: "课程 {lesson} 第 {n} 步（{title}）：跟踪中没有看到这一步完成：{err}"},
+	"lesson.ui.save.failed":     {en: "the lesson progress could not be saved: {err}", zh: "无法保存课程进度：{err}"},
 	"lesson.ui.no.control":      {en: "this demo needs control of the world (faults, flush) but has none", zh: "这个演示需要控制这个世界（故障开关、清空队列），但没有得到控制权"},
 
 	// Help: the commands.
