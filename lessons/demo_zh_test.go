@@ -122,6 +122,11 @@ func englishLines(transcript, terminal, console string, updates []lessons.Update
 	for _, l := range strings.Split(console, "\n") {
 		if strings.HasPrefix(l, "      ") {
 			add("console explanation", l)
+			if strings.Contains(l, "section") && !seen["section"+l] {
+				// Inside Chinese an RFC's section is 第 N 节.
+				seen["section"+l] = true
+				bad = append(bad, "  console explanation: \"section\" in: "+strings.TrimSpace(l))
+			}
 			continue
 		}
 		rest := stamped.ReplaceAllString(l, "")
