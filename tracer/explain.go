@@ -48,36 +48,10 @@ func (x *Explainer) text(key string) (string, string, bool) {
 			if x.lang == "zh" && e.zh != "" {
 				t = e.zh
 			}
-			return t, reference(x.lang, e.rfc), true
+			return t, e.rfc, true
 		}
 	}
 	return "", "", false
-}
-
-// reference is an RFC reference as written in lang: inside Chinese
-// "RFC 5321 第 4.1.1.1 节", not "RFC 5321 section 4.1.1.1" (the course's
-// style, lessons/glossary.md).
-func reference(lang, rfc string) string {
-	if lang != "zh" || !strings.Contains(rfc, "section ") {
-		return rfc
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(rfc, "section ")
-		if i < 0 {
-			break
-		}
-		b.WriteString(rfc[:i])
-		rest := rfc[i+len("section "):]
-		n := strings.IndexAny(rest, ", ")
-		if n < 0 {
-			n = len(rest)
-		}
-		b.WriteString("第 " + rest[:n] + " 节")
-		rfc = rest[n:]
-	}
-	b.WriteString(rfc)
-	return strings.ReplaceAll(b.String(), ", ", "、")
 }
 
 // Key returns the explanation for one catalog key, or nil if the key is not
