@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 
@@ -253,7 +254,7 @@ func (e *Engine) Feed(ev *tracer.Event) {
 	for _, u := range out {
 		if u.Status == StatusStepDone && e.opts.Progress != nil {
 			if err := e.opts.Progress.StepDone(e.l.ID, u.Step, len(e.l.Steps)); err != nil {
-				e.emit(Update{Status: StatusError, Step: u.Step, Text: err.Error()})
+				e.emit(Update{Status: StatusError, Step: u.Step, Text: e.saveFailed(err)})
 			}
 		}
 		e.emit(u)
@@ -286,6 +287,16 @@ func (e *Engine) hintFor(s *Step, ev *tracer.Event) *Hint {
 	}
 	e.hints[h.ID]++
 	return h
+}
+
+// saveFailed says in the lesson's language that the progress could not be
+// saved.
+func (e *Engine) saveFailed(err error) string {
+	var se *SaveError
+	if errors.As(err, &se) {
+		err = se.Err
+	}
+	return UI(e.opts.Lang, "save.failed", "err", err.Error())
 }
 
 // emit hands an update to Notify and Publish.

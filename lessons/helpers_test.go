@@ -163,6 +163,15 @@ var normalizers = []struct {
 func demo(t *testing.T, l *lessons.Lesson, lang string, vars map[string]string) (string, *updates, *testWorld) {
 	t.Helper()
 	w := startWorld(t, lang)
+	tr, _, u := play(t, w, l, lang, vars)
+	return normalize(tr), u, w
+}
+
+// play plays lesson l's demo on w and returns the transcript (not yet
+// normalized), what the player printed on the terminal, and the engine's
+// updates. Every step must be ticked.
+func play(t *testing.T, w *testWorld, l *lessons.Lesson, lang string, vars map[string]string) (string, string, *updates) {
+	t.Helper()
 	e, u := follow(t, w, l, lang)
 	var tr, out bytes.Buffer
 	p := &lessons.Player{Lesson: l, Lang: lang, Addrs: w.addrs, Control: control{w.inst}, Out: &out, Transcript: &tr,
@@ -180,7 +189,7 @@ func demo(t *testing.T, l *lessons.Lesson, lang string, vars map[string]string) 
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatal("demo took too long")
 	}
-	return normalize(tr.String()), u, w
+	return tr.String(), out.String(), u
 }
 
 func describe(us []lessons.Update) string {

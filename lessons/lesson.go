@@ -429,17 +429,26 @@ func (c *Command) compile(sessions map[string]string) error {
 	return nil
 }
 
-// Expand replaces ${name} placeholders with vars; unknown names stay.
+// Expand replaces ${name} placeholders with vars; unknown names stay. A
+// text of several lines that lays out columns with spaces keeps them
+// aligned (expandAligned): "telnet ${A.pop3}" grows by six columns when
+// it becomes "telnet 127.0.0.1 10110", and the column beside it must not.
 func Expand(s string, vars map[string]string) string {
 	if !strings.Contains(s, "${") {
 		return s
 	}
-	return placeholder.ReplaceAllStringFunc(s, func(m string) string {
-		if v, ok := vars[m[2:len(m)-1]]; ok {
-			return v
-		}
-		return m
-	})
+	expand := func(s string) string {
+		return placeholder.ReplaceAllStringFunc(s, func(m string) string {
+			if v, ok := vars[m[2:len(m)-1]]; ok {
+				return v
+			}
+			return m
+		})
+	}
+	if strings.Contains(s, "\n") {
+		return expandAligned(s, expand)
+	}
+	return expand(s)
 }
 
 // MissingTexts lists every text of the lesson (and of its shared hints)

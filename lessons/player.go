@@ -151,11 +151,11 @@ func (p *Player) Play(ctx context.Context) error {
 
 	l := p.Lesson
 	p.tr("# lesson %s", l.ID)
-	p.say(p.c(cBold, fmt.Sprintf(UI(p.Lang, "lesson"), l.ID, l.Title.In(p.Lang))) + "\n")
+	p.say(p.c(cBold, UI(p.Lang, "lesson", "lesson", l.ID, "title", l.Title.In(p.Lang))) + "\n")
 	for i := p.From; i < len(l.Steps); i++ {
 		s := l.Steps[i]
 		p.tr("## step %d: %s", i+1, s.Title.En)
-		p.say("\n" + p.c(cBold, "── "+fmt.Sprintf(UI(p.Lang, "step"), i+1, len(l.Steps), s.Title.In(p.Lang))+" ──") + "\n")
+		p.say("\n" + p.c(cBold, "── "+UI(p.Lang, "step", "n", strconv.Itoa(i+1), "steps", strconv.Itoa(len(l.Steps)), "title", s.Title.In(p.Lang))+" ──") + "\n")
 		if len(s.Demo) == 0 {
 			// Nothing to type: say what to watch.
 			p.say(p.c(cDim, Expand(strings.TrimRight(s.Instruction.In(p.Lang), "\n"), p.vars)) + "\n")
@@ -165,11 +165,11 @@ func (p *Player) Play(ctx context.Context) error {
 				return err
 			}
 			if err := p.run(ctx, c); err != nil {
-				return fmt.Errorf("lesson %s step %d (%s): %w", l.ID, i+1, s.Title.En, err)
+				return p.stepError("step.failed", i, err)
 			}
 		}
 		if err := p.waitStep(ctx, i); err != nil {
-			return fmt.Errorf("lesson %s step %d (%s): the trace did not show it done: %w", l.ID, i+1, s.Title.En, err)
+			return p.stepError("not.seen", i, err)
 		}
 		p.flushNotes()
 		p.mu.Lock()
@@ -180,12 +180,28 @@ func (p *Player) Play(ctx context.Context) error {
 			p.say(n)
 		}
 		p.tr("## step %d done", i+1)
-		p.say(p.c(cGreen, fmt.Sprintf(UI(p.Lang, "step.done"), i+1, Expand(s.Explain.In(p.Lang), p.vars))) + "\n")
+		p.say(p.c(cGreen, UI(p.Lang, "step.done", "n", strconv.Itoa(i+1), "text", Expand(s.Explain.In(p.Lang), p.vars))) + "\n")
 	}
 	p.closeAll()
 	p.say("\n" + p.c(cBold, UI(p.Lang, "demo.done")) + "\n")
 	return nil
 }
+
+// stepError says in the player's language that step i failed with err.
+func (p *Player) stepError(key string, i int, err error) error {
+	msg := UI(p.Lang, key, "lesson", p.Lesson.ID, "n", strconv.Itoa(i+1), "title", p.Lesson.Steps[i].Title.In(p.Lang), "err", err.Error())
+	return &stepError{msg: msg, err: err}
+}
+
+// stepError is a failed step of a demo: its message in the player's
+// language, wrapping the cause (errors.Is finds context.Canceled in it).
+type stepError struct {
+	msg string
+	err error
+}
+
+func (e *stepError) Error() string { return e.msg }
+func (e *stepError) Unwrap() error { return e.err }
 
 func (p *Player) waitStep(ctx context.Context, i int) error {
 	if p.Wait == nil {
@@ -319,7 +335,7 @@ func (p *Player) open(ctx context.Context, c *Command) (*clientSession, error) {
 
 func (p *Player) control(ctx context.Context, c *Command) error {
 	if p.Control == nil {
-		return errors.New("this demo needs control of the world (faults, flush) but has none")
+		return errors.New(UI(p.Lang, "no.control"))
 	}
 	switch c.Control {
 	case "fault":
@@ -578,7 +594,7 @@ func (p *Player) httpShow(raw []string, show *regexp.Regexp) []string {
 		kept++
 	}
 	if hidden > 0 {
-		out = append(out, fmt.Sprintf(UI(p.Lang, "more"), hidden))
+		out = append(out, UI(p.Lang, "more", "n", strconv.Itoa(hidden)))
 	}
 	return out
 }

@@ -55,6 +55,28 @@ type progressFile struct {
 	Lessons map[string]*LessonProgress `json:"lessons"`
 }
 
+// ProgressError is a progress file that cannot be read as JSON: deleting
+// it starts the lessons afresh (the command line says so in the user's
+// language).
+type ProgressError struct {
+	Path string
+	Err  error
+}
+
+func (e *ProgressError) Error() string {
+	return fmt.Sprintf("%s: %v (delete it to start the lessons afresh)", e.Path, e.Err)
+}
+
+func (e *ProgressError) Unwrap() error { return e.Err }
+
+// SaveError is a progress file that could not be written; the runner
+// says so in the lesson's language.
+type SaveError struct{ Err error }
+
+func (e *SaveError) Error() string { return "saving lesson progress: " + e.Err.Error() }
+
+func (e *SaveError) Unwrap() error { return e.Err }
+
 // LoadProgress reads the progress file of dataDir; a missing file is an
 // empty progress.
 func LoadProgress(dataDir string) (*Progress, error) {
@@ -68,7 +90,7 @@ func LoadProgress(dataDir string) (*Progress, error) {
 	}
 	var f progressFile
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: %v (delete it to start the lessons afresh)", p.path, err)
+		return nil, &ProgressError{Path: p.path, Err: err}
 	}
 	for id, lp := range f.Lessons {
 		if lp != nil {
@@ -139,11 +161,11 @@ func (p *Progress) saveLocked() error {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
-		return fmt.Errorf("saving lesson progress: %w", err)
+		return &SaveError{Err: err}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p.path), ".progress-*")
 	if err != nil {
-		return fmt.Errorf("saving lesson progress: %w", err)
+		return &SaveError{Err: err}
 	}
 	_, err = tmp.Write(append(b, '\n'))
 	if cerr := tmp.Close(); err == nil {
@@ -154,7 +176,7 @@ func (p *Progress) saveLocked() error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("saving lesson progress: %w", err)
+		return &SaveError{Err: err}
 	}
 	return nil
 }

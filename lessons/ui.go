@@ -4,43 +4,39 @@ import (
 	"net"
 	"sort"
 	"strings"
+
+	"github.com/mailscope/mailscope/tracer"
 )
 
-// uiText holds the words around the lessons (headings, prompts), in every
-// language of the course.
-var uiText = map[string]Text{
-	"lesson":      {En: "Lesson %s: %s", Zh: "课程 %s：%s"},
-	"step":        {En: "Step %d/%d: %s", Zh: "第 %d/%d 步：%s"},
-	"step.done":   {En: "✓ Step %d done: %s", Zh: "✓ 第 %d 步完成：%s"},
-	"hint":        {En: "Hint: %s", Zh: "提示：%s"},
-	"finished":    {En: "★ Lesson complete: %s", Zh: "★ 本课完成：%s"},
-	"waiting":     {En: "(waiting for the trace to show that this step is done…)", Zh: "（等待跟踪显示这一步已完成……）"},
-	"enter":       {En: "[Enter] next command", Zh: "[回车] 下一条命令"},
-	"tls":         {En: "(TLS handshake: from here on the bytes on the wire are encrypted)", Zh: "（TLS 握手：从这里开始，线路上的字节都是加密的）"},
-	"closed":      {En: "Connection closed by foreign host.", Zh: "连接已被对方主机关闭。"},
-	"more":        {En: "… %d more lines", Zh: "……还有 %d 行"},
-	"progress":    {En: "progress", Zh: "进度"},
-	"steps":       {En: "steps", Zh: "步"},
-	"completed":   {En: "completed", Zh: "已完成"},
-	"not.started": {En: "not started", Zh: "未开始"},
-	"resume":      {En: "Resuming at step %d (use --restart to begin again).", Zh: "从第 %d 步继续（用 --restart 从头开始）。"},
-	"watching":    {En: "Watching the trace of %s. Do the step in another terminal; Ctrl-C stops (progress is saved).", Zh: "正在观察 %s 的跟踪。请在另一个终端里完成这一步；按 Ctrl-C 结束（进度会保存）。"},
-	"demo.done":   {En: "Demo finished: every step was seen in the trace.", Zh: "演示结束：跟踪中看到了每一步。"},
-	"col.lesson":  {En: "lesson", Zh: "课程"},
-	"col.title":   {En: "title", Zh: "标题"},
-	"try.lesson":  {En: "Start one with: mailscope lesson NAME   (or watch it: mailscope demo NAME)", Zh: "开始一课：mailscope lesson 课程名   （或观看演示：mailscope demo 课程名）"},
+// UI returns the lesson runner's text key (lesson.ui.KEY in the catalog,
+// tracer/explain_cli.go) in lang, with its {name} arguments given as name,
+// value pairs: UI("zh", "step", "n", "2", "steps", "8", "title", t).
+func UI(lang, key string, kv ...string) string {
+	return tracer.NewExplainer(lang).Format(tracer.M("lesson.ui."+key, kv...))
 }
 
-// UI returns the interface text key in lang; an unknown key is returned as
-// is.
-func UI(lang, key string) string {
-	if t, ok := uiText[key]; ok {
-		return t.In(lang)
+// uiText is the lesson runner's words in each language, read from the
+// catalog (lesson.ui.KEY in tracer/explain_cli.go), for the checks that
+// read every word a student is shown.
+var uiText = func() map[string]Text {
+	m := map[string]Text{}
+	en, zh := tracer.NewExplainer("en"), tracer.NewExplainer("zh")
+	for _, k := range tracer.Keys() {
+		if name, ok := strings.CutPrefix(k, "lesson.ui."); ok {
+			t := Text{}
+			if tracer.HasKey(k, "en") {
+				t.En = en.Text(k)
+			}
+			if tracer.HasKey(k, "zh") {
+				t.Zh = zh.Text(k)
+			}
+			m[name] = t
+		}
 	}
-	return key
-}
+	return m
+}()
 
-// MissingUITexts lists interface texts missing in some language.
+// MissingUITexts lists the lesson runner's texts missing in some language.
 func MissingUITexts() []string {
 	var out []string
 	for k, t := range uiText {

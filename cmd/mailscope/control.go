@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,8 +25,8 @@ type controlOptions struct {
 }
 
 func addControlFlags(cmd *cobra.Command, o *controlOptions) {
-	cmd.PersistentFlags().StringVar(&o.url, "url", "http://127.0.0.1:8025", "address of the running mailscope (its web timeline)")
-	cmd.PersistentFlags().StringVar(&o.token, "token", os.Getenv("MAILSCOPE_TOKEN"), "control token, needed when mailscope listens beyond loopback (default $MAILSCOPE_TOKEN)")
+	cmd.PersistentFlags().StringVar(&o.url, "url", "http://127.0.0.1:8025", "")
+	cmd.PersistentFlags().StringVar(&o.token, "token", os.Getenv("MAILSCOPE_TOKEN"), "")
 }
 
 // call sends a request to the control API and decodes the JSON answer.
@@ -45,7 +45,7 @@ func (o *controlOptions) call(method, path string, query url.Values, out any) er
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach mailscope at %s (is `mailscope up` running?): %w", o.url, err)
+		return sayErr(pickLang(""), "cli.err.unreachable", err, "url", o.url)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
@@ -95,17 +95,7 @@ func (o *controlOptions) postLesson(e *tracer.Event) error {
 func newQueueCmd() *cobra.Command {
 	o := &controlOptions{}
 	cmd := &cobra.Command{
-		Use:   "queue",
-		Short: "List the outgoing queues of a running mailscope, with next-attempt times",
-		Long: `queue shows what the servers of a running mailscope hold in their outgoing
-queues: mail accepted with 250 but not yet delivered to the receiving server
-(asynchronous sending). Each line is one recipient: its status (queued, held
-by FUTURERELEASE, deferred after a failed attempt), the attempts so far, when
-the next attempt comes, and the last error.
-
-  mailscope queue                  # list
-  mailscope queue flush            # try everything now
-  mailscope queue flush b.example  # try mail for b.example now (like ETRN)`,
+		Use:  "queue",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var v struct {
@@ -116,15 +106,14 @@ the next attempt comes, and the last error.
 			if err := o.call("GET", "/api/queue", nil, &v); err != nil {
 				return err
 			}
-			printQueue(cmd.OutOrStdout(), v.Now, v.Entries, v.Faults)
+			printQueue(cmd.OutOrStdout(), pickLang(""), v.Now, v.Entries, v.Faults)
 			return nil
 		},
 	}
 	addControlFlags(cmd, o)
 	cmd.AddCommand(&cobra.Command{
-		Use:   "flush [DOMAIN]",
-		Short: "Start delivery of queued mail now (for one domain, or all)",
-		Args:  cobra.MaximumNArgs(1),
+		Use:  "flush [DOMAIN]",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := url.Values{}
 			domain := ""
@@ -138,37 +127,40 @@ the next attempt comes, and the last error.
 			if err := o.call("POST", "/api/queue/flush", q, &v); err != nil {
 				return err
 			}
-			what := "every domain"
+			lang := pickLang("")
+			what := say(lang, "cli.queue.every")
 			if domain != "" {
 				what = domain
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "flush %s: %d recipient(s) are due now; watch the trace for the attempts\n", what, v.Woken)
+			fmt.Fprintln(cmd.OutOrStdout(), say(lang, "cli.queue.flushed", "what", what, "n", strconv.Itoa(v.Woken)))
 			return nil
 		},
 	})
 	return cmd
 }
 
-func printQueue(w io.Writer, now time.Time, entries []servers.QueueEntry, faults map[string]servers.Fault) {
+// printQueue prints the queue entries in lang, in columns that count a
+// Chinese heading's characters as two terminal columns each.
+func printQueue(w io.Writer, lang string, now time.Time, entries []servers.QueueEntry, faults map[string]servers.Fault) {
 	for name, f := range faults {
 		if f != servers.FaultNone {
-			fmt.Fprintf(w, "fault: server %s is %s\n", name, f)
+			fmt.Fprintln(w, say(lang, "cli.queue.fault", "server", name, "fault", string(f)))
 		}
 	}
 	if len(entries) == 0 {
-		fmt.Fprintln(w, "the queues are empty: every accepted message has been delivered")
+		fmt.Fprintln(w, say(lang, "cli.queue.empty"))
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "server\tid\tfrom\tto\tstatus\tattempts\tnext attempt\tlast error")
+	rows := [][]string{{say(lang, "cli.banner.col.server"), say(lang, "cli.queue.col.id"), say(lang, "cli.queue.col.from"), say(lang, "cli.queue.col.to"),
+		say(lang, "cli.queue.col.state"), say(lang, "cli.queue.col.tries"), say(lang, "cli.queue.col.next"), say(lang, "cli.queue.col.error")}}
 	for _, e := range entries {
 		next := "-"
 		if !e.NextAttempt.IsZero() {
-			d := e.NextAttempt.Sub(now).Round(time.Second)
-			if d <= 0 {
-				next = e.NextAttempt.Local().Format("15:04:05") + " (due)"
+			at := e.NextAttempt.Local().Format("15:04:05")
+			if d := e.NextAttempt.Sub(now).Round(time.Second); d <= 0 {
+				next = say(lang, "cli.queue.due", "time", at)
 			} else {
-				next = e.NextAttempt.Local().Format("15:04:05") + " (in " + d.String() + ")"
+				next = say(lang, "cli.queue.in", "time", at, "wait", d.String())
 			}
 		}
 		from := e.Sender
@@ -183,29 +175,15 @@ func printQueue(w io.Writer, now time.Time, entries []servers.QueueEntry, faults
 		// reply): escaped, they cannot drive the terminal or break the
 		// columns with a tab.
 		p := tracer.Printable
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", p(e.Server), p(e.MsgID), p(from), p(e.Rcpt), p(e.Status), e.Attempts, next, p(last))
+		rows = append(rows, []string{p(e.Server), p(e.MsgID), p(from), p(e.Rcpt), p(e.Status), strconv.Itoa(e.Attempts), next, p(last)})
 	}
-	tw.Flush()
+	writeTable(w, rows)
 }
 
 func newFaultCmd() *cobra.Command {
 	o := &controlOptions{}
 	cmd := &cobra.Command{
-		Use:   "fault SERVER down|up|greylist|slow|quota|reject|clear",
-		Short: "Make a server of a running mailscope misbehave, to watch retries and bounces",
-		Long: `fault switches a server's misbehaviour at run time, so the relay's queue,
-retries and bounces can be seen:
-
-  down      its SMTP port refuses connections (A keeps the mail and retries)
-  up        the server listens again (same as clear)
-  greylist  a first attempt gets 451 4.7.1, the retry is accepted
-  slow      every reply waits a couple of seconds
-  quota     recipients get 452 4.2.2 mailbox full (temporary: retried)
-  reject    recipients get 550 5.1.1 (permanent: a bounce goes back)
-  clear     back to normal
-
-  mailscope fault B down
-  mailscope fault B up`,
+		Use:  "fault SERVER down|up|greylist|slow|quota|reject|clear",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := servers.ParseFault(args[1])
@@ -217,9 +195,9 @@ retries and bounces can be seen:
 				return err
 			}
 			if f == servers.FaultNone {
-				fmt.Fprintf(cmd.OutOrStdout(), "server %s behaves normally again\n", strings.ToUpper(args[0]))
+				fmt.Fprintln(cmd.OutOrStdout(), say(pickLang(""), "cli.fault.cleared", "server", strings.ToUpper(args[0])))
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "server %s is now %s\n", strings.ToUpper(args[0]), f)
+				fmt.Fprintln(cmd.OutOrStdout(), say(pickLang(""), "cli.fault.set", "server", strings.ToUpper(args[0]), "fault", string(f)))
 			}
 			return nil
 		},

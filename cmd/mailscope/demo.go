@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -27,20 +28,7 @@ type demoOptions struct {
 func newDemoCmd() *cobra.Command {
 	o := &demoOptions{}
 	cmd := &cobra.Command{
-		Use:   "demo NAME",
-		Short: "Play a lesson's example commands as a scripted client, typing like a person (for lectures)",
-		Long: `demo plays the example commands of a lesson over real connections to the
-servers, typing them at a human pace, so that the browser timeline fills live
-while the class watches. Before each step it waits until the trace shows the
-previous one done, and it explains each step as it completes.
-
-It attaches to a running mailscope (its web address answers) or starts the
-world itself, with the same flags as up; then the servers keep running after
-the demo, for the browser, until Ctrl-C (--exit stops at once).
-
-  mailscope demo relay --speed 4      # four times faster
-  mailscope demo smtp-by-hand --step  # wait for Enter before each command
-  mailscope demo imap --from 5 --lang zh`,
+		Use:  "demo NAME",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
@@ -50,11 +38,11 @@ the demo, for the browser, until Ctrl-C (--exit stops at once).
 	}
 	addWorldFlags(cmd, &o.options)
 	f := cmd.Flags()
-	f.Float64Var(&o.speed, "speed", 1, "pace of the typing and pauses: 2 is twice as fast, 0.5 half as fast")
-	f.BoolVar(&o.step, "step", false, "wait for Enter before each command")
-	f.IntVar(&o.from, "from", 1, "first step to play (the earlier steps are taken as done)")
-	f.BoolVar(&o.exit, "exit", false, "when the demo started the servers itself, stop them as soon as it ends")
-	f.StringToStringVar(&o.vars, "var", nil, "set a lesson variable, like --var hold=5 (the HOLDFOR seconds of queue-retry-delay)")
+	f.Float64Var(&o.speed, "speed", 1, "")
+	f.BoolVar(&o.step, "step", false, "")
+	f.IntVar(&o.from, "from", 1, "")
+	f.BoolVar(&o.exit, "exit", false, "")
+	f.StringToStringVar(&o.vars, "var", nil, "")
 	return cmd
 }
 
@@ -85,25 +73,25 @@ func traceSummary(e *tracer.Event) string {
 }
 
 func runDemo(ctx context.Context, cmd *cobra.Command, o *demoOptions, id string) error {
-	if o.lang != "" && o.lang != "en" && o.lang != "zh" {
-		return fmt.Errorf("--lang %q: use en or zh", o.lang)
+	if err := checkLang(o.lang); err != nil {
+		return err
 	}
+	lang := pickLang(o.lang)
 	if o.speed <= 0 {
-		return fmt.Errorf("--speed %v: give a positive factor (1 is a person typing)", o.speed)
+		return sayErr(lang, "cli.err.speed", nil, "value", strconv.FormatFloat(o.speed, 'g', -1, 64))
 	}
-	l, err := findLesson(id)
+	l, err := findLesson(id, lang)
 	if err != nil {
 		return err
 	}
 	if o.from < 1 || o.from > len(l.Steps) {
-		return fmt.Errorf("--from %d: lesson %s has steps 1 to %d", o.from, l.ID, len(l.Steps))
+		return sayErr(lang, "cli.err.from", nil, "value", strconv.Itoa(o.from), "lesson", l.ID, "steps", strconv.Itoa(len(l.Steps)))
 	}
 	out := cmd.OutOrStdout()
-	color, err := useColor(o.color, out)
+	color, err := useColor(o.color, lang, out)
 	if err != nil {
 		return err
 	}
-	lang := pickLang(o.lang)
 	env, err := openLessonEnv(ctx, cmd, &o.options, lang, out)
 	if err != nil {
 		return err
@@ -119,7 +107,7 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o *demoOptions, id string)
 			// mistake on purpose.
 			switch u.Status {
 			case lessons.StatusHint:
-				p.Notify(pr.c(cYellowCode, "  ➜ "+fmt.Sprintf(lessons.UI(lang, "hint"), u.Text)) + "\n")
+				p.Notify(pr.c(cYellowCode, "  ➜ "+lessons.UI(lang, "hint", "text", u.Text)) + "\n")
 			case lessons.StatusStepDone:
 				// Show what in the trace completed a step that the demo's
 				// own client did not see (a queue event, A's session to B).
@@ -171,7 +159,7 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o *demoOptions, id string)
 		return err
 	}
 	if env.inst != nil && !o.exit {
-		fmt.Fprintln(out, "\n"+env.keepRunning())
+		fmt.Fprintln(out, "\n"+env.keepRunning(lang))
 		<-sigCtx.Done()
 	}
 	return nil

@@ -36,24 +36,17 @@ type lessonOptions struct {
 func newLessonsCmd() *cobra.Command {
 	var data, lang string
 	cmd := &cobra.Command{
-		Use:   "lessons",
-		Short: "List the guided lessons and your progress",
-		Long: `lessons lists the guided lessons in the course's order, with how many of
-their steps you have done (kept in the data directory).
-
-  mailscope lessons
-  mailscope lesson smtp-by-hand     # start one
-  mailscope demo relay --speed 2    # watch one played by a scripted client`,
+		Use:  "lessons",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if lang != "" && lang != "en" && lang != "zh" {
-				return fmt.Errorf("--lang %q: use en or zh", lang)
+			if err := checkLang(lang); err != nil {
+				return err
 			}
 			return listLessons(cmd.OutOrStdout(), data, pickLang(lang))
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", defaultDataDir(), "data directory holding the progress file")
-	cmd.Flags().StringVar(&lang, "lang", "", "language: en or zh (default: from LANG)")
+	cmd.Flags().StringVar(&data, "data", defaultDataDir(), "")
+	cmd.Flags().StringVar(&lang, "lang", "", "")
 	return cmd
 }
 
@@ -62,7 +55,7 @@ func listLessons(out io.Writer, data, lang string) error {
 	if err != nil {
 		return err
 	}
-	prog, err := lessons.LoadProgress(data)
+	prog, err := loadProgress(data, lang)
 	if err != nil {
 		return err
 	}
@@ -74,7 +67,7 @@ func listLessons(out io.Writer, data, lang string) error {
 		case p.Completed && len(p.Done) == 0:
 			state = "✓ " + lessons.UI(lang, "completed")
 		case p.Completed:
-			state = fmt.Sprintf("✓ %s, %d/%d", lessons.UI(lang, "completed"), len(p.Done), len(l.Steps))
+			state = lessons.UI(lang, "completed.again", "done", strconv.Itoa(len(p.Done)), "steps", strconv.Itoa(len(l.Steps)))
 		case len(p.Done) > 0:
 			state = fmt.Sprintf("%d/%d", len(p.Done), len(l.Steps))
 		}
@@ -88,20 +81,7 @@ func listLessons(out io.Writer, data, lang string) error {
 func newLessonCmd() *cobra.Command {
 	o := &lessonOptions{}
 	cmd := &cobra.Command{
-		Use:   "lesson NAME",
-		Short: "Follow a guided lesson: type the commands in another terminal, the lesson ticks each step from the trace",
-		Long: `lesson guides you through one lesson (mailscope lessons lists them). It shows
-the first step, watches the trace of every server, ticks each step when your
-own session does it, explains the servers' replies and gives a hint when you
-go wrong. Progress is saved in the data directory.
-
-If a mailscope is already running (its web address answers), the lesson
-attaches to it; otherwise it starts the world itself, with the same flags as
-up, and the browser timeline shows the lesson too.
-
-  mailscope lesson smtp-by-hand
-  mailscope lesson imap --lang zh
-  mailscope lesson relay --restart     # begin again from step 1`,
+		Use:  "lesson NAME",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
@@ -110,8 +90,8 @@ up, and the browser timeline shows the lesson too.
 		},
 	}
 	addWorldFlags(cmd, &o.options)
-	cmd.Flags().BoolVar(&o.restart, "restart", false, "begin the lesson again from step 1")
-	cmd.Flags().BoolVar(&o.trace, "trace", true, "print the explained trace of every session (false: only the lesson and the replies it comments on)")
+	cmd.Flags().BoolVar(&o.restart, "restart", false, "")
+	cmd.Flags().BoolVar(&o.trace, "trace", true, "")
 	return cmd
 }
 
@@ -122,34 +102,35 @@ func cmdContext(cmd *cobra.Command) context.Context {
 	return context.Background()
 }
 
-// findLesson loads the lessons and returns the one named id.
-func findLesson(id string) (*lessons.Lesson, error) {
+// findLesson loads the lessons and returns the one named id; an error is
+// in lang.
+func findLesson(id, lang string) (*lessons.Lesson, error) {
 	set, err := lessons.Load()
 	if err != nil {
 		return nil, err
 	}
 	l := set.Get(id)
 	if l == nil {
-		return nil, fmt.Errorf("no lesson %q: the lessons are %s (mailscope lessons lists them)", id, strings.Join(set.IDs(), ", "))
+		return nil, sayErr(lang, "cli.err.no_lesson", nil, "lesson", strconv.Quote(id), "lessons", strings.Join(set.IDs(), ", "))
 	}
 	return l, nil
 }
 
 func runLesson(ctx context.Context, cmd *cobra.Command, o *lessonOptions, id string) error {
-	if o.lang != "" && o.lang != "en" && o.lang != "zh" {
-		return fmt.Errorf("--lang %q: use en or zh", o.lang)
+	if err := checkLang(o.lang); err != nil {
+		return err
 	}
-	l, err := findLesson(id)
+	lang := pickLang(o.lang)
+	l, err := findLesson(id, lang)
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
-	color, err := useColor(o.color, out)
+	color, err := useColor(o.color, lang, out)
 	if err != nil {
 		return err
 	}
-	lang := pickLang(o.lang)
-	prog, err := lessons.LoadProgress(o.data)
+	prog, err := loadProgress(o.data, lang)
 	if err != nil {
 		return err
 	}
@@ -167,13 +148,13 @@ func runLesson(ctx context.Context, cmd *cobra.Command, o *lessonOptions, id str
 	}
 	defer env.close()
 	if start > 0 {
-		fmt.Fprintf(out, lessons.UI(lang, "resume")+"\n", start+1)
+		fmt.Fprintln(out, lessons.UI(lang, "resume", "n", strconv.Itoa(start+1)))
 	}
 	err = followLesson(ctx, out, env, l, lessonView{lang: lang, color: color, trace: o.trace, data: o.showData, explain: o.explain}, prog, start)
 	if err == nil && ctx.Err() == nil && env.inst != nil {
 		// The lesson started the servers: keep them for the browser
 		// timeline (and more experiments) until Ctrl-C.
-		fmt.Fprintln(out, "\n"+env.keepRunning())
+		fmt.Fprintln(out, "\n"+env.keepRunning(lang))
 		<-ctx.Done()
 	}
 	return err
@@ -194,7 +175,7 @@ func followLesson(ctx context.Context, out io.Writer, env *lessonEnv, l *lessons
 	opts := lessons.Options{Lang: v.lang, Vars: env.addrs.Vars(), Start: start, Progress: prog, Publish: env.publish,
 		Notify: func(u lessons.Update) { console.Flush(); pr.update(u) }}
 	e := lessons.NewEngine(l, opts)
-	fmt.Fprintf(out, "%s\n", pr.c(cDimCode, fmt.Sprintf(lessons.UI(v.lang, "watching"), env.where)))
+	fmt.Fprintf(out, "%s\n", pr.c(cDimCode, lessons.UI(v.lang, "watching", "where", env.where)))
 	e.Begin()
 	fmt.Fprintln(out)
 	relocal := localizer(env.lang, v.lang)
@@ -212,7 +193,7 @@ func followLesson(ctx context.Context, out io.Writer, env *lessonEnv, l *lessons
 		case ev, ok := <-env.events:
 			if !ok {
 				console.Flush()
-				return errors.New("the trace stream ended")
+				return errors.New(say(v.lang, "cli.err.stream"))
 			}
 			if ev.Kind == tracer.KindLesson || ev.Kind == webui.KindHello {
 				continue
@@ -233,49 +214,73 @@ func followLesson(ctx context.Context, out io.Writer, env *lessonEnv, l *lessons
 	}
 }
 
-// localizer returns a function that re-explains events in lang when the
-// instance explains in another language (an attached instance started with
-// another --lang).
+// localizer returns a function that says events again in lang when the
+// instance speaks another language (an attached instance started with
+// another --lang): an event's prose from its catalog message (Msg), its
+// explanation from its key and arguments.
 func localizer(instLang, lang string) func(*tracer.Event) *tracer.Event {
 	if instLang == "" || instLang == lang {
 		return func(e *tracer.Event) *tracer.Event { return e }
 	}
 	x := tracer.NewExplainer(lang)
 	return func(e *tracer.Event) *tracer.Event {
-		if e.Explain == nil || e.Explain.Key == "" {
-			return e
+		text := e.Text
+		if e.Msg != nil {
+			text = x.Format(e.Msg)
 		}
-		var nx *tracer.Explanation
-		if e.Proto == "smtp" && e.Dir == tracer.S2C && len(e.Text) >= 3 {
-			if code, err := strconv.Atoi(e.Text[:3]); err == nil {
-				cmd := ""
-				if k := strings.Split(e.Explain.Key, "."); len(k) == 4 {
-					cmd = k[3]
-				}
-				nx = x.SMTPReply(code, e.Explain.Enh, cmd)
-			}
-		}
-		if nx == nil {
-			nx = x.Key(e.Explain.Key)
-		}
-		// A catalog text with {placeholders} was filled in by the framer
-		// from the line; without the framer, keep the instance's text.
-		if nx == nil || strings.Contains(nx.Text, "{") {
+		ex := reexplain(x, e)
+		if text == e.Text && ex == nil {
 			return e
 		}
 		c := *e
-		ex := *e.Explain
-		ex.Text = nx.Text
-		if nx.EnhText != "" {
-			ex.EnhText = nx.EnhText
+		c.Text = text
+		if ex != nil {
+			c.Explain = ex
 		}
-		c.Explain = &ex
 		return &c
 	}
 }
 
+// reexplain is e's explanation in x's language, or nil when it cannot be
+// said again without the framer (a catalog text whose {placeholders} the
+// framer filled in from the line, and which came without its arguments).
+func reexplain(x *tracer.Explainer, e *tracer.Event) *tracer.Explanation {
+	if e.Explain == nil || e.Explain.Key == "" {
+		return nil
+	}
+	var nx *tracer.Explanation
+	if e.Proto == "smtp" && e.Dir == tracer.S2C && len(e.Text) >= 3 {
+		if code, err := strconv.Atoi(e.Text[:3]); err == nil {
+			cmd := ""
+			if k := strings.Split(e.Explain.Key, "."); len(k) == 4 {
+				cmd = k[3]
+			}
+			nx = x.SMTPReply(code, e.Explain.Enh, cmd)
+		}
+	}
+	if nx == nil && len(e.Explain.Args) > 0 {
+		var kv []string
+		for k, v := range e.Explain.Args {
+			kv = append(kv, k, v)
+		}
+		nx = x.Explain(e.Explain.Key, kv...)
+	}
+	if nx == nil {
+		nx = x.Key(e.Explain.Key)
+	}
+	if nx == nil || strings.Contains(nx.Text, "{") {
+		return nil
+	}
+	ex := *e.Explain
+	ex.Text = nx.Text
+	if nx.EnhText != "" {
+		ex.EnhText = nx.EnhText
+	}
+	return &ex
+}
+
 // writeTable writes rows in columns. Unlike text/tabwriter it counts a
-// Chinese character as two columns, as terminals show it.
+// Chinese character as two columns, as terminals show it (lessons.Width).
 func writeTable(out io.Writer, rows [][]string) {
 	var widths []int
 	for _, r := range rows {
@@ -283,7 +288,7 @@ func writeTable(out io.Writer, rows [][]string) {
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[i] = max(widths[i], displayWidth(c))
+			widths[i] = max(widths[i], lessons.Width(c))
 		}
 	}
 	for _, r := range rows {
@@ -291,27 +296,11 @@ func writeTable(out io.Writer, rows [][]string) {
 		for i, c := range r {
 			b.WriteString(c)
 			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-lessons.Width(c)+2))
 			}
 		}
 		fmt.Fprintln(out, b.String())
 	}
-}
-
-// displayWidth is how many terminal columns s takes: East Asian wide and
-// full-width characters take two.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch {
-		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
-			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6:
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
 }
 
 // lessonPrinter prints the engine's updates between the trace lines.
@@ -345,15 +334,16 @@ func (p *lessonPrinter) update(u lessons.Update) {
 	lang := p.lang
 	switch u.Status {
 	case lessons.StatusStarted:
-		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, fmt.Sprintf(lessons.UI(lang, "lesson"), p.id, u.Title)), p.c("", indent(u.Text, "")))
+		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, lessons.UI(lang, "lesson", "lesson", p.id, "title", u.Title)), p.c("", indent(u.Text, "")))
 	case lessons.StatusCurrent:
-		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cBoldCode, "── "+fmt.Sprintf(lessons.UI(lang, "step"), u.Step+1, u.Steps, u.Title)+" ──"), p.c("", indent(u.Text, "  ")))
+		step := lessons.UI(lang, "step", "n", strconv.Itoa(u.Step+1), "steps", strconv.Itoa(u.Steps), "title", u.Title)
+		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cBoldCode, "── "+step+" ──"), p.c("", indent(u.Text, "  ")))
 	case lessons.StatusStepDone:
-		fmt.Fprintf(p.out, "%s\n", p.c(cGreenCode, fmt.Sprintf(lessons.UI(lang, "step.done"), u.Step+1, u.Text)))
+		fmt.Fprintf(p.out, "%s\n", p.c(cGreenCode, lessons.UI(lang, "step.done", "n", strconv.Itoa(u.Step+1), "text", u.Text)))
 	case lessons.StatusHint:
-		fmt.Fprintf(p.out, "%s\n", p.c(cYellowCode, "  ➜ "+fmt.Sprintf(lessons.UI(lang, "hint"), u.Text)))
+		fmt.Fprintf(p.out, "%s\n", p.c(cYellowCode, "  ➜ "+lessons.UI(lang, "hint", "text", u.Text)))
 	case lessons.StatusFinished:
-		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, fmt.Sprintf(lessons.UI(lang, "finished"), u.Title)), p.c("", indent(u.Text, "")))
+		fmt.Fprintf(p.out, "\n%s\n%s\n", p.c(cTitleCode, lessons.UI(lang, "finished", "title", u.Title)), p.c("", indent(u.Text, "")))
 	case lessons.StatusError:
 		fmt.Fprintf(p.out, "mailscope: %s\n", p.c("", u.Text))
 	}
@@ -462,7 +452,7 @@ func startEnv(cmd *cobra.Command, o *options, w *world.World, lang string, out i
 	inst, err := servers.Start(servers.Config{World: w, DataDir: o.data, Bus: bus, Logger: logger})
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			err = fmt.Errorf("%w (is a mailscope already running? Give its web address with --web to follow it)", err)
+			err = sayErr(lang, "cli.err.in_use", err)
 		}
 		sub.Close()
 		if recSub != nil {
@@ -479,15 +469,15 @@ func startEnv(cmd *cobra.Command, o *options, w *world.World, lang string, out i
 		addrs[li.Server+"/"+string(li.Proto)] = li.Addr
 		lines = append(lines, li.Server+" "+string(li.Proto)+" "+li.Addr)
 	}
-	fmt.Fprintf(out, "%s\nservers: %s\n", versionString(), strings.Join(lines, ", "))
+	fmt.Fprintf(out, "%s\n%s\n", versionString(), say(lang, "cli.lesson.servers", "list", strings.Join(lines, ", ")))
 	if webErr != nil {
-		fmt.Fprintf(out, "web timeline: not started: %v (choose another address with --web)\n", webErr)
+		fmt.Fprintln(out, say(lang, "cli.banner.web.failed", "err", webErr.Error()))
 	} else {
 		addrs["web"] = webAddr
-		fmt.Fprintf(out, "web timeline: %s\n", webURL(webAddr))
+		fmt.Fprintln(out, say(lang, "cli.lesson.web", "url", webURL(webAddr)))
 	}
 	errc := make(chan error)
-	env := &lessonEnv{where: "this mailscope (" + inst.DataDir + ")", lang: lang, addrs: addrs, events: sub.C(), errc: errc,
+	env := &lessonEnv{where: say(lang, "cli.lesson.here", "dir", inst.DataDir), lang: lang, addrs: addrs, events: sub.C(), errc: errc,
 		publish: bus.Publish, control: instControl{inst}, inst: inst}
 	env.close = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -506,12 +496,24 @@ func startEnv(cmd *cobra.Command, o *options, w *world.World, lang string, out i
 	return env, nil
 }
 
-// keepRunning says that the in-process servers go on after the lesson.
-func (env *lessonEnv) keepRunning() string {
+// keepRunning says in lang that the in-process servers go on after the
+// lesson.
+func (env *lessonEnv) keepRunning(lang string) string {
 	if web := env.addrs["web"]; web != "" {
-		return "The servers keep running for the browser timeline (" + webURL(web) + "); Ctrl-C stops them."
+		return say(lang, "cli.lesson.keep.web", "url", webURL(web))
 	}
-	return "The servers keep running; Ctrl-C stops them."
+	return say(lang, "cli.lesson.keep")
+}
+
+// loadProgress reads the lesson progress of the data directory; a damaged
+// file is reported in lang.
+func loadProgress(data, lang string) (*lessons.Progress, error) {
+	prog, err := lessons.LoadProgress(data)
+	var bad *lessons.ProgressError
+	if errors.As(err, &bad) {
+		return nil, sayErr(lang, "cli.err.progress", bad.Err, "path", bad.Path)
+	}
+	return prog, err
 }
 
 // instControl switches faults and flushes the queue of an in-process world.

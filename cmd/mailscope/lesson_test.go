@@ -144,7 +144,7 @@ func TestLessonAttached(t *testing.T) {
 	go func() {
 		done <- runCmd(ctx, out, "lesson", "smtp-by-hand", "--web", w.web, "--data", data, "--lang", "zh", "--color", "never")
 	}()
-	watching := strings.SplitN(lessons.UI("zh", "watching"), "%s", 2)[0]
+	watching := strings.SplitN(lessons.UI("zh", "watching"), "{where}", 2)[0]
 	for !strings.Contains(out.String(), watching) {
 		select {
 		case err := <-done:
@@ -285,7 +285,7 @@ func lessonInProcess(t *testing.T, base int) bool {
 		done <- runCmd(ctx, out, "lesson", "smtp-by-hand", "--data", t.TempDir(), "--port-base", fmt.Sprint(base),
 			"--web", "127.0.0.1:0", "--color", "never", "--trace=false")
 	}()
-	watching := strings.SplitN(lessons.UI("en", "watching"), "%s", 2)[0]
+	watching := strings.SplitN(lessons.UI("en", "watching"), "{where}", 2)[0]
 	for !strings.Contains(out.String(), watching) {
 		select {
 		case err := <-done:

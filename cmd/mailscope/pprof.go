@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strconv"
 )
 
 // startPprof serves Go's profiler on $MAILSCOPE_PPROF (a loopback address
@@ -19,7 +20,7 @@ func startPprof(out io.Writer) {
 	}
 	host, _, err := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		fmt.Fprintf(out, "MAILSCOPE_PPROF=%q ignored: give a loopback address like 127.0.0.1:6060\n", addr)
+		fmt.Fprintln(out, say(pickLang(""), "cli.pprof.ignored", "value", strconv.Quote(addr)))
 		return
 	}
 	mux := http.NewServeMux()
@@ -32,6 +33,6 @@ func startPprof(out io.Writer) {
 		fmt.Fprintf(out, "MAILSCOPE_PPROF: %v\n", err)
 		return
 	}
-	fmt.Fprintf(out, "profiler: http://%s/debug/pprof/\n", l.Addr())
+	fmt.Fprintln(out, say(pickLang(""), "cli.pprof.on", "url", "http://"+l.Addr().String()+"/debug/pprof/"))
 	go http.Serve(l, mux)
 }

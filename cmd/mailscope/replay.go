@@ -1,8 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,15 +15,7 @@ func newReplayCmd() *cobra.Command {
 	var explain, showData bool
 	var speed float64
 	cmd := &cobra.Command{
-		Use:   "replay FILE",
-		Short: "Print a trace recorded with --record FILE, colored and explained",
-		Long: `replay reads a JSON Lines trace written by mailscope up --record FILE and
-prints it the way up does. With --speed it keeps the original pace (2 = twice as
-fast); without, it prints everything at once.
-
-  mailscope up --record lab1.jsonl     # record a lab session
-  mailscope replay lab1.jsonl          # read it again later
-  mailscope replay --speed 1 lab1.jsonl`,
+		Use:  "replay FILE",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
@@ -32,7 +24,8 @@ fast); without, it prints everything at once.
 			}
 			defer f.Close()
 			out := cmd.OutOrStdout()
-			useCol, err := useColor(color, out)
+			lang := pickLang("")
+			useCol, err := useColor(color, lang, out)
 			if err != nil {
 				return err
 			}
@@ -51,15 +44,15 @@ fast); without, it prints everything at once.
 			})
 			c.Flush()
 			if err != nil {
-				return fmt.Errorf("%s: after %d events: %w", args[0], n, err)
+				return sayErr(lang, "cli.err.replay", err, "file", args[0], "n", strconv.Itoa(n))
 			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&color, "color", "auto", "color: auto, always or never")
-	f.BoolVar(&explain, "explain", true, "print the explanation under each line")
-	f.BoolVar(&showData, "show-data", false, "print message bodies in full")
-	f.Float64Var(&speed, "speed", 0, "replay at the recorded pace times this factor (0: all at once)")
+	f.StringVar(&color, "color", "auto", "")
+	f.BoolVar(&explain, "explain", true, "")
+	f.BoolVar(&showData, "show-data", false, "")
+	f.Float64Var(&speed, "speed", 0, "")
 	return cmd
 }

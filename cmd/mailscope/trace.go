@@ -30,15 +30,7 @@ type traceOptions struct {
 func newTraceCmd() *cobra.Command {
 	o := &traceOptions{}
 	cmd := &cobra.Command{
-		Use:   "trace",
-		Short: "Show the colored, explained trace of a running mailscope (for a second screen or another laptop)",
-		Long: `trace connects to the web timeline of a running mailscope (started with
-mailscope up) and prints every event the way up prints it: colored, each line
-explained. It first shows the most recent events, then follows live. When the
-connection drops it reconnects and continues where it stopped.
-
-  mailscope trace                                  # the instance on this machine
-  mailscope trace --url http://192.168.1.10:8025   # the instructor's instance`,
+		Use:  "trace",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -52,17 +44,18 @@ connection drops it reconnects and continues where it stopped.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.url, "url", "http://127.0.0.1:8025", "address of the running mailscope's web timeline")
-	f.StringVar(&o.color, "color", "auto", "color the trace: auto, always or never (NO_COLOR is respected)")
-	f.BoolVar(&o.explain, "explain", true, "print a one-line explanation under each protocol line")
-	f.BoolVar(&o.showData, "show-data", false, "print message bodies in full instead of a one-line summary")
-	f.IntVar(&o.replay, "replay", 100, "how many recent events to show first (-1: all that are kept)")
-	f.StringVar(&o.token, "token", os.Getenv("MAILSCOPE_TOKEN"), "web token, needed when mailscope listens beyond loopback (default $MAILSCOPE_TOKEN)")
+	f.StringVar(&o.url, "url", "http://127.0.0.1:8025", "")
+	f.StringVar(&o.color, "color", "auto", "")
+	f.BoolVar(&o.explain, "explain", true, "")
+	f.BoolVar(&o.showData, "show-data", false, "")
+	f.IntVar(&o.replay, "replay", 100, "")
+	f.StringVar(&o.token, "token", os.Getenv("MAILSCOPE_TOKEN"), "")
 	return cmd
 }
 
 func runTrace(ctx context.Context, out, errOut io.Writer, o *traceOptions) error {
-	color, err := useColor(o.color, out)
+	lang := pickLang("")
+	color, err := useColor(o.color, lang, out)
 	if err != nil {
 		return err
 	}
@@ -75,7 +68,7 @@ func runTrace(ctx context.Context, out, errOut io.Writer, o *traceOptions) error
 		}
 		return err
 	}
-	fmt.Fprintf(errOut, "mailscope trace: following %s (Ctrl-C stops)\n", o.url)
+	fmt.Fprintln(errOut, say(lang, "cli.trace.following", "url", o.url))
 
 	// The follower feeds a channel so that the printer can flush the
 	// console whenever it has caught up, not after every line. Each

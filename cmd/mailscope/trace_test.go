@@ -292,7 +292,7 @@ func TestLessonPrinterEscapes(t *testing.T) {
 func TestQueueListingEscapes(t *testing.T) {
 	var b strings.Builder
 	evil := "x\x1b[2J\t\u202ey"
-	printQueue(&b, time.Now(), []servers.QueueEntry{{Server: "A", MsgID: "A-1", Sender: evil, Rcpt: evil, Status: "deferred", LastError: "451 " + evil}}, nil)
+	printQueue(&b, "en", time.Now(), []servers.QueueEntry{{Server: "A", MsgID: "A-1", Sender: evil, Rcpt: evil, Status: "deferred", LastError: "451 " + evil}}, nil)
 	if strings.ContainsAny(b.String(), "\x1b\u202e") || !strings.Contains(b.String(), `451 x\x1b[2J\t\u202ey`) {
 		t.Errorf("queue listing:\n%q", b.String())
 	}

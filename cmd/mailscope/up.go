@@ -10,9 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -27,6 +27,7 @@ import (
 
 // loadWorld reads the world file (or the default) and applies flags.
 func loadWorld(cmd *cobra.Command, o *options) (*world.World, error) {
+	lang := pickLang(o.lang)
 	w := world.Default()
 	if o.world != "" {
 		var err error
@@ -36,13 +37,13 @@ func loadWorld(cmd *cobra.Command, o *options) (*world.World, error) {
 	}
 	if o.host != "" {
 		if net.ParseIP(o.host) == nil && o.host != "localhost" {
-			return nil, fmt.Errorf("--host %q is not an IP address", o.host)
+			return nil, sayErr(lang, "cli.err.host", nil, "value", strconv.Quote(o.host))
 		}
 		w.Host = o.host
 	}
 	if cmd.Flags().Changed("port-base") {
 		if o.portBase < 0 || o.portBase > 60000 {
-			return nil, fmt.Errorf("--port-base %d is out of range: 0 for the standard ports, or up to 60000", o.portBase)
+			return nil, sayErr(lang, "cli.err.port_base", nil, "value", strconv.Itoa(o.portBase))
 		}
 		w.PortBase, w.PortBaseSet = o.portBase, true
 	}
@@ -52,28 +53,8 @@ func loadWorld(cmd *cobra.Command, o *options) (*world.World, error) {
 	return w, nil
 }
 
-// pickLang returns the explanation language from the flag or LANG.
-func pickLang(flag string) string {
-	switch flag {
-	case "en", "zh":
-		return flag
-	case "":
-	default:
-		return "en"
-	}
-	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if l := os.Getenv(v); l != "" {
-			if strings.HasPrefix(strings.ToLower(l), "zh") {
-				return "zh"
-			}
-			return "en"
-		}
-	}
-	return "en"
-}
-
-// useColor decides whether the console is colored.
-func useColor(mode string, out io.Writer) (bool, error) {
+// useColor decides whether the console is colored; an error is in lang.
+func useColor(mode, lang string, out io.Writer) (bool, error) {
 	switch mode {
 	case "always":
 		return true, nil
@@ -88,23 +69,24 @@ func useColor(mode string, out io.Writer) (bool, error) {
 		}
 		return false, nil
 	}
-	return false, fmt.Errorf("--color %q: use auto, always or never", mode)
+	return false, sayErr(lang, "cli.err.color", nil, "value", strconv.Quote(mode))
 }
 
 func runUp(cmd *cobra.Command, o *options) error {
-	if o.lang != "" && o.lang != "en" && o.lang != "zh" {
-		return fmt.Errorf("--lang %q: use en or zh", o.lang)
+	if err := checkLang(o.lang); err != nil {
+		return err
 	}
+	lang := pickLang(o.lang)
 	w, err := loadWorld(cmd, o)
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
-	color, err := useColor(o.color, out)
+	color, err := useColor(o.color, lang, out)
 	if err != nil {
 		return err
 	}
-	bus := tracer.NewBus(tracer.WithLang(pickLang(o.lang)), tracer.WithMask(w.MaskCredentials))
+	bus := tracer.NewBus(tracer.WithLang(lang), tracer.WithMask(w.MaskCredentials))
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	// Subscribe before starting so that the first events are not missed.
@@ -129,26 +111,24 @@ func runUp(cmd *cobra.Command, o *options) error {
 	if err != nil {
 		var damaged *store.DamagedError
 		if errors.As(err, &damaged) {
-			x := tracer.NewExplainer(pickLang(o.lang))
 			why := damaged.Reason
 			if why == store.ReasonTruncated {
-				why = x.Text("store.truncated")
+				why = say(lang, "store.truncated")
 			}
-			return fmt.Errorf(x.Text("store.damaged"), damaged.Path, why)
+			return sayErr(lang, "store.damaged", nil, "path", damaged.Path, "why", why)
 		}
 		return err
 	}
-	lang := pickLang(o.lang)
 	var web *webui.Server
 	ws, webErr := startWebServer(inst, w.Web, slices.Concat(w.WebHosts, o.webHosts), logger)
 	webLine := ""
 	if webErr != nil {
-		webLine = fmt.Sprintf("web timeline: not started: %v (choose another address with --web)", webErr)
+		webLine = say(lang, "cli.banner.web.failed", "err", webErr.Error())
 	} else {
 		web = ws.srv
 		webLine = ws.bannerLines(lang)
 	}
-	printBanner(out, inst, webLine, time.Since(start))
+	printBanner(out, lang, inst, webLine, time.Since(start))
 
 	consoleDone := make(chan struct{})
 	if consoleSub != nil {
@@ -168,7 +148,7 @@ func runUp(cmd *cobra.Command, o *options) error {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	signal.Stop(sig)
-	fmt.Fprintln(cmd.ErrOrStderr(), "\nmailscope: stopping (sessions get 421/BYE; mail already accepted is on disk)")
+	fmt.Fprintln(cmd.ErrOrStderr(), "\n"+say(lang, "cli.stopping"))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if web != nil {
@@ -188,20 +168,23 @@ func runUp(cmd *cobra.Command, o *options) error {
 	return err
 }
 
-func printBanner(out io.Writer, inst *servers.Instance, webLine string, took time.Duration) {
-	fmt.Fprintf(out, "%s: a teaching playground for email protocols\n", versionString())
-	fmt.Fprintf(out, "data directory: %s (mail survives restarts)\n", inst.DataDir)
+// printBanner prints what mailscope up has started, in lang: the data
+// directory, the ports, a table of the servers (aligned by terminal
+// columns, so Chinese headings line up), the web timeline and a first
+// session to try.
+func printBanner(out io.Writer, lang string, inst *servers.Instance, webLine string, took time.Duration) {
+	fmt.Fprintln(out, say(lang, "cli.banner.title", "version", versionString()))
+	fmt.Fprintln(out, say(lang, "cli.banner.data", "dir", inst.DataDir))
 	switch {
 	case inst.FellBack != nil:
-		fmt.Fprintf(out, "ports: the standard ports 25/110/143 could not be used (%v),\n       so every port is 10000 higher: SMTP of A is 10025 instead of 25.\n", rootCause(inst.FellBack))
+		fmt.Fprintln(out, say(lang, "cli.banner.ports.fellback", "why", rootCause(inst.FellBack)))
 	case inst.PortBase == 0:
-		fmt.Fprintln(out, "ports: the standard ports (SMTP 25, POP3 110, IMAP 143 for server A; +1000 for B)")
+		fmt.Fprintln(out, say(lang, "cli.banner.ports.standard"))
 	default:
-		fmt.Fprintf(out, "ports: base %d (A: +25 SMTP, +110 POP3, +143 IMAP; B: 1000 higher)\n", inst.PortBase)
+		fmt.Fprintln(out, say(lang, "cli.banner.ports.base", "base", strconv.Itoa(inst.PortBase)))
 	}
 	fmt.Fprintln(out)
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "server\tdomain\tSMTP\tPOP3\tIMAP\tusers (password)")
+	rows := [][]string{{say(lang, "cli.banner.col.server"), say(lang, "cli.banner.col.domain"), "SMTP", "POP3", "IMAP", say(lang, "cli.banner.col.users")}}
 	for _, s := range inst.World.Servers {
 		var users []string
 		for _, u := range s.Users {
@@ -213,9 +196,9 @@ func printBanner(out io.Writer, inst *servers.Instance, webLine string, took tim
 			}
 			return "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Domain, addr(world.SMTP), addr(world.POP3), addr(world.IMAP), strings.Join(users, ", "))
+		rows = append(rows, []string{s.Name, s.Domain, addr(world.SMTP), addr(world.POP3), addr(world.IMAP), strings.Join(users, ", ")})
 	}
-	tw.Flush()
+	writeTable(out, rows)
 	fmt.Fprintln(out, "\n"+webLine)
 	first := inst.World.Servers[0]
 	smtpAddr := inst.Addr(first.Name, world.SMTP)
@@ -224,9 +207,9 @@ func printBanner(out io.Writer, inst *servers.Instance, webLine string, took tim
 	if len(first.Users) > 0 {
 		user = first.Users[0].Name
 	}
-	fmt.Fprintf(out, "\nTry it in a second terminal:\n  telnet %s %s\n  HELO laptop\n  MAIL FROM:<%s@%s>\n  RCPT TO:<%s@%s>\n  DATA\n  Subject: hi\n\n  hello\n  .\n  QUIT\n",
-		host, port, user, first.Domain, user, first.Domain)
-	fmt.Fprintf(out, "\nStarted in %s. Every line of every session appears below, explained. Ctrl-C stops mailscope.\n\n", took.Round(time.Millisecond))
+	fmt.Fprintf(out, "\n%s\n  telnet %s %s\n  HELO laptop\n  MAIL FROM:<%s@%s>\n  RCPT TO:<%s@%s>\n  DATA\n  Subject: hi\n\n  hello\n  .\n  QUIT\n",
+		say(lang, "cli.banner.try"), host, port, user, first.Domain, user, first.Domain)
+	fmt.Fprintf(out, "\n%s\n\n", say(lang, "cli.banner.started", "took", took.Round(time.Millisecond).String()))
 }
 
 func rootCause(err error) string {
@@ -321,23 +304,16 @@ func (ws *webStart) remoteURLs() []string {
 	return out
 }
 
-// bannerLines are the banner's lines about the web timeline.
+// bannerLines are the banner's lines about the web timeline, in lang.
 func (ws *webStart) bannerLines(lang string) string {
 	local := ws.withToken(webURL(ws.addr))
 	if !ws.public {
-		return fmt.Sprintf("web timeline: %s (the ladder diagram, the mailboxes and the queue in your browser)", local)
+		return say(lang, "cli.banner.web", "url", local)
 	}
 	var b strings.Builder
-	if lang == "zh" {
-		fmt.Fprintf(&b, "web timeline: %s（在浏览器里查看梯形图、邮箱和消息队列）\n", local)
-		for _, u := range ws.remoteURLs() {
-			fmt.Fprintf(&b, "  从其他机器访问：%s\n", ws.withToken(u))
-		}
-	} else {
-		fmt.Fprintf(&b, "web timeline: %s (the ladder diagram, the mailboxes and the queue in your browser)\n", local)
-		for _, u := range ws.remoteURLs() {
-			fmt.Fprintf(&b, "  from other machines: %s\n", ws.withToken(u))
-		}
+	b.WriteString(say(lang, "cli.banner.web", "url", local) + "\n")
+	for _, u := range ws.remoteURLs() {
+		b.WriteString(say(lang, "cli.banner.web.remote", "url", ws.withToken(u)) + "\n")
 	}
 	b.WriteString(ws.publicNote(lang))
 	return b.String()
@@ -346,13 +322,5 @@ func (ws *webStart) bannerLines(lang string) string {
 // publicNote warns that the web timeline is reachable beyond this machine
 // and says what the token guards.
 func (ws *webStart) publicNote(lang string) string {
-	if lang == "zh" {
-		return "警告：网页时间线监听在 " + ws.addr + "，本机之外也能访问。读取邮箱和跟踪、切换故障都需要令牌（也包括在本机上），\n" +
-			"  所以只把带令牌的地址交给应当拥有它的人。除本机地址和主机名之外的名字会被拒绝（防御 DNS 重绑定），用 --web-host NAME 添加。\n" +
-			"  命令行的 fault、queue、trace 用 --token 或环境变量 MAILSCOPE_TOKEN 提供令牌。"
-	}
-	return "warning: the web timeline listens on " + ws.addr + ", beyond this machine. Reading the mailboxes and the trace, and switching\n" +
-		"  faults, need the token (on this machine too): give the address with the token only to those who should have it.\n" +
-		"  Names other than this machine's addresses and hostname are refused (DNS rebinding); add one with --web-host NAME.\n" +
-		"  The fault, queue and trace commands take the token as --token or MAILSCOPE_TOKEN."
+	return say(lang, "cli.banner.web.public", "addr", ws.addr)
 }
