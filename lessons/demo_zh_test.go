@@ -64,7 +64,7 @@ func TestDemosSpeakChinese(t *testing.T) {
 			w := startWorld(t, "zh")
 			tr, out, u := play(t, w, l, "zh", demoVars)
 			var console bytes.Buffer
-			c := tracer.NewConsole(&console, tracer.ConsoleOptions{Explain: true})
+			c := tracer.NewConsole(&console, tracer.ConsoleOptions{Explain: true, Lang: "zh"})
 			for _, e := range w.inst.Bus.History(0) {
 				c.Print(e)
 			}
