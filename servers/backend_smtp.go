@@ -122,7 +122,7 @@ func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResul
 		b.inst.queueChanged()
 		return smtp.FlushStarted, woken, nil
 	case held > 0:
-		return smtp.FlushPending, held, nil
+		return smtp.FlushHeld, held, nil
 	case b.inst.World.ServerFor(domain) == nil || strings.EqualFold(domain, b.server.Domain):
 		return smtp.FlushForbidden, 0, nil
 	}

@@ -443,7 +443,9 @@ func TestFutureReleaseAndETRNTranscripts(t *testing.T) {
 	if len(q) != 1 || q[0].Status != "held" || q[0].MsgID != id {
 		t.Fatalf("queue with a held message: %+v", q)
 	}
-	smtpSend(t, a, "EHLO x => 250", "ETRN b.example => 252 2.0.0 Pending messages for node b.example are held")
+	// RFC 1985 section 5: 252 and 253 say "started"; held mail cannot be
+	// started before its time, so the answer is 458 (unable to queue).
+	smtpSend(t, a, "EHLO x => 250", "ETRN b.example => 458 4.3.0 Unable to queue messages for node b.example: the mail for 1 recipient(s) is held")
 	start := time.Now()
 	waitFor(t, "the held message", func() bool { return len(inboxOf(t, inst.Store, "B", "bob")) == 1 })
 	if time.Since(start) < 500*time.Millisecond {

@@ -141,7 +141,9 @@ func (x *Explainer) SMTPReply(code int, enh, cmd string) *Explanation {
 	return v.(*Explanation)
 }
 
-// enhanced explains an RFC 3463 enhanced status code class.subject.detail.
+// enhanced explains an enhanced status code class.subject.detail: RFC 3463
+// defines the structure and most codes; a code another RFC added (5.5.6 and
+// 5.7.8 by RFC 4954, 5.6.6 by RFC 4468) names that RFC instead.
 func (x *Explainer) enhanced(enh string) string {
 	parts := strings.SplitN(enh, ".", 3)
 	if len(parts) != 3 {
@@ -151,11 +153,15 @@ func (x *Explainer) enhanced(enh string) string {
 	if t, _, ok := x.text("enh.class." + parts[0]); ok {
 		b.WriteString(t)
 	}
-	if t, _, ok := x.text("enh." + parts[1] + "." + parts[2]); ok {
+	src := "RFC 3463"
+	if t, rfc, ok := x.text("enh." + parts[1] + "." + parts[2]); ok {
 		if b.Len() > 0 {
 			b.WriteString(": ")
 		}
 		b.WriteString(t)
+		if rfc != "" {
+			src = rfc
+		}
 	} else if t, _, ok := x.text("enh.subject." + parts[1]); ok {
 		if b.Len() > 0 {
 			b.WriteString(": ")
@@ -163,7 +169,7 @@ func (x *Explainer) enhanced(enh string) string {
 		b.WriteString(t)
 	}
 	if b.Len() > 0 {
-		b.WriteString(" (RFC 3463)")
+		b.WriteString(" (" + src + ")")
 	}
 	return b.String()
 }
