@@ -75,7 +75,7 @@ func (b *smtpBackend) DataStarted() (done func()) { return b.inst.Store.Expect()
 func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	d := &store.Delivery{
 		Server:      b.server.Name,
-		TraceID:     m.ID,
+		TraceID:     m.TraceID,
 		Sender:      m.From,
 		Local:       m.LocalUsers,
 		Remote:      m.Remote,
@@ -89,7 +89,7 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 		return err
 	}
 	for user, uid := range res.Local {
-		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID,
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.TraceID,
 			Text:  "delivered to the mailbox of " + user + "@" + b.server.Domain + " (INBOX, UID " + strconv.Itoa(int(uid)) + ")",
 			Attrs: map[string]string{tracer.AttrStep: tracer.StepDeliveredLocal, tracer.AttrUser: user, tracer.AttrMailbox: "INBOX", tracer.AttrUID: strconv.Itoa(int(uid))}})
 	}
@@ -101,7 +101,7 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 			attrs[tracer.AttrStep] = tracer.StepHeld
 			attrs[tracer.AttrNextAttempt] = m.HoldUntil.UTC().Format(time.RFC3339)
 		}
-		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID, Text: text, Attrs: attrs})
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.TraceID, Text: text, Attrs: attrs})
 		b.inst.queueChanged()
 	}
 	return nil

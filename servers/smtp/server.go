@@ -35,7 +35,8 @@ var ErrServerClosed = errors.New("smtp: server closed")
 
 // Message is what a session hands the backend when DATA ends.
 type Message struct {
-	ID         string   // the mailscope id, also in the Received: header
+	ID         string   // this server's queue id, also in its Received: header
+	TraceID    string   // the id that follows the message across the world's servers (the trace's MsgID)
 	From       string   // envelope sender, "" for <>
 	LocalUsers []string // local mailbox owners
 	Remote     []string // recipients in other domains (already allowed to relay)

@@ -69,8 +69,11 @@ type session struct {
 	// at CRLF.CRLF (see readData).
 	crlf bool
 
-	// The current transaction.
+	// The current transaction. id is this server's queue id for the
+	// message; traceID is the id that follows it across the world's
+	// servers (see handleMail).
 	id        string
+	traceID   string
 	from      string
 	eightBit  bool
 	holdUntil time.Time
