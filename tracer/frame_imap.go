@@ -284,9 +284,11 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 		if noTag {
 			// "LOGIN alice alice": the client forgot the tag. The server
 			// takes LOGIN for the tag, so the command is explained as
-			// what it is, and its credentials stay masked all the same.
+			// what it is, and credentials stay masked all the same.
 			e.Explain = x.Explain("imap.cmd.notag", "word", word)
-			verb, argsAt = word, len(tag)+1
+			if word == "LOGIN" || word == "AUTHENTICATE" {
+				verb, argsAt = word, len(tag)+1
+			}
 		}
 		switch verb {
 		case "LOGIN":
