@@ -103,9 +103,9 @@ func (s *session) handleMail(cmd command) error {
 	// is in the 250 after the data and in this server's Received: line.
 	// What follows a message across hops is its Message-ID: header; for
 	// the trace, a message relayed from another server of this world also
-	// keeps the id of its first hop (sent as the DSN envelope id, which
-	// RFC 3461 section 4.4 has relays pass on), so the timeline can follow
-	// it from server to server.
+	// keeps the id of its first hop (sent as the DSN envelope id, ENVID,
+	// RFC 3461 section 4.4, which travels with the message from relay to
+	// relay), so the timeline can follow it from server to server.
 	s.id = newID(s.srv.Name)
 	s.traceID = s.id
 	if isMailscopeID(s.envID) {
