@@ -75,7 +75,7 @@ func (b *smtpBackend) DataStarted() (done func()) { return b.inst.Store.Expect()
 func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	d := &store.Delivery{
 		Server:      b.server.Name,
-		TraceID:     m.ID,
+		TraceID:     m.TraceID,
 		Sender:      m.From,
 		Local:       m.LocalUsers,
 		Remote:      m.Remote,
@@ -89,7 +89,7 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 		return err
 	}
 	for user, uid := range res.Local {
-		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID,
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.TraceID,
 			Msg:   tracer.M("queue.delivered.local", "user", user, "domain", b.server.Domain, "uid", strconv.Itoa(int(uid))),
 			Attrs: map[string]string{tracer.AttrStep: tracer.StepDeliveredLocal, tracer.AttrUser: user, tracer.AttrMailbox: "INBOX", tracer.AttrUID: strconv.Itoa(int(uid))}})
 	}
@@ -102,7 +102,7 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 			attrs[tracer.AttrStep] = tracer.StepHeld
 			attrs[tracer.AttrNextAttempt] = m.HoldUntil.UTC().Format(time.RFC3339)
 		}
-		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.ID, Msg: msg, Attrs: attrs})
+		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.TraceID, Msg: msg, Attrs: attrs})
 		b.inst.queueChanged()
 	}
 	return nil
@@ -123,7 +123,7 @@ func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResul
 		b.inst.queueChanged()
 		return smtp.FlushStarted, woken, nil
 	case held > 0:
-		return smtp.FlushPending, held, nil
+		return smtp.FlushHeld, held, nil
 	case b.inst.World.ServerFor(domain) == nil || strings.EqualFold(domain, b.server.Domain):
 		return smtp.FlushForbidden, 0, nil
 	}

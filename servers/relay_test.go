@@ -119,10 +119,16 @@ func TestRelayAToB(t *testing.T) {
 	id := mailTo(t, inst, "bob@b.example", "hello", "")
 	waitFor(t, "bob's mail", func() bool { return len(inboxOf(t, inst.Store, "B", "bob")) == 1 })
 	body := string(inboxOf(t, inst.Store, "B", "bob")[0])
-	// Two Received: headers, B's on top, both with the same id.
+	// Two Received: headers, B's on top, each with its own server's queue
+	// id; what A's id stays in is the Message-ID: header A added.
+	bID := ""
+	if i := strings.Index(body, "by b.example (mailscope B) with ESMTPS id "); i >= 0 {
+		bID = strings.Fields(body[i+len("by b.example (mailscope B) with ESMTPS id "):])[0]
+	}
 	if strings.Count(body, "Received: ") != 2 || !strings.HasPrefix(body, "Received: from a.example") ||
-		strings.Count(body, "id "+id) != 2 || !strings.Contains(body, "by b.example (mailscope B) with ESMTPS id "+id) {
-		t.Fatalf("bob's message headers:\n%s", body)
+		!strings.HasPrefix(bID, "B-") || !strings.Contains(body, "by a.example (mailscope A) with ESMTP id "+id) ||
+		!strings.Contains(body, "Message-ID: <"+id+"@a.example>") {
+		t.Fatalf("bob's message headers (A's id %s, B's %q):\n%s", id, bID, body)
 	}
 	// The story, in order: queued at A, looked up, attempted, B's session
 	// with A as the client (labelled A->B, traced on B), delivered.
@@ -144,8 +150,18 @@ func TestRelayAToB(t *testing.T) {
 				if e.Hop != "A->B" || e.Actor != "A" || e.Server != "B" {
 					continue
 				}
+				// B answers the data with its own queue id.
+				if strings.Contains(e.Text, "queued as ") && !strings.Contains(e.Text, "queued as "+bID+" ") {
+					t.Errorf("B's reply to the relayed data: %q, want B's id %s", e.Text, bID)
+				}
+
 			case tracer.KindData:
 				s += " " + string(e.Dir)
+				// The trace's message id stays A's on B, so the page can
+				// follow the message from hop to hop.
+				if e.Hop == "A->B" && e.MsgID != id {
+					t.Errorf("the relayed data has trace id %q on B, want %s", e.MsgID, id)
+				}
 			case tracer.KindLookup:
 			case tracer.KindOpen, tracer.KindClose, tracer.KindTLS:
 				if e.Hop != "A->B" {
@@ -465,7 +481,9 @@ func TestFutureReleaseAndETRNTranscripts(t *testing.T) {
 	if len(q) != 1 || q[0].Status != "held" || q[0].MsgID != id {
 		t.Fatalf("queue with a held message: %+v", q)
 	}
-	smtpSend(t, a, "EHLO x => 250", "ETRN b.example => 252 2.0.0 Pending messages for node b.example are held")
+	// RFC 1985 section 5: 252 and 253 say "started"; held mail cannot be
+	// started before its time, so the answer is 458 (unable to queue).
+	smtpSend(t, a, "EHLO x => 250", "ETRN b.example => 458 4.3.0 Unable to queue messages for node b.example: the mail for 1 recipient(s) is held")
 	start := time.Now()
 	waitFor(t, "the held message", func() bool { return len(inboxOf(t, inst.Store, "B", "bob")) == 1 })
 	if time.Since(start) < 500*time.Millisecond {

@@ -161,25 +161,34 @@ func (x *Explainer) SMTPReply(code int, enh, cmd string) *Explanation {
 	return v.(*Explanation)
 }
 
-// enhanced explains an RFC 3463 enhanced status code class.subject.detail.
+// enhanced explains an enhanced status code class.subject.detail: RFC 3463
+// defines the structure and most codes; a code another RFC added (5.5.6 and
+// 5.7.8 by RFC 4954, 5.6.6 by RFC 4468) names that RFC instead.
 func (x *Explainer) enhanced(enh string) string {
 	parts := strings.SplitN(enh, ".", 3)
 	if len(parts) != 3 {
 		return ""
 	}
-	colon, cite := ": ", " (RFC 3463)"
+	colon, open, shut := ": ", " (", ")"
 	if x.lang == "zh" {
-		colon, cite = "：", "（RFC 3463）"
+		colon, open, shut = "：", "（", "）"
 	}
 	var b strings.Builder
 	if t, _, ok := x.text("enh.class." + parts[0]); ok {
 		b.WriteString(t)
 	}
-	if t, _, ok := x.text("enh." + parts[1] + "." + parts[2]); ok {
+	src := "RFC 3463"
+	if x.lang == "zh" {
+		src = CiteZH(src)
+	}
+	if t, rfc, ok := x.text("enh." + parts[1] + "." + parts[2]); ok {
 		if b.Len() > 0 {
 			b.WriteString(colon)
 		}
 		b.WriteString(t)
+		if rfc != "" {
+			src = rfc
+		}
 	} else if t, _, ok := x.text("enh.subject." + parts[1]); ok {
 		if b.Len() > 0 {
 			b.WriteString(colon)
@@ -187,7 +196,7 @@ func (x *Explainer) enhanced(enh string) string {
 		b.WriteString(t)
 	}
 	if b.Len() > 0 {
-		b.WriteString(cite)
+		b.WriteString(open + src + shut)
 	}
 	return b.String()
 }

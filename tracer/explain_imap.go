@@ -10,7 +10,8 @@ var imapCatalog = map[string]entry{
 	"imap.cmd.CAPABILITY": {en: "CAPABILITY: asks which IMAP version and extensions the server supports; the list can change after STARTTLS and after login.", zh: "CAPABILITY：询问服务器支持的 IMAP 版本和扩展；STARTTLS 之后和登录之后列表可能变化。", rfc: "RFC 9051 section 6.1.1"},
 	"imap.cmd.NOOP":       {en: "NOOP: does nothing, but gives the server a chance to report news (new mail as * n EXISTS) and keeps the session alive.", zh: "NOOP：什么都不做，但给服务器机会报告新情况（新邮件以 * n EXISTS 通知），并保持会话。", rfc: "RFC 9051 section 6.1.2"},
 	"imap.cmd.LOGOUT":     {en: "LOGOUT: ends the session; the server answers * BYE, then the tagged OK, and closes the connection.", zh: "LOGOUT：结束会话；服务器先回 * BYE，再回带标签的 OK，然后关闭连接。", rfc: "RFC 9051 section 6.1.3"},
-	"imap.cmd.ID":         {en: "ID: the client tells the server its name and version (and may ask the server's).", zh: "ID：客户端告诉服务器自己的名称和版本（也可询问服务器的）。", rfc: "RFC 2971"},
+	"imap.cmd.ID":         {en: "ID: the client tells the server its name and version and asks for the server's, if the server lists ID in its CAPABILITY. This server does not: it answers BAD, as to any command it does not know (and before login it then closes the connection).", zh: "ID：如果服务器在 CAPABILITY 中列出了 ID，客户端可以用它告诉服务器自己的名称和版本，并询问服务器的。本服务器没有列出 ID：它像对待任何不认识的命令一样回答 BAD（登录前还会随即关闭连接）。", rfc: "RFC 2971 section 3.1"},
+	"imap.cmd.notag":      {en: "No tag: this line begins with the command name {word}. Every IMAP command begins with a tag the client chooses, then the command (a1 {word} ...): the server will read {word} as the tag and the next word as the command name.", zh: "缺少标签：这一行以命令名 {word} 开头。每条 IMAP 命令都以客户端自选的标签开头，然后才是命令（a1 {word} ...）：服务器会把 {word} 当作标签，把下一个词当作命令名。", rfc: "RFC 9051 section 2.2.1"},
 
 	// Commands: not authenticated state.
 	"imap.cmd.STARTTLS":       {en: "STARTTLS: upgrades this connection to TLS; after the tagged OK both sides start a TLS handshake and everything after is encrypted.", zh: "STARTTLS：把连接升级为 TLS；收到带标签的 OK 后双方开始 TLS 握手，之后的一切都被加密。", rfc: "RFC 9051 section 6.2.1"},
@@ -71,13 +72,16 @@ var imapCatalog = map[string]entry{
 	"imap.untagged.OK":      {en: "Untagged OK (*): information from the server, usually carried by the response code in brackets.", zh: "不带标签的 OK（*）：服务器提供的信息，通常放在方括号中的响应代码里。", rfc: "RFC 9051 section 7.1.1"},
 	"imap.untagged.NO":      {en: "Untagged NO (*): a warning from the server; the command goes on.", zh: "不带标签的 NO（*）：服务器发出的警告；命令仍继续执行。", rfc: "RFC 9051 section 7.1.2"},
 	"imap.untagged.BAD":     {en: "Untagged BAD (*): the server could not tell which command caused a protocol error.", zh: "不带标签的 BAD（*）：服务器无法判断是哪条命令导致了协议错误。", rfc: "RFC 9051 section 7.1.3"},
-	"imap.untagged.BYE":     {en: "BYE: the server is about to close the connection (after LOGOUT, on shutdown, after a long silence, or after refusing a non-synchronizing literal whose octets were already on the way: they must not be read as commands).", zh: "BYE：服务器即将关闭连接（LOGOUT 之后、关机时、长时间无活动之后，或拒绝了一个字节已在途中的非同步字面量之后：这些字节不能被当作命令读取）。", rfc: "RFC 9051 section 7.1.5, RFC 7888"},
+	"imap.untagged.BYE":     {en: "BYE: the server is about to close the connection (after LOGOUT, on shutdown, after a long silence, after an unknown command before login, or after refusing a non-synchronizing literal whose octets were already on the way: they must not be read as commands).", zh: "BYE：服务器即将关闭连接（LOGOUT 之后、关机时、长时间无活动之后、登录前收到不认识的命令之后，或拒绝了一个字节已在途中的非同步字面量之后：这些字节不能被当作命令读取）。", rfc: "RFC 9051 section 7.1.5, RFC 7888"},
 	"imap.untagged.PREAUTH": {en: "PREAUTH: the connection is already authenticated.", zh: "PREAUTH：连接已经通过认证。", rfc: "RFC 9051 section 7.1.4"},
 
 	// Tagged responses: they complete the command with the same tag.
 	"imap.tagged.OK":              {en: "Tagged OK: the command with this tag ({cmd}) completed successfully.", zh: "带标签的 OK：带此标签的命令（{cmd}）已成功完成。", rfc: "RFC 9051 section 7.1.1"},
 	"imap.tagged.NO":              {en: "Tagged NO: the command with this tag ({cmd}) was understood but could not be done; the text says why.", zh: "带标签的 NO：服务器理解了带此标签的命令（{cmd}），但无法执行；文字说明了原因。", rfc: "RFC 9051 section 7.1.2"},
 	"imap.tagged.BAD":             {en: "Tagged BAD: the command with this tag ({cmd}) is malformed or not allowed in the current state (IMAP is stateful: some commands need a login or a selected folder first).", zh: "带标签的 BAD：带此标签的命令（{cmd}）格式错误或在当前状态下不允许（IMAP 是有状态的：有些命令需要先登录或先选择文件夹）。", rfc: "RFC 9051 section 7.1.3"},
+	"imap.tagged.BAD.unknown":     {en: "Tagged BAD: the server does not know the command {cmd}; nothing was done. Before login, this server answers an unknown command with BAD and then closes the connection (* BYE), so that a client of another protocol sent to this port (a web browser, say) cannot go on talking to it.", zh: "带标签的 BAD：服务器不认识命令 {cmd}；什么也没有执行。登录前，本服务器对不认识的命令回答 BAD 之后还会关闭连接（* BYE），这样被引到此端口的其他协议的客户端（例如网页浏览器）就无法继续与它交谈。", rfc: "RFC 9051 section 7.1.3"},
+	"imap.tagged.BAD.notag":       {en: "BAD: the command had no tag. The server took its first word, {tag}, as the tag and the second, {cmd}, as the command name, which it does not know. Write a tag first: a1 LOGIN alice alice. Before login this server then closes the connection (* BYE).", zh: "BAD：命令缺少标签。服务器把第一个词 {tag} 当作标签，把第二个词 {cmd} 当作命令名，而它不认识这个命令。请先写标签：a1 LOGIN alice alice。登录前，本服务器随后会关闭连接（* BYE）。", rfc: "RFC 9051 section 2.2.1"},
+	"imap.tagged.BAD.ID":          {en: "Tagged BAD: this server does not offer ID (its CAPABILITY does not list it), so it answers as to an unknown command; before login it then closes the connection (* BYE).", zh: "带标签的 BAD：本服务器不提供 ID（它的 CAPABILITY 中没有列出），所以像对待不认识的命令一样作答；登录前随后会关闭连接（* BYE）。", rfc: "RFC 2971 section 3.1"},
 	"imap.tagged.OK.LOGIN":        {en: "Tagged OK: logged in; the session is now in the authenticated state and folder commands are allowed.", zh: "带标签的 OK：登录成功；会话进入已认证状态，可以使用文件夹相关命令。", rfc: "RFC 9051 section 6.2.3"},
 	"imap.tagged.OK.AUTHENTICATE": {en: "Tagged OK: authenticated; the session is now in the authenticated state.", zh: "带标签的 OK：认证成功；会话进入已认证状态。", rfc: "RFC 9051 section 6.2.2"},
 	"imap.tagged.NO.LOGIN":        {en: "Tagged NO: login refused (wrong user name or password); the session stays not authenticated.", zh: "带标签的 NO：登录被拒绝（用户名或密码错误）；会话仍处于未认证状态。", rfc: "RFC 9051 section 6.2.3"},
@@ -150,10 +154,10 @@ var imapCatalog = map[string]entry{
 	"imap.code.READ-ONLY":            {en: "The folder is open read-only: nothing in it can change.", zh: "文件夹以只读方式打开：其中什么都不能改变。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.READ-WRITE":           {en: "The folder is open for changes (flags, expunge).", zh: "文件夹可被修改（标志、删除）。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.SERVERBUG":            {en: "Something went wrong inside the server.", zh: "服务器内部出错。", rfc: "RFC 9051 section 7.1"},
-	"imap.code.TOOBIG":               {en: "The data is larger than the server accepts.", zh: "数据超出服务器接受的大小。", rfc: "RFC 7889"},
+	"imap.code.TOOBIG":               {en: "The data is larger than the server accepts.", zh: "数据超出服务器接受的大小。", rfc: "RFC 4469"},
 	"imap.code.TRYCREATE":            {en: "The target folder does not exist; CREATE it and try again.", zh: "目标文件夹不存在；先 CREATE 再重试。", rfc: "RFC 9051 section 7.1"},
-	"imap.code.UIDNEXT":              {en: "The UID the next arriving message will get; a client compares it with what it saw last time.", zh: "下一封到达的邮件将获得的 UID；客户端用它与上次所见比较。", rfc: "RFC 9051 section 7.1"},
-	"imap.code.UIDVALIDITY":          {en: "While this number stays the same, every UID the client remembers is still valid (across sessions and server restarts).", zh: "只要这个数不变，客户端记住的每个 UID 都仍然有效（跨会话、跨服务器重启）。", rfc: "RFC 9051 section 7.1"},
+	"imap.code.UIDNEXT":              {en: "The predicted UID of the next message added to this folder: it changes only when messages arrive, so a client that sees it grown since last time knows new mail came.", zh: "预告下一封加入本文件夹的邮件的 UID：只有新邮件到达时它才会变化，所以客户端看到它比上次大，就知道有新邮件。", rfc: "RFC 9051 section 2.3.1.1"},
+	"imap.code.UIDVALIDITY":          {en: "Whether remembered UIDs are still valid: while this number stays the same, every UID the client remembers from earlier sessions still names the same message; when it changes, the client must forget them.", zh: "记下的 UID 是否仍然有效：只要这个数不变，客户端在以前会话中记下的每个 UID 仍指向同一封邮件；它一变，客户端就必须丢掉记下的 UID。", rfc: "RFC 9051 section 2.3.1.1"},
 	"imap.code.UIDNOTSTICKY":         {en: "This folder cannot keep UIDs across sessions.", zh: "该文件夹不能跨会话保持 UID。", rfc: "RFC 4315 section 3"},
 	"imap.code.UNAVAILABLE":          {en: "A temporary failure; try again later.", zh: "暂时性失败；稍后重试。", rfc: "RFC 9051 section 7.1"},
 	"imap.code.UNSEEN":               {en: "The first message not yet read has this sequence number (IMAP4rev1).", zh: "第一封未读邮件的序号（IMAP4rev1）。", rfc: "RFC 3501 section 7.1"},
@@ -199,6 +203,11 @@ func (x *Explainer) IMAPStatus(kind, status, cmd, code string) *Explanation {
 		}
 	}
 	base := x.first("imap."+kind+"."+status+"."+strings.ReplaceAll(cmd, " ", "."), "imap."+kind+"."+status)
+	if kind == "tagged" && status == "BAD" && cmd != "" && x.Key(x.cmdKey(cmd)) == nil {
+		// A command the server does not know at all, not a known one
+		// malformed or sent in the wrong state.
+		base = x.Key("imap.tagged.BAD.unknown")
+	}
 	if base == nil && kind == "greeting" {
 		base = x.Key("imap.untagged." + status)
 	}
@@ -216,6 +225,20 @@ func (x *Explainer) IMAPStatus(kind, status, cmd, code string) *Explanation {
 	}
 	v, _ := x.cache.LoadOrStore(cacheKey, e)
 	return v.(*Explanation)
+}
+
+// imapNoTag explains the BAD answering a line that began with a command name
+// instead of a tag ("LOGIN alice alice"): the server read the name as the tag
+// and the next word as the command. st is the status explanation, whose
+// class and response code are kept.
+func (x *Explainer) imapNoTag(st *Explanation, tag, cmd string) *Explanation {
+	e := x.Explain("imap.tagged.BAD.notag", "tag", tag, "cmd", cmd)
+	if e == nil {
+		return st
+	}
+	c := *e
+	c.Class, c.Enh, c.EnhText = st.Class, st.Enh, st.EnhText
+	return &c
 }
 
 // cmdKey is the catalog key of a command verb.

@@ -22,7 +22,7 @@ var pop3Catalog = map[string]entry{
 	"pop3.cmd.NOOP":    {en: "NOOP: does nothing; the server just answers +OK (keeps the session alive).", zh: "NOOP：什么都不做；服务器只回答 +OK（可用来保持会话）。", rfc: "RFC 1939 section 5"},
 	"pop3.cmd.RSET":    {en: "RSET: removes every deletion mark set with DELE in this session.", zh: "RSET：撤销本次会话中用 DELE 设置的所有删除标记。", rfc: "RFC 1939 section 5"},
 	"pop3.cmd.QUIT":    {en: "QUIT: ends the session. After login the server enters UPDATE state and removes the messages marked with DELE; before login it just says goodbye.", zh: "QUIT：结束会话。登录后，服务器进入更新状态并删除用 DELE 标记的邮件；登录前则只是道别。", rfc: "RFC 1939 section 6"},
-	"pop3.cmd.LAST":    {en: "LAST: an old command (RFC 1725) that asked for the highest message number already read; RFC 1939 dropped it, and clients use UIDL instead.", zh: "LAST：旧命令（RFC 1725），询问已读的最大邮件编号；RFC 1939 已删除它，客户端改用 UIDL。", rfc: "RFC 1939 section 1"},
+	"pop3.cmd.LAST":    {en: "LAST: a command of POP3's first versions (RFC 1081, RFC 1460) that asked for the highest message number the client had already read. RFC 1725 removed it and added UIDL: a client remembers the unique ids of the messages it has, which still works when another client read or deleted some. This server does not offer LAST.", zh: "LAST：POP3 早期版本（RFC 1081、RFC 1460）中的命令，询问客户端已读过的最大邮件编号。RFC 1725 删除了它，并新增了 UIDL：客户端记住已有邮件的唯一标识，即使别的客户端读过或删除了其中一些邮件，这种办法依然可靠。本服务器不提供 LAST。", rfc: "RFC 1725 (changes from RFC 1460)"},
 	"pop3.cmd.unknown": {en: "Not a POP3 command this server knows.", zh: "本服务器不认识的 POP3 命令。", rfc: "RFC 1939 section 3"},
 
 	// Responses.
@@ -31,33 +31,41 @@ var pop3Catalog = map[string]entry{
 	"pop3.reply.OK":      {en: "+OK: the command succeeded.", zh: "+OK：命令执行成功。", rfc: "RFC 1939 section 3"},
 	"pop3.reply.ERR":     {en: "-ERR: the command failed; the text says why. Nothing changed.", zh: "-ERR：命令执行失败；后面的文字说明原因。服务器上什么都没有改变。", rfc: "RFC 1939 section 3"},
 
-	"pop3.reply.OK.USER":     {en: "+OK to USER: the name is noted; now the password must follow with PASS.", zh: "对 USER 的 +OK：用户名已记下；接下来必须用 PASS 发送密码。", rfc: "RFC 1939 section 7"},
-	"pop3.reply.OK.PASS":     {en: "+OK to PASS: logged in. The maildrop is locked for this session, which is now in TRANSACTION state.", zh: "对 PASS 的 +OK：登录成功。邮箱已为本会话加锁，会话现在处于事务状态。", rfc: "RFC 1939 section 4"},
-	"pop3.reply.ERR.PASS":    {en: "-ERR to PASS: login refused: wrong user or password [AUTH], or the maildrop is in use [IN-USE]. Still in AUTHORIZATION state.", zh: "对 PASS 的 -ERR：登录被拒绝：用户名或密码错误 [AUTH]，或邮箱正被占用 [IN-USE]。仍处于授权状态。", rfc: "RFC 1939 section 7"},
-	"pop3.reply.OK.APOP":     {en: "+OK to APOP: the digest matched; logged in without the password crossing the wire. TRANSACTION state.", zh: "对 APOP 的 +OK：摘要匹配；密码没有在网络上传输就登录成功了。进入事务状态。", rfc: "RFC 1939 section 7"},
-	"pop3.reply.ERR.APOP":    {en: "-ERR to APOP: login refused: unknown user or wrong digest [AUTH], or the maildrop is in use [IN-USE]. Still in AUTHORIZATION state.", zh: "对 APOP 的 -ERR：登录被拒绝：用户未知或摘要错误 [AUTH]，或邮箱正被占用 [IN-USE]。仍处于授权状态。", rfc: "RFC 1939 section 7"},
-	"pop3.reply.OK.AUTH":     {en: "+OK to AUTH: the SASL exchange succeeded; logged in, TRANSACTION state.", zh: "对 AUTH 的 +OK：SASL 交互成功；已登录，进入事务状态。", rfc: "RFC 5034 section 4"},
-	"pop3.reply.ERR.AUTH":    {en: "-ERR to AUTH: authentication failed or was cancelled. Still in AUTHORIZATION state.", zh: "对 AUTH 的 -ERR：认证失败或被取消。仍处于授权状态。", rfc: "RFC 5034 section 4"},
-	"pop3.reply.OK.STLS":     {en: "+OK to STLS: the TLS handshake starts now; afterwards the client should ask CAPA again.", zh: "对 STLS 的 +OK：现在开始 TLS 握手；握手之后客户端应重新发送 CAPA。", rfc: "RFC 2595 section 4"},
-	"pop3.reply.OK.CAPA":     {en: "+OK to CAPA: the capability list follows, one per line, ending with a line holding only a dot.", zh: "对 CAPA 的 +OK：随后是能力列表，每行一个，以只含一个点的行结束。", rfc: "RFC 2449 section 5"},
-	"pop3.reply.OK.STAT":     {en: "+OK to STAT: the maildrop holds {n} messages, {size} octets in all (messages marked with DELE are not counted).", zh: "对 STAT 的 +OK：邮箱中有 {n} 封邮件，共 {size} 字节（已用 DELE 标记的邮件不计）。", rfc: "RFC 1939 section 5"},
-	"pop3.reply.OK.LIST":     {en: "+OK to LIST: the scan listing follows, one line per message (number and size in octets), ending with a dot line.", zh: "对 LIST 的 +OK：随后是扫描列表，每封邮件一行（编号和字节数），以只含一个点的行结束。", rfc: "RFC 1939 section 5"},
-	"pop3.reply.OK.LIST.one": {en: "+OK to LIST n: message {n} is {size} octets.", zh: "对 LIST n 的 +OK：第 {n} 封邮件大小为 {size} 字节。", rfc: "RFC 1939 section 5"},
-	"pop3.reply.OK.UIDL":     {en: "+OK to UIDL: the unique-id listing follows, one line per message, ending with a dot line.", zh: "对 UIDL 的 +OK：随后是唯一标识列表，每封邮件一行，以只含一个点的行结束。", rfc: "RFC 1939 section 7"},
-	"pop3.reply.OK.UIDL.one": {en: "+OK to UIDL n: message {n} has the unique id {uid}; it never changes, across sessions.", zh: "对 UIDL n 的 +OK：第 {n} 封邮件的唯一标识是 {uid}；它永不改变，跨会话也不变。", rfc: "RFC 1939 section 7"},
-	"pop3.reply.OK.RETR":     {en: "+OK to RETR: the message follows, dot-stuffed, ending with a line holding only a dot. It stays on the server unless DELE marks it.", zh: "对 RETR 的 +OK：随后是邮件内容，经过点填充，以只含一个点的行结束。除非用 DELE 标记，否则它留在服务器上。", rfc: "RFC 1939 section 5"},
-	"pop3.reply.OK.TOP":      {en: "+OK to TOP: the headers, the blank line and the requested body lines follow, ending with a dot line.", zh: "对 TOP 的 +OK：随后是头部、空行和所请求的消息体各行，以只含一个点的行结束。", rfc: "RFC 1939 section 7"},
-	"pop3.reply.OK.DELE":     {en: "+OK to DELE: the message is only marked; it is removed when the client QUITs (download-and-delete). RSET unmarks it; a dropped connection keeps it.", zh: "对 DELE 的 +OK：邮件只是被标记；客户端 QUIT 时才删除（下载并删除）。RSET 可撤销标记；连接中断则保留它。", rfc: "RFC 1939 section 5"},
-	"pop3.reply.OK.NOOP":     {en: "+OK to NOOP: nothing done, the server is still there.", zh: "对 NOOP 的 +OK：什么都没做，服务器仍在线。", rfc: "RFC 1939 section 5"},
-	"pop3.reply.OK.RSET":     {en: "+OK to RSET: every deletion mark of this session is gone; nothing will be deleted at QUIT unless marked again.", zh: "对 RSET 的 +OK：本会话的删除标记全部撤销；除非重新标记，QUIT 时不会删除任何邮件。", rfc: "RFC 1939 section 5"},
-	"pop3.reply.OK.QUIT":     {en: "+OK to QUIT: goodbye. After login this ends the UPDATE state: messages marked with DELE are gone (download-and-delete), unmarked ones stay on the server (download-and-keep).", zh: "对 QUIT 的 +OK：再见。登录后，这意味着更新状态结束：用 DELE 标记的邮件已删除（下载并删除），未标记的留在服务器上（下载并保持）。", rfc: "RFC 1939 section 6"},
-	"pop3.reply.ERR.QUIT":    {en: "-ERR to QUIT: the UPDATE failed: some messages marked for deletion were not removed.", zh: "对 QUIT 的 -ERR：更新失败：部分标记为删除的邮件没能删除。", rfc: "RFC 1939 section 6"},
-	"pop3.reply.cont":        {en: "+ : a SASL continuation: the server waits for the client's base64 response (for PLAIN: authzid NUL user NUL password).", zh: "“+ ”是 SASL 继续请求：服务器等待客户端的 base64 响应（PLAIN 机制为“authzid NUL 用户名 NUL 密码”）。", rfc: "RFC 5034 section 4"},
-	"pop3.reply.unparsed":    {en: "Not a POP3 status line: a response starts with +OK or -ERR.", zh: "不是 POP3 状态行：响应应以 +OK 或 -ERR 开头。", rfc: "RFC 1939 section 3"},
-	"pop3.end":               {en: "End of the multi-line response: a line holding only a dot (CRLF.CRLF).", zh: "多行响应结束：只含一个点的行（CRLF.CRLF）。", rfc: "RFC 1939 section 3"},
-	"pop3.list.line":         {en: "message {n} is {size} octets.", zh: "第 {n} 封邮件大小为 {size} 字节。", rfc: "RFC 1939 section 5"},
-	"pop3.uidl.line":         {en: "message {n} has the unique id {uid}; it never changes, across sessions.", zh: "第 {n} 封邮件的唯一标识是 {uid}；它永不改变，跨会话也不变。", rfc: "RFC 1939 section 7"},
-	"pop3.sasl":              {en: "A SASL response in base64: the client's answer to the server's + continuation.", zh: "SASL 响应（base64 编码）：客户端对服务器“+ ”继续请求的回答。", rfc: "RFC 5034 section 4"},
+	"pop3.reply.OK.USER":          {en: "+OK to USER: the name is noted; now the password must follow with PASS.", zh: "对 USER 的 +OK：用户名已记下；接下来必须用 PASS 发送密码。", rfc: "RFC 1939 section 7"},
+	"pop3.reply.OK.PASS":          {en: "+OK to PASS: logged in. The maildrop is locked for this session, which is now in TRANSACTION state.", zh: "对 PASS 的 +OK：登录成功。邮箱已为本会话加锁，会话现在处于事务状态。", rfc: "RFC 1939 section 4"},
+	"pop3.reply.ERR.PASS":         {en: "-ERR [AUTH] to PASS: login refused, wrong user name or password (the server does not say which). Still in AUTHORIZATION state: send USER and PASS again.", zh: "对 PASS 的 -ERR [AUTH]：登录被拒绝，用户名或密码错误（服务器不说明是哪一个）。仍处于授权状态：请重新发送 USER 和 PASS。", rfc: "RFC 1939 section 7"},
+	"pop3.reply.ERR.PASS.nouser":  {en: "-ERR to PASS: no user name to go with this password: PASS must directly follow a USER the server accepted (a PASS used it up, right or wrong). Nothing was checked; send USER first.", zh: "对 PASS 的 -ERR：没有与这个密码对应的用户名：PASS 必须紧跟在服务器接受的 USER 之后（不论对错，一次 PASS 就会用掉它）。什么都没有检查；请先发送 USER。", rfc: "RFC 1939 section 7"},
+	"pop3.reply.ERR.loggedin":     {en: "-ERR: this command belongs to AUTHORIZATION state, before login; this session is already logged in (TRANSACTION state), so nothing changed. To log in as someone else, QUIT and connect again.", zh: "-ERR：这条命令属于登录前的授权状态；本会话已经登录（处于事务状态），所以什么都没有改变。要以别的用户登录，请 QUIT 后重新连接。", rfc: "RFC 1939 section 4"},
+	"pop3.reply.ERR.needlogin":    {en: "-ERR: this command belongs to TRANSACTION state: it needs a login first (USER and PASS, APOP or AUTH). The session is still in AUTHORIZATION state.", zh: "-ERR：这条命令属于事务状态：需要先登录（USER 和 PASS、APOP 或 AUTH）。会话仍处于授权状态。", rfc: "RFC 1939 section 4"},
+	"pop3.reply.ERR.login.syntax": {en: "-ERR to a login command, without [AUTH]: the password was not checked; the command was malformed, named a mechanism the server does not offer, or the exchange was cancelled (the text says which). Still in AUTHORIZATION state.", zh: "对登录命令的 -ERR，不带 [AUTH]：密码没有被检查；命令格式有误、使用了服务器不提供的机制，或者交互被取消（文字说明是哪一种）。仍处于授权状态。", rfc: "RFC 1939 section 7"},
+	"pop3.reply.ERR.IN-USE":       {en: "-ERR [IN-USE]: the credentials were accepted, but another POP3 session holds this maildrop's lock; only one session may open it at a time. Still in AUTHORIZATION state: QUIT the other session, then log in again.", zh: "-ERR [IN-USE]：凭据已被接受，但另一个 POP3 会话持有该邮箱的锁；同一时间只允许一个会话打开它。仍处于授权状态：先让另一个会话 QUIT，再重新登录。", rfc: "RFC 1939 section 4"},
+	"pop3.reply.ERR.SYS":          {en: "-ERR [SYS]: a problem in the server, not in the command; [SYS/TEMP] says trying again later may work, [SYS/PERM] that it will not soon.", zh: "-ERR [SYS]：问题出在服务器，而不在命令；[SYS/TEMP] 表示稍后重试可能成功，[SYS/PERM] 表示短时间内重试无济于事。", rfc: "RFC 3206 section 3"},
+	"pop3.reply.ERR.LAST":         {en: "-ERR to LAST: this server does not offer LAST, which RFC 1725 removed from POP3; UIDL tells a client which messages it already has.", zh: "对 LAST 的 -ERR：本服务器不提供 LAST，RFC 1725 已把它从 POP3 中删除；客户端可以用 UIDL 判断哪些邮件已经有了。", rfc: "RFC 1725 (changes from RFC 1460)"},
+	"pop3.reply.ERR.unknown":      {en: "-ERR: the server does not know this command; nothing changed (CAPA lists the extensions it offers).", zh: "-ERR：服务器不认识这条命令；什么都没有改变（CAPA 会列出它提供的扩展）。", rfc: "RFC 1939 section 3"},
+	"pop3.reply.OK.APOP":          {en: "+OK to APOP: the digest matched; logged in without the password crossing the wire. TRANSACTION state.", zh: "对 APOP 的 +OK：摘要匹配；密码没有在网络上传输就登录成功了。进入事务状态。", rfc: "RFC 1939 section 7"},
+	"pop3.reply.ERR.APOP":         {en: "-ERR [AUTH] to APOP: login refused, unknown user or wrong digest. Still in AUTHORIZATION state.", zh: "对 APOP 的 -ERR [AUTH]：登录被拒绝，用户未知或摘要错误。仍处于授权状态。", rfc: "RFC 1939 section 7"},
+	"pop3.reply.OK.AUTH":          {en: "+OK to AUTH: the SASL exchange succeeded; logged in, TRANSACTION state.", zh: "对 AUTH 的 +OK：SASL 交互成功；已登录，进入事务状态。", rfc: "RFC 5034 section 4"},
+	"pop3.reply.ERR.AUTH":         {en: "-ERR [AUTH] to AUTH: authentication failed: wrong user name or password, or that user may not act as the identity asked for. Still in AUTHORIZATION state.", zh: "对 AUTH 的 -ERR [AUTH]：认证失败：用户名或密码错误，或该用户不能以所请求的身份行事。仍处于授权状态。", rfc: "RFC 5034 section 4"},
+	"pop3.reply.OK.STLS":          {en: "+OK to STLS: the TLS handshake starts now; afterwards the client should ask CAPA again.", zh: "对 STLS 的 +OK：现在开始 TLS 握手；握手之后客户端应重新发送 CAPA。", rfc: "RFC 2595 section 4"},
+	"pop3.reply.OK.CAPA":          {en: "+OK to CAPA: the capability list follows, one per line, ending with a line holding only a dot.", zh: "对 CAPA 的 +OK：随后是能力列表，每行一个，以只含一个点的行结束。", rfc: "RFC 2449 section 5"},
+	"pop3.reply.OK.STAT":          {en: "+OK to STAT: the maildrop holds {n} messages, {size} octets in all (messages marked with DELE are not counted).", zh: "对 STAT 的 +OK：邮箱中有 {n} 封邮件，共 {size} 字节（已用 DELE 标记的邮件不计）。", rfc: "RFC 1939 section 5"},
+	"pop3.reply.OK.LIST":          {en: "+OK to LIST: the scan listing follows, one line per message (number and size in octets), ending with a dot line.", zh: "对 LIST 的 +OK：随后是扫描列表，每封邮件一行（编号和字节数），以只含一个点的行结束。", rfc: "RFC 1939 section 5"},
+	"pop3.reply.OK.LIST.one":      {en: "+OK to LIST n: message {n} is {size} octets.", zh: "对 LIST n 的 +OK：第 {n} 封邮件大小为 {size} 字节。", rfc: "RFC 1939 section 5"},
+	"pop3.reply.OK.UIDL":          {en: "+OK to UIDL: the unique-id listing follows, one line per message, ending with a dot line.", zh: "对 UIDL 的 +OK：随后是唯一标识列表，每封邮件一行，以只含一个点的行结束。", rfc: "RFC 1939 section 7"},
+	"pop3.reply.OK.UIDL.one":      {en: "+OK to UIDL n: message {n} has the unique id {uid}; it never changes, across sessions.", zh: "对 UIDL n 的 +OK：第 {n} 封邮件的唯一标识是 {uid}；它永不改变，跨会话也不变。", rfc: "RFC 1939 section 7"},
+	"pop3.reply.OK.RETR":          {en: "+OK to RETR: the message follows, dot-stuffed, ending with a line holding only a dot. It stays on the server unless DELE marks it.", zh: "对 RETR 的 +OK：随后是邮件内容，经过点填充，以只含一个点的行结束。除非用 DELE 标记，否则它留在服务器上。", rfc: "RFC 1939 section 5"},
+	"pop3.reply.OK.TOP":           {en: "+OK to TOP: the headers, the blank line and the requested body lines follow, ending with a dot line.", zh: "对 TOP 的 +OK：随后是头部、空行和所请求的消息体各行，以只含一个点的行结束。", rfc: "RFC 1939 section 7"},
+	"pop3.reply.OK.DELE":          {en: "+OK to DELE: the message is only marked; it is removed when the client QUITs (download-and-delete). RSET unmarks it; a dropped connection keeps it.", zh: "对 DELE 的 +OK：邮件只是被标记；客户端 QUIT 时才删除（下载并删除）。RSET 可撤销标记；连接中断则保留它。", rfc: "RFC 1939 section 5"},
+	"pop3.reply.OK.NOOP":          {en: "+OK to NOOP: nothing done, the server is still there.", zh: "对 NOOP 的 +OK：什么都没做，服务器仍在线。", rfc: "RFC 1939 section 5"},
+	"pop3.reply.OK.RSET":          {en: "+OK to RSET: every deletion mark of this session is gone; nothing will be deleted at QUIT unless marked again.", zh: "对 RSET 的 +OK：本会话的删除标记全部撤销；除非重新标记，QUIT 时不会删除任何邮件。", rfc: "RFC 1939 section 5"},
+	"pop3.reply.OK.QUIT":          {en: "+OK to QUIT: goodbye. After login this ends the UPDATE state: messages marked with DELE are gone (download-and-delete), unmarked ones stay on the server (download-and-keep).", zh: "对 QUIT 的 +OK：再见。登录后，这意味着更新状态结束：用 DELE 标记的邮件已删除（下载并删除），未标记的留在服务器上（下载并保持）。", rfc: "RFC 1939 section 6"},
+	"pop3.reply.ERR.QUIT":         {en: "-ERR to QUIT: the UPDATE failed: some messages marked for deletion were not removed.", zh: "对 QUIT 的 -ERR：更新失败：部分标记为删除的邮件没能删除。", rfc: "RFC 1939 section 6"},
+	"pop3.reply.cont":             {en: "+ : a SASL continuation: the server waits for the client's base64 response (for PLAIN: authzid NUL user NUL password).", zh: "“+ ”是 SASL 继续请求：服务器等待客户端的 base64 响应（PLAIN 机制为“authzid NUL 用户名 NUL 密码”）。", rfc: "RFC 5034 section 4"},
+	"pop3.reply.unparsed":         {en: "Not a POP3 status line: a response starts with +OK or -ERR.", zh: "不是 POP3 状态行：响应应以 +OK 或 -ERR 开头。", rfc: "RFC 1939 section 3"},
+	"pop3.end":                    {en: "End of the multi-line response: a line holding only a dot (CRLF.CRLF).", zh: "多行响应结束：只含一个点的行（CRLF.CRLF）。", rfc: "RFC 1939 section 3"},
+	"pop3.list.line":              {en: "message {n} is {size} octets.", zh: "第 {n} 封邮件大小为 {size} 字节。", rfc: "RFC 1939 section 5"},
+	"pop3.uidl.line":              {en: "message {n} has the unique id {uid}; it never changes, across sessions.", zh: "第 {n} 封邮件的唯一标识是 {uid}；它永不改变，跨会话也不变。", rfc: "RFC 1939 section 7"},
+	"pop3.sasl":                   {en: "A SASL response in base64: the client's answer to the server's + continuation.", zh: "SASL 响应（base64 编码）：客户端对服务器“+ ”继续请求的回答。", rfc: "RFC 5034 section 4"},
 
 	// Response codes in brackets after -ERR.
 	"pop3.code.IN-USE":      {en: "the maildrop is locked by another POP3 session; only one may open it at a time.", zh: "邮箱已被另一个 POP3 会话锁定；同一时间只允许一个会话打开它。", rfc: "RFC 2449 section 8.1.2"},
@@ -98,7 +106,7 @@ var pop3Catalog = map[string]entry{
 var pop3Verbs = map[string]bool{
 	"USER": true, "PASS": true, "APOP": true, "AUTH": true, "STLS": true, "CAPA": true,
 	"STAT": true, "LIST": true, "UIDL": true, "RETR": true, "TOP": true, "DELE": true,
-	"NOOP": true, "RSET": true, "QUIT": true,
+	"NOOP": true, "RSET": true, "QUIT": true, "LAST": true,
 }
 
 // POP3Command explains a POP3 command keyword (upper case).
@@ -134,6 +142,30 @@ func (x *Explainer) POP3Reply(ok bool, cmd, code string) *Explanation {
 		}
 	}
 	e := &Explanation{Key: base.Key, Text: base.Text, RFC: base.RFC, Class: class}
+	if code != "" {
+		e.Enh = code
+		e.EnhText = x.POP3Code(code)
+	}
+	if !known {
+		return e
+	}
+	v, _ := x.cache.LoadOrStore(cacheKey, e)
+	return v.(*Explanation)
+}
+
+// POP3Error explains a -ERR line with the catalog entry key (chosen by the
+// framer from the response code and the session's state) and its response
+// code in Enh and EnhText.
+func (x *Explainer) POP3Error(key, code string) *Explanation {
+	known := code == "" || x.Key("pop3.code."+code) != nil
+	cacheKey := "pop3.err|" + key + "|" + code
+	if known {
+		if v, ok := x.cache.Load(cacheKey); ok {
+			return v.(*Explanation)
+		}
+	}
+	base := x.first(key, "pop3.reply.ERR")
+	e := &Explanation{Key: base.Key, Text: base.Text, RFC: base.RFC, Class: "-ERR"}
 	if code != "" {
 		e.Enh = code
 		e.EnhText = x.POP3Code(code)

@@ -46,7 +46,13 @@ type imapFramer struct {
 // client that pipelines more simply gets less precise explanations.
 const maxPendingCmds = 64
 
-type imapCmd struct{ tag, verb string }
+// imapCmd is a command awaiting its tagged response. noTag says the line
+// began with a command name instead of a tag: the server reads that name
+// as the tag and the next word (verb here) as the command.
+type imapCmd struct {
+	tag, verb string
+	noTag     bool
+}
 
 // imapDir is one direction's framing state.
 type imapDir struct {
@@ -272,7 +278,18 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 			break
 		}
 		f.tag = tag
-		f.remember(tag, verb)
+		word := strings.ToUpper(tag)
+		noTag := x.Key(x.cmdKey(verb)) == nil && x.Key(x.cmdKey(word)) != nil
+		f.remember(imapCmd{tag: tag, verb: verb, noTag: noTag})
+		if noTag {
+			// "LOGIN alice alice": the client forgot the tag. The server
+			// takes LOGIN for the tag, so the command is explained as
+			// what it is, and credentials stay masked all the same.
+			e.Explain = x.Explain("imap.cmd.notag", "word", word)
+			if word == "LOGIN" || word == "AUTHENTICATE" {
+				verb, argsAt = word, len(tag)+1
+			}
+		}
 		switch verb {
 		case "LOGIN":
 			f.login = &loginScan{}
@@ -319,22 +336,22 @@ func (f *imapFramer) mask(s *Session, e *Event, shown string, masked bool) {
 }
 
 // remember records a command until its tagged response.
-func (f *imapFramer) remember(tag, verb string) {
+func (f *imapFramer) remember(c imapCmd) {
 	if len(f.cmds) == maxPendingCmds {
 		f.cmds = append(f.cmds[:0], f.cmds[1:]...)
 	}
-	f.cmds = append(f.cmds, imapCmd{tag, verb})
+	f.cmds = append(f.cmds, c)
 }
 
 // complete finds and forgets the command a tagged response answers.
-func (f *imapFramer) complete(tag string) string {
+func (f *imapFramer) complete(tag string) imapCmd {
 	for i, c := range f.cmds {
 		if c.tag == tag {
 			f.cmds = append(f.cmds[:i], f.cmds[i+1:]...)
-			return c.verb
+			return c
 		}
 	}
-	return ""
+	return imapCmd{}
 }
 
 // server publishes one server line (or the part of it before a literal).
@@ -371,8 +388,12 @@ func (f *imapFramer) server(s *Session, l rawLine, n int64, isLit bool) {
 	default:
 		tag, rest, _ := strings.Cut(text, " ")
 		status, code := statusAndCode(rest)
-		cmd := f.complete(tag)
+		c := f.complete(tag)
+		cmd := c.verb
 		e.Explain = x.IMAPStatus("tagged", status, cmd, code)
+		if c.noTag && status == "BAD" {
+			e.Explain = x.imapNoTag(e.Explain, tag, cmd)
+		}
 		switch {
 		case tag == f.tlsTag:
 			f.tlsTag = ""

@@ -337,3 +337,33 @@ func FuzzIMAPFramer(f *testing.F) {
 		}
 	})
 }
+
+// TestIMAPFramerNoTag: a command sent without a tag is explained as such,
+// its BAD too, and a credential in it stays masked (LOGIN's password,
+// AUTHENTICATE's initial response); an unknown command's BAD says so.
+func TestIMAPFramerNoTag(t *testing.T) {
+	evs := frameIMAP(t, true, 0,
+		imapS("* OK ready\r\n"),
+		imapC("LOGIN alice secret\r\n"),
+		imapS("LOGIN BAD Unknown command\r\n"),
+		imapC("AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==\r\n"),
+		imapS("AUTHENTICATE BAD Unknown command\r\n"),
+		imapC("a1 FROB\r\n"),
+		imapS("a1 BAD Unknown command\r\n"))
+	expectIMAP(t, evs,
+		"s2c line * OK ready [imap.greeting.OK]",
+		"c2s line LOGIN alice **** [imap.cmd.notag] <masked>",
+		"s2c line LOGIN BAD Unknown command [imap.tagged.BAD.notag]",
+		"c2s line AUTHENTICATE PLAIN **** [imap.cmd.notag] <masked>",
+		"s2c line AUTHENTICATE BAD Unknown command [imap.tagged.BAD.notag]",
+		"c2s line a1 FROB [imap.cmd.unknown]",
+		"s2c line a1 BAD Unknown command [imap.tagged.BAD.unknown]")
+	for _, e := range evs {
+		if strings.Contains(e.Text, "secret") || strings.Contains(e.Text, "AGFsaWNl") {
+			t.Errorf("credential in the trace: %q", e.Text)
+		}
+	}
+	if e := evs[2].Explain; !strings.Contains(e.Text, "LOGIN, as the tag") || !strings.Contains(e.Text, "ALICE") {
+		t.Errorf("untagged LOGIN's BAD: %q", e.Text)
+	}
+}

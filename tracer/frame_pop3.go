@@ -25,6 +25,13 @@ type pop3Framer struct {
 	multi    pop3Multi // what the lines of the current multi-line response are
 	multiCmd pop3Cmd
 	data     dataAcc
+
+	// The session's state as the replies show it, so that a -ERR is
+	// explained by what it can mean now (RFC 1939 section 4 and 7): a
+	// login was accepted (TRANSACTION state), a USER was accepted and no
+	// PASS has used it yet.
+	loggedIn bool
+	userOK   bool
 }
 
 // pop3Cmd is one command awaiting its status line.
@@ -181,6 +188,7 @@ func (f *pop3Framer) server(s *Session, l rawLine) {
 		return
 	case ok, bad:
 		e.Explain = f.explainStatus(x, ok, cmd, text)
+		f.track(ok, cmd, pop3RespCode(text))
 	default:
 		e.Explain = x.Key("pop3.reply.unparsed")
 		s.Emit(e)
@@ -216,8 +224,73 @@ func (f *pop3Framer) server(s *Session, l rawLine) {
 	}
 }
 
+// track follows the session's state through the status lines: a +OK to
+// USER names the user for the next PASS; a PASS answered with +OK, or with a
+// code (a refused login, a lock, a server problem), has used it; only a
+// syntax error (no code) leaves it (servers/pop3 handlePass does the same).
+func (f *pop3Framer) track(ok bool, cmd pop3Cmd, code string) {
+	switch cmd.verb {
+	case "USER":
+		f.userOK = ok && !f.loggedIn
+	case "PASS":
+		if ok || code != "" {
+			f.userOK = false
+		}
+	}
+	switch cmd.verb {
+	case "PASS", "APOP", "AUTH", "STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET":
+		// A login succeeded, or a TRANSACTION command did (a trace that
+		// starts after the login still knows where it is).
+		f.loggedIn = f.loggedIn || ok
+	}
+}
+
+// errKey chooses the explanation of a -ERR answering cmd from its response
+// code and the session's state: a refused password, a locked maildrop, a
+// server problem, a command of the other state, PASS without USER, a
+// malformed login, an unknown command.
+func (f *pop3Framer) errKey(cmd pop3Cmd, code string) string {
+	head, _, _ := strings.Cut(code, "/")
+	switch {
+	case cmd.verb == "QUIT":
+		return "pop3.reply.ERR.QUIT"
+	case code == "IN-USE":
+		return "pop3.reply.ERR.IN-USE"
+	case head == "SYS":
+		return "pop3.reply.ERR.SYS"
+	case code == "AUTH" && (cmd.verb == "PASS" || cmd.verb == "APOP" || cmd.verb == "AUTH"):
+		return "pop3.reply.ERR." + cmd.verb
+	case code != "":
+		return "pop3.reply.ERR"
+	}
+	switch cmd.verb {
+	case "USER", "PASS", "APOP", "AUTH", "STLS":
+		switch {
+		case f.loggedIn:
+			return "pop3.reply.ERR.loggedin"
+		case cmd.verb == "PASS" && !f.userOK && cmd.arg != "":
+			return "pop3.reply.ERR.PASS.nouser"
+		case cmd.verb == "USER" || cmd.verb == "STLS":
+			return "pop3.reply.ERR"
+		}
+		return "pop3.reply.ERR.login.syntax"
+	case "STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "NOOP", "RSET":
+		if !f.loggedIn {
+			return "pop3.reply.ERR.needlogin"
+		}
+		return "pop3.reply.ERR"
+	}
+	switch {
+	case cmd.verb == "LAST":
+		return "pop3.reply.ERR.LAST"
+	case !pop3Verbs[cmd.verb]:
+		return "pop3.reply.ERR.unknown"
+	}
+	return "pop3.reply.ERR"
+}
+
 // explainStatus explains a +OK or -ERR line answering cmd; STAT, LIST n and
-// UIDL n get their numbers spelled out.
+// UIDL n get their numbers spelled out, a -ERR its case (errKey).
 func (f *pop3Framer) explainStatus(x *Explainer, ok bool, cmd pop3Cmd, text string) *Explanation {
 	if ok {
 		fields := strings.Fields(text)
@@ -229,6 +302,10 @@ func (f *pop3Framer) explainStatus(x *Explainer, ok bool, cmd pop3Cmd, text stri
 		case cmd.verb == "UIDL" && cmd.arg != "" && len(fields) >= 3 && pop3Digits(fields[1]):
 			return x.pop3Fill("pop3.reply.OK.UIDL.one", "+OK", "{n}", fields[1], "{uid}", fields[2])
 		}
+	}
+	if !ok {
+		code := pop3RespCode(text)
+		return x.POP3Error(f.errKey(cmd, code), code)
 	}
 	return x.POP3Reply(ok, cmd.verb, pop3RespCode(text))
 }

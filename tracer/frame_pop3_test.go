@@ -141,7 +141,7 @@ func TestPOP3FramerUnmasked(t *testing.T) {
 	wantPOP3Events(t, evs, []string{
 		`line s2c "+OK mailscope POP3 server A for a.example ready <1896.697170952@a.example>" pop3.greeting.apop`,
 		`line c2s "pass my secret" pop3.cmd.PASS`,
-		`line s2c "-ERR PASS needs USER first" pop3.reply.ERR.PASS`,
+		`line s2c "-ERR PASS needs USER first" pop3.reply.ERR.PASS.nouser`,
 	})
 	if evs[1].HasFlag(FlagMasked) {
 		t.Error("unmasked bus flagged PASS masked")
@@ -256,11 +256,11 @@ func TestPOP3FramerCapaAndCodes(t *testing.T) {
 		`line c2s "USER alice" pop3.cmd.USER`,
 		`line s2c "+OK" pop3.reply.OK.USER`,
 		`line c2s "PASS ****" pop3.cmd.PASS`,
-		`line s2c "-ERR [IN-USE] alice's maildrop is in use" pop3.reply.ERR.PASS`,
+		`line s2c "-ERR [IN-USE] alice's maildrop is in use" pop3.reply.ERR.IN-USE`,
 		`line c2s "PASS ****" pop3.cmd.PASS`,
-		`line s2c "-ERR [SYS/TEMP] try again" pop3.reply.ERR.PASS`,
+		`line s2c "-ERR [SYS/TEMP] try again" pop3.reply.ERR.SYS`,
 		`line c2s "PASS ****" pop3.cmd.PASS`,
-		`line s2c "-ERR [SYS/WHATEVER] hmm" pop3.reply.ERR.PASS`,
+		`line s2c "-ERR [SYS/WHATEVER] hmm" pop3.reply.ERR.SYS`,
 	})
 	for i, want := range map[int]string{11: "IN-USE", 13: "SYS/TEMP", 15: "SYS/WHATEVER"} {
 		x := evs[i].Explain

@@ -165,6 +165,8 @@ func (f *smtpFramer) server(s *Session, l rawLine) {
 	case cmd == "EHLO" && code == 250 && idx > 0 && len(text) > 4:
 		kw, _, _ := strings.Cut(text[4:], " ")
 		e.Explain = x.SMTPExtension(strings.ToUpper(kw))
+	case cmd == "HELP" && code == 214 && idx > 0:
+		e.Explain = x.smtpHelpLine(text)
 	case code == 334:
 		e.Explain = x.SMTPReply(code, enh, cmd)
 		if dec := decodeChallenge(strings.TrimSpace(text[3:])); dec != "" {
@@ -213,6 +215,22 @@ func (f *smtpFramer) server(s *Session, l rawLine) {
 			f.client(s, h)
 		}
 	}
+}
+
+// smtpHelpLine explains a line of a HELP reply after the first: a line that
+// names a command gets that command's explanation, any other line is more
+// text for a person.
+func (x *Explainer) smtpHelpLine(text string) *Explanation {
+	rest := strings.TrimSpace(text[min(4, len(text)):])
+	if w, after, _ := strings.Cut(rest, " "); isEnhanced([]byte(w)) {
+		rest = strings.TrimSpace(after)
+	}
+	verb, _, _ := strings.Cut(rest, " ")
+	verb = strings.ToUpper(verb)
+	if x.isSMTPVerb(verb) {
+		return x.SMTPCommand(verb)
+	}
+	return x.Key("smtp.help.text")
 }
 
 // decodeChallenge returns the text of a base64 SASL challenge when it is

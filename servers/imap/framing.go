@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -213,6 +214,9 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 				}
 				if whole = !f.continued; whole {
 					f.command(line)
+					if f.name == "ENABLE" {
+						hideUnoffered(line)
+					}
 					if tag, ok := startTLSCommand(line); ok && c.watching() {
 						f.pending = f.pending[i+1:]
 						if err := c.startTLS(tag); err != nil {
@@ -281,6 +285,38 @@ func (f *frame) command(line []byte) {
 		f.name = string(bytes.ToUpper(fs[1]))
 	}
 	f.words = len(fs)
+}
+
+// hideUnoffered keeps an ENABLE from switching on IMAP4rev2, which this
+// server does not list in CAPABILITY (caps): imapserver enables IMAP4rev2
+// for any ENABLE that names it. RFC 5161 section 3.1 has a server ignore
+// what it does not support and list in * ENABLED only what it turned on,
+// and RFC 9051 section 6.3.1 lets a client enable only what CAPABILITY
+// offers. The word is overwritten in place by an atom of the same length
+// that names no extension, so imapserver ignores it and enables the rest.
+func hideUnoffered(line []byte) {
+	if caps.Has(imap.CapIMAP4rev2) {
+		return
+	}
+	const rev2, none = "IMAP4rev2", "X-NOTREV2"
+	words := 0
+	for i := 0; i < len(line); {
+		for i < len(line) && line[i] == ' ' {
+			i++
+		}
+		j := i
+		for j < len(line) && line[j] != ' ' && line[j] != '\r' && line[j] != '\n' {
+			j++
+		}
+		words++
+		if words > 2 && bytes.EqualFold(line[i:j], []byte(rev2)) {
+			copy(line[i:j], none)
+		}
+		if j == i {
+			break
+		}
+		i = j
+	}
 }
 
 // peekLiteral reads a literal announcement at the end of the rest of a

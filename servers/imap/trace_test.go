@@ -197,3 +197,82 @@ func checkExplained(t *testing.T, evs []*tracer.Event, prefix, key string) {
 	}
 	t.Errorf("no line starts with %q", prefix)
 }
+
+// TestTraceBadExplained: a tagged BAD is explained by what was wrong
+// (issue 13): a command the server does not know, a line without a tag
+// ("LOGIN carol pw": LOGIN is taken as the tag; the password stays
+// masked), and ID, which this server does not offer.
+func TestTraceBadExplained(t *testing.T) {
+	e := newEnv(t)
+	sub := e.bus.Subscribe(10000)
+	defer sub.Close()
+	c := greeted(t, e.addr)
+	c.Send("LOGIN carol Pa55-w0rd")
+	c.Expect("LOGIN BAD *")
+	c.Expect("* BYE *")
+	evs := sessionEvents(t, sub)
+	for _, ev := range evs {
+		if strings.Contains(ev.Text, "Pa55-w0rd") {
+			t.Errorf("password in the trace: %q", ev.Text)
+		}
+	}
+	checkExplained(t, evs, "LOGIN carol", "imap.cmd.notag")
+	checkExplained(t, evs, "LOGIN BAD", "imap.tagged.BAD.notag")
+	for _, ev := range evs {
+		if strings.HasPrefix(ev.Text, "LOGIN BAD") && (strings.Contains(ev.Explain.Text, "with this tag") || !strings.Contains(ev.Explain.Text, "LOGIN, as the tag")) {
+			t.Errorf("untagged LOGIN's BAD explained as %q", ev.Explain.Text)
+		}
+	}
+
+	c = greeted(t, e.addr)
+	c.Send("i1 ID NIL")
+	c.Expect("i1 BAD *")
+	c.Expect("* BYE *")
+	evs = sessionEvents(t, sub)
+	checkExplained(t, evs, "i1 ID", "imap.cmd.ID")
+	checkExplained(t, evs, "i1 BAD", "imap.tagged.BAD.ID")
+	for _, ev := range evs {
+		if ev.Text == "i1 ID NIL" && !strings.Contains(ev.Explain.Text, "does not") {
+			t.Errorf("ID explained as supported: %q", ev.Explain.Text)
+		}
+	}
+
+	c = loggedIn(t, e.addr, "carol")
+	c.Send("x1 FROB")
+	c.Expect("x1 BAD *")
+	c.Send("x2 LOGOUT")
+	c.untilTagged("x2", "x2 OK *")
+	evs = sessionEvents(t, sub)
+	checkExplained(t, evs, "x1 BAD", "imap.tagged.BAD.unknown")
+	for _, ev := range evs {
+		if strings.HasPrefix(ev.Text, "x1 BAD") && !strings.Contains(ev.Explain.Text, "does not know the command FROB") {
+			t.Errorf("unknown command's BAD explained as %q", ev.Explain.Text)
+		}
+	}
+}
+
+// TestEnableOnlyWhatCapabilityOffers: ENABLE IMAP4rev2 switched IMAP4rev2 on
+// although CAPABILITY lists IMAP4rev1 only; RFC 5161 section 3.1 has the
+// server ignore it and enable the rest.
+func TestEnableOnlyWhatCapabilityOffers(t *testing.T) {
+	e := newEnv(t)
+	c := loggedIn(t, e.addr, "carol")
+	c.Send("c1 CAPABILITY")
+	caps := strings.Join(c.untilTagged("c1", "c1 OK *"), "\n")
+	if strings.Contains(caps, "IMAP4rev2") {
+		t.Skipf("CAPABILITY offers IMAP4rev2 now: %s", caps)
+	}
+	c.Send("e1 ENABLE IMAP4rev2")
+	if got := strings.Join(c.untilTagged("e1", "e1 OK *"), "\n"); got != "* ENABLED" {
+		t.Errorf("ENABLE IMAP4rev2 answered %q, want * ENABLED with nothing enabled", got)
+	}
+	c.Send("e2 ENABLE imap4rev2 UTF8=ACCEPT")
+	if got := strings.Join(c.untilTagged("e2", "e2 OK *"), "\n"); got != "* ENABLED UTF8=ACCEPT" {
+		t.Errorf("ENABLE imap4rev2 UTF8=ACCEPT answered %q, want * ENABLED UTF8=ACCEPT", got)
+	}
+	// Still IMAP4rev1: SELECT reports RECENT, which IMAP4rev2 dropped.
+	c.Send("s1 SELECT INBOX")
+	if got := strings.Join(c.untilTagged("s1", "s1 OK *"), "\n"); !strings.Contains(got, "RECENT") {
+		t.Errorf("SELECT after ENABLE IMAP4rev2 speaks IMAP4rev2:\n%s", got)
+	}
+}

@@ -197,6 +197,10 @@ func (s *session) handle(line string) (end bool) {
 		err = s.handleRset(cmd)
 	case "QUIT":
 		err = s.handleQuit(cmd)
+	case "LAST":
+		// RFC 1081 and RFC 1460 had LAST; RFC 1725 removed it and added
+		// UIDL, which this server offers instead.
+		err = errorf("", "LAST is not offered: RFC 1725 removed it from POP3 in 1994; UIDL tells which messages you already have")
 	case "":
 		err = errorf("", "empty line: type a command, like USER yourname (CAPA lists what this server offers)")
 	default:

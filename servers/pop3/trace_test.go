@@ -185,3 +185,62 @@ func TestTraceChineseAndUnmasked(t *testing.T) {
 		t.Errorf("unmasked PASS %v, Chinese state %v: %q", sawPass, sawState, traceSummary(evs))
 	}
 }
+
+// TestTraceErrExplainedByState checks that each -ERR is explained by what it
+// means in the session's state (issue 13): a PASS without USER is not a
+// wrong password, and neither is a PASS after login; a TRANSACTION command
+// before login needs one; LAST (RFC 1081/1460, removed by RFC 1725) is
+// explained as the old command it is.
+func TestTraceErrExplainedByState(t *testing.T) {
+	ts := newServer(t)
+	sub := ts.bus.Subscribe(1 << 12)
+	defer sub.Close()
+	c := ts.greeted(t)
+	c.err("PASS alice", "PASS needs USER first")
+	c.err("STAT", "needs a login first")
+	c.ok("USER alice")
+	c.err("PASS wrong", "[AUTH]")
+	c.ok("USER alice")
+	c.ok("PASS alice")
+	c.err("PASS alice", "only allowed before login")
+	c.err("USER bob", "only allowed before login")
+	c.err("LAST", "RFC 1725")
+	c.err("FROB", "unknown command")
+	c.ok("QUIT")
+	want := map[string][2]string{
+		"PASS needs USER first":        {"pop3.reply.ERR.PASS.nouser", "USER first"},
+		"STAT needs a login first":     {"pop3.reply.ERR.needlogin", "needs a login first"},
+		"[AUTH] authentication failed": {"pop3.reply.ERR.PASS", "wrong user name or password"},
+		"PASS is only allowed":         {"pop3.reply.ERR.loggedin", "already logged in"},
+		"USER is only allowed":         {"pop3.reply.ERR.loggedin", "already logged in"},
+		"LAST is not offered":          {"pop3.reply.ERR.LAST", "RFC 1725 removed"},
+		"unknown command":              {"pop3.reply.ERR.unknown", "does not know this command"},
+	}
+	seen := map[string]bool{}
+	for _, e := range sessionEvents(t, sub, c) {
+		if e.Kind != tracer.KindLine || e.Explain == nil {
+			continue
+		}
+		if e.Dir == tracer.C2S && e.Text == "LAST" && (e.Explain.Key != "pop3.cmd.LAST" || !strings.Contains(e.Explain.Text, "RFC 1725")) {
+			t.Errorf("LAST explained as %+v", e.Explain)
+		}
+		if !strings.HasPrefix(e.Text, "-ERR") {
+			continue
+		}
+		for frag, w := range want {
+			if !strings.Contains(e.Text, frag) {
+				continue
+			}
+			seen[frag] = true
+			if e.Explain.Key != w[0] || !strings.Contains(e.Explain.Text, w[1]) {
+				t.Errorf("%q explained as %s %q, want %s", e.Text, e.Explain.Key, e.Explain.Text, w[0])
+			}
+			if w[0] != "pop3.reply.ERR.PASS" && strings.Contains(e.Explain.Text, "wrong user name or password") {
+				t.Errorf("%q explained as a wrong password: %q", e.Text, e.Explain.Text)
+			}
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("saw %v of %d -ERR cases", seen, len(want))
+	}
+}

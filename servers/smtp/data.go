@@ -93,7 +93,7 @@ func (s *session) handleData(cmd command) error {
 	}
 	received := time.Now()
 	msg := &Message{
-		ID: s.id, From: s.from, LocalUsers: s.local, Remote: s.remote,
+		ID: s.id, TraceID: s.traceID, From: s.from, LocalUsers: s.local, Remote: s.remote,
 		Received: received, HoldUntil: s.holdUntil, EightBit: s.eightBit,
 		AuthUser: s.authUser, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo,
 		EnvID: s.envID, Ret: s.ret, NotifyNever: s.never,

@@ -37,8 +37,11 @@ func (s *session) handleEtrn(cmd command) error {
 		s.reply(250, "2.0.0", fmt.Sprintf("Queuing for node %s started: %d message(s) will be delivered now", domain, n))
 	case FlushNone:
 		s.reply(251, "2.0.0", fmt.Sprintf("No messages waiting for node %s", domain))
-	case FlushPending:
-		s.reply(252, "2.0.0", fmt.Sprintf("Pending messages for node %s are held and cannot be started now", domain))
+	case FlushHeld:
+		// RFC 1985 section 5: 458 "Unable to queue messages for node <x>".
+		// Held mail waits for its release time (RFC 4865); ETRN does not
+		// release it early, so nothing starts: a 2xx would say it had.
+		return errorf(458, "4.3.0", "Unable to queue messages for node %s: the mail for %d recipient(s) is held until its release time (FUTURERELEASE, RFC 4865), and ETRN does not release it early", domain, n)
 	case FlushForbidden:
 		return errorf(459, "4.7.1", "Node %s not allowed: this server relays nothing to it", domain)
 	default:

@@ -51,7 +51,7 @@ var helpTopics = map[string][]string{
 		"It helps spammers guess addresses, so real servers usually refuse it; mailscope answers, to teach."},
 	"ETRN": {"ask the server to deliver queued mail for a domain now: ETRN b.example (RFC 1985)",
 		"ETRN b.example",
-		"Replies: 250 started, 251 nothing queued, 252 held, 458 unable, 459 not allowed."},
+		"Replies (RFC 1985 section 5): 250 queuing started, 251 no messages waiting, 458 unable (here: the mail is held until its time), 459 not allowed."},
 	"HELP": {"this help; HELP <command> explains one command (RFC 5321 section 4.1.1.8)",
 		"HELP MAIL"},
 	"QUIT": {"say goodbye; the server answers 221 and closes the connection (RFC 5321 section 4.1.1.10)",

@@ -13,7 +13,7 @@ import (
 )
 
 func (s *session) resetTransaction() {
-	s.id, s.from, s.eightBit, s.holdUntil = "", "", false, time.Time{}
+	s.id, s.traceID, s.from, s.eightBit, s.holdUntil = "", "", "", false, time.Time{}
 	s.local, s.remote, s.rcptSeen, s.lenient = nil, nil, nil, nil
 	s.envID, s.ret, s.never = "", "", nil
 	s.trace.SetMsgID("")
@@ -99,13 +99,19 @@ func (s *session) handleMail(cmd command) error {
 		return errorf(555, "5.5.4", "MAIL FROM parameters need an EHLO session, not HELO")
 	}
 	s.from = p.addr
+	// Each server gives the message its own queue id, as real MTAs do: it
+	// is in the 250 after the data and in this server's Received: line.
+	// What follows a message across hops is its Message-ID: header; for
+	// the trace, a message relayed from another server of this world also
+	// keeps the id of its first hop (sent as the DSN envelope id, ENVID,
+	// RFC 3461 section 4.4, which travels with the message from relay to
+	// relay), so the timeline can follow it from server to server.
 	s.id = newID(s.srv.Name)
+	s.traceID = s.id
 	if isMailscopeID(s.envID) {
-		// A message relayed from another server of this world keeps the id it
-		// was given at its first hop, so one id follows it everywhere.
-		s.id = s.envID
+		s.traceID = s.envID
 	}
-	s.trace.SetMsgID(s.id)
+	s.trace.SetMsgID(s.traceID)
 	s.setState(stateMail, "smtp.state.mail", "sender", p.addr, "id", s.id)
 	msg := fmt.Sprintf("Sender <%s> OK", p.addr)
 	if p.addr == "" {

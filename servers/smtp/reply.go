@@ -28,8 +28,11 @@ func errorf(code int, enh, format string, args ...any) *Error {
 
 // Replies used in more than one place.
 var (
-	errSyntax        = &Error{Code: 500, Enh: "5.5.2", Msg: "Syntax error: command not recognized (type HELP for the list)"}
-	errLineTooLong   = &Error{Code: 500, Enh: "5.5.6", Msg: "Line too long: a command line is at most 512 octets (RFC 5321 section 4.5.3.1.4)"}
+	errSyntax = &Error{Code: 500, Enh: "5.5.2", Msg: "Syntax error: command not recognized (type HELP for the list)"}
+	// RFC 5321 section 4.2.2: 500 covers "command line too long"; its
+	// enhanced code is 5.5.2 (RFC 3463 section 3.6, syntax error), not
+	// 5.5.6, which RFC 4954 section 6 gives an over-long AUTH exchange line.
+	errLineTooLong   = &Error{Code: 500, Enh: "5.5.2", Msg: "Line too long: a command line is at most 512 octets (RFC 5321 section 4.5.3.1.4)"}
 	errNeedHelo      = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: say HELO or EHLO first"}
 	errNeedMail      = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: MAIL FROM first"}
 	errNeedRcpt      = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: no valid recipients, RCPT TO first"}

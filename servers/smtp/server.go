@@ -36,7 +36,8 @@ var ErrServerClosed = errors.New("smtp: server closed")
 
 // Message is what a session hands the backend when DATA ends.
 type Message struct {
-	ID         string   // the mailscope id, also in the Received: header
+	ID         string   // this server's queue id, also in its Received: header
+	TraceID    string   // the id that follows the message across the world's servers (the trace's MsgID)
 	From       string   // envelope sender, "" for <>
 	LocalUsers []string // local mailbox owners
 	Remote     []string // recipients in other domains (already allowed to relay)
@@ -93,11 +94,13 @@ type Backend interface {
 // FlushResult is the outcome of an ETRN request, RFC 1985 section 5.
 type FlushResult int
 
-// ETRN outcomes and the reply each gives.
+// ETRN outcomes and the reply each gives. RFC 1985's 252 and 253 also say
+// "started" (252 "OK, pending messages for node <x> started", 253 the same
+// with a count): none of them fits mail that cannot be started now.
 const (
-	FlushStarted   FlushResult = iota // 250: delivery started
-	FlushNone                         // 251: nothing queued for the domain
-	FlushPending                      // 252: queued, but cannot start now (held messages)
+	FlushStarted   FlushResult = iota // 250: queuing for the node started
+	FlushNone                         // 251: no messages waiting for the node
+	FlushHeld                         // 458: only held mail (FUTURERELEASE): it cannot be started before its time
 	FlushFailed                       // 458: unable to queue
 	FlushForbidden                    // 459: not a domain this node may ask for
 )

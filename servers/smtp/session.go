@@ -69,8 +69,11 @@ type session struct {
 	// at CRLF.CRLF (see readData).
 	crlf bool
 
-	// The current transaction.
+	// The current transaction. id is this server's queue id for the
+	// message; traceID is the id that follows it across the world's
+	// servers (see handleMail).
 	id        string
+	traceID   string
 	from      string
 	eightBit  bool
 	holdUntil time.Time
@@ -183,6 +186,11 @@ func (s *session) handle(line string) (end bool) {
 		err = s.handleAuth(cmd)
 	case "ETRN":
 		err = s.handleEtrn(cmd)
+	case "TURN":
+		// RFC 821 section 3.8; RFC 1985 section 1 explains why servers
+		// stopped offering it: nothing checks that the client is the
+		// domain whose mail it would receive.
+		err = errorf(502, "5.5.1", "TURN not available: it would hand queued mail to anyone who claims a domain (RFC 1985 section 1); ETRN asks this server to deliver it instead")
 	case "BDAT":
 		err = errorf(502, "5.5.1", "BDAT not implemented: CHUNKING is not offered here, use DATA")
 	case "":

@@ -288,3 +288,95 @@ func TestConnectionLostMidData(t *testing.T) {
 		t.Fatalf("after the whole message alice has %d messages", len(msgs))
 	}
 }
+
+// TestExplanationsSayWhatTheRepliesMean plays the replies issue 13 found
+// explained wrongly or generically and checks each explanation: EHLO's DSN
+// keyword, every HELP line, TURN, VRFY's 252 (2.0.0), an over-long line
+// (500 5.5.2, not RFC 4954's 5.5.6), a failed AUTH (5.7.8, from RFC 4954),
+// the end of data of a CRLF client, and ETRN's 251.
+func TestExplanationsSayWhatTheRepliesMean(t *testing.T) {
+	w := newWorld(t, nil)
+	sub := w.inst.Bus.Subscribe(0)
+	defer sub.Close()
+	runTranscript(t, w.smtpAddr("A"), `
+		S: 220 *
+		C: EHLO laptop
+		S*: 250 HELP
+		C: HELP
+		S*: 214 *
+		C: TURN
+		S: 502 5.5.1 TURN not available*
+		C: VRFY bob@b.example
+		S: 252 2.0.0 *
+		C: NOOP `+strings.Repeat("a", 600)+`
+		S: 500 5.5.2 Line too long*
+		C: AUTH PLAIN AGFsaWNlAHdyb25n
+		S: 535 5.7.8 *
+		C: ETRN b.example
+		S: 251 2.0.0 No messages waiting for node b.example
+		C: MAIL FROM:<alice@a.example>
+		S: 250 *
+		C: RCPT TO:<alice@a.example>
+		S: 250 *
+		C: DATA
+		S: 354 *
+		R: Subject: hi\r\n\r\nhello\r\n.\r\n
+		S: 250 *
+		C: QUIT
+		S: 221 *
+		CLOSED`)
+	events := sessionEvents(t, sub)
+	keys := map[string]int{}
+	var help []string
+	for _, e := range events {
+		if e.Kind != tracer.KindLine || e.Explain == nil {
+			continue
+		}
+		keys[e.Explain.Key]++
+		switch {
+		case strings.HasPrefix(e.Text, "214"):
+			help = append(help, e.Explain.Key)
+		case e.Text == "250-DSN" && e.Explain.Key != "smtp.ext.DSN":
+			t.Errorf("DSN keyword explained as %s", e.Explain.Key)
+		case e.Text == "TURN" && e.Explain.Key != "smtp.cmd.TURN":
+			t.Errorf("TURN explained as %s", e.Explain.Key)
+		case strings.HasPrefix(e.Text, "252 "):
+			if e.Explain.Enh != "2.0.0" || strings.Contains(e.Explain.EnhText, "destination address valid") {
+				t.Errorf("VRFY's 252: %+v", e.Explain)
+			}
+		case strings.HasPrefix(e.Text, "500 "):
+			if strings.Contains(e.Explain.EnhText, "authentication") || !strings.Contains(e.Explain.EnhText, "syntax error (RFC 3463)") {
+				t.Errorf("over-long line: %+v", e.Explain)
+			}
+		case strings.HasPrefix(e.Text, "535 "):
+			if !strings.HasSuffix(e.Explain.EnhText, "(RFC 4954 section 6)") {
+				t.Errorf("5.7.8 is RFC 4954's: %q", e.Explain.EnhText)
+			}
+		case strings.HasPrefix(e.Text, "251 "):
+			if e.Explain.Key != "smtp.reply.251.ETRN" || !strings.Contains(e.Explain.Text, "no messages waiting") {
+				t.Errorf("ETRN's 251: %+v", e.Explain)
+			}
+		case e.Text == ".":
+			if e.Explain.Key != "data.smtp.end" || !strings.Contains(e.Explain.Text, "smuggling") {
+				t.Errorf("end of data: %+v", e.Explain)
+			}
+		}
+	}
+	// HELP: the first line is the help text's own explanation, each line
+	// that names a command gets that command's, the rest the help detail.
+	if len(help) < 10 || help[0] != "smtp.reply.214.HELP" {
+		t.Fatalf("HELP lines explained as %v", help)
+	}
+	distinct := map[string]bool{}
+	for _, k := range help {
+		distinct[k] = true
+	}
+	for _, k := range []string{"smtp.cmd.MAIL", "smtp.cmd.ETRN", "smtp.cmd.QUIT"} {
+		if !distinct[k] {
+			t.Errorf("no HELP line explained as %s: %v", k, help)
+		}
+	}
+	if len(distinct) < len(help)-2 {
+		t.Errorf("HELP lines share their explanations: %v", help)
+	}
+}

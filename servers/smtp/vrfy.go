@@ -17,7 +17,9 @@ func (s *session) handleVrfy(cmd command) error {
 		local, domain = arg[:i], strings.ToLower(arg[i+1:])
 	}
 	if !strings.EqualFold(domain, s.srv.Domain) {
-		s.reply(252, "2.1.5", fmt.Sprintf("Cannot VRFY <%s>: not a local address, but will accept mail for it and try to deliver", tracer.Printable(truncate(arg, 80))))
+		// RFC 5321 section 3.5.3: 252 verifies nothing, so it carries no
+		// address status (X.1.5 "destination address valid"), only 2.0.0.
+		s.reply(252, "2.0.0", fmt.Sprintf("Cannot VRFY <%s>: not a local address, but will accept mail for it and try to deliver", tracer.Printable(truncate(arg, 80))))
 		return nil
 	}
 	user, ok := s.srv.Backend.LocalUser(local)
