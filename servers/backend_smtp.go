@@ -83,11 +83,19 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 		Received:    m.Received,
 		HoldUntil:   m.HoldUntil,
 		NotifyNever: m.NotifyNever,
+		// The trace hears of the message from the store's writer, before
+		// the queue worker can claim it: "queued" always comes before the
+		// relay's MX lookup (a lesson waits for them in that order).
+		Committed: func(res *store.Delivered) { b.delivered(m, res) },
 	}
-	res, err := b.inst.Store.Deliver(ctx, d)
-	if err != nil {
+	if _, err := b.inst.Store.Deliver(ctx, d); err != nil {
 		return err
 	}
+	return nil
+}
+
+// delivered tells the trace where an accepted message went.
+func (b *smtpBackend) delivered(m *smtp.Message, res *store.Delivered) {
 	for user, uid := range res.Local {
 		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.TraceID,
 			Msg:   tracer.M("queue.delivered.local", "user", user, "domain", b.server.Domain, "uid", strconv.Itoa(int(uid))),
@@ -105,7 +113,6 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: m.TraceID, Msg: msg, Attrs: attrs})
 		b.inst.queueChanged()
 	}
-	return nil
 }
 
 // Flush implements ETRN for one server (smtp.Flusher, RFC 1985).

@@ -169,7 +169,7 @@ func (b *Bus) render(e *Event) {
 	if x == nil {
 		x = NewExplainer("en")
 	}
-	if e.Msg != nil && e.Text == "" {
+	if e.Msg != nil && (e.Text == "" || x.lang != "en") {
 		e.Text = x.Format(e.Msg)
 	}
 	if ex := e.Explain; ex != nil && ex.Text == "" {
@@ -237,7 +237,8 @@ func (s *Subscription) offer(e *Event) {
 	}
 	if s.dropped > 0 {
 		marker := &Event{Seq: e.Seq, Time: e.Time, Kind: KindSkipped, Skipped: s.dropped,
-			Text: "skipped " + strconv.FormatUint(s.dropped, 10) + " events: this viewer fell behind"}
+			Msg: M("note.skipped.behind", "n", strconv.FormatUint(s.dropped, 10))}
+		s.bus.render(marker)
 		select {
 		case s.ch <- marker:
 			s.dropped = 0
@@ -297,8 +298,10 @@ func (b *Bus) historyLocked(after uint64) []*Event {
 	var out []*Event
 	if after+1 < first {
 		lost := first - after - 1
-		out = append(out, &Event{Seq: first - 1, Time: ordered[0].Time, Kind: KindSkipped, Skipped: lost,
-			Text: "skipped " + strconv.FormatUint(lost, 10) + " events: older than the kept history"})
+		marker := &Event{Seq: first - 1, Time: ordered[0].Time, Kind: KindSkipped, Skipped: lost,
+			Msg: M("note.skipped.history", "n", strconv.FormatUint(lost, 10))}
+		b.render(marker)
+		out = append(out, marker)
 		return append(out, ordered...)
 	}
 	i := int(after + 1 - first)

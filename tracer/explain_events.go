@@ -6,6 +6,40 @@ package tracer
 // braces); the bus renders them in the instance's language and the web page
 // in its reader's.
 var eventCatalog = map[string]entry{
+	// Data events: what a message body or literal was, in one line.
+	"data.sum.smtp":     {en: "message body: {lines} lines, {octets} octets", zh: "邮件内容：{lines} 行，{octets} 字节", rfc: "RFC 5321 section 4.1.1.4"},
+	"data.sum.smtp.cut": {en: "message body cut off: the connection closed before CRLF.CRLF", zh: "邮件内容不完整：连接在 CRLF.CRLF 之前就关闭了", rfc: "RFC 5321 section 4.1.1.4"},
+	"data.sum.pop3.cut": {en: "message cut off: the connection closed before the line holding only a dot", zh: "邮件不完整：连接在只含一个点的行之前就关闭了", rfc: "RFC 1939 section 3"},
+	"data.sum.retr":     {en: "message {n}: {lines} lines, {octets} octets", zh: "第 {n} 封邮件：{lines} 行，{octets} 字节", rfc: "RFC 1939 section 5"},
+	"data.sum.retr.stuffed1": {
+		en:  "message {n}: {lines} lines, {octets} octets ({wire} on the wire: 1 dot-stuffed line)",
+		zh:  "第 {n} 封邮件：{lines} 行，{octets} 字节（线路上 {wire} 字节：1 行做了点填充）",
+		rfc: "RFC 1939 section 3",
+	},
+	"data.sum.retr.stuffed": {
+		en:  "message {n}: {lines} lines, {octets} octets ({wire} on the wire: {stuffed} dot-stuffed lines)",
+		zh:  "第 {n} 封邮件：{lines} 行，{octets} 字节（线路上 {wire} 字节：{stuffed} 行做了点填充）",
+		rfc: "RFC 1939 section 3",
+	},
+	"data.sum.top": {en: "top of message {n}: {lines} lines, {octets} octets", zh: "第 {n} 封邮件的开头部分：{lines} 行，{octets} 字节", rfc: "RFC 1939 section 7"},
+	"data.sum.top.stuffed1": {
+		en:  "top of message {n}: {lines} lines, {octets} octets ({wire} on the wire: 1 dot-stuffed line)",
+		zh:  "第 {n} 封邮件的开头部分：{lines} 行，{octets} 字节（线路上 {wire} 字节：1 行做了点填充）",
+		rfc: "RFC 1939 section 7",
+	},
+	"data.sum.top.stuffed": {
+		en:  "top of message {n}: {lines} lines, {octets} octets ({wire} on the wire: {stuffed} dot-stuffed lines)",
+		zh:  "第 {n} 封邮件的开头部分：{lines} 行，{octets} 字节（线路上 {wire} 字节：{stuffed} 行做了点填充）",
+		rfc: "RFC 1939 section 7",
+	},
+	"data.sum.literal":            {en: "literal: {octets} octets, {lines} lines", zh: "字面量：{octets} 字节，{lines} 行", rfc: "RFC 9051 section 4.3"},
+	"data.sum.literal.cut":        {en: "literal: {octets} octets, {lines} lines; cut off: the connection closed after {octets} of {total} announced octets", zh: "字面量：{octets} 字节，{lines} 行；不完整：声明了 {total} 字节，连接在收到 {octets} 字节后就关闭了", rfc: "RFC 9051 section 4.3"},
+	"data.sum.literal.masked":     {en: "literal: {octets} octets (a password, masked)", zh: "字面量：{octets} 字节（是密码，已隐藏）", rfc: "RFC 9051 section 4.3"},
+	"data.sum.literal.masked.cut": {en: "literal: {octets} octets (a password, masked); cut off: the connection closed after {octets} of {total} announced octets", zh: "字面量：{octets} 字节（是密码，已隐藏）；不完整：声明了 {total} 字节，连接在收到 {octets} 字节后就关闭了", rfc: "RFC 9051 section 4.3"},
+	"data.sum.ciphertext":         {en: "TLS ciphertext: {octets} octets", zh: "TLS 密文：{octets} 字节", rfc: "RFC 8446"},
+	"note.skipped.behind":         {en: "skipped {n} events: this viewer fell behind", zh: "跳过了 {n} 个事件：这个查看端跟不上了"},
+	"note.skipped.history":        {en: "skipped {n} events: older than the kept history", zh: "跳过了 {n} 个事件：它们比保留的历史记录更早"},
+
 	// SMTP states (RFC 5321 section 3 describes the transaction; the states
 	// are mailscope's names for where a session is in it).
 	"smtp.state.connected": {

@@ -209,16 +209,21 @@ func (f *imapFramer) endLiteral(s *Session, d *imapDir, cut bool) {
 	var e *Event
 	switch {
 	case d.mask:
+		key := "data.sum.literal.masked"
+		if cut {
+			key += ".cut"
+		}
+		msg := M(key, "octets", itoa(d.acc.size), "total", strconv.FormatInt(d.total, 10))
 		e = &Event{Kind: KindData, Dir: d.dir, Size: d.acc.size, Lines: d.acc.lines,
-			Text:  "literal: " + itoa(d.acc.size) + " octets (a password, masked)",
+			Msg: msg, Text: english.Format(msg),
 			Flags: []Flag{FlagMasked}, Explain: x.Key("line.masked")}
 	default:
-		text := "literal: " + itoa(d.acc.size) + " octets, " + itoa(d.acc.lines) + " lines"
-		e = d.acc.event(d.dir, text, true)
+		key := "data.sum.literal"
+		if cut {
+			key += ".cut"
+		}
+		e = d.acc.event(d.dir, M(key, "octets", itoa(d.acc.size), "lines", itoa(d.acc.lines), "total", strconv.FormatInt(d.total, 10)), true)
 		e.Explain = x.Key("data.imap.literal")
-	}
-	if cut {
-		e.Text += "; cut off: the connection closed after " + itoa(d.acc.size) + " of " + strconv.FormatInt(d.total, 10) + " announced octets"
 	}
 	if e.Attrs == nil {
 		e.Attrs = map[string]string{}
@@ -233,7 +238,8 @@ func (f *imapFramer) endLiteral(s *Session, d *imapDir, cut bool) {
 
 // ciphertext summarizes bytes after STARTTLS.
 func (f *imapFramer) ciphertext(s *Session, dir Dir, n int) {
-	s.Emit(&Event{Kind: KindData, Dir: dir, Size: n, Text: "TLS ciphertext: " + itoa(n) + " octets",
+	msg := M("data.sum.ciphertext", "octets", itoa(n))
+	s.Emit(&Event{Kind: KindData, Dir: dir, Size: n, Msg: msg, Text: english.Format(msg),
 		Flags: []Flag{FlagEncrypted}, Explain: s.bus.Explainer.Key("line.encrypted")})
 }
 

@@ -63,7 +63,7 @@ func (f *pop3Framer) Feed(s *Session, dir Dir, p []byte) {
 func (f *pop3Framer) Flush(s *Session) {
 	f.flush(f, s)
 	if f.multi == pop3Body && f.data.lines > 0 {
-		e := f.data.event(S2C, "message cut off: the connection closed before the line holding only a dot", true)
+		e := f.data.event(S2C, M("data.sum.pop3.cut"), true)
 		e.Explain = s.bus.Explainer.Key("data.pop3.cut")
 		s.Emit(e)
 	}
@@ -357,23 +357,20 @@ func (f *pop3Framer) multiLine(s *Session, l rawLine) {
 // are the wire's (dot-stuffed); the message's own size, as LIST counts it,
 // is one octet less per stuffed line.
 func (f *pop3Framer) bodyEvent(x *Explainer) *Event {
-	what := "message"
-	if f.multiCmd.arg != "" {
-		what += " " + f.multiCmd.arg
-	}
+	key := "data.sum.retr"
 	if f.multiCmd.verb == "TOP" {
-		what = "top of " + what
+		key = "data.sum.top"
 	}
 	d := &f.data
-	text := what + ": " + itoa(d.lines) + " lines, " + itoa(d.size-d.dotStuffed) + " octets"
-	if d.dotStuffed > 0 {
-		stuffed := " dot-stuffed lines)"
-		if d.dotStuffed == 1 {
-			stuffed = " dot-stuffed line)"
-		}
-		text += " (" + itoa(d.size) + " on the wire: " + itoa(d.dotStuffed) + stuffed
+	switch {
+	case d.dotStuffed == 1:
+		key += ".stuffed1"
+	case d.dotStuffed > 1:
+		key += ".stuffed"
 	}
-	e := d.event(S2C, text, true)
+	msg := M(key, "n", f.multiCmd.arg, "lines", itoa(d.lines), "octets", itoa(d.size-d.dotStuffed),
+		"wire", itoa(d.size), "stuffed", itoa(d.dotStuffed))
+	e := d.event(S2C, msg, true)
 	if e.Attrs == nil {
 		e.Attrs = map[string]string{}
 	}

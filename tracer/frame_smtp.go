@@ -47,7 +47,7 @@ func (f *smtpFramer) Feed(s *Session, dir Dir, p []byte) {
 func (f *smtpFramer) Flush(s *Session) {
 	f.flush(f, s)
 	if f.inData && f.data.lines > 0 {
-		e := f.data.event(C2S, "message body cut off: the connection closed before CRLF.CRLF", f.eightBitOK)
+		e := f.data.event(C2S, M("data.sum.smtp.cut"), f.eightBitOK)
 		e.Explain = s.bus.Explainer.Key("data.smtp.cut")
 		s.Emit(e)
 	}
@@ -96,7 +96,7 @@ func (f *smtpFramer) client(s *Session, l rawLine) {
 func (f *smtpFramer) endData(s *Session, l rawLine) {
 	x := s.bus.Explainer
 	f.inData = false
-	e := f.data.event(C2S, "message body: "+itoa(f.data.lines)+" lines, "+itoa(f.data.size)+" octets", f.eightBitOK)
+	e := f.data.event(C2S, M("data.sum.smtp", "lines", itoa(f.data.lines), "octets", itoa(f.data.size)), f.eightBitOK)
 	e.Explain = x.Key("data.smtp.body")
 	if !f.lfData && f.data.bareLF+f.data.bareCR > 0 {
 		e.Explain = x.Key("data.smtp.bare")

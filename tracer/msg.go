@@ -17,6 +17,11 @@ type Msg struct {
 	Args map[string]string `json:"args,omitempty"`
 }
 
+// english renders messages for events a framer builds before the bus sees
+// them, so that their text reads the same with or without a bus; the bus
+// renders them again in its own language.
+var english = NewExplainer("en")
+
 // M builds a message from a key and name, value pairs.
 func M(key string, kv ...string) *Msg {
 	m := &Msg{Key: key}

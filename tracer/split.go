@@ -271,8 +271,8 @@ func (d *dataAcc) addLine(l *rawLine) {
 }
 
 // event builds the data event for the accumulated body.
-func (d *dataAcc) event(dir Dir, text string, eightBitOK bool) *Event {
-	e := &Event{Kind: KindData, Dir: dir, Text: text, Size: d.size, Lines: d.lines, Data: string(d.preview)}
+func (d *dataAcc) event(dir Dir, msg *Msg, eightBitOK bool) *Event {
+	e := &Event{Kind: KindData, Dir: dir, Msg: msg, Text: english.Format(msg), Size: d.size, Lines: d.lines, Data: string(d.preview)}
 	attrs := map[string]string{}
 	if d.dotStuffed > 0 {
 		e.Flags = append(e.Flags, FlagDotStuffed)

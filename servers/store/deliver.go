@@ -21,6 +21,10 @@ type Delivery struct {
 	// NotifyNever lists remote recipients that asked for no failure notice
 	// (RCPT TO:<...> NOTIFY=NEVER, RFC 3461 section 4.1).
 	NotifyNever []string
+	// Committed, when set, is told where the message went as soon as it is
+	// on disk, before any other write: a queue run cannot claim it first
+	// (see Tx.AfterCommit).
+	Committed func(*Delivered)
 }
 
 // Delivered says where a delivery went.
@@ -50,6 +54,9 @@ func (s *Store) Deliver(ctx context.Context, d *Delivery) (*Delivered, error) {
 				return err
 			}
 			out.QueueID = qid
+		}
+		if d.Committed != nil {
+			tx.AfterCommit(func() { d.Committed(out) })
 		}
 		return nil
 	})

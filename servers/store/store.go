@@ -288,8 +288,16 @@ type Tx struct {
 	store   *Store
 	ctx     context.Context
 	changes []Change
-	deleted []int64 // messages removed: dropped from the body cache after the commit
+	deleted []int64  // messages removed: dropped from the body cache after the commit
+	after   []func() // run by the writer once the commit is on disk
 }
+
+// AfterCommit runs fn once this job's changes are committed, on the writer,
+// before it starts on any other write: what fn says about the commit is said
+// before any later write (a queue run claiming the message) can act on it.
+// fn must be quick and must not write to the store. It is not run when the
+// job fails or its batch rolls back.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
 // Exec runs a statement, from the prepared ones when it is one of them.
 func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
@@ -442,6 +450,7 @@ func (s *Store) commit(batch []*job) {
 	}
 	var changes []Change
 	var deleted []int64
+	var after []func()
 	// A savepoint per job lets one job fail alone; a batch of one needs
 	// none (its failure rolls the whole transaction back).
 	alone := len(batch) == 1
@@ -504,6 +513,7 @@ func (s *Store) commit(batch []*job) {
 		}
 		changes = append(changes, tx.changes...)
 		deleted = append(deleted, tx.deleted...)
+		after = append(after, tx.after...)
 	}
 	if err := sqltx.Commit(); err != nil {
 		abort(fmt.Errorf("store: commit: %w", err))
@@ -527,6 +537,9 @@ func (s *Store) commit(batch []*job) {
 		for _, fn := range ws {
 			fn(c)
 		}
+	}
+	for _, fn := range after {
+		fn()
 	}
 	finish(nil)
 }
