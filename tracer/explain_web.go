@@ -168,9 +168,12 @@ var webCatalog = map[string]entry{
 	"web.x.sizelines": {en: "{size} octets, {lines} lines", zh: "{size} 字节，{lines} 行"},
 	"web.x.time":      {en: "time", zh: "时间"},
 	"web.x.event":     {en: "event", zh: "事件"},
-	"web.x.follow":    {en: "Follow message {id}", zh: "跟踪邮件 {id}"},
-	"web.x.only":      {en: "Only session {id}", zh: "只看会话 {id}"},
-	"web.x.bytes":     {en: "The bytes", zh: "原始字节"},
+	"web.x.eventkind": {en: "#{seq} ({kind})", zh: "#{seq}（{kind}）"},
+	// What a mark or a row says after its name: "deferred: ..." ("推迟：...").
+	"web.colon":    {en: "{name}: {text}", zh: "{name}：{text}"},
+	"web.x.follow": {en: "Follow message {id}", zh: "跟踪邮件 {id}"},
+	"web.x.only":   {en: "Only session {id}", zh: "只看会话 {id}"},
+	"web.x.bytes":  {en: "The bytes", zh: "原始字节"},
 	"web.x.cut": {
 		en: "The first {cut} of {size} octets: a trace event keeps the start of a message. The whole message is in the Messages view.",
 		zh: "这是 {size} 字节中的前 {cut}：跟踪事件只保留邮件的开头。完整的邮件在“邮件”视图里。",

@@ -597,7 +597,7 @@
     const text = prose(ev);
     if (ev.kind === 'queue' && step) {
       const name = tOr('web.step.' + step, step);
-      if (!text.toLowerCase().startsWith(name.toLowerCase())) return name + (text ? ': ' + text : '');
+      if (!text.toLowerCase().startsWith(name.toLowerCase())) return text ? t('web.colon', { name: name, text: text }) : name;
     }
     return text;
   }
@@ -673,7 +673,7 @@
       mark.title = vis(text + (why && ev.kind !== 'state' ? '\n' + why : ''));
       track.appendChild(mark);
     } else {
-      row.appendChild(el('div', 'full', (ev.kind !== 'note' ? kindName(ev.kind) + ': ' : '') + prose(ev)));
+      row.appendChild(el('div', 'full', ev.kind !== 'note' ? t('web.colon', { name: kindName(ev.kind), text: prose(ev) }) : prose(ev)));
       track.remove();
     }
     row.addEventListener('click', () => select(ev));
@@ -767,7 +767,7 @@
     dlRow(dl, t('web.x.msgid'), ev.msgid);
     if (ev.kind === 'data' || ev.kind === 'http') dlRow(dl, t('web.x.size'), ev.lines ? t('web.x.sizelines', { size: ev.size || 0, lines: ev.lines }) : t('web.octets', { n: ev.size || 0 }));
     dlRow(dl, t('web.x.time'), ev.time);
-    dlRow(dl, t('web.x.event'), '#' + ev.seq + ' (' + kindName(ev.kind) + ')');
+    dlRow(dl, t('web.x.event'), t('web.x.eventkind', { seq: ev.seq, kind: kindName(ev.kind) }));
     for (const [k, v] of Object.entries(ev.attrs || {})) {
       let val = v;
       if (k === 'step') val = tOr('web.step.' + v, v);
