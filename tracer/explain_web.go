@@ -217,6 +217,20 @@ var webCatalog = map[string]entry{
 	"web.lesson.step":  {en: "step {n}", zh: "第 {n} 步"},
 	"web.lesson.done":  {en: "★ Lesson complete", zh: "★ 课程完成"},
 
+	// A session's transcript in Markdown, for a lab report (webui's
+	// WriteMarkdown), in the instance's language.
+	"web.md.session": {en: "Session {id}", zh: "会话 {id}"},
+	"web.md.server":  {en: "server: {server}, protocol: {proto}", zh: "服务器：{server}，协议：{proto}"},
+	"web.md.hop":     {en: "hop: {hop} (server {actor} is the client)", zh: "中继：{hop}（服务器 {actor} 是客户端）"},
+	"web.md.client":  {en: "client: {peer}", zh: "客户端：{peer}"},
+	"web.md.msgids":  {en: "message ids: {ids}", zh: "邮件编号：{ids}"},
+	"web.md.span":    {en: "from {start} to {end}", zh: "从 {start} 到 {end}"},
+	"web.md.time":    {en: "time", zh: "时间"},
+	"web.md.who":     {en: "who", zh: "发送方"},
+	"web.md.line":    {en: "line", zh: "协议行"},
+	"web.md.meaning": {en: "meaning", zh: "含义"},
+	"web.md.body":    {en: "{text} (event {seq})", zh: "{text}（事件 {seq}）"},
+
 	// The messages view (the webmail).
 	"web.m.server":     {en: "server", zh: "服务器"},
 	"web.m.user":       {en: "user", zh: "用户"},

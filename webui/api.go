@@ -142,6 +142,16 @@ func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) {
 		v.Texts, v.RFC = tracer.CatalogTexts(lang)
 		c.body, _ = json.Marshal(v)
 	})
+	// The catalog changes only with the program, so with the run: the
+	// browser keeps it and asks whether it is still current (RFC 9111
+	// section 5.2.2.4, RFC 9110 section 13.1.2).
+	etag := `"` + s.epoch + "-" + lang + `"`
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Write(c.body)
 }
@@ -192,7 +202,11 @@ func (s *Server) handleTranscript(w http.ResponseWriter, r *http.Request) {
 	case "text":
 		WriteText(w, evs)
 	case "md":
-		WriteMarkdown(w, evs)
+		var x *tracer.Explainer
+		if s.inst.Bus != nil {
+			x = s.inst.Bus.Explainer
+		}
+		WriteMarkdown(w, evs, x)
 	case "jsonl":
 		tracer.WriteJSONL(w, evs)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -49,6 +50,16 @@ func TestCatalogEndpoint(t *testing.T) {
 		t.Error("no RFC section for smtp.cmd.MAIL")
 	}
 	get(t, base+"/api/catalog?lang=fr", http.StatusBadRequest, "application/json")
+	// Cached by the browser, revalidated: the same run answers 304.
+	resp := getJSON(t, base+"/api/catalog?lang=zh", nil)
+	etag := resp.Header.Get("ETag")
+	req, _ := http.NewRequest("GET", base+"/api/catalog?lang=zh", nil)
+	req.Header.Set("If-None-Match", etag)
+	if r2, err := http.DefaultClient.Do(req); err != nil || r2.StatusCode != http.StatusNotModified || etag == "" || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("revalidating the catalog (ETag %q): %v %v", etag, r2, err)
+	} else {
+		r2.Body.Close()
+	}
 }
 
 // TestTokenRedirectKeepsLang: the token form of a page in Chinese sends
@@ -203,5 +214,23 @@ func TestPageWordsFromCatalog(t *testing.T) {
 	}
 	if n < 100 {
 		t.Errorf("the page names only %d catalog keys", n)
+	}
+}
+
+// TestMarkdownInLang: the Markdown transcript a student downloads for a
+// lab report says its own words in the instance's language, as its
+// explanations do, and writes RFC sections the Chinese way.
+func TestMarkdownInLang(t *testing.T) {
+	inst, _, base := newWorldLang(t, Options{}, "127.0.0.1:0", "zh")
+	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "alice@a.example", "Subject: hi\n\nhello\n")
+	waitFor(t, inst.Bus, "the end of the session", func(e *tracer.Event) bool { return e.Kind == tracer.KindClose && e.Session == "A-smtp-1" })
+	md := get(t, base+"/api/sessions/A-smtp-1/transcript?format=md", http.StatusOK, "text/markdown")
+	for _, want := range []string{"# 会话 A-smtp-1", "- 服务器：A，协议：smtp", "| # | 时间 | 发送方 | 协议行 | 含义 |", "| C | `MAIL FROM:<alice@a.example>` |", "RFC 5321 第 4.1.1.2 节", "（事件 "} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the zh transcript lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "section") || strings.Contains(md, "Session") {
+		t.Errorf("English in the zh transcript:\n%s", md)
 	}
 }

@@ -1242,7 +1242,11 @@
   // bookmark or a link handed to a student opens the same language.
   async function loadCatalog(lang) {
     if (I.cat.has(lang)) return;
-    const c = await api('/api/catalog?lang=' + encodeURIComponent(lang));
+    // Not through api(): the browser's cache may answer (the server says
+    // whether its copy is current).
+    const res = await fetch('/api/catalog?lang=' + encodeURIComponent(lang));
+    if (!res.ok) throw new Error(res.status + ' ' + res.statusText);
+    const c = await res.json();
     I.cat.set(lang, { texts: c.texts || {}, rfc: c.rfc || {} });
   }
   function wantedLang() {
