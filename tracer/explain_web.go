@@ -94,7 +94,7 @@ var webCatalog = map[string]entry{
 	"web.step.held":            {en: "held", zh: "暂缓发送"},
 	"web.step.released":        {en: "released", zh: "已放行"},
 	"web.step.attempt":         {en: "attempt", zh: "尝试投递"},
-	"web.step.deferred":        {en: "deferred", zh: "推迟"},
+	"web.step.deferred":        {en: "deferred", zh: "已推迟"},
 	"web.step.delivered":       {en: "delivered", zh: "已投递"},
 	"web.step.delivered-local": {en: "delivered", zh: "已投递到本地邮箱"},
 	"web.step.bounced":         {en: "bounced", zh: "已退信"},
