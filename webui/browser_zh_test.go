@@ -1,15 +1,20 @@
 package webui
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/mailscope/mailscope/servers"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -91,7 +96,10 @@ func (pg *page) proseCheck(where string) {
 	}
 }
 
-var han = regexp.MustCompile(`\p{Han}`)
+var (
+	han     = regexp.MustCompile(`\p{Han}`)
+	queueID = regexp.MustCompile(`\b[A-Z]-[A-Z0-9]{8}\b`)
+)
 
 // TestBrowserChinese drives the page of a mailscope started with --lang
 // zh: it opens in Chinese (html lang="zh", the tabs, lanes and panels from
@@ -239,4 +247,129 @@ func TestEnglishWords(t *testing.T) {
 	if strings.Join(got, " ") != "the client introduced itself connected" {
 		t.Errorf("englishWords found %q", got)
 	}
+}
+
+// step is one command of a conversation and how its answer ends.
+type step struct {
+	send string
+	done func(line string) bool
+}
+
+// converse talks a line protocol over a real socket: it reads the greeting
+// until greeted says it ended, then sends each command and reads its answer.
+func converse(t *testing.T, addr string, greeted func(string) bool, steps []step) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	read := func(what string, done func(string) bool) {
+		t.Helper()
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if done(l) {
+				return
+			}
+		}
+	}
+	read("the greeting", greeted)
+	for _, s := range steps {
+		fmt.Fprintf(c, "%s\r\n", s.send)
+		read(s.send, s.done)
+	}
+}
+
+// mailSessions plays the same SMTP, POP3 and IMAP sessions on inst, with
+// errors among them: what TestBrowserOtherLanguage compares.
+func mailSessions(t *testing.T, inst *servers.Instance) {
+	t.Helper()
+	smtpLast := func(l string) bool { return len(l) < 4 || l[3] != '-' }
+	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "alice@a.example", "Subject: hi\n\nhello\n")
+	converse(t, inst.Addr("A", world.SMTP), smtpLast, []step{{"EHLO laptop", smtpLast}, {"MAIL FROM alice", smtpLast},
+		{"RCPT TO:<bob@b.example>", smtpLast}, {"VRFY alice", smtpLast}, {"NOOP", smtpLast}, {"RSET", smtpLast},
+		{"HELP", smtpLast}, {"XYZZY", smtpLast}, {"QUIT", smtpLast}})
+	one := func(string) bool { return true }
+	multi := func(l string) bool { return l == ".\r\n" || strings.HasPrefix(l, "-ERR") }
+	converse(t, inst.Addr("A", world.POP3), one, []step{{"CAPA", multi}, {"USER alice", one}, {"PASS alice", one},
+		{"STAT", one}, {"LIST", multi}, {"UIDL", multi}, {"TOP 1 0", multi}, {"RETR 1", multi}, {"DELE 1", one},
+		{"RSET", one}, {"NOOP", one}, {"APOP", one}, {"QUIT", one}})
+	tagged := func(tag string) func(string) bool {
+		return func(l string) bool { return strings.HasPrefix(l, tag+" ") }
+	}
+	converse(t, inst.Addr("A", world.IMAP), one, []step{{"a1 CAPABILITY", tagged("a1")}, {"a2 LOGIN alice alice", tagged("a2")},
+		{"a3 SELECT INBOX", tagged("a3")}, {"a4 FETCH 1 (FLAGS UID)", tagged("a4")}, {"a5 STORE 1 +FLAGS (\\Flagged)", tagged("a5")},
+		{"a6 FOOBAR", tagged("a6")}, {"a7 SELECT Nowhere", tagged("a7")}, {"a8 NOOP", tagged("a8")}, {"a9 LOGOUT", tagged("a9")}})
+	waitFor(t, inst.Bus, "the IMAP session's end", func(e *tracer.Event) bool { return e.Kind == tracer.KindClose && e.Proto == "imap" })
+}
+
+// said is an event's prose as a reader sees it: the explanation and the
+// response code's meaning of a line, or what a state change says.
+type said struct {
+	Session, Kind, Text, Explain, Enh string
+}
+
+// TestBrowserOtherLanguage: a page in the other language than mailscope's
+// says every explanation of SMTP, POP3 and IMAP sessions (replies,
+// errors, response codes, state changes) exactly as a mailscope started in
+// the page's language says it, or else keeps the server's text; it never
+// makes up a sentence. Both ways: an English page on a Chinese mailscope and
+// a Chinese page on an English one.
+func TestBrowserOtherLanguage(t *testing.T) {
+	pg := newPage(t)
+	worlds := map[string]*servers.Instance{}
+	bases := map[string]string{}
+	for _, lang := range []string{"en", "zh"} {
+		inst, _, base := newWorldLang(t, Options{}, "127.0.0.1:0", lang)
+		mailSessions(t, inst)
+		worlds[lang], bases[lang] = inst, base
+	}
+	for server, page := range map[string]string{"zh": "en", "en": "zh"} {
+		var want []said
+		for _, e := range worlds[page].Bus.History(0) {
+			if (e.Kind == tracer.KindLine || e.Kind == tracer.KindState) && e.Explain != nil {
+				want = append(want, said{e.Session, string(e.Kind), e.Text, e.Explain.Text, e.Explain.EnhText})
+			}
+		}
+		pg.step("loading the "+page+" page of the "+server+" mailscope", chromedp.Navigate(bases[server]+"/?lang="+page))
+		pg.wait("the sessions", `document.documentElement.lang === "`+page+`" && window.__mailscope.events.some(e => e.kind === "close" && e.proto === "imap")`)
+		var got []said
+		js := `JSON.stringify(window.__mailscope.events.filter(e => (e.kind === "line" || e.kind === "state") && e.explain).map(e => ({Session: e.session, Kind: e.kind, Text: e.text,
+			Explain: window.__mailscope.say.explain(e.explain), Enh: window.__mailscope.say.enh(e.explain)})))`
+		if err := json.Unmarshal([]byte(pg.eval(js)), &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s page of the %s mailscope: %d explained events, the %s mailscope has %d", page, server, len(got), page, len(want))
+		}
+		kept := 0
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.Session != w.Session || g.Kind != w.Kind {
+				t.Fatalf("event %d: %s %s on the page, %s %s in the %s mailscope", i, g.Session, g.Kind, w.Session, w.Kind, page)
+			}
+			// Queue ids are random: each run names its messages anew.
+			g.Explain, w.Explain = queueID.ReplaceAllString(g.Explain, "ID"), queueID.ReplaceAllString(w.Explain, "ID")
+			if g.Explain != w.Explain || g.Enh != w.Enh {
+				var srv said
+				json.Unmarshal([]byte(pg.eval(`JSON.stringify((e => ({Explain: e.explain.text, Enh: e.explain.enh_text || ""}))(window.__mailscope.events.filter(e => (e.kind === "line" || e.kind === "state") && e.explain)[`+strconv.Itoa(i)+`]))`)), &srv)
+				if g.Explain == srv.Explain && g.Enh == srv.Enh {
+					kept++ // not composed from the catalog: the server's words
+					t.Logf("%s page of the %s mailscope keeps the server's words for %s %q: %q", page, server, g.Session, g.Text, g.Explain)
+					continue
+				}
+				t.Errorf("%s page of the %s mailscope, %s %q:\n  page: %q [%q]\n  want: %q [%q]", page, server, g.Session, g.Text, g.Explain, g.Enh, w.Explain, w.Enh)
+			}
+		}
+		t.Logf("%s page of the %s mailscope: %d explanations compared, %d in the server's words", page, server, len(got), kept)
+		if kept > len(got)/10 {
+			t.Errorf("%s page of the %s mailscope: %d of %d explanations not translated", page, server, kept, len(got))
+		}
+	}
+	pg.checkExceptions()
 }

@@ -233,6 +233,8 @@
     view: 'timeline',
   };
   window.__mailscope = S; // for the browser tests and the curious
+  // For the browser tests: how the page says an event's prose.
+  S.say = { prose: prose, explain: explainText, enh: enhText };
 
   const palette = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#bc4c00', '#0e7c86', '#6639ba', '#953800', '#116329', '#a40e26', '#3e4b9e', '#7d4e00'];
 
