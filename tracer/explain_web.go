@@ -293,6 +293,29 @@ var webCatalog = map[string]entry{
 	"web.fault.quota":    {en: "quota", zh: "邮箱已满"},
 	"web.fault.reject":   {en: "reject", zh: "拒收"},
 
+	// What the web server answers a request it refuses (webui/access.go);
+	// the page and the CLI show it.
+	"web.err.host": {
+		en: "mailscope does not answer to the name {name} (a defence against DNS rebinding): open it by this machine's address, or start it with --web-host {flag} to accept that name",
+		zh: "mailscope 不接受主机名 {name}（防御 DNS 重绑定）：请用本机地址打开，或用 --web-host {flag} 启动 mailscope 以接受这个名字",
+	},
+	"web.err.origin": {
+		en: "refused: a control action must come from mailscope's own page, not from {why}",
+		zh: "已拒绝：控制操作只能来自 mailscope 自己的页面，而不是 {why}",
+	},
+	"web.err.token": {
+		en: "this mailscope listens beyond its machine: reading the trace and the mail, and every control action, need the token. Open the address that mailscope up printed (/?token=...), or send Authorization: Bearer TOKEN (the CLI: --token or MAILSCOPE_TOKEN)",
+		zh: "这个 mailscope 的网页在本机之外也可访问：读取跟踪和邮件、以及所有控制操作都需要令牌。请打开 mailscope up 打印的地址（/?token=...），或发送 Authorization: Bearer TOKEN（命令行：--token 或 MAILSCOPE_TOKEN）",
+	},
+	"web.err.loopback": {
+		en: "control actions are accepted from this machine only (loopback); start mailscope with a web token to allow them from elsewhere",
+		zh: "控制操作只接受来自本机（环回地址）的请求；要从别处使用，请给 mailscope 设置网页令牌",
+	},
+	"web.err.bearer": {
+		en: "control actions from another machine need the header Authorization: Bearer TOKEN",
+		zh: "来自其他机器的控制操作需要首部 Authorization: Bearer TOKEN",
+	},
+
 	// The webmail's own exchanges, traced as HTTP (webui/httptrace.go).
 	"http.request": {
 		en:  "The webmail pulls from server {server} over HTTP: one request, answered by one response carrying one object. Compare POP3 and IMAP (also pull) with SMTP (push).",

@@ -50,6 +50,11 @@ func TestCatalogEndpoint(t *testing.T) {
 		t.Error("no RFC section for smtp.cmd.MAIL")
 	}
 	get(t, base+"/api/catalog?lang=fr", http.StatusBadRequest, "application/json")
+	// Everything else needs the token there, and says so in Chinese, from
+	// the catalog.
+	if body := get(t, base+"/api/queue", http.StatusUnauthorized, "application/json"); !strings.Contains(body, "都需要令牌") {
+		t.Errorf("the refusal of a zh instance: %s", body)
+	}
 	// Cached by the browser, revalidated: the same run answers 304.
 	resp := getJSON(t, base+"/api/catalog?lang=zh", nil)
 	etag := resp.Header.Get("ETag")
