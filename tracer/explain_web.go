@@ -261,6 +261,15 @@ var webCatalog = map[string]entry{
 	"web.m.htmlsrc":    {en: " (shown as source, never rendered)", zh: "（以源码显示，从不渲染）"},
 	"web.m.cut":        {en: "[… cut]", zh: "[… 已截断]"},
 
+	// Why the message viewer could not show a part (webui/mime.go); {err}
+	// is the MIME parser's own detail.
+	"web.mime.notmessage": {en: "not a message: {err}", zh: "这不是一封邮件：{err}"},
+	"web.mime.error":      {en: "{err}", zh: "无法解析这一部分：{err}"},
+	"web.mime.undecoded":  {en: "{err} (shown undecoded)", zh: "{err}（按原样显示，未解码）"},
+	"web.mime.multipart":  {en: "multipart: {err}", zh: "multipart 结构有误：{err}"},
+	"web.mime.toomany":    {en: "too many nested parts: the rest is not shown", zh: "嵌套的部分太多：其余部分不再显示"},
+	"web.mime.decoding":   {en: "decoding: {err}", zh: "解码出错：{err}"},
+
 	// The queue and the fault switches.
 	"web.q.faults":       {en: "Faults of the receiving servers", zh: "接收方服务器的故障"},
 	"web.q.queue":        {en: "Queue", zh: "消息队列"},

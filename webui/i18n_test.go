@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -237,5 +238,34 @@ func TestMarkdownInLang(t *testing.T) {
 	}
 	if strings.Contains(md, "section") || strings.Contains(md, "Session") {
 		t.Errorf("English in the zh transcript:\n%s", md)
+	}
+}
+
+// TestMessageErrorsAsKeys: what the message viewer could not parse comes
+// with a catalog message too, so that the page says it in its reader's
+// language; the parser's own detail is an argument, never a template.
+func TestMessageErrorsAsKeys(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 40; i++ {
+		b.WriteString("Content-Type: multipart/mixed; boundary=b" + strconv.Itoa(i) + "\r\n\r\n--b" + strconv.Itoa(i) + "\r\n")
+	}
+	b.WriteString("Content-Type: text/plain\r\n\r\ndeep\r\n")
+	var deepest *Part
+	for p := ParseMessage([]byte(b.String())).Tree; p != nil; p = p.Parts[len(p.Parts)-1] {
+		if p.Error != "" {
+			deepest = p
+		}
+		if len(p.Parts) == 0 {
+			break
+		}
+	}
+	zh := tracer.NewExplainer("zh")
+	if deepest == nil || deepest.ErrorMsg == nil || deepest.ErrorMsg.Key != "web.mime.toomany" || zh.Format(deepest.ErrorMsg) != "嵌套的部分太多：其余部分不再显示" ||
+		deepest.Error != "too many nested parts: the rest is not shown" {
+		t.Fatalf("the deepest part's error: %+v", deepest)
+	}
+	v := ParseMessage([]byte("Subject: x\r\nContent-Type: text/plain; charset=x-{unknown}\r\nContent-Transfer-Encoding: x-weird\r\n\r\nbody\r\n"))
+	if m := v.Tree.ErrorMsg; m == nil || m.Key != "web.mime.undecoded" || !strings.Contains(zh.Format(m), "（按原样显示，未解码）") || !strings.HasSuffix(v.Tree.Error, " (shown undecoded)") {
+		t.Errorf("unknown charset and encoding: %q %+v", v.Tree.Error, v.Tree.ErrorMsg)
 	}
 }

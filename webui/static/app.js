@@ -1079,7 +1079,7 @@
       b.addEventListener('click', () => { show('timeline'); setFilter('msgid', m.msgid); });
       box.appendChild(b);
     }
-    if (m.error) box.appendChild(el('p', 'mime-err', m.error));
+    if (m.error) box.appendChild(el('p', 'mime-err', prose({ msg: m.error_msg, text: m.error })));
 
     box.appendChild(el('h2', '', t('web.m.headers')));
     const tbl = el('table', 'headers');
@@ -1125,7 +1125,7 @@
     if (p.disposition) attrs.push(p.disposition);
     if (p.filename) attrs.push(t('web.m.file', { name: p.filename }));
     li.appendChild(el('span', 'mime-attr', attrs.join(' · ')));
-    if (p.error) li.appendChild(el('span', 'mime-err', p.error));
+    if (p.error) li.appendChild(el('span', 'mime-err', prose({ msg: p.error_msg, text: p.error })));
     if (p.parts && p.parts.length) {
       const ul = el('ul');
       for (const c of p.parts) ul.appendChild(mimeNode(c));
