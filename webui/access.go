@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // Who may do what, in three checks that every request passes in order:
@@ -154,16 +156,12 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		if !s.hostAllowed(r) {
 			// RFC 9110 section 15.5.20: this server does not answer for that name.
 			name := hostOnly(r.Host)
-			writeError(w, http.StatusMisdirectedRequest, s.say(
-				"mailscope does not answer to the name "+quoteName(name)+" (a defence against DNS rebinding): open it by this machine's address, or start it with --web-host "+flagName(name)+" to accept that name",
-				"mailscope 不接受主机名 "+quoteName(name)+"（防御 DNS 重绑定）：请用本机地址打开，或用 --web-host "+flagName(name)+" 启动 mailscope 以接受这个名字"))
+			writeError(w, http.StatusMisdirectedRequest, s.say("web.err.host", "name", quoteName(name), "flag", flagName(name)))
 			return
 		}
 		if !safeMethod(r.Method) {
 			if why := s.crossSite(r); why != "" {
-				writeError(w, http.StatusForbidden, s.say(
-					"refused: a control action must come from mailscope's own page, not from "+why,
-					"已拒绝：控制操作只能来自 mailscope 自己的页面，而不是 "+why))
+				writeError(w, http.StatusForbidden, s.say("web.err.origin", "why", why))
 				return
 			}
 		}
@@ -230,9 +228,7 @@ func (s *Server) read(next http.HandlerFunc) http.HandlerFunc {
 // (RFC 6750 section 3: 401 with a Bearer challenge).
 func (s *Server) needToken(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="mailscope"`)
-	writeError(w, http.StatusUnauthorized, s.say(
-		"this mailscope listens beyond its machine: reading the trace and the mail, and every control action, need the token. Open the address that mailscope up printed (/?token=...), or send Authorization: Bearer TOKEN (the CLI: --token or MAILSCOPE_TOKEN)",
-		"这个 mailscope 的网页在本机之外也可访问：读取跟踪和邮件、以及所有控制操作都需要令牌。请打开 mailscope up 打印的地址（/?token=...），或发送 Authorization: Bearer TOKEN（命令行：--token 或 MAILSCOPE_TOKEN）"))
+	writeError(w, http.StatusUnauthorized, s.say("web.err.token"))
 }
 
 // control guards a state change: it needs the token, or, while every
@@ -245,14 +241,10 @@ func (s *Server) control(next http.HandlerFunc) http.HandlerFunc {
 			case s.public.Load():
 				s.needToken(w)
 			case s.opts.Token == "":
-				writeError(w, http.StatusForbidden, s.say(
-					"control actions are accepted from this machine only (loopback); start mailscope with a web token to allow them from elsewhere",
-					"控制操作只接受来自本机（环回地址）的请求；要从别处使用，请给 mailscope 设置网页令牌"))
+				writeError(w, http.StatusForbidden, s.say("web.err.loopback"))
 			default:
 				w.Header().Set("WWW-Authenticate", `Bearer realm="mailscope"`)
-				writeError(w, http.StatusUnauthorized, s.say(
-					"control actions from another machine need the header Authorization: Bearer TOKEN",
-					"来自其他机器的控制操作需要首部 Authorization: Bearer TOKEN"))
+				writeError(w, http.StatusUnauthorized, s.say("web.err.bearer"))
 			}
 			return
 		}
@@ -392,10 +384,12 @@ func IsLoopback(addr string) bool {
 	return h != "" && isLoopbackHost(h)
 }
 
-// say picks the message in the language of the trace's explanations.
-func (s *Server) say(en, zh string) string {
-	if s.inst != nil && s.inst.Bus != nil && s.inst.Bus.Explainer != nil && s.inst.Bus.Explainer.Lang() == "zh" {
-		return zh
+// say is the catalog's text for key with its arguments (name, value
+// pairs), in the language of the trace's explanations.
+func (s *Server) say(key string, kv ...string) string {
+	x := tracer.NewExplainer("en")
+	if s.inst != nil && s.inst.Bus != nil && s.inst.Bus.Explainer != nil {
+		x = s.inst.Bus.Explainer
 	}
-	return en
+	return x.Format(tracer.M(key, kv...))
 }

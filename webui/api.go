@@ -74,13 +74,10 @@ type serverInfo struct {
 // handleWorld describes the world: servers in order (the ladder's lanes),
 // their domains, users and live listeners, and the current faults.
 func (s *Server) handleWorld(w http.ResponseWriter, r *http.Request) {
-	info := worldInfo{Epoch: s.epoch, Lang: "en", Faults: servers.Faults, TokenSet: s.opts.Token != "",
+	info := worldInfo{Epoch: s.epoch, Lang: s.serverLang(), Faults: servers.Faults, TokenSet: s.opts.Token != "",
 		Control: s.mayControl(r), Public: s.public.Load(), Read: s.mayRead(r), Servers: []serverInfo{}}
 	if s.inst.Bus != nil {
 		info.Seq = s.inst.Bus.Seq()
-		if s.inst.Bus.Explainer != nil {
-			info.Lang = s.inst.Bus.Explainer.Lang()
-		}
 	}
 	if s.inst.World != nil {
 		for _, sv := range s.inst.World.Servers {
@@ -100,6 +97,63 @@ func (s *Server) handleWorld(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, info)
+}
+
+// catalogView is the answer of GET /api/catalog: every catalog text in one
+// language, with the RFC section of the keys that have one. ServerLang is
+// the language of the texts that events carry (mailscope up --lang): the
+// page starts in it, and compares an event's text with the catalog of that
+// language before it renders the event again in another.
+type catalogView struct {
+	Lang       string            `json:"lang"`
+	ServerLang string            `json:"server_lang"`
+	Texts      map[string]string `json:"texts"`
+	RFC        map[string]string `json:"rfc"`
+}
+
+// serverLang is the instance's language: that of its trace's explanations.
+func (s *Server) serverLang() string {
+	if s.inst.Bus != nil && s.inst.Bus.Explainer != nil {
+		return s.inst.Bus.Explainer.Lang()
+	}
+	return "en"
+}
+
+// handleCatalog serves the catalog in ?lang= (en or zh; without it, the
+// instance's language). The answer never changes while mailscope runs, so
+// it is encoded once per language.
+func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) {
+	lang := r.URL.Query().Get("lang")
+	if lang == "" {
+		lang = s.serverLang()
+	}
+	i := 0
+	switch lang {
+	case "en":
+	case "zh":
+		i = 1
+	default:
+		writeError(w, http.StatusBadRequest, "lang: use en or zh")
+		return
+	}
+	c := &s.catalog[i]
+	c.once.Do(func() {
+		v := catalogView{Lang: lang, ServerLang: s.serverLang()}
+		v.Texts, v.RFC = tracer.CatalogTexts(lang)
+		c.body, _ = json.Marshal(v)
+	})
+	// The catalog changes only with the program, so with the run: the
+	// browser keeps it and asks whether it is still current (RFC 9111
+	// section 5.2.2.4, RFC 9110 section 13.1.2).
+	etag := `"` + s.epoch + "-" + lang + `"`
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write(c.body)
 }
 
 // handleSessions lists the sessions of the kept history.
@@ -148,7 +202,11 @@ func (s *Server) handleTranscript(w http.ResponseWriter, r *http.Request) {
 	case "text":
 		WriteText(w, evs)
 	case "md":
-		WriteMarkdown(w, evs)
+		var x *tracer.Explainer
+		if s.inst.Bus != nil {
+			x = s.inst.Bus.Explainer
+		}
+		WriteMarkdown(w, evs, x)
 	case "jsonl":
 		tracer.WriteJSONL(w, evs)
 	}

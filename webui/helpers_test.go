@@ -82,8 +82,17 @@ func newWorld(t *testing.T, opts Options) (*servers.Instance, *Server, string) {
 // public, and the base URL returned still names 127.0.0.1.
 func newWorldOn(t *testing.T, opts Options, addr string) (*servers.Instance, *Server, string) {
 	t.Helper()
+	return newWorldLang(t, opts, addr, "en")
+}
+
+// newWorldLang is newWorldOn in a language, as mailscope up --lang runs it:
+// the bus explains in lang.
+func newWorldLang(t *testing.T, opts Options, addr, lang string) (*servers.Instance, *Server, string) {
+	t.Helper()
+	w := world.Default()
 	inst, err := servers.Start(servers.Config{
-		World:   world.Default(),
+		World:   w,
+		Bus:     tracer.NewBus(tracer.WithLang(lang), tracer.WithMask(w.MaskCredentials)),
 		DataDir: t.TempDir(),
 		Logger:  quietLogger(),
 		Listen: func(*world.Server, world.Protocol) (net.Listener, error) {

@@ -14,7 +14,7 @@ import (
 type httpTrace struct {
 	sess  *tracer.Session
 	proto string
-	lang  string
+	x     *tracer.Explainer // the bus's: the instance's language
 }
 
 // traceHTTP publishes the request line of r as an http event of server (the
@@ -27,16 +27,11 @@ func (s *Server) traceHTTP(r *http.Request, server, user, msgID string) *httpTra
 	}
 	sess := bus.NewSession(server, "http", r.RemoteAddr)
 	sess.Label(user, "", msgID)
-	lang := "en"
-	if bus.Explainer != nil {
-		lang = bus.Explainer.Lang()
+	t := &httpTrace{sess: sess, proto: r.Proto, x: bus.Explainer}
+	if t.x == nil {
+		t.x = tracer.NewExplainer("en")
 	}
-	t := &httpTrace{sess: sess, proto: r.Proto, lang: lang}
-	x := &tracer.Explanation{Key: "http.request", RFC: "RFC 9110 section 9.3.1",
-		Text: "The webmail pulls from server " + server + " over HTTP: one request, answered by one response carrying one object. Compare POP3 and IMAP (also pull) with SMTP (push)."}
-	if lang == "zh" {
-		x.Text = "网页邮件通过 HTTP 从服务器 " + server + " 拉取：一个请求，一个响应，每个响应只带一个对象。可与同为拉协议的 POP3、IMAP 以及推协议 SMTP 对比。"
-	}
+	x := t.x.Explain("http.request", "server", server)
 	sess.Emit(&tracer.Event{Kind: tracer.KindHTTP, Dir: tracer.C2S, Peer: r.RemoteAddr,
 		Text: r.Method + " " + tracedURI(r) + " " + r.Proto, Explain: x})
 	return t
@@ -60,17 +55,12 @@ func (t *httpTrace) done(size, status int, ctype string) {
 	if t == nil {
 		return
 	}
-	class := strconv.Itoa(status/100) + "xx"
-	what := "an error message"
+	key := "http.response.error"
 	if status < 300 {
-		what = "the requested object"
+		key = "http.response.ok"
 	}
-	x := &tracer.Explanation{Key: "http.response." + class, Class: class, RFC: "RFC 9110 section 15",
-		Text: class + " " + http.StatusText(status) + ": the response carries " + what + ", " + strconv.Itoa(size) + " octets. The connection may stay open for the next request, but each response holds one object."}
-	if t.lang == "zh" {
-		x.Text = class + " " + http.StatusText(status) + "：响应携带" + map[bool]string{true: "所请求的对象", false: "一条错误信息"}[status < 300] +
-			"，共 " + strconv.Itoa(size) + " 字节。连接可以保持给下一个请求使用，但每个响应只带一个对象。"
-	}
+	x := t.x.Explain(key, "status", strconv.Itoa(status)+" "+http.StatusText(status), "size", strconv.Itoa(size))
+	x.Class = strconv.Itoa(status/100) + "xx"
 	attrs := map[string]string{"status": strconv.Itoa(status), "size": strconv.Itoa(size)}
 	if ctype != "" {
 		attrs["content_type"] = ctype

@@ -14,6 +14,8 @@ import (
 	_ "github.com/emersion/go-message/charset" // decode ISO-8859-x, GB2312, GBK, ... text parts to UTF-8
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
+
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // Bounds of the message viewer: a hostile message cannot make it parse or
@@ -44,6 +46,9 @@ type MessageView struct {
 	Raw     string  `json:"raw"`
 	RawCut  bool    `json:"raw_truncated,omitempty"`
 	Error   string  `json:"error,omitempty"` // why parsing stopped, if it did
+	// ErrorMsg is Error as a catalog message, for the page to say in its
+	// reader's language (the parser's own detail stays as it is).
+	ErrorMsg *tracer.Msg `json:"error_msg,omitempty"`
 }
 
 // Field is one header field: the name, the value with RFC 2047 encoded
@@ -68,7 +73,15 @@ type Part struct {
 	Text        *string           `json:"text,omitempty"` // decoded text of text/* parts
 	TextCut     bool              `json:"text_truncated,omitempty"`
 	Error       string            `json:"error,omitempty"`
+	ErrorMsg    *tracer.Msg       `json:"error_msg,omitempty"` // Error as a catalog message
 	Parts       []*Part           `json:"parts,omitempty"`
+}
+
+// mimeError returns what went wrong as English text (Error) and as a
+// catalog message (ErrorMsg); the argument "err" is the parser's own words.
+func mimeError(key string, kv ...string) (string, *tracer.Msg) {
+	m := tracer.M(key, kv...)
+	return tracer.NewExplainer("en").Format(m), m
 }
 
 // ParseMessage parses a stored message for the viewer. It never fails: what
@@ -83,7 +96,7 @@ func ParseMessage(raw []byte) *MessageView {
 	v.Raw = string(shown)
 	ent, err := message.Read(bytes.NewReader(raw))
 	if ent == nil {
-		v.Error = "not a message: " + err.Error()
+		v.Error, v.ErrorMsg = mimeError("web.mime.notmessage", "err", err.Error())
 		return v
 	}
 	v.Headers = fields(ent.Header)
@@ -122,9 +135,9 @@ func walk(ent *message.Entity, entErr error, path string, depth int, n *int) *Pa
 		p.Filename = params["name"]
 	}
 	if entErr != nil && !message.IsUnknownCharset(entErr) && !message.IsUnknownEncoding(entErr) {
-		p.Error = entErr.Error()
+		p.Error, p.ErrorMsg = mimeError("web.mime.error", "err", entErr.Error())
 	} else if entErr != nil {
-		p.Error = entErr.Error() + " (shown undecoded)"
+		p.Error, p.ErrorMsg = mimeError("web.mime.undecoded", "err", entErr.Error())
 	}
 	if mr := ent.MultipartReader(); mr != nil {
 		i := 0
@@ -134,12 +147,12 @@ func walk(ent *message.Entity, entErr error, path string, depth int, n *int) *Pa
 				break
 			}
 			if child == nil {
-				p.Error = "multipart: " + err.Error()
+				p.Error, p.ErrorMsg = mimeError("web.mime.multipart", "err", err.Error())
 				break
 			}
 			i++
 			if depth >= maxPartDepth || *n >= maxParts {
-				p.Error = "too many nested parts: the rest is not shown"
+				p.Error, p.ErrorMsg = mimeError("web.mime.toomany")
 				break
 			}
 			p.Parts = append(p.Parts, walk(child, err, childPath(path, i), depth+1, n))
@@ -148,7 +161,7 @@ func walk(ent *message.Entity, entErr error, path string, depth int, n *int) *Pa
 	}
 	body, err := io.ReadAll(io.LimitReader(ent.Body, maxPartOctets))
 	if err != nil && p.Error == "" {
-		p.Error = "decoding: " + err.Error()
+		p.Error, p.ErrorMsg = mimeError("web.mime.decoding", "err", err.Error())
 	}
 	p.Size = len(body)
 	switch {

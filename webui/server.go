@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,11 @@ type Server struct {
 	epoch string // changes every run: a page resuming from an old run replays from the start
 	http  *http.Server
 	enc   *encCache
+	// catalog holds GET /api/catalog's answer per language, encoded once.
+	catalog [2]struct {
+		once sync.Once
+		body []byte
+	}
 
 	// public is set once any listener is beyond loopback: reads and control
 	// actions then need the token, from loopback too.
@@ -165,6 +171,9 @@ func (s *Server) Handler() http.Handler {
 	// open: the page needs it to ask for the token. Everything that shows
 	// the trace or mail is read through s.read.
 	mux.HandleFunc("GET /api/world", s.handleWorld)
+	// The catalog is static text, open for the same reason: the token form
+	// speaks the reader's language too.
+	mux.HandleFunc("GET /api/catalog", s.handleCatalog)
 	mux.HandleFunc("GET /ws", s.read(s.handleWS))
 	mux.HandleFunc("GET /api/sessions", s.read(s.handleSessions))
 	mux.HandleFunc("GET /api/sessions/{id}/transcript", s.read(s.handleTranscript))
@@ -208,10 +217,19 @@ func (s *Server) Serve(l net.Listener) error {
 // history; a wrong token comes back as /?login=failed.
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Has("token") {
-		to := "/?login=failed"
+		q := url.Values{}
 		if s.tokenOK(r.URL.Query().Get("token")) {
 			http.SetCookie(w, s.tokenCookie(r))
-			to = "/"
+		} else {
+			q.Set("login", "failed")
+		}
+		// The page's language stays in the address.
+		if l := r.URL.Query().Get("lang"); l == "en" || l == "zh" {
+			q.Set("lang", l)
+		}
+		to := "/"
+		if len(q) > 0 {
+			to += "?" + q.Encode()
 		}
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return

@@ -3,6 +3,7 @@ package webui
 import (
 	"bufio"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -89,25 +90,36 @@ func WriteText(w io.Writer, evs []*tracer.Event) error {
 
 // WriteMarkdown writes a session as a Markdown table for a lab report: one
 // row per event, who spoke, the line as code, and its meaning with the RFC.
-func WriteMarkdown(w io.Writer, evs []*tracer.Event) error {
+// Its own words are x's language (nil: English), that of the instance,
+// whose explanations fill the table.
+func WriteMarkdown(w io.Writer, evs []*tracer.Event, x *tracer.Explainer) error {
+	if x == nil {
+		x = tracer.NewExplainer("en")
+	}
+	say := func(key string, kv ...string) string {
+		if len(kv) == 0 {
+			return x.Text(key)
+		}
+		return x.Format(tracer.M(key, kv...))
+	}
 	bw := bufio.NewWriter(w)
 	if len(evs) == 0 {
 		return bw.Flush()
 	}
 	si := Sessions(evs)[0]
-	bw.WriteString("# Session " + mdText(si.ID) + "\n\n")
-	bw.WriteString("- server: " + mdText(si.Server) + ", protocol: " + mdText(si.Proto) + "\n")
+	bw.WriteString("# " + say("web.md.session", "id", mdText(si.ID)) + "\n\n")
+	bw.WriteString("- " + say("web.md.server", "server", mdText(si.Server), "proto", mdText(si.Proto)) + "\n")
 	if si.Hop != "" {
-		bw.WriteString("- hop: " + mdText(si.Hop) + " (server " + mdText(si.Actor) + " is the client)\n")
+		bw.WriteString("- " + say("web.md.hop", "hop", mdText(si.Hop), "actor", mdText(si.Actor)) + "\n")
 	}
 	if si.Peer != "" {
-		bw.WriteString("- client: " + mdText(si.Peer) + "\n")
+		bw.WriteString("- " + say("web.md.client", "peer", mdText(si.Peer)) + "\n")
 	}
 	if len(si.MsgIDs) > 0 {
-		bw.WriteString("- message ids: " + mdText(strings.Join(si.MsgIDs, ", ")) + "\n")
+		bw.WriteString("- " + say("web.md.msgids", "ids", mdText(strings.Join(si.MsgIDs, ", "))) + "\n")
 	}
-	bw.WriteString("- from " + si.Start.Format(time.RFC3339Nano) + " to " + si.End.Format(time.RFC3339Nano) + "\n\n")
-	bw.WriteString("| # | time | who | line | meaning |\n|---:|---|---|---|---|\n")
+	bw.WriteString("- " + say("web.md.span", "start", si.Start.Format(time.RFC3339Nano), "end", si.End.Format(time.RFC3339Nano)) + "\n\n")
+	bw.WriteString("| # | " + say("web.md.time") + " | " + say("web.md.who") + " | " + say("web.md.line") + " | " + say("web.md.meaning") + " |\n|---:|---|---|---|---|\n")
 	for _, e := range evs {
 		who, line := "", ""
 		switch e.Kind {
@@ -116,31 +128,31 @@ func WriteMarkdown(w io.Writer, evs []*tracer.Event) error {
 			if e.Dir == tracer.C2S {
 				who = "C"
 			}
-			line = mdCode(e.Text)
+			line = mdCode(e.Text, say("web.emptyline"))
 			if e.Kind == tracer.KindData {
 				line = "*" + mdText(e.Text) + "*"
 			}
 		case tracer.KindState:
-			who = "state"
+			who = say("web.kind.state")
 			line = "**" + mdText(e.To) + "**"
 			if e.From != "" {
 				line = mdText(e.From) + " → " + line
 			}
 		default:
-			who = string(e.Kind)
+			who = say("web.kind." + string(e.Kind))
 			line = mdText(e.Text)
 		}
 		for _, f := range e.Flags {
 			line += " `" + string(f) + "`"
 		}
 		meaning := ""
-		if x := e.Explain; x != nil {
-			meaning = mdText(x.Text)
-			if x.Enh != "" && x.EnhText != "" {
-				meaning += " [" + mdText(x.Enh+" "+x.EnhText) + "]"
+		if ex := e.Explain; ex != nil {
+			meaning = mdText(ex.Text)
+			if ex.Enh != "" && ex.EnhText != "" {
+				meaning += " [" + mdText(ex.Enh+" "+ex.EnhText) + "]"
 			}
-			if x.RFC != "" {
-				meaning += " (" + mdText(x.RFC) + ")"
+			if ex.RFC != "" {
+				meaning += " (" + mdText(rfcRef(ex.RFC, say)) + ")"
 			}
 		}
 		bw.WriteString("| " + strconv.FormatUint(e.Seq, 10) + " | " + e.Time.Format("15:04:05.000") + " | " + who + " | " + line + " | " + meaning + " |\n")
@@ -154,7 +166,7 @@ func WriteMarkdown(w io.Writer, evs []*tracer.Event) error {
 		for strings.Contains(e.Data, fence) {
 			fence += "`"
 		}
-		bw.WriteString("\n#### " + mdText(e.Text) + " (event " + strconv.FormatUint(e.Seq, 10) + ")\n\n" + fence + "\n")
+		bw.WriteString("\n#### " + say("web.md.body", "text", mdText(e.Text), "seq", strconv.FormatUint(e.Seq, 10)) + "\n\n" + fence + "\n")
 		for _, l := range strings.SplitAfter(e.Data, "\n") {
 			if l == "" {
 				continue
@@ -173,11 +185,22 @@ func mdText(s string) string {
 	return r.Replace(s)
 }
 
-// mdCode renders wire text as a code span inside a table cell.
-func mdCode(s string) string {
+// rfcRef writes an RFC reference's "section N" the way the language does
+// ("第 N 节" in Chinese).
+func rfcRef(r string, say func(string, ...string) string) string {
+	return rfcSection.ReplaceAllStringFunc(r, func(m string) string {
+		return say("web.rfc.section", "sec", strings.TrimPrefix(m, "section "))
+	})
+}
+
+var rfcSection = regexp.MustCompile(`section [0-9A-Za-z.]*[0-9A-Za-z]`)
+
+// mdCode renders wire text as a code span inside a table cell; an empty
+// line is shown as empty.
+func mdCode(s, empty string) string {
 	s = strings.ReplaceAll(tracer.Printable(s), "|", `\|`)
 	if s == "" {
-		return "(empty line)"
+		return empty
 	}
 	fence := "`"
 	for strings.Contains(s, fence) {

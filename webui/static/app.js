@@ -49,13 +49,138 @@
     return ev._t;
   }
   function fmtDuration(ms) {
-    if (ms <= 0) return 'now';
+    if (ms <= 0) return t('web.dur.now');
     const s = Math.ceil(ms / 1000);
-    if (s < 60) return s + 's';
+    if (s < 60) return t('web.dur.s', { s: s });
     const m = Math.floor(s / 60);
-    if (m < 60) return m + 'm ' + pad(s % 60, 2) + 's';
-    return Math.floor(m / 60) + 'h ' + pad(m % 60, 2) + 'm';
+    if (m < 60) return t('web.dur.ms', { m: m, s: pad(s % 60, 2) });
+    return t('web.dur.hm', { h: Math.floor(m / 60), m: pad(m % 60, 2) });
   }
+
+  // ---------- language ----------
+  // Every word of the page comes from mailscope's catalog (GET
+  // /api/catalog, en and zh), and so does the prose of events: an event
+  // says it as a catalog key with named arguments (ev.msg, ev.explain.key
+  // and .args), which the page renders in its reader's language, whatever
+  // the language of mailscope up. Wire lines are never translated. A value
+  // is put into a text as it is, never read as a template or as HTML.
+  const I = {
+    lang: 'en', // the page's language
+    server: 'en', // mailscope up --lang: the language of the texts events carry
+    cat: new Map(), // lang -> {texts, rfc}, fetched once
+  };
+  function texts(lang) { return (I.cat.get(lang || I.lang) || { texts: {} }).texts; }
+  // expand replaces each {name} by args[name] in one pass, as tracer.Expand
+  // does; a brace that names no argument stays.
+  function expand(s, args) {
+    if (!args || s.indexOf('{') < 0) return s;
+    return s.replace(/\{([^{}]*)\}/g, (m, name) => (Object.prototype.hasOwnProperty.call(args, name) ? String(args[name]) : m));
+  }
+  // t is the page's text for key, its {names} filled from args. A key the
+  // catalog lacks (it failed to load) shows as itself.
+  function t(key, args) {
+    const s = texts()[key];
+    return s === undefined ? key : expand(s, args);
+  }
+  // tOr is t with a fallback for keys built from data (a state, a step).
+  function tOr(key, fallback, args) {
+    const s = texts()[key];
+    return s === undefined ? fallback : expand(s, args);
+  }
+  // rfcRef writes "RFC 5321 section 4.1.1.2" the page's way ("RFC 5321 第
+  // 4.1.1.2 节" in Chinese).
+  function rfcRef(r) {
+    return String(r || '').replace(/\bsection ([0-9A-Za-z.]*[0-9A-Za-z])/g, (m, sec) => t('web.rfc.section', { sec: sec }));
+  }
+  // prose is what a non-wire event says: its catalog message in the page's
+  // language, else the text the server rendered.
+  function prose(ev) {
+    const m = ev.msg;
+    if (m && m.key) {
+      const s = texts()[m.key];
+      if (s !== undefined) return expand(s, m.args || {});
+    }
+    return ev.text || '';
+  }
+  // An explanation's text is composed on the server from catalog entries:
+  // the entry of its key with {names} filled (from args, or, for older
+  // fills, only in the text), after the class of an SMTP reply. The page
+  // composes it again from the server language's catalog and uses the
+  // parts only when that gives exactly the server's text; then the same
+  // parts in the page's language are the translation. Anything else falls
+  // back to the server's text, never to a wrong sentence.
+  function composeParts(x, tx) {
+    const base = tx[x.key];
+    if (base === undefined) return null;
+    let prefix = '';
+    if (x.key.startsWith('smtp.reply.') && /^[2-5]xx$/.test(x.class || '')) {
+      const cls = tx['smtp.class.' + x.class[0]];
+      if (cls !== undefined) prefix = cls + ' ';
+    }
+    return { prefix: prefix, base: base };
+  }
+  function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
+  // recoverArgs matches the server's text against its template and returns
+  // every argument, those only written into the text included; null when
+  // the text is not that template's.
+  function recoverArgs(x) {
+    const parts = composeParts(x, texts(I.server));
+    if (!parts) return null;
+    const args = Object.assign({}, x.args || {});
+    const names = [];
+    let re = '^' + escapeRe(parts.prefix), last = 0;
+    parts.base.replace(/\{([^{}]*)\}/g, (m, name, at) => {
+      re += escapeRe(parts.base.slice(last, at));
+      last = at + m.length;
+      if (Object.prototype.hasOwnProperty.call(args, name)) re += escapeRe(String(args[name]));
+      else { names.push(name); re += '([\\s\\S]*?)'; }
+      return m;
+    });
+    re += escapeRe(parts.base.slice(last)) + '$';
+    const found = new RegExp(re).exec(x.text || '');
+    if (!found) return null;
+    names.forEach((n, i) => { if (!Object.prototype.hasOwnProperty.call(args, n)) args[n] = found[i + 1]; });
+    return args;
+  }
+  function explainText(x) {
+    if (!x) return '';
+    if (I.lang === I.server || !x.key || !I.cat.has(I.server)) return x.text || '';
+    const args = recoverArgs(x);
+    const parts = args && composeParts(x, texts());
+    return parts ? parts.prefix + expand(parts.base, args) : (x.text || '');
+  }
+  // The ways the servers explain a response code (tracer's enhanced,
+  // POP3Code and IMAPStatus), each as a function of a catalog.
+  function smtpEnh(code, tx) {
+    const p = code.split('.');
+    if (p.length !== 3) return null;
+    const cls = tx['enh.class.' + p[0]];
+    const det = tx['enh.' + p[1] + '.' + p[2]] !== undefined ? tx['enh.' + p[1] + '.' + p[2]] : tx['enh.subject.' + p[1]];
+    return [cls, det].filter((v) => v !== undefined).join(': ');
+  }
+  function pop3Enh(code, tx, rfc) {
+    const head = code.split('/')[0];
+    for (const k of ['pop3.code.' + code, 'pop3.code.' + head, 'pop3.code.unknown']) {
+      if (tx[k] !== undefined) return tx[k] + ' (' + (rfc[k] || '') + ')';
+    }
+    return null;
+  }
+  function enhText(x) {
+    if (!x || !x.enh_text) return '';
+    if (I.lang === I.server || !I.cat.has(I.server)) return x.enh_text;
+    const src = I.cat.get(I.server), dst = I.cat.get(I.lang);
+    // SMTP: "class: detail (RFC ...)", whichever RFC the server names.
+    const se = smtpEnh(x.enh, src.texts);
+    if (se && x.enh_text.startsWith(se) && /^ \(RFC [0-9, ]+\)$/.test(x.enh_text.slice(se.length))) {
+      return smtpEnh(x.enh, dst.texts) + x.enh_text.slice(se.length);
+    }
+    const pe = pop3Enh(x.enh, src.texts, src.rfc);
+    if (pe && pe === x.enh_text) return pop3Enh(x.enh, dst.texts, dst.rfc);
+    if (src.texts['imap.code.' + x.enh] === x.enh_text && dst.texts['imap.code.' + x.enh] !== undefined) return dst.texts['imap.code.' + x.enh];
+    return x.enh_text;
+  }
+  // stateName is a session state as the page names it.
+  function stateName(s) { return s ? tOr('web.state.' + String(s).replace(/ /g, '-'), s) : ''; }
   function debounce(fn, ms) {
     let t = 0;
     return function () { clearTimeout(t); t = setTimeout(fn, ms); };
@@ -108,6 +233,8 @@
     view: 'timeline',
   };
   window.__mailscope = S; // for the browser tests and the curious
+  // For the browser tests: how the page says an event's prose.
+  S.say = { prose: prose, explain: explainText, enh: enhText };
 
   const palette = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#bc4c00', '#0e7c86', '#6639ba', '#953800', '#116329', '#a40e26', '#3e4b9e', '#7d4e00'];
 
@@ -153,10 +280,10 @@
   function laneInfo(key) {
     const kind = key.slice(0, 3), name = key.slice(4);
     const sv = S.world.servers.find((s) => s.name === name);
-    if (kind === 'srv') return { key, kind: 'server', label: 'server ' + name, sub: sv ? sv.domain : '' };
+    if (kind === 'srv') return { key, kind: 'server', label: t('web.lane.server', { name: name }), sub: sv ? sv.domain : '' };
     const who = S.actors.get(name);
     const users = who && who.size ? Array.from(who).join(', ') : (sv ? sv.users.join(', ') : '');
-    return { key, kind: 'client', label: 'client of ' + name, sub: users ? users + "'s side" : '' };
+    return { key, kind: 'client', label: t('web.lane.client', { name: name }), sub: users ? t('web.lane.side', { users: users }) : '' };
   }
   // lanesOf lists the lanes an event draws on.
   function lanesOf(ev) {
@@ -429,21 +556,13 @@
   }
   function flagBadges(parent, ev) {
     for (const f of ev.flags || []) {
-      const b = el('span', 'badge ' + (f === 'masked' ? 'masked' : ''), f);
-      b.title = vis(flagText[f] || f);
+      const b = el('span', 'badge ' + (f === 'masked' ? 'masked' : ''), tOr('web.badge.' + f, f));
+      b.dataset.flag = f;
+      b.title = vis(flagText(f));
       parent.appendChild(b);
     }
   }
-  const flagText = {
-    'bare-lf': 'the line ended in LF alone, not CRLF (RFC 5321 section 2.3.8 requires CRLF)',
-    'bare-cr': 'a CR not followed by LF inside the line',
-    '8bit': 'bytes above 127 in a session that did not declare 8BITMIME (RFC 6152)',
-    'dot-stuffed': 'a body line began with a dot, so the client doubled it (RFC 5321 section 4.5.2)',
-    'masked': 'credentials hidden by mailscope: the real wire carries them readable',
-    'too-long': 'longer than the protocol allows; the text shown is cut',
-    'nul': 'a NUL byte crossed the wire',
-    'encrypted': 'bytes after a TLS upgrade that the tap could not read',
-  };
+  function flagText(f) { return tOr('web.flag.' + f, f); }
 
   function queueDeadline(ev) {
     const a = ev.attrs || {};
@@ -462,6 +581,29 @@
     return 0;
   }
 
+  function kindName(k) { return tOr('web.kind.' + k, k); }
+  // dataSummary names a message body or literal: the server's own words in
+  // English, else its size in the page's language.
+  function dataSummary(ev) {
+    if (ev.msg || I.lang === 'en') return prose(ev) || kindName('data');
+    return t('web.data.summary', { lines: ev.lines || 0, size: ev.size || 0 });
+  }
+  // markText is what a mark on a lane says: a state change with why, a
+  // queue step, a closed session, or what the event says.
+  function markText(ev, step) {
+    if (ev.kind === 'state') {
+      const why = explainText(ev.explain);
+      return '◆ ' + (ev.from ? stateName(ev.from) + ' → ' + stateName(ev.to) : stateName(ev.to)) + (why ? ' · ' + why : '');
+    }
+    if (ev.kind === 'close') return t('web.closed', { session: ev.session || '' });
+    const text = prose(ev);
+    if (ev.kind === 'queue' && step) {
+      const name = tOr('web.step.' + step, step);
+      if (!text.toLowerCase().startsWith(name.toLowerCase())) return text ? t('web.colon', { name: name, text: text }) : name;
+    }
+    return text;
+  }
+
   function makeRow(ev, u) {
     const row = el('div', 'row k-' + ev.kind);
     row.dataset.seq = String(ev.seq);
@@ -469,13 +611,13 @@
     const color = sessionColor(ev);
     if (color) row.style.setProperty('--c', color);
     const time = el('span', 'time', fmtTime(ev));
-    time.title = vis('event ' + ev.seq + (ev.session ? ' · ' + ev.session : ''));
+    time.title = vis(t('web.event', { seq: ev.seq }) + (ev.session ? ' · ' + ev.session : ''));
     row.appendChild(time);
     const track = el('div', 'track');
     row.appendChild(track);
 
     if (ev.kind === 'skipped') {
-      row.appendChild(el('div', 'full skipped', '⚠ ' + (ev.text || ('skipped ' + ev.skipped + ' events'))));
+      row.appendChild(el('div', 'full skipped', '⚠ ' + ((ev.msg || I.lang === 'en') && prose(ev) ? prose(ev) : t('web.skipped', { n: ev.skipped || 0 }))));
       track.remove();
       return row;
     }
@@ -492,24 +634,25 @@
       if (ev.dir === 's2c') { const rc = replyClass(ev); if (rc) label.classList.add(rc); }
       if (ev.kind === 'data') {
         const open = S.expanded.has(ev.seq);
-        const t = el('button', 'toggle', open ? '▾' : '▸');
-        t.type = 'button';
-        t.title = open ? 'collapse the message body' : 'expand the message body';
-        t.addEventListener('click', (e) => { e.stopPropagation(); toggleData(ev); });
-        label.appendChild(t);
-        label.appendChild(txt('[' + (ev.text || 'data') + ']'));
+        const tg = el('button', 'toggle', open ? '▾' : '▸');
+        tg.type = 'button';
+        tg.title = open ? t('web.data.collapse') : t('web.data.expand');
+        tg.addEventListener('click', (e) => { e.stopPropagation(); toggleData(ev); });
+        label.appendChild(tg);
+        label.appendChild(txt('[' + dataSummary(ev) + ']'));
       } else if (ev.kind === 'open') {
-        label.textContent = vis('connect ' + (ev.peer || ''));
+        label.textContent = vis(t('web.connect', { peer: ev.peer || '' }));
       } else {
-        label.textContent = ev.text === '' ? '(empty line)' : vis(ev.text);
+        label.textContent = ev.text === '' ? t('web.emptyline') : vis(ev.text);
       }
       flagBadges(label, ev);
-      if (ev.kind === 'http' && ev.size) label.appendChild(el('span', 'badge masked', ev.size + ' octets'));
-      arrow.title = vis(ev.kind === 'open' ? (ev.text || '') : ((ev.text || '') + (ev.explain && ev.explain.text ? '\n' + ev.explain.text : '')));
+      if (ev.kind === 'http' && ev.size) label.appendChild(el('span', 'badge masked', t('web.octets', { n: ev.size })));
+      const why = explainText(ev.explain);
+      arrow.title = vis(ev.kind === 'open' ? prose(ev) : (ev.kind === 'data' ? dataSummary(ev) : (ev.text || '')) + (why ? '\n' + why : ''));
       arrow.appendChild(label);
       track.appendChild(arrow);
       if (ev.kind === 'data' && S.expanded.has(ev.seq)) {
-        const pre = el('pre', 'data', ev.data || '(the body is not in this event)');
+        const pre = el('pre', 'data', ev.data || t('web.data.missing'));
         pre.addEventListener('click', (e) => e.stopPropagation());
         row.appendChild(pre);
       }
@@ -518,10 +661,7 @@
       const step = ev.attrs && ev.attrs.step ? ev.attrs.step : '';
       const mark = el('div', 'mark ' + ev.kind + (step ? ' q-' + step : ''));
       mark.style.left = (x === null ? 50 : x) + '%';
-      let text = ev.text || '';
-      if (ev.kind === 'state') text = '◆ ' + (ev.from ? ev.from + ' → ' + ev.to : ev.to);
-      else if (ev.kind === 'queue' && step && !text.toLowerCase().startsWith(step.split('-')[0])) text = step + ': ' + text;
-      else if (ev.kind === 'close') text = '✕ ' + (ev.session || '') + ' closed';
+      const text = markText(ev, step);
       mark.appendChild(txt(text));
       if (ev.kind === 'queue' && /deferred|held|retry/.test(step)) {
         const dl = queueDeadline(ev);
@@ -531,10 +671,11 @@
           mark.appendChild(cd);
         }
       }
-      mark.title = vis((ev.text || '') + (ev.explain && ev.explain.text ? '\n' + ev.explain.text : ''));
+      const why = explainText(ev.explain);
+      mark.title = vis(text + (why && ev.kind !== 'state' ? '\n' + why : ''));
       track.appendChild(mark);
     } else {
-      row.appendChild(el('div', 'full', (ev.kind !== 'note' ? ev.kind + ': ' : '') + (ev.text || '')));
+      row.appendChild(el('div', 'full', ev.kind !== 'note' ? t('web.colon', { name: kindName(ev.kind), text: prose(ev) }) : prose(ev)));
       track.remove();
     }
     row.addEventListener('click', () => select(ev));
@@ -545,7 +686,7 @@
     const now = Date.now();
     for (const c of document.querySelectorAll('.countdown[data-deadline]')) {
       const left = Number(c.dataset.deadline) - now;
-      c.textContent = left > 0 ? 'next try in ' + fmtDuration(left) : 'trying now';
+      c.textContent = left > 0 ? t('web.next', { d: fmtDuration(left) }) : t('web.trying');
     }
   }
   setInterval(tickCountdowns, 1000);
@@ -594,53 +735,67 @@
     for (const r of S.rendered.values()) r.classList.toggle('selected', r.dataset.seq === String(ev.seq));
     const box = $('explain-body');
     box.replaceChildren();
-    const who = ev.dir === 'c2s' ? 'client → server' : ev.dir === 's2c' ? 'server → client' : ev.kind;
-    box.appendChild(el('div', 'hint', who + ' · ' + (ev.proto || ev.kind) + (ev.session ? ' · ' + ev.session : '')));
-    box.appendChild(el('pre', 'wire', ev.kind === 'data' ? '[' + (ev.text || '') + ']' : (ev.text === '' ? '(empty line)' : (ev.text || ''))));
+    const who = ev.dir === 'c2s' ? t('web.x.c2s') : ev.dir === 's2c' ? t('web.x.s2c') : kindName(ev.kind);
+    box.appendChild(el('div', 'hint', who + ' · ' + (ev.proto || kindName(ev.kind)) + (ev.session ? ' · ' + ev.session : '')));
+    // The wire as it was; what a server says about itself in the page's
+    // language.
+    let shown;
+    if (ev.kind === 'data') shown = '[' + dataSummary(ev) + ']';
+    else if (ev.kind === 'line' || ev.kind === 'http') shown = ev.text === '' ? t('web.emptyline') : (ev.text || '');
+    else if (ev.kind === 'state') shown = '◆ ' + (ev.from ? stateName(ev.from) + ' → ' + stateName(ev.to) : stateName(ev.to));
+    else if (ev.kind === 'open') shown = t('web.connect', { peer: ev.peer || '' });
+    else shown = markText(ev, ev.attrs && ev.attrs.step);
+    box.appendChild(el('pre', 'wire', shown));
     const x = ev.explain;
-    if (x && x.text) box.appendChild(el('p', 'meaning', x.text));
+    const meaning = explainText(x);
+    if (meaning) box.appendChild(el('p', 'meaning', meaning));
     const dl = el('dl');
     if (x) {
-      dlRow(dl, 'RFC', x.rfc);
-      dlRow(dl, 'reply class', x.class);
-      if (x.enh) dlRow(dl, ev.proto === 'imap' ? 'response code' : 'enhanced code', x.enh + (x.enh_text ? ' — ' + x.enh_text : ''));
+      dlRow(dl, t('web.x.rfc'), rfcRef(x.rfc));
+      dlRow(dl, t('web.x.class'), x.class);
+      const et = enhText(x);
+      if (x.enh) dlRow(dl, ev.proto === 'imap' ? t('web.x.code') : t('web.x.enh'), x.enh + (et ? ' — ' + rfcRef(et) : ''));
     }
     const st = stateAround(ev);
     if (st && (st.before || st.after)) {
-      dl.appendChild(el('dt', '', 'state'));
-      const dd = el('dd', 'state-flow', (st.before || '(start)') + (st.after && st.after !== st.before ? ' → ' + st.after : ' (unchanged)'));
+      dl.appendChild(el('dt', '', t('web.x.state')));
+      const dd = el('dd', 'state-flow', (stateName(st.before) || t('web.x.start')) + (st.after && st.after !== st.before ? ' → ' + stateName(st.after) : t('web.x.unchanged')));
       dl.appendChild(dd);
     }
-    (ev.flags || []).forEach((f) => dlRow(dl, 'flag ' + f, flagText[f] || ''));
-    dlRow(dl, 'server', ev.server);
-    dlRow(dl, 'hop', ev.hop);
-    dlRow(dl, 'client', ev.actor || ev.peer || (S.sessions.get(ev.session) || {}).peer);
-    dlRow(dl, 'message id', ev.msgid);
-    if (ev.kind === 'data' || ev.kind === 'http') dlRow(dl, 'size', (ev.size || 0) + ' octets' + (ev.lines ? ', ' + ev.lines + ' lines' : ''));
-    dlRow(dl, 'time', ev.time);
-    dlRow(dl, 'event', '#' + ev.seq + ' (' + ev.kind + ')');
-    for (const [k, v] of Object.entries(ev.attrs || {})) dlRow(dl, k, v);
+    (ev.flags || []).forEach((f) => dlRow(dl, t('web.x.flag', { flag: tOr('web.badge.' + f, f) }), flagText(f)));
+    dlRow(dl, t('web.x.server'), ev.server);
+    dlRow(dl, t('web.x.hop'), ev.hop);
+    dlRow(dl, t('web.x.client'), ev.actor || ev.peer || (S.sessions.get(ev.session) || {}).peer);
+    dlRow(dl, t('web.x.msgid'), ev.msgid);
+    if (ev.kind === 'data' || ev.kind === 'http') dlRow(dl, t('web.x.size'), ev.lines ? t('web.x.sizelines', { size: ev.size || 0, lines: ev.lines }) : t('web.octets', { n: ev.size || 0 }));
+    dlRow(dl, t('web.x.time'), ev.time);
+    dlRow(dl, t('web.x.event'), t('web.x.eventkind', { seq: ev.seq, kind: kindName(ev.kind) }));
+    for (const [k, v] of Object.entries(ev.attrs || {})) {
+      let val = v;
+      if (k === 'step') val = tOr('web.step.' + v, v);
+      else if (k === 'fault') val = tOr('web.fault.' + (v || 'none'), v);
+      dlRow(dl, tOr('web.attr.' + k, k), val);
+    }
     box.appendChild(dl);
     const btns = el('div');
     if (ev.msgid) {
-      const b = el('button', '', 'Follow message ' + ev.msgid);
+      const b = el('button', '', t('web.x.follow', { id: ev.msgid }));
       b.type = 'button';
       b.addEventListener('click', () => setFilter('msgid', ev.msgid));
       btns.appendChild(b);
     }
     if (ev.session) {
-      const b = el('button', '', 'Only session ' + ev.session);
+      const b = el('button', '', t('web.x.only', { id: ev.session }));
       b.type = 'button';
       b.addEventListener('click', () => setFilter('session', ev.session));
       btns.appendChild(b);
     }
     box.appendChild(btns);
     if (ev.kind === 'data' && ev.data) {
-      box.appendChild(el('h2', '', 'The bytes'));
+      box.appendChild(el('h2', '', t('web.x.bytes')));
       box.appendChild(el('pre', '', ev.data));
       if (ev.attrs && ev.attrs.preview_cut) {
-        box.appendChild(el('p', 'hint', 'The first ' + ev.attrs.preview_cut + ' of ' + (ev.size || '?') +
-          ' octets: a trace event keeps the start of a message. The whole message is in the Messages view.'));
+        box.appendChild(el('p', 'hint', t('web.x.cut', { cut: ev.attrs.preview_cut, size: ev.size || '?' })));
       }
     }
   }
@@ -656,19 +811,19 @@
       const head = el('div');
       head.appendChild(el('span', 'swatch'));
       const id = el('span', 'sess-id', s.id);
-      id.title = 'show only this session';
+      id.title = t('web.s.only');
       id.addEventListener('click', () => setFilter('session', S.filter.session === s.id ? '' : s.id));
       head.appendChild(id);
       li.appendChild(head);
-      const meta = [s.hop ? 'hop ' + s.hop : (s.peer ? 'from ' + s.peer : ''), s.lines + ' lines',
-        s.states.length ? s.states[s.states.length - 1].to : '', s.closed ? 'closed' : 'open'].filter(Boolean).join(' · ');
+      const meta = [s.hop ? t('web.s.hop', { hop: s.hop }) : (s.peer ? t('web.s.from', { peer: s.peer }) : ''), t('web.s.lines', { n: s.lines }),
+        s.states.length ? stateName(s.states[s.states.length - 1].to) : '', s.closed ? t('web.s.closed') : t('web.s.open')].filter(Boolean).join(' · ');
       li.appendChild(el('div', 'sess-meta', meta));
       const dl = el('div', 'sess-dl');
       for (const [fmt, label] of [['text', '.txt'], ['md', '.md'], ['jsonl', '.jsonl']]) {
         const a = el('a', '', label);
         a.href = '/api/sessions/' + encodeURIComponent(s.id) + '/transcript?format=' + fmt;
         a.setAttribute('download', s.id + '.' + (fmt === 'text' ? 'txt' : fmt));
-        a.title = 'download the transcript as ' + { text: 'text', md: 'Markdown (for a lab report)', jsonl: 'JSON Lines' }[fmt];
+        a.title = t('web.s.download', { format: t('web.s.fmt.' + fmt) });
         dl.appendChild(a);
       }
       li.appendChild(dl);
@@ -707,15 +862,15 @@
     $(id).addEventListener('change', (e) => setFilter(k, e.target.value));
   }
   function updateCounts() {
-    let t = S.rows.length + ' of ' + S.events.length + ' events';
-    if (S.paused) t += ' · paused, ' + S.pending.length + ' new';
-    $('counts').textContent = t;
+    let c = t('web.counts', { shown: S.rows.length, total: S.events.length });
+    if (S.paused) c += ' · ' + t('web.counts.paused', { n: S.pending.length });
+    $('counts').textContent = c;
   }
 
   $('pause').addEventListener('click', () => {
     S.paused = !S.paused;
     $('pause').setAttribute('aria-pressed', String(S.paused));
-    $('pause').textContent = S.paused ? 'Resume' : 'Pause';
+    $('pause').textContent = S.paused ? t('web.resume') : t('web.pause');
     if (!S.paused) {
       let lanes = false;
       for (const ev of S.pending) if (matches(ev) && appendRow(ev)) lanes = true;
@@ -744,19 +899,22 @@
 
   // ---------- websocket ----------
   let ws = null, backoff = 500;
-  function setStatus(state, text) {
+  // The status keeps its key, to be said again in another language.
+  let statusKey = ['web.status.connecting', {}];
+  function setStatus(state, key, args) {
+    statusKey = [key, args || {}];
     const s = $('status');
     s.dataset.state = state;
-    s.textContent = vis(text);
+    s.textContent = vis(t(key, args));
     document.body.dataset.ws = state;
   }
   function connect() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     let url = proto + '//' + location.host + '/ws?after=' + S.lastSeq;
     if (S.epoch) url += '&epoch=' + encodeURIComponent(S.epoch);
-    setStatus('connecting', 'connecting…');
+    setStatus('connecting', 'web.status.connecting');
     ws = new WebSocket(url);
-    ws.onopen = () => { backoff = 500; setStatus('open', 'live'); };
+    ws.onopen = () => { backoff = 500; setStatus('open', 'web.status.live'); };
     // Each message is a JSON array of events, in order.
     ws.onmessage = (m) => {
       let evs;
@@ -774,7 +932,7 @@
       }
     };
     ws.onclose = () => {
-      setStatus('closed', 'disconnected: retrying in ' + Math.round(backoff / 100) / 10 + 's');
+      setStatus('closed', 'web.status.closed', { s: Math.round(backoff / 100) / 10 });
       const wait = backoff;
       backoff = Math.min(backoff * 2, 5000);
       // A mailscope restarted with a new token refuses the old cookie:
@@ -794,21 +952,22 @@
   // ---------- lesson panel ----------
   // A lesson run with `mailscope lesson` or `mailscope demo` publishes
   // lesson events; the panel beside the ladder shows its steps ticking.
-  const L = { id: '', title: '', steps: 0, titles: {}, done: new Set(), current: -1, now: '', explain: '', hints: [], finished: false };
+  // now, explain and hints keep their events, said again in another language.
+  const L = { id: '', title: '', steps: 0, titles: {}, done: new Set(), current: -1, now: null, explain: null, hints: [], finished: false };
   function onLesson(ev) {
     const a = ev.attrs || {};
     if (!a.lesson) return;
     if (a.lesson !== L.id || a.status === 'started') {
-      Object.assign(L, { id: a.lesson, title: a.lesson, steps: 0, titles: {}, done: new Set(), current: -1, now: '', explain: '', hints: [], finished: false });
+      Object.assign(L, { id: a.lesson, title: a.lesson, steps: 0, titles: {}, done: new Set(), current: -1, now: null, explain: null, hints: [], finished: false });
     }
     if (a.steps) L.steps = Math.min(100, parseInt(a.steps, 10) || 0);
     const step = parseInt(a.step, 10);
     switch (a.status) {
-      case 'started': L.title = a.title || a.lesson; L.now = ev.text || ''; break;
-      case 'current': L.current = step; L.titles[step] = a.title; L.now = ev.text || ''; L.hints = []; break;
-      case 'step-done': L.done.add(step); L.titles[step] = a.title; L.explain = ev.text || ''; break;
-      case 'hint': L.hints.push(ev.text || ''); if (L.hints.length > 3) L.hints.shift(); break;
-      case 'finished': L.finished = true; L.explain = ev.text || ''; break;
+      case 'started': L.title = a.title || a.lesson; L.now = ev; break;
+      case 'current': L.current = step; L.titles[step] = a.title; L.now = ev; L.hints = []; break;
+      case 'step-done': L.done.add(step); L.titles[step] = a.title; L.explain = ev; break;
+      case 'hint': L.hints.push(ev); if (L.hints.length > 3) L.hints.shift(); break;
+      case 'finished': L.finished = true; L.explain = ev; break;
       default: return;
     }
     renderLesson();
@@ -818,17 +977,17 @@
     box.hidden = !L.id;
     box.replaceChildren();
     if (!L.id) return;
-    box.appendChild(el('h2', '', 'Lesson: ' + L.title));
+    box.appendChild(el('h2', '', t('web.lesson.title', { title: L.title })));
     const ol = el('ol', 'lesson-steps');
     for (let i = 0; i < L.steps; i++) {
       const cls = L.done.has(i) ? 'done' : (i === L.current ? 'current' : '');
-      ol.appendChild(el('li', cls, (L.done.has(i) ? '\u2713 ' : '') + (L.titles[i] || 'step ' + (i + 1))));
+      ol.appendChild(el('li', cls, (L.done.has(i) ? '\u2713 ' : '') + (L.titles[i] || t('web.lesson.step', { n: i + 1 }))));
     }
     box.appendChild(ol);
-    if (L.explain) box.appendChild(el('p', 'lesson-explain', L.explain));
-    if (L.now && !L.finished) box.appendChild(el('p', 'lesson-now', L.now));
-    for (const h of L.hints) box.appendChild(el('p', 'lesson-hint', '\u279c ' + h));
-    if (L.finished) box.appendChild(el('p', 'lesson-done', '\u2605 Lesson complete'));
+    if (L.explain && prose(L.explain)) box.appendChild(el('p', 'lesson-explain', prose(L.explain)));
+    if (L.now && prose(L.now) && !L.finished) box.appendChild(el('p', 'lesson-now', prose(L.now)));
+    for (const h of L.hints) box.appendChild(el('p', 'lesson-hint', '\u279c ' + prose(h)));
+    if (L.finished) box.appendChild(el('p', 'lesson-done', t('web.lesson.done')));
   }
 
   function onEventSideEffects(ev) {
@@ -869,7 +1028,7 @@
   async function loadMailboxes(clear) {
     const server = $('m-server').value, user = $('m-user').value;
     if (!server || !user || mailboxesLoading) return;
-    if (clear) { currentMessage = ''; $('message').replaceChildren(el('p', 'hint', 'Pick a message.')); }
+    if (clear) { currentMessage = ''; $('message').replaceChildren(el('p', 'hint', t('web.m.pick'))); }
     mailboxesLoading = true;
     const box = $('mailboxes');
     try {
@@ -881,16 +1040,16 @@
         for (const m of mb.messages.slice().reverse()) {
           const li = el('li', m.id === currentMessage ? 'current' : '');
           li.dataset.id = m.id;
-          li.appendChild(el('div', 'msg-subject', m.subject || '(no subject)'));
-          li.appendChild(el('div', 'msg-meta', (m.from || '(no From)') + ' · ' + new Date(m.date).toLocaleString() + ' · ' + m.size + ' octets' + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
+          li.appendChild(el('div', 'msg-subject', m.subject || t('web.m.nosubject')));
+          li.appendChild(el('div', 'msg-meta', (m.from || t('web.m.nofrom')) + ' · ' + new Date(m.date).toLocaleString(I.lang) + ' · ' + t('web.octets', { n: m.size }) + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
           li.addEventListener('click', () => openMessage(m.id));
           ul.appendChild(li);
         }
-        if (!mb.messages.length) ul.appendChild(el('li', 'hint', 'empty'));
+        if (!mb.messages.length) ul.appendChild(el('li', 'hint', t('web.m.empty')));
         box.appendChild(ul);
       }
     } catch (e) {
-      box.replaceChildren(el('p', 'mime-err', 'Could not read the mailboxes: ' + e.message));
+      box.replaceChildren(el('p', 'mime-err', t('web.m.errboxes', { err: e.message })));
     } finally {
       mailboxesLoading = false;
     }
@@ -900,60 +1059,60 @@
     currentMessage = id;
     for (const li of document.querySelectorAll('#mailboxes li')) li.classList.toggle('current', li.dataset.id === id);
     const box = $('message');
-    box.replaceChildren(el('p', 'hint', 'loading…'));
+    box.replaceChildren(el('p', 'hint', t('web.loading')));
     let m;
     try {
       m = await api('/api/messages/' + encodeURIComponent(id));
     } catch (e) {
-      box.replaceChildren(el('p', 'mime-err', 'Could not read the message: ' + e.message));
+      box.replaceChildren(el('p', 'mime-err', t('web.m.errmessage', { err: e.message })));
       return;
     }
     box.replaceChildren();
-    const title = el('h2', 'msg-title', m.subject || '(no subject)');
+    const title = el('h2', 'msg-title', m.subject || t('web.m.nosubject'));
     title.id = 'msg-subject';
     box.appendChild(title);
-    box.appendChild(el('p', 'hint', m.server + ' · ' + m.user + ' · ' + m.mailbox + ' · UID ' + m.uid + ' · ' + m.size + ' octets' +
-      (m.msgid ? ' · trace id ' + m.msgid : '') + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
+    box.appendChild(el('p', 'hint', m.server + ' · ' + m.user + ' · ' + m.mailbox + ' · UID ' + m.uid + ' · ' + t('web.octets', { n: m.size }) +
+      (m.msgid ? ' · ' + t('web.m.traceid', { id: m.msgid }) : '') + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
     if (m.msgid) {
-      const b = el('button', '', 'Follow ' + m.msgid + ' in the timeline');
+      const b = el('button', 'follow', t('web.m.follow', { id: m.msgid }));
       b.type = 'button';
       b.addEventListener('click', () => { show('timeline'); setFilter('msgid', m.msgid); });
       box.appendChild(b);
     }
-    if (m.error) box.appendChild(el('p', 'mime-err', m.error));
+    if (m.error) box.appendChild(el('p', 'mime-err', prose({ msg: m.error_msg, text: m.error })));
 
-    box.appendChild(el('h2', '', 'Header fields (RFC 5322)'));
-    const t = el('table', 'headers');
+    box.appendChild(el('h2', '', t('web.m.headers')));
+    const tbl = el('table', 'headers');
     for (const h of m.headers) {
       const tr = el('tr');
       tr.appendChild(el('td', 'hname', h.name + ':'));
       const td = el('td', 'hval', h.value);
-      if (h.raw) td.title = vis('on the wire: ' + h.raw);
+      if (h.raw) td.title = vis(t('web.m.onwire', { raw: h.raw }));
       tr.appendChild(td);
-      t.appendChild(tr);
+      tbl.appendChild(tr);
     }
-    box.appendChild(t);
+    box.appendChild(tbl);
 
-    box.appendChild(el('h2', '', 'MIME tree (RFC 2045, 2046)'));
+    box.appendChild(el('h2', '', t('web.m.mime')));
     const tree = el('ul', 'mime-tree');
     tree.id = 'mime-tree';
     if (m.tree) tree.appendChild(mimeNode(m.tree));
     box.appendChild(tree);
 
-    box.appendChild(el('h2', '', 'Decoded text'));
-    const texts = el('div', 'part-text');
-    texts.id = 'decoded-text';
-    collectText(m.tree, texts);
-    if (!texts.childNodes.length) texts.appendChild(el('p', 'hint', 'no text parts'));
-    box.appendChild(texts);
+    box.appendChild(el('h2', '', t('web.m.decoded')));
+    const parts = el('div', 'part-text');
+    parts.id = 'decoded-text';
+    collectText(m.tree, parts);
+    if (!parts.childNodes.length) parts.appendChild(el('p', 'hint', t('web.m.notext')));
+    box.appendChild(parts);
 
-    box.appendChild(el('h2', '', 'Raw source' + (m.raw_truncated ? ' (first 1 MiB)' : '')));
+    box.appendChild(el('h2', '', m.raw_truncated ? t('web.m.rawcut') : t('web.m.raw')));
     const raw = el('pre', 'raw', m.raw);
     raw.id = 'raw-source';
     box.appendChild(raw);
   }
   function partDesc(p) {
-    return (p.path ? 'part ' + p.path : 'message');
+    return p.path ? t('web.m.part', { path: p.path }) : t('web.m.whole');
   }
   function mimeNode(p) {
     const li = el('li', 'mime-node');
@@ -961,12 +1120,12 @@
     li.appendChild(el('span', 'mime-type', p.content_type));
     const attrs = [];
     if (p.charset) attrs.push('charset=' + p.charset);
-    if (!p.content_type.startsWith('multipart/')) attrs.push('transfer encoding ' + p.encoding, p.size + ' octets decoded');
+    if (!p.content_type.startsWith('multipart/')) attrs.push(t('web.m.encoding', { enc: p.encoding }), t('web.m.decsize', { n: p.size }));
     else if (p.params && p.params.boundary) attrs.push('boundary=' + p.params.boundary);
     if (p.disposition) attrs.push(p.disposition);
-    if (p.filename) attrs.push('file ' + p.filename);
+    if (p.filename) attrs.push(t('web.m.file', { name: p.filename }));
     li.appendChild(el('span', 'mime-attr', attrs.join(' · ')));
-    if (p.error) li.appendChild(el('span', 'mime-err', p.error));
+    if (p.error) li.appendChild(el('span', 'mime-err', prose({ msg: p.error_msg, text: p.error })));
     if (p.parts && p.parts.length) {
       const ul = el('ul');
       for (const c of p.parts) ul.appendChild(mimeNode(c));
@@ -977,9 +1136,10 @@
   function collectText(p, into) {
     if (!p) return;
     if (typeof p.text === 'string') {
-      into.appendChild(el('h3', '', partDesc(p) + ': ' + p.content_type + (p.encoding !== '7bit' ? ', decoded from ' + p.encoding : '') +
-        (p.content_type === 'text/html' ? ' (shown as source, never rendered)' : '')));
-      into.appendChild(el('pre', '', p.text + (p.text_truncated ? '\n[… cut]' : '')));
+      const args = { part: partDesc(p), type: p.content_type, enc: p.encoding };
+      into.appendChild(el('h3', '', t(p.encoding !== '7bit' ? 'web.m.textdec' : 'web.m.texthead', args) +
+        (p.content_type === 'text/html' ? t('web.m.htmlsrc') : '')));
+      into.appendChild(el('pre', '', p.text + (p.text_truncated ? '\n' + t('web.m.cut') : '')));
     }
     for (const c of p.parts || []) collectText(c, into);
   }
@@ -996,7 +1156,7 @@
     try {
       q = await api('/api/queue');
     } catch (e) {
-      controlMsg('Could not read the queue: ' + e.message, true);
+      controlMsg(t('web.q.err', { err: e.message }), true);
       return;
     }
     clockSkew = Date.parse(q.now) - Date.now();
@@ -1004,7 +1164,7 @@
     tb.replaceChildren();
     for (const e of q.entries) {
       const tr = el('tr');
-      const cells = [e.msgid, e.server, e.sender || '<> (bounce)', e.rcpt, e.status, String(e.attempts)];
+      const cells = [e.msgid, e.server, e.sender || t('web.q.bounce'), e.rcpt, tOr('web.qs.' + e.status, e.status), String(e.attempts)];
       for (const c of cells) tr.appendChild(el('td', '', c));
       const next = el('td');
       const at = Date.parse(e.status === 'held' && e.hold_until ? e.hold_until : e.next_attempt);
@@ -1012,7 +1172,7 @@
         const cd = el('span', 'countdown');
         cd.dataset.deadline = String(at - clockSkew);
         next.appendChild(cd);
-        next.title = new Date(at).toLocaleString();
+        next.title = new Date(at).toLocaleString(I.lang);
       }
       tr.appendChild(next);
       tr.appendChild(el('td', '', e.last_error || ''));
@@ -1028,9 +1188,9 @@
     const faults = [''].concat(S.world.faults || []);
     for (const sv of S.world.servers) {
       const row = el('div', 'server-faults');
-      row.appendChild(el('span', 'server-name', 'server ' + sv.name));
+      row.appendChild(el('span', 'server-name', t('web.lane.server', { name: sv.name })));
       for (const f of faults) {
-        const b = el('button', 'fault-btn', f || 'none');
+        const b = el('button', 'fault-btn', tOr('web.fault.' + (f || 'none'), f));
         b.type = 'button';
         b.dataset.server = sv.name;
         b.dataset.fault = f;
@@ -1047,7 +1207,7 @@
     try {
       const r = await api('/api/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ server, fault }) });
       drawFaults(r.servers || {});
-      controlMsg('server ' + server + ': ' + (fault ? 'fault ' + fault + ' switched on' : 'no fault'), false);
+      controlMsg(fault ? t('web.q.faulton', { server: server, fault: tOr('web.fault.' + fault, fault) }) : t('web.q.faultoff', { server: server }), false);
     } catch (e) {
       controlMsg(e.message, true);
     }
@@ -1056,7 +1216,7 @@
     const d = $('flush-domain').value.trim();
     try {
       const r = await api('/api/queue/flush?domain=' + encodeURIComponent(d), { method: 'POST' });
-      controlMsg('flush ' + (d || 'all domains') + ': ' + r.woken + ' recipient(s) to try now', false);
+      controlMsg(t('web.q.flushed', { domain: d || t('web.q.all'), n: r.woken }), false);
       loadQueue();
     } catch (e) {
       controlMsg(e.message, true);
@@ -1069,30 +1229,85 @@
   // trace and the mail only to a browser that has the token: one that opened
   // the address mailscope up printed (/?token=...), or typed the token here
   // (the form sends it the same way). The server keeps it in a cookie.
-  const texts = {
-    en: {
-      login: 'This mailscope listens beyond its machine: the trace, the mailboxes and the fault switches need the token that mailscope up printed. Open the address it printed, or enter the token:',
-      failed: 'That token is not this mailscope\'s.',
-      open: 'Open',
-      status: 'token needed',
-    },
-    zh: {
-      login: '这个 mailscope 在本机之外也可访问：跟踪、邮箱和故障开关都需要 mailscope up 打印的令牌。请打开它打印的地址，或在这里输入令牌：',
-      failed: '这个令牌不是这个 mailscope 的。',
-      open: '打开',
-      status: '需要令牌',
-    },
-  };
-  function say(k) { return (texts[S.world.lang] || texts.en)[k]; }
   function needToken(w) { return !!(w && w.public && !w.read); }
   function showLogin() {
     const failed = new URLSearchParams(location.search).get('login') === 'failed';
-    $('login-text').textContent = (failed ? say('failed') + ' ' : '') + say('login');
-    $('login-go').textContent = say('open');
+    $('login-text').textContent = (failed ? t('web.login.failed') + ' ' : '') + t('web.login');
     $('login').hidden = false;
-    setStatus('login', say('status'));
+    setStatus('login', 'web.login.status');
     $('login-token').focus();
   }
+
+  // ---------- the page's language ----------
+  // The page starts in ?lang= or else in the language of mailscope up
+  // --lang, and the switch keeps the choice in the address: a reload, a
+  // bookmark or a link handed to a student opens the same language.
+  async function loadCatalog(lang) {
+    if (I.cat.has(lang)) return;
+    // Not through api(): the browser's cache may answer (the server says
+    // whether its copy is current).
+    const res = await fetch('/api/catalog?lang=' + encodeURIComponent(lang));
+    if (!res.ok) throw new Error(res.status + ' ' + res.statusText);
+    const c = await res.json();
+    I.cat.set(lang, { texts: c.texts || {}, rfc: c.rfc || {} });
+  }
+  function wantedLang() {
+    const l = new URLSearchParams(location.search).get('lang');
+    return l === 'en' || l === 'zh' ? l : I.server;
+  }
+  // applyStatic says the page's fixed words (the elements marked data-t,
+  // data-t-title, data-t-aria, data-t-placeholder) in the page's language.
+  function applyStatic() {
+    document.documentElement.lang = I.lang;
+    document.title = t('web.title');
+    for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
+    for (const e of document.querySelectorAll('[data-t-title]')) e.title = t(e.dataset.tTitle);
+    for (const e of document.querySelectorAll('[data-t-aria]')) e.setAttribute('aria-label', t(e.dataset.tAria));
+    for (const e of document.querySelectorAll('[data-t-placeholder]')) e.placeholder = t(e.dataset.tPlaceholder);
+    const hint = t('web.empty').split('{cmd}');
+    $('empty-a').textContent = hint[0];
+    $('empty-b').textContent = hint.slice(1).join('');
+    $('pause').textContent = S.paused ? t('web.resume') : t('web.pause');
+    for (const b of document.querySelectorAll('.lang-btn')) b.setAttribute('aria-pressed', String(b.dataset.lang === I.lang));
+    $('login-lang').value = I.lang;
+  }
+  // relabel says everything on the page again after a switch: the events
+  // stay, only their words change.
+  function relabel() {
+    applyStatic();
+    const st = $('status');
+    setStatus(st.dataset.state, statusKey[0], statusKey[1]);
+    if (!$('login').hidden) showLogin();
+    for (const l of S.lanes) Object.assign(l, laneInfo(l.key));
+    drawLanes();
+    S.layout++;
+    render();
+    refreshSessionList();
+    updateCounts();
+    renderLesson();
+    if (S.selected) {
+      const ev = S.events.find((e) => e.seq === S.selected && e.kind !== 'skipped');
+      if (ev) select(ev);
+    }
+    if (S.view === 'messages') {
+      loadMailboxes(false);
+      if (currentMessage) openMessage(currentMessage);
+    }
+    if (S.view === 'queue') loadQueue();
+  }
+  async function setLang(lang) {
+    try {
+      await loadCatalog(lang);
+    } catch (e) {
+      return; // the switch stays where it was
+    }
+    I.lang = lang;
+    const u = new URL(location.href);
+    u.searchParams.set('lang', lang);
+    history.replaceState(history.state, '', u);
+    relabel();
+  }
+  for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
 
   // ---------- start ----------
   async function start() {
@@ -1104,6 +1319,14 @@
     } catch (e) {
       S.world = { servers: [], faults: [] };
     }
+    I.server = S.world.lang === 'zh' ? 'zh' : 'en';
+    I.lang = wantedLang();
+    // The server's own catalog too: it checks an event's text before the
+    // page says it in another language.
+    await Promise.all([I.lang, I.server].map((l) => loadCatalog(l).catch(() => {})));
+    if (!I.cat.has(I.lang)) I.lang = I.server;
+    applyStatic();
+    setStatus('connecting', 'web.status.connecting');
     const first = S.world.servers[0];
     if (first && first.listeners && first.listeners.smtp) {
       const hp = first.listeners.smtp;
@@ -1114,6 +1337,7 @@
     fillUsers();
     refreshFilterOptions();
     updateSpace();
+    updateCounts();
     if (needToken(S.world)) { showLogin(); return; }
     connect();
   }
