@@ -153,9 +153,9 @@ var webCatalog = map[string]entry{
 	"web.x.c2s":       {en: "client → server", zh: "客户端 → 服务器"},
 	"web.x.s2c":       {en: "server → client", zh: "服务器 → 客户端"},
 	"web.x.rfc":       {en: "RFC", zh: "RFC"},
-	"web.x.class":     {en: "reply class", zh: "应答类别"},
+	"web.x.class":     {en: "reply class", zh: "响应类别"},
 	"web.x.code":      {en: "response code", zh: "响应代码"},
-	"web.x.enh":       {en: "enhanced code", zh: "增强状态码"},
+	"web.x.enh":       {en: "enhanced code", zh: "增强状态代码"},
 	"web.x.state":     {en: "state", zh: "状态"},
 	"web.x.start":     {en: "(start)", zh: "（开始）"},
 	"web.x.unchanged": {en: " (unchanged)", zh: "（未变）"},
@@ -194,7 +194,7 @@ var webCatalog = map[string]entry{
 	"web.attr.fault":        {en: "fault", zh: "故障"},
 	"web.attr.mode":         {en: "mode", zh: "模式"},
 	"web.attr.command":      {en: "command", zh: "命令"},
-	"web.attr.status":       {en: "status", zh: "状态码"},
+	"web.attr.status":       {en: "status", zh: "状态代码"},
 	"web.attr.size":         {en: "size", zh: "大小"},
 	"web.attr.content_type": {en: "content type", zh: "内容类型"},
 	"web.attr.preview_cut":  {en: "preview cut at", zh: "预览截断于"},
@@ -244,7 +244,7 @@ var webCatalog = map[string]entry{
 	"web.m.errmessage": {en: "Could not read the message: {err}", zh: "无法读取邮件：{err}"},
 	"web.m.traceid":    {en: "trace id {id}", zh: "跟踪编号 {id}"},
 	"web.m.follow":     {en: "Follow {id} in the timeline", zh: "在时间线中跟踪 {id}"},
-	"web.m.headers":    {en: "Header fields (RFC 5322)", zh: "首部行（RFC 5322）", rfc: "RFC 5322 section 2.2"},
+	"web.m.headers":    {en: "Header fields (RFC 5322)", zh: "头部行（RFC 5322）", rfc: "RFC 5322 section 2.2"},
 	"web.m.onwire":     {en: "on the wire: {raw}", zh: "线路上的原文：{raw}"},
 	"web.m.mime":       {en: "MIME tree (RFC 2045, 2046)", zh: "MIME 结构树（RFC 2045、2046）", rfc: "RFC 2046 section 5.1"},
 	"web.m.decoded":    {en: "Decoded text", zh: "解码后的文本"},
@@ -322,7 +322,7 @@ var webCatalog = map[string]entry{
 	},
 	"web.err.bearer": {
 		en: "control actions from another machine need the header Authorization: Bearer TOKEN",
-		zh: "来自其他机器的控制操作需要首部 Authorization: Bearer TOKEN",
+		zh: "来自其他机器的控制操作需要头部 Authorization: Bearer TOKEN",
 	},
 
 	// The webmail's own exchanges, traced as HTTP (webui/httptrace.go).

@@ -177,7 +177,7 @@ func TestBrowserChinese(t *testing.T) {
 	pg.wait("alice's INBOX", `[...document.querySelectorAll("#mailboxes li .msg-subject")].some(s => s.textContent === "zh test")`)
 	pg.click("opening the message", `#mailboxes li[data-id]`)
 	pg.wait("the MIME tree", `!!document.querySelector("#mime-tree .mime-node")`)
-	if got := pg.eval(`[...document.querySelectorAll("#message h2")].map(h => h.textContent).join("|")`); !strings.Contains(got, "首部行（RFC 5322）") || !strings.Contains(got, "原始内容") {
+	if got := pg.eval(`[...document.querySelectorAll("#message h2")].map(h => h.textContent).join("|")`); !strings.Contains(got, "头部行（RFC 5322）") || !strings.Contains(got, "原始内容") {
 		t.Errorf("message view headings %q", got)
 	}
 	pg.proseCheck("the messages view")

@@ -115,7 +115,8 @@
     let prefix = '';
     if (x.key.startsWith('smtp.reply.') && /^[2-5]xx$/.test(x.class || '')) {
       const cls = tx['smtp.class.' + x.class[0]];
-      if (cls !== undefined) prefix = cls + ' ';
+      // No space after a full-width colon, as the server writes it.
+      if (cls !== undefined) prefix = cls + (cls.endsWith('：') ? '' : ' ');
     }
     return { prefix: prefix, base: base };
   }
@@ -151,12 +152,22 @@
   }
   // The ways the servers explain a response code (tracer's enhanced,
   // POP3Code and IMAPStatus), each as a function of a catalog.
-  function smtpEnh(code, tx) {
+  function smtpEnh(code, tx, lang) {
     const p = code.split('.');
     if (p.length !== 3) return null;
     const cls = tx['enh.class.' + p[0]];
     const det = tx['enh.' + p[1] + '.' + p[2]] !== undefined ? tx['enh.' + p[1] + '.' + p[2]] : tx['enh.subject.' + p[1]];
-    return [cls, det].filter((v) => v !== undefined).join(': ');
+    return [cls, det].filter((v) => v !== undefined).join(lang === 'zh' ? '：' : ': ');
+  }
+  // enhCite splits the server's "(RFC 3463)" or "（RFC 4954 第 6 节）" ending
+  // off an enhanced code's text and writes it again in lang: the RFC named,
+  // in that language's citation form.
+  const enhCiteRe = /^(?: \((RFC [0-9][^()]*)\)|（(RFC [0-9][^（）]*)）)$/;
+  function enhCite(ending, lang) {
+    const m = enhCiteRe.exec(ending);
+    if (!m) return null;
+    const en = (m[1] || m[2]).replace(/ 第 ([0-9A-Za-z.]+) 节/g, ' section $1').replace(/，/g, ', ');
+    return lang === 'zh' ? '（' + en.replace(/ section ([0-9A-Za-z.]+)/g, ' 第 $1 节').replace(/, /g, '，') + '）' : ' (' + en + ')';
   }
   function pop3Enh(code, tx, rfc) {
     const head = code.split('/')[0];
@@ -170,10 +181,9 @@
     if (I.lang === I.server || !I.cat.has(I.server)) return x.enh_text;
     const src = I.cat.get(I.server), dst = I.cat.get(I.lang);
     // SMTP: "class: detail (RFC ...)", whichever RFC the server names.
-    const se = smtpEnh(x.enh, src.texts);
-    if (se && x.enh_text.startsWith(se) && /^ \(RFC [0-9, ]+\)$/.test(x.enh_text.slice(se.length))) {
-      return smtpEnh(x.enh, dst.texts) + x.enh_text.slice(se.length);
-    }
+    const se = smtpEnh(x.enh, src.texts, I.server);
+    const cite = se && x.enh_text.startsWith(se) ? enhCite(x.enh_text.slice(se.length), I.lang) : null;
+    if (cite !== null) return smtpEnh(x.enh, dst.texts, I.lang) + cite;
     const pe = pop3Enh(x.enh, src.texts, src.rfc);
     if (pe && pe === x.enh_text) return pop3Enh(x.enh, dst.texts, dst.rfc);
     if (src.texts['imap.code.' + x.enh] === x.enh_text && dst.texts['imap.code.' + x.enh] !== undefined) return dst.texts['imap.code.' + x.enh];
