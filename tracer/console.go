@@ -168,7 +168,7 @@ func (c *Console) Print(e *Event) {
 			}
 		}
 	case KindState:
-		c.put(c.state, c.label(e.Kind), e.Text)
+		c.put(c.state, c.label(e.Kind), c.stateText(e))
 	case KindQueue, KindLookup:
 		c.put(c.queue, c.label(e.Kind), e.Text)
 	case KindSkipped, KindFault:
@@ -210,6 +210,26 @@ func (c *Console) Print(e *Event) {
 
 // label is what the console prints before an event of kind k: the
 // catalog's word in the console's language, or the kind's name.
+// stateText is a state change in the console's language: the states are
+// mailscope's names for where a session is (POP3's keep their RFC 1939
+// names beside the Chinese), the same names the web page shows.
+func (c *Console) stateText(e *Event) string {
+	if c.x.Lang() == "en" || e.To == "" {
+		return e.Text
+	}
+	name := func(s string) string {
+		k := "web.state." + strings.ReplaceAll(s, " ", "-")
+		if t := c.x.Text(k); t != k {
+			return t
+		}
+		return s
+	}
+	if e.From == "" {
+		return name(e.To)
+	}
+	return name(e.From) + " -> " + name(e.To)
+}
+
 func (c *Console) label(k Kind) string {
 	if l, ok := c.labels[k]; ok {
 		return l

@@ -59,3 +59,20 @@ func TestConsoleSpeaksItsLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleNamesStatesInChinese: a zh console names the session's states
+// the way the web page does; English keeps mailscope's own names.
+func TestConsoleNamesStatesInChinese(t *testing.T) {
+	for lang, want := range map[string]string{
+		"zh": "已连接 -> 已问候",
+		"en": "connected -> greeted",
+	} {
+		var b strings.Builder
+		c := NewConsole(&b, ConsoleOptions{Lang: lang})
+		c.Print(&Event{Kind: KindState, From: "connected", To: "greeted", Text: "connected -> greeted"})
+		c.Flush()
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s: %q lacks %q", lang, b.String(), want)
+		}
+	}
+}
