@@ -253,8 +253,10 @@ func (c *Console) code(code, text string) {
 // ("RFC 5321 section 4.1.1.1"), and a list of them in parentheses
 // (" (RFC 9051 section 7.1.5, RFC 7888)").
 var (
-	rfcRef  = regexp.MustCompile(`RFC ([0-9]+) section ([0-9.]*[0-9])`)
-	rfcRefs = regexp.MustCompile(` ?\((RFC [0-9]+(?: section [0-9.]*[0-9])?(?:, RFC [0-9]+(?: section [0-9.]*[0-9])?)*)\)`)
+	rfcRef = regexp.MustCompile(`RFC ([0-9]+) section ([0-9.]*[0-9])`)
+	// rfcRefs finds a parenthesized citation list, its sections written
+	// either way (the zh explainer already says 第 N 节).
+	rfcRefs = regexp.MustCompile(` ?\((RFC [0-9]+(?: section [0-9.]*[0-9]| 第 [0-9.]*[0-9] 节)?(?:(?:, |，)RFC [0-9]+(?: section [0-9.]*[0-9]| 第 [0-9.]*[0-9] 节)?)*)\)`)
 )
 
 // ref says the RFC references in s in the console's language: in Chinese

@@ -76,3 +76,16 @@ func TestConsoleNamesStatesInChinese(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleCitesInChineseParentheses: a zh explanation's RFC, which the zh
+// explainer already writes as 第 N 节, is set in full-width parentheses.
+func TestConsoleCitesInChineseParentheses(t *testing.T) {
+	var b strings.Builder
+	c := NewConsole(&b, ConsoleOptions{Explain: true, Lang: "zh"})
+	c.Print(&Event{Kind: KindState, To: "connected", Text: "connected",
+		Explain: NewExplainer("zh").Key("smtp.state.connected")})
+	c.Flush()
+	if want := "（RFC 5321 第 3.1 节）"; !strings.Contains(b.String(), want) {
+		t.Errorf("%q lacks %q", b.String(), want)
+	}
+}
