@@ -40,7 +40,7 @@ type Console struct {
 
 // labeled are the kinds printed after a label from the catalog
 // (console.kind.KIND).
-var labeled = []Kind{KindState, KindQueue, KindLookup, KindFault, KindSkipped, KindNote, KindLesson, KindHTTP}
+var labeled = []Kind{KindState, KindQueue, KindLookup, KindFault, KindSkipped, KindNote, KindLesson, KindHTTP, KindDiagnostic}
 
 // paint is a color's escape sequences, worked out once, so that printing an
 // event writes them around the text without formatting anything.
@@ -171,7 +171,7 @@ func (c *Console) Print(e *Event) {
 		c.put(c.state, c.label(e.Kind), c.stateText(e))
 	case KindQueue, KindLookup:
 		c.put(c.queue, c.label(e.Kind), e.Text)
-	case KindSkipped, KindFault:
+	case KindSkipped, KindFault, KindDiagnostic:
 		c.put(c.warn, c.label(e.Kind), e.Text)
 	case KindOpen, KindClose, KindTLS:
 		c.put(c.dim, "-- ", e.Text)

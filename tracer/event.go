@@ -36,6 +36,13 @@ const (
 	KindHTTP    Kind = "http"    // one HTTP request/response of the webmail
 	KindSkipped Kind = "skipped" // a subscriber fell behind and lost events
 	KindNote    Kind = "note"    // anything else worth saying (server start, errors)
+
+	// KindDiagnostic is a teaching assistant's remark on a likely mistake
+	// of the person at the keyboard (a body that became a header line,
+	// a backspace sent inside a command, a command without a tag): Msg
+	// says what happened, Explain (a catalog key) what to do about it, and
+	// Attrs["diag"] names the mistake for lessons and tests.
+	KindDiagnostic Kind = "diagnostic"
 )
 
 // Dir is the direction of a line or data event.

@@ -172,13 +172,14 @@ var eventCatalog = map[string]entry{
 
 	// The console's words around an event: the label before each kind of
 	// event and how an explanation shows a response code with its meaning.
-	"console.kind.state":   {en: "state: ", zh: "状态："},
-	"console.kind.queue":   {en: "queue: ", zh: "消息队列："},
-	"console.kind.lookup":  {en: "lookup: ", zh: "查询："},
-	"console.kind.fault":   {en: "fault: ", zh: "故障："},
-	"console.kind.skipped": {en: "skipped: ", zh: "已跳过："},
-	"console.kind.note":    {en: "note: ", zh: "说明："},
-	"console.kind.lesson":  {en: "lesson: ", zh: "课程："},
-	"console.kind.http":    {en: "http: ", zh: "HTTP："},
-	"console.code":         {en: "[{code} {text}]", zh: "[{code}：{text}]"},
+	"console.kind.state":      {en: "state: ", zh: "状态："},
+	"console.kind.queue":      {en: "queue: ", zh: "消息队列："},
+	"console.kind.lookup":     {en: "lookup: ", zh: "查询："},
+	"console.kind.fault":      {en: "fault: ", zh: "故障："},
+	"console.kind.skipped":    {en: "skipped: ", zh: "已跳过："},
+	"console.kind.note":       {en: "note: ", zh: "说明："},
+	"console.kind.lesson":     {en: "lesson: ", zh: "课程："},
+	"console.kind.http":       {en: "http: ", zh: "HTTP："},
+	"console.kind.diagnostic": {en: "diagnostic: ", zh: "诊断："},
+	"console.code":            {en: "[{code} {text}]", zh: "[{code}：{text}]"},
 }

@@ -47,3 +47,8 @@ const (
 	AttrMode        = "mode"         // POP3 notes: download-and-delete or download-and-keep
 	AttrCommand     = "command"      // POP3 data events: the command whose answer this is (RETR, TOP)
 )
+
+// AttrDiag names the mistake a diagnostic event points at ("no-blank-line",
+// "backspace", "no-tag", ...): lessons and tests match it, readers get the
+// event's text and explanation.
+const AttrDiag = "diag"
