@@ -48,7 +48,7 @@ func newDemoCmd() *cobra.Command {
 
 // traceSummary is one line about an event the demo's client did not see
 // itself, or "". It is printed through the printer's c, which escapes it.
-func traceSummary(e *tracer.Event) string {
+func traceSummary(e *tracer.Event, lang string) string {
 	if e == nil {
 		return ""
 	}
@@ -58,7 +58,7 @@ func traceSummary(e *tracer.Event) string {
 	}
 	switch e.Kind {
 	case tracer.KindQueue, tracer.KindLookup, tracer.KindFault, tracer.KindTLS, tracer.KindHTTP, tracer.KindNote:
-		return "[" + who + "] " + string(e.Kind) + ": " + e.Text
+		return "[" + who + "] " + tracer.NewExplainer(lang).Text("console.kind."+string(e.Kind)) + e.Text
 	case tracer.KindLine:
 		if e.Hop == "" {
 			return ""
@@ -111,7 +111,7 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o *demoOptions, id string)
 			case lessons.StatusStepDone:
 				// Show what in the trace completed a step that the demo's
 				// own client did not see (a queue event, A's session to B).
-				if s := traceSummary(u.Event); s != "" {
+				if s := traceSummary(u.Event, lang); s != "" {
 					p.NotifyStep(u.Step, pr.c(cDimCode, "  ⟶ "+s)+"\n")
 				}
 			}

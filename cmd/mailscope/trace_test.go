@@ -274,8 +274,8 @@ func TestLessonPrinterEscapes(t *testing.T) {
 		lessons.StatusHint, lessons.StatusFinished, lessons.StatusError} {
 		p.update(lessons.Update{Status: st, Title: evil, Text: evil + "\nsecond line"})
 	}
-	b.WriteString(p.c(cDimCode, traceSummary(&tracer.Event{Kind: tracer.KindQueue, Server: evil, Text: evil})) + "\n")
-	b.WriteString(p.c(cDimCode, traceSummary(&tracer.Event{Kind: tracer.KindLine, Hop: evil, Dir: tracer.C2S, Text: evil})) + "\n")
+	b.WriteString(p.c(cDimCode, traceSummary(&tracer.Event{Kind: tracer.KindQueue, Server: evil, Text: evil}, "en")) + "\n")
+	b.WriteString(p.c(cDimCode, traceSummary(&tracer.Event{Kind: tracer.KindLine, Hop: evil, Dir: tracer.C2S, Text: evil}, "en")) + "\n")
 	out := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(b.String(), "")
 	for _, r := range out {
 		if r < 0x20 && r != '\n' || r >= 0x202a && r <= 0x202e {
