@@ -72,6 +72,15 @@ var mailDiagCatalog = map[string]entry{
 		zh:  "IMAP 命令以标签开头，例如 a1 LOGIN {user} <密码>。标签是你自选的任意词（a1、a2……）；服务器把它放在结束这条命令的响应上，这样你就知道响应回答的是哪条命令。每条命令用一个新标签。",
 		rfc: "RFC 9051 section 2.2.1"},
 
+	// IMAP: DONE with no IDLE under way.
+	"diag.imap.done-no-idle": {
+		en: "DONE, but no IDLE is under way: the server did not run the line and answered * BAD.",
+		zh: "收到 DONE，但当前没有进行中的 IDLE：服务器没有执行这一行，回答了 * BAD。"},
+	"diag.imap.done-no-idle.hint": {
+		en:  "DONE only ends an IDLE: after a5 IDLE the server answers + and waits; DONE alone on a line then ends it, and the tagged OK (a5 OK) says it is over. When that OK has come, the next line is a command again, with a new tag.",
+		zh:  "DONE 只用来结束 IDLE：发送 a5 IDLE 后，服务器回答 + 并等待；这时单独一行的 DONE 结束 IDLE，带标签的 OK（a5 OK）表示 IDLE 已结束。收到这个 OK 之后，下一行又是命令，要用新的标签。",
+		rfc: "RFC 2177 section 3"},
+
 	// IMAP: a folder name that differs from an existing one in case only.
 	"diag.imap.folder-case": {
 		en: "There is no folder \"{typed}\", but there is \"{existing}\": the two names differ only in upper and lower case.",

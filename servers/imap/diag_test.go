@@ -272,3 +272,26 @@ func TestDiagNoTagAuthenticate(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagDoneWithoutIdle: a DONE with no IDLE under way (typed twice) is
+// answered * BAD and explained; imapserver closed the connection without a
+// word.
+func TestDiagDoneWithoutIdle(t *testing.T) {
+	for _, lang := range []string{"en", "zh"} {
+		e, sub := langEnv(t, lang)
+		c := selectedBox(t, e.addr, "INBOX")
+		c.Send("a5 IDLE")
+		c.Expect("+ *")
+		c.Send("DONE")
+		c.untilTagged("a5", "a5 OK *")
+		c.Send("DONE")
+		c.Expect("* BAD DONE ends an IDLE, and no IDLE is under way: *")
+		c.Send("a6 LOGOUT")
+		c.untilTagged("a6", "a6 OK *")
+		evs := sessionEvents(t, sub)
+		checkDiag(t, lang, evs, diagWant{diag: "done-no-idle",
+			textEN: "DONE, but no IDLE is under way", hintEN: "DONE only ends an IDLE",
+			textZH: "收到 DONE，但当前没有进行中的 IDLE", hintZH: "DONE 只用来结束 IDLE",
+			after: "* BAD DONE ends an IDLE"})
+	}
+}

@@ -59,6 +59,12 @@ func untaggedCommand(line []byte) string {
 		return ""
 	}
 	first := strings.ToUpper(string(fs[0]))
+	if first == "DONE" && len(fs) == 1 {
+		// DONE with no IDLE under way (typed twice, or after the IDLE
+		// ended): imapserver would take it for a tag without a command
+		// and close the connection without a word.
+		return first
+	}
 	if !imapCommands[first] {
 		return ""
 	}
@@ -77,6 +83,13 @@ func untaggedCommand(line []byte) string {
 // row, * BYE and the close.
 func (c *patientConn) refuseUntagged(cmd string, line []byte) error {
 	c.fr.untagged++
+	if cmd == "DONE" && c.fr.untagged <= maxUntagged {
+		if err := c.reply("* BAD DONE ends an IDLE, and no IDLE is under way: this line was not run (RFC 2177)\r\n"); err != nil {
+			return err
+		}
+		c.diagnose("done-no-idle", tracer.M("diag.imap.done-no-idle"), &tracer.Explanation{Key: "diag.imap.done-no-idle.hint"})
+		return nil
+	}
 	example, hint := tagExample(cmd, line)
 	if c.fr.untagged > maxUntagged {
 		c.reply("* BYE too many lines without a tag: closing the connection (IMAP commands start with a tag, like %s)\r\n", example)
