@@ -141,6 +141,7 @@ type frame struct {
 	literals  int           // literals announced in the command so far
 	resp      atomic.Int32  // respNone, respCont or respTagged
 	wmid      bool          // Write: the last write ended inside a line
+	untagged  int           // lines without a tag in a row (diagnose.go)
 }
 
 // Read hands imapserver one line, one piece of a long line or of a
@@ -211,6 +212,18 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 				if f.judge {
 					f.judge = false
 					f.continued = f.resp.Swap(respNone) != respTagged
+				}
+				if !f.continued {
+					if cmd := untaggedCommand(line); cmd != "" {
+						f.pending = f.pending[i+1:]
+						if err := c.refuseUntagged(cmd, line); err != nil {
+							return 0, err
+						}
+						continue
+					}
+					f.untagged = 0
+				} else if f.name == "IDLE" {
+					c.watchIdle(line)
 				}
 				if whole = !f.continued; whole {
 					f.command(line)
@@ -485,7 +498,7 @@ func refusedBye(size int64) string {
 // untagged data (*). Lines inside a literal of a FETCH response can look
 // like either, but a FETCH ends with its tagged response, which is the
 // last one noted.
-func (c *patientConn) noteWrite(p []byte) {
+func (c *patientConn) noteWrite(p []byte) (tagged bool) {
 	f := &c.fr
 	start := !f.wmid
 	for _, b := range p {
@@ -496,6 +509,7 @@ func (c *patientConn) noteWrite(p []byte) {
 				f.resp.Store(respCont)
 			default:
 				f.resp.Store(respTagged)
+				tagged = true
 			}
 		}
 		start = b == '\n'
@@ -503,6 +517,7 @@ func (c *patientConn) noteWrite(p []byte) {
 	if len(p) > 0 {
 		f.wmid = p[len(p)-1] != '\n'
 	}
+	return tagged
 }
 
 // replyTag is the tag to answer the command under way with.

@@ -58,6 +58,12 @@ func newEnv(t testing.TB) *env {
 // directory was used before).
 func newEnvIn(t testing.TB, dir string) *env {
 	t.Helper()
+	return newEnvOn(t, dir, tracer.NewBus())
+}
+
+// newEnvOn starts a server over the store in dir, traced on bus.
+func newEnvOn(t testing.TB, dir string, bus *tracer.Bus) *env {
+	t.Helper()
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +74,7 @@ func newEnvIn(t testing.TB, dir string) *env {
 		}
 	}
 	cert := wiretest.ServerCert(t)
-	e := &env{t: t, dir: dir, st: st, bus: tracer.NewBus(), done: make(chan error, 1)}
+	e := &env{t: t, dir: dir, st: st, bus: bus, done: make(chan error, 1)}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

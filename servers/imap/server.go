@@ -333,6 +333,9 @@ type patientConn struct {
 	authed    atomic.Bool // someone logged in: STARTTLS is over
 
 	fr frame // how the client's octets are cut into lines and literals (framing.go)
+
+	// A diagnostic to publish after the next tagged response (diagnose.go).
+	pendingDiag atomic.Pointer[tracer.Event]
 }
 
 func (c *patientConn) SetReadDeadline(t time.Time) error {

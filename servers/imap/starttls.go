@@ -90,7 +90,13 @@ func (c *patientConn) upgrade(tag string, dropped int) error {
 // write gets WriteTimeout to make progress, whatever deadline imapserver set
 // or cleared: a client that reads nothing cannot hold a session in a write.
 func (c *patientConn) Write(p []byte) (int, error) {
-	c.noteWrite(p)
+	if c.noteWrite(p) && c.pendingDiag.Load() != nil {
+		defer func() {
+			if e := c.pendingDiag.Swap(nil); e != nil {
+				c.emit(e)
+			}
+		}()
+	}
 	if c.write > 0 {
 		c.Conn.SetWriteDeadline(time.Now().Add(c.write))
 	}

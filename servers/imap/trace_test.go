@@ -207,9 +207,13 @@ func TestTraceBadExplained(t *testing.T) {
 	sub := e.bus.Subscribe(10000)
 	defer sub.Close()
 	c := greeted(t, e.addr)
+	// A line without a tag is answered in front of imapserver (issue 14,
+	// diag_test.go): * BAD, and the connection stays.
 	c.Send("LOGIN carol Pa55-w0rd")
-	c.Expect("LOGIN BAD *")
+	c.Expect("* BAD IMAP commands start with a tag, like a1 LOGIN carol <password>: *")
+	c.Send("z LOGOUT")
 	c.Expect("* BYE *")
+	c.Expect("z OK *")
 	evs := sessionEvents(t, sub)
 	for _, ev := range evs {
 		if strings.Contains(ev.Text, "Pa55-w0rd") {
@@ -217,12 +221,6 @@ func TestTraceBadExplained(t *testing.T) {
 		}
 	}
 	checkExplained(t, evs, "LOGIN carol", "imap.cmd.notag")
-	checkExplained(t, evs, "LOGIN BAD", "imap.tagged.BAD.notag")
-	for _, ev := range evs {
-		if strings.HasPrefix(ev.Text, "LOGIN BAD") && (strings.Contains(ev.Explain.Text, "with this tag") || !strings.Contains(ev.Explain.Text, "LOGIN, as the tag")) {
-			t.Errorf("untagged LOGIN's BAD explained as %q", ev.Explain.Text)
-		}
-	}
 
 	c = greeted(t, e.addr)
 	c.Send("i1 ID NIL")

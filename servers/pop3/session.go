@@ -70,12 +70,15 @@ type session struct {
 	banner   string // the APOP timestamp of the greeting, "<...@host>"
 	tls      bool
 	user     string // given with USER, waiting for PASS
+	userUsed bool   // the last USER was used up by a PASS (diagnostics)
 	authUser string // logged in as
 	drop     *maildrop
 	errors   int
 	authFail int           // failed logins in this session, never reset (MaxAuthFailures)
 	gated    time.Duration // the wait at the penalty's gate before the current login's check
 	quit     bool
+	quitCmd  bool            // the session ended with the QUIT command
+	diags    []*tracer.Event // diagnostics waiting for their reply to be written (flush)
 }
 
 func newSession(srv *Server, c net.Conn) *session {
@@ -128,6 +131,9 @@ func (s *session) serve() {
 		func(line string) bool { return s.handle(line) || s.quit },
 		func() bool { return s.fail(errLineTooLong) },
 		s.endOnReadError)
+	if s.quitCmd {
+		s.afterQuit()
+	}
 }
 
 // newBanner makes the greeting's timestamp, RFC 1939 section 7: different
@@ -254,12 +260,18 @@ func (s *session) replyf(format string, args ...any) {
 	s.reply(fmt.Sprintf(format, args...))
 }
 
-// flush writes queued responses.
+// flush writes queued responses, then publishes the diagnostics about
+// them, so that the trace shows a reply before the remark on it.
 func (s *session) flush() error {
-	if s.w.Buffered() == 0 {
-		return nil
+	var err error
+	if s.w.Buffered() > 0 {
+		err = s.w.Flush()
 	}
-	return s.w.Flush()
+	for _, e := range s.diags {
+		s.trace.Emit(e)
+	}
+	s.diags = s.diags[:0]
+	return err
 }
 
 // readLine reads a line of at most limit octets including the line ending
@@ -286,7 +298,7 @@ func (s *session) handleUser(cmd command) error {
 	if len(cmd.args) != 1 {
 		return errorf("", "syntax: USER name, one argument, for example USER alice")
 	}
-	s.user = cmd.args[0]
+	s.user, s.userUsed = cmd.args[0], false
 	how := "it crosses the wire in clear text; STLS first would encrypt it"
 	switch {
 	case s.tls:
@@ -303,6 +315,7 @@ func (s *session) handlePass(cmd command) error {
 		return alreadyIn("PASS", s.authUser)
 	}
 	if s.user == "" {
+		s.passWithoutUser()
 		return errorf("", "PASS needs USER first: send USER name, then PASS password")
 	}
 	// RFC 1939 section 7: PASS has one argument, which may contain spaces.
@@ -311,7 +324,7 @@ func (s *session) handlePass(cmd command) error {
 		return errorf("", "syntax: PASS password (the password of %s)", safe(s.user, maxArg))
 	}
 	login := s.user
-	s.user = ""
+	s.user, s.userUsed = "", true
 	if err := s.gate(login); err != nil {
 		return err
 	}
@@ -543,7 +556,7 @@ func (s *session) handleList(cmd command) error {
 	switch len(cmd.args) {
 	case 0:
 	case 1:
-		m, n, err := s.drop.lookup("LIST", cmd.args[0], false)
+		m, n, err := s.message("LIST", cmd.args[0], false)
 		if err != nil {
 			return err
 		}
@@ -570,7 +583,7 @@ func (s *session) handleUidl(cmd command) error {
 	switch len(cmd.args) {
 	case 0:
 	case 1:
-		m, n, err := s.drop.lookup("UIDL", cmd.args[0], false)
+		m, n, err := s.message("UIDL", cmd.args[0], false)
 		if err != nil {
 			return err
 		}
@@ -611,7 +624,7 @@ func (s *session) handleRetr(cmd command) error {
 	if len(cmd.args) != 1 {
 		return errorf("", "syntax: RETR msg, for example RETR 1")
 	}
-	m, n, err := s.drop.lookup("RETR", cmd.args[0], false)
+	m, n, err := s.message("RETR", cmd.args[0], false)
 	if err != nil {
 		return err
 	}
@@ -632,7 +645,7 @@ func (s *session) handleTop(cmd command) error {
 	if len(cmd.args) != 2 {
 		return errorf("", "syntax: TOP msg lines, for example TOP 1 0 (headers only) or TOP 1 5 (headers and 5 body lines)")
 	}
-	m, n, err := s.drop.lookup("TOP", cmd.args[0], false)
+	m, n, err := s.message("TOP", cmd.args[0], false)
 	if err != nil {
 		return err
 	}
@@ -707,7 +720,7 @@ func (s *session) handleDele(cmd command) error {
 	if len(cmd.args) != 1 {
 		return errorf("", "syntax: DELE msg, for example DELE 1")
 	}
-	m, n, err := s.drop.lookup("DELE", cmd.args[0], true)
+	m, n, err := s.message("DELE", cmd.args[0], true)
 	if err != nil {
 		return err
 	}
@@ -755,7 +768,7 @@ func (s *session) handleQuit(cmd command) error {
 	if len(cmd.args) > 0 {
 		return noArgs("QUIT")
 	}
-	s.quit = true
+	s.quit, s.quitCmd = true, true
 	if s.state != stateTransaction {
 		// RFC 1939 section 4: QUIT before login does not enter UPDATE.
 		s.replyf("+OK mailscope POP3 server %s signing off (not logged in: nothing to update)", s.srv.Name)
