@@ -76,7 +76,7 @@ type Engine struct {
 	stepDone []chan struct{}
 	allDone  chan struct{}
 	// replies follows the multi-line replies of each session; held are
-	// the updates kept back until the reply in holdFor's session ends,
+	// the updates kept back until the reply in heldFor's session ends,
 	// with the steps they complete (see Feed).
 	replies replyTracker
 	held    []Update
