@@ -75,6 +75,13 @@ type Engine struct {
 	finished bool
 	stepDone []chan struct{}
 	allDone  chan struct{}
+	// replies follows the multi-line replies of each session; held are
+	// the updates kept back until the reply in heldFor's session ends,
+	// with the steps they complete (see Feed).
+	replies replyTracker
+	held    []Update
+	heldFor string
+	heldCh  []chan struct{}
 }
 
 // NewEngine returns an engine for l; call Begin, then Feed or Run.
@@ -89,8 +96,9 @@ func NewEngine(l *Lesson, o Options) *Engine {
 		o.Start = 0
 	}
 	e := &Engine{l: l, opts: o, step: o.Start, hints: map[string]int{},
-		ctx:     matchCtx{lastClient: map[string]string{}, inCount: map[*Matcher]map[string]int{}, seen: map[*Matcher]map[string]bool{}},
-		tracked: stateful(l), allDone: make(chan struct{})}
+		ctx: matchCtx{lastClient: map[string]string{}, lastData: map[string]string{}, ids: map[string]string{},
+			inCount: map[*Matcher]map[string]int{}, seen: map[*Matcher]map[string]bool{}},
+		tracked: stateful(l), allDone: make(chan struct{}), replies: newReplyTracker()}
 	e.stepDone = make([]chan struct{}, len(l.Steps))
 	for i := range e.stepDone {
 		e.stepDone[i] = make(chan struct{})
@@ -183,9 +191,22 @@ func (e *Engine) Run(ctx context.Context, events <-chan *tracer.Event) error {
 }
 
 // Feed gives the engine one trace event.
+//
+// What a step completed by a line in the middle of a multi-line reply (the
+// first "250-" line of an EHLO reply, a line of a POP3 LIST) has to say is
+// held back until that reply ends, a later line or the session's close:
+// the explanation and the next step's instruction then follow the reply
+// instead of being buried in it. The engine goes on matching meanwhile.
 func (e *Engine) Feed(ev *tracer.Event) {
 	switch ev.Kind {
-	case tracer.KindLesson, tracer.KindSkipped:
+	case tracer.KindLesson:
+		return
+	case tracer.KindSkipped:
+		// Events were lost: the end of a held reply may be among them.
+		e.mu.Lock()
+		out, closing, finished := e.release(nil, nil)
+		e.mu.Unlock()
+		e.deliver(out, closing, finished)
 		return
 	}
 	var out []Update
@@ -197,19 +218,42 @@ func (e *Engine) Feed(ev *tracer.Event) {
 		e.mu.Lock()
 	}
 	if e.finished {
+		// The last step's words may wait for the end of a reply.
+		var out []Update
+		var closing []chan struct{}
+		if e.heldFor != "" {
+			e.replies.feed(ev)
+			if !e.replies.inReply(e.heldFor) || ev.Kind == tracer.KindClose && ev.Session == e.heldFor {
+				out, closing, _ = e.release(nil, nil)
+			}
+		}
 		e.mu.Unlock()
+		e.deliver(out, closing, true)
 		return
 	}
 	if ev.Kind == tracer.KindLine && ev.Dir == tracer.C2S && ev.Session != "" {
 		e.ctx.lastClient[ev.Session] = ev.Text
 	}
+	if ev.Kind == tracer.KindData && ev.Dir == tracer.C2S && ev.Session != "" {
+		e.ctx.lastData[ev.Session] = ev.Data
+	}
+	e.replies.feed(ev)
 	e.ctx.track(e.tracked, ev)
 	s := e.l.Steps[e.step]
 	progressed := false
 	for i, m := range s.Done {
+		if s.InOrder && i > 0 && e.counts[i-1] < s.Done[i-1].need() {
+			break
+		}
 		if e.counts[i] < m.need() && m.match(ev, &e.ctx) {
 			e.counts[i]++
 			progressed = true
+			if m.Remember != "" {
+				e.ctx.ids[m.Remember] = ev.MsgID
+			}
+			if s.InOrder {
+				break // one event, one matcher of the sequence
+			}
 		}
 	}
 	complete := progressed
@@ -241,6 +285,7 @@ func (e *Engine) Feed(ev *tracer.Event) {
 	e.ctx.trackAfter(e.tracked, ev)
 	if ev.Kind == tracer.KindClose && ev.Session != "" {
 		delete(e.ctx.lastClient, ev.Session)
+		delete(e.ctx.lastData, ev.Session)
 		for _, m := range e.ctx.inCount {
 			delete(m, ev.Session)
 		}
@@ -248,9 +293,38 @@ func (e *Engine) Feed(ev *tracer.Event) {
 			delete(m, ev.Session)
 		}
 	}
-	finished := e.finished
+	var finished bool
+	switch {
+	case e.heldFor != "" && e.replies.inReply(e.heldFor):
+		// Still in the reply: keep these too, in order.
+		e.held = append(e.held, out...)
+		e.heldCh = append(e.heldCh, closing...)
+		out, closing = nil, nil
+	case e.heldFor != "":
+		out, closing, finished = e.release(out, closing)
+	case len(out) > 0 && e.replies.inReply(ev.Session):
+		e.held, e.heldCh, e.heldFor = out, closing, ev.Session
+		out, closing = nil, nil
+	default:
+		finished = e.finished
+	}
 	e.mu.Unlock()
+	e.deliver(out, closing, finished)
+}
 
+// release returns the held updates followed by out, and the steps they
+// complete, and stops holding. Called with e.mu held.
+func (e *Engine) release(out []Update, closing []chan struct{}) ([]Update, []chan struct{}, bool) {
+	out = append(e.held, out...)
+	closing = append(e.heldCh, closing...)
+	e.held, e.heldCh, e.heldFor = nil, nil, ""
+	return out, closing, e.finished
+}
+
+// deliver saves the progress of the steps done in out, hands out to Notify
+// and Publish, then closes the channels of the steps completed (and the
+// lesson's when it finished).
+func (e *Engine) deliver(out []Update, closing []chan struct{}, finished bool) {
 	for _, u := range out {
 		if u.Status == StatusStepDone && e.opts.Progress != nil {
 			if err := e.opts.Progress.StepDone(e.l.ID, u.Step, len(e.l.Steps)); err != nil {

@@ -95,6 +95,11 @@ type Step struct {
 	// must match (each Count times), in any order, while the step is the
 	// current one.
 	Done []*Matcher `yaml:"done"`
+	// InOrder: the done matchers must match in the order listed (each
+	// counts only once the ones before it are complete): "a delivery after
+	// the flush that ETRN started", where any order would also take a
+	// delivery that came before.
+	InOrder bool `yaml:"in_order"`
 	// Hints are tried, in order, on every event that does not complete the
 	// step; the first that matches is shown.
 	Hints []*Hint `yaml:"hints"`
@@ -300,8 +305,29 @@ func (l *Lesson) validate() error {
 	for k := range l.Vars {
 		captured[k] = true
 	}
+	remembered := map[string]bool{}
 	for i, s := range l.Steps {
 		where := fmt.Sprintf("steps[%d]", i)
+		for _, m := range s.Done {
+			walkMatchers(m, func(m *Matcher) {
+				if m.Remember != "" {
+					remembered[m.Remember] = true
+				}
+			})
+		}
+		check := func(what string, m *Matcher) {
+			walkMatchers(m, func(m *Matcher) {
+				if m.Mentions != "" && !remembered[m.Mentions] {
+					fail("%s.%s: mentions %q, which no step up to this one remembers", where, what, m.Mentions)
+				}
+			})
+		}
+		for j, m := range s.Done {
+			check(fmt.Sprintf("done[%d]", j), m)
+		}
+		for j, h := range s.Hints {
+			check(fmt.Sprintf("hints[%d]", j), h.When)
+		}
 		if len(s.Done) == 0 {
 			fail("%s: no done matchers: nothing would complete the step", where)
 		}
@@ -341,6 +367,18 @@ func (l *Lesson) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// walkMatchers calls fn on m and on every matcher inside it.
+func walkMatchers(m *Matcher, fn func(*Matcher)) {
+	if m == nil {
+		return
+	}
+	fn(m)
+	walkMatchers(m.After, fn)
+	for _, a := range m.Any {
+		walkMatchers(a, fn)
+	}
 }
 
 // isAddrPlaceholder reports whether name is an address placeholder:

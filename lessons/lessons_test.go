@@ -132,6 +132,8 @@ func TestValidation(t *testing.T) {
 		"duplicate ids":      {"", "already used"},
 		"unknown queue step": {`{id: x, title: {en: a, zh: b}, steps: [{done: [{queue: delivred}]}]}`, `queue "delivred" unknown`},
 		"hint without when":  {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line}], hints: [{id: h, text: {en: a, zh: b}}]}]}`, "no when"},
+		"mentions unknown":   {`{id: x, title: {en: a, zh: b}, steps: [{done: [{queue: delivered, mentions: sent}]}, {done: [{queue: queued, remember: sent}]}]}`, `mentions "sent"`},
+		"last_data c2s":      {`{id: x, title: {en: a, zh: b}, steps: [{done: [{kind: line, dir: c2s, last_data: x}]}]}`, "last_data"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			fsys := fstest.MapFS{"hints.yaml": {Data: []byte("sets: {}\n")}}

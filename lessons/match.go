@@ -63,14 +63,30 @@ type Matcher struct {
 	// Any matches when one of its matchers matches (alternatives); the
 	// other fields, if set, must hold too.
 	Any []*Matcher `yaml:"any"`
+	// LastData, on a server line, must match the last message body (data
+	// event) the client sent in the same session, and LastDataNot must
+	// not: "the 250 that accepted a message with a blank line after its
+	// header lines".
+	LastData    string `yaml:"last_data"`
+	LastDataNot string `yaml:"last_data_not"`
+	// Remember NAME: when the matcher counts towards its step, the
+	// event's message id (the trace id that follows a message from server
+	// to server) is kept under NAME, so that later steps can ask for that
+	// message and no other. The event must carry a message id.
+	Remember string `yaml:"remember"`
+	// Mentions NAME: the event must be about the message remembered under
+	// NAME: it carries that message id, or its text or data (a Received:
+	// line, a Message-ID: header) contains it. After a resumed lesson the
+	// message is not known and any message will do.
+	Mentions string `yaml:"mentions"`
 
-	text, textNot, data, dataNot, replyTo, replyToNot, explain *regexp.Regexp
+	text, textNot, data, dataNot, replyTo, replyToNot, explain, lastData, lastDataNot *regexp.Regexp
 }
 
 // matchable are the kinds a matcher may name: not lesson (the engine's
 // own) nor skipped (a viewer's loss).
 var matchable = []tracer.Kind{tracer.KindLine, tracer.KindData, tracer.KindState, tracer.KindQueue, tracer.KindLookup,
-	tracer.KindFault, tracer.KindTLS, tracer.KindHTTP, tracer.KindNote, tracer.KindOpen, tracer.KindClose}
+	tracer.KindFault, tracer.KindTLS, tracer.KindHTTP, tracer.KindNote, tracer.KindOpen, tracer.KindClose, tracer.KindDiagnostic}
 
 func (m *Matcher) compile() error { return m.compileIn(false) }
 
@@ -95,6 +111,8 @@ func (m *Matcher) compileIn(nested bool) error {
 	m.replyTo = re("reply_to", m.ReplyTo)
 	m.replyToNot = re("reply_to_not", m.ReplyToNot)
 	m.explain = re("explain", m.Explain)
+	m.lastData = re("last_data", m.LastData)
+	m.lastDataNot = re("last_data_not", m.LastDataNot)
 	if m.Kind == "" {
 		switch {
 		case m.Queue != "":
@@ -124,6 +142,9 @@ func (m *Matcher) compileIn(nested bool) error {
 	}
 	if (m.ReplyTo != "" || m.ReplyToNot != "") && m.Dir == string(tracer.C2S) {
 		errs = append(errs, errors.New("reply_to is for server lines (dir s2c)"))
+	}
+	if (m.LastData != "" || m.LastDataNot != "") && m.Dir == string(tracer.C2S) {
+		errs = append(errs, errors.New("last_data is for server lines (dir s2c)"))
 	}
 	switch m.Session {
 	case "", "same", "other":
@@ -160,7 +181,10 @@ func (m *Matcher) need() int {
 // matchCtx is what a matcher may compare an event with.
 type matchCtx struct {
 	lastClient map[string]string // session -> last line the client sent
-	anchor     string            // session that completed the previous step
+	lastData   map[string]string // session -> last message body the client sent
+	// ids are the message ids remembered by name (Matcher.Remember).
+	ids    map[string]string
+	anchor string // session that completed the previous step
 	// For In_session and After: per matcher and session, how many events
 	// matched, and whether the After event was seen.
 	inCount map[*Matcher]map[string]int
@@ -293,6 +317,27 @@ func (m *Matcher) match(ev *tracer.Event, c *matchCtx) bool {
 			return false
 		}
 		if m.replyToNot != nil && m.replyToNot.MatchString(last) {
+			return false
+		}
+	}
+	// While counting for InSession every reply counts, whatever the body.
+	if !c.counting && (m.lastData != nil || m.lastDataNot != nil) {
+		if ev.Dir != tracer.S2C {
+			return false
+		}
+		body, ok := c.lastData[ev.Session]
+		if !ok || m.lastData != nil && !m.lastData.MatchString(body) {
+			return false
+		}
+		if m.lastDataNot != nil && m.lastDataNot.MatchString(body) {
+			return false
+		}
+	}
+	if m.Remember != "" && ev.MsgID == "" {
+		return false
+	}
+	if m.Mentions != "" {
+		if id := c.ids[m.Mentions]; id != "" && ev.MsgID != id && !strings.Contains(ev.Data, id) && !strings.Contains(ev.Text, id) {
 			return false
 		}
 	}

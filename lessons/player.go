@@ -154,6 +154,14 @@ func (p *Player) Play(ctx context.Context) error {
 	p.say(p.c(cBold, UI(p.Lang, "lesson", "lesson", l.ID, "title", l.Title.In(p.Lang))) + "\n")
 	for i := p.From; i < len(l.Steps); i++ {
 		s := l.Steps[i]
+		if len(s.Demo) == 0 && i > p.From {
+			// A step to watch completes from events already under way
+			// (relay's hops come within a second): leave the class time
+			// to read the explanation just shown before the next.
+			if err := p.readPause(ctx); err != nil {
+				return err
+			}
+		}
 		p.tr("## step %d: %s", i+1, s.Title.En)
 		p.say("\n" + p.c(cBold, "── "+UI(p.Lang, "step", "n", strconv.Itoa(i+1), "steps", strconv.Itoa(len(l.Steps)), "title", s.Title.In(p.Lang))+" ──") + "\n")
 		if len(s.Demo) == 0 {
@@ -605,6 +613,7 @@ const (
 	charDelay  = 60 * time.Millisecond
 	thinkDelay = 700 * time.Millisecond
 	pasteDelay = 40 * time.Millisecond // per pasted line
+	readDelay  = 6 * time.Second       // to read an explanation before a step that only watches
 )
 
 func (p *Player) sleep(ctx context.Context, d time.Duration) {
@@ -642,6 +651,16 @@ func (p *Player) typeLine(ctx context.Context, s string, paste bool, col string)
 		p.sleep(ctx, time.Duration(d))
 	}
 	p.say("\n")
+}
+
+// readPause waits for Enter in step mode, else the time to read an
+// explanation.
+func (p *Player) readPause(ctx context.Context) error {
+	if p.StepMode && p.in != nil {
+		return p.prompt(ctx)
+	}
+	p.sleep(ctx, readDelay)
+	return nil
 }
 
 // prompt waits for Enter in step mode.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -150,7 +151,8 @@ func runLesson(ctx context.Context, cmd *cobra.Command, o *lessonOptions, id str
 	if start > 0 {
 		fmt.Fprintln(out, lessons.UI(lang, "resume", "n", strconv.Itoa(start+1)))
 	}
-	err = followLesson(ctx, out, env, l, lessonView{lang: lang, color: color, trace: o.trace, data: o.showData, explain: o.explain}, prog, start)
+	err = followLesson(ctx, out, env, l, lessonView{lang: lang, color: color, trace: o.trace, data: o.showData, explain: o.explain,
+		enter: enterKeys(ctx, cmd.InOrStdin())}, prog, start)
 	if err == nil && ctx.Err() == nil && env.inst != nil {
 		// The lesson started the servers: keep them for the browser
 		// timeline (and more experiments) until Ctrl-C.
@@ -165,6 +167,65 @@ type lessonView struct {
 	lang                  string
 	color, trace, explain bool
 	data                  bool
+	// enter delivers the Enter key of the lesson's terminal (nil when it
+	// is not a terminal). A step the student watches rather than types
+	// (relay's hops, a retry to wait for) completes from events that come
+	// in a burst, all within a second: after the explanation of the step
+	// before it, the lesson waits for Enter, trace and all, so that each
+	// explanation is read before the next one scrolls it away. A fixed
+	// pause would be too short for the long explanations and too long for
+	// the short ones; the student types in another terminal, so this one
+	// is free for the key.
+	enter <-chan struct{}
+}
+
+// enterKeys returns a channel that receives a value each time Enter is
+// pressed on in, when in is a terminal; nil otherwise (a pipe, a test),
+// and the lesson does not wait.
+func enterKeys(ctx context.Context, in io.Reader) <-chan struct{} {
+	f, ok := in.(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	ch := make(chan struct{})
+	go func() {
+		r := bufio.NewReader(f)
+		for {
+			if _, err := r.ReadString('\n'); err != nil {
+				return
+			}
+			select {
+			case ch <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// pace waits for Enter before a step the student watches, when the step
+// before it has just been explained (see lessonView.enter).
+func (v lessonView) pace(ctx context.Context, out io.Writer, pr *lessonPrinter) {
+	if v.enter == nil {
+		return
+	}
+	for drained := false; !drained; { // an Enter pressed earlier does not count
+		select {
+		case <-v.enter:
+		default:
+			drained = true
+		}
+	}
+	fmt.Fprint(out, pr.c(cDimCode, lessons.UI(v.lang, "pace"))+" ")
+	select {
+	case <-v.enter:
+	case <-ctx.Done():
+		fmt.Fprintln(out)
+	}
 }
 
 // followLesson runs the engine on env's events and prints the trace and the
@@ -172,8 +233,16 @@ type lessonView struct {
 func followLesson(ctx context.Context, out io.Writer, env *lessonEnv, l *lessons.Lesson, v lessonView, prog *lessons.Progress, start int) error {
 	console := tracer.NewConsole(out, tracer.ConsoleOptions{Color: v.color, Explain: v.explain, Data: v.data, Lang: v.lang})
 	pr := &lessonPrinter{out: out, color: v.color, lang: v.lang, id: l.ID}
+	explained := false // the last update explained a step
 	opts := lessons.Options{Lang: v.lang, Vars: env.addrs.Vars(), Start: start, Progress: prog, Publish: env.publish,
-		Notify: func(u lessons.Update) { console.Flush(); pr.update(u) }}
+		Notify: func(u lessons.Update) {
+			console.Flush()
+			pr.update(u)
+			if u.Status == lessons.StatusCurrent && explained && len(l.Steps[u.Step].Demo) == 0 {
+				v.pace(ctx, out, pr)
+			}
+			explained = u.Status == lessons.StatusStepDone
+		}}
 	e := lessons.NewEngine(l, opts)
 	fmt.Fprintf(out, "%s\n", pr.c(cDimCode, lessons.UI(v.lang, "watching", "where", env.where)))
 	e.Begin()
