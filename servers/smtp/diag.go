@@ -59,14 +59,19 @@ func quote(b string) string { return tracer.Printable(truncate(b, maxQuoted)) }
 // controlChars says what a terminal sent when a command line holds control
 // characters: telnet option negotiation (IAC, RFC 854), an arrow key (ESC
 // [ A, as VT100 terminals send it), a Backspace or DEL key, or another C0
-// control (a tab is allowed). It reports false for a clean line.
-func (s *session) controlChars(line string) bool {
+// control (a tab is allowed). It reports false for a clean line. The
+// initial response of an AUTH line is a credential: it is masked as the
+// trace masks it ("AUTH PLAIN ****").
+func (s *session) controlChars(line string, cmd command) bool {
 	ctl := strings.IndexFunc(line, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f })
 	iac := telnetIAC(line)
 	if ctl < 0 && !iac {
 		return false
 	}
 	q := quote(line)
+	if mech, ir, ok := strings.Cut(cmd.arg, " "); cmd.verb == "AUTH" && ok && ir != "" {
+		q = quote(line[:strings.IndexByte(line, ' ')] + " " + mech + " ****")
+	}
 	switch {
 	case iac:
 		s.diagnose(diagTelnetIAC, tracer.M("smtp.diag.telnet-iac", "line", q), "smtp.diag.telnet-iac.hint")

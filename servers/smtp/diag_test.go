@@ -332,3 +332,17 @@ func TestConsoleShowsDiagnostic(t *testing.T) {
 		}
 	}
 }
+
+// A Backspace inside AUTH PLAIN's initial response is diagnosed without
+// the credential: the diagnostic quotes the line masked, as the trace does.
+func TestControlCharDiagnosticMasksAuth(t *testing.T) {
+	inst := langWorld(t, "en", nil)
+	secret := "AGFsaWNlAGFsaWNx\x08l"
+	evs := diagnostics(t, inst, "A", "S: 220 *\nC: EHLO laptop\nS*: 250 HELP\nR: AUTH PLAIN "+secret+"\\r\\n\nS: 501 *\n"+quit)
+	if len(evs) != 1 || evs[0].Attrs[tracer.AttrDiag] != "backspace" {
+		t.Fatalf("diagnostics: %+v", evs)
+	}
+	if !strings.Contains(evs[0].Text, `"AUTH PLAIN ****"`) || strings.Contains(evs[0].Text, "AGFsaWNl") {
+		t.Fatalf("the credential reaches the trace: %q", evs[0].Text)
+	}
+}

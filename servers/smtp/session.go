@@ -168,7 +168,7 @@ func (s *session) handle(line string) (end bool) {
 	if cmd.verb != "" {
 		s.afterData, s.noData = "", ""
 	}
-	said := s.controlChars(line)
+	said := s.controlChars(line, cmd)
 	var err error
 	switch cmd.verb {
 	case "HELO":
