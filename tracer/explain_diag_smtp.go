@@ -51,6 +51,11 @@ var smtpDiagCatalog = map[string]entry{
 		zh:  "服务器根本没有进入 DATA 模式，因为 DATA 后面带了参数：“{verb}”以及之后的每一行都被当成命令，而不是邮件内容",
 		rfc: "RFC 5321 section 4.1.1.4",
 	},
+	"smtp.diag.no-data-mode.none": {
+		en:  "the server never entered DATA mode because DATA was not typed: \"{verb}\" and every line after it are read as commands, not as the message",
+		zh:  "服务器根本没有进入 DATA 模式，因为还没有输入 DATA：“{verb}”以及之后的每一行都被当成命令，而不是邮件内容",
+		rfc: "RFC 5321 section 4.1.1.4",
+	},
 	"smtp.diag.no-data-mode.hint": {
 		en:  "The message may be typed only after DATA got its 354 reply. Fix what the DATA reply complained about, type DATA again, wait for 354, then type the message. Empty lines typed now are answered but not counted as errors in a row.",
 		zh:  "只有在 DATA 得到 354 响应之后才能输入邮件内容。先改正 DATA 的响应所指出的问题，再输入 DATA，等到 354，然后输入邮件。现在输入的空行会得到响应，但不算作连续错误。",

@@ -117,6 +117,10 @@ func (s *session) strayLine(line, afterData, noData string) bool {
 		s.diagnose(diagNoDataMode, tracer.M(noData, "verb", verb), "smtp.diag.no-data-mode.hint")
 	case afterData != "":
 		s.diagnose(diagMessageEnded, tracer.M("smtp.diag.message-ended", "verb", verb, "id", afterData), "smtp.diag.message-ended.hint")
+	case s.state >= stateMail && looksLikeHeader(line):
+		// A header line typed in the middle of a transaction: DATA was
+		// never typed.
+		s.diagnose(diagNoDataMode, tracer.M("smtp.diag.no-data-mode.none", "verb", verb), "smtp.diag.no-data-mode.hint")
 	default:
 		return false
 	}

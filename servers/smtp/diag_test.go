@@ -166,6 +166,15 @@ var diagCases = []diagCase{
 		},
 	},
 	{
+		name: "message typed without DATA", server: "A", diag: "no-data-mode",
+		script: envelope + "C: Subject: x\nS: 500 5.5.2 *header line*\n" + quit,
+		text: map[string]string{
+			"en": `the server never entered DATA mode because DATA was not typed: "Subject: x"`,
+			"zh": "服务器根本没有进入 DATA 模式，因为还没有输入 DATA：“Subject: x”",
+		},
+		hint: map[string]string{"en": "wait for 354", "zh": "等到 354"},
+	},
+	{
 		name: "MAIL FROM without brackets and domain", server: "A", diag: "no-domain",
 		script: helo + "C: MAIL FROM: alice\nS: 553 5.1.7 <alice>: sender address has no domain: write the whole address in angle brackets, like MAIL FROM:<alice@a.example> (RFC 5321 section 4.1.2)\n" + quit,
 		text: map[string]string{
