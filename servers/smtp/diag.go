@@ -43,8 +43,14 @@ type Directory interface {
 }
 
 // diagnose publishes a diagnostic: the mistake's name, what happened (msg)
-// and the catalog key of what to do, filled with msg's arguments.
+// and the catalog key of what to do, filled with msg's arguments. A
+// message relayed from another server of this world (its trace id came as
+// the envelope id, see handleMail) has no one at the keyboard: what is
+// wrong with it was said on its first hop.
 func (s *session) diagnose(diag string, msg *tracer.Msg, hint string) {
+	if s.traceID != s.id {
+		return
+	}
 	s.trace.Emit(&tracer.Event{
 		Kind:    tracer.KindDiagnostic,
 		Msg:     msg,

@@ -355,3 +355,36 @@ func TestControlCharDiagnosticMasksAuth(t *testing.T) {
 		t.Fatalf("the credential reaches the trace: %q", evs[0].Text)
 	}
 }
+
+// A mistake is said once, where the student made it: alice's message to
+// bob without the blank line gets its diagnostic on A, and none on the
+// relay hop from A to B, which carries the same message.
+func TestDiagnosticOnceAcrossHops(t *testing.T) {
+	inst := langWorld(t, "en", nil)
+	sub := inst.Bus.Subscribe(1 << 12)
+	defer sub.Close()
+	runTranscript(t, inst.Addr("A", world.SMTP), helo+"C: MAIL FROM:<alice@a.example>\nS: 250 *\nC: RCPT TO:<bob@b.example>\nS: 250 *\n"+
+		"C: DATA\nS: 354 *\nC: Subject: x\nC: hello\nC: .\nS: 250 2.0.0 OK*\n"+quit)
+	var diags []*tracer.Event
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-sub.C():
+			if e.Kind == tracer.KindDiagnostic {
+				diags = append(diags, e)
+			}
+			if e.Kind != tracer.KindClose || e.Server != "B" || e.Proto != "smtp" {
+				continue
+			}
+			if len(diags) != 1 || diags[0].Server != "A" || diags[0].Attrs[tracer.AttrDiag] != "no-blank-line" {
+				for _, d := range diags {
+					t.Errorf("diagnostic on %s (%s): %s", d.Server, d.Actor, d.Text)
+				}
+				t.Fatalf("%d diagnostics, want one no-blank-line on A", len(diags))
+			}
+			return
+		case <-timeout:
+			t.Fatalf("the relay session to B did not close; diagnostics: %d", len(diags))
+		}
+	}
+}
