@@ -155,6 +155,11 @@ var smtpDiagCatalog = map[string]entry{
 		zh:  "检查 @ 前面的名字是否拼写正确：服务器用 550 5.1.1 拒绝不存在的邮箱，邮件不会被投递。试试 RCPT TO:<{example}>。",
 		rfc: "RFC 5321 section 3.3",
 	},
+	"smtp.diag.unknown-user.elsewhere": {
+		en:  "{host} has no mailbox \"{local}\": {local} is a user of another server, {example}; the users of {host} are {users}",
+		zh:  "{host} 上没有名为“{local}”的邮箱：{local} 是另一台服务器的用户，地址是 {example}；{host} 的用户是 {users}",
+		rfc: "RFC 5321 section 3.3",
+	},
 	"smtp.diag.unknown-user.near": {
 		en:  "{host} has no mailbox \"{local}\": did you mean {near}? Its users are {users}",
 		zh:  "{host} 上没有名为“{local}”的邮箱：你是不是想写 {near}？它的用户是 {users}",

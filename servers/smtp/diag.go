@@ -228,8 +228,8 @@ func (s *session) noDomainError(verb, local string) *Error {
 }
 
 // unknownUser explains a 550 for a local part that is no mailbox here,
-// naming the server's users and the nearest one, when the backend lists
-// them.
+// naming the server's users and the nearest one, or the server where a
+// user of that name lives, when the backend knows them (Directory).
 func (s *session) unknownUser(local string) {
 	d, ok := s.srv.Backend.(Directory)
 	if !ok {
@@ -246,6 +246,12 @@ func (s *session) unknownUser(local string) {
 		if d := editDistance(strings.ToLower(local), strings.ToLower(u)); d < best {
 			near, best = u, d
 		}
+	}
+	if addr, ok := d.AddressOf(local); ok {
+		// A user of another server: bob@a.example for bob@b.example.
+		args := []string{"host", s.srv.hostname(), "local", quote(local), "users", strings.Join(list, ", "), "example", addr}
+		s.diagnose(diagUnknownUser, tracer.M("smtp.diag.unknown-user.elsewhere", args...), "smtp.diag.unknown-user.hint")
+		return
 	}
 	args := []string{"host", s.srv.hostname(), "local", quote(local), "users", strings.Join(list, ", "), "example", near + "@" + s.srv.Domain}
 	if best <= 2 {

@@ -223,6 +223,15 @@ var diagCases = []diagCase{
 		hint: map[string]string{"en": "Here that is the server of a.example", "zh": "这里应该连接 a.example 的服务器"},
 	},
 	{
+		name: "another server's user at this domain", server: "A", diag: "unknown-user",
+		script: helo + "C: MAIL FROM:<alice@a.example>\nS: 250 *\nC: RCPT TO:<bob@a.example>\nS: 550 5.1.1 *\n" + quit,
+		text: map[string]string{
+			"en": `a.example has no mailbox "bob": bob is a user of another server, bob@b.example; the users of a.example are alice@a.example`,
+			"zh": "a.example 上没有名为“bob”的邮箱：bob 是另一台服务器的用户，地址是 bob@b.example；a.example 的用户是 alice@a.example",
+		},
+		hint: map[string]string{"en": "Try RCPT TO:<bob@b.example>.", "zh": "试试 RCPT TO:<bob@b.example>。"},
+	},
+	{
 		name: "unknown local user", server: "A", diag: "unknown-user",
 		script: helo + "C: MAIL FROM:<alice@a.example>\nS: 250 *\nC: RCPT TO:<alcie@a.example>\nS: 550 5.1.1 *\n" + quit,
 		text: map[string]string{
