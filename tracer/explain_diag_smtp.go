@@ -151,8 +151,8 @@ var smtpDiagCatalog = map[string]entry{
 		rfc: "RFC 5321 section 3.3",
 	},
 	"smtp.diag.unknown-user.hint": {
-		en:  "Check the spelling of the name before the @: the server refuses an unknown mailbox with 550 5.1.1 and the message goes nowhere. Try RCPT TO:<{example}>.",
-		zh:  "检查 @ 前面的名字是否拼写正确：服务器用 550 5.1.1 拒绝不存在的邮箱，邮件不会被投递。试试 RCPT TO:<{example}>。",
+		en:  "Check the address, the name before the @ and the domain after it: the server refuses an unknown mailbox with 550 5.1.1 and the message goes nowhere. Try RCPT TO:<{example}>.",
+		zh:  "检查地址：@ 前面的名字和 @ 后面的域名是否写对了。服务器用 550 5.1.1 拒绝不存在的邮箱，邮件不会被投递。试试 RCPT TO:<{example}>。",
 		rfc: "RFC 5321 section 3.3",
 	},
 	"smtp.diag.unknown-user.elsewhere": {
