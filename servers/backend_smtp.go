@@ -187,3 +187,25 @@ func (b *smtpBackend) ReplyDelay() time.Duration {
 	}
 	return 0
 }
+
+var _ smtp.Directory = (*smtpBackend)(nil)
+
+// Users names the server's users (smtp.Directory).
+func (b *smtpBackend) Users() []string {
+	names := make([]string, len(b.server.Users))
+	for i, u := range b.server.Users {
+		names[i] = u.Name
+	}
+	return names
+}
+
+// AddressOf finds a user of the world by name, on any server
+// (smtp.Directory): "bob" is bob@b.example.
+func (b *smtpBackend) AddressOf(name string) (string, bool) {
+	for _, s := range b.inst.World.Servers {
+		if u := s.User(name); u != nil {
+			return u.Name + "@" + s.Domain, true
+		}
+	}
+	return "", false
+}

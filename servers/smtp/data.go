@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // The DATA command: the message, where it ends, and the memory it holds.
@@ -55,13 +57,13 @@ var (
 func (s *session) handleData(cmd command) error {
 	switch {
 	case cmd.arg != "":
-		return errorf(501, "5.5.4", "Syntax: DATA takes no argument; the message comes after the 354 reply")
+		return s.refuseData("smtp.diag.no-data-mode.arg", errorf(501, "5.5.4", "Syntax: DATA takes no argument; the message comes after the 354 reply"))
 	case s.state == stateConnected:
-		return errNeedHelo
+		return s.refuseData("smtp.diag.no-data-mode.helo", errNeedHelo)
 	case s.state == stateGreeted:
-		return errNeedMail
+		return s.refuseData("smtp.diag.no-data-mode.mail", errNeedMail)
 	case s.state == stateMail:
-		return errNeedRcpt
+		return s.refuseData("smtp.diag.no-data-mode.rcpt", errNeedRcpt)
 	}
 	if s.crlf {
 		s.setState(stateData, "smtp.state.data.crlf")
@@ -80,7 +82,8 @@ func (s *session) handleData(cmd command) error {
 	defer dataDone()
 	m := newMsgBuf(s.srv.dataBudget(), s.srv.maxMessageSize())
 	defer m.release()
-	bare, derr := s.readData(m)
+	var head headerCheck
+	bare, derr := s.readData(m, &head)
 	if derr != nil {
 		var re *Error
 		if errors.As(derr, &re) {
@@ -90,6 +93,10 @@ func (s *session) handleData(cmd command) error {
 		s.endOnReadError(derr) // a timeout gets its 421
 		s.quit = true          // the connection broke mid-message: nothing was stored
 		return nil
+	}
+	if head.bad != "" {
+		b := quote(head.bad)
+		s.diagnose(diagNoBlankLine, tracer.M("smtp.diag.no-blank-line", "line", b, "n", strconv.Itoa(head.at)), "smtp.diag.no-blank-line.hint")
 	}
 	received := time.Now()
 	msg := &Message{
@@ -131,6 +138,7 @@ func (s *session) handleData(cmd command) error {
 	}
 	s.reply(250, "2.0.0", fmt.Sprintf("OK: %d octets queued as %s (%s)", len(msg.Body), msg.ID, strings.Join(where, "; ")))
 	s.resetTransaction()
+	s.afterData = msg.ID
 	return nil
 }
 
@@ -141,8 +149,9 @@ func (s *session) handleData(cmd command) error {
 // file). It returns how many bare LF and lone CR it stored as CRLF. Limits
 // are checked as it goes; on a limit the rest is read and discarded so the
 // session stays in step, and an *Error says what went wrong; a bare LF or
-// CR under StrictLineEndings ends the session at once.
-func (s *session) readData(m *msgBuf) (bare int, err error) {
+// CR under StrictLineEndings ends the session at once. Each line's start
+// goes to head, which looks for a body without the blank line before it.
+func (s *session) readData(m *msgBuf, head *headerCheck) (bare int, err error) {
 	var tooBig, tooLong, noRoom bool
 	max := s.srv.maxMessageSize()
 	var size int64
@@ -185,6 +194,9 @@ func (s *session) readData(m *msgBuf) (bare int, err error) {
 		}
 		if lineStart && len(content) > 0 && content[0] == '.' {
 			content = content[1:]
+		}
+		if lineStart {
+			head.line(content)
 		}
 		lineStart = ends
 		size += int64(len(content) + crs + 2)

@@ -41,6 +41,9 @@ func (s *session) handleMail(cmd command) error {
 	}
 	if p.addr != "" {
 		if _, _, ok := splitAddress(p.addr); !ok {
+			if isBareLocal(p.addr) {
+				return s.noDomainError("MAIL FROM:", p.addr)
+			}
 			return errorf(553, "5.1.7", "<%s>: sender address is not valid: write it as user@domain", tracer.Printable(truncate(p.addr, 80)))
 		}
 	}
@@ -216,6 +219,9 @@ func (s *session) handleRcpt(cmd command) error {
 		var ok bool
 		local, domain, ok = splitAddress(addr)
 		if !ok {
+			if isBareLocal(addr) {
+				return s.noDomainError("RCPT TO:", addr)
+			}
 			return errorf(501, "5.1.3", "<%s>: recipient address is not valid: write it as user@domain", tracer.Printable(truncate(addr, 80)))
 		}
 	}
@@ -227,6 +233,7 @@ func (s *session) handleRcpt(cmd command) error {
 	if strings.EqualFold(domain, s.srv.Domain) {
 		user, ok := s.srv.Backend.LocalUser(local)
 		if !ok {
+			s.unknownUser(local)
 			return errorf(550, "5.1.1", "<%s>: Recipient address rejected: no such user here at %s", tracer.Printable(addr), s.srv.Domain)
 		}
 		if err := s.checkPolicy(addr, true); err != nil {
@@ -241,6 +248,7 @@ func (s *session) handleRcpt(cmd command) error {
 		return nil
 	}
 	if s.authUser == "" && !s.srv.trusted(s.conn.RemoteAddr()) {
+		s.wrongServer(addr, domain, false)
 		return errorf(554, "5.7.1", "<%s>: Relay access denied: %s only accepts mail for %s from you; log in with AUTH to send to other domains", tracer.Printable(addr), s.srv.hostname(), s.srv.Domain)
 	}
 	if err := s.checkPolicy(addr, false); err != nil {
@@ -254,6 +262,8 @@ func (s *session) handleRcpt(cmd command) error {
 	why := "you are on a trusted network"
 	if s.authUser != "" {
 		why = "you logged in as " + s.authUser
+	} else {
+		s.wrongServer(addr, domain, true)
 	}
 	s.reply(250, "2.1.5", fmt.Sprintf("Recipient <%s> OK: not local, will relay to %s (%s)%s", addr, domain, why, note))
 	return nil

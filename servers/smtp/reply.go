@@ -39,6 +39,7 @@ var (
 	errNestedMail    = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: a message is already started; finish it or RSET"}
 	errInTransaction = &Error{Code: 503, Enh: "5.5.1", Msg: "Bad sequence of commands: not during a mail transaction (RSET first)"}
 	errTooManyErrors = &Error{Code: 421, Enh: "4.7.0", Msg: "Too many errors in a row, closing the connection", Close: true}
+	errTooManyBlank  = &Error{Code: 421, Enh: "4.7.0", Msg: "Too many empty lines in a row, closing the connection", Close: true}
 	errInternal      = &Error{Code: 451, Enh: "4.3.0", Msg: "Local error in processing; nothing was stored, try again"}
 )
 

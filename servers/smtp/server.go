@@ -8,6 +8,12 @@
 // (RFC 1985) and FUTURERELEASE (RFC 4865); it adds Received: trace headers
 // (RFC 5321 section 4.4) and Message-ID and Date when a message lacks them.
 //
+// Like a teaching assistant, it also says in the trace what a student
+// likely did wrong (diag.go): a body without the blank line after the
+// header lines, text typed after the message ended or before DATA was
+// accepted, keys a terminal sent as control characters, an address without
+// a domain, a recipient for another server, a mistyped user name.
+//
 // The lifecycle follows net/http: Serve, ListenAndServe, Close, Shutdown and
 // ErrServerClosed.
 package smtp

@@ -68,6 +68,13 @@ type session struct {
 	// exchange line) with CRLF, and stays set: its message then ends only
 	// at CRLF.CRLF (see readData).
 	crlf bool
+	// For the diagnostics (diag.go): the queue id of the message whose
+	// 250 was the last reply, the catalog key of why the last DATA was
+	// refused, and the empty lines since the last accepted command (not
+	// errors in a row, but bounded: maxBlank).
+	afterData string
+	noData    string
+	blank     int
 
 	// The current transaction. id is this server's queue id for the
 	// message; traceID is the id that follows it across the world's
@@ -155,6 +162,13 @@ func (s *session) handle(line string) (end bool) {
 	if len(line)+2 > maxCommandLine && cmd.verb != "AUTH" {
 		return s.fail(errLineTooLong)
 	}
+	// What the last replies said explains a line that is no command
+	// (strayLine); once it was said, or a command came, it is forgotten.
+	afterData, noData := s.afterData, s.noData
+	if cmd.verb != "" {
+		s.afterData, s.noData = "", ""
+	}
+	said := s.controlChars(line, cmd)
 	var err error
 	switch cmd.verb {
 	case "HELO":
@@ -194,8 +208,11 @@ func (s *session) handle(line string) (end bool) {
 	case "BDAT":
 		err = errorf(502, "5.5.1", "BDAT not implemented: CHUNKING is not offered here, use DATA")
 	case "":
-		err = errorf(500, "5.5.2", "Empty line: type a command, like HELO yourname (HELP lists them)")
+		return s.emptyLine()
 	default:
+		if !said {
+			s.strayLine(line, afterData, noData)
+		}
 		if looksLikeHeader(line) {
 			err = errorf(500, "5.5.2", "Syntax error: %q looks like a header line; headers go after DATA and its 354 reply", cmd.verb)
 		} else {
@@ -205,9 +222,30 @@ func (s *session) handle(line string) (end bool) {
 	if err != nil {
 		return s.fail(lineserver.CommandError(err, errInternal, s.srv.logger(), "smtp", s.srv.Name, cmd.verb))
 	}
-	s.errors = 0
+	s.errors, s.blank = 0, 0
 	return s.quit
 }
+
+// emptyLine answers an empty line with 500 but does not count it as an
+// error in a row: a message pasted while the server waits for a command
+// (DATA refused) has empty lines, and they must not close the session
+// before the diagnostic is read. Still bounded: after maxBlank of them
+// since the last accepted command, 421 and the close, so a flood of empty
+// lines ends as a flood of errors does.
+func (s *session) emptyLine() bool {
+	s.blank++
+	if s.blank >= s.maxBlank() {
+		s.reply(errTooManyBlank.Code, errTooManyBlank.Enh, errTooManyBlank.Msg)
+		return true
+	}
+	e := errorf(500, "5.5.2", "Empty line: type a command, like HELO yourname (HELP lists them)")
+	e.NotCounted = true
+	return s.fail(e)
+}
+
+// maxBlank is how many empty lines a session may send in a row: five times
+// the errors in a row allowed (50 by default).
+func (s *session) maxBlank() int { return 5 * s.srv.maxErrors() }
 
 // fail writes an error reply, counts it, and reports whether to close.
 func (s *session) fail(e *Error) bool {
