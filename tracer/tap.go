@@ -48,6 +48,8 @@ type Session struct {
 	hop   string
 	msgID string
 	state string
+	// onMail names the message a MAIL command starts (OnMail).
+	onMail func(args string) string
 }
 
 // NewSession starts a session on bus with a fresh id and publishes nothing;
@@ -95,6 +97,35 @@ func (s *Session) SetMsgID(id string) {
 	s.mu.Lock()
 	s.msgID = id
 	s.mu.Unlock()
+}
+
+// OnMail tells the session how to name the message that a client's MAIL
+// command starts: the SMTP framer asks f (with the command's argument) as
+// the MAIL line crosses the wire, before the server runs the command and
+// picks the id, so that the MAIL line, and the lines pipelined with it,
+// already belong to the message. f runs in the goroutine that reads the
+// connection; the server then gives the message the id f returned.
+func (s *Session) OnMail(f func(args string) string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.onMail = f
+	s.mu.Unlock()
+}
+
+// beginMail labels the following events with the id of the message a MAIL
+// command starts, unless a message is already under way.
+func (s *Session) beginMail(args string) {
+	s.mu.Lock()
+	f, cur := s.onMail, s.msgID
+	s.mu.Unlock()
+	if f == nil || cur != "" {
+		return
+	}
+	if id := f(args); id != "" {
+		s.SetMsgID(id)
+	}
 }
 
 // Emit fills in the session's identity and publishes e.
