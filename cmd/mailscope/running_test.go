@@ -126,3 +126,21 @@ func TestControlFindsInstance(t *testing.T) {
 	// --url keeps working.
 	run("fault", "--url", p.webURL(t), "B", "clear")
 }
+
+// TestDemoFindsInstance: demo, given only the data directory of a running
+// mailscope (on a web port nobody could guess), attaches to it instead of
+// starting a second world there.
+func TestDemoFindsInstance(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	out := &syncBuffer{}
+	if err := runCmd(ctx, out, "demo", "smtp-vs-http", "--data", dir, "--speed", "1000000", "--color", "never", "--lang", "en"); err != nil {
+		t.Fatalf("demo --data: %v\n%s", err, out.String())
+	}
+	// The demo's client talks to the running instance's ports.
+	if want := fmt.Sprintf("telnet 127.0.0.1 %d", p.base+25); !strings.Contains(out.String(), want) {
+		t.Errorf("the demo did not attach to the running instance (%q):\n%s", want, out.String())
+	}
+}
