@@ -49,6 +49,7 @@ type smtpBackend struct {
 var (
 	_ smtp.Backend        = (*smtpBackend)(nil)
 	_ smtp.Flusher        = (*smtpBackend)(nil)
+	_ smtp.FlushNamer     = (*smtpBackend)(nil)
 	_ smtp.FutureReleaser = (*smtpBackend)(nil)
 	_ smtp.Policy         = (*smtpBackend)(nil)
 )
@@ -146,6 +147,15 @@ func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResul
 		return smtp.FlushForbidden, 0, nil
 	}
 	return smtp.FlushNone, 0, nil
+}
+
+// FlushMsgID names the one message an ETRN for domain would wake now
+// (smtp.FlushNamer), so that the trace shows the ETRN as part of it.
+func (b *smtpBackend) FlushMsgID(ctx context.Context, domain string) string {
+	if w := b.waiting(ctx, domain, time.Now()); len(w) == 1 {
+		return w[0].id
+	}
+	return ""
 }
 
 // waitingMsg is a message in the queue with recipients an ETRN wakes.

@@ -48,8 +48,8 @@ type Session struct {
 	hop   string
 	msgID string
 	state string
-	// onMail names the message a MAIL command starts (OnMail).
-	onMail func(args string) string
+	// onCommand names the message a command belongs to (OnCommand).
+	onCommand func(verb, args string) string
 }
 
 // NewSession starts a session on bus with a fresh id and publishes nothing;
@@ -99,31 +99,33 @@ func (s *Session) SetMsgID(id string) {
 	s.mu.Unlock()
 }
 
-// OnMail tells the session how to name the message that a client's MAIL
-// command starts: the SMTP framer asks f (with the command's argument) as
-// the MAIL line crosses the wire, before the server runs the command and
-// picks the id, so that the MAIL line, and the lines pipelined with it,
-// already belong to the message. f runs in the goroutine that reads the
-// connection; the server then gives the message the id f returned.
-func (s *Session) OnMail(f func(args string) string) {
+// OnCommand tells the session how to name the message a client's command
+// belongs to before the server runs it: the SMTP framer asks f (with the
+// command's verb, upper case, and argument) as a MAIL or ETRN line crosses
+// the wire, so that the MAIL line (and the lines pipelined with it)
+// already belongs to the message it starts, and the ETRN line to the
+// message it will deliver. f runs in the goroutine that reads the
+// connection; it returns "" to leave the line to no message, and the
+// server then gives the message the id f returned.
+func (s *Session) OnCommand(f func(verb, args string) string) {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
-	s.onMail = f
+	s.onCommand = f
 	s.mu.Unlock()
 }
 
-// beginMail labels the following events with the id of the message a MAIL
-// command starts, unless a message is already under way.
-func (s *Session) beginMail(args string) {
+// beginCommand labels the following events with the id of the message a
+// command belongs to, unless a message is already under way.
+func (s *Session) beginCommand(verb, args string) {
 	s.mu.Lock()
-	f, cur := s.onMail, s.msgID
+	f, cur := s.onCommand, s.msgID
 	s.mu.Unlock()
 	if f == nil || cur != "" {
 		return
 	}
-	if id := f(args); id != "" {
+	if id := f(verb, args); id != "" {
 		s.SetMsgID(id)
 	}
 }

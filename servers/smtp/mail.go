@@ -34,6 +34,28 @@ func (s *session) endTraceID() {
 	}
 }
 
+// commandTraceID names the message a command line belongs to as it
+// crosses the wire (tracer.Session.OnCommand): the one a MAIL starts, or
+// the one an ETRN will deliver, whose id then ends with the ETRN's reply.
+func (s *session) commandTraceID(verb, args string) string {
+	switch verb {
+	case "MAIL":
+		return s.mailTraceID(args)
+	case "ETRN":
+		n, ok := s.srv.Backend.(FlushNamer)
+		if !ok || s.state != stateGreeted {
+			return ""
+		}
+		domain := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(args), "@"))
+		id := n.FlushMsgID(context.Background(), domain)
+		if id != "" {
+			s.traceDone = true
+		}
+		return id
+	}
+	return ""
+}
+
 // mailTraceID is the id under which the trace shows a MAIL command as it
 // crosses the wire (tracer.Session.OnMail), before the command runs: the
 // id handleMail then gives the message, or the first hop's id a relayed

@@ -100,7 +100,7 @@ func newSession(srv *Server, c net.Conn) *session {
 		w:     lineserver.NewWriter(c),
 	}
 	s.line = srv.core.NewSession(c, s.r, srv.settings(), s.flush)
-	s.trace.OnMail(s.mailTraceID)
+	s.trace.OnCommand(s.commandTraceID)
 	return s
 }
 
