@@ -49,6 +49,7 @@ type smtpBackend struct {
 var (
 	_ smtp.Backend        = (*smtpBackend)(nil)
 	_ smtp.Flusher        = (*smtpBackend)(nil)
+	_ smtp.FlushNamer     = (*smtpBackend)(nil)
 	_ smtp.FutureReleaser = (*smtpBackend)(nil)
 	_ smtp.Policy         = (*smtpBackend)(nil)
 )
@@ -118,15 +119,26 @@ func (b *smtpBackend) delivered(m *smtp.Message, res *store.Delivered) {
 // Flush implements ETRN for one server (smtp.Flusher, RFC 1985).
 func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResult, int, error) {
 	st := b.inst.Store
-	woken, held, err := st.FlushDomain(ctx, b.server.Name, domain, time.Now())
+	now := time.Now()
+	waiting := b.waiting(ctx, domain, now)
+	woken, held, err := st.FlushDomain(ctx, b.server.Name, domain, now)
 	if err != nil {
 		return smtp.FlushFailed, 0, err
 	}
 	switch {
 	case woken > 0:
-		b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name,
-			Msg:   tracer.M("queue.flush.etrn", "domain", domain, "n", strconv.Itoa(woken)),
-			Attrs: map[string]string{tracer.AttrStep: tracer.StepFlush, tracer.AttrDomain: domain}})
+		// One event per message: the attempt ETRN causes belongs to the
+		// message it delivers, so following the message shows it.
+		for _, w := range waiting {
+			b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name, MsgID: w.id,
+				Msg:   tracer.M("queue.flush.etrn", "domain", domain, "n", strconv.Itoa(w.rcpts)),
+				Attrs: map[string]string{tracer.AttrStep: tracer.StepFlush, tracer.AttrDomain: domain}})
+		}
+		if len(waiting) == 0 {
+			b.inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: b.server.Name,
+				Msg:   tracer.M("queue.flush.etrn", "domain", domain, "n", strconv.Itoa(woken)),
+				Attrs: map[string]string{tracer.AttrStep: tracer.StepFlush, tracer.AttrDomain: domain}})
+		}
 		b.inst.queueChanged()
 		return smtp.FlushStarted, woken, nil
 	case held > 0:
@@ -135,6 +147,46 @@ func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResul
 		return smtp.FlushForbidden, 0, nil
 	}
 	return smtp.FlushNone, 0, nil
+}
+
+// FlushMsgID names the one message an ETRN for domain would wake now
+// (smtp.FlushNamer), so that the trace shows the ETRN as part of it.
+func (b *smtpBackend) FlushMsgID(ctx context.Context, domain string) string {
+	if w := b.waiting(ctx, domain, time.Now()); len(w) == 1 {
+		return w[0].id
+	}
+	return ""
+}
+
+// waitingMsg is a message in the queue with recipients an ETRN wakes.
+type waitingMsg struct {
+	id    string // its trace id
+	rcpts int
+}
+
+// waiting lists, oldest first, the messages of this server's queue with
+// recipients at domain that a flush at now wakes (not held).
+func (b *smtpBackend) waiting(ctx context.Context, domain string, now time.Time) []waitingMsg {
+	entries, err := b.inst.Queue(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []waitingMsg
+	at := map[string]int{}
+	for _, e := range entries {
+		if e.Server != b.server.Name || !strings.EqualFold(e.Domain, domain) || e.MsgID == "" ||
+			e.Status == "delivering" || e.HoldUntil.After(now) {
+			continue
+		}
+		i, ok := at[e.MsgID]
+		if !ok {
+			i = len(out)
+			at[e.MsgID] = i
+			out = append(out, waitingMsg{id: e.MsgID})
+		}
+		out[i].rcpts++
+	}
+	return out
 }
 
 // MaxHold implements smtp.FutureReleaser: mail may be held for a day.

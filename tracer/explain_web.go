@@ -75,19 +75,24 @@ var webCatalog = map[string]entry{
 	"web.dur.hm":        {en: "{h}h {m}m", zh: "{h} 小时 {m} 分"},
 
 	// What kind of event a row is.
-	"web.kind.open":    {en: "open", zh: "连接"},
-	"web.kind.close":   {en: "close", zh: "关闭"},
-	"web.kind.line":    {en: "line", zh: "协议行"},
-	"web.kind.data":    {en: "data", zh: "数据"},
-	"web.kind.state":   {en: "state", zh: "状态"},
-	"web.kind.queue":   {en: "queue", zh: "消息队列"},
-	"web.kind.lookup":  {en: "lookup", zh: "查询"},
-	"web.kind.fault":   {en: "fault", zh: "故障"},
-	"web.kind.lesson":  {en: "lesson", zh: "课程"},
-	"web.kind.tls":     {en: "TLS", zh: "TLS"},
-	"web.kind.http":    {en: "HTTP", zh: "HTTP"},
-	"web.kind.note":    {en: "note", zh: "通知"},
-	"web.kind.skipped": {en: "skipped", zh: "跳过"},
+	"web.kind.open":       {en: "open", zh: "连接"},
+	"web.kind.close":      {en: "close", zh: "关闭"},
+	"web.kind.line":       {en: "line", zh: "协议行"},
+	"web.kind.data":       {en: "data", zh: "数据"},
+	"web.kind.state":      {en: "state", zh: "状态"},
+	"web.kind.queue":      {en: "queue", zh: "消息队列"},
+	"web.kind.lookup":     {en: "lookup", zh: "查询"},
+	"web.kind.fault":      {en: "fault", zh: "故障"},
+	"web.kind.lesson":     {en: "lesson", zh: "课程"},
+	"web.kind.tls":        {en: "TLS", zh: "TLS"},
+	"web.kind.http":       {en: "HTTP", zh: "HTTP"},
+	"web.kind.note":       {en: "note", zh: "通知"},
+	"web.kind.skipped":    {en: "skipped", zh: "跳过"},
+	"web.kind.diagnostic": {en: "diagnostic", zh: "诊断"},
+	// A diagnostic event (tracer.KindDiagnostic) in the ladder and the
+	// explanation panel.
+	"web.diag.label": {en: "diagnostic", zh: "诊断"},
+	"web.diag.head":  {en: "A likely mistake: what happened, then what to do", zh: "可能的错误：先说发生了什么，再说怎么做"},
 
 	// The steps of the outgoing queue (queue.go), as marks on a lane.
 	"web.step.queued":          {en: "queued", zh: "已进入消息队列"},
@@ -180,6 +185,7 @@ var webCatalog = map[string]entry{
 	},
 	// Event attributes (queue.go's Attr names), as the panel lists them.
 	"web.attr.step":         {en: "step", zh: "步骤"},
+	"web.attr.diag":         {en: "mistake", zh: "错误类型"},
 	"web.attr.rcpt":         {en: "recipient", zh: "收件人"},
 	"web.attr.rcpts":        {en: "recipients", zh: "收件人"},
 	"web.attr.queue_id":     {en: "queue id", zh: "队列编号"},

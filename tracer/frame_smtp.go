@@ -126,6 +126,9 @@ func (f *smtpFramer) emitCommand(s *Session, l rawLine) {
 		}
 	case "MAIL":
 		f.eightBitOK = strings.Contains(strings.ToUpper(args), "BODY=8BITMIME")
+		s.beginCommand(verb, args)
+	case "ETRN":
+		s.beginCommand(verb, args)
 	case "AUTH":
 		f.sasl.start(args)
 		// AUTH mech initial-response: the response is a credential.

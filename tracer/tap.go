@@ -48,6 +48,8 @@ type Session struct {
 	hop   string
 	msgID string
 	state string
+	// onCommand names the message a command belongs to (OnCommand).
+	onCommand func(verb, args string) string
 }
 
 // NewSession starts a session on bus with a fresh id and publishes nothing;
@@ -95,6 +97,37 @@ func (s *Session) SetMsgID(id string) {
 	s.mu.Lock()
 	s.msgID = id
 	s.mu.Unlock()
+}
+
+// OnCommand tells the session how to name the message a client's command
+// belongs to before the server runs it: the SMTP framer asks f (with the
+// command's verb, upper case, and argument) as a MAIL or ETRN line crosses
+// the wire, so that the MAIL line (and the lines pipelined with it)
+// already belongs to the message it starts, and the ETRN line to the
+// message it will deliver. f runs in the goroutine that reads the
+// connection; it returns "" to leave the line to no message, and the
+// server then gives the message the id f returned.
+func (s *Session) OnCommand(f func(verb, args string) string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.onCommand = f
+	s.mu.Unlock()
+}
+
+// beginCommand labels the following events with the id of the message a
+// command belongs to, unless a message is already under way.
+func (s *Session) beginCommand(verb, args string) {
+	s.mu.Lock()
+	f, cur := s.onCommand, s.msgID
+	s.mu.Unlock()
+	if f == nil || cur != "" {
+		return
+	}
+	if id := f(verb, args); id != "" {
+		s.SetMsgID(id)
+	}
 }
 
 // Emit fills in the session's identity and publishes e.

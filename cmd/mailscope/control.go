@@ -22,11 +22,56 @@ import (
 type controlOptions struct {
 	url   string
 	token string
+	web   string // --web: the address given to up --web
+	data  string // --data: the data directory where the instance says where it is
 }
 
+// defaultURL is the web timeline of a mailscope started without --web.
+const defaultURL = "http://127.0.0.1:8025"
+
 func addControlFlags(cmd *cobra.Command, o *controlOptions) {
-	cmd.PersistentFlags().StringVar(&o.url, "url", "http://127.0.0.1:8025", "")
+	cmd.PersistentFlags().StringVar(&o.url, "url", defaultURL, "")
 	cmd.PersistentFlags().StringVar(&o.token, "token", os.Getenv("MAILSCOPE_TOKEN"), "")
+	cmd.PersistentFlags().StringVar(&o.web, "web", "", "")
+	cmd.PersistentFlags().StringVar(&o.data, "data", defaultDataDir(), "")
+}
+
+// locate decides which mailscope cmd talks to: --url, else --web, else
+// the one running on the data directory (with the token it recorded
+// there, unless --token or MAILSCOPE_TOKEN gives one), else the default
+// address.
+func (o *controlOptions) locate(cmd *cobra.Command) error {
+	url, err := locateInstance(cmd, o.url, o.web, o.data, &o.token)
+	o.url = url
+	return err
+}
+
+// locateInstance is locate for any command with --url, --web and --data
+// flags; token is set from the data directory's record when it is empty
+// and the record is of the instance chosen.
+func locateInstance(cmd *cobra.Command, url, web, data string, token *string) (string, error) {
+	changed := func(name string) bool {
+		f := cmd.Flag(name)
+		return f != nil && f.Changed
+	}
+	if changed("url") && changed("web") {
+		return url, sayErr(pickLang(""), "cli.err.url_web", nil)
+	}
+	info := findRunning(data)
+	switch {
+	case changed("url"):
+		url = strings.TrimRight(url, "/")
+	case web != "":
+		url = webFlagURL(web)
+	case info != nil:
+		url = info.Web
+	default:
+		url = defaultURL
+	}
+	if *token == "" && info != nil && info.Web == url {
+		*token = info.Token
+	}
+	return url, nil
 }
 
 // call sends a request to the control API and decodes the JSON answer.
@@ -103,6 +148,9 @@ func newQueueCmd() *cobra.Command {
 				Entries []servers.QueueEntry     `json:"entries"`
 				Faults  map[string]servers.Fault `json:"faults"`
 			}
+			if err := o.locate(cmd); err != nil {
+				return err
+			}
 			if err := o.call("GET", "/api/queue", nil, &v); err != nil {
 				return err
 			}
@@ -123,6 +171,9 @@ func newQueueCmd() *cobra.Command {
 			}
 			var v struct {
 				Woken int `json:"woken"`
+			}
+			if err := o.locate(cmd); err != nil {
+				return err
 			}
 			if err := o.call("POST", "/api/queue/flush", q, &v); err != nil {
 				return err
@@ -188,6 +239,9 @@ func newFaultCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := servers.ParseFault(args[1])
 			if err != nil {
+				return err
+			}
+			if err := o.locate(cmd); err != nil {
 				return err
 			}
 			q := url.Values{"server": {args[0]}, "fault": {string(f)}}

@@ -455,12 +455,15 @@ type worldInfo struct {
 
 // probeWorld asks a running mailscope for its world; an error means none
 // answers there.
-func probeWorld(ctx context.Context, base string) (*worldInfo, error) {
+func probeWorld(ctx context.Context, base, token string) (*worldInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(base, "/")+"/api/world", nil)
 	if err != nil {
 		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -492,9 +495,25 @@ func openLessonEnv(ctx context.Context, cmd *cobra.Command, o *options, lang str
 		webAddr = "127.0.0.1:8025"
 	}
 	base := webURL(webAddr)
+	token := os.Getenv("MAILSCOPE_TOKEN")
+	// The mailscope running on the data directory says where it is,
+	// unless --web names one.
+	if !cmd.Flags().Changed("web") {
+		if run := findRunning(o.data); run != nil {
+			base = run.Web
+			if token == "" {
+				token = run.Token
+			}
+			info, err := probeWorld(ctx, base, token)
+			if err != nil {
+				return nil, sayErr(lang, "cli.err.unreachable", err, "url", base)
+			}
+			return attachEnv(ctx, base, token, info)
+		}
+	}
 	if _, port, _ := net.SplitHostPort(webAddr); port != "0" {
-		if info, err := probeWorld(ctx, base); err == nil {
-			return attachEnv(ctx, base, info)
+		if info, err := probeWorld(ctx, base, token); err == nil {
+			return attachEnv(ctx, base, token, info)
 		}
 	}
 	return startEnv(cmd, o, w, lang, out)
@@ -503,6 +522,21 @@ func openLessonEnv(ctx context.Context, cmd *cobra.Command, o *options, lang str
 // startEnv starts the world in this process, with the web timeline, like
 // up does (without its console).
 func startEnv(cmd *cobra.Command, o *options, w *world.World, lang string, out io.Writer) (*lessonEnv, error) {
+	lock, err := takeData(o.data, lang)
+	if err != nil {
+		return nil, err
+	}
+	env, err := startEnvLocked(cmd, o, w, lang, out, lock)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	return env, nil
+}
+
+// startEnvLocked is startEnv once the data directory is taken; the world
+// records where it is in lock, which env.close releases.
+func startEnvLocked(cmd *cobra.Command, o *options, w *world.World, lang string, out io.Writer, lock *runLock) (*lessonEnv, error) {
 	bus := tracer.NewBus(tracer.WithLang(lang), tracer.WithMask(w.MaskCredentials))
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sub := bus.Subscribe(1 << 16)
@@ -531,7 +565,18 @@ func startEnv(cmd *cobra.Command, o *options, w *world.World, lang string, out i
 		}
 		return nil, err
 	}
-	web, webAddr, webErr := startWeb(inst, w.Web, logger, out)
+	ws, webErr := startWebServer(inst, w.Web, nil, logger)
+	var web *webui.Server
+	webAddr := ""
+	if webErr == nil {
+		web, webAddr = ws.srv, ws.addr
+		if ws.public {
+			fmt.Fprintln(out, ws.publicNote(lang))
+		}
+	}
+	if err := lock.record(inst, ws); err != nil {
+		logger.Warn("cannot record the running instance in the data directory", "err", err)
+	}
 	addrs := lessons.Addrs{}
 	var lines []string
 	for _, li := range inst.Listeners() {
@@ -561,6 +606,7 @@ func startEnv(cmd *cobra.Command, o *options, w *world.World, lang string, out i
 			<-recDone
 			recFile.Close()
 		}
+		lock.release()
 	}
 	return env, nil
 }
@@ -623,7 +669,7 @@ func (c apiControl) Flush(ctx context.Context, domain string) error {
 
 // attachEnv follows a running mailscope: its listeners from /api/world, its
 // events from /ws (from now on), its control API.
-func attachEnv(ctx context.Context, base string, info *worldInfo) (*lessonEnv, error) {
+func attachEnv(ctx context.Context, base, token string, info *worldInfo) (*lessonEnv, error) {
 	addrs := lessons.Addrs{}
 	for _, s := range info.Servers {
 		for proto, a := range s.Listeners {
@@ -638,7 +684,7 @@ func attachEnv(ctx context.Context, base string, info *worldInfo) (*lessonEnv, e
 	ctx, cancel := context.WithCancel(ctx)
 	events := make(chan *tracer.Event, 1<<14)
 	errc := make(chan error, 1)
-	f := &webui.Follower{URL: base, Token: os.Getenv("MAILSCOPE_TOKEN"), After: info.Seq, Epoch: info.Epoch, Retries: 5}
+	f := &webui.Follower{URL: base, Token: token, After: info.Seq, Epoch: info.Epoch, Retries: 5}
 	if err := f.Connect(ctx); err != nil {
 		cancel()
 		return nil, err
@@ -659,7 +705,7 @@ func attachEnv(ctx context.Context, base string, info *worldInfo) (*lessonEnv, e
 			errc <- err
 		}
 	}()
-	ctl := &controlOptions{url: base, token: os.Getenv("MAILSCOPE_TOKEN")}
+	ctl := &controlOptions{url: base, token: token}
 	posts := make(chan *tracer.Event, 256)
 	posted := make(chan struct{})
 	go func() {

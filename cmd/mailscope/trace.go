@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mailscope/mailscope/servers"
 	"github.com/mailscope/mailscope/tracer"
 	"github.com/mailscope/mailscope/webui"
 )
@@ -25,6 +23,8 @@ type traceOptions struct {
 	showData bool
 	replay   int
 	token    string
+	web      string
+	data     string
 }
 
 func newTraceCmd() *cobra.Command {
@@ -39,12 +39,19 @@ func newTraceCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			url, err := locateInstance(cmd, o.url, o.web, o.data, &o.token)
+			if err != nil {
+				return err
+			}
+			o.url = url
 			startPprof(cmd.ErrOrStderr())
 			return runTrace(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.url, "url", "http://127.0.0.1:8025", "")
+	f.StringVar(&o.url, "url", defaultURL, "")
+	f.StringVar(&o.web, "web", "", "")
+	f.StringVar(&o.data, "data", defaultDataDir(), "")
 	f.StringVar(&o.color, "color", "auto", "")
 	f.BoolVar(&o.explain, "explain", true, "")
 	f.BoolVar(&o.showData, "show-data", false, "")
@@ -89,20 +96,6 @@ func runTrace(ctx context.Context, out, errOut io.Writer, o *traceOptions) error
 	}
 	console.Flush()
 	return <-errc
-}
-
-// startWeb starts the web timeline of inst on addr (the world's web
-// address) and returns it with its live address. A listener beyond loopback
-// gets a token and a warning (startWebServer).
-func startWeb(inst *servers.Instance, addr string, logger *slog.Logger, out io.Writer) (*webui.Server, string, error) {
-	ws, err := startWebServer(inst, addr, nil, logger)
-	if err != nil {
-		return nil, "", err
-	}
-	if ws.public {
-		fmt.Fprintln(out, ws.publicNote(pickLang("")))
-	}
-	return ws.srv, ws.addr, nil
 }
 
 // webURL is the address to open in a browser.

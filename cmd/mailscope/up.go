@@ -86,6 +86,14 @@ func runUp(cmd *cobra.Command, o *options) error {
 	if err != nil {
 		return err
 	}
+	// One world per data directory: a second one would share the store
+	// and the progress, and on other ports leave the student guessing
+	// which is which.
+	lock, err := takeData(o.data, lang)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
 	bus := tracer.NewBus(tracer.WithLang(lang), tracer.WithMask(w.MaskCredentials))
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 
@@ -127,6 +135,9 @@ func runUp(cmd *cobra.Command, o *options) error {
 	} else {
 		web = ws.srv
 		webLine = ws.bannerLines(lang)
+	}
+	if err := lock.record(inst, ws); err != nil {
+		logger.Warn("cannot record the running instance in the data directory", "err", err)
 	}
 	printBanner(out, lang, inst, webLine, time.Since(start))
 

@@ -16,10 +16,58 @@ func (s *session) resetTransaction() {
 	s.id, s.traceID, s.from, s.eightBit, s.holdUntil = "", "", "", false, time.Time{}
 	s.local, s.remote, s.rcptSeen, s.lenient = nil, nil, nil, nil
 	s.envID, s.ret, s.never = "", "", nil
-	s.trace.SetMsgID("")
+	// The reply that ends the transaction (250 queued as, RSET's 250, an
+	// error) still belongs to the message: the id ends after it is
+	// written.
+	s.traceDone = true
 	if s.state > stateGreeted {
 		s.setState(stateGreeted, "smtp.state.reset")
 	}
+}
+
+// endTraceID ends the trace's message id once the transaction's last
+// reply is written.
+func (s *session) endTraceID() {
+	if s.traceDone {
+		s.trace.SetMsgID("")
+		s.traceDone = false
+	}
+}
+
+// commandTraceID names the message a command line belongs to as it
+// crosses the wire (tracer.Session.OnCommand): the one a MAIL starts, or
+// the one an ETRN will deliver, whose id then ends with the ETRN's reply.
+func (s *session) commandTraceID(verb, args string) string {
+	switch verb {
+	case "MAIL":
+		return s.mailTraceID(args)
+	case "ETRN":
+		n, ok := s.srv.Backend.(FlushNamer)
+		if !ok || s.state != stateGreeted {
+			return ""
+		}
+		domain := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(args), "@"))
+		id := n.FlushMsgID(context.Background(), domain)
+		if id != "" {
+			s.traceDone = true
+		}
+		return id
+	}
+	return ""
+}
+
+// mailTraceID is the id under which the trace shows a MAIL command as it
+// crosses the wire (tracer.Session.OnMail), before the command runs: the
+// id handleMail then gives the message, or the first hop's id a relayed
+// message carries in ENVID.
+func (s *session) mailTraceID(args string) string {
+	if s.nextID == "" {
+		s.nextID = newID(s.srv.Name)
+	}
+	if p, err := parsePath(args, "FROM:", "MAIL"); err == nil && isMailscopeID(p.params["ENVID"]) {
+		return p.params["ENVID"]
+	}
+	return s.nextID
 }
 
 func newID(server string) string {
@@ -29,6 +77,11 @@ func newID(server string) string {
 }
 
 func (s *session) handleMail(cmd command) error {
+	defer func() {
+		if s.state < stateMail {
+			s.traceDone = true // refused: the id the trace gave the line ends with the reply
+		}
+	}()
 	switch {
 	case s.state == stateConnected:
 		return errNeedHelo
@@ -109,12 +162,16 @@ func (s *session) handleMail(cmd command) error {
 	// keeps the id of its first hop (sent as the DSN envelope id, ENVID,
 	// RFC 3461 section 4.4, which travels with the message from relay to
 	// relay), so the timeline can follow it from server to server.
-	s.id = newID(s.srv.Name)
+	s.id, s.nextID = s.nextID, ""
+	if s.id == "" {
+		s.id = newID(s.srv.Name)
+	}
 	s.traceID = s.id
 	if isMailscopeID(s.envID) {
 		s.traceID = s.envID
 	}
 	s.trace.SetMsgID(s.traceID)
+	s.traceDone = false
 	s.setState(stateMail, "smtp.state.mail", "sender", p.addr, "id", s.id)
 	msg := fmt.Sprintf("Sender <%s> OK", p.addr)
 	if p.addr == "" {

@@ -116,6 +116,15 @@ type Flusher interface {
 	Flush(ctx context.Context, domain string) (FlushResult, int, error)
 }
 
+// FlushNamer is implemented by Flushers that can say, before an ETRN runs,
+// which message it will deliver, so that the trace shows the ETRN line and
+// its reply as part of that message.
+type FlushNamer interface {
+	// FlushMsgID returns the trace id of the one message an ETRN for
+	// domain would start delivering now, or "" for none or several.
+	FlushMsgID(ctx context.Context, domain string) string
+}
+
 // DataAnnouncer is implemented by backends that want to know a message is
 // on its way: DataStarted is called when the 354 has gone out, and done
 // once the message is about to be handed to Deliver or was abandoned. The

@@ -91,6 +91,11 @@ type session struct {
 	envID     string
 	ret       string
 	never     []string // recipients with NOTIFY=NEVER
+	// nextID is the id the trace gave a MAIL line before the command
+	// ran (mailTraceID); traceDone says the transaction ended, so the
+	// trace's message id ends once its last reply is written (flush).
+	nextID    string
+	traceDone bool
 }
 
 func newSession(srv *Server, c net.Conn) *session {
@@ -102,6 +107,7 @@ func newSession(srv *Server, c net.Conn) *session {
 		w:     lineserver.NewWriter(c),
 	}
 	s.line = srv.core.NewSession(c, s.r, srv.settings(), s.flush)
+	s.trace.OnCommand(s.commandTraceID)
 	return s
 }
 
@@ -290,6 +296,7 @@ func (s *session) reply(code int, enh string, lines ...string) {
 
 // flush writes queued replies under a write deadline.
 func (s *session) flush() error {
+	defer s.endTraceID()
 	if s.w.Buffered() == 0 {
 		return nil
 	}

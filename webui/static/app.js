@@ -298,7 +298,7 @@
   // lanesOf lists the lanes an event draws on.
   function lanesOf(ev) {
     switch (ev.kind) {
-      case 'line': case 'data': case 'http': case 'open':
+      case 'line': case 'data': case 'http': case 'open': case 'diagnostic':
         return [clientLane(ev), serverLane(ev)].filter(Boolean);
       case 'state': case 'close': case 'tls':
         return [serverLane(ev)].filter(Boolean);
@@ -492,7 +492,9 @@
   }
   function updateSpace() {
     $('ladder-space').style.height = (S.tops[S.tops.length - 1] * rowH) + 'px';
-    $('empty-hint').hidden = S.rows.length > 0;
+    // The start-up note is not a sign of life: until a session shows,
+    // the page says what to type.
+    $('empty-hint').hidden = S.rows.some((ev) => ev.kind !== 'note');
   }
   function scrollToBottom() {
     ladder.scrollTop = ladder.scrollHeight;
@@ -666,6 +668,8 @@
         pre.addEventListener('click', (e) => e.stopPropagation());
         row.appendChild(pre);
       }
+    } else if (ev.kind === 'diagnostic' && lanes.length) {
+      track.appendChild(diagMark(ev, lanes));
     } else if (lanes.length) {
       const x = laneX(lanes[lanes.length - 1]);
       const step = ev.attrs && ev.attrs.step ? ev.attrs.step : '';
@@ -690,6 +694,27 @@
     }
     row.addEventListener('click', () => select(ev));
     return row;
+  }
+
+  // diagMark is a teaching assistant's remark on a likely mistake: a mark
+  // between the client and its server with a warning sign and the word
+  // "diagnostic" (not colour alone), what happened on it; what to do is in
+  // its title and, on a click, in the explanation panel.
+  function diagMark(ev, lanes) {
+    const xs = lanes.map(laneX).filter((x) => x !== null);
+    const mid = xs.length ? (Math.min(...xs) + Math.max(...xs)) / 2 : 50;
+    const mark = el('div', 'mark diagnostic');
+    mark.style.left = mid + '%';
+    mark.setAttribute('role', 'note');
+    // "diagnostic: what happened", the label set apart in bold capitals.
+    const text = prose(ev);
+    const line = t('web.colon', { name: '\u0000', text: text });
+    const cut = line.indexOf('\u0000');
+    mark.appendChild(el('span', 'diag-label', '\u26a0 ' + t('web.diag.label')));
+    mark.appendChild(txt(line.slice(cut + 1)));
+    const why = explainText(ev.explain);
+    mark.title = vis('\u26a0 ' + t('web.colon', { name: t('web.diag.label'), text: text }) + (why ? '\n' + why : ''));
+    return mark;
   }
 
   function tickCountdowns() {
@@ -755,6 +780,7 @@
     else if (ev.kind === 'state') shown = '◆ ' + (ev.from ? stateName(ev.from) + ' → ' + stateName(ev.to) : stateName(ev.to));
     else if (ev.kind === 'open') shown = t('web.connect', { peer: ev.peer || '' });
     else shown = markText(ev, ev.attrs && ev.attrs.step);
+    if (ev.kind === 'diagnostic') box.appendChild(el('p', 'diag-head', '\u26a0 ' + t('web.diag.head')));
     box.appendChild(el('pre', 'wire', shown));
     const x = ev.explain;
     const meaning = explainText(x);

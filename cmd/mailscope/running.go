@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailscope/mailscope/servers"
+)
+
+// runFile is the file in the data directory where a running mailscope
+// says where it is: its web address, its control token and its
+// listeners. Only its owner may read it (mode 0600: the token is in it);
+// the process that runs holds a lock on it, so a file left by a killed
+// process is recognised as stale and taken over.
+const runFile = "running.json"
+
+// runInfo is what runFile holds.
+type runInfo struct {
+	PID       int                `json:"pid"`
+	Web       string             `json:"web,omitempty"`   // the web timeline's address to open, without the token
+	Token     string             `json:"token,omitempty"` // the control token, when the web timeline needs one
+	Listeners []servers.Listener `json:"listeners,omitempty"`
+	Started   time.Time          `json:"started"`
+}
+
+// errRunning says that another process holds the data directory.
+var errRunning = errors.New("another mailscope runs on this data directory")
+
+// runLock is the lock of a data directory held by this process.
+type runLock struct {
+	f    *os.File
+	path string
+}
+
+// lockData takes the data directory dir for this process. When another
+// live process holds it, it returns errRunning with what that process
+// wrote (possibly nothing yet, when it is still starting).
+func lockData(dir string) (*runLock, *runInfo, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, err
+	}
+	path := filepath.Join(dir, runFile)
+	for attempt := 0; ; attempt++ {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, err
+		}
+		// A file left with wider permissions (copied, restored) is
+		// narrowed before the token goes into it.
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		held, err := tryLock(f, true)
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		if held {
+			info := readRunInfo(f)
+			f.Close()
+			return nil, info, errRunning
+		}
+		// The holder may have removed the file between our open and our
+		// lock (a clean shutdown): the lock is then on a file nobody
+		// else sees, so open the path again.
+		if fi, err := f.Stat(); err == nil {
+			if pi, err := os.Stat(path); err == nil && os.SameFile(fi, pi) {
+				return &runLock{f: f, path: path}, nil, nil
+			}
+		}
+		f.Close()
+		if attempt == 3 {
+			return nil, nil, errRunning
+		}
+	}
+}
+
+// write records info in the locked file.
+func (l *runLock) write(info *runInfo) error {
+	if l == nil {
+		return nil
+	}
+	b, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	if err := l.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err = l.f.WriteAt(append(b, '\n'), 0)
+	return err
+}
+
+// release removes the file and drops the lock (a clean shutdown).
+func (l *runLock) release() {
+	if l == nil {
+		return
+	}
+	os.Remove(l.path)
+	l.f.Close()
+}
+
+// readRunInfo reads what f holds, or an empty runInfo.
+func readRunInfo(f *os.File) *runInfo {
+	info := &runInfo{}
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<20))
+	if err == nil {
+		json.Unmarshal(b, info)
+	}
+	return info
+}
+
+// findRunning returns what the mailscope running on data directory dir
+// wrote, or nil when none runs there (no file, or a stale one whose
+// process is gone).
+func findRunning(dir string) *runInfo {
+	f, err := os.Open(filepath.Join(dir, runFile))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	held, err := tryLock(f, false)
+	if err != nil || !held {
+		return nil
+	}
+	info := readRunInfo(f)
+	if info.Web == "" {
+		return nil
+	}
+	return info
+}
+
+// webFlagURL turns the --web address of a command that talks to a
+// running mailscope into the URL to call.
+func webFlagURL(addr string) string {
+	if strings.Contains(addr, "://") {
+		return strings.TrimRight(addr, "/")
+	}
+	return webURL(addr)
+}
+
+// takeData takes the data directory for a world started by this process;
+// when a mailscope already runs there, the error says where it is, in
+// lang (never with its token).
+func takeData(dir, lang string) (*runLock, error) {
+	l, info, err := lockData(dir)
+	if errors.Is(err, errRunning) {
+		if info == nil {
+			info = &runInfo{}
+		}
+		pid, url := strconv.Itoa(info.PID), info.Web
+		if info.PID == 0 {
+			pid = "?"
+		}
+		if url == "" {
+			url = say(lang, "cli.err.running.starting")
+		}
+		var list []string
+		for _, li := range info.Listeners {
+			list = append(list, li.Server+" "+string(li.Proto)+" "+li.Addr)
+		}
+		if len(list) == 0 {
+			list = append(list, say(lang, "cli.err.running.starting"))
+		}
+		return nil, sayErr(lang, "cli.err.running", err, "dir", dir, "pid", pid, "url", url, "list", strings.Join(list, ", "))
+	}
+	return l, err
+}
+
+// record writes where the world of inst and its web timeline ws (nil when
+// it did not start) can be reached.
+func (l *runLock) record(inst *servers.Instance, ws *webStart) error {
+	info := &runInfo{PID: os.Getpid(), Listeners: inst.Listeners(), Started: time.Now().UTC()}
+	if ws != nil {
+		info.Web, info.Token = webURL(ws.addr), ws.token
+	}
+	return l.write(info)
+}
