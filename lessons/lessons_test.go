@@ -226,9 +226,11 @@ func rawSession(t *testing.T, addr, proto string, lines []string) {
 			if err != nil {
 				return
 			}
-			// An IMAP reply ends with its tagged line (or BYE), SMTP's with
+			// An IMAP reply ends with its tagged line (or BYE, or the
+			// untagged BAD that answers a line without a tag), SMTP's with
 			// "250 " rather than "250-".
-			if proto == "smtp" && len(reply) > 3 && reply[3] == '-' || proto == "imap" && strings.HasPrefix(reply, "* ") && !strings.HasPrefix(reply, "* BYE") {
+			imapGoesOn := strings.HasPrefix(reply, "* ") && !strings.HasPrefix(reply, "* BYE") && !strings.HasPrefix(reply, "* BAD")
+			if proto == "smtp" && len(reply) > 3 && reply[3] == '-' || proto == "imap" && imapGoesOn {
 				continue
 			}
 			break
