@@ -139,6 +139,10 @@ func (b *smtpBackend) Flush(ctx context.Context, domain string) (smtp.FlushResul
 				Msg:   tracer.M("queue.flush.etrn", "domain", domain, "n", strconv.Itoa(woken)),
 				Attrs: map[string]string{tracer.AttrStep: tracer.StepFlush, tracer.AttrDomain: domain}})
 		}
+		// A held queue (the hold fault) yields to ETRN for this domain.
+		if r := b.inst.relay; r != nil {
+			r.Release(b.server.Name, domain)
+		}
 		b.inst.queueChanged()
 		return smtp.FlushStarted, woken, nil
 	case held > 0:

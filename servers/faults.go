@@ -13,7 +13,10 @@ import (
 // Fault is a switchable misbehaviour of a receiving server (the relay issue):
 // "" none, "down" refuses connections, "greylist" answers 451 4.7.1 to a
 // first attempt, "slow" delays replies, "quota" answers 452 4.2.2, "reject"
-// answers 550 5.1.1 to recipients.
+// answers 550 5.1.1 to recipients. One fault is of a sending server:
+// "hold" holds its queue (no scheduled attempts) until a flush, ETRN
+// (RFC 1985) or the fault's end releases the mail, as Postfix's
+// defer_transports does.
 type Fault string
 
 // The faults.
@@ -24,10 +27,11 @@ const (
 	FaultSlow     Fault = "slow"
 	FaultQuota    Fault = "quota"
 	FaultReject   Fault = "reject"
+	FaultHold     Fault = "hold"
 )
 
 // Faults lists every fault a server can be switched to.
-var Faults = []Fault{FaultDown, FaultGreylist, FaultSlow, FaultQuota, FaultReject}
+var Faults = []Fault{FaultDown, FaultGreylist, FaultSlow, FaultQuota, FaultReject, FaultHold}
 
 // DefaultSlowDelay is how long a server with the slow fault waits before
 // each reply (Instance.SetSlowDelay changes it).
@@ -42,6 +46,7 @@ var faultMsg = map[Fault]string{
 	FaultSlow:     "fault.slow",
 	FaultQuota:    "fault.quota",
 	FaultReject:   "fault.reject",
+	FaultHold:     "fault.hold",
 }
 
 // ParseFault reads a fault name; "up" and "clear" clear faults.
@@ -55,7 +60,7 @@ func ParseFault(s string) (Fault, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown fault %q: use down, up, greylist, slow, quota, reject or clear", s)
+	return "", fmt.Errorf("unknown fault %q: use down, up, greylist, slow, quota, reject, hold or clear", s)
 }
 
 // faults is the fault switch of a world: each server's fault and the
@@ -139,6 +144,11 @@ func (inst *Instance) SetFault(server string, f Fault) error {
 				return fmt.Errorf("server %s: %w", srv.Name, err)
 			}
 		}
+	}
+	if inst.relay != nil && (f == FaultHold) != (prev == FaultHold) {
+		// Before the event: once it is out, a scheduled attempt of the
+		// held server must already be impossible.
+		inst.relay.Hold(srv.Name, f == FaultHold)
 	}
 	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindFault, Server: srv.Name, Msg: tracer.M(faultMsg[f], "server", srv.Name),
 		Attrs: map[string]string{"fault": string(f)}})

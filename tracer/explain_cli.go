@@ -230,10 +230,14 @@ retries and bounces can be seen:
   slow      every reply waits a couple of seconds
   quota     recipients get 452 4.2.2 mailbox full (temporary: retried)
   reject    recipients get 550 5.1.1 (permanent: a bounce goes back)
+  hold      a sending server holds its queue: no scheduled attempts until
+            ETRN <domain> (RFC 1985) or mailscope queue flush asks for the
+            mail, or the hold is cleared (Postfix's defer_transports)
   clear     back to normal
 
   mailscope fault B down
-  mailscope fault B up`,
+  mailscope fault B up
+  mailscope fault A hold`,
 		zh: `fault 在运行时切换服务器的故障，以便观察中继的消息队列、重试和退信：
 
   down      它的 SMTP 端口拒绝连接（A 保留邮件并重试）
@@ -242,10 +246,14 @@ retries and bounces can be seen:
   slow      每个响应都要等几秒
   quota     收件人得到 452 4.2.2 邮箱已满（暂时性失败：会重试）
   reject    收件人得到 550 5.1.1（永久性失败：退信给发件人）
+  hold      发送方服务器暂停消息队列：不再按计划尝试投递，直到 ETRN <域名>
+            （RFC 1985）或 mailscope queue flush 请求发送，或者清除这个故障
+            （类似 Postfix 的 defer_transports）
   clear     恢复正常
 
   mailscope fault B down
-  mailscope fault B up`,
+  mailscope fault B up
+  mailscope fault A hold`,
 	},
 	"cli.help.replay.short": {en: "Print a trace recorded with --record FILE, colored and explained", zh: "输出用 --record FILE 记录的跟踪，彩色显示并附解释"},
 	"cli.help.replay.long": {

@@ -141,6 +141,7 @@ var eventCatalog = map[string]entry{
 	"fault.slow":     {en: "server {server} slow: every reply waits a while (a busy or distant server)", zh: "服务器 {server} 变慢：每个响应都要等一会儿（就像一台繁忙或遥远的服务器）"},
 	"fault.quota":    {en: "server {server} over quota: recipients get 452 4.2.2 mailbox full (a temporary failure: senders retry)", zh: "服务器 {server} 超出配额：收件人得到 452 4.2.2 邮箱已满（暂时性失败：发件方会重试）"},
 	"fault.reject":   {en: "server {server} rejecting: recipients get 550 5.1.1 (a permanent failure: senders bounce)", zh: "服务器 {server} 拒收：收件人得到 550 5.1.1（永久性失败：发件方退信）"},
+	"fault.hold":     {en: "server {server} holds its queue: it makes no scheduled delivery attempts (new mail is still accepted and queued) until ETRN (RFC 1985) or a flush asks for a domain's mail, or the hold is cleared", zh: "服务器 {server} 暂停了消息队列：它不再按计划尝试投递（新邮件照样接收并进入消息队列），直到有人用 ETRN（RFC 1985）或 flush 请求发送某个域名的邮件，或者清除这个故障"},
 
 	// Notes a server makes about a session.
 	"note.tls.discarded": {en: "discarded {n} octets sent before the TLS handshake (command injection defence, RFC {rfc} section {sec})", zh: "丢弃了 TLS 握手之前发来的 {n} 个字节（防御命令注入，RFC {rfc} 第 {sec} 节）"},

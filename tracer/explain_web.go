@@ -307,6 +307,7 @@ var webCatalog = map[string]entry{
 	"web.fault.slow":     {en: "slow", zh: "缓慢"},
 	"web.fault.quota":    {en: "quota", zh: "邮箱已满"},
 	"web.fault.reject":   {en: "reject", zh: "拒收"},
+	"web.fault.hold":     {en: "hold queue", zh: "暂停消息队列"},
 
 	// What the web server answers a request it refuses (webui/access.go);
 	// the page and the CLI show it.

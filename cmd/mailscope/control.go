@@ -234,7 +234,7 @@ func printQueue(w io.Writer, lang string, now time.Time, entries []servers.Queue
 func newFaultCmd() *cobra.Command {
 	o := &controlOptions{}
 	cmd := &cobra.Command{
-		Use:  "fault SERVER down|up|greylist|slow|quota|reject|clear",
+		Use:  "fault SERVER down|up|greylist|slow|quota|reject|hold|clear",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := servers.ParseFault(args[1])

@@ -54,7 +54,8 @@ func (r *Relay) Queue(ctx context.Context) ([]Entry, error) {
 }
 
 // Flush makes queued mail for domain ("" for every domain) due now on
-// every server and returns how many recipients it woke. Held
+// every server and returns how many recipients it woke, even on a server
+// whose queue is held (Hold): a flush is what a hold waits for. Held
 // (FUTURERELEASE) mail stays held.
 func (r *Relay) Flush(ctx context.Context, domain string) (int, error) {
 	total := 0
@@ -64,6 +65,9 @@ func (r *Relay) Flush(ctx context.Context, domain string) (int, error) {
 			return total, err
 		}
 		total += n
+		if n > 0 {
+			r.Release(s.Name, domain)
+		}
 	}
 	if total > 0 {
 		r.cfg.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Msg: tracer.M("queue.flush", "n", strconv.Itoa(total)),

@@ -38,7 +38,14 @@ type Relay struct {
 
 	// perDest bounds concurrent sessions to one destination server.
 	perDest map[string]chan struct{}
-	mu      sync.Mutex
+	// held names the sending servers whose queue is held (the hold
+	// fault): the worker makes no scheduled attempt for their mail.
+	held map[string]bool
+	// released names the (server, domain) pairs a flush released from a
+	// hold for one claim: holdKey(server, domain), or holdKey(server, "")
+	// for every domain of server.
+	released map[string]bool
+	mu       sync.Mutex
 }
 
 // Config is what the queue worker needs of the world it runs in.
@@ -63,12 +70,84 @@ func New(cfg Config) *Relay {
 		cfg.MaxPerDest = 2
 	}
 	return &Relay{
-		cfg:     cfg,
-		wake:    make(chan struct{}, 1),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		perDest: make(map[string]chan struct{}),
+		cfg:      cfg,
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		perDest:  make(map[string]chan struct{}),
+		held:     make(map[string]bool),
+		released: make(map[string]bool),
 	}
+}
+
+// Hold holds or lets go of server's queue, as Postfix's defer_transports
+// does: while held, the worker makes no scheduled attempt for the mail
+// server queued (new mail is still accepted and queued), and only a flush
+// (ETRN, RFC 1985, or mailscope queue flush) releases mail, one domain at
+// a time. Letting go resumes the schedule: mail whose time has come while
+// it was held goes at once.
+func (r *Relay) Hold(server string, on bool) {
+	r.mu.Lock()
+	if on {
+		r.held[server] = true
+	} else {
+		delete(r.held, server)
+		for k := range r.released {
+			if s, _, _ := strings.Cut(k, "\x00"); s == server {
+				delete(r.released, k)
+			}
+		}
+	}
+	r.mu.Unlock()
+	r.Poke()
+}
+
+// Release lets the next claim take the due mail of a held server for
+// domain ("" for every domain): a flush made that mail due, and a hold
+// must not keep it (the defer_transports of Postfix yield to a flush too).
+// On a server that is not held it does nothing.
+func (r *Relay) Release(server, domain string) {
+	r.mu.Lock()
+	if r.held[server] {
+		r.released[holdKey(server, domain)] = true
+	}
+	r.mu.Unlock()
+	r.Poke()
+}
+
+func holdKey(server, domain string) string { return server + "\x00" + strings.ToLower(domain) }
+
+// holdFilter returns the skip function of a claim (nil when no server is
+// held) and the releases it honours, which the claim uses up.
+func (r *Relay) holdFilter() (skip func(server, domain string) bool, used []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.held) == 0 {
+		return nil, nil
+	}
+	held := make(map[string]bool, len(r.held))
+	for s := range r.held {
+		held[s] = true
+	}
+	released := make(map[string]bool, len(r.released))
+	for k := range r.released {
+		released[k] = true
+		used = append(used, k)
+	}
+	skip = func(server, domain string) bool {
+		return held[server] && !released[holdKey(server, domain)] && !released[holdKey(server, "")]
+	}
+	return skip, used
+}
+
+// useReleases forgets releases a claim honoured: the mail they released
+// was due when they were made, so that claim took it all.
+func (r *Relay) useReleases(used []string) {
+	r.mu.Lock()
+	for _, k := range used {
+		delete(r.released, k)
+	}
+	r.mu.Unlock()
 }
 
 // Poke wakes the worker (new mail, a flush, a fault cleared).
@@ -109,7 +188,11 @@ func (r *Relay) Run() {
 	r.recoverInterrupted()
 	for {
 		now := time.Now()
-		items, err := r.cfg.Store.ClaimDue(context.Background(), now)
+		skip, used := r.holdFilter()
+		items, err := r.cfg.Store.ClaimDue(context.Background(), now, skip)
+		if err == nil {
+			r.useReleases(used)
+		}
 		if err != nil {
 			if errors.Is(err, store.ErrClosed) {
 				return
@@ -118,7 +201,8 @@ func (r *Relay) Run() {
 		}
 		r.dispatch(items)
 		wait := time.Minute
-		if next, err := r.cfg.Store.NextDue(context.Background()); err == nil && !next.IsZero() {
+		skip, _ = r.holdFilter()
+		if next, err := r.cfg.Store.NextDue(context.Background(), skip); err == nil && !next.IsZero() {
 			if d := time.Until(next); d < wait {
 				wait = d
 			}

@@ -83,22 +83,29 @@ func (s *Store) QueueHistory(ctx context.Context, traceID string) ([]*QueueItem,
 }
 
 // ClaimDue marks every queued recipient whose next attempt is due as
-// "delivering" and returns them. Claiming happens in one transaction, so a
-// recipient is never handed to two deliveries.
-func (s *Store) ClaimDue(ctx context.Context, now time.Time) ([]*QueueItem, error) {
+// "delivering" and returns them, except those skip refuses (a sending
+// server's held queue; skip may be nil). Claiming happens in one
+// transaction, so a recipient is never handed to two deliveries, and a
+// skipped recipient stays queued, untouched.
+func (s *Store) ClaimDue(ctx context.Context, now time.Time, skip func(server, domain string) bool) ([]*QueueItem, error) {
 	var ids []int64
 	err := s.Write(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(`SELECT id FROM queue_rcpts WHERE status = 'queued' AND next_attempt <= ?`, now.UnixMilli())
+		ids = nil
+		rows, err := tx.Query(`SELECT r.id, q.server, r.domain FROM queue_rcpts r JOIN queue q ON q.id = r.queue_id
+			WHERE r.status = 'queued' AND r.next_attempt <= ?`, now.UnixMilli())
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var id int64
-			if err := rows.Scan(&id); err != nil {
+			var server, domain string
+			if err := rows.Scan(&id, &server, &domain); err != nil {
 				rows.Close()
 				return err
 			}
-			ids = append(ids, id)
+			if skip == nil || !skip(server, domain) {
+				ids = append(ids, id)
+			}
 		}
 		rows.Close()
 		for _, id := range ids {
@@ -123,14 +130,34 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time) ([]*QueueItem, erro
 	return scanQueue(rows)
 }
 
-// NextDue is the earliest next attempt of a queued recipient, or zero.
-func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
-	var t sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT min(next_attempt) FROM queue_rcpts WHERE status = 'queued'`).Scan(&t)
-	if err != nil || !t.Valid {
+// NextDue is the earliest next attempt of a queued recipient that skip
+// does not refuse (skip may be nil), or zero.
+func (s *Store) NextDue(ctx context.Context, skip func(server, domain string) bool) (time.Time, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT q.server, r.domain, min(r.next_attempt) FROM queue_rcpts r
+		JOIN queue q ON q.id = r.queue_id WHERE r.status = 'queued' GROUP BY q.server, r.domain`)
+	if err != nil {
 		return time.Time{}, err
 	}
-	return time.UnixMilli(t.Int64), nil
+	defer rows.Close()
+	var next int64
+	found := false
+	for rows.Next() {
+		var server, domain string
+		var at int64
+		if err := rows.Scan(&server, &domain, &at); err != nil {
+			return time.Time{}, err
+		}
+		if skip != nil && skip(server, domain) {
+			continue
+		}
+		if !found || at < next {
+			next, found = at, true
+		}
+	}
+	if err := rows.Err(); err != nil || !found {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(next), nil
 }
 
 // QueueBody returns the message bytes of a queued message.
