@@ -270,22 +270,22 @@ func TestSMTPByHandNeedsBlankLine(t *testing.T) {
 }
 
 // TestETRNNeedsItsDelivery: queue-retry-delay's ETRN step does not tick on
-// "251 No messages waiting" after the scheduled retry delivered; it ticks
-// on the delivery that ETRN started.
+// "251 No messages waiting" after the scheduled retry delivered; with A's
+// queue held, as the lesson has it before B comes back, the schedule
+// cannot deliver first, and the step ticks on the delivery ETRN started.
 func TestETRNNeedsItsDelivery(t *testing.T) {
 	w := startWorld(t, "en") // retries after 300ms, then after an hour
-	_, u := followFrom(t, w, "queue-retry-delay", 4)
+	const etrnStep = 5
+	_, u := followFrom(t, w, "queue-retry-delay", etrnStep)
 	ctl := control{w.inst}
 	ctx := context.Background()
-	deferred := func(n string) {
-		waitEvent(t, w, "deferred attempt "+n, func(e *tracer.Event) bool {
-			return e.Kind == tracer.KindQueue && e.Attrs[tracer.AttrStep] == tracer.StepDeferred && e.Attrs[tracer.AttrAttempt] == n
-		})
-	}
-	// The wrong way: B comes back and the schedule delivers first.
+	// The wrong way: A's queue not held, B comes back and the schedule
+	// delivers first.
 	ctl.SetFault(ctx, "B", "down")
 	mail(t, w.addrs.Addr("A", "smtp"), "bob@b.example", "Subject: late", "", "x")
-	deferred("1")
+	waitEvent(t, w, "the first deferral", func(e *tracer.Event) bool {
+		return e.Kind == tracer.KindQueue && e.Attrs[tracer.AttrStep] == tracer.StepDeferred
+	})
 	ctl.SetFault(ctx, "B", "up")
 	waitEvent(t, w, "the scheduled delivery", func(e *tracer.Event) bool {
 		return e.Kind == tracer.KindQueue && e.Attrs[tracer.AttrStep] == tracer.StepDelivered
@@ -296,19 +296,47 @@ func TestETRNNeedsItsDelivery(t *testing.T) {
 		t.Fatalf("ETRN after the delivery: %q, want 251", r)
 	}
 	waitFor(t, u, "hint etrn-too-late", hint("etrn-too-late"))
-	notDone(t, u, 4, "251 after the scheduled delivery")
+	notDone(t, u, etrnStep, "251 after the scheduled delivery")
 
-	// The right way: the message waits an hour, ETRN delivers it now.
+	// The lesson's way: A's queue held before B comes back. The 300ms
+	// retry passes and nothing is delivered; ETRN delivers.
 	ctl.SetFault(ctx, "B", "down")
+	mark := w.inst.Bus.History(0)
+	from := mark[len(mark)-1].Seq
 	mail(t, w.addrs.Addr("A", "smtp"), "bob@b.example", "Subject: now", "", "y")
-	deferred("2")
+	// Its first attempt fails; the retry is due 300ms later.
+	waitEvent(t, w, "the new message's deferral", func(e *tracer.Event) bool {
+		return e.Seq > from && e.Kind == tracer.KindQueue && e.Attrs[tracer.AttrStep] == tracer.StepDeferred
+	})
+	if err := ctl.SetFault(ctx, "A", "hold"); err != nil {
+		t.Fatal(err)
+	}
 	ctl.SetFault(ctx, "B", "up")
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		q, err := w.inst.Queue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q) != 1 {
+			t.Fatalf("A's queue is held, yet the message left it: %+v", q)
+		}
+	}
+	notDone(t, u, etrnStep, "holding A's queue")
 	if r := c.send("ETRN b.example"); !strings.HasPrefix(r[0], "250") {
 		t.Fatalf("ETRN with mail waiting: %q, want 250", r)
 	}
-	x := waitFor(t, u, "step 5 done", stepDone(4))
+	x := waitFor(t, u, "step 6 done", stepDone(etrnStep))
 	if x.Event.Kind != tracer.KindQueue || x.Event.Attrs[tracer.AttrStep] != tracer.StepDelivered {
-		t.Errorf("step 5 ticked on %s %q, want the delivery", x.Event.Kind, x.Event.Text)
+		t.Errorf("step 6 ticked on %s %q, want the delivery", x.Event.Kind, x.Event.Text)
+	}
+	late := 0
+	for _, x := range u.all() {
+		if hint("etrn-too-late")(x) {
+			late++
+		}
+	}
+	if late != 1 {
+		t.Errorf("hint etrn-too-late shown %d times, want once (the wrong way only)", late)
 	}
 }
 
@@ -380,4 +408,25 @@ func TestStepWordsAfterMultiLineReply(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHoldOnTheWrongServer: holding B's queue instead of A's (the sending
+// server) does not tick the hold step, and the hint says which server.
+func TestHoldOnTheWrongServer(t *testing.T) {
+	w := startWorld(t, "en")
+	const holdStep = 3
+	_, u := followFrom(t, w, "queue-retry-delay", holdStep)
+	ctl := control{w.inst}
+	if err := ctl.SetFault(context.Background(), "B", "hold"); err != nil {
+		t.Fatal(err)
+	}
+	x := waitFor(t, u, "hint hold-wrong-server", hint("hold-wrong-server"))
+	if !strings.Contains(x.Text, "mailscope fault A hold") {
+		t.Errorf("hint: %q", x.Text)
+	}
+	notDone(t, u, holdStep, "holding B")
+	if err := ctl.SetFault(context.Background(), "A", "hold"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, u, "the hold step done", stepDone(holdStep))
 }
