@@ -187,8 +187,10 @@ func (r *Relay) Run() {
 	defer close(r.done)
 	r.recoverInterrupted()
 	for {
-		now := time.Now()
+		// The releases first, then the time: a flush made its mail due
+		// before it released it, so that mail is due at now.
 		skip, used := r.holdFilter()
+		now := time.Now()
 		items, err := r.cfg.Store.ClaimDue(context.Background(), now, skip)
 		if err == nil {
 			r.useReleases(used)
