@@ -35,7 +35,7 @@ func stillWaiting(t *testing.T, inst *servers.Instance, id string, attempts, n i
 	deadline := time.Now().Add(time.Second) // five retry intervals
 	for time.Now().Before(deadline) {
 		e := pendingOf(t, inst, id)
-		if e == nil || e.Attempts != attempts || e.Status == "delivering" {
+		if e == nil || e.Attempts != attempts || e.Status != "hold" {
 			t.Fatalf("held queue: message %s is %+v, want it waiting with %d attempt(s)", id, e, attempts)
 		}
 		if got := len(inboxOf(t, inst.Store, "B", "bob")); got != n {

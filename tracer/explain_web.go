@@ -301,6 +301,7 @@ var webCatalog = map[string]entry{
 	"web.qs.sent":        {en: "sent", zh: "已发出"},
 	"web.qs.bounced":     {en: "bounced", zh: "已退信"},
 	"web.qs.held":        {en: "held", zh: "暂缓发送"},
+	"web.qs.hold":        {en: "on hold (until ETRN)", zh: "队列暂停（等待 ETRN）"},
 	"web.fault.none":     {en: "none", zh: "无故障"},
 	"web.fault.down":     {en: "down", zh: "宕机"},
 	"web.fault.greylist": {en: "greylist", zh: "灰名单"},

@@ -19,7 +19,7 @@ type Entry struct {
 	Sender      string    `json:"sender"`
 	Rcpt        string    `json:"rcpt"`
 	Domain      string    `json:"domain"`
-	Status      string    `json:"status"` // queued, held, delivering, deferred
+	Status      string    `json:"status"` // queued, held, delivering, deferred, hold (its server's queue is held)
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt"`
 	LastError   string    `json:"last_error,omitempty"`
@@ -35,6 +35,7 @@ func (r *Relay) Queue(ctx context.Context) ([]Entry, error) {
 		return nil, err
 	}
 	now := time.Now()
+	skip, _ := r.holdFilter()
 	out := make([]Entry, 0, len(items))
 	for _, it := range items {
 		status := it.Status
@@ -42,6 +43,8 @@ func (r *Relay) Queue(ctx context.Context) ([]Entry, error) {
 			switch {
 			case !it.HoldUntil.IsZero() && it.HoldUntil.After(now) && it.Attempts == 0:
 				status = "held"
+			case skip != nil && skip(it.Server, it.Domain):
+				status = "hold" // no scheduled attempt: waits for ETRN or the hold's end
 			case it.Attempts > 0:
 				status = "deferred"
 			}

@@ -1204,7 +1204,8 @@
       for (const c of cells) tr.appendChild(el('td', '', c));
       const next = el('td');
       const at = Date.parse(e.status === 'held' && e.hold_until ? e.hold_until : e.next_attempt);
-      if (!isNaN(at) && at > 0) {
+      // A held queue (the hold fault) makes no scheduled attempt: no countdown.
+      if (!isNaN(at) && at > 0 && e.status !== 'hold') {
         const cd = el('span', 'countdown');
         cd.dataset.deadline = String(at - clockSkew);
         next.appendChild(cd);
