@@ -206,7 +206,8 @@ func printQueue(w io.Writer, lang string, now time.Time, entries []servers.Queue
 		say(lang, "cli.queue.col.state"), say(lang, "cli.queue.col.tries"), say(lang, "cli.queue.col.next"), say(lang, "cli.queue.col.error")}}
 	for _, e := range entries {
 		next := "-"
-		if !e.NextAttempt.IsZero() {
+		// A held queue (the hold fault) makes no scheduled attempt.
+		if !e.NextAttempt.IsZero() && e.Status != "hold" {
 			at := e.NextAttempt.Local().Format("15:04:05")
 			if d := e.NextAttempt.Sub(now).Round(time.Second); d <= 0 {
 				next = say(lang, "cli.queue.due", "time", at)
