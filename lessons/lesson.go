@@ -440,7 +440,7 @@ func (c *Command) compile(sessions map[string]string) error {
 			return errors.New("control fault needs a server")
 		}
 		if c.Fault == "" {
-			return errors.New("control fault needs fault: down, up, greylist, slow, quota, reject or clear")
+			return errors.New("control fault needs fault: down, up, greylist, slow, quota, reject, hold or clear")
 		}
 		return nil
 	case "flush":

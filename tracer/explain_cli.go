@@ -68,7 +68,7 @@ var cliCatalog = map[string]entry{
 	"cli.trace.following":      {en: "mailscope trace: following {url} (Ctrl-C stops)", zh: "mailscope trace：正在跟随 {url}（按 Ctrl-C 停止）"},
 	"cli.queue.flushed":        {en: "flush {what}: {n} recipient(s) are due now; watch the trace for the attempts", zh: "flush {what}：{n} 个收件人现在到期；请在跟踪中观察投递尝试"},
 	"cli.queue.every":          {en: "every domain", zh: "所有域名"},
-	"cli.queue.fault":          {en: "fault: server {server} is {fault}", zh: "故障：服务器 {server} 处于 {fault} 状态"},
+	"cli.queue.fault":          {en: "fault on server {server}: {fault}", zh: "服务器 {server} 的故障：{fault}"},
 	"cli.queue.empty":          {en: "the queues are empty: every accepted message has been delivered", zh: "队列是空的：所有已接受的邮件都已投递"},
 	"cli.queue.col.id":         {en: "id", zh: "编号"},
 	"cli.queue.col.from":       {en: "from", zh: "发件人"},

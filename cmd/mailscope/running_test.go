@@ -114,7 +114,7 @@ func TestControlFindsInstance(t *testing.T) {
 	}
 	t.Setenv("MAILSCOPE_LANG", "en")
 	run("fault", "--data", dir, "B", "greylist")
-	if out := run("queue", "--data", dir); !strings.Contains(out, "server B is greylist") {
+	if out := run("queue", "--data", dir); !strings.Contains(out, "fault on server B: greylist") {
 		t.Errorf("queue --data did not see the fault set through fault --data:\n%s", out)
 	}
 	addr := strings.TrimPrefix(p.webURL(t), "http://")
