@@ -175,6 +175,8 @@ func (c *Console) Print(e *Event) {
 		c.put(c.warn, c.label(e.Kind), e.Text)
 	case KindOpen, KindClose, KindTLS:
 		c.put(c.dim, "-- ", e.Text)
+	case KindLesson:
+		c.lesson(e)
 	default:
 		c.put(paint{}, c.label(e.Kind), e.Text)
 	}
@@ -205,6 +207,22 @@ func (c *Console) Print(e *Event) {
 		}
 		w.WriteString(c.dim.suf)
 		w.WriteByte('\n')
+	}
+}
+
+// lesson writes a lesson update: its text is prose from the lessons'
+// catalog, laid out over lines (a step's instruction with the commands to
+// type), so its line breaks are kept, each further line indented under
+// the first; every other control or bidi character (a tab too, which
+// would break the indentation) is still escaped (Printable).
+func (c *Console) lesson(e *Event) {
+	lines := strings.Split(strings.TrimRight(e.Text, "\n"), "\n")
+	c.put(paint{}, c.label(e.Kind))
+	for i, l := range lines {
+		if i > 0 {
+			c.w.WriteString("\n    ")
+		}
+		c.put(paint{}, strings.TrimRight(l, "\r"))
 	}
 }
 
