@@ -24,6 +24,7 @@ type controlOptions struct {
 	token string
 	web   string // --web: the address given to up --web
 	data  string // --data: the data directory where the instance says where it is
+	lang  string // --lang: the language of what the command says
 }
 
 // defaultURL is the web timeline of a mailscope started without --web.
@@ -34,6 +35,7 @@ func addControlFlags(cmd *cobra.Command, o *controlOptions) {
 	cmd.PersistentFlags().StringVar(&o.token, "token", os.Getenv("MAILSCOPE_TOKEN"), "")
 	cmd.PersistentFlags().StringVar(&o.web, "web", "", "")
 	cmd.PersistentFlags().StringVar(&o.data, "data", defaultDataDir(), "")
+	cmd.PersistentFlags().StringVar(&o.lang, "lang", "", "")
 }
 
 // locate decides which mailscope cmd talks to: --url, else --web, else
@@ -41,7 +43,15 @@ func addControlFlags(cmd *cobra.Command, o *controlOptions) {
 // there, unless --token or MAILSCOPE_TOKEN gives one), else the default
 // address.
 func (o *controlOptions) locate(cmd *cobra.Command) error {
-	url, err := locateInstance(cmd, o.url, o.web, o.data, &o.token)
+	if err := checkLang(o.lang); err != nil {
+		return err
+	}
+	data, err := resolveData(cmd, o.data, pickLang(o.lang))
+	if err != nil {
+		return err
+	}
+	o.data = data
+	url, err := locateInstance(cmd, o.url, o.web, o.data, &o.token, pickLang(o.lang))
 	o.url = url
 	return err
 }
@@ -49,13 +59,13 @@ func (o *controlOptions) locate(cmd *cobra.Command) error {
 // locateInstance is locate for any command with --url, --web and --data
 // flags; token is set from the data directory's record when it is empty
 // and the record is of the instance chosen.
-func locateInstance(cmd *cobra.Command, url, web, data string, token *string) (string, error) {
+func locateInstance(cmd *cobra.Command, url, web, data string, token *string, lang string) (string, error) {
 	changed := func(name string) bool {
 		f := cmd.Flag(name)
 		return f != nil && f.Changed
 	}
 	if changed("url") && changed("web") {
-		return url, sayErr(pickLang(""), "cli.err.url_web", nil)
+		return url, sayErr(lang, "cli.err.url_web", nil)
 	}
 	info := findRunning(data)
 	switch {
@@ -90,7 +100,7 @@ func (o *controlOptions) call(method, path string, query url.Values, out any) er
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)
 	if err != nil {
-		return sayErr(pickLang(""), "cli.err.unreachable", err, "url", o.url)
+		return sayErr(pickLang(o.lang), "cli.err.unreachable", err, "url", o.url)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
@@ -154,7 +164,7 @@ func newQueueCmd() *cobra.Command {
 			if err := o.call("GET", "/api/queue", nil, &v); err != nil {
 				return err
 			}
-			printQueue(cmd.OutOrStdout(), pickLang(""), v.Now, v.Entries, v.Faults)
+			printQueue(cmd.OutOrStdout(), pickLang(o.lang), v.Now, v.Entries, v.Faults)
 			return nil
 		},
 	}
@@ -178,7 +188,7 @@ func newQueueCmd() *cobra.Command {
 			if err := o.call("POST", "/api/queue/flush", q, &v); err != nil {
 				return err
 			}
-			lang := pickLang("")
+			lang := pickLang(o.lang)
 			what := say(lang, "cli.queue.every")
 			if domain != "" {
 				what = domain
@@ -195,7 +205,7 @@ func newQueueCmd() *cobra.Command {
 func printQueue(w io.Writer, lang string, now time.Time, entries []servers.QueueEntry, faults map[string]servers.Fault) {
 	for name, f := range faults {
 		if f != servers.FaultNone {
-			fmt.Fprintln(w, say(lang, "cli.queue.fault", "server", name, "fault", string(f)))
+			fmt.Fprintln(w, say(lang, "cli.queue.fault", "server", name, "fault", catalogWord(lang, string(f), "web.fault.")))
 		}
 	}
 	if len(entries) == 0 {
@@ -227,9 +237,40 @@ func printQueue(w io.Writer, lang string, now time.Time, entries []servers.Queue
 		// reply): escaped, they cannot drive the terminal or break the
 		// columns with a tab.
 		p := tracer.Printable
-		rows = append(rows, []string{p(e.Server), p(e.MsgID), p(from), p(e.Rcpt), p(e.Status), strconv.Itoa(e.Attempts), next, p(last)})
+		rows = append(rows, []string{p(e.Server), p(e.MsgID), p(from), p(e.Rcpt), p(statusText(lang, e.Status)), strconv.Itoa(e.Attempts), next, p(last)})
 	}
 	writeTable(w, rows)
+}
+
+// faultText says in lang what fault f now does on server: the words of
+// the fault event the server itself traces (fault.down: "server B down:
+// its SMTP port refuses connections; ..."), so the command and the trace
+// say the same.
+func faultText(lang, server string, f servers.Fault) string {
+	if f == servers.FaultNone {
+		return say(lang, "fault.cleared", "server", server)
+	}
+	if k := "fault." + string(f); tracer.HasKey(k, lang) {
+		return say(lang, k, "server", server)
+	}
+	return say(lang, "cli.fault.set", "server", server, "fault", string(f))
+}
+
+// statusText is a queue entry's status in lang, in the words of the web
+// page's queue (web.qs.*), or cli.queue.status.* for those it lacks.
+func statusText(lang, status string) string {
+	return catalogWord(lang, status, "cli.queue.status.", "web.qs.")
+}
+
+// catalogWord is word in lang from the first catalog key prefix+word
+// that exists, else word itself.
+func catalogWord(lang, word string, prefixes ...string) string {
+	for _, p := range prefixes {
+		if tracer.HasKey(p+word, lang) {
+			return say(lang, p+word)
+		}
+	}
+	return word
 }
 
 func newFaultCmd() *cobra.Command {
@@ -249,11 +290,7 @@ func newFaultCmd() *cobra.Command {
 			if err := o.call("POST", "/api/faults", q, nil); err != nil {
 				return err
 			}
-			if f == servers.FaultNone {
-				fmt.Fprintln(cmd.OutOrStdout(), say(pickLang(""), "cli.fault.cleared", "server", strings.ToUpper(args[0])))
-			} else {
-				fmt.Fprintln(cmd.OutOrStdout(), say(pickLang(""), "cli.fault.set", "server", strings.ToUpper(args[0]), "fault", string(f)))
-			}
+			fmt.Fprintln(cmd.OutOrStdout(), faultText(pickLang(o.lang), strings.ToUpper(args[0]), f))
 			return nil
 		},
 	}

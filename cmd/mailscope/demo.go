@@ -92,11 +92,17 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o *demoOptions, id string)
 	if err != nil {
 		return err
 	}
+	if o.data, err = resolveData(cmd, o.data, lang); err != nil {
+		return err
+	}
 	env, err := openLessonEnv(ctx, cmd, &o.options, lang, out)
 	if err != nil {
 		return err
 	}
 	defer env.close()
+	if note := langNote(env.lang, lang); note != "" {
+		fmt.Fprintln(out, note)
+	}
 
 	p := &lessons.Player{Lesson: l, Lang: lang, Addrs: env.addrs, Control: env.control, Out: out,
 		Speed: o.speed, StepMode: o.step, In: cmd.InOrStdin(), Color: color, From: o.from - 1, Vars: o.vars}

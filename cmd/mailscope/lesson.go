@@ -131,6 +131,11 @@ func runLesson(ctx context.Context, cmd *cobra.Command, o *lessonOptions, id str
 	if err != nil {
 		return err
 	}
+	// The mailscope this user runs elsewhere (up --data DIR) is the one
+	// to attach to, and its data directory keeps the progress.
+	if o.data, err = resolveData(cmd, o.data, lang); err != nil {
+		return err
+	}
 	prog, err := loadProgress(o.data, lang)
 	if err != nil {
 		return err
@@ -245,6 +250,9 @@ func followLesson(ctx context.Context, out io.Writer, env *lessonEnv, l *lessons
 		}}
 	e := lessons.NewEngine(l, opts)
 	fmt.Fprintf(out, "%s\n", pr.c(cDimCode, lessons.UI(v.lang, "watching", "where", env.where)))
+	if note := langNote(env.lang, v.lang); note != "" {
+		fmt.Fprintln(out, pr.c(cYellowCode, note))
+	}
 	e.Begin()
 	fmt.Fprintln(out)
 	relocal := localizer(env.lang, v.lang)
@@ -281,6 +289,16 @@ func followLesson(ctx context.Context, out io.Writer, env *lessonEnv, l *lessons
 			}
 		}
 	}
+}
+
+// langNote is a line in lang saying that the attached instance explains
+// in instLang, and how to have it explain in lang; "" when they agree (or
+// the instance did not say).
+func langNote(instLang, lang string) string {
+	if instLang == "" || instLang == lang {
+		return ""
+	}
+	return say(lang, "cli.lang.mismatch", "inst", say(lang, "cli.lang.name."+instLang), "lang", say(lang, "cli.lang.name."+lang), "code", lang)
 }
 
 // localizer returns a function that says events again in lang when the

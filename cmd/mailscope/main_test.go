@@ -114,7 +114,9 @@ func startVia(t *testing.T, via []string, dir string, extra ...string) *proc {
 		go func() { done <- cmd.Wait() }()
 		deadline := time.After(30 * time.Second)
 		for {
-			if strings.Contains(out.String(), "Every line of every session appears below") && strings.Contains(out.String(), "web timeline:") {
+			// (A world started with --lang zh says it in Chinese.)
+			if o := out.String(); strings.Contains(o, "Every line of every session appears below") && strings.Contains(o, "web timeline:") ||
+				strings.Contains(o, "每个会话的每一行都会显示在下面") && strings.Contains(o, "网页时间线：") {
 				p := &proc{cmd: cmd, out: out, base: base, done: done}
 				if via != nil {
 					// A tracer leaves its tracee running when it is
@@ -343,11 +345,13 @@ func TestBadFlagsAndWorld(t *testing.T) {
 func (p *proc) webURL(t *testing.T) string {
 	t.Helper()
 	out := p.out.String()
-	i := strings.Index(out, "web timeline: http://")
-	if i < 0 {
-		t.Fatalf("no web timeline in the banner:\n%s", out)
+	for _, label := range []string{"web timeline: ", "网页时间线："} {
+		if i := strings.Index(out, label+"http://"); i >= 0 {
+			return strings.FieldsFunc(out[i+len(label):], func(r rune) bool { return r == ' ' || r == '\n' || r == '（' })[0]
+		}
 	}
-	return strings.Fields(out[i+len("web timeline: "):])[0]
+	t.Fatalf("no web timeline in the banner:\n%s", out)
+	return ""
 }
 
 func (p *proc) fault(t *testing.T, server, fault string) {

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mailscope/mailscope/servers"
 )
@@ -34,8 +39,9 @@ var errRunning = errors.New("another mailscope runs on this data directory")
 
 // runLock is the lock of a data directory held by this process.
 type runLock struct {
-	f    *os.File
-	path string
+	f       *os.File
+	path    string
+	pointer string // this instance's file in runtimeDir, once written
 }
 
 // lockData takes the data directory dir for this process. When another
@@ -102,6 +108,9 @@ func (l *runLock) write(info *runInfo) error {
 func (l *runLock) release() {
 	if l == nil {
 		return
+	}
+	if l.pointer != "" {
+		os.Remove(l.pointer)
 	}
 	os.Remove(l.path)
 	l.f.Close()
@@ -181,5 +190,138 @@ func (l *runLock) record(inst *servers.Instance, ws *webStart) error {
 	if ws != nil {
 		info.Web, info.Token = webURL(ws.addr), ws.token
 	}
-	return l.write(info)
+	if err := l.write(info); err != nil {
+		return err
+	}
+	return l.leavePointer()
+}
+
+// pointerInfo is what a running mailscope leaves in runtimeDir: where its
+// data directory is (never its token: that stays in the data directory,
+// readable by its owner only).
+type pointerInfo struct {
+	Data string `json:"data"`
+	PID  int    `json:"pid"`
+}
+
+// runtimeDir is this user's directory where each running mailscope leaves
+// a pointer to its data directory, so that a plain `mailscope fault B
+// down` finds an instance started with --data elsewhere:
+// $XDG_RUNTIME_DIR/mailscope, else mailscope-UID in the temporary
+// directory.
+func runtimeDir() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "mailscope")
+	}
+	return filepath.Join(os.TempDir(), "mailscope-"+strconv.Itoa(os.Getuid()))
+}
+
+// safeRuntimeDir creates (when make) and returns runtimeDir, or "" when it
+// is not a directory of this user's that only this user may enter (in a
+// shared temporary directory another user could have made it first).
+func safeRuntimeDir(make bool) string {
+	dir := runtimeDir()
+	if make {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return ""
+		}
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() || !private(fi) {
+		return ""
+	}
+	return dir
+}
+
+// leavePointer writes this instance's pointer into runtimeDir (mode 0600);
+// release removes it. A pointer that cannot be written only costs the
+// commands their search: --data still finds the instance.
+func (l *runLock) leavePointer() error {
+	dir := safeRuntimeDir(true)
+	if dir == "" || l.pointer != "" {
+		return nil
+	}
+	data, err := filepath.Abs(filepath.Dir(l.path))
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256([]byte(data))
+	path := filepath.Join(dir, hex.EncodeToString(sum[:8])+".json")
+	b, _ := json.Marshal(pointerInfo{Data: data, PID: os.Getpid()})
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		l.pointer = path
+	}
+	return err
+}
+
+// liveInstance is a mailscope found running: its data directory and what
+// it recorded there.
+type liveInstance struct {
+	data string
+	info *runInfo
+}
+
+// pointedInstances are the live instances the pointers in runtimeDir name,
+// by data directory; a pointer whose instance is gone (no lock held on its
+// data directory) is ignored.
+func pointedInstances() []liveInstance {
+	dir := safeRuntimeDir(false)
+	if dir == "" {
+		return nil
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	var live []liveInstance
+	seen := map[string]bool{}
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			continue
+		}
+		var p pointerInfo
+		if json.Unmarshal(b, &p) != nil || p.Data == "" || seen[p.Data] {
+			continue
+		}
+		seen[p.Data] = true
+		if info := findRunning(p.Data); info != nil {
+			live = append(live, liveInstance{p.Data, info})
+		}
+	}
+	sort.Slice(live, func(i, j int) bool { return live[i].data < live[j].data })
+	return live
+}
+
+// resolveData is the data directory whose instance a command talks to
+// when none of --data, --web and --url is given: data (the default) when
+// a mailscope runs there, else the one live instance the pointers name;
+// with several, an error in lang lists them and asks for --data. With
+// none it is data.
+func resolveData(cmd *cobra.Command, data, lang string) (string, error) {
+	for _, name := range []string{"data", "web", "url"} {
+		if f := cmd.Flag(name); f != nil && f.Changed {
+			return data, nil
+		}
+	}
+	if findRunning(data) != nil {
+		return data, nil
+	}
+	live := pointedInstances()
+	switch len(live) {
+	case 0:
+		return data, nil
+	case 1:
+		return live[0].data, nil
+	}
+	var list []string
+	for _, li := range live {
+		list = append(list, "--data "+li.data+" ("+li.info.Web+")")
+	}
+	return data, sayErr(lang, "cli.err.several", nil, "list", strings.Join(list, "; "))
 }

@@ -29,3 +29,10 @@ func tryLock(f *os.File, take bool) (held bool, err error) {
 	}
 	return false, nil
 }
+
+// private reports whether fi is owned by this process's user and closed to
+// everyone else (no group or other permission bits).
+func private(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid() && fi.Mode().Perm()&0o077 == 0
+}

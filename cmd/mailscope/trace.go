@@ -25,6 +25,7 @@ type traceOptions struct {
 	token    string
 	web      string
 	data     string
+	lang     string
 }
 
 func newTraceCmd() *cobra.Command {
@@ -39,7 +40,15 @@ func newTraceCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			url, err := locateInstance(cmd, o.url, o.web, o.data, &o.token)
+			if err := checkLang(o.lang); err != nil {
+				return err
+			}
+			data, err := resolveData(cmd, o.data, pickLang(o.lang))
+			if err != nil {
+				return err
+			}
+			o.data = data
+			url, err := locateInstance(cmd, o.url, o.web, o.data, &o.token, pickLang(o.lang))
 			if err != nil {
 				return err
 			}
@@ -57,16 +66,17 @@ func newTraceCmd() *cobra.Command {
 	f.BoolVar(&o.showData, "show-data", false, "")
 	f.IntVar(&o.replay, "replay", 100, "")
 	f.StringVar(&o.token, "token", os.Getenv("MAILSCOPE_TOKEN"), "")
+	f.StringVar(&o.lang, "lang", "", "")
 	return cmd
 }
 
 func runTrace(ctx context.Context, out, errOut io.Writer, o *traceOptions) error {
-	lang := pickLang("")
+	lang := pickLang(o.lang)
 	color, err := useColor(o.color, lang, out)
 	if err != nil {
 		return err
 	}
-	console := tracer.NewConsole(out, tracer.ConsoleOptions{Color: color, Explain: o.explain, Data: o.showData})
+	console := tracer.NewConsole(out, tracer.ConsoleOptions{Color: color, Explain: o.explain, Data: o.showData, Lang: lang})
 	f := &webui.Follower{URL: o.url, Token: o.token, Last: o.replay, ReadLimit: 4 << 20,
 		Log: func(msg string) { fmt.Fprintf(errOut, "mailscope trace: %s\n", msg) }}
 	if err := f.Connect(ctx); err != nil {
@@ -76,6 +86,13 @@ func runTrace(ctx context.Context, out, errOut io.Writer, o *traceOptions) error
 		return err
 	}
 	fmt.Fprintln(errOut, say(lang, "cli.trace.following", "url", o.url))
+	relocal := localizer("", lang)
+	if info, err := probeWorld(ctx, o.url, o.token); err == nil {
+		if note := langNote(info.Lang, lang); note != "" {
+			fmt.Fprintln(errOut, note)
+		}
+		relocal = localizer(info.Lang, lang)
+	}
 
 	// The follower feeds a channel so that the printer can flush the
 	// console whenever it has caught up, not after every line. Each
@@ -88,7 +105,7 @@ func runTrace(ctx context.Context, out, errOut io.Writer, o *traceOptions) error
 	}()
 	for evs := range frames {
 		for _, e := range evs {
-			console.Print(e)
+			console.Print(relocal(e))
 		}
 		if len(frames) == 0 {
 			console.Flush()
