@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -304,18 +305,19 @@ func langNote(instLang, lang string) string {
 // localizer returns a function that says events again in lang when the
 // instance speaks another language (an attached instance started with
 // another --lang): an event's prose from its catalog message (Msg), its
-// explanation from its key and arguments.
+// explanation from its key and arguments, or from its key and the values
+// the framer filled into the instance's catalog text.
 func localizer(instLang, lang string) func(*tracer.Event) *tracer.Event {
 	if instLang == "" || instLang == lang {
 		return func(e *tracer.Event) *tracer.Event { return e }
 	}
-	x := tracer.NewExplainer(lang)
+	x, xi := tracer.NewExplainer(lang), tracer.NewExplainer(instLang)
 	return func(e *tracer.Event) *tracer.Event {
 		text := e.Text
 		if e.Msg != nil {
 			text = x.Format(e.Msg)
 		}
-		ex := reexplain(x, e)
+		ex := reexplain(x, xi, e)
 		if text == e.Text && ex == nil {
 			return e
 		}
@@ -329,9 +331,10 @@ func localizer(instLang, lang string) func(*tracer.Event) *tracer.Event {
 }
 
 // reexplain is e's explanation in x's language, or nil when it cannot be
-// said again without the framer (a catalog text whose {placeholders} the
-// framer filled in from the line, and which came without its arguments).
-func reexplain(x *tracer.Explainer, e *tracer.Event) *tracer.Explanation {
+// said again: xi is the instance's explainer, whose catalog text the
+// explanation must match exactly (a {placeholder} matching what the framer
+// filled in from the line) for its key to be said in x's language.
+func reexplain(x, xi *tracer.Explainer, e *tracer.Event) *tracer.Explanation {
 	if e.Explain == nil || e.Explain.Key == "" {
 		return nil
 	}
@@ -353,7 +356,7 @@ func reexplain(x *tracer.Explainer, e *tracer.Event) *tracer.Explanation {
 		nx = x.Explain(e.Explain.Key, kv...)
 	}
 	if nx == nil {
-		nx = x.Key(e.Explain.Key)
+		nx = refill(x, xi, e.Explain)
 	}
 	if nx == nil || strings.Contains(nx.Text, "{") {
 		return nil
@@ -364,6 +367,82 @@ func reexplain(x *tracer.Explainer, e *tracer.Event) *tracer.Explanation {
 		ex.EnhText = nx.EnhText
 	}
 	return &ex
+}
+
+// refill says ex again in x's language when its text is its key's catalog
+// text in xi's language, its {placeholders} filled in by the framer (an
+// IMAP status's {cmd}, a POP3 STAT's {n} and {size}): the same values go
+// into x's text. A response code's meaning (EnhText) is said again when it
+// is the instance's text for that code. nil when the text does not match.
+func refill(x, xi *tracer.Explainer, ex *tracer.Explanation) *tracer.Explanation {
+	if !tracer.HasKey(ex.Key, "en") {
+		return nil
+	}
+	vals, ok := unfill(xi.Text(ex.Key), ex.Text)
+	if !ok {
+		return nil
+	}
+	nx := &tracer.Explanation{Key: ex.Key, Text: fillIn(x.Text(ex.Key), vals)}
+	if ex.Enh != "" && ex.EnhText != "" {
+		code := ex.Enh
+		for _, say := range []func(*tracer.Explainer) string{
+			func(y *tracer.Explainer) string { return y.Text("imap.code." + code) },
+			func(y *tracer.Explainer) string { return y.POP3Code(code) },
+		} {
+			if say(xi) == ex.EnhText {
+				nx.EnhText = say(x)
+				break
+			}
+		}
+	}
+	return nx
+}
+
+// placeholder is a {name} in a catalog text.
+var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
+
+// unfill matches text against the catalog text tmpl and returns the value
+// of each {name} in it; ok is false when text is not tmpl filled in.
+func unfill(tmpl, text string) (map[string]string, bool) {
+	names := placeholder.FindAllString(tmpl, -1)
+	if len(names) == 0 {
+		return nil, tmpl == text
+	}
+	lits := placeholder.Split(tmpl, -1)
+	var b strings.Builder
+	b.WriteString(`(?s)^`)
+	for i, l := range lits {
+		b.WriteString(regexp.QuoteMeta(l))
+		if i < len(names) {
+			b.WriteString(`(.*?)`)
+		}
+	}
+	b.WriteString(`$`)
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, false
+	}
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		return nil, false
+	}
+	vals := map[string]string{}
+	for i, n := range names {
+		if _, seen := vals[n]; !seen {
+			vals[n] = m[i+1]
+		}
+	}
+	return vals, true
+}
+
+// fillIn puts vals into tmpl's {placeholders}.
+func fillIn(tmpl string, vals map[string]string) string {
+	return placeholder.ReplaceAllStringFunc(tmpl, func(p string) string {
+		if v, ok := vals[p]; ok {
+			return v
+		}
+		return p
+	})
 }
 
 // writeTable writes rows in columns. Unlike text/tabwriter it counts a
