@@ -49,3 +49,17 @@ func TestLocalizerSaysLineExplanationsAgain(t *testing.T) {
 		t.Errorf("an unmatched text was replaced: %q", got.Explain.Text)
 	}
 }
+
+// TestLangNote: the line lesson, demo and trace print when the instance
+// explains in the other language, in the command's own language.
+func TestLangNote(t *testing.T) {
+	if n := langNote("en", "zh"); !strings.Contains(n, "英文") || !strings.Contains(n, "mailscope up --lang zh") {
+		t.Errorf("zh note: %q", n)
+	}
+	if n := langNote("zh", "en"); !strings.Contains(n, "explains in Chinese") || !strings.Contains(n, "mailscope up --lang en") {
+		t.Errorf("en note: %q", n)
+	}
+	if langNote("zh", "zh") != "" || langNote("", "en") != "" {
+		t.Error("a note where the languages agree")
+	}
+}
