@@ -120,6 +120,9 @@ func englishLines(transcript, terminal, console string, updates []lessons.Update
 		}
 	}
 	for _, l := range strings.Split(console, "\n") {
+		if strings.HasPrefix(l, "    | ") {
+			continue // a lesson update's further lines, checked above
+		}
 		if strings.HasPrefix(l, "      ") {
 			add("console explanation", l)
 			if strings.Contains(l, "section") && !seen["section"+l] {

@@ -220,7 +220,9 @@ func (c *Console) lesson(e *Event) {
 	c.put(paint{}, c.label(e.Kind))
 	for i, l := range lines {
 		if i > 0 {
-			c.w.WriteString("\n    ")
+			// A bar marks the lesson's own lines, so that an indented
+			// command in its text is not read as an explanation.
+			c.w.WriteString("\n    | ")
 		}
 		c.put(paint{}, strings.TrimRight(l, "\r"))
 	}

@@ -20,7 +20,7 @@ func TestConsoleLessonLines(t *testing.T) {
 	if strings.Contains(out, `\x0a`) {
 		t.Errorf("line breaks printed as \\x0a:\n%s", out)
 	}
-	for _, want := range []string{"lesson: Start a message:\n", "\n    \n", "\n        MAIL FROM:<alice@a.example>\n", `\x1b[2J\u202eend\t.`} {
+	for _, want := range []string{"lesson: Start a message:\n", "\n    | \n", "\n    |     MAIL FROM:<alice@a.example>\n", `\x1b[2J\u202eend\t.`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("console lacks %q:\n%s", want, out)
 		}
