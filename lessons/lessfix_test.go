@@ -3,6 +3,8 @@ package lessons_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/mailscope/mailscope/lessons"
 )
 
 // A new student's trial of the lessons (issue 14): steps that ticked on
@@ -33,4 +35,25 @@ func TestSMTPByHandWantsAlice(t *testing.T) {
 	notDone(t, u, 3, "RCPT TO:<bob@b.example>")
 	c.send("RCPT TO:<alice@a.example>")
 	waitFor(t, u, "step 4 done", stepDone(3))
+}
+
+// TestIMAPDemoTwice plays the imap demo twice on one world: the second
+// time message 1 is \Seen already, and the demo clears the flag before it
+// reads the message, so that step 5 ticks. Before the fix the second run
+// waited for step 5 forever (here: failed after StepTimeout).
+func TestIMAPDemoTwice(t *testing.T) {
+	set, err := lessons.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := set.Get("imap")
+	w := startWorld(t, "en")
+	play(t, w, l, "en", demoVars)
+	tr, _, u := play(t, w, l, "en", demoVars)
+	if !strings.Contains(tr, `STORE 1 -FLAGS.SILENT (\Seen)`) {
+		t.Errorf("the second run did not clear \\Seen:\n%s", tr)
+	}
+	if h := u.hints(); len(h) > 0 {
+		t.Errorf("hints during the second run: %v", h)
+	}
 }
