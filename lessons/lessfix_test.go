@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mailscope/mailscope/lessons"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // A new student's trial of the lessons (issue 14): steps that ticked on
@@ -55,5 +56,94 @@ func TestIMAPDemoTwice(t *testing.T) {
 	}
 	if h := u.hints(); len(h) > 0 {
 		t.Errorf("hints during the second run: %v", h)
+	}
+}
+
+// TestDiagnosticHints: the mistakes the servers diagnose get the lesson
+// hint that says what the diagnostic says, at once (not after the next
+// command), and no generic hint that contradicts it.
+func TestDiagnosticHints(t *testing.T) {
+	set, err := lessons.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range lessons.Langs {
+		t.Run(lang, func(t *testing.T) {
+			w := startWorld(t, lang)
+			mail(t, w.addrs.Addr("B", "smtp"), "bob@b.example", "Subject: to copy", "", "A message for COPY.")
+			_, u := follow(t, w, set.Get("imap"), lang)
+			c := dial(t, w.addrs.Addr("B", "imap"), "imap")
+			checkText := func(x lessons.Update, want string) {
+				t.Helper()
+				if !strings.Contains(x.Text, want) {
+					t.Errorf("hint %s: %q does not contain %q", x.HintID, x.Text, want)
+				}
+				if lang == "zh" && !cjk.MatchString(x.Text) || lang == "en" && cjk.MatchString(x.Text) {
+					t.Errorf("hint %s is not in %s: %q", x.HintID, lang, x.Text)
+				}
+			}
+			// Untagged LOGIN: the hint comes before anything else is sent.
+			untagged := func(line string) {
+				t.Helper()
+				if _, err := c.c.Write([]byte(line + "\r\n")); err != nil {
+					t.Fatal(err)
+				}
+				if r := c.reply(""); !strings.HasPrefix(r[0], "* BAD") {
+					t.Fatalf("%s: %q, want * BAD", line, r)
+				}
+			}
+			untagged("LOGIN bob bob")
+			checkText(waitFor(t, u, "hint imap-no-tag", hint("imap-no-tag")), "a1 LOGIN bob")
+			c.send("a1 LOGIN bob bob")
+			c.send("a2 SELECT INBOX")
+			// Untagged COPY: the example is the COPY, not a LOGIN.
+			untagged("COPY 1 homework")
+			x := waitFor(t, u, "second hint imap-no-tag", func(x lessons.Update) bool {
+				return hint("imap-no-tag")(x) && strings.Contains(x.Text, "COPY")
+			})
+			checkText(x, "a1 COPY 1 homework")
+			if strings.Contains(x.Text, "LOGIN") {
+				t.Errorf("the hint for an untagged COPY speaks of LOGIN: %q", x.Text)
+			}
+			// A folder name in the wrong case.
+			c.send("a7 CREATE Homework")
+			c.send("a8 COPY 1 homework")
+			checkText(waitFor(t, u, "hint imap-folder-case", hint("imap-folder-case")), "Homework")
+			// A tagged DONE.
+			if _, err := c.c.Write([]byte("a9 IDLE\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			c.reply("") // + idling
+			if _, err := c.c.Write([]byte("a10 DONE\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			c.reply("") // a9 BAD
+			checkText(waitFor(t, u, "hint imap-done-tag", hint("imap-done-tag")), "a9")
+			for _, id := range u.hints() {
+				if id == "imap-bad" {
+					t.Errorf("the generic BAD hint was shown too: %v", u.hints())
+				}
+			}
+			dones := 0
+			for _, e := range w.inst.Bus.History(0) {
+				if e.Kind == tracer.KindDiagnostic && e.Attrs[tracer.AttrDiag] == "done-tag" {
+					dones++
+				}
+			}
+			if dones != 1 {
+				t.Errorf("%d done-tag diagnostics, want 1", dones)
+			}
+
+			// POP3: PASS before USER was not a refused login.
+			_, up := follow(t, w, set.Get("pop3"), lang)
+			p := dial(t, w.addrs.Addr("B", "pop3"), "pop3")
+			p.send("PASS bob")
+			checkText(waitFor(t, up, "hint pop3-pass-order", hint("pop3-pass-order")), "USER")
+			for _, id := range up.hints() {
+				if id == "pop3-bad-pass" {
+					t.Errorf("PASS before USER got the refused-login hint: %v", up.hints())
+				}
+			}
+		})
 	}
 }
