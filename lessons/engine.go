@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -281,7 +279,7 @@ func (e *Engine) Feed(ev *tracer.Event) {
 		}
 	} else if !progressed {
 		if h := e.hintFor(s, ev); h != nil {
-			out = append(out, Update{Status: StatusHint, Step: e.step, Title: e.text(s.Title), Text: e.hintText(h, ev), HintID: h.ID, Event: ev})
+			out = append(out, Update{Status: StatusHint, Step: e.step, Title: e.text(s.Title), Text: e.text(h.Text), HintID: h.ID, Event: ev})
 		}
 	}
 	e.ctx.trackAfter(e.tracked, ev)
@@ -364,30 +362,6 @@ func (e *Engine) hintFor(s *Step, ev *tracer.Event) *Hint {
 	e.hints[h.ID]++
 	return h
 }
-
-// hintText is h's text for ev. ${diag} in it stands for what a diagnostic
-// event says, in the event's words: what happened (its text), then what to
-// do (its explanation). The server knows the particulars the lesson cannot
-// (the command typed without a tag, the folder name meant), and the lesson
-// output shows no diagnostic events, only server lines and lesson updates.
-func (e *Engine) hintText(h *Hint, ev *tracer.Event) string {
-	t := e.text(h.Text)
-	if !strings.Contains(t, diagVar) {
-		return t
-	}
-	d := strings.TrimSpace(ev.Text)
-	if ev.Explain != nil && ev.Explain.Text != "" {
-		// No space after full-width punctuation (lessons/glossary.md).
-		if r, _ := utf8.DecodeLastRuneInString(d); d != "" && r < 0x3000 {
-			d += " "
-		}
-		d += strings.TrimSpace(ev.Explain.Text)
-	}
-	return strings.ReplaceAll(t, diagVar, d)
-}
-
-// diagVar is the placeholder of a hint's text for a diagnostic's words.
-const diagVar = "${diag}"
 
 // saveFailed says in the lesson's language that the progress could not be
 // saved.
