@@ -144,8 +144,14 @@ type Command struct {
 	Domain  string `yaml:"domain"`
 	// Note is said before the command.
 	Note Text `yaml:"note"`
+	// If makes the command conditional: it is played only when a line of
+	// the last reply its session received matches (a demo that must also
+	// work on a world where an earlier run left its traces: clear \Seen
+	// only when the FETCH showed it).
+	If string `yaml:"if"`
 
 	until   *regexp.Regexp
+	cond    *regexp.Regexp
 	show    *regexp.Regexp
 	capture map[string]*regexp.Regexp
 }
@@ -408,6 +414,11 @@ func (c *Command) compile(sessions map[string]string) error {
 	if c.Until != "" {
 		if c.until, err = regexp.Compile(c.Until); err != nil {
 			return fmt.Errorf("until: %v", err)
+		}
+	}
+	if c.If != "" {
+		if c.cond, err = regexp.Compile(c.If); err != nil {
+			return fmt.Errorf("if: %v", err)
 		}
 	}
 	if c.Show != "" {

@@ -80,6 +80,7 @@ type clientSession struct {
 	r                   *bufio.Reader
 	idleTag             string // IMAP: the tag of the IDLE command in progress
 	closed              bool
+	last                []string // the last reply read (for Command.If)
 }
 
 // Print writes s to Out at once, between the player's own writes. Like
@@ -232,6 +233,9 @@ func (p *Player) waitStep(ctx context.Context, i int) error {
 
 // run performs one command.
 func (p *Player) run(ctx context.Context, c *Command) error {
+	if c.cond != nil && !p.lastReplyMatches(c) {
+		return nil
+	}
 	if err := p.prompt(ctx); err != nil {
 		return err
 	}
@@ -284,6 +288,7 @@ func (p *Player) run(ctx context.Context, c *Command) error {
 		return fmt.Errorf("session %s: reading the reply to %q: %w", s.name, last, err)
 	}
 	p.capture(c, reply)
+	s.last = reply
 	if s.proto == "http" {
 		reply = p.httpShow(reply, c.show)
 	}
@@ -301,6 +306,21 @@ func (p *Player) run(ctx context.Context, c *Command) error {
 		p.closeSession(s)
 	}
 	return nil
+}
+
+// lastReplyMatches reports whether a line of the last reply c's session
+// read matches c.If (false for a session not open).
+func (p *Player) lastReplyMatches(c *Command) bool {
+	s := p.sessions[c.Session]
+	if s == nil || s.closed {
+		return false
+	}
+	for _, l := range s.last {
+		if c.cond.MatchString(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // open dials a new session and reads the greeting.

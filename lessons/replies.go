@@ -15,10 +15,14 @@ type replyTracker struct {
 	open  map[string]bool   // session -> a reply is under way
 	multi map[string]bool   // POP3: the last command expects a multi-line +OK
 	tag   map[string]string // IMAP: the tag of the command under way
+	// cont: IMAP: the server's last line was a continuation request (+),
+	// so the client's next line belongs to the command under way (IDLE's
+	// DONE, a literal), whatever its first word.
+	cont map[string]bool
 }
 
 func newReplyTracker() replyTracker {
-	return replyTracker{open: map[string]bool{}, multi: map[string]bool{}, tag: map[string]string{}}
+	return replyTracker{open: map[string]bool{}, multi: map[string]bool{}, tag: map[string]string{}, cont: map[string]bool{}}
 }
 
 // inReply reports whether the server of session is in the middle of a
@@ -35,6 +39,7 @@ func (r *replyTracker) feed(ev *tracer.Event) {
 		delete(r.open, s)
 		delete(r.multi, s)
 		delete(r.tag, s)
+		delete(r.cont, s)
 		return
 	}
 	if ev.Kind != tracer.KindLine {
@@ -65,16 +70,21 @@ func (r *replyTracker) feed(ev *tracer.Event) {
 		// RFC 9051 section 2.2.2: untagged data, then the tagged
 		// completion; a continuation (+) waits for the client.
 		if ev.Dir == tracer.C2S {
-			if f := strings.Fields(ev.Text); len(f) >= 2 {
+			if f := strings.Fields(ev.Text); len(f) >= 2 && !r.cont[s] {
 				r.tag[s] = f[0]
 			}
+			r.cont[s] = false
 			r.open[s] = r.tag[s] != ""
 			return
 		}
 		switch {
 		case strings.HasPrefix(ev.Text, "+"):
 			r.open[s] = false
-		case strings.HasPrefix(ev.Text, "* BYE"):
+			r.cont[s] = true
+		case strings.HasPrefix(ev.Text, "* BYE"), strings.HasPrefix(ev.Text, "* BAD"):
+			// An untagged BAD refuses a whole line whose command could
+			// not be told (RFC 9051 section 7.1.3: "LOGIN bob bob"
+			// without a tag): no tagged line will follow.
 			r.open[s] = false
 			delete(r.tag, s)
 		case r.tag[s] != "" && strings.HasPrefix(ev.Text, r.tag[s]+" "):
