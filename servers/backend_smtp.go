@@ -265,3 +265,12 @@ func (b *smtpBackend) AddressOf(name string) (string, bool) {
 	}
 	return "", false
 }
+
+// ServerOf names the server of a domain (smtp.Directory), as the relay's
+// MX lookup finds it: "a.example" is server A.
+func (b *smtpBackend) ServerOf(domain string) (string, bool) {
+	if s := b.inst.World.ServerFor(domain); s != nil {
+		return s.Name, true
+	}
+	return "", false
+}

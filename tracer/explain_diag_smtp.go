@@ -126,8 +126,8 @@ var smtpDiagCatalog = map[string]entry{
 		rfc: "RFC 5321 section 4.1.2",
 	},
 	"smtp.diag.wrong-server": {
-		en:  "<{addr}> is not a mailbox of {host}: it is the mail server of {own} only, and relays mail to {domain} only for its own users",
-		zh:  "<{addr}> 不是 {host} 上的邮箱：它只是 {own} 的邮件服务器，只为自己的用户把邮件中继到 {domain}",
+		en:  "<{addr}> is not a mailbox of {host}: server {server} is the mail server of {own} only, and relays mail to {domain} only for its own users",
+		zh:  "<{addr}> 不是 {host} 上的邮箱：服务器 {server} 只是 {own} 的邮件服务器，只为自己的用户把邮件中继到 {domain}",
 		rfc: "RFC 5321 section 3.6.2",
 	},
 	"smtp.diag.wrong-server.hint": {
@@ -135,9 +135,17 @@ var smtpDiagCatalog = map[string]entry{
 		zh:  "发往 {domain} 的邮件由 {domain} 自己的邮件服务器接收。要么通过你自己所在域的邮件服务器发送，由它来中继（在那里用 AUTH 登录），要么在 {host} 上只给 {own} 的用户写信。",
 		rfc: "RFC 5321 section 3.6.2",
 	},
+	// {server} is this server's name (B), {from_server} the server of the
+	// sender's domain (A), {from_user} the sender's local part (alice).
 	"smtp.diag.wrong-server.trusted": {
-		en:  "{host} relays <{addr}> to {domain} only because you connect from its trusted network: the sender <{from}> is not one of its users, {host} is the mail server of {own}",
-		zh:  "{host} 把 <{addr}> 中继到 {domain}，只是因为你来自它的可信网络：发件人 <{from}> 不是它的用户，{host} 是 {own} 的邮件服务器",
+		en:  "{host} relays <{addr}> to {domain} only because you connect from its trusted network: the sender <{from}> is not one of its users. Server {server} is the mail server of {own}; {from_user}'s is server {from_server} ({from_domain})",
+		zh:  "{host} 把 <{addr}> 中继到 {domain}，只是因为你来自它的可信网络：发件人 <{from}> 不是它的用户。服务器 {server} 是 {own} 的邮件服务器；{from_user} 的邮件服务器是服务器 {from_server}（{from_domain}）",
+		rfc: "RFC 5321 section 3.6.2",
+	},
+	// The same, for a sender whose domain no server of this world serves.
+	"smtp.diag.wrong-server.trusted.foreign": {
+		en:  "{host} relays <{addr}> to {domain} only because you connect from its trusted network: the sender <{from}> is not one of its users. Server {server} is the mail server of {own}; {from_domain} has no mail server in this world",
+		zh:  "{host} 把 <{addr}> 中继到 {domain}，只是因为你来自它的可信网络：发件人 <{from}> 不是它的用户。服务器 {server} 是 {own} 的邮件服务器；这个世界里没有 {from_domain} 的邮件服务器",
 		rfc: "RFC 5321 section 3.6.2",
 	},
 	"smtp.diag.wrong-server.trusted.hint": {

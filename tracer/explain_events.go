@@ -1,5 +1,11 @@
 package tracer
 
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
 // eventCatalog holds the sentences servers say about themselves rather
 // than about a protocol line: state changes, queue and relay steps, lookups,
 // faults and notes. Servers emit them as a Msg (a key and named arguments in
@@ -113,21 +119,41 @@ var eventCatalog = map[string]entry{
 	"queue.flush":              {en: "queue flush: {n} recipient(s) due now", zh: "立即投递消息队列（queue flush）：{n} 个收件人现在到期"},
 	"queue.attempt":            {en: "attempt {n}: {from} opens an SMTP session to {to} ({addr}) for {rcpt}; {from} is the client now", zh: "第 {n} 次尝试：{from} 为 {rcpt} 向 {to}（{addr}）打开 SMTP 会话；现在 {from} 是客户端"},
 	"queue.delivered":          {en: "delivered: {to} accepted the message for {rcpt} ({reply}); it is removed from {from}'s queue", zh: "已投递：{to} 接受了发给 {rcpt} 的邮件（{reply}）；邮件从 {from} 的消息队列中移除"},
-	"queue.deferred":           {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait} 之后）"},
+	"queue.deferred":           {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply_zh}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait_zh}后）"},
 	"queue.recovered.arrived":  {en: "after a restart: delivery to {rcpt} was interrupted; it had arrived, so it is marked delivered (not sent twice)", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件已经到达，因此标记为已投递（不会重复发送）"},
 	"queue.recovered.requeued": {en: "after a restart: delivery to {rcpt} was interrupted; it had not arrived, so it is queued again", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件尚未到达，因此重新放入消息队列"},
 
 	// Bounces (RFC 3464 delivery status notifications). {reply} is the
 	// last reply (or error); the .gaveup forms say the queue gave up after
-	// the world's give_up time without a permanent reply.
-	"queue.bounced.null":          {en: "failed for good ({reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（{reply}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
-	"queue.bounced.null.gaveup":   {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed} 后放弃（本世界的 give_up 为 {give_up}）；最后的错误：{reply}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
-	"queue.bounced.never":         {en: "failed for good ({reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（{reply}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
-	"queue.bounced.never.gaveup":  {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed} 后放弃（本世界的 give_up 为 {give_up}）；最后的错误：{reply}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
-	"queue.bounced.local":         {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：{reply}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
-	"queue.bounced.local.gaveup":  {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed} 后放弃（本世界的 give_up 为 {give_up}）；最后的错误：{reply}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
-	"queue.bounced.remote":        {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：{reply}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
-	"queue.bounced.remote.gaveup": {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed} 后放弃（本世界的 give_up 为 {give_up}）；最后的错误：{reply}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
+	// the world's give_up time without a permanent reply. The zh texts take
+	// {reply_zh}, the reason in Chinese (a server's reply stays as it came),
+	// and durations written by DurationZH ({wait_zh}, {elapsed_zh},
+	// {give_up_zh}).
+	"queue.bounced.null":          {en: "failed for good ({reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（{reply_zh}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
+	"queue.bounced.null.gaveup":   {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
+	"queue.bounced.never":         {en: "failed for good ({reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（{reply_zh}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
+	"queue.bounced.never.gaveup":  {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
+	"queue.bounced.local":         {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
+	"queue.bounced.local.gaveup":  {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
+	"queue.bounced.remote":        {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
+	"queue.bounced.remote.gaveup": {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
+
+	// Why a delivery attempt failed when the receiving server gave no reply
+	// to quote (servers/relay/why.go): the queue records, and the DSN
+	// quotes, the English text; the trace says it in its reader's language.
+	"queue.why.refused":       {en: "connection refused: nothing listens on {addr} (server {server} is down)", zh: "连接被拒绝：{addr} 上没有程序在监听（服务器 {server} 没有运行）", rfc: "RFC 5321 section 4.5.4.1"},
+	"queue.why.timeout":       {en: "no answer in time: server {server} ({addr}) did not reply before the time limit", zh: "超时：服务器 {server}（{addr}）在时限内没有响应", rfc: "RFC 5321 section 4.5.3.2"},
+	"queue.why.closed":        {en: "server {server} closed the connection without a reply", zh: "服务器 {server} 没有响应就关闭了连接", rfc: "RFC 5321 section 4.5.4.1"},
+	"queue.why.broke":         {en: "the session broke before this message was sent", zh: "这封邮件发送之前会话就中断了", rfc: "RFC 5321 section 4.5.4.1"},
+	"queue.why.unreachable":   {en: "cannot connect to server {server} ({addr}): {err}", zh: "无法连接到服务器 {server}（{addr}）：{err}", rfc: "RFC 5321 section 4.5.4.1"},
+	"queue.why.unasked":       {en: "server {server} sent data nobody asked for", zh: "服务器 {server} 发送了没有人请求的数据", rfc: "RFC 2920 section 3.1"},
+	"queue.why.tls":           {en: "TLS handshake with {server} failed: {err}", zh: "与服务器 {server} 的 TLS 握手失败：{err}", rfc: "RFC 3207 section 4.1"},
+	"queue.why.tls.untrusted": {en: "TLS handshake with {server} failed: its certificate is not signed by an authority this server trusts", zh: "与服务器 {server} 的 TLS 握手失败：它的证书不是由本服务器信任的机构签发的", rfc: "RFC 3207 section 4.1"},
+	"queue.why.tls.name":      {en: "TLS handshake with {server} failed: its certificate is not for {name}", zh: "与服务器 {server} 的 TLS 握手失败：它的证书不是颁发给 {name} 的", rfc: "RFC 3207 section 4.1"},
+	"queue.why.tls.expired":   {en: "TLS handshake with {server} failed: its certificate has expired or is not valid yet", zh: "与服务器 {server} 的 TLS 握手失败：它的证书已过期或尚未生效", rfc: "RFC 3207 section 4.1"},
+	"queue.why.internal":      {en: "reading the queued message: {err}", zh: "读取消息队列中的邮件失败：{err}"},
+	"queue.why.other":         {en: "{err}", zh: "会话出错：{err}"},
+	"queue.why.nomx":          {en: "550 5.1.2 no MX: the domain {domain} is not in this world's directory, so nobody receives mail for it", zh: "550 5.1.2 没有 MX：本世界的目录中没有域名 {domain}，因此没有人接收发往它的邮件", rfc: "RFC 5321 section 5.1"},
 
 	// The simulated MX lookup (RFC 5321 section 5.1 says how a real one
 	// goes).
@@ -148,18 +174,18 @@ var eventCatalog = map[string]entry{
 	"note.panic":         {en: "internal error in server {server} (a panic: {panic}); this session ends, the server goes on", zh: "服务器 {server} 内部错误（panic：{panic}）；本会话结束，服务器继续运行"},
 	"pop3.note.panic":    {en: "internal error in server {server} (a panic: {panic}); this session ends, nothing was deleted, the server goes on", zh: "服务器 {server} 内部错误（panic：{panic}）；本会话结束，没有删除任何邮件，服务器继续运行"},
 	"note.conn.full":     {en: "server {server} is full ({max} {proto} connections, the limit): this session had waited longest for a command, so it is closed to admit a new connection", zh: "服务器 {server} 已满（{max} 个 {proto} 连接，已达上限）：这个会话等待命令的时间最长，因此被关闭，以接纳新的连接"},
-	"note.conn.busy":     {en: "server {server} is busy (80% or more of its {max} {proto} connections in use): a session may wait only {wait} for a command, and this one waited that long", zh: "服务器 {server} 繁忙（{max} 个 {proto} 连接中已有 80% 以上在使用）：会话等待命令最多只能等 {wait}，这个会话已经等了这么久"},
+	"note.conn.busy":     {en: "server {server} is busy (80% or more of its {max} {proto} connections in use): a session may wait only {wait} for a command, and this one waited that long", zh: "服务器 {server} 繁忙（{max} 个 {proto} 连接中已有 80% 以上在使用）：会话等待命令最多只能等 {wait_zh}，这个会话已经等了这么久"},
 
 	// Failed logins and the login gate (servers/internal/penalty); their
 	// explanations are auth.fail* and auth.gate*.
 	"auth.note.fail":            {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应"},
 	"auth.note.fail.close":      {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应；一个会话中已失败 {n} 次：服务器响应后关闭连接"},
-	"auth.note.fail.free":       {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应；15 分钟内再次失败将等待 {next}"},
-	"auth.note.fail.free.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应；15 分钟内再次失败将等待 {next}；一个会话中已失败 {n} 次：服务器响应后关闭连接"},
-	"auth.note.fail.wait":       {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，响应要等待 {wait}；下一次将等待 {next}"},
-	"auth.note.fail.wait.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，响应要等待 {wait}；下一次将等待 {next}；一个会话中已失败 {n} 次：服务器响应后关闭连接"},
-	"auth.note.gate":            {en: "login from {ip} waits {wait} before its password is checked: earlier failed logins from this address", zh: "来自 {ip} 的登录在检查密码之前要等待 {wait}：此地址先前有过失败登录"},
-	"auth.note.gate.full":       {en: "login from {ip} refused without checking its password: this address's logins are already queued {max} ahead", zh: "来自 {ip} 的登录未经检查密码即被拒绝：此地址的登录已经排队到 {max} 之后"},
+	"auth.note.fail.free":       {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应；15 分钟内再次失败将等待 {next_zh}"},
+	"auth.note.fail.free.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): answered at once; a next failure within 15 minutes waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：立即响应；15 分钟内再次失败将等待 {next_zh}；一个会话中已失败 {n} 次：服务器响应后关闭连接"},
+	"auth.note.fail.wait":       {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，响应要等待 {wait_zh}；下一次将等待 {next_zh}"},
+	"auth.note.fail.wait.close": {en: "failed login from {ip} ({n} of {max} allowed in this session): the answer waits {wait} because of earlier failures from this address or for this user; the next one waits {next}; {n} failed logins in one session: the server closes the connection after answering", zh: "来自 {ip} 的登录失败（本会话最多允许 {max} 次，这是第 {n} 次）：由于此前来自该地址或针对该用户的失败，响应要等待 {wait_zh}；下一次将等待 {next_zh}；一个会话中已失败 {n} 次：服务器响应后关闭连接"},
+	"auth.note.gate":            {en: "login from {ip} waits {wait} before its password is checked: earlier failed logins from this address", zh: "来自 {ip} 的登录在检查密码之前要等待 {wait_zh}：此地址先前有过失败登录"},
+	"auth.note.gate.full":       {en: "login from {ip} refused without checking its password: this address's logins are already queued {max} ahead", zh: "来自 {ip} 的登录未经检查密码即被拒绝：此地址的登录已经排队到 {max_zh}后"},
 
 	// POP3 notes (RFC 1939 section 6: only UPDATE deletes).
 	"pop3.note.update.delete": {en: "download-and-delete: {deleted} deleted, {kept} kept in {user}'s maildrop", zh: "下载并删除：{user} 的邮箱中删除了 {deleted} 封邮件，保留 {kept} 封"},
@@ -183,4 +209,37 @@ var eventCatalog = map[string]entry{
 	"console.kind.http":       {en: "http: ", zh: "HTTP："},
 	"console.kind.diagnostic": {en: "diagnostic: ", zh: "诊断："},
 	"console.code":            {en: "[{code} {text}]", zh: "[{code}：{text}]"},
+}
+
+// DurationZH writes d the way a Chinese text says a duration, for the {…_zh}
+// arguments of the catalog: "30 秒", "200 毫秒", "2 分钟", "1 分钟 30 秒",
+// "1 小时 5 分钟". The English texts keep Go's form (30s, 200ms, 1m30s).
+func DurationZH(d time.Duration) string {
+	if d < 0 {
+		return "-" + DurationZH(-d)
+	}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	switch {
+	case d == 0:
+		return "0 秒"
+	case d < time.Microsecond:
+		return strconv.FormatInt(int64(d), 10) + " 纳秒"
+	case d < time.Millisecond:
+		return num(float64(d)/float64(time.Microsecond)) + " 微秒"
+	case d < time.Second:
+		return num(float64(d)/float64(time.Millisecond)) + " 毫秒"
+	}
+	var parts []string
+	if h := d / time.Hour; h > 0 {
+		parts = append(parts, strconv.FormatInt(int64(h), 10)+" 小时")
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		parts = append(parts, strconv.FormatInt(int64(m), 10)+" 分钟")
+		d -= m * time.Minute
+	}
+	if d > 0 {
+		parts = append(parts, num(d.Seconds())+" 秒")
+	}
+	return strings.Join(parts, " ")
 }

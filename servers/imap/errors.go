@@ -6,6 +6,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/servers/store"
 )
 
@@ -22,6 +23,22 @@ func no(code imap.ResponseCode, format string, args ...any) *imap.Error {
 // bad returns a BAD reply: the command itself is wrong.
 func bad(code imap.ResponseCode, format string, args ...any) *imap.Error {
 	return &imap.Error{Type: imap.StatusResponseTypeBad, Code: code, Text: fmt.Sprintf(format, args...)}
+}
+
+// asciiText keeps the text of a NO or BAD 7-bit: an IMAP4rev1 response's
+// text is CHAR without CR and LF (RFC 3501 section 9), and imapserver
+// writes it as it is. The names a reply quotes back (a folder named in
+// UTF-8, an authorization identity with CR LF in it) come out escaped as
+// \xNN, and cannot end the line early to forge a response.
+func asciiText(err error) error {
+	var e *imap.Error
+	if !errors.As(err, &e) || ascii.Printable(e.Text) {
+		return err
+	}
+	// A copy: the replies in variables are shared by all sessions.
+	esc := *e
+	esc.Text = ascii.Escape(e.Text)
+	return &esc
 }
 
 var (

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -379,8 +380,15 @@ func (c *patientConn) refuseTooBig(size int64) error {
 
 // reply writes a response of this layer's own, under imapserver, within
 // WriteTimeout (30 seconds when none is set): a client that reads nothing
-// cannot hold the session here either.
+// cannot hold the session here either. Its string arguments (a tag, an
+// example made of the client's line) are escaped to printable ASCII
+// (RFC 3501 section 9), so none can end the line.
 func (c *patientConn) reply(format string, args ...any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = ascii.Escape(s)
+		}
+	}
 	d := c.write
 	if d <= 0 {
 		d = 30 * time.Second

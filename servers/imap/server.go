@@ -37,6 +37,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-sasl"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/servers/internal/lifecycle"
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
@@ -253,7 +254,7 @@ func (l *patientListener) Accept() (net.Conn, error) {
 			// RFC 9051 section 7.1.5: BYE instead of the greeting. A fresh
 			// socket's send buffer is empty, so this write does not wait.
 			c.SetWriteDeadline(time.Now().Add(time.Second))
-			io.WriteString(c, "* BYE [UNAVAILABLE] "+refusal+"\r\n")
+			io.WriteString(c, "* BYE [UNAVAILABLE] "+ascii.Escape(refusal)+"\r\n")
 			c.Close()
 			continue
 		}
@@ -430,7 +431,7 @@ func (c *patientConn) timedOutBye() {
 		text = fmt.Sprintf("line not finished within %s of its first octet: closing the connection", c.line)
 	}
 	c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(c.Conn, "* BYE "+text+"\r\n")
+	io.WriteString(c.Conn, "* BYE "+ascii.Escape(text)+"\r\n")
 	c.Conn.Close()
 }
 
@@ -518,10 +519,11 @@ func (s *Server) newGuardedSession(c *imapserver.Conn) (imapserver.Session, *ima
 }
 
 // guard is deferred by every command: it turns a panic into errPanicked
-// after logging it and saying BYE.
+// after logging it and saying BYE, and keeps a NO or BAD 7-bit (asciiText).
 func (g guarded) guard(err *error) {
 	r := recover()
 	if r == nil {
+		*err = asciiText(*err)
 		return
 	}
 	s := g.session

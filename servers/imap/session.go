@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-sasl"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/servers/store"
@@ -275,7 +276,7 @@ func (s *session) closeWith(text string) {
 		nc = s.conn.NetConn()
 	}
 	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(nc, "* BYE "+text+"\r\n")
+	io.WriteString(nc, "* BYE "+ascii.Escape(text)+"\r\n")
 	if s.pc != nil {
 		s.pc.Close()
 	} else {

@@ -110,7 +110,7 @@ func (s *session) autologout() string {
 		s.noteStress("conn.full", tracer.M("note.conn.full", "server", srv.Name, "max", strconv.Itoa(srv.MaxConns), "proto", "IMAP"))
 		return fmt.Sprintf("[UNAVAILABLE] mailscope server %s is full (%d connections, the limit): this session waited longest for a command and is closed to make room; connect again later", srv.Name, srv.MaxConns)
 	case pc.member.Cut() == lifecycle.CutBusy || pc.busyWait.Load():
-		s.noteStress("conn.busy", tracer.M("note.conn.busy", "server", srv.Name, "max", strconv.Itoa(srv.MaxConns), "proto", "IMAP", "wait", srv.BusyIdleTimeout.String()))
+		s.noteStress("conn.busy", tracer.M("note.conn.busy", "server", srv.Name, "max", strconv.Itoa(srv.MaxConns), "proto", "IMAP", "wait", srv.BusyIdleTimeout.String(), "wait_zh", tracer.DurationZH(srv.BusyIdleTimeout)))
 		return fmt.Sprintf("[UNAVAILABLE] autologout: idle for %s while the server is busy (80%% or more of its %d connections in use): closing the connection; connect again later", srv.BusyIdleTimeout, srv.MaxConns)
 	}
 	return "autologout: nothing was sent for too long"

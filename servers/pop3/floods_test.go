@@ -80,3 +80,21 @@ func TestAuthPenaltyShutdown(t *testing.T) {
 		t.Errorf("reply %q, want %q", r, errShuttingDown.line())
 	}
 }
+
+// TestAuthPenaltyNotesInChinese: in a zh trace the notes about failed
+// logins say their waits as Chinese does (40 毫秒), not Go's 40ms.
+func TestAuthPenaltyNotesInChinese(t *testing.T) {
+	box := &penalty.Box{Base: 40 * time.Millisecond, Max: 160 * time.Millisecond}
+	ts := newServerOn(t, tracer.NewBus(tracer.WithLang("zh")), func(s *Server) { s.Penalty = box })
+	c := ts.greeted(t)
+	c.ok("USER alice")
+	c.err("PASS wrong")
+	if e := authNote(t, ts); !strings.Contains(e.Text, "再次失败将等待 40 毫秒") {
+		t.Errorf("first failure noted as %q", e.Text)
+	}
+	c.ok("USER alice")
+	c.err("PASS wrong")
+	if e := authNote(t, ts); !strings.Contains(e.Text, "响应要等待 40 毫秒；下一次将等待 80 毫秒") {
+		t.Errorf("second failure noted as %q", e.Text)
+	}
+}

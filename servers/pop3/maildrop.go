@@ -83,7 +83,7 @@ func (d *maildrop) uidl(m *dropMsg) string {
 func (d *maildrop) lookup(verb, arg string, allowDeleted bool) (*dropMsg, int, error) {
 	n, ok := parseNumber(arg)
 	if !ok {
-		return nil, 0, errorf("", "syntax: %q is not a message number; messages are numbered 1, 2, 3 ... (LIST shows them)", safe(arg, 20))
+		return nil, 0, errorf("", "syntax: \"%s\" is not a message number; messages are numbered 1, 2, 3 ... (LIST shows them)", safe(arg, 20))
 	}
 	switch {
 	case len(d.msgs) == 0:

@@ -2,7 +2,8 @@ package pop3
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 )
 
 // Response codes (RFC 2449 section 8, RFC 3206), written in brackets right
@@ -82,13 +83,8 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// safe makes client text fit for a response line: no control characters.
-func safe(s string, n int) string {
-	s = truncate(s, n)
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
+// safe makes client text fit for a response line: cut to n octets, and
+// every octet that is not printable ASCII written as \xNN (responses are
+// printable ASCII, RFC 2449 section 4), so the response shows what the
+// client sent (telnet's 0xFF, a control key) without sending it back.
+func safe(s string, n int) string { return ascii.Escape(truncate(s, n)) }

@@ -169,7 +169,7 @@ func (s *session) endReply(end lineserver.End) string {
 		s.note("conn.full", tracer.M("note.conn.full", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "POP3"), map[string]string{"step": "conn.full"})
 		return fmt.Sprintf("-ERR [SYS/TEMP] %s is full (%d connections, the limit): this session waited longest for a command and is closed to make room; nothing was deleted, connect again later", s.srv.hostname(), lim.MaxConns)
 	case lineserver.Busy:
-		s.note("conn.busy", tracer.M("note.conn.busy", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "POP3", "wait", lim.BusyIdleTimeout.String()), map[string]string{"step": "conn.busy"})
+		s.note("conn.busy", tracer.M("note.conn.busy", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "POP3", "wait", lim.BusyIdleTimeout.String(), "wait_zh", tracer.DurationZH(lim.BusyIdleTimeout)), map[string]string{"step": "conn.busy"})
 		return fmt.Sprintf("-ERR [SYS/TEMP] autologout: idle for %s while the server is busy (80%% or more of its %d connections in use), closing the connection; nothing was deleted, connect again later", lim.BusyIdleTimeout, lim.MaxConns)
 	case lineserver.LineTimeout:
 		return fmt.Sprintf("-ERR line not finished within %s of its first octet: closing the connection; nothing was deleted", lim.LineTimeout)

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/internal/lineserver"
 	"github.com/mailscope/mailscope/servers/internal/penalty"
@@ -210,7 +211,7 @@ func (s *session) handle(line string) (end bool) {
 	case "":
 		err = errorf("", "empty line: type a command, like USER yourname (CAPA lists what this server offers)")
 	default:
-		err = errorf("", "unknown command %q: POP3 commands are USER, PASS, APOP, STAT, LIST, UIDL, RETR, TOP, DELE, NOOP, RSET, QUIT (CAPA lists the extensions)", safe(cmd.verb, 16))
+		err = errorf("", "unknown command \"%s\": POP3 commands are USER, PASS, APOP, STAT, LIST, UIDL, RETR, TOP, DELE, NOOP, RSET, QUIT (CAPA lists the extensions)", safe(cmd.verb, 16))
 	}
 	if err != nil {
 		if errors.Is(err, errConnGone) {
@@ -248,11 +249,12 @@ func (s *session) note(key string, msg *tracer.Msg, attrs map[string]string) {
 	s.trace.Emit(&tracer.Event{Kind: tracer.KindNote, Msg: msg, Attrs: attrs, Explain: &tracer.Explanation{Key: key}})
 }
 
-// reply queues one response line; replies are flushed before the next
+// reply queues one response line, escaped to printable ASCII (see safe:
+// the one place every status line passes, whatever it quotes); replies are flushed before the next
 // blocking read, so pipelined commands get their responses in one write
 // (RFC 2449 section 6.6).
 func (s *session) reply(line string) {
-	s.w.WriteString(line)
+	s.w.WriteString(ascii.Escape(line))
 	s.w.WriteString("\r\n")
 }
 
@@ -651,7 +653,7 @@ func (s *session) handleTop(cmd command) error {
 	}
 	k, ok := parseNumber(cmd.args[1])
 	if !ok {
-		return errorf("", "syntax: TOP msg lines: %q is not a number of lines (0 or more)", safe(cmd.args[1], 20))
+		return errorf("", "syntax: TOP msg lines: \"%s\" is not a number of lines (0 or more)", safe(cmd.args[1], 20))
 	}
 	b, err := s.body(m, n)
 	if err != nil {

@@ -44,15 +44,21 @@ func byMessage(items []*store.QueueItem) []*pending {
 	return msgs
 }
 
-// fail gives every recipient of msgs the same outcome.
-func fail(msgs []*pending, code int, reply string) []outcome {
+// fail gives every recipient of msgs the same outcome: a reply of the
+// server (why nil) or a reason in the catalog (see problem).
+func fail(msgs []*pending, code int, reply string, why *tracer.Msg) []outcome {
 	var outs []outcome
 	for _, m := range msgs {
 		for _, it := range m.rcpts {
-			outs = append(outs, outcome{item: it, code: code, reply: reply})
+			outs = append(outs, outcome{item: it, code: code, reply: reply, why: why})
 		}
 	}
 	return outs
+}
+
+// failWhy gives every recipient of msgs a reason of the catalog.
+func failWhy(msgs []*pending, why *tracer.Msg) []outcome {
+	return fail(msgs, 0, reasonText(why), why)
 }
 
 // session runs one SMTP client session and returns each recipient's outcome.
@@ -67,28 +73,29 @@ func (r *Relay) session(src, dest *world.Server, addr string, msgs []*pending) [
 		if forget != nil {
 			forget()
 		}
-		why := err.Error()
-		var oe *net.OpError
-		if errors.As(err, &oe) && strings.Contains(why, "refused") {
-			why = "connection refused: nothing listens on " + addr + " (server " + dest.Name + " is down)"
+		why := reasonOf(err, dest, addr)
+		if why.Key == "queue.why.other" {
+			why = tracer.M("queue.why.unreachable", "addr", addr, "server", dest.Name, "err", err.Error())
 		}
-		return fail(msgs, 0, why)
+		return failWhy(msgs, why)
 	}
 	conn.SetDeadline(time.Now().Add(5 * time.Minute))
 	c, err := r.open(conn, src, dest)
 	if err != nil {
 		conn.Close()
-		return fail(msgs, replyCode(err), errText(err))
+		code, reply, why := problem(err, dest, addr)
+		return fail(msgs, code, reply, why)
 	}
 	defer c.Close()
 	c.CommandTimeout = 2 * time.Minute
 	c.SubmissionTimeout = 5 * time.Minute
 	var outs []outcome
+	say := func(err error) (int, string, *tracer.Msg) { return problem(err, dest, addr) }
 	for i, m := range msgs {
-		got, broke := r.transaction(ctx, c, m)
+		got, broke := r.transaction(ctx, c, m, say)
 		outs = append(outs, got...)
 		if broke {
-			return append(outs, fail(msgs[i+1:], 0, "the session broke before this message was sent")...)
+			return append(outs, failWhy(msgs[i+1:], tracer.M("queue.why.broke", "server", dest.Name))...)
 		}
 	}
 	c.Quit()
@@ -97,12 +104,12 @@ func (r *Relay) session(src, dest *world.Server, addr string, msgs []*pending) [
 
 // transaction sends one message to its recipients (MAIL, RCPT..., DATA)
 // and returns each recipient's outcome; broke says the session cannot go
-// on (no reply came).
-func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending) (outs []outcome, broke bool) {
+// on (no reply came). say turns an error into an outcome (problem).
+func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending, say func(error) (int, string, *tracer.Msg)) (outs []outcome, broke bool) {
 	it := m.rcpts[0]
 	body, err := r.cfg.Store.QueueBody(ctx, m.queueID)
 	if err != nil {
-		return fail([]*pending{m}, 0, "reading the queued message: "+err.Error()), false
+		return failWhy([]*pending{m}, tracer.M("queue.why.internal", "err", err.Error())), false
 	}
 	body = crlfOnly(body)
 	opts := &gosmtp.MailOptions{EnvelopeID: it.TraceID, Size: int64(len(body))}
@@ -110,16 +117,18 @@ func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending) (
 		opts.Body = gosmtp.Body8BitMIME
 	}
 	if err := c.Mail(it.Sender, opts); err != nil {
-		if replyCode(err) == 0 {
-			return fail([]*pending{m}, 0, errText(err)), true
+		code, reply, why := say(err)
+		if code == 0 {
+			return fail([]*pending{m}, code, reply, why), true
 		}
 		c.Reset()
-		return fail([]*pending{m}, replyCode(err), errText(err)), false
+		return fail([]*pending{m}, code, reply, why), false
 	}
 	var accepted []*store.QueueItem
 	for _, x := range m.rcpts {
 		if err := c.Rcpt(x.Rcpt, nil); err != nil {
-			outs = append(outs, outcome{item: x, code: replyCode(err), reply: errText(err)})
+			code, reply, why := say(err)
+			outs = append(outs, outcome{item: x, code: code, reply: reply, why: why})
 			continue
 		}
 		accepted = append(accepted, x)
@@ -129,6 +138,7 @@ func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending) (
 		return outs, false
 	}
 	code, reply := 250, ""
+	var why *tracer.Msg
 	w, err := c.Data()
 	var resp *gosmtp.DataResponse
 	if err == nil {
@@ -139,12 +149,12 @@ func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending) (
 		}
 	}
 	if err != nil {
-		code, reply = replyCode(err), errText(err)
+		code, reply, why = say(err)
 	} else {
 		reply = "250 " + resp.StatusText
 	}
 	for _, x := range accepted {
-		outs = append(outs, outcome{item: x, code: code, reply: reply})
+		outs = append(outs, outcome{item: x, code: code, reply: reply, why: why})
 	}
 	return outs, code == 0
 }
@@ -177,11 +187,11 @@ func (r *Relay) open(conn net.Conn, src, dest *world.Server) (*gosmtp.Client, er
 		}
 		tc := tls.Client(conn, r.clientTLS(dest))
 		if err := tc.Handshake(); err != nil {
-			return nil, fmt.Errorf("TLS handshake with %s: %w", dest.Name, err)
+			return nil, &tlsError{dest: dest.Name, err: err}
 		}
 		conn = tc
 	} else if br.Buffered() > 0 {
-		return nil, errors.New("the server sent data nobody asked for")
+		return nil, errUnasked
 	}
 	c := gosmtp.NewClient(&greetedConn{Conn: conn, prefix: []byte(greeting)})
 	if err := c.Hello(src.Domain); err != nil {

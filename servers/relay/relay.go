@@ -297,6 +297,18 @@ type outcome struct {
 	item  *store.QueueItem
 	code  int    // SMTP reply code; 0 when no reply (connection failed)
 	reply string // the reply or the error, for the record and the DSN
+	// why is the reason as a catalog message when it is no reply of the
+	// server (see why.go); reply is then its English text.
+	why *tracer.Msg
+}
+
+// replyZH is the reason of o for a Chinese text: its catalog message in
+// Chinese, or the server's reply as it came (wire text).
+func (o outcome) replyZH() string {
+	if o.why == nil {
+		return o.reply
+	}
+	return tracer.NewExplainer("zh").Format(o.why)
 }
 
 // deliverGroup delivers every due message of one server to one domain in
@@ -312,8 +324,9 @@ func (r *Relay) deliverGroup(from, domain string, items []*store.QueueItem) {
 	if dest == nil {
 		r.lookupEvent(from, domain, items, tracer.M("lookup.nomx", "domain", domain))
 		var outs []outcome
+		why := tracer.M("queue.why.nomx", "domain", domain)
 		for _, it := range items {
-			outs = append(outs, outcome{item: it, code: 550, reply: "550 5.1.2 no MX: the domain " + domain + " is not in this world's directory, so nobody receives mail for it"})
+			outs = append(outs, outcome{item: it, code: 550, reply: reasonText(why), why: why})
 		}
 		r.record(src, nil, outs)
 		return
@@ -355,10 +368,11 @@ func (r *Relay) requeue(items []*store.QueueItem) {
 func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 	now := time.Now()
 	type bounce struct {
-		it     *store.QueueItem
-		reason string
-		code   int
-		gaveUp []string // the gave-up arguments of the bounce's event, or nil
+		it       *store.QueueItem
+		reason   string
+		reasonZH string // reason for a Chinese text (outcome.replyZH)
+		code     int
+		gaveUp   []string // the gave-up arguments of the bounce's event, or nil
 	}
 	var bounces []bounce
 	var events []func()
@@ -378,7 +392,7 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 				if err := tx.MarkBounced(it.ID, o.reply); err != nil {
 					return err
 				}
-				bounces = append(bounces, bounce{it, o.reply, o.code, nil})
+				bounces = append(bounces, bounce{it, o.reply, o.replyZH(), o.code, nil})
 			default:
 				attempts := it.Attempts + 1
 				sched := r.cfg.World.Queue.Retry
@@ -391,8 +405,10 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 						}
 						elapsed := now.Sub(it.Created).Round(time.Second)
 						reason := fmt.Sprintf("gave up after %d attempts over %s (the world's give_up is %s); last error: %s", attempts, elapsed, giveUp, o.reply)
-						bounces = append(bounces, bounce{it, reason, 0,
-							[]string{"reply", o.reply, "attempts", strconv.Itoa(attempts), "elapsed", elapsed.String(), "give_up", giveUp.String()}})
+						bounces = append(bounces, bounce{it, reason, "", 0,
+							[]string{"reply", o.reply, "reply_zh", o.replyZH(), "attempts", strconv.Itoa(attempts),
+								"elapsed", elapsed.String(), "elapsed_zh", tracer.DurationZH(elapsed),
+								"give_up", giveUp.String(), "give_up_zh", tracer.DurationZH(giveUp)}})
 						continue
 					}
 					// The last attempt comes at the give-up time, not after it.
@@ -405,8 +421,8 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 					return err
 				}
 				events = append(events, func() {
-					r.event(it, tracer.StepDeferred, tracer.M("queue.deferred", "reply", o.reply, "server", src.Name,
-						"n", strconv.Itoa(attempts+1), "time", next.Format("15:04:05"), "wait", wait.String()),
+					r.event(it, tracer.StepDeferred, tracer.M("queue.deferred", "reply", o.reply, "reply_zh", o.replyZH(), "server", src.Name,
+						"n", strconv.Itoa(attempts+1), "time", next.Format("15:04:05"), "wait", wait.String(), "wait_zh", tracer.DurationZH(wait)),
 						map[string]string{tracer.AttrNextAttempt: next.UTC().Format(time.RFC3339Nano), tracer.AttrAttempt: strconv.Itoa(attempts), tracer.AttrError: o.reply})
 				})
 			}
@@ -421,7 +437,7 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 		e()
 	}
 	for _, b := range bounces {
-		r.bounce(src, b.it, b.reason, b.code, b.gaveUp)
+		r.bounce(src, b.it, b.reason, b.reasonZH, b.code, b.gaveUp)
 	}
 	// The worker computed its next wake-up while these were being delivered.
 	r.Poke()
@@ -430,14 +446,14 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 // bounce sends a delivery status notification (RFC 3464) to the sender.
 // reason is the DSN's diagnostic; the trace says it from gaveUp's
 // arguments when the queue gave up (see the queue.bounced.*.gaveup
-// entries of the catalog), else from reason.
-func (r *Relay) bounce(src *world.Server, it *store.QueueItem, reason string, code int, gaveUp []string) {
+// entries of the catalog), else from reason (reasonZH in Chinese).
+func (r *Relay) bounce(src *world.Server, it *store.QueueItem, reason, reasonZH string, code int, gaveUp []string) {
 	ctx := context.Background()
 	say := func(key string, kv ...string) *tracer.Msg {
 		if gaveUp != nil {
 			return tracer.M(key+".gaveup", append(kv, gaveUp...)...)
 		}
-		return tracer.M(key, append(kv, "reply", reason)...)
+		return tracer.M(key, append(kv, "reply", reason, "reply_zh", reasonZH)...)
 	}
 	if it.Sender == "" {
 		r.event(it, tracer.StepBounced, say("queue.bounced.null"), nil)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/internal/penalty"
 	"github.com/mailscope/mailscope/tracer"
@@ -30,7 +31,7 @@ func (s *session) handleAuth(cmd command) error {
 		return errorf(538, "5.7.11", "Encryption required: use STARTTLS before AUTH from a non-loopback address")
 	}
 	mech, ir, hasIR := strings.Cut(cmd.arg, " ")
-	mech = strings.ToUpper(mech)
+	mech = ascii.Upper(mech)
 	var login, pass string
 	switch mech {
 	case "PLAIN":

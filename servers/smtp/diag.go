@@ -40,6 +40,9 @@ type Directory interface {
 	Users() []string
 	// AddressOf finds a user of the world by name: "bob" -> "bob@b.example".
 	AddressOf(name string) (addr string, ok bool)
+	// ServerOf names the server of a domain in the world's directory (the
+	// simulated MX lookup): "a.example" -> "A".
+	ServerOf(domain string) (name string, ok bool)
 }
 
 // diagnose publishes a diagnostic: the mistake's name, what happened (msg)
@@ -286,16 +289,27 @@ func editDistance(a, b string) int {
 // by a client that did not log in: refused (not trusted), or relayed only
 // because the client is on a trusted network while the sender is no user
 // of this server's domain.
+//
+// Both name the servers as the world does (server A, server B): a student
+// connected to the wrong one reads which one it is and which one the
+// sender belongs to.
 func (s *session) wrongServer(addr, domain string, relayed bool) {
-	args := []string{"addr", quote(addr), "domain", domain, "host", s.srv.hostname(), "own", s.srv.Domain}
+	args := []string{"addr", quote(addr), "domain", domain, "host", s.srv.hostname(), "own", s.srv.Domain, "server", s.srv.Name}
 	if !relayed {
 		s.diagnose(diagWrongServer, tracer.M("smtp.diag.wrong-server", args...), "smtp.diag.wrong-server.hint")
 		return
 	}
-	_, fromDomain, ok := splitAddress(s.from)
+	fromUser, fromDomain, ok := splitAddress(s.from)
 	if !ok || strings.EqualFold(fromDomain, s.srv.Domain) {
 		return // the null sender (a bounce) or one of ours: a relay as it should be
 	}
-	args = append(args, "from", quote(s.from), "from_domain", fromDomain)
-	s.diagnose(diagWrongServer, tracer.M("smtp.diag.wrong-server.trusted", args...), "smtp.diag.wrong-server.trusted.hint")
+	args = append(args, "from", quote(s.from), "from_domain", fromDomain, "from_user", quote(fromUser))
+	key := "smtp.diag.wrong-server.trusted.foreign"
+	if d, ok := s.srv.Backend.(Directory); ok {
+		if name, ok := d.ServerOf(fromDomain); ok {
+			key = "smtp.diag.wrong-server.trusted"
+			args = append(args, "from_server", name)
+		}
+	}
+	s.diagnose(diagWrongServer, tracer.M(key, args...), "smtp.diag.wrong-server.trusted.hint")
 }

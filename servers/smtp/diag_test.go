@@ -205,8 +205,8 @@ var diagCases = []diagCase{
 		name: "a.example's user sent straight to B, refused", server: "B", untrusted: true, diag: "wrong-server",
 		script: helo + "C: MAIL FROM:<bob@b.example>\nS: 250 *\nC: RCPT TO:<alice@a.example>\nS: 554 5.7.1 *\n" + quit,
 		text: map[string]string{
-			"en": "<alice@a.example> is not a mailbox of b.example: it is the mail server of b.example only, and relays mail to a.example only for its own users",
-			"zh": "<alice@a.example> 不是 b.example 上的邮箱：它只是 b.example 的邮件服务器，只为自己的用户把邮件中继到 a.example",
+			"en": "<alice@a.example> is not a mailbox of b.example: server B is the mail server of b.example only, and relays mail to a.example only for its own users",
+			"zh": "<alice@a.example> 不是 b.example 上的邮箱：服务器 B 只是 b.example 的邮件服务器，只为自己的用户把邮件中继到 a.example",
 		},
 		hint: map[string]string{
 			"en": "Either send it through the mail server of your own domain, which relays it (log in there with AUTH), or, on b.example, write only to users of b.example.",
@@ -217,8 +217,8 @@ var diagCases = []diagCase{
 		name: "alice's mail to alice sent through B, relayed", server: "B", diag: "wrong-server",
 		script: helo + "C: MAIL FROM:<alice@a.example>\nS: 250 *\nC: RCPT TO:<alice@a.example>\nS: 250 2.1.5 *will relay to a.example*\nC: RSET\nS: 250 *\n" + quit,
 		text: map[string]string{
-			"en": "b.example relays <alice@a.example> to a.example only because you connect from its trusted network: the sender <alice@a.example> is not one of its users",
-			"zh": "b.example 把 <alice@a.example> 中继到 a.example，只是因为你来自它的可信网络：发件人 <alice@a.example> 不是它的用户",
+			"en": "b.example relays <alice@a.example> to a.example only because you connect from its trusted network: the sender <alice@a.example> is not one of its users. Server B is the mail server of b.example; alice's is server A (a.example)",
+			"zh": "b.example 把 <alice@a.example> 中继到 a.example，只是因为你来自它的可信网络：发件人 <alice@a.example> 不是它的用户。服务器 B 是 b.example 的邮件服务器；alice 的邮件服务器是服务器 A（a.example）",
 		},
 		hint: map[string]string{"en": "Here that is the server of a.example", "zh": "这里应该连接 a.example 的服务器"},
 	},

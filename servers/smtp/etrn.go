@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -24,7 +25,7 @@ func (s *session) handleEtrn(cmd command) error {
 	if strings.HasPrefix(arg, "#") {
 		return errorf(458, "4.5.0", "Unable to queue messages for %s: queue names (#) are not supported, give a domain", tracer.Printable(truncate(arg, 64)))
 	}
-	domain := strings.ToLower(strings.TrimPrefix(arg, "@"))
+	domain := ascii.Lower(strings.TrimPrefix(arg, "@"))
 	if !validDomain(domain) {
 		return errorf(501, "5.5.4", "Syntax: \"%s\" is not a domain name (RFC 1985 section 3)", tracer.Printable(truncate(arg, 64)))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -60,7 +61,7 @@ var helpTopics = map[string][]string{
 
 func (s *session) handleHelp(cmd command) error {
 	if cmd.arg != "" {
-		topic := strings.ToUpper(strings.Fields(cmd.arg)[0])
+		topic := ascii.Upper(strings.Fields(cmd.arg)[0])
 		h, ok := helpTopics[topic]
 		if !ok {
 			return errorf(504, "5.5.1", "HELP: no help on \"%s\"; HELP alone lists the commands", tracer.Printable(truncate(topic, 20)))

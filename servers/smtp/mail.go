@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -46,7 +47,7 @@ func (s *session) commandTraceID(verb, args string) string {
 		if !ok || s.state != stateGreeted {
 			return ""
 		}
-		domain := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(args), "@"))
+		domain := ascii.Lower(strings.TrimPrefix(strings.TrimSpace(args), "@"))
 		id := n.FlushMsgID(context.Background(), domain)
 		if id != "" {
 			s.traceDone = true
@@ -116,7 +117,7 @@ func (s *session) handleMail(cmd command) error {
 				return errorf(552, "5.3.4", "Message size %d exceeds the limit of %d octets (RFC 1870)", n, s.srv.maxMessageSize())
 			}
 		case "BODY":
-			switch strings.ToUpper(v) {
+			switch ascii.Upper(v) {
 			case "7BIT":
 				s.eightBit = false
 			case "8BITMIME":
@@ -132,9 +133,9 @@ func (s *session) handleMail(cmd command) error {
 			}
 			s.envID = v
 		case "RET":
-			switch strings.ToUpper(v) {
+			switch ascii.Upper(v) {
 			case "FULL", "HDRS":
-				s.ret = strings.ToUpper(v)
+				s.ret = ascii.Upper(v)
 			default:
 				return errorf(501, "5.5.4", "RET=%s unknown: use RET=FULL or RET=HDRS (RFC 3461 section 4.3)", truncate(v, 20))
 			}
@@ -237,7 +238,7 @@ func (s *session) handleRcpt(cmd command) error {
 		v := p.params[k]
 		switch k {
 		case "NOTIFY":
-			for _, n := range strings.Split(strings.ToUpper(v), ",") {
+			for _, n := range strings.Split(ascii.Upper(v), ",") {
 				switch n {
 				case "NEVER":
 					never = true
@@ -282,7 +283,7 @@ func (s *session) handleRcpt(cmd command) error {
 			return errorf(501, "5.1.3", "<%s>: recipient address is not valid: write it as user@domain", tracer.Printable(truncate(addr, 80)))
 		}
 	}
-	key := strings.ToLower(addr)
+	key := ascii.Lower(addr)
 	if s.rcptSeen[key] {
 		s.reply(250, "2.1.5", fmt.Sprintf("Recipient <%s> OK (already given; it gets one copy)%s", addr, note))
 		return nil

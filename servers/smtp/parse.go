@@ -2,6 +2,8 @@ package smtp
 
 import (
 	"strings"
+
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 )
 
 // command is one parsed command line.
@@ -15,7 +17,7 @@ type command struct {
 func parseCommand(line string) command {
 	line = strings.TrimRight(line, " \t")
 	verb, arg, _ := strings.Cut(line, " ")
-	return command{verb: strings.ToUpper(verb), arg: strings.TrimSpace(arg)}
+	return command{verb: ascii.Upper(verb), arg: strings.TrimSpace(arg)}
 }
 
 // pathArg is a parsed MAIL FROM or RCPT TO argument.
@@ -61,7 +63,7 @@ func parsePath(arg, prefix, verb string) (*pathArg, *Error) {
 	p.addr = addr
 	for _, f := range strings.Fields(rest) {
 		k, v, _ := strings.Cut(f, "=")
-		k = strings.ToUpper(k)
+		k = ascii.Upper(k)
 		if k == "" {
 			return nil, errorf(501, "5.5.4", "Syntax error in parameter %q", f)
 		}
@@ -84,7 +86,7 @@ func splitAddress(addr string) (local, domain string, ok bool) {
 	if i <= 0 || i == len(addr)-1 {
 		return "", "", false
 	}
-	local, domain = addr[:i], strings.ToLower(addr[i+1:])
+	local, domain = addr[:i], ascii.Lower(addr[i+1:])
 	if !validLocal(local) || !validDomain(domain) {
 		return "", "", false
 	}

@@ -3,6 +3,8 @@ package smtp
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 )
 
 // Error is an SMTP reply that reports a failure: a reply code (RFC 5321
@@ -44,7 +46,11 @@ var (
 )
 
 // replyLines formats a (possibly multi-line) reply, RFC 5321 section 4.2.1:
-// every line but the last has a dash after the code.
+// every line but the last has a dash after the code. A reply is 7-bit
+// ASCII (RFC 5321 sections 2.4 and 4.2: the text is HT and %d32-126), so
+// the client text a line quotes back (a verb with telnet's 0xFF, a name in
+// UTF-8, a control key) is escaped as \xNN here, the one place every reply
+// passes.
 func replyLines(code int, enh string, lines ...string) string {
 	var b strings.Builder
 	for i, l := range lines {
@@ -58,7 +64,7 @@ func replyLines(code int, enh string, lines ...string) string {
 			b.WriteString(enh)
 			b.WriteByte(' ')
 		}
-		b.WriteString(l)
+		b.WriteString(ascii.Escape(l))
 		b.WriteString("\r\n")
 	}
 	return b.String()

@@ -282,7 +282,7 @@ func (s *session) endReply(end lineserver.End) (enh, text string) {
 		s.noteStress("conn.full", tracer.M("note.conn.full", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "SMTP"))
 		return "4.7.0", fmt.Sprintf("%s Server full (%d connections, the limit): this session waited longest for a command and is closed to make room; connect again later", h, lim.MaxConns)
 	case lineserver.Busy:
-		s.noteStress("conn.busy", tracer.M("note.conn.busy", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "SMTP", "wait", lim.BusyIdleTimeout.String()))
+		s.noteStress("conn.busy", tracer.M("note.conn.busy", "server", s.srv.Name, "max", strconv.Itoa(lim.MaxConns), "proto", "SMTP", "wait", lim.BusyIdleTimeout.String(), "wait_zh", tracer.DurationZH(lim.BusyIdleTimeout)))
 		return "4.4.2", fmt.Sprintf("%s Idle for %s while the server is busy (80%% or more of its %d connections in use): closing the connection; connect again later", h, lim.BusyIdleTimeout, lim.MaxConns)
 	case lineserver.LineTimeout:
 		return "4.4.2", fmt.Sprintf("%s Line not finished within %s of its first octet: closing the connection", h, lim.LineTimeout)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/servers/internal/lineserver"
 	"github.com/mailscope/mailscope/tracer"
 )
@@ -222,7 +223,7 @@ func (s *session) handle(line string) (end bool) {
 		if looksLikeHeader(line) {
 			err = errorf(500, "5.5.2", "Syntax error: %q looks like a header line; headers go after DATA and its 354 reply", cmd.verb)
 		} else {
-			err = errorf(500, "5.5.2", "Syntax error: command \"%s\" not recognized (HELP lists the commands)", tracer.Printable(truncate(cmd.verb, 32)))
+			err = errorf(500, "5.5.2", "Syntax error: command \"%s\" not recognized (HELP lists the commands)", ascii.Escape(truncate(cmd.verb, 32)))
 		}
 	}
 	if err != nil {

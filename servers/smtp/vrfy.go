@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailscope/mailscope/servers/internal/ascii"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -14,7 +15,7 @@ func (s *session) handleVrfy(cmd command) error {
 	arg := strings.Trim(cmd.arg, "<>")
 	local, domain := arg, s.srv.Domain
 	if i := strings.LastIndexByte(arg, '@'); i >= 0 {
-		local, domain = arg[:i], strings.ToLower(arg[i+1:])
+		local, domain = arg[:i], ascii.Lower(arg[i+1:])
 	}
 	if !strings.EqualFold(domain, s.srv.Domain) {
 		// RFC 5321 section 3.5.3: 252 verifies nothing, so it carries no

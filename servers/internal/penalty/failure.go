@@ -86,7 +86,8 @@ func (f Failure) Trace(ts *tracer.Session) {
 		key, note = "auth.fail.close", failNotes[key][1]
 	}
 	args := argMap("ip", f.IP, "n", strconv.Itoa(f.Count), "max", strconv.Itoa(f.Max),
-		"wait", f.Total().Round(time.Millisecond).String(), "next", f.Next.String())
+		"wait", f.Total().Round(time.Millisecond).String(), "next", f.Next.String(),
+		"wait_zh", tracer.DurationZH(f.Total().Round(time.Millisecond)), "next_zh", tracer.DurationZH(f.Next))
 	ts.Emit(&tracer.Event{Kind: tracer.KindNote, Msg: &tracer.Msg{Key: note, Args: args},
 		Explain: &tracer.Explanation{Key: key, Args: args}, Attrs: map[string]string{
 			"step": "auth-failed", "wait_ms": strconv.FormatInt(f.Wait.Milliseconds(), 10),
@@ -120,7 +121,8 @@ func (b *Box) Enter(ts *tracer.Session, ip string) (wait time.Duration, ok bool)
 	if !ok {
 		key, note = "auth.gate.full", "auth.note.gate.full"
 	}
-	args := argMap("ip", ip, "wait", wait.Round(time.Millisecond).String(), "max", b.QueueLimit().String())
+	args := argMap("ip", ip, "wait", wait.Round(time.Millisecond).String(), "max", b.QueueLimit().String(),
+		"wait_zh", tracer.DurationZH(wait.Round(time.Millisecond)), "max_zh", tracer.DurationZH(b.QueueLimit()))
 	ts.Emit(&tracer.Event{Kind: tracer.KindNote, Msg: &tracer.Msg{Key: note, Args: args},
 		Explain: &tracer.Explanation{Key: key, Args: args}, Attrs: map[string]string{
 			"step": "auth-gate", "wait_ms": strconv.FormatInt(wait.Milliseconds(), 10),
