@@ -243,9 +243,11 @@ func TestBrowser(t *testing.T) {
 	// A U+202E in a HELO name is shown as an escape: it does not reverse
 	// the rest of the server's reply, which quotes the name.
 	heloSend(t, smtpA, "\u202eevil")
-	pg.wait("the reply to the HELO with U+202E", `[...document.querySelectorAll("#rows .arrow.s2c .label")].some(l => l.textContent.includes("Hello \\u202eevil ["))`)
-	pg.click("clicking that reply", `#rows .row[data-seq="`+pg.eval(`[...document.querySelectorAll("#rows .arrow.s2c .label")].find(l => l.textContent.includes("\\u202eevil")).closest(".row").dataset.seq`)+`"] .arrow`)
-	pg.wait("its explanation", `document.querySelector("#explain-body .wire").textContent.includes("\\u202eevil")`)
+	// The server itself quotes the name 7-bit clean (\xe2\x80\xae): replies
+	// are ASCII.
+	pg.wait("the reply to the HELO with U+202E", `[...document.querySelectorAll("#rows .arrow.s2c .label")].some(l => l.textContent.includes("Hello \\xe2\\x80\\xaeevil ["))`)
+	pg.click("clicking that reply", `#rows .row[data-seq="`+pg.eval(`[...document.querySelectorAll("#rows .arrow.s2c .label")].find(l => l.textContent.includes("\\xe2\\x80\\xaeevil")).closest(".row").dataset.seq`)+`"] .arrow`)
+	pg.wait("its explanation", `document.querySelector("#explain-body .wire").textContent.includes("\\xe2\\x80\\xaeevil")`)
 	if got := pg.eval(`String([...document.querySelectorAll("#rows, #session-list, #explain-body, #f-session")].some(e => e.textContent.includes("\u202e") || [...e.querySelectorAll("[title]")].some(x => x.title.includes("\u202e"))))`); got != "false" {
 		t.Error("a U+202E reached the page as a bidi control")
 	}
@@ -256,7 +258,7 @@ func TestBrowser(t *testing.T) {
 		const x = (w) => { const r = document.createRange(), i = t.indexOf(w); r.setStart(n, i); r.setEnd(n, i + w.length); return r.getBoundingClientRect().left; };
 		return String(x("Hello") < x("evil") && x("evil") < x("pleased"));
 	})`
-	if pg.eval(leftToRight+`([...document.querySelectorAll("#rows .arrow.s2c .label")].find(l => l.textContent.includes("\\u202eevil")).firstChild)`) != "true" {
+	if pg.eval(leftToRight+`([...document.querySelectorAll("#rows .arrow.s2c .label")].find(l => l.textContent.includes("\\xe2\\x80\\xaeevil")).firstChild)`) != "true" {
 		t.Error("the reply after a HELO with U+202E is not drawn left to right")
 	}
 	// The check sees a reversal: on a raw U+202E it reports false.
