@@ -35,6 +35,7 @@ var imapCatalog = map[string]entry{
 	"imap.cmd.APPEND":      {en: "APPEND folder (flags) {size}: uploads a whole message into a folder (a mail client saves sent mail and drafts this way); the message follows as a literal.", zh: "APPEND 文件夹 (标志) {大小}：把一封完整的邮件上传到文件夹（邮件客户端用它保存已发送邮件和草稿）；邮件以字面量形式随后发送。", rfc: "RFC 9051 section 6.3.12"},
 	"imap.cmd.IDLE":        {en: "IDLE: the client waits and the server pushes news at once (* n EXISTS when mail arrives) until the client sends DONE.", zh: "IDLE：客户端等待，服务器立即推送新情况（有新邮件时发 * n EXISTS），直到客户端发送 DONE。", rfc: "RFC 9051 section 6.3.13"},
 	"imap.cmd.DONE":        {en: "DONE: ends IDLE; the server answers the IDLE command with its tagged OK.", zh: "DONE：结束 IDLE；服务器以带标签的 OK 答复 IDLE 命令。", rfc: "RFC 9051 section 6.3.13"},
+	"imap.cmd.DONE.tagged": {en: "DONE with a tag: during IDLE the server waits for the word DONE alone, without a tag, so this line does not end IDLE cleanly; the server answers the IDLE command with BAD.", zh: "带标签的 DONE：IDLE 期间服务器等待的是单独的 DONE，不带标签，所以这一行不能正常结束 IDLE；服务器会以 BAD 答复 IDLE 命令。", rfc: "RFC 2177 section 3"},
 
 	// Commands: selected state.
 	"imap.cmd.CHECK":       {en: "CHECK: asks the server to save the folder's state (obsolete: this server always saves at once).", zh: "CHECK：请求服务器保存文件夹状态（已过时：本服务器总是立即保存）。", rfc: "RFC 3501 section 6.4.1"},

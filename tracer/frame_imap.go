@@ -283,6 +283,12 @@ func (f *imapFramer) client(s *Session, l rawLine, n int64, nonSync, isLit bool)
 		if tag == "" {
 			break
 		}
+		if f.idle && verb == "DONE" {
+			// "a10 DONE": DONE has no tag, so the server cannot take
+			// this for the end of IDLE; it ends the IDLE with BAD.
+			f.idle = false
+			e.Explain = x.Key("imap.cmd.DONE.tagged")
+		}
 		f.tag = tag
 		word := strings.ToUpper(tag)
 		noTag := x.Key(x.cmdKey(verb)) == nil && x.Key(x.cmdKey(word)) != nil

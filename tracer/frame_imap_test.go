@@ -367,3 +367,19 @@ func TestIMAPFramerNoTag(t *testing.T) {
 		t.Errorf("untagged LOGIN's BAD: %q", e.Text)
 	}
 }
+
+// TestIMAPFramerTaggedDone: "a10 DONE" during IDLE is not the DONE that
+// ends IDLE, and the trace must not say it is.
+func TestIMAPFramerTaggedDone(t *testing.T) {
+	var got []string
+	for _, e := range frameIMAP(t, true, 0,
+		imapWire{C2S, "a9 IDLE\r\n"}, imapWire{S2C, "+ idling\r\n"}, imapWire{C2S, "a10 DONE\r\n"}) {
+		if e.Kind == KindLine && e.Dir == C2S && e.Explain != nil {
+			got = append(got, e.Text+" => "+e.Explain.Key)
+		}
+	}
+	want := "a10 DONE => imap.cmd.DONE.tagged"
+	if len(got) != 2 || got[1] != want {
+		t.Errorf("client lines %q, want the second %q", got, want)
+	}
+}
