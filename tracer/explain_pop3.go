@@ -141,16 +141,7 @@ func (x *Explainer) POP3Reply(ok bool, cmd, code string) *Explanation {
 			base = b
 		}
 	}
-	e := &Explanation{Key: base.Key, Text: base.Text, RFC: base.RFC, Class: class}
-	if code != "" {
-		e.Enh = code
-		e.EnhText = x.POP3Code(code)
-	}
-	if !known {
-		return e
-	}
-	v, _ := x.cache.LoadOrStore(cacheKey, e)
-	return v.(*Explanation)
+	return x.withPOP3Code(base, class, code, cacheKey, known)
 }
 
 // POP3Error explains a -ERR line with the catalog entry key (chosen by the
@@ -165,7 +156,14 @@ func (x *Explainer) POP3Error(key, code string) *Explanation {
 		}
 	}
 	base := x.first(key, "pop3.reply.ERR")
-	e := &Explanation{Key: base.Key, Text: base.Text, RFC: base.RFC, Class: "-ERR"}
+	return x.withPOP3Code(base, "-ERR", code, cacheKey, known)
+}
+
+// withPOP3Code is base as a status line's explanation of class, with its
+// response code's meaning; cached under cacheKey when the code is known (an
+// unknown code from a client could fill the cache without bound).
+func (x *Explainer) withPOP3Code(base *Explanation, class, code, cacheKey string, known bool) *Explanation {
+	e := &Explanation{Key: base.Key, Text: base.Text, RFC: base.RFC, Class: class}
 	if code != "" {
 		e.Enh = code
 		e.EnhText = x.POP3Code(code)

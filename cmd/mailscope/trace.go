@@ -17,15 +17,11 @@ import (
 
 // traceOptions are the flags of mailscope trace.
 type traceOptions struct {
-	url      string
-	color    string
-	explain  bool
-	showData bool
-	replay   int
-	token    string
-	web      string
-	data     string
-	lang     string
+	controlOptions // where the instance is (--url, --web, --data, --token) and --lang
+	color          string
+	explain        bool
+	showData       bool
+	replay         int
 }
 
 func newTraceCmd() *cobra.Command {
@@ -40,19 +36,9 @@ func newTraceCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if err := checkLang(o.lang); err != nil {
+			if err := o.locate(cmd); err != nil {
 				return err
 			}
-			data, err := resolveData(cmd, o.data, pickLang(o.lang))
-			if err != nil {
-				return err
-			}
-			o.data = data
-			url, err := locateInstance(cmd, o.url, o.web, o.data, &o.token, pickLang(o.lang))
-			if err != nil {
-				return err
-			}
-			o.url = url
 			startPprof(cmd.ErrOrStderr())
 			return runTrace(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},

@@ -45,7 +45,7 @@ func tracing(t *testing.T, url string, replay int) (*bufio.Scanner, func() error
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- runTrace(ctx, pw, io.Discard, &traceOptions{url: url, color: "never", explain: true, replay: replay})
+		done <- runTrace(ctx, pw, io.Discard, &traceOptions{controlOptions: controlOptions{url: url}, color: "never", explain: true, replay: replay})
 		pw.Close()
 	}()
 	var once sync.Once
@@ -153,7 +153,7 @@ func TestTraceUnreachable(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
-	err := runTrace(context.Background(), io.Discard, io.Discard, &traceOptions{url: "http://" + addr, color: "never"})
+	err := runTrace(context.Background(), io.Discard, io.Discard, &traceOptions{controlOptions: controlOptions{url: "http://" + addr}, color: "never"})
 	if err == nil || !strings.Contains(err.Error(), "mailscope up") {
 		t.Errorf("trace against nothing: %v", err)
 	}
@@ -307,7 +307,7 @@ func TestTraceRefusalEscaped(t *testing.T) {
 		io.WriteString(w, `{"error":"no \u001b[2J\u202e"}`)
 	}))
 	defer srv.Close()
-	err := runTrace(context.Background(), io.Discard, io.Discard, &traceOptions{url: srv.URL, color: "never"})
+	err := runTrace(context.Background(), io.Discard, io.Discard, &traceOptions{controlOptions: controlOptions{url: srv.URL}, color: "never"})
 	if err == nil || strings.ContainsAny(err.Error(), "\x1b\u202e") || !strings.Contains(err.Error(), `no \x1b[2J\u202e`) {
 		t.Errorf("refusal: %v", err)
 	}

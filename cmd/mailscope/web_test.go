@@ -86,7 +86,7 @@ func TestTraceToken(t *testing.T) {
 	_, port, _ := net.SplitHostPort(ws.addr)
 	url := "http://127.0.0.1:" + port
 
-	err = runTrace(context.Background(), io.Discard, io.Discard, &traceOptions{url: url, color: "never"})
+	err = runTrace(context.Background(), io.Discard, io.Discard, &traceOptions{controlOptions: controlOptions{url: url}, color: "never"})
 	if err == nil || !strings.Contains(err.Error(), "--token") {
 		t.Errorf("trace without the token: %v, want a refusal that names --token", err)
 	}
@@ -95,7 +95,7 @@ func TestTraceToken(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- runTrace(ctx, pw, io.Discard, &traceOptions{url: url, color: "never", replay: -1, token: ws.token})
+		done <- runTrace(ctx, pw, io.Discard, &traceOptions{controlOptions: controlOptions{url: url, token: ws.token}, color: "never", replay: -1})
 		pw.Close()
 	}()
 	defer func() { cancel(); go io.Copy(io.Discard, pr); <-done }()
