@@ -65,16 +65,20 @@ type Engine struct {
 	l    *Lesson
 	opts Options
 
-	mu       sync.Mutex
-	step     int
-	counts   []int // matches per done matcher of the current step
-	ctx      matchCtx
-	tracked  []*Matcher // matchers with per-session bookkeeping
-	hints    map[string]int
-	begun    bool
-	finished bool
-	stepDone []chan struct{}
-	allDone  chan struct{}
+	mu      sync.Mutex
+	step    int
+	counts  []int // matches per done matcher of the current step
+	ctx     matchCtx
+	tracked []*Matcher // matchers with per-session bookkeeping
+	hints   map[string]int
+	// diagnosed are the sessions whose last command the server
+	// diagnosed as a likely mistake (a tracer.KindDiagnostic event),
+	// until the client's next line.
+	diagnosed map[string]bool
+	begun     bool
+	finished  bool
+	stepDone  []chan struct{}
+	allDone   chan struct{}
 	// replies follows the multi-line replies of each session; held are
 	// the updates kept back until the reply in heldFor's session ends,
 	// with the steps they complete (see Feed).
@@ -95,7 +99,7 @@ func NewEngine(l *Lesson, o Options) *Engine {
 	if o.Start < 0 || o.Start >= len(l.Steps) {
 		o.Start = 0
 	}
-	e := &Engine{l: l, opts: o, step: o.Start, hints: map[string]int{},
+	e := &Engine{l: l, opts: o, step: o.Start, hints: map[string]int{}, diagnosed: map[string]bool{},
 		ctx: matchCtx{lastClient: map[string]string{}, lastData: map[string]string{}, ids: map[string]string{},
 			inCount: map[*Matcher]map[string]int{}, seen: map[*Matcher]map[string]bool{}},
 		tracked: stateful(l), allDone: make(chan struct{}), replies: newReplyTracker()}
@@ -233,6 +237,10 @@ func (e *Engine) Feed(ev *tracer.Event) {
 	}
 	if ev.Kind == tracer.KindLine && ev.Dir == tracer.C2S && ev.Session != "" {
 		e.ctx.lastClient[ev.Session] = ev.Text
+		delete(e.diagnosed, ev.Session)
+	}
+	if ev.Kind == tracer.KindDiagnostic && ev.Session != "" {
+		e.diagnosed[ev.Session] = true
 	}
 	if ev.Kind == tracer.KindData && ev.Dir == tracer.C2S && ev.Session != "" {
 		e.ctx.lastData[ev.Session] = ev.Data
@@ -277,13 +285,19 @@ func (e *Engine) Feed(ev *tracer.Event) {
 			e.finished = true
 			out = append(out, Update{Status: StatusFinished, Step: done, Title: e.l.Title.In(e.opts.Lang), Text: e.text(e.l.Conclusion), Event: ev})
 		}
-	} else if !progressed {
+	} else if !progressed && !(ev.Dir == tracer.S2C && e.diagnosed[ev.Session]) {
+		// A reply to a command the server diagnosed gets no line hint:
+		// the diagnostic (and the hint keyed to it) says what went
+		// wrong, and a generic hint on the reply could contradict it
+		// ("needs a colon and angle brackets" for RCPT TO:<bob>). One
+		// reply, one hint.
 		if h := e.hintFor(s, ev); h != nil {
 			out = append(out, Update{Status: StatusHint, Step: e.step, Title: e.text(s.Title), Text: e.text(h.Text), HintID: h.ID, Event: ev})
 		}
 	}
 	e.ctx.trackAfter(e.tracked, ev)
 	if ev.Kind == tracer.KindClose && ev.Session != "" {
+		delete(e.diagnosed, ev.Session)
 		delete(e.ctx.lastClient, ev.Session)
 		delete(e.ctx.lastData, ev.Session)
 		for _, m := range e.ctx.inCount {
