@@ -285,13 +285,15 @@ func (e *Engine) Feed(ev *tracer.Event) {
 			e.finished = true
 			out = append(out, Update{Status: StatusFinished, Step: done, Title: e.l.Title.In(e.opts.Lang), Text: e.text(e.l.Conclusion), Event: ev})
 		}
-	} else if !progressed && !(ev.Dir == tracer.S2C && e.diagnosed[ev.Session]) {
-		// A reply to a command the server diagnosed gets no line hint:
-		// the diagnostic (and the hint keyed to it) says what went
-		// wrong, and a generic hint on the reply could contradict it
-		// ("needs a colon and angle brackets" for RCPT TO:<bob>). One
-		// reply, one hint.
-		if h := e.hintFor(s, ev); h != nil {
+	} else if !progressed {
+		// A reply to a command the server diagnosed gets no generic line
+		// hint from the shared sets: the diagnostic (and the hint keyed
+		// to it) says what went wrong, and a generic hint on the reply
+		// could contradict it ("needs a colon and angle brackets" for
+		// RCPT TO:<bob>). One reply, one hint. The step's own hints know
+		// what the step asks for and still apply.
+		generic := !(ev.Dir == tracer.S2C && e.diagnosed[ev.Session])
+		if h := e.hintFor(s, ev, generic); h != nil {
 			out = append(out, Update{Status: StatusHint, Step: e.step, Title: e.text(s.Title), Text: e.text(h.Text), HintID: h.ID, Event: ev})
 		}
 	}
@@ -355,9 +357,10 @@ func (e *Engine) deliver(out []Update, closing []chan struct{}, finished bool) {
 	}
 }
 
-// hintFor returns the first hint of the step, then of the shared sets, that
-// matches ev and has not been shown too often. Called with e.mu held.
-func (e *Engine) hintFor(s *Step, ev *tracer.Event) *Hint {
+// hintFor returns the first hint of the step, then (when generic) of the
+// shared sets, that matches ev and has not been shown too often. Called
+// with e.mu held.
+func (e *Engine) hintFor(s *Step, ev *tracer.Event, generic bool) *Hint {
 	try := func(hs []*Hint) *Hint {
 		for _, h := range hs {
 			if h.When.match(ev, &e.ctx) {
@@ -367,7 +370,7 @@ func (e *Engine) hintFor(s *Step, ev *tracer.Event) *Hint {
 		return nil
 	}
 	h := try(s.Hints)
-	if h == nil {
+	if h == nil && generic {
 		h = try(e.l.hints)
 	}
 	if h == nil || e.hints[h.ID] >= e.opts.MaxHintRepeats {
