@@ -367,6 +367,9 @@ func TestStepWordsAfterMultiLineReply(t *testing.T) {
 		// its dot) speaks after the server's 250 to it.
 		{"message-format", 0, "A", "smtp", []string{"EHLO laptop", "MAIL FROM:<alice@a.example>", "RCPT TO:<alice@a.example>", "DATA",
 			"From: alice@a.example\r\nSubject: by hand\r\n\r\nbody\r\n."}, "", "250 2.0.0"},
+		// A step that ticks on the state change a command causes (PASS:
+		// AUTHORIZATION -> TRANSACTION) speaks after the +OK to it.
+		{"pop3", 1, "B", "pop3", []string{"USER bob", "PASS bob"}, "", "+OK bob's maildrop"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.lesson, func(t *testing.T) {
@@ -401,7 +404,7 @@ func TestStepWordsAfterMultiLineReply(t *testing.T) {
 			sawTrigger := false
 			for _, ev := range evs {
 				feeding = ev
-				sawTrigger = sawTrigger || tc.trigger == "" && ev.Kind == tracer.KindData || tc.trigger != "" && strings.HasPrefix(ev.Text, tc.trigger)
+				sawTrigger = sawTrigger || tc.trigger == "" || strings.HasPrefix(ev.Text, tc.trigger)
 				e.Feed(ev)
 			}
 			if !sawTrigger {
@@ -433,4 +436,54 @@ func TestHoldOnTheWrongServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, u, "the hold step done", stepDone(holdStep))
+}
+
+// TestIdleStepSpeaksAfterDone: the imap lesson's IDLE step, which ticks on
+// the "* N EXISTS" the server sends during IDLE, says so and shows the next
+// instruction (a tagged command) after the IDLE ended with its tagged OK:
+// printed during the IDLE, that instruction led students to type a tagged
+// command into it, which the server refuses with BAD.
+func TestIdleStepSpeaksAfterDone(t *testing.T) {
+	w := startWorld(t, "en")
+	set, err := lessons.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const idleStep = 8
+	from := uint64(0)
+	if h := w.inst.Bus.History(0); len(h) > 0 {
+		from = h[len(h)-1].Seq
+	}
+	c := dial(t, w.addrs.Addr("B", "imap"), "imap")
+	c.send("a1 LOGIN bob bob")
+	c.send("a2 SELECT INBOX")
+	if _, err := c.c.Write([]byte("a9 IDLE\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	c.reply("") // + idling
+	mail(t, w.addrs.Addr("B", "smtp"), "bob@b.example", "Subject: while idling", "", "now")
+	if r := c.reply(""); !strings.HasSuffix(r[0], "EXISTS") {
+		t.Fatalf("during IDLE: %q, want * N EXISTS", r)
+	}
+	c.send("DONE")
+	last := waitEvent(t, w, "the IDLE's OK", func(e *tracer.Event) bool {
+		return e.Seq > from && e.Kind == tracer.KindLine && e.Dir == tracer.S2C && strings.HasPrefix(e.Text, "a9 OK")
+	})
+	var feeding *tracer.Event
+	var at []string
+	e := lessons.NewEngine(set.Get("imap"), lessons.Options{Start: idleStep, Notify: func(u lessons.Update) {
+		if u.Status == lessons.StatusStepDone || u.Status == lessons.StatusCurrent && u.Step == idleStep+1 {
+			at = append(at, feeding.Text)
+		}
+	}})
+	e.Begin()
+	for _, ev := range w.inst.Bus.History(from) {
+		if ev.Session == last.Session && ev.Seq <= last.Seq {
+			feeding = ev
+			e.Feed(ev)
+		}
+	}
+	if len(at) != 2 || at[0] != last.Text || at[1] != last.Text {
+		t.Errorf("step done and next instruction came after %q, want both after %q", at, last.Text)
+	}
 }

@@ -14,15 +14,17 @@ import (
 type replyTracker struct {
 	open  map[string]bool   // session -> a reply is under way
 	multi map[string]bool   // POP3: the last command expects a multi-line +OK
+	body  map[string]bool   // POP3: the lines of a multi-line +OK are under way
 	tag   map[string]string // IMAP: the tag of the command under way
 	// cont: IMAP: the server's last line was a continuation request (+),
 	// so the client's next line belongs to the command under way (IDLE's
 	// DONE, a literal), whatever its first word.
 	cont map[string]bool
+	idle map[string]bool // IMAP: the command under way is IDLE
 }
 
 func newReplyTracker() replyTracker {
-	return replyTracker{open: map[string]bool{}, multi: map[string]bool{}, tag: map[string]string{}, cont: map[string]bool{}}
+	return replyTracker{open: map[string]bool{}, multi: map[string]bool{}, body: map[string]bool{}, tag: map[string]string{}, cont: map[string]bool{}, idle: map[string]bool{}}
 }
 
 // inReply reports whether the server of session is in the middle of a
@@ -38,8 +40,10 @@ func (r *replyTracker) feed(ev *tracer.Event) {
 	if ev.Kind == tracer.KindClose {
 		delete(r.open, s)
 		delete(r.multi, s)
+		delete(r.body, s)
 		delete(r.tag, s)
 		delete(r.cont, s)
+		delete(r.idle, s)
 		return
 	}
 	if ev.Kind == tracer.KindData && ev.Proto == "smtp" && ev.Dir == tracer.C2S {
@@ -64,17 +68,22 @@ func (r *replyTracker) feed(ev *tracer.Event) {
 	case "pop3":
 		// RFC 1939 section 3: a multi-line response ends with a line
 		// holding only a dot.
+		// Every command is answered, so a command opens a reply: a step
+		// that ticks on the state change PASS or QUIT causes speaks after
+		// the +OK, not before it.
 		if ev.Dir == tracer.C2S {
 			r.multi[s] = pop3Multiline(ev.Text, strings.ToUpper(firstField(ev.Text)))
-			r.open[s] = false
+			r.open[s] = true
+			r.body[s] = false
 			return
 		}
 		switch {
-		case r.open[s]:
-			r.open[s] = ev.Text != "."
+		case r.body[s]:
+			r.body[s] = ev.Text != "."
 		case r.multi[s] && strings.HasPrefix(ev.Text, "+OK"):
-			r.open[s] = true
+			r.body[s] = true
 		}
+		r.open[s] = r.body[s]
 		r.multi[s] = false
 	case "imap":
 		// RFC 9051 section 2.2.2: untagged data, then the tagged
@@ -82,6 +91,7 @@ func (r *replyTracker) feed(ev *tracer.Event) {
 		if ev.Dir == tracer.C2S {
 			if f := strings.Fields(ev.Text); len(f) >= 2 && !r.cont[s] {
 				r.tag[s] = f[0]
+				r.idle[s] = strings.EqualFold(f[1], "IDLE")
 			}
 			r.cont[s] = false
 			r.open[s] = r.tag[s] != ""
@@ -89,7 +99,12 @@ func (r *replyTracker) feed(ev *tracer.Event) {
 		}
 		switch {
 		case strings.HasPrefix(ev.Text, "+"):
-			r.open[s] = false
+			// A continuation waits for the client; IDLE's ("+ idling")
+			// waits for the DONE its step already asked for, so the IDLE
+			// stays under way: a step that ticks on the EXISTS it brings
+			// speaks after the tagged OK, and its next instruction (a
+			// tagged command) is not typed into the IDLE.
+			r.open[s] = r.idle[s]
 			r.cont[s] = true
 		case strings.HasPrefix(ev.Text, "* BYE"), strings.HasPrefix(ev.Text, "* BAD"):
 			// An untagged BAD refuses a whole line whose command could
