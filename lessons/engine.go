@@ -318,8 +318,8 @@ func (e *Engine) Feed(ev *tracer.Event) {
 		out, closing = nil, nil
 	case e.heldFor != "":
 		out, closing, finished = e.release(out, closing)
-	case len(out) > 0 && e.replies.inReply(ev.Session):
-		e.held, e.heldCh, e.heldFor = out, closing, ev.Session
+	case len(out) > 0 && e.replies.inReply(e.replies.sessionFor(ev)):
+		e.held, e.heldCh, e.heldFor = out, closing, e.replies.sessionFor(ev)
 		out, closing = nil, nil
 	default:
 		finished = e.finished

@@ -487,3 +487,48 @@ func TestIdleStepSpeaksAfterDone(t *testing.T) {
 		t.Errorf("step done and next instruction came after %q, want both after %q", at, last.Text)
 	}
 }
+
+// TestDeliveryStepSpeaksAfterThe250: pop3's first step ticks on the local
+// delivery of the second message, an event of no session that is traced
+// before the 250 accepting the message; the step's words and the next
+// instruction (USER, PASS) come after that 250, not between the dot and it.
+func TestDeliveryStepSpeaksAfterThe250(t *testing.T) {
+	w := startWorld(t, "en")
+	set, err := lessons.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := uint64(0)
+	if h := w.inst.Bus.History(0); len(h) > 0 {
+		from = h[len(h)-1].Seq
+	}
+	c := dial(t, w.addrs.Addr("B", "smtp"), "smtp")
+	c.send("HELO laptop")
+	for _, subject := range []string{"one", "two"} {
+		c.send("MAIL FROM:<alice@a.example>")
+		c.send("RCPT TO:<bob@b.example>")
+		c.send("DATA")
+		c.send("Subject: "+subject, "", "body", ".")
+	}
+	c.send("QUIT")
+	last := waitEvent(t, w, "the second 250", func(e *tracer.Event) bool {
+		return e.Seq > from && e.Kind == tracer.KindClose && e.Proto == "smtp"
+	})
+	var feeding *tracer.Event
+	var at []string
+	e := lessons.NewEngine(set.Get("pop3"), lessons.Options{Notify: func(u lessons.Update) {
+		if u.Status == lessons.StatusStepDone || u.Status == lessons.StatusCurrent && u.Step == 1 {
+			at = append(at, string(feeding.Kind)+" "+feeding.Text)
+		}
+	}})
+	e.Begin()
+	for _, ev := range w.inst.Bus.History(from) {
+		if ev.Seq <= last.Seq {
+			feeding = ev
+			e.Feed(ev)
+		}
+	}
+	if len(at) != 2 || !strings.HasPrefix(at[0], "line 250 2.0.0") || at[1] != at[0] {
+		t.Errorf("step done and next instruction came after %q, want both after the second message's 250", at)
+	}
+}

@@ -21,15 +21,29 @@ type replyTracker struct {
 	// DONE, a literal), whatever its first word.
 	cont map[string]bool
 	idle map[string]bool // IMAP: the command under way is IDLE
+	// msgs: SMTP: the session each message came in, by trace id, while
+	// that session is open.
+	msgs map[string]string
 }
 
 func newReplyTracker() replyTracker {
-	return replyTracker{open: map[string]bool{}, multi: map[string]bool{}, body: map[string]bool{}, tag: map[string]string{}, cont: map[string]bool{}, idle: map[string]bool{}}
+	return replyTracker{open: map[string]bool{}, multi: map[string]bool{}, body: map[string]bool{}, tag: map[string]string{}, cont: map[string]bool{}, idle: map[string]bool{}, msgs: map[string]string{}}
 }
 
 // inReply reports whether the server of session is in the middle of a
 // reply.
 func (r *replyTracker) inReply(session string) bool { return session != "" && r.open[session] }
+
+// sessionFor is the session whose reply an update caused by ev waits for:
+// ev's own, or for an event of no session that names a message (the
+// local delivery of a message, which is traced before the 250 that
+// accepts it), the SMTP session that sent that message.
+func (r *replyTracker) sessionFor(ev *tracer.Event) string {
+	if ev.Session == "" && ev.MsgID != "" {
+		return r.msgs[ev.MsgID]
+	}
+	return ev.Session
+}
 
 // feed updates the tracker with ev.
 func (r *replyTracker) feed(ev *tracer.Event) {
@@ -38,6 +52,11 @@ func (r *replyTracker) feed(ev *tracer.Event) {
 		return
 	}
 	if ev.Kind == tracer.KindClose {
+		for id, in := range r.msgs {
+			if in == s {
+				delete(r.msgs, id)
+			}
+		}
 		delete(r.open, s)
 		delete(r.multi, s)
 		delete(r.body, s)
@@ -50,6 +69,9 @@ func (r *replyTracker) feed(ev *tracer.Event) {
 		// The message, whole at its final dot: its 250 (or 5xx) is to
 		// come, and a step that ticks on the message speaks after it.
 		r.open[s] = true
+		if ev.MsgID != "" {
+			r.msgs[ev.MsgID] = s
+		}
 		return
 	}
 	if ev.Kind != tracer.KindLine {
