@@ -19,7 +19,7 @@ var dsnCatalog = map[string]entry{
 		rfc: "RFC 5321 section 2.2.2"},
 	"smtp.cmd.RCPT.dsn": {
 		en:  "RCPT TO with DSN parameters: NOTIFY= says when the sender wants a notice for this recipient: NEVER, or a list of SUCCESS (delivered), FAILURE (failed for good) and DELAY (still waiting) (section 4.1); ORCPT= is the recipient's original address, type;address, returned as Original-Recipient (section 4.2). A relay whose next server offers DSN passes both on unchanged (section 5.2.1).",
-		zh:  "带 DSN 参数的 RCPT TO：NOTIFY= 说明发件人希望在什么情况下收到关于该收件人的通知：NEVER，或 SUCCESS（已投递）、FAILURE（永久失败）、DELAY（仍在等待）的组合（第 4.1 节）；ORCPT= 是收件人的原始地址，格式为 类型;地址，以 Original-Recipient 带回（第 4.2 节）。下一台服务器提供 DSN 时，中继原样转交这两个参数（第 5.2.1 节）。",
+		zh:  "带 DSN 参数的 RCPT TO：NOTIFY= 说明发件人希望在什么情况下收到关于该收件人的通知：NEVER，或 SUCCESS（已投递）、FAILURE（永久性失败）、DELAY（仍在等待）的组合（第 4.1 节）；ORCPT= 是收件人的原始地址，格式为 类型;地址，以 Original-Recipient 带回（第 4.2 节）。下一台服务器提供 DSN 时，中继原样转交这两个参数（第 5.2.1 节）。",
 		rfc: "RFC 3461 section 4.1, RFC 3461 section 4.2"},
 	"smtp.ext.X-MAILSCOPE-TRACE": {
 		en:  "X-MAILSCOPE-TRACE: a private extension of mailscope's servers (an EHLO keyword beginning with X is used by agreement between the two ends). A relay of this world sends MAIL FROM:<...> X-MAILSCOPE-TRACE=id, so that the message keeps its trace id on this hop; the sender's ENVID travels untouched. A server that does not offer it never sees it.",
@@ -36,6 +36,9 @@ var dsnCatalog = map[string]entry{
 	"queue.dsn.passed": {
 		en: "{rcpt} asked for NOTIFY={notify}; {from} passed it on to {to}, which offers DSN: {to} puts the message in the mailbox and sends the \"delivered\" notice, {from} sends none (RFC 3461 section 5.2.1)",
 		zh: "{rcpt} 要求 NOTIFY={notify}；{from} 已把它转交给提供 DSN 的 {to}：由 {to} 把邮件放入邮箱并发送“delivered（已投递）”通知，{from} 不再发送（RFC 3461 第 5.2.1 节）"},
+
+	// The queue step of these events, as a mark on a lane (tracer.StepDSN).
+	"web.step.dsn": {en: "DSN", zh: "投递状态通知"},
 
 	// The notices (servers/relay/dsn.go).
 	"queue.dsn.delivered.local": {

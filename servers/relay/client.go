@@ -226,7 +226,7 @@ func (r *Relay) passEvent(src, dest *world.Server, m *pending, dsnOK bool, mail,
 	if !dsnOK {
 		key = "queue.dsn.nopass"
 	}
-	r.event(m.rcpts[0], StepDSN, tracer.M(key, "from", src.Name, "to", dest.Name, "params", params), map[string]string{"params": params})
+	r.event(m.rcpts[0], tracer.StepDSN, tracer.M(key, "from", src.Name, "to", dest.Name, "params", params), map[string]string{"params": params})
 }
 
 // open greets the receiving server, says EHLO with the sending server's

@@ -119,7 +119,7 @@ func (r *Relay) Delivered(n Notice, notify string) {
 	}
 	n.Action, n.Status = ActionDelivered, "2.0.0"
 	n.Reason = "Your message was delivered to the mailbox of " + n.Rcpt + "."
-	attrs := map[string]string{tracer.AttrStep: StepDSN, tracer.AttrRcpt: n.Rcpt, AttrAction: n.Action}
+	attrs := map[string]string{tracer.AttrStep: tracer.StepDSN, tracer.AttrRcpt: n.Rcpt, tracer.AttrAction: n.Action}
 	key := "queue.dsn.null"
 	if w := r.send(&n); w != "" {
 		key = pick(w, "queue.dsn.delivered.local", "queue.dsn.delivered.remote")
@@ -137,13 +137,6 @@ func pick(where, local, remote string) string {
 	}
 	return remote
 }
-
-// StepDSN is the queue step of a delivery status notification other than a
-// bounce, and AttrAction its action (RFC 3464 section 2.3.3).
-const (
-	StepDSN    = "dsn"
-	AttrAction = "action"
-)
 
 // notice starts the notice about queued recipient it of src.
 func (r *Relay) notice(src *world.Server, it *store.QueueItem, dsn *store.QueueDSN) *Notice {

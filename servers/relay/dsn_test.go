@@ -95,9 +95,9 @@ func TestRelayedWhenNextHopLacksDSN(t *testing.T) {
 	for !relayed {
 		select {
 		case e := <-sub.C():
-			if e.Kind == tracer.KindQueue && e.Attrs["step"] == StepDSN {
+			if e.Kind == tracer.KindQueue && e.Attrs["step"] == tracer.StepDSN {
 				nopass = nopass || strings.Contains(e.Text, "RFC 3461 section 5.2.2") && strings.Contains(e.Text, "NOTIFY=SUCCESS")
-				relayed = e.Attrs[AttrAction] == ActionRelayed
+				relayed = e.Attrs[tracer.AttrAction] == ActionRelayed
 			}
 		case <-timeout:
 			t.Fatal("timed out waiting for the relayed notice")

@@ -466,7 +466,7 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 func (r *Relay) successNotice(src, dest *world.Server, it *store.QueueItem, o outcome) func() {
 	if o.dsn {
 		return func() {
-			r.event(it, StepDSN, tracer.M("queue.dsn.passed", "from", src.Name, "to", dest.Name, "rcpt", it.Rcpt, "notify", it.Notify), nil)
+			r.event(it, tracer.StepDSN, tracer.M("queue.dsn.passed", "from", src.Name, "to", dest.Name, "rcpt", it.Rcpt, "notify", it.Notify), nil)
 		}
 	}
 	return func() { r.relayed(src, dest, it, o.reply) }
@@ -537,8 +537,8 @@ func (r *Relay) delayed(src *world.Server, it *store.QueueItem, reply string, ne
 		return
 	}
 	waited := time.Since(it.Created).Round(time.Second)
-	r.event(it, StepDSN, tracer.M(pick(where, "queue.dsn.delayed.local", "queue.dsn.delayed.remote"), "sender", it.Sender, "rcpt", it.Rcpt,
-		"waited", waited.String(), "waited_zh", tracer.DurationZH(waited)), map[string]string{AttrAction: ActionDelayed})
+	r.event(it, tracer.StepDSN, tracer.M(pick(where, "queue.dsn.delayed.local", "queue.dsn.delayed.remote"), "sender", it.Sender, "rcpt", it.Rcpt,
+		"waited", waited.String(), "waited_zh", tracer.DurationZH(waited)), map[string]string{tracer.AttrAction: ActionDelayed})
 }
 
 // relayed sends the "relayed" notice a recipient that asked for
@@ -555,8 +555,8 @@ func (r *Relay) relayed(src, dest *world.Server, it *store.QueueItem, reply stri
 	if where == "" {
 		return
 	}
-	r.event(it, StepDSN, tracer.M(pick(where, "queue.dsn.relayed.local", "queue.dsn.relayed.remote"), "sender", it.Sender, "rcpt", it.Rcpt, "to", dest.Name),
-		map[string]string{AttrAction: ActionRelayed})
+	r.event(it, tracer.StepDSN, tracer.M(pick(where, "queue.dsn.relayed.local", "queue.dsn.relayed.remote"), "sender", it.Sender, "rcpt", it.Rcpt, "to", dest.Name),
+		map[string]string{tracer.AttrAction: ActionRelayed})
 }
 
 // event publishes a queue step about one recipient; msg says it.
