@@ -57,11 +57,11 @@ var dsnCatalog = map[string]entry{
 		en: "{rcpt} asked for NOTIFY=SUCCESS and {to} took the message without offering DSN: a \"relayed\" notice (Action: relayed, RFC 3464 section 2.3.3) goes through the queue to {sender}; no further notice will come (RFC 3461 section 5.2.2)",
 		zh: "{rcpt} 要求 NOTIFY=SUCCESS，而 {to} 接收了邮件却不提供 DSN：一份“relayed（已转交）”通知（Action: relayed，RFC 3464 第 2.3.3 节）经消息队列发给 {sender}；此后不会再有通知（RFC 3461 第 5.2.2 节）"},
 	"queue.dsn.delayed.local": {
-		en: "the message for {rcpt} has waited {waited} in the queue and {rcpt} was given with NOTIFY=DELAY: one \"delayed\" notice (Action: delayed, with Will-Retry-Until) goes into the mailbox of {sender}; the queue keeps trying (RFC 3461 section 4.1, RFC 3464 section 2.3.3)",
-		zh: "发给 {rcpt} 的邮件已在消息队列中等待 {waited_zh}，且该收件人带有 NOTIFY=DELAY：一份“delayed（延迟）”通知（Action: delayed，附 Will-Retry-Until）放入 {sender} 的邮箱；队列继续重试（RFC 3461 第 4.1 节，RFC 3464 第 2.3.3 节）"},
+		en: "the message for {rcpt} has waited in the queue longer than the world's queue.delay_notice ({wait}) and {rcpt} was given with NOTIFY=DELAY: one \"delayed\" notice (Action: delayed, with Will-Retry-Until) goes into the mailbox of {sender}; the queue keeps trying (RFC 3461 section 4.1, RFC 3464 section 2.3.3)",
+		zh: "发给 {rcpt} 的邮件在消息队列中等待的时间已超过本世界的 queue.delay_notice（{wait_zh}），且该收件人带有 NOTIFY=DELAY：一份“delayed（延迟）”通知（Action: delayed，附 Will-Retry-Until）放入 {sender} 的邮箱；队列继续重试（RFC 3461 第 4.1 节，RFC 3464 第 2.3.3 节）"},
 	"queue.dsn.delayed.remote": {
-		en: "the message for {rcpt} has waited {waited} in the queue and {rcpt} was given with NOTIFY=DELAY: one \"delayed\" notice (Action: delayed, with Will-Retry-Until) goes through the queue to {sender}; the queue keeps trying (RFC 3461 section 4.1, RFC 3464 section 2.3.3)",
-		zh: "发给 {rcpt} 的邮件已在消息队列中等待 {waited_zh}，且该收件人带有 NOTIFY=DELAY：一份“delayed（延迟）”通知（Action: delayed，附 Will-Retry-Until）经消息队列发给 {sender}；队列继续重试（RFC 3461 第 4.1 节，RFC 3464 第 2.3.3 节）"},
+		en: "the message for {rcpt} has waited in the queue longer than the world's queue.delay_notice ({wait}) and {rcpt} was given with NOTIFY=DELAY: one \"delayed\" notice (Action: delayed, with Will-Retry-Until) goes through the queue to {sender}; the queue keeps trying (RFC 3461 section 4.1, RFC 3464 section 2.3.3)",
+		zh: "发给 {rcpt} 的邮件在消息队列中等待的时间已超过本世界的 queue.delay_notice（{wait_zh}），且该收件人带有 NOTIFY=DELAY：一份“delayed（延迟）”通知（Action: delayed，附 Will-Retry-Until）经消息队列发给 {sender}；队列继续重试（RFC 3461 第 4.1 节，RFC 3464 第 2.3.3 节）"},
 	"queue.bounced.nofailure": {
 		en: "failed for good ({reply}); the sender's NOTIFY={notify} leaves out FAILURE, so no bounce is sent (RFC 3461 section 4.1)",
 		zh: "永久性失败（{reply_zh}）；发件人的 NOTIFY={notify} 不含 FAILURE，因此不发送退信（RFC 3461 第 4.1 节）"},

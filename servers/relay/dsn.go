@@ -208,7 +208,11 @@ func buildDSN(n *Notice, now time.Time) []byte {
 		w("Reason: %s", wrapText(printable(n.Reason), 70))
 		w("")
 	}
-	w("The machine-readable report and the headers of your message follow.")
+	if n.Action == ActionFailed && n.Ret == "FULL" {
+		w("The machine-readable report and your message (RET=FULL) follow.")
+	} else {
+		w("The machine-readable report and the headers of your message follow.")
+	}
 	w("")
 	w("--%s", boundary)
 	w("Content-Type: message/delivery-status")

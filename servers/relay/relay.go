@@ -536,9 +536,9 @@ func (r *Relay) delayed(src *world.Server, it *store.QueueItem, reply string, ne
 	if where == "" {
 		return
 	}
-	waited := time.Since(it.Created).Round(time.Second)
+	wait := r.cfg.World.Queue.DelayNotice
 	r.event(it, tracer.StepDSN, tracer.M(pick(where, "queue.dsn.delayed.local", "queue.dsn.delayed.remote"), "sender", it.Sender, "rcpt", it.Rcpt,
-		"waited", waited.String(), "waited_zh", tracer.DurationZH(waited)), map[string]string{tracer.AttrAction: ActionDelayed})
+		"wait", wait.String(), "wait_zh", tracer.DurationZH(wait)), map[string]string{tracer.AttrAction: ActionDelayed})
 }
 
 // relayed sends the "relayed" notice a recipient that asked for
