@@ -125,8 +125,11 @@ func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, gc *greetedCo
 	}
 	dsnOK, _ := c.Extension("DSN")
 	dsn := r.queueDSN(it)
-	mailParams, rcptParams := passParams(dsnOK, dsn, m.rcpts)
+	mailParams, rcptParams := givenParams(dsn, m.rcpts)
 	r.passEvent(src, dest, m, dsnOK, mailParams, rcptParams)
+	if !dsnOK { // RFC 3461 section 5.2.2: they go no further
+		mailParams, rcptParams = nil, make([]string, len(m.rcpts))
+	}
 	if ok, _ := c.Extension(smtp.TraceKeyword); ok && smtp.IsTraceID(it.TraceID) {
 		mailParams = append(mailParams, smtp.TraceKeyword+"="+it.TraceID)
 	}
@@ -179,13 +182,12 @@ func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, gc *greetedCo
 	return outs, code == 0
 }
 
-// passParams are the DSN parameters of a message's MAIL FROM and of each
-// of its RCPT TO lines, as the sender gave them, for a server that offers
-// DSN (dsnOK); none for one that does not (RFC 3461 section 5.2.2).
-func passParams(dsnOK bool, dsn *store.QueueDSN, rcpts []*store.QueueItem) (mail []string, rcpt []string) {
+// givenParams are the DSN parameters of a message's MAIL FROM and of each
+// of its RCPT TO lines, as the sender gave them.
+func givenParams(dsn *store.QueueDSN, rcpts []*store.QueueItem) (mail []string, rcpt []string) {
 	rcpt = make([]string, len(rcpts))
-	if !dsnOK || dsn == nil {
-		return nil, rcpt
+	if dsn == nil {
+		dsn = &store.QueueDSN{}
 	}
 	if dsn.Ret != "" {
 		mail = append(mail, "RET="+dsn.Ret)
@@ -214,8 +216,6 @@ func (r *Relay) passEvent(src, dest *world.Server, m *pending, dsnOK bool, mail,
 	for i, x := range m.rcpts {
 		if rcpt[i] != "" {
 			asked = append(asked, "<"+x.Rcpt+"> "+rcpt[i])
-		} else if x.Notify != "" {
-			asked = append(asked, "<"+x.Rcpt+"> NOTIFY="+x.Notify)
 		}
 	}
 	if len(mail) == 0 && len(asked) == 0 {
