@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailscope/mailscope/servers/internal/limits"
+	"github.com/mailscope/mailscope/servers/relay"
 	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
@@ -35,6 +36,7 @@ func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 		StrictLineEndings: p.StrictLineEndings,
 		DataBudget:        inst.smtpData,
 		Trusted:           p.TrustedNetworks,
+		CarryTrace:        true,
 		Penalty:           inst.Penalty,
 		Logger:            inst.Logger,
 	}
@@ -84,6 +86,9 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 		Received:    m.Received,
 		HoldUntil:   m.HoldUntil,
 		NotifyNever: m.NotifyNever,
+		EnvID:       m.EnvID,
+		Ret:         m.Ret,
+		DSN:         rcptDSN(m.Rcpts),
 		// The trace hears of the message from the store's writer, before
 		// the queue worker can claim it: "queued" always comes before the
 		// relay's MX lookup (a lesson waits for them in that order).
@@ -92,7 +97,33 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	if _, err := b.inst.Store.Deliver(ctx, d); err != nil {
 		return err
 	}
+	b.notifyDelivered(m)
 	return nil
+}
+
+// rcptDSN is what the remote recipients of a message asked of delivery
+// status notifications, for the queue.
+func rcptDSN(rcpts []smtp.Rcpt) map[string]store.RcptDSN {
+	out := map[string]store.RcptDSN{}
+	for _, r := range rcpts {
+		if r.User == "" && (r.Notify != "" || r.ORCPT != "") {
+			out[r.Addr] = store.RcptDSN{Notify: r.Notify, ORCPT: r.ORCPT}
+		}
+	}
+	return out
+}
+
+// notifyDelivered sends the "delivered" notices the local recipients of m
+// asked for (NOTIFY=SUCCESS, RFC 3461 section 5.2.3): this server put the
+// message in their mailboxes.
+func (b *smtpBackend) notifyDelivered(m *smtp.Message) {
+	for _, r := range m.Rcpts {
+		if r.User == "" || !r.Has("SUCCESS") {
+			continue
+		}
+		b.inst.relay.Delivered(relay.Notice{Server: b.server, TraceID: m.TraceID, Sender: m.From, Rcpt: r.Addr,
+			ORCPT: r.ORCPT, EnvID: m.EnvID, Ret: m.Ret, Arrived: m.Received, Orig: m.Body}, r.Notify)
+	}
 }
 
 // delivered tells the trace where an accepted message went.

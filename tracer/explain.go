@@ -15,7 +15,7 @@ type entry struct {
 }
 
 // catalogs lists every protocol's table; lookups try them in order.
-var catalogs = []map[string]entry{commonCatalog, smtpCatalog, pop3Catalog, imapCatalog, eventCatalog, cliCatalog, webCatalog, mailDiagCatalog, lessonCatalog, smtpDiagCatalog}
+var catalogs = []map[string]entry{commonCatalog, smtpCatalog, pop3Catalog, imapCatalog, eventCatalog, cliCatalog, webCatalog, mailDiagCatalog, lessonCatalog, smtpDiagCatalog, dsnCatalog}
 
 // Langs are the languages explanations come in.
 var Langs = []string{"en", "zh"}
@@ -214,9 +214,11 @@ func (x *Explainer) SMTPExtension(keyword string) *Explanation {
 // that explaining the ten lines of every EHLO reply builds no strings.
 var extensionKeys = func() map[string]string {
 	m := map[string]string{}
-	for k := range smtpCatalog {
-		if kw, ok := strings.CutPrefix(k, "smtp.ext."); ok {
-			m[kw] = k
+	for _, c := range []map[string]entry{smtpCatalog, dsnCatalog} {
+		for k := range c {
+			if kw, ok := strings.CutPrefix(k, "smtp.ext."); ok {
+				m[kw] = k
+			}
 		}
 	}
 	return m

@@ -139,6 +139,9 @@ func (f *smtpFramer) emitCommand(s *Session, l rawLine) {
 		}
 	}
 	e.Explain = s.bus.Explainer.SMTPCommand(verb)
+	if k := DSNCommandKey(verb, " "+args); k != "" {
+		e.Explain = s.bus.Explainer.Key(k)
+	}
 	s.Emit(e)
 }
 

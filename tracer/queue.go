@@ -17,11 +17,12 @@ const (
 	StepBounced        = "bounced"         // failed for good; a DSN goes to the sender (RFC 3464)
 	StepFlush          = "flush"           // ETRN (RFC 1985) or the control API made the queue run now
 	StepRecovered      = "recovered"       // after a restart, an interrupted delivery was sorted out
+	StepDSN            = "dsn"             // DSN parameters passed on or dropped, or a notice other than a bounce sent (RFC 3461)
 )
 
 // queueSteps lists every step, in the order a message meets them.
 var queueSteps = []string{StepQueued, StepHeld, StepReleased, StepAttempt, StepDeferred, StepDelivered,
-	StepDeliveredLocal, StepBounced, StepFlush, StepRecovered}
+	StepDeliveredLocal, StepBounced, StepFlush, StepRecovered, StepDSN}
 
 // QueueSteps returns every step a queue event may name.
 func QueueSteps() []string { return slices.Clone(queueSteps) }
@@ -33,6 +34,7 @@ func IsQueueStep(s string) bool { return slices.Contains(queueSteps, s) }
 const (
 	AttrStep        = "step"         // queue events: which step (StepQueued, ...)
 	AttrRcpt        = "rcpt"         // queue events: the one recipient the step is about
+	AttrAction      = "action"       // dsn: the notice's action, RFC 3464 section 2.3.3 (delayed, delivered, relayed)
 	AttrRcpts       = "rcpts"        // queued, held: the remote recipients, comma-separated
 	AttrQueueID     = "queue_id"     // queued, held: the server's queue id
 	AttrUser        = "user"         // delivered-local, POP3 notes: the mailbox owner

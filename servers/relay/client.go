@@ -15,6 +15,7 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/mailscope/mailscope/servers/smtp"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -80,7 +81,7 @@ func (r *Relay) session(src, dest *world.Server, addr string, msgs []*pending) [
 		return failWhy(msgs, why)
 	}
 	conn.SetDeadline(time.Now().Add(5 * time.Minute))
-	c, err := r.open(conn, src, dest)
+	c, gc, err := r.open(conn, src, dest)
 	if err != nil {
 		conn.Close()
 		code, reply, why := problem(err, dest, addr)
@@ -92,7 +93,7 @@ func (r *Relay) session(src, dest *world.Server, addr string, msgs []*pending) [
 	var outs []outcome
 	say := func(err error) (int, string, *tracer.Msg) { return problem(err, dest, addr) }
 	for i, m := range msgs {
-		got, broke := r.transaction(ctx, c, m, say)
+		got, broke := r.transaction(ctx, c, gc, src, dest, m, say)
 		outs = append(outs, got...)
 		if broke {
 			return append(outs, failWhy(msgs[i+1:], tracer.M("queue.why.broke", "server", dest.Name))...)
@@ -105,18 +106,37 @@ func (r *Relay) session(src, dest *world.Server, addr string, msgs []*pending) [
 // transaction sends one message to its recipients (MAIL, RCPT..., DATA)
 // and returns each recipient's outcome; broke says the session cannot go
 // on (no reply came). say turns an error into an outcome (problem).
-func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending, say func(error) (int, string, *tracer.Msg)) (outs []outcome, broke bool) {
+//
+// The sender's DSN parameters go on to a server that offers DSN as they
+// came (RFC 3461 section 5.2.1: ENVID and RET on MAIL, NOTIFY and ORCPT on
+// RCPT, never made up), and the message's trace id in the private
+// smtp.TraceKeyword parameter to a server that offers it; gc adds them to
+// the lines go-smtp writes (see greetedConn).
+func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, gc *greetedConn, src, dest *world.Server, m *pending, say func(error) (int, string, *tracer.Msg)) (outs []outcome, broke bool) {
 	it := m.rcpts[0]
 	body, err := r.cfg.Store.QueueBody(ctx, m.queueID)
 	if err != nil {
 		return failWhy([]*pending{m}, tracer.M("queue.why.internal", "err", err.Error())), false
 	}
 	body = crlfOnly(body)
-	opts := &gosmtp.MailOptions{EnvelopeID: it.TraceID, Size: int64(len(body))}
+	opts := &gosmtp.MailOptions{Size: int64(len(body))}
 	if hasHighBit(body) {
 		opts.Body = gosmtp.Body8BitMIME
 	}
-	if err := c.Mail(it.Sender, opts); err != nil {
+	dsnOK, _ := c.Extension("DSN")
+	dsn := r.queueDSN(it)
+	mailParams, rcptParams := givenParams(dsn, m.rcpts)
+	r.passEvent(src, dest, m, dsnOK, mailParams, rcptParams)
+	if !dsnOK { // RFC 3461 section 5.2.2: they go no further
+		mailParams, rcptParams = nil, make([]string, len(m.rcpts))
+	}
+	if ok, _ := c.Extension(smtp.TraceKeyword); ok && smtp.IsTraceID(it.TraceID) {
+		mailParams = append(mailParams, smtp.TraceKeyword+"="+it.TraceID)
+	}
+	gc.extra = strings.Join(mailParams, " ")
+	err = c.Mail(it.Sender, opts)
+	gc.extra = ""
+	if err != nil {
 		code, reply, why := say(err)
 		if code == 0 {
 			return fail([]*pending{m}, code, reply, why), true
@@ -125,8 +145,11 @@ func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending, s
 		return fail([]*pending{m}, code, reply, why), false
 	}
 	var accepted []*store.QueueItem
-	for _, x := range m.rcpts {
-		if err := c.Rcpt(x.Rcpt, nil); err != nil {
+	for i, x := range m.rcpts {
+		gc.extra = rcptParams[i]
+		err := c.Rcpt(x.Rcpt, nil)
+		gc.extra = ""
+		if err != nil {
 			code, reply, why := say(err)
 			outs = append(outs, outcome{item: x, code: code, reply: reply, why: why})
 			continue
@@ -154,9 +177,56 @@ func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending, s
 		reply = "250 " + resp.StatusText
 	}
 	for _, x := range accepted {
-		outs = append(outs, outcome{item: x, code: code, reply: reply, why: why})
+		outs = append(outs, outcome{item: x, code: code, reply: reply, why: why, dsn: dsnOK})
 	}
 	return outs, code == 0
+}
+
+// givenParams are the DSN parameters of a message's MAIL FROM and of each
+// of its RCPT TO lines, as the sender gave them.
+func givenParams(dsn *store.QueueDSN, rcpts []*store.QueueItem) (mail []string, rcpt []string) {
+	rcpt = make([]string, len(rcpts))
+	if dsn == nil {
+		dsn = &store.QueueDSN{}
+	}
+	if dsn.Ret != "" {
+		mail = append(mail, "RET="+dsn.Ret)
+	}
+	if dsn.EnvID != "" {
+		mail = append(mail, "ENVID="+dsn.EnvID)
+	}
+	for i, x := range rcpts {
+		var p []string
+		if x.Notify != "" {
+			p = append(p, "NOTIFY="+x.Notify)
+		}
+		if o := dsn.ORCPT[x.ID]; o != "" {
+			p = append(p, "ORCPT="+o)
+		}
+		rcpt[i] = strings.Join(p, " ")
+	}
+	return mail, rcpt
+}
+
+// passEvent tells the trace what became of the sender's DSN parameters on
+// this hop: passed on to dest, or dropped because dest does not offer DSN
+// (and who then sends the notices).
+func (r *Relay) passEvent(src, dest *world.Server, m *pending, dsnOK bool, mail, rcpt []string) {
+	var asked []string
+	for i, x := range m.rcpts {
+		if rcpt[i] != "" {
+			asked = append(asked, "<"+x.Rcpt+"> "+rcpt[i])
+		}
+	}
+	if len(mail) == 0 && len(asked) == 0 {
+		return
+	}
+	params := strings.Join(append(append([]string{}, mail...), asked...), "; ")
+	key := "queue.dsn.pass"
+	if !dsnOK {
+		key = "queue.dsn.nopass"
+	}
+	r.event(m.rcpts[0], tracer.StepDSN, tracer.M(key, "from", src.Name, "to", dest.Name, "params", params), map[string]string{"params": params})
 }
 
 // open greets the receiving server, says EHLO with the sending server's
@@ -164,41 +234,42 @@ func (r *Relay) transaction(ctx context.Context, c *gosmtp.Client, m *pending, s
 // connection to go-smtp's client for the mail transactions. go-smtp does its
 // own greeting and EHLO; after STARTTLS there is no new greeting on the wire,
 // so the client is given the one already read.
-func (r *Relay) open(conn net.Conn, src, dest *world.Server) (*gosmtp.Client, error) {
+func (r *Relay) open(conn net.Conn, src, dest *world.Server) (*gosmtp.Client, *greetedConn, error) {
 	br := bufio.NewReader(conn)
 	tp := textproto.NewReader(br)
 	if _, _, err := tp.ReadResponse(220); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := fmt.Fprintf(conn, "EHLO %s\r\n", src.Domain); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	_, msg, err := tp.ReadResponse(250)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	greeting := "220 " + dest.Domain + " ESMTP\r\n"
 	if hasExtension(msg, "STARTTLS") {
 		if _, err := io.WriteString(conn, "STARTTLS\r\n"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if _, _, err := tp.ReadResponse(220); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		tc := tls.Client(conn, r.clientTLS(dest))
 		if err := tc.Handshake(); err != nil {
-			return nil, &tlsError{dest: dest.Name, err: err}
+			return nil, nil, &tlsError{dest: dest.Name, err: err}
 		}
 		conn = tc
 	} else if br.Buffered() > 0 {
-		return nil, errUnasked
+		return nil, nil, errUnasked
 	}
-	c := gosmtp.NewClient(&greetedConn{Conn: conn, prefix: []byte(greeting)})
+	gc := &greetedConn{Conn: conn, prefix: []byte(greeting)}
+	c := gosmtp.NewClient(gc)
 	if err := c.Hello(src.Domain); err != nil {
 		c.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, gc, nil
 }
 
 func hasExtension(ehlo, ext string) bool {
@@ -211,10 +282,30 @@ func hasExtension(ehlo, ext string) bool {
 }
 
 // greetedConn replays a greeting the relay already read, so that go-smtp's
-// client can start where the session is; nothing extra crosses the wire.
+// client can start where the session is. It also adds extra, when set, to
+// the MAIL FROM or RCPT TO line go-smtp writes: go-smtp writes ENVID and
+// ORCPT from decoded values, re-encoded, only of the address types it
+// knows, and no private parameters at all, while RFC 3461 section 5.2.1
+// wants the sender's parameters passed on unchanged.
 type greetedConn struct {
 	net.Conn
 	prefix []byte
+	extra  string // parameters for the next MAIL or RCPT line, "" for none
+}
+
+// Write adds extra before the CRLF of a MAIL or RCPT command; go-smtp
+// writes each command line with one Write (textproto's buffered writer,
+// flushed per command).
+func (g *greetedConn) Write(p []byte) (int, error) {
+	if g.extra == "" || !bytes.HasSuffix(p, crlf) || !(bytes.HasPrefix(p, []byte("MAIL FROM:")) || bytes.HasPrefix(p, []byte("RCPT TO:"))) {
+		return g.Conn.Write(p)
+	}
+	line := make([]byte, 0, len(p)+1+len(g.extra))
+	line = append(append(append(append(line, p[:len(p)-2]...), ' '), g.extra...), crlf...)
+	if _, err := g.Conn.Write(line); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func (g *greetedConn) Read(p []byte) (int, error) {

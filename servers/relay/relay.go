@@ -300,6 +300,10 @@ type outcome struct {
 	// why is the reason as a catalog message when it is no reply of the
 	// server (see why.go); reply is then its English text.
 	why *tracer.Msg
+	// dsn says the receiving server offers DSN, so the recipient's
+	// NOTIFY= went on with the message and notices are its to send
+	// (RFC 3461 section 5.2.1).
+	dsn bool
 }
 
 // replyZH is the reason of o for a Chinese text: its catalog message in
@@ -375,9 +379,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 		gaveUp   []string // the gave-up arguments of the bounce's event, or nil
 	}
 	var bounces []bounce
-	var events []func()
+	var events, notices []func()
 	err := r.cfg.Store.Write(context.Background(), func(tx *store.Tx) error {
-		bounces, events = nil, nil
+		bounces, events, notices = nil, nil, nil
 		for _, o := range outs {
 			it := o.item
 			switch {
@@ -388,6 +392,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 				events = append(events, func() {
 					r.event(it, tracer.StepDelivered, tracer.M("queue.delivered", "to", dest.Name, "rcpt", it.Rcpt, "reply", o.reply, "from", src.Name), nil)
 				})
+				if wants(it.Notify, ActionDelivered) {
+					notices = append(notices, r.successNotice(src, dest, it, o))
+				}
 			case o.code >= 500:
 				if err := tx.MarkBounced(it.ID, o.reply); err != nil {
 					return err
@@ -420,6 +427,11 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 				if err := tx.Defer(it.ID, o.reply, next); err != nil {
 					return err
 				}
+				if f, err := r.delayDue(tx, it, now); err != nil {
+					return err
+				} else if f {
+					notices = append(notices, func() { r.delayed(src, it, o.reply, next) })
+				}
 				events = append(events, func() {
 					r.event(it, tracer.StepDeferred, tracer.M("queue.deferred", "reply", o.reply, "reply_zh", o.replyZH(), "server", src.Name,
 						"n", strconv.Itoa(attempts+1), "time", next.Format("15:04:05"), "wait", wait.String(), "wait_zh", tracer.DurationZH(wait)),
@@ -436,6 +448,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 	for _, e := range events {
 		e()
 	}
+	for _, n := range notices {
+		n()
+	}
 	for _, b := range bounces {
 		r.bounce(src, b.it, b.reason, b.reasonZH, b.code, b.gaveUp)
 	}
@@ -443,45 +458,105 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 	r.Poke()
 }
 
-// bounce sends a delivery status notification (RFC 3464) to the sender.
-// reason is the DSN's diagnostic; the trace says it from gaveUp's
-// arguments when the queue gave up (see the queue.bounced.*.gaveup
-// entries of the catalog), else from reason (reasonZH in Chinese).
+// successNotice is what follows the delivery of o to a recipient that
+// asked for NOTIFY=SUCCESS: when the receiving server offers DSN, NOTIFY
+// went on with the message and the notice is that server's to send (RFC
+// 3461 section 5.2.1: B delivers to the mailbox and sends "delivered"), so
+// the trace only says so; else this server sends "relayed" (section 5.2.2).
+func (r *Relay) successNotice(src, dest *world.Server, it *store.QueueItem, o outcome) func() {
+	if o.dsn {
+		return func() {
+			r.event(it, tracer.StepDSN, tracer.M("queue.dsn.passed", "from", src.Name, "to", dest.Name, "rcpt", it.Rcpt, "notify", it.Notify), nil)
+		}
+	}
+	return func() { r.relayed(src, dest, it, o.reply) }
+}
+
+// delayDue reports whether deferred recipient it gets its "delayed"
+// notice now: it asked for NOTIFY=DELAY, its message has waited the
+// world's queue.delay_notice, and it has not had one (the store marks it).
+func (r *Relay) delayDue(tx *store.Tx, it *store.QueueItem, now time.Time) (bool, error) {
+	wait := r.cfg.World.Queue.DelayNotice
+	if wait <= 0 || it.Sender == "" || !wants(it.Notify, ActionDelayed) || now.Sub(it.Created) < wait {
+		return false, nil
+	}
+	return tx.MarkDelayNotified(it.ID)
+}
+
+// bounce sends a "failed" delivery status notification (RFC 3464) to the
+// sender, unless the sender was <> or its NOTIFY= left failures out (RFC
+// 3461 section 4.1: NEVER, or a list without FAILURE). reason is the
+// notice's diagnostic; the trace says it from gaveUp's arguments when the
+// queue gave up (see the queue.bounced.*.gaveup entries of the catalog),
+// else from reason (reasonZH in Chinese).
 func (r *Relay) bounce(src *world.Server, it *store.QueueItem, reason, reasonZH string, code int, gaveUp []string) {
-	ctx := context.Background()
 	say := func(key string, kv ...string) *tracer.Msg {
 		if gaveUp != nil {
 			return tracer.M(key+".gaveup", append(kv, gaveUp...)...)
 		}
 		return tracer.M(key, append(kv, "reply", reason, "reply_zh", reasonZH)...)
 	}
-	if it.Sender == "" {
+	switch {
+	case it.Sender == "":
 		r.event(it, tracer.StepBounced, say("queue.bounced.null"), nil)
 		return
-	}
-	if it.NotifyNever {
+	case it.NotifyNever:
 		r.event(it, tracer.StepBounced, say("queue.bounced.never"), nil)
 		return
-	}
-	orig, _ := r.cfg.Store.QueueBody(ctx, it.QueueID)
-	dsn := buildDSN(src, it, reason, orig, time.Now())
-	local, domain, _ := strings.Cut(it.Sender, "@")
-	d := &store.Delivery{Server: src.Name, TraceID: it.TraceID + "-bounce", Sender: "", Body: dsn, Received: time.Now()}
-	key := "queue.bounced.remote"
-	if strings.EqualFold(domain, src.Domain) && src.User(local) != nil {
-		d.Local = []string{src.User(local).Name}
-		key = "queue.bounced.local"
-	} else {
-		d.Remote = []string{it.Sender}
-	}
-	if _, err := r.cfg.Store.Deliver(ctx, d); err != nil {
-		r.cfg.Logger.Error("relay: storing a bounce", "err", err)
+	case !wants(it.Notify, ActionFailed):
+		r.event(it, tracer.StepBounced, say("queue.bounced.nofailure", "notify", it.Notify), nil)
 		return
 	}
-	r.event(it, tracer.StepBounced, say(key, "sender", it.Sender), map[string]string{"error": reason})
-	if len(d.Remote) > 0 {
-		r.Poke()
+	n := r.notice(src, it, r.queueDSN(it))
+	n.Action = ActionFailed
+	n.Status, n.Diagnostic = failStatus(reason)
+	n.Reason, n.RemoteMTA, n.LastTry = reason, it.Domain, time.Now()
+	where := r.send(n)
+	if where == "" {
+		return
 	}
+	r.event(it, tracer.StepBounced, say(pick(where, "queue.bounced.local", "queue.bounced.remote"), "sender", it.Sender), map[string]string{"error": reason})
+}
+
+// delayed sends the one "delayed" notice a recipient that asked for
+// NOTIFY=DELAY gets once its message has waited the world's
+// queue.delay_notice, and says so in the trace; next is the next attempt.
+func (r *Relay) delayed(src *world.Server, it *store.QueueItem, reply string, next time.Time) {
+	n := r.notice(src, it, r.queueDSN(it))
+	n.Action, n.Status = ActionDelayed, "4.0.0"
+	if s := enhancedIn(reply); s != "" && s[0] == '4' {
+		n.Status = s
+	}
+	n.Diagnostic, n.RemoteMTA, n.LastTry = reply, it.Domain, time.Now()
+	n.Reason = "delivery to " + it.Rcpt + " failed for now: " + reply + "; the next attempt is at " + next.UTC().Format(time.RFC1123Z)
+	if g := r.cfg.World.Queue.GiveUp; g > 0 {
+		n.RetryUntil = it.Created.Add(g)
+	}
+	where := r.send(n)
+	if where == "" {
+		return
+	}
+	wait := r.cfg.World.Queue.DelayNotice
+	r.event(it, tracer.StepDSN, tracer.M(pick(where, "queue.dsn.delayed.local", "queue.dsn.delayed.remote"), "sender", it.Sender, "rcpt", it.Rcpt,
+		"wait", wait.String(), "wait_zh", tracer.DurationZH(wait)), map[string]string{tracer.AttrAction: ActionDelayed})
+}
+
+// relayed sends the "relayed" notice a recipient that asked for
+// NOTIFY=SUCCESS gets when its message went to a server that does not offer
+// DSN (RFC 3461 section 5.2.2): no "delivered" notice can come from there.
+func (r *Relay) relayed(src, dest *world.Server, it *store.QueueItem, reply string) {
+	n := r.notice(src, it, r.queueDSN(it))
+	n.Action, n.Status = ActionRelayed, "2.0.0"
+	if s := enhancedIn(reply); s != "" && s[0] == '2' {
+		n.Status = s
+	}
+	n.Diagnostic, n.RemoteMTA, n.LastTry = reply, dest.Domain, time.Now()
+	where := r.send(n)
+	if where == "" {
+		return
+	}
+	r.event(it, tracer.StepDSN, tracer.M(pick(where, "queue.dsn.relayed.local", "queue.dsn.relayed.remote"), "sender", it.Sender, "rcpt", it.Rcpt, "to", dest.Name),
+		map[string]string{tracer.AttrAction: ActionRelayed})
 }
 
 // event publishes a queue step about one recipient; msg says it.

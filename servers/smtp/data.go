@@ -103,7 +103,7 @@ func (s *session) handleData(cmd command) error {
 		ID: s.id, TraceID: s.traceID, From: s.from, LocalUsers: s.local, Remote: s.remote,
 		Received: received, HoldUntil: s.holdUntil, EightBit: s.eightBit,
 		AuthUser: s.authUser, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo,
-		EnvID: s.envID, Ret: s.ret, NotifyNever: s.never,
+		EnvID: s.envID, Ret: s.ret, NotifyNever: s.never, Rcpts: s.rcpts,
 	}
 	msg.Body = s.finishMessage(m, received)
 	if int64(len(msg.Body)) > s.srv.maxMessageSize()+4096 {

@@ -16,7 +16,7 @@ import (
 func (s *session) resetTransaction() {
 	s.id, s.traceID, s.from, s.eightBit, s.holdUntil = "", "", "", false, time.Time{}
 	s.local, s.remote, s.rcptSeen, s.lenient = nil, nil, nil, nil
-	s.envID, s.ret, s.never = "", "", nil
+	s.envID, s.ret, s.never, s.rcpts = "", "", nil, nil
 	// The reply that ends the transaction (250 queued as, RSET's 250, an
 	// error) still belongs to the message: the id ends after it is
 	// written.
@@ -60,13 +60,13 @@ func (s *session) commandTraceID(verb, args string) string {
 // mailTraceID is the id under which the trace shows a MAIL command as it
 // crosses the wire (tracer.Session.OnMail), before the command runs: the
 // id handleMail then gives the message, or the first hop's id a relayed
-// message carries in ENVID.
+// message carries in the TraceKeyword parameter.
 func (s *session) mailTraceID(args string) string {
 	if s.nextID == "" {
 		s.nextID = newID(s.srv.Name)
 	}
-	if p, err := parsePath(args, "FROM:", "MAIL"); err == nil && isMailscopeID(p.params["ENVID"]) {
-		return p.params["ENVID"]
+	if p, err := parsePath(args, "FROM:", "MAIL"); err == nil && s.srv.CarryTrace && isMailscopeID(p.params[TraceKeyword]) {
+		return p.params[TraceKeyword]
 	}
 	return s.nextID
 }
@@ -102,6 +102,7 @@ func (s *session) handleMail(cmd command) error {
 		}
 	}
 	s.lenient = nil
+	carried := ""
 	if !p.brackets {
 		s.lenient = append(s.lenient, "RFC 5321 wants angle brackets: MAIL FROM:<"+p.addr+">")
 	}
@@ -139,6 +140,14 @@ func (s *session) handleMail(cmd command) error {
 			default:
 				return errorf(501, "5.5.4", "RET=%s unknown: use RET=FULL or RET=HDRS (RFC 3461 section 4.3)", truncate(v, 20))
 			}
+		case TraceKeyword:
+			if !s.srv.CarryTrace || !s.esmtp {
+				return errorf(555, "5.5.4", "MAIL FROM parameter %s not recognized or not implemented", k)
+			}
+			if !isMailscopeID(v) {
+				return errorf(501, "5.5.4", "%s=%s is not a mailscope trace id like A-ABCDEFGH", k, truncate(v, 20))
+			}
+			carried = v
 		case "HOLDFOR", "HOLDUNTIL":
 			t, err := s.holdParam(k, v)
 			if err != nil {
@@ -160,16 +169,17 @@ func (s *session) handleMail(cmd command) error {
 	// is in the 250 after the data and in this server's Received: line.
 	// What follows a message across hops is its Message-ID: header; for
 	// the trace, a message relayed from another server of this world also
-	// keeps the id of its first hop (sent as the DSN envelope id, ENVID,
-	// RFC 3461 section 4.4, which travels with the message from relay to
-	// relay), so the timeline can follow it from server to server.
+	// keeps the id of its first hop, which the relay sends in the private
+	// TraceKeyword parameter (not in ENVID: that is the sender's, and RFC
+	// 3461 section 5.2.1 has a relay pass it on unchanged and never make
+	// one up), so the timeline can follow it from server to server.
 	s.id, s.nextID = s.nextID, ""
 	if s.id == "" {
 		s.id = newID(s.srv.Name)
 	}
 	s.traceID = s.id
-	if isMailscopeID(s.envID) {
-		s.traceID = s.envID
+	if carried != "" {
+		s.traceID = carried
 	}
 	s.trace.SetMsgID(s.traceID)
 	s.traceDone = false
@@ -234,10 +244,12 @@ func (s *session) handleRcpt(cmd command) error {
 		return perr
 	}
 	never := false
+	var notify, orcpt string
 	for _, k := range p.order {
 		v := p.params[k]
 		switch k {
 		case "NOTIFY":
+			notify = ascii.Upper(v)
 			for _, n := range strings.Split(ascii.Upper(v), ",") {
 				switch n {
 				case "NEVER":
@@ -251,7 +263,10 @@ func (s *session) handleRcpt(cmd command) error {
 				return errorf(501, "5.5.4", "NOTIFY=NEVER cannot be combined with other values (RFC 3461 section 4.1)")
 			}
 		case "ORCPT":
-			// RFC 3461 section 4.2: the original recipient; accepted, not used.
+			if !isORCPT(v) {
+				return errorf(501, "5.5.4", "ORCPT=%s: write it as addr-type;address, like ORCPT=rfc822;bob@b.example (RFC 3461 section 4.2)", truncate(v, 40))
+			}
+			orcpt = v
 		default:
 			return errorf(555, "5.5.4", "RCPT TO parameter %s not recognized or not implemented", truncate(k, 30))
 		}
@@ -300,6 +315,7 @@ func (s *session) handleRcpt(cmd command) error {
 		if never {
 			s.never = append(s.never, addr)
 		}
+		s.rcpts = append(s.rcpts, Rcpt{Addr: addr, User: user, Notify: notify, ORCPT: orcpt})
 		s.local = appendUnique(s.local, user)
 		s.markRcpt(key)
 		s.reply(250, "2.1.5", fmt.Sprintf("Recipient <%s> OK: local mailbox of %s%s", addr, user, note))
@@ -315,6 +331,7 @@ func (s *session) handleRcpt(cmd command) error {
 	if never {
 		s.never = append(s.never, addr)
 	}
+	s.rcpts = append(s.rcpts, Rcpt{Addr: addr, Notify: notify, ORCPT: orcpt})
 	s.remote = append(s.remote, addr)
 	s.markRcpt(key)
 	why := "you are on a trusted network"
@@ -336,11 +353,27 @@ func (s *session) checkPolicy(addr string, local bool) error {
 	return p.CheckRcpt(context.Background(), &Envelope{From: s.from, Rcpt: addr, Local: local, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo})
 }
 
+// IsTraceID reports whether id is a trace id a server of this program
+// gives a message (see isMailscopeID), one a relay may send in the
+// TraceKeyword parameter.
+func IsTraceID(id string) bool { return isMailscopeID(id) }
+
 // isMailscopeID reports whether id looks like an id this program makes:
-// a server name, a dash and eight base32 characters.
+// a server name, a dash and eight base32 characters, and for a delivery
+// status notification about a message that message's id and a dash and a
+// short lower-case word ("-bounce", "-dsn").
 func isMailscopeID(id string) bool {
 	name, code, ok := strings.Cut(id, "-")
-	if !ok || name == "" || len(name) > 16 || len(code) != 8 {
+	if !ok || name == "" || len(name) > 16 {
+		return false
+	}
+	if c, word, ok := strings.Cut(code, "-"); ok {
+		if word == "" || len(word) > 10 || strings.Trim(word, "abcdefghijklmnopqrstuvwxyz") != "" {
+			return false
+		}
+		code = c
+	}
+	if len(code) != 8 {
 		return false
 	}
 	for _, c := range code {
@@ -363,6 +396,21 @@ func isXtext(v string) bool {
 			}
 			i += 2
 		case c < '!' || c > '~' || c == '=':
+			return false
+		}
+	}
+	return true
+}
+
+// isORCPT checks RFC 3461 section 4.2's original-recipient-address:
+// addr-type ";" xtext, at most 500 characters, addr-type an atom.
+func isORCPT(v string) bool {
+	typ, addr, ok := strings.Cut(v, ";")
+	if !ok || typ == "" || addr == "" || len(v) > 500 || !isXtext(addr) {
+		return false
+	}
+	for i := 0; i < len(typ); i++ {
+		if c := typ[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
 			return false
 		}
 	}

@@ -28,6 +28,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,7 +63,35 @@ type Message struct {
 	EnvID       string
 	Ret         string
 	NotifyNever []string
+	// Rcpts are the accepted recipients, local and remote, in order, each
+	// with what its RCPT TO asked of notifications (NOTIFY, ORCPT).
+	Rcpts []Rcpt
 }
+
+// Rcpt is one accepted recipient and its DSN parameters (RFC 3461
+// sections 4.1 and 4.2).
+type Rcpt struct {
+	Addr   string // as the client gave it
+	User   string // the local mailbox owner; "" for a remote recipient
+	Notify string // NOTIFY= in upper case ("NEVER", "SUCCESS,FAILURE"); "" when not given
+	ORCPT  string // ORCPT= as given: addr-type ";" xtext; "" when not given
+}
+
+// Has reports whether the recipient's NOTIFY= lists what ("SUCCESS",
+// "FAILURE", "DELAY" or "NEVER").
+func (r Rcpt) Has(what string) bool {
+	for _, n := range strings.Split(r.Notify, ",") {
+		if n == what {
+			return true
+		}
+	}
+	return false
+}
+
+// TraceKeyword is the EHLO keyword, and the MAIL FROM parameter, of
+// mailscope's private extension that carries a message's trace id from
+// one server of the world to the next (see Server.CarryTrace).
+const TraceKeyword = "X-MAILSCOPE-TRACE"
 
 // Envelope is what a Policy sees of a recipient being added.
 type Envelope struct {
@@ -171,6 +200,14 @@ type Server struct {
 	DataBudget *limits.Budget
 	// Trusted networks may relay without logging in.
 	Trusted []netip.Prefix
+	// CarryTrace offers TraceKeyword in EHLO and accepts its MAIL FROM
+	// parameter: a relay of the same world says there under which id the
+	// trace already follows the message, so the message keeps it on this
+	// hop. It is a private extension (RFC 5321 section 2.2.2: keywords
+	// beginning with X are used by bilateral agreement), so a relay sends
+	// it only to a server that offers it, and the client's own ENVID
+	// (RFC 3461 section 4.4) travels untouched.
+	CarryTrace bool
 	// AllowInsecureAuth offers AUTH on unencrypted connections from anywhere;
 	// loopback clients may always use it.
 	AllowInsecureAuth bool

@@ -92,6 +92,7 @@ type session struct {
 	envID     string
 	ret       string
 	never     []string // recipients with NOTIFY=NEVER
+	rcpts     []Rcpt   // every accepted recipient with its DSN parameters
 	// nextID is the id the trace gave a MAIL line before the command
 	// ran (mailTraceID); traceDone says the transaction ended, so the
 	// trace's message id ends once its last reply is written (flush).

@@ -21,6 +21,12 @@ type Delivery struct {
 	// NotifyNever lists remote recipients that asked for no failure notice
 	// (RCPT TO:<...> NOTIFY=NEVER, RFC 3461 section 4.1).
 	NotifyNever []string
+	// EnvID and Ret are MAIL FROM's ENVID (xtext, as given) and RET
+	// (RFC 3461 sections 4.3 and 4.4); DSN holds each remote recipient's
+	// NOTIFY and ORCPT, by address as given (sections 4.1 and 4.2).
+	EnvID string
+	Ret   string
+	DSN   map[string]RcptDSN
 	// Committed, when set, is told where the message went as soon as it is
 	// on disk, before any other write: a queue run cannot claim it first
 	// (see Tx.AfterCommit).
@@ -100,16 +106,13 @@ func (tx *Tx) Enqueue(d *Delivery) (int64, error) {
 		if i := strings.LastIndexByte(r, '@'); i >= 0 {
 			domain = strings.ToLower(r[i+1:])
 		}
-		notify := ""
-		for _, n := range d.NotifyNever {
-			if strings.EqualFold(n, r) {
-				notify = "NEVER"
-			}
-		}
 		if _, err := tx.Exec(sqlInsertQueueRcpt,
-			qid, r, domain, next, now(), notify); err != nil {
+			qid, r, domain, next, now(), d.rcptNotify(r)); err != nil {
 			return 0, err
 		}
+	}
+	if err := tx.enqueueDSN(qid, d); err != nil {
+		return 0, err
 	}
 	tx.Changed(Change{Kind: ChangeQueue, Server: d.Server})
 	return qid, nil

@@ -36,6 +36,9 @@ type QueueItem struct {
 	HoldUntil   time.Time
 	Size        int
 	NotifyNever bool // the sender asked for no failure notice (RFC 3461)
+	// Notify is the recipient's NOTIFY= (RFC 3461 section 4.1), upper
+	// case: "NEVER" or a list of SUCCESS, FAILURE, DELAY; "" when not given.
+	Notify string
 }
 
 const queueSelect = `SELECT r.id, q.id, q.server, q.trace_id, q.sender, r.rcpt, r.domain, r.status, r.attempts,
@@ -54,6 +57,7 @@ func scanQueue(rows *sql.Rows) ([]*QueueItem, error) {
 			return nil, err
 		}
 		it.NotifyNever = strings.EqualFold(notify, "NEVER")
+		it.Notify = notify
 		it.NextAttempt = time.UnixMilli(next)
 		it.Created = time.Unix(created, 0)
 		if hold > 0 {

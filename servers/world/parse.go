@@ -47,6 +47,8 @@ type fileUser struct {
 type fileQueue struct {
 	Retry  []string `yaml:"retry"`
 	GiveUp string   `yaml:"give_up"`
+	// DelayNotice is the wait before a NOTIFY=DELAY notice (RFC 3461).
+	DelayNotice string `yaml:"delay_notice"`
 }
 
 type fileSMTP struct {
@@ -119,7 +121,7 @@ var friendlyTypes = strings.NewReplacer(
 	"[]world.fileUser", "a list of users like [{name: alice, password: alice}]",
 	"world.fileServer", "a server (name, domain, users)",
 	"world.fileUser", "a user {name: ..., password: ...}",
-	"world.fileQueue", "the queue section (retry, give_up)",
+	"world.fileQueue", "the queue section (retry, give_up, delay_notice)",
 	"world.fileSMTP", "the smtp section",
 	"world.file", "a world file",
 	"[]string", "a list",
@@ -136,7 +138,7 @@ var knownFields = map[string]string{
 	"world.file":       "host, port_base, web, web_hosts, mask_credentials, servers, queue, smtp",
 	"world.fileServer": "name, domain, users, smtp, pop3, imap",
 	"world.fileUser":   "name, password",
-	"world.fileQueue":  "retry, give_up",
+	"world.fileQueue":  "retry, give_up, delay_notice",
 	"world.fileSMTP":   "max_message_size, max_recipients, max_errors, idle_timeout, strict_line_endings, trusted_networks",
 }
 
@@ -278,6 +280,10 @@ func (v *validator) world(f *file) *World {
 		Queue: Queue{
 			Retry:  []time.Duration{15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute},
 			GiveUp: 10 * time.Minute,
+			// Postfix's delay_warning_time is hours; the classroom
+			// queue gives up after ten minutes, so the notice comes
+			// at half of that.
+			DelayNotice: 5 * time.Minute,
 		},
 		// The SMTP server's own defaults: default.yaml writes them out
 		// for the reader (TestDefaultYAMLAgrees checks it does).
@@ -383,6 +389,13 @@ func (v *validator) world(f *file) *World {
 				v.fail(fmt.Sprintf("%q is not a positive duration like 10m", q.GiveUp), "queue", "give_up")
 			}
 			w.Queue.GiveUp = d
+		}
+		if q.DelayNotice != "" {
+			d, err := time.ParseDuration(q.DelayNotice)
+			if err != nil || d < 0 {
+				v.fail(fmt.Sprintf("%q is not a duration like 5m (0 sends no delay notice)", q.DelayNotice), "queue", "delay_notice")
+			}
+			w.Queue.DelayNotice = d
 		}
 	}
 	if p := f.SMTP; p != nil {

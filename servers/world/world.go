@@ -72,6 +72,10 @@ type User struct {
 type Queue struct {
 	Retry  []time.Duration // waits between delivery attempts
 	GiveUp time.Duration   // after this long in the queue, bounce
+	// DelayNotice is how long a message waits in the queue before a
+	// recipient that asked for NOTIFY=DELAY (RFC 3461 section 4.1) gets
+	// one "delayed" notification (RFC 3464 section 2.3.3); 0 sends none.
+	DelayNotice time.Duration
 }
 
 // SMTPPolicy bounds what SMTP clients may do.
