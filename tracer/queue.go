@@ -17,11 +17,13 @@ const (
 	StepBounced        = "bounced"         // failed for good; a DSN goes to the sender (RFC 3464)
 	StepFlush          = "flush"           // ETRN (RFC 1985) or the control API made the queue run now
 	StepRecovered      = "recovered"       // after a restart, an interrupted delivery was sorted out
+	StepRetryNow       = "retry-now"       // an operator made a recipient's next attempt due now
+	StepBounceNow      = "bounce-now"      // an operator gave up on a recipient: it bounces now
 )
 
 // queueSteps lists every step, in the order a message meets them.
 var queueSteps = []string{StepQueued, StepHeld, StepReleased, StepAttempt, StepDeferred, StepDelivered,
-	StepDeliveredLocal, StepBounced, StepFlush, StepRecovered}
+	StepDeliveredLocal, StepBounced, StepFlush, StepRecovered, StepRetryNow, StepBounceNow}
 
 // QueueSteps returns every step a queue event may name.
 func QueueSteps() []string { return slices.Clone(queueSteps) }

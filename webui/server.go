@@ -181,6 +181,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/messages/{id}", s.read(s.handleMessage))
 	mux.HandleFunc("GET /api/queue", s.read(s.handleQueue))
 	mux.HandleFunc("POST /api/queue/flush", s.control(s.handleFlush))
+	mux.HandleFunc("POST /api/queue/{id}/retry", s.control(s.handleRetryNow))
+	mux.HandleFunc("POST /api/queue/{id}/bounce", s.control(s.handleBounceNow))
 	mux.HandleFunc("GET /api/faults", s.read(s.handleFaults))
 	mux.HandleFunc("POST /api/faults", s.control(s.handleSetFault))
 	mux.HandleFunc("POST /api/lesson", s.control(s.handleLesson))

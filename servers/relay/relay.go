@@ -385,11 +385,17 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 				if err := tx.MarkSent(it.ID, o.reply); err != nil {
 					return err
 				}
+				if err := r.recordAttempt(tx, src, dest, o, store.StatusSent, now); err != nil {
+					return err
+				}
 				events = append(events, func() {
 					r.event(it, tracer.StepDelivered, tracer.M("queue.delivered", "to", dest.Name, "rcpt", it.Rcpt, "reply", o.reply, "from", src.Name), nil)
 				})
 			case o.code >= 500:
 				if err := tx.MarkBounced(it.ID, o.reply); err != nil {
+					return err
+				}
+				if err := r.recordAttempt(tx, src, dest, o, store.StatusBounced, now); err != nil {
 					return err
 				}
 				bounces = append(bounces, bounce{it, o.reply, o.replyZH(), o.code, nil})
@@ -401,6 +407,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 				if giveUp := r.cfg.World.Queue.GiveUp; giveUp > 0 {
 					if now.Sub(it.Created) >= giveUp {
 						if err := tx.MarkBounced(it.ID, o.reply); err != nil {
+							return err
+						}
+						if err := r.recordAttempt(tx, src, dest, o, store.StatusBounced, now); err != nil {
 							return err
 						}
 						elapsed := now.Sub(it.Created).Round(time.Second)
@@ -418,6 +427,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 					}
 				}
 				if err := tx.Defer(it.ID, o.reply, next); err != nil {
+					return err
+				}
+				if err := r.recordAttempt(tx, src, dest, o, store.StatusQueued, now); err != nil {
 					return err
 				}
 				events = append(events, func() {
