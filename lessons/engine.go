@@ -65,16 +65,20 @@ type Engine struct {
 	l    *Lesson
 	opts Options
 
-	mu       sync.Mutex
-	step     int
-	counts   []int // matches per done matcher of the current step
-	ctx      matchCtx
-	tracked  []*Matcher // matchers with per-session bookkeeping
-	hints    map[string]int
-	begun    bool
-	finished bool
-	stepDone []chan struct{}
-	allDone  chan struct{}
+	mu      sync.Mutex
+	step    int
+	counts  []int // matches per done matcher of the current step
+	ctx     matchCtx
+	tracked []*Matcher // matchers with per-session bookkeeping
+	hints   map[string]int
+	// diagnosed are the sessions whose last command the server
+	// diagnosed as a likely mistake (a tracer.KindDiagnostic event),
+	// until the client's next line.
+	diagnosed map[string]bool
+	begun     bool
+	finished  bool
+	stepDone  []chan struct{}
+	allDone   chan struct{}
 	// replies follows the multi-line replies of each session; held are
 	// the updates kept back until the reply in heldFor's session ends,
 	// with the steps they complete (see Feed).
@@ -95,7 +99,7 @@ func NewEngine(l *Lesson, o Options) *Engine {
 	if o.Start < 0 || o.Start >= len(l.Steps) {
 		o.Start = 0
 	}
-	e := &Engine{l: l, opts: o, step: o.Start, hints: map[string]int{},
+	e := &Engine{l: l, opts: o, step: o.Start, hints: map[string]int{}, diagnosed: map[string]bool{},
 		ctx: matchCtx{lastClient: map[string]string{}, lastData: map[string]string{}, ids: map[string]string{},
 			inCount: map[*Matcher]map[string]int{}, seen: map[*Matcher]map[string]bool{}},
 		tracked: stateful(l), allDone: make(chan struct{}), replies: newReplyTracker()}
@@ -233,6 +237,10 @@ func (e *Engine) Feed(ev *tracer.Event) {
 	}
 	if ev.Kind == tracer.KindLine && ev.Dir == tracer.C2S && ev.Session != "" {
 		e.ctx.lastClient[ev.Session] = ev.Text
+		delete(e.diagnosed, ev.Session)
+	}
+	if ev.Kind == tracer.KindDiagnostic && ev.Session != "" {
+		e.diagnosed[ev.Session] = true
 	}
 	if ev.Kind == tracer.KindData && ev.Dir == tracer.C2S && ev.Session != "" {
 		e.ctx.lastData[ev.Session] = ev.Data
@@ -278,12 +286,20 @@ func (e *Engine) Feed(ev *tracer.Event) {
 			out = append(out, Update{Status: StatusFinished, Step: done, Title: e.l.Title.In(e.opts.Lang), Text: e.text(e.l.Conclusion), Event: ev})
 		}
 	} else if !progressed {
-		if h := e.hintFor(s, ev); h != nil {
+		// A reply to a command the server diagnosed gets no generic line
+		// hint from the shared sets: the diagnostic (and the hint keyed
+		// to it) says what went wrong, and a generic hint on the reply
+		// could contradict it ("needs a colon and angle brackets" for
+		// RCPT TO:<bob>). One reply, one hint. The step's own hints know
+		// what the step asks for and still apply.
+		generic := !(ev.Dir == tracer.S2C && e.diagnosed[ev.Session])
+		if h := e.hintFor(s, ev, generic); h != nil {
 			out = append(out, Update{Status: StatusHint, Step: e.step, Title: e.text(s.Title), Text: e.text(h.Text), HintID: h.ID, Event: ev})
 		}
 	}
 	e.ctx.trackAfter(e.tracked, ev)
 	if ev.Kind == tracer.KindClose && ev.Session != "" {
+		delete(e.diagnosed, ev.Session)
 		delete(e.ctx.lastClient, ev.Session)
 		delete(e.ctx.lastData, ev.Session)
 		for _, m := range e.ctx.inCount {
@@ -341,9 +357,10 @@ func (e *Engine) deliver(out []Update, closing []chan struct{}, finished bool) {
 	}
 }
 
-// hintFor returns the first hint of the step, then of the shared sets, that
-// matches ev and has not been shown too often. Called with e.mu held.
-func (e *Engine) hintFor(s *Step, ev *tracer.Event) *Hint {
+// hintFor returns the first hint of the step, then (when generic) of the
+// shared sets, that matches ev and has not been shown too often. Called
+// with e.mu held.
+func (e *Engine) hintFor(s *Step, ev *tracer.Event, generic bool) *Hint {
 	try := func(hs []*Hint) *Hint {
 		for _, h := range hs {
 			if h.When.match(ev, &e.ctx) {
@@ -353,7 +370,7 @@ func (e *Engine) hintFor(s *Step, ev *tracer.Event) *Hint {
 		return nil
 	}
 	h := try(s.Hints)
-	if h == nil {
+	if h == nil && generic {
 		h = try(e.l.hints)
 	}
 	if h == nil || e.hints[h.ID] >= e.opts.MaxHintRepeats {

@@ -363,6 +363,10 @@ func TestStepWordsAfterMultiLineReply(t *testing.T) {
 	}{
 		{"smtp-by-hand", 1, "A", "smtp", []string{"EHLO laptop"}, "250-a.example", "250 HELP"},
 		{"pop3", 2, "B", "pop3", []string{"USER bob", "PASS bob", "STAT", "LIST"}, "+OK 2 messages", "."},
+		// A step that ticks on the message the client sent (the data at
+		// its dot) speaks after the server's 250 to it.
+		{"message-format", 0, "A", "smtp", []string{"EHLO laptop", "MAIL FROM:<alice@a.example>", "RCPT TO:<alice@a.example>", "DATA",
+			"From: alice@a.example\r\nSubject: by hand\r\n\r\nbody\r\n."}, "", "250 2.0.0"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.lesson, func(t *testing.T) {
@@ -377,7 +381,7 @@ func TestStepWordsAfterMultiLineReply(t *testing.T) {
 			c.c.Close()
 			var session string
 			last := waitEvent(t, w, "the reply's last line", func(e *tracer.Event) bool {
-				return e.Seq > from && e.Kind == tracer.KindLine && e.Dir == tracer.S2C && e.Proto == tc.proto && e.Text == tc.at
+				return e.Seq > from && e.Kind == tracer.KindLine && e.Dir == tracer.S2C && e.Proto == tc.proto && strings.HasPrefix(e.Text, tc.at)
 			})
 			session = last.Session
 			var evs []*tracer.Event
@@ -397,13 +401,13 @@ func TestStepWordsAfterMultiLineReply(t *testing.T) {
 			sawTrigger := false
 			for _, ev := range evs {
 				feeding = ev
-				sawTrigger = sawTrigger || strings.HasPrefix(ev.Text, tc.trigger)
+				sawTrigger = sawTrigger || tc.trigger == "" && ev.Kind == tracer.KindData || tc.trigger != "" && strings.HasPrefix(ev.Text, tc.trigger)
 				e.Feed(ev)
 			}
 			if !sawTrigger {
 				t.Fatalf("no line %q in the session", tc.trigger)
 			}
-			if len(at) != 2 || at[0] != tc.at || at[1] != tc.at {
+			if len(at) != 2 || at[0] != last.Text || at[1] != last.Text {
 				t.Errorf("step done and next instruction came after %q, want both after the reply's last line %q", at, tc.at)
 			}
 		})

@@ -145,3 +145,41 @@ func TestDiagnosticHints(t *testing.T) {
 		})
 	}
 }
+
+// TestDiagnosedReplyOneHint: a reply to a command the SMTP server
+// diagnosed gets no generic line hint. A line typed after the "." that
+// ended the message is answered 500, with the message-ended diagnostic;
+// before, the lesson also showed smtp-unknown-command ("the server did
+// not understand that line as a command"), which contradicts it. A later
+// mistake the server does not diagnose still gets its line hint.
+func TestDiagnosedReplyOneHint(t *testing.T) {
+	set, err := lessons.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := startWorld(t, "en")
+	_, u := follow(t, w, set.Get("smtp-by-hand"), "en")
+	c := dial(t, w.addrs.Addr("A", "smtp"), "smtp")
+	c.send("HELO laptop")
+	c.send("MAIL FROM:<alice@a.example>")
+	c.send("RCPT TO:<alice@a.example>")
+	c.send("DATA")
+	c.send("Subject: early dot", "", "first line", ".")
+	if r := c.send("SECOND line of the body"); !strings.HasPrefix(r[0], "500") {
+		t.Fatalf("stray line: %q, want 500", r)
+	}
+	if r := c.send("DATA"); !strings.HasPrefix(r[0], "503") {
+		t.Fatalf("DATA without MAIL: %q, want 503", r)
+	}
+	waitFor(t, u, "hint smtp-need-mail", hint("smtp-need-mail"))
+	if h := u.hints(); len(h) != 1 {
+		t.Errorf("hints %v, want only smtp-need-mail", h)
+	}
+	diag := false
+	for _, e := range w.inst.Bus.History(0) {
+		diag = diag || e.Kind == tracer.KindDiagnostic && e.Attrs[tracer.AttrDiag] == "message-ended"
+	}
+	if !diag {
+		t.Error("no message-ended diagnostic")
+	}
+}

@@ -42,14 +42,24 @@ func (r *replyTracker) feed(ev *tracer.Event) {
 		delete(r.cont, s)
 		return
 	}
+	if ev.Kind == tracer.KindData && ev.Proto == "smtp" && ev.Dir == tracer.C2S {
+		// The message, whole at its final dot: its 250 (or 5xx) is to
+		// come, and a step that ticks on the message speaks after it.
+		r.open[s] = true
+		return
+	}
 	if ev.Kind != tracer.KindLine {
 		return
 	}
 	switch ev.Proto {
 	case "smtp":
 		// RFC 5321 section 4.2.1: "250-" goes on, "250 " is the last line.
+		// Every line the client sends is answered (an empty one with
+		// 500), so a command opens a reply that its last line ends.
 		if ev.Dir == tracer.S2C {
 			r.open[s] = len(ev.Text) >= 4 && ev.Text[3] == '-'
+		} else {
+			r.open[s] = true
 		}
 	case "pop3":
 		// RFC 1939 section 3: a multi-line response ends with a line

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -302,11 +303,23 @@ func TestLoopbackHostAndHeaders(t *testing.T) {
 	if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("headers of /: %v", resp.Header)
 	}
-	if !strings.Contains(string(b), `<script src="/static/app.js"`) {
+	if !strings.Contains(string(b), `<script type="module" src="/static/app.js"`) {
 		t.Errorf("/ is not the page: %.200s", b)
 	}
 	for _, p := range []string{"/static/app.js", "/static/style.css", "/static/favicon.svg"} {
 		get(t, base+p, http.StatusOK, "")
+	}
+	// A module script runs only when served as JavaScript (the HTML
+	// standard's strict MIME check for modules).
+	for name := range pageScripts(t) {
+		resp, err := http.Get(base + "/static/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/javascript") {
+			t.Errorf("/static/%s: HTTP %d, Content-Type %q", name, resp.StatusCode, ct)
+		}
 	}
 	get(t, base+"/static/nope.js", http.StatusNotFound, "")
 	if !IsLoopback("127.0.0.1:8025") || !IsLoopback("[::1]:8025") || !IsLoopback("localhost:1") || IsLoopback(":8025") || IsLoopback("0.0.0.0:8025") || IsLoopback("192.0.2.1:80") {
@@ -317,23 +330,39 @@ func TestLoopbackHostAndHeaders(t *testing.T) {
 // TestPageUsesTextOnly guards the page's rule: wire text goes into the DOM
 // as text. No HTML sinks in the script, no inline script in the page.
 func TestPageUsesTextOnly(t *testing.T) {
-	js, err := os.ReadFile("static/app.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "srcdoc", "createContextualFragment", "DOMParser"} {
-		if strings.Contains(string(js), sink) {
-			t.Errorf("app.js uses %s", sink)
+	for name, js := range pageScripts(t) {
+		for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "srcdoc", "createContextualFragment", "DOMParser"} {
+			if strings.Contains(js, sink) {
+				t.Errorf("%s uses %s", name, sink)
+			}
 		}
 	}
 	html, err := os.ReadFile("static/index.html")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Count(string(html), "<script") != 1 || !strings.Contains(string(html), `<script src="/static/app.js" defer></script>`) ||
+	if strings.Count(string(html), "<script") != 1 || !strings.Contains(string(html), `<script type="module" src="/static/app.js"></script>`) ||
 		regexp.MustCompile(`(?i)\son[a-z]+\s*=`).Match(html) {
 		t.Error("index.html has inline script or event handler attributes")
 	}
+}
+
+// pageScripts reads the page's modules (static/*.js), by file name.
+func pageScripts(t *testing.T) map[string]string {
+	t.Helper()
+	names, err := filepath.Glob("static/*.js")
+	if err != nil || len(names) < 2 {
+		t.Fatalf("the page's modules: %v %v", names, err)
+	}
+	js := map[string]string{}
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js[filepath.Base(n)] = string(b)
+	}
+	return js
 }
 
 // TestParseMessageBounds: garbage and deep nesting do not break the viewer.

@@ -189,15 +189,16 @@ func TestPageWordsFromCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := os.ReadFile("static/app.js")
-	if err != nil {
-		t.Fatal(err)
+	var all []string
+	for _, s := range pageScripts(t) {
+		all = append(all, s)
 	}
+	js := strings.Join(all, "\n")
 	css, err := os.ReadFile("static/style.css")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range visibleEnglish(string(html), string(js), string(css)) {
+	for _, f := range visibleEnglish(string(html), js, string(css)) {
 		t.Errorf("English on the page, not from the catalog: %s", f)
 	}
 	// The check sees English where it is.
@@ -206,7 +207,7 @@ func TestPageWordsFromCatalog(t *testing.T) {
 	}
 	keys := regexp.MustCompile(`\bt(?:Or)?\('(web\.[^']+)'|data-t(?:-title|-aria|-placeholder)?="(web\.[^"]+)"`)
 	n := 0
-	for _, src := range []string{string(html), string(js)} {
+	for _, src := range []string{string(html), js} {
 		for _, m := range keys.FindAllStringSubmatch(src, -1) {
 			k := m[1] + m[2]
 			if strings.HasSuffix(k, ".") {

@@ -43,7 +43,7 @@ func execCmd(args ...string) (string, error) {
 // pointer in the user's runtime directory, so that a plain `mailscope
 // fault B greylist` (no --data, --web or --url) finds it; with two
 // running, the command names both and asks for --data; a killed one's
-// pointer is ignored, a clean stop removes it.
+// pointer is ignored and removed, a clean stop removes its own.
 func TestControlFindsInstanceElsewhere(t *testing.T) {
 	rt := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", rt)
@@ -92,11 +92,14 @@ func TestControlFindsInstanceElsewhere(t *testing.T) {
 	if _, err := execCmd("queue", "--data", dir2); err != nil {
 		t.Errorf("queue --data with two instances: %v", err)
 	}
-	// A killed one leaves its pointer, which is ignored.
+	// A killed one leaves its pointer, which is ignored and removed.
 	p2.cmd.Process.Signal(syscall.SIGKILL)
 	p2.wait()
 	if out, err := execCmd("queue"); err != nil {
 		t.Errorf("queue after the second was killed: %v\n%s", err, out)
+	}
+	if left, _ := filepath.Glob(filepath.Join(rt, "mailscope", "*.json")); len(left) != 1 || left[0] != ptrs[0] {
+		t.Errorf("pointers after the second was killed: %v, want only %s", left, ptrs[0])
 	}
 	// A clean stop removes the pointer.
 	p.cmd.Process.Signal(os.Interrupt)

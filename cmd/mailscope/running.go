@@ -146,6 +146,19 @@ func findRunning(dir string) *runInfo {
 	return info
 }
 
+// dataLocked reports whether a mailscope holds the lock on dir's run file,
+// starting up or running: a pointer to such a directory is not stale even
+// while the run file does not name its web address yet.
+func dataLocked(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, runFile))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	held, err := tryLock(f, false)
+	return err == nil && held
+}
+
 // webFlagURL turns the --web address of a command that talks to a
 // running mailscope into the URL to call.
 func webFlagURL(addr string) string {
@@ -271,7 +284,7 @@ type liveInstance struct {
 
 // pointedInstances are the live instances the pointers in runtimeDir name,
 // by data directory; a pointer whose instance is gone (no lock held on its
-// data directory) is ignored.
+// data directory) is removed.
 func pointedInstances() []liveInstance {
 	dir := safeRuntimeDir(false)
 	if dir == "" {
@@ -292,6 +305,8 @@ func pointedInstances() []liveInstance {
 		seen[p.Data] = true
 		if info := findRunning(p.Data); info != nil {
 			live = append(live, liveInstance{p.Data, info})
+		} else if !dataLocked(p.Data) {
+			os.Remove(n) // its instance is gone: the pointer is stale
 		}
 	}
 	sort.Slice(live, func(i, j int) bool { return live[i].data < live[j].data })

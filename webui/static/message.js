@@ -1,0 +1,156 @@
+// mailscope web timeline: the message view. The mailboxes of a user, a
+// message's header lines, MIME tree, decoded text and raw source, all as
+// text.
+import { $, vis, el, option, debounce } from './util.js';
+import { I, t, prose } from './i18n.js';
+import { api } from './api.js';
+import { S, onEvent, onRelabel } from './model.js';
+import { setFilter } from './panels.js';
+import { show, onShow } from './views.js';
+
+export const refreshMailboxesSoon = debounce(() => { if (S.view === 'messages') loadMailboxes(false); }, 400);
+let currentMessage = '';
+export function fillUsers() {
+  const sv = S.world.servers.find((s) => s.name === $('m-server').value);
+  const users = sv ? sv.users : [];
+  const cur = $('m-user').value;
+  $('m-user').replaceChildren(...users.map((u) => option(u, u)));
+  if (users.includes(cur)) $('m-user').value = cur;
+}
+$('m-server').addEventListener('change', () => { fillUsers(); loadMailboxes(true); });
+$('m-user').addEventListener('change', () => loadMailboxes(true));
+$('m-refresh').addEventListener('click', () => loadMailboxes(false));
+
+let mailboxesLoading = false;
+export async function loadMailboxes(clear) {
+  const server = $('m-server').value, user = $('m-user').value;
+  if (!server || !user || mailboxesLoading) return;
+  if (clear) { currentMessage = ''; $('message').replaceChildren(el('p', 'hint', t('web.m.pick'))); }
+  mailboxesLoading = true;
+  const box = $('mailboxes');
+  try {
+    const data = await api('/api/mailboxes?server=' + encodeURIComponent(server) + '&user=' + encodeURIComponent(user));
+    box.replaceChildren();
+    for (const mb of data.mailboxes) {
+      box.appendChild(el('h2', '', mb.name + ' (' + mb.messages.length + ')' + (mb.special ? ' ' + mb.special : '')));
+      const ul = el('ul');
+      for (const m of mb.messages.slice().reverse()) {
+        const li = el('li', m.id === currentMessage ? 'current' : '');
+        li.dataset.id = m.id;
+        li.appendChild(el('div', 'msg-subject', m.subject || t('web.m.nosubject')));
+        li.appendChild(el('div', 'msg-meta', (m.from || t('web.m.nofrom')) + ' · ' + new Date(m.date).toLocaleString(I.lang) + ' · ' + t('web.octets', { n: m.size }) + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
+        li.addEventListener('click', () => openMessage(m.id));
+        ul.appendChild(li);
+      }
+      if (!mb.messages.length) ul.appendChild(el('li', 'hint', t('web.m.empty')));
+      box.appendChild(ul);
+    }
+  } catch (e) {
+    box.replaceChildren(el('p', 'mime-err', t('web.m.errboxes', { err: e.message })));
+  } finally {
+    mailboxesLoading = false;
+  }
+}
+
+export async function openMessage(id) {
+  currentMessage = id;
+  for (const li of document.querySelectorAll('#mailboxes li')) li.classList.toggle('current', li.dataset.id === id);
+  const box = $('message');
+  box.replaceChildren(el('p', 'hint', t('web.loading')));
+  let m;
+  try {
+    m = await api('/api/messages/' + encodeURIComponent(id));
+  } catch (e) {
+    box.replaceChildren(el('p', 'mime-err', t('web.m.errmessage', { err: e.message })));
+    return;
+  }
+  box.replaceChildren();
+  const title = el('h2', 'msg-title', m.subject || t('web.m.nosubject'));
+  title.id = 'msg-subject';
+  box.appendChild(title);
+  box.appendChild(el('p', 'hint', m.server + ' · ' + m.user + ' · ' + m.mailbox + ' · UID ' + m.uid + ' · ' + t('web.octets', { n: m.size }) +
+    (m.msgid ? ' · ' + t('web.m.traceid', { id: m.msgid }) : '') + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
+  if (m.msgid) {
+    const b = el('button', 'follow', t('web.m.follow', { id: m.msgid }));
+    b.type = 'button';
+    b.addEventListener('click', () => { show('timeline'); setFilter('msgid', m.msgid); });
+    box.appendChild(b);
+  }
+  if (m.error) box.appendChild(el('p', 'mime-err', prose({ msg: m.error_msg, text: m.error })));
+
+  box.appendChild(el('h2', '', t('web.m.headers')));
+  const tbl = el('table', 'headers');
+  for (const h of m.headers) {
+    const tr = el('tr');
+    tr.appendChild(el('td', 'hname', h.name + ':'));
+    const td = el('td', 'hval', h.value);
+    if (h.raw) td.title = vis(t('web.m.onwire', { raw: h.raw }));
+    tr.appendChild(td);
+    tbl.appendChild(tr);
+  }
+  box.appendChild(tbl);
+
+  box.appendChild(el('h2', '', t('web.m.mime')));
+  const tree = el('ul', 'mime-tree');
+  tree.id = 'mime-tree';
+  if (m.tree) tree.appendChild(mimeNode(m.tree));
+  box.appendChild(tree);
+
+  box.appendChild(el('h2', '', t('web.m.decoded')));
+  const parts = el('div', 'part-text');
+  parts.id = 'decoded-text';
+  collectText(m.tree, parts);
+  if (!parts.childNodes.length) parts.appendChild(el('p', 'hint', t('web.m.notext')));
+  box.appendChild(parts);
+
+  box.appendChild(el('h2', '', m.raw_truncated ? t('web.m.rawcut') : t('web.m.raw')));
+  const raw = el('pre', 'raw', m.raw);
+  raw.id = 'raw-source';
+  box.appendChild(raw);
+}
+function partDesc(p) {
+  return p.path ? t('web.m.part', { path: p.path }) : t('web.m.whole');
+}
+function mimeNode(p) {
+  const li = el('li', 'mime-node');
+  li.appendChild(el('span', 'hint', partDesc(p) + ' '));
+  li.appendChild(el('span', 'mime-type', p.content_type));
+  const attrs = [];
+  if (p.charset) attrs.push('charset=' + p.charset);
+  if (!p.content_type.startsWith('multipart/')) attrs.push(t('web.m.encoding', { enc: p.encoding }), t('web.m.decsize', { n: p.size }));
+  else if (p.params && p.params.boundary) attrs.push('boundary=' + p.params.boundary);
+  if (p.disposition) attrs.push(p.disposition);
+  if (p.filename) attrs.push(t('web.m.file', { name: p.filename }));
+  li.appendChild(el('span', 'mime-attr', attrs.join(' · ')));
+  if (p.error) li.appendChild(el('span', 'mime-err', prose({ msg: p.error_msg, text: p.error })));
+  if (p.parts && p.parts.length) {
+    const ul = el('ul');
+    for (const c of p.parts) ul.appendChild(mimeNode(c));
+    li.appendChild(ul);
+  }
+  return li;
+}
+function collectText(p, into) {
+  if (!p) return;
+  if (typeof p.text === 'string') {
+    const args = { part: partDesc(p), type: p.content_type, enc: p.encoding };
+    into.appendChild(el('h3', '', t(p.encoding !== '7bit' ? 'web.m.textdec' : 'web.m.texthead', args) +
+      (p.content_type === 'text/html' ? t('web.m.htmlsrc') : '')));
+    into.appendChild(el('pre', '', p.text + (p.text_truncated ? '\n' + t('web.m.cut') : '')));
+  }
+  for (const c of p.parts || []) collectText(c, into);
+}
+
+// A delivery or a mailbox session that closes may have changed the
+// mailboxes on show.
+onEvent((ev) => {
+  const server = $('m-server').value;
+  if (ev.kind === 'queue' && ev.server === server) refreshMailboxesSoon();
+  if (ev.kind === 'close' && (ev.proto === 'imap' || ev.proto === 'pop3') && ev.server === server) refreshMailboxesSoon();
+});
+onShow('messages', () => loadMailboxes(false));
+onRelabel(() => {
+  if (S.view !== 'messages') return;
+  loadMailboxes(false);
+  if (currentMessage) openMessage(currentMessage);
+});

@@ -1,0 +1,183 @@
+// mailscope web timeline: the event model. The events the page holds, the
+// sessions and message ids they name, the filter, the lanes and the rows
+// the filter keeps. Nothing here touches the DOM.
+import { t } from './i18n.js';
+
+export const MAX_EVENTS = 50000; // kept in the page; the oldest go beyond that
+export const TRIM_TO = 40000;
+export const DATA_LINES = 40; // lines of an expanded message body shown inline
+
+// ---------- state ----------
+export const S = {
+  world: { servers: [] },
+  epoch: sessionStorage.getItem('mailscope.epoch') || '',
+  lastSeq: 0,
+  events: [],
+  sessions: new Map(), // id -> {id, server, proto, peer, actor, hop, color, lines, closed, states: [], msgids: Set, first}
+  msgids: new Map(), // msgid -> first seq
+  filter: { server: '', proto: '', session: '', msgid: '' },
+  rows: [], // filtered events shown in the ladder
+  tops: [0], // tops[i] = first unit of row i; tops[rows.length] = total units
+  lanes: [], // [{key, label, sub, kind}]
+  laneIdx: new Map(),
+  actors: new Map(), // server -> Set of the users seen on its client lane
+  relabel: false, // a client lane has a new user: redraw the lane heads
+  layout: 0, // bumps when lanes or row heights change: cached row elements are rebuilt
+  expanded: new Set(),
+  selected: 0,
+  paused: false,
+  pending: [],
+  incoming: [],
+  rendered: new Map(), // seq -> element currently in #rows
+  view: 'timeline',
+};
+
+// Other modules (the lesson panel, the queue and message views) react to
+// events as they arrive, and say their words again when the language
+// changes: they register here, so that the model needs to know none of them.
+const eventHooks = [], relabelHooks = [];
+export function onEvent(fn) { eventHooks.push(fn); }
+export function eventSideEffects(ev) { for (const fn of eventHooks) fn(ev); }
+export function onRelabel(fn) { relabelHooks.push(fn); }
+export function relabelViews() { for (const fn of relabelHooks) fn(); }
+
+const palette = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#bc4c00', '#0e7c86', '#6639ba', '#953800', '#116329', '#a40e26', '#3e4b9e', '#7d4e00'];
+
+export function serverIndex(name) {
+  const i = S.world.servers.findIndex((s) => s.name.toLowerCase() === String(name).toLowerCase());
+  return i < 0 ? 1000 : i;
+}
+export function isServer(name) { return serverIndex(name) < 1000; }
+
+// ---------- lanes ----------
+// A session's client is its actor (the relay's sending server, "A"), or
+// else "the client of" the server it talks to: alice's telnet for A,
+// bob's POP3 client or the webmail for B.
+export function hopParts(ev) {
+  if (!ev.hop) return null;
+  const p = ev.hop.split('->');
+  return p.length === 2 ? p : null;
+}
+// One client lane per server: everyone who talks to A without being a
+// server (alice's telnet, her POP3 client, the webmail reading her
+// mailbox) draws from "client of A". A relay session draws from the
+// sending server's lane.
+function clientLane(ev) {
+  const hp = hopParts(ev);
+  if (hp) return 'srv:' + hp[0];
+  if (ev.actor && isServer(ev.actor)) return 'srv:' + ev.actor;
+  if (!ev.server) return '';
+  return 'cli:' + ev.server;
+}
+function serverLane(ev) {
+  const hp = hopParts(ev);
+  if (hp) return 'srv:' + hp[1];
+  return ev.server ? 'srv:' + ev.server : '';
+}
+// Lanes left to right: the clients of the first server, the servers, the
+// clients of the others ("alice's client, A, B, bob's client").
+function laneOrder(key) {
+  const kind = key.slice(0, 3), name = key.slice(4);
+  const i = serverIndex(name);
+  if (kind === 'cli') return i === 0 ? 0 : 3000 + i;
+  return 1000 + i;
+}
+export function laneInfo(key) {
+  const kind = key.slice(0, 3), name = key.slice(4);
+  const sv = S.world.servers.find((s) => s.name === name);
+  if (kind === 'srv') return { key, kind: 'server', label: t('web.lane.server', { name: name }), sub: sv ? sv.domain : '' };
+  const who = S.actors.get(name);
+  const users = who && who.size ? Array.from(who).join(', ') : (sv ? sv.users.join(', ') : '');
+  return { key, kind: 'client', label: t('web.lane.client', { name: name }), sub: users ? t('web.lane.side', { users: users }) : '' };
+}
+// lanesOf lists the lanes an event draws on.
+export function lanesOf(ev) {
+  switch (ev.kind) {
+    case 'line': case 'data': case 'http': case 'open': case 'diagnostic':
+      return [clientLane(ev), serverLane(ev)].filter(Boolean);
+    case 'state': case 'close': case 'tls':
+      return [serverLane(ev)].filter(Boolean);
+    case 'queue': case 'lookup': case 'fault': case 'lesson': case 'note':
+      return ev.server ? ['srv:' + ev.server] : [];
+  }
+  return [];
+}
+export function addLanes(ev) {
+  let added = false;
+  for (const k of lanesOf(ev)) {
+    if (!S.laneIdx.has(k)) { S.lanes.push(laneInfo(k)); S.laneIdx.set(k, -1); added = true; }
+  }
+  if (added) {
+    S.lanes.sort((a, b) => laneOrder(a.key) - laneOrder(b.key) || (a.key < b.key ? -1 : 1));
+    S.lanes.forEach((l, i) => S.laneIdx.set(l.key, i));
+    S.layout++;
+  }
+  return added;
+}
+export function laneX(key) { // center of a lane in % of the track
+  const i = S.laneIdx.get(key);
+  if (i === undefined || i < 0) return null;
+  return (i + 0.5) * 100 / S.lanes.length;
+}
+// ---------- sessions and messages ----------
+export function noteSession(ev) {
+  if (!ev.session) return;
+  let s = S.sessions.get(ev.session);
+  if (!s) {
+    s = { id: ev.session, server: ev.server, proto: ev.proto, peer: '', actor: '', hop: '', lines: 0, closed: false,
+      states: [], msgids: new Set(), first: ev.seq, color: palette[S.sessions.size % palette.length] };
+    S.sessions.set(ev.session, s);
+  }
+  if (ev.peer && !s.peer) s.peer = ev.peer;
+  if (ev.actor && ev.actor !== s.actor) {
+    s.actor = ev.actor;
+    if (ev.server && !isServer(ev.actor)) {
+      if (!S.actors.has(ev.server)) S.actors.set(ev.server, new Set());
+      const set = S.actors.get(ev.server);
+      if (!set.has(ev.actor)) { set.add(ev.actor); S.relabel = true; }
+    }
+  }
+  if (ev.hop) s.hop = ev.hop;
+  if (ev.msgid) s.msgids.add(ev.msgid);
+  if (ev.kind === 'line' || ev.kind === 'data' || ev.kind === 'http') s.lines++;
+  if (ev.kind === 'state') s.states.push(ev);
+  if (ev.kind === 'close') s.closed = true;
+}
+export function sessionColor(ev) {
+  const s = ev.session && S.sessions.get(ev.session);
+  return s ? s.color : '';
+}
+
+// ---------- filters ----------
+export function matches(ev) {
+  const f = S.filter;
+  if (ev.kind === 'skipped') return true;
+  // Lesson steps live in the lesson panel; only hints, which belong to a
+  // session, are also drawn on the ladder.
+  if (ev.kind === 'lesson' && !ev.server) return false;
+  if (f.session && ev.session !== f.session) return false;
+  if (f.msgid && ev.msgid !== f.msgid) return false;
+  if (f.server) {
+    const hp = hopParts(ev);
+    const on = ev.server === f.server || (hp && (hp[0] === f.server || hp[1] === f.server));
+    if (!on) return false;
+  }
+  if (f.proto) {
+    if (f.proto === '-') { if (ev.proto) return false; } else if (ev.proto !== f.proto) return false;
+  }
+  return true;
+}
+export function units(ev) {
+  if (ev.kind === 'data' && S.expanded.has(ev.seq)) return 2 + Math.min(DATA_LINES, Math.max(1, ev.lines || String(ev.data || '').split('\n').length));
+  return 1;
+}
+export function appendRow(ev) {
+  S.rows.push(ev);
+  S.tops.push(S.tops[S.tops.length - 1] + units(ev));
+  return addLanes(ev);
+}
+export function recomputeTops() {
+  S.tops = [0];
+  for (const ev of S.rows) S.tops.push(S.tops[S.tops.length - 1] + units(ev));
+  S.layout++;
+}

@@ -1,0 +1,211 @@
+// mailscope web timeline: the panels beside the ladder. The explanation of
+// the selected event, the session list, the filter menus and the counts,
+// and the lesson panel.
+import { $, el, option, throttle } from './util.js';
+import { t, tOr, prose, explainText, enhText, rfcRef, stateName } from './i18n.js';
+import { S, onEvent } from './model.js';
+import { rebuild, render, scrollToBottom, kindName, dataSummary, markText, flagText } from './ladder.js';
+
+// ---------- explanation panel ----------
+function stateAround(ev) {
+  const s = ev.session && S.sessions.get(ev.session);
+  if (!s || !s.states.length) return null;
+  let before = '', after = '';
+  // "after": the state in force when the session's next line comes.
+  let nextSeq = Infinity;
+  for (let i = S.events.length - 1; i >= 0; i--) {
+    const e = S.events[i];
+    if (e.seq <= ev.seq) break;
+    if (e.session === ev.session && (e.kind === 'line' || e.kind === 'data' || e.kind === 'close')) nextSeq = e.seq;
+  }
+  for (const st of s.states) {
+    if (st.seq < ev.seq) before = st.to;
+    if (st.seq < nextSeq) after = st.to;
+  }
+  if (ev.kind === 'state') { before = ev.from || ''; after = ev.to; }
+  return { before, after };
+}
+function dlRow(dl, k, v) {
+  if (v === undefined || v === null || v === '') return;
+  dl.appendChild(el('dt', '', k));
+  dl.appendChild(el('dd', '', v));
+}
+export function select(ev) {
+  S.selected = ev.seq;
+  for (const r of S.rendered.values()) r.classList.toggle('selected', r.dataset.seq === String(ev.seq));
+  const box = $('explain-body');
+  box.replaceChildren();
+  const who = ev.dir === 'c2s' ? t('web.x.c2s') : ev.dir === 's2c' ? t('web.x.s2c') : kindName(ev.kind);
+  box.appendChild(el('div', 'hint', who + ' · ' + (ev.proto || kindName(ev.kind)) + (ev.session ? ' · ' + ev.session : '')));
+  // The wire as it was; what a server says about itself in the page's
+  // language.
+  let shown;
+  if (ev.kind === 'data') shown = '[' + dataSummary(ev) + ']';
+  else if (ev.kind === 'line' || ev.kind === 'http') shown = ev.text === '' ? t('web.emptyline') : (ev.text || '');
+  else if (ev.kind === 'state') shown = '◆ ' + (ev.from ? stateName(ev.from) + ' → ' + stateName(ev.to) : stateName(ev.to));
+  else if (ev.kind === 'open') shown = t('web.connect', { peer: ev.peer || '' });
+  else shown = markText(ev, ev.attrs && ev.attrs.step);
+  if (ev.kind === 'diagnostic') box.appendChild(el('p', 'diag-head', '\u26a0 ' + t('web.diag.head')));
+  box.appendChild(el('pre', 'wire', shown));
+  const x = ev.explain;
+  const meaning = explainText(x);
+  if (meaning) box.appendChild(el('p', 'meaning', meaning));
+  const dl = el('dl');
+  if (x) {
+    dlRow(dl, t('web.x.rfc'), rfcRef(x.rfc));
+    dlRow(dl, t('web.x.class'), x.class);
+    const et = enhText(x);
+    if (x.enh) dlRow(dl, ev.proto === 'imap' ? t('web.x.code') : t('web.x.enh'), x.enh + (et ? ' — ' + rfcRef(et) : ''));
+  }
+  const st = stateAround(ev);
+  if (st && (st.before || st.after)) {
+    dl.appendChild(el('dt', '', t('web.x.state')));
+    const dd = el('dd', 'state-flow', (stateName(st.before) || t('web.x.start')) + (st.after && st.after !== st.before ? ' → ' + stateName(st.after) : t('web.x.unchanged')));
+    dl.appendChild(dd);
+  }
+  (ev.flags || []).forEach((f) => dlRow(dl, t('web.x.flag', { flag: tOr('web.badge.' + f, f) }), flagText(f)));
+  dlRow(dl, t('web.x.server'), ev.server);
+  dlRow(dl, t('web.x.hop'), ev.hop);
+  dlRow(dl, t('web.x.client'), ev.actor || ev.peer || (S.sessions.get(ev.session) || {}).peer);
+  dlRow(dl, t('web.x.msgid'), ev.msgid);
+  if (ev.kind === 'data' || ev.kind === 'http') dlRow(dl, t('web.x.size'), ev.lines ? t('web.x.sizelines', { size: ev.size || 0, lines: ev.lines }) : t('web.octets', { n: ev.size || 0 }));
+  dlRow(dl, t('web.x.time'), ev.time);
+  dlRow(dl, t('web.x.event'), t('web.x.eventkind', { seq: ev.seq, kind: kindName(ev.kind) }));
+  for (const [k, v] of Object.entries(ev.attrs || {})) {
+    let val = v;
+    if (k === 'step') val = tOr('web.step.' + v, v);
+    else if (k === 'fault') val = tOr('web.fault.' + (v || 'none'), v);
+    dlRow(dl, tOr('web.attr.' + k, k), val);
+  }
+  box.appendChild(dl);
+  const btns = el('div');
+  if (ev.msgid) {
+    const b = el('button', '', t('web.x.follow', { id: ev.msgid }));
+    b.type = 'button';
+    b.addEventListener('click', () => setFilter('msgid', ev.msgid));
+    btns.appendChild(b);
+  }
+  if (ev.session) {
+    const b = el('button', '', t('web.x.only', { id: ev.session }));
+    b.type = 'button';
+    b.addEventListener('click', () => setFilter('session', ev.session));
+    btns.appendChild(b);
+  }
+  box.appendChild(btns);
+  if (ev.kind === 'data' && ev.data) {
+    box.appendChild(el('h2', '', t('web.x.bytes')));
+    box.appendChild(el('pre', '', ev.data));
+    if (ev.attrs && ev.attrs.preview_cut) {
+      box.appendChild(el('p', 'hint', t('web.x.cut', { cut: ev.attrs.preview_cut, size: ev.size || '?' })));
+    }
+  }
+}
+
+// ---------- session list and filter options ----------
+export function refreshSessionList() {
+  const ul = $('session-list');
+  ul.replaceChildren();
+  const list = Array.from(S.sessions.values()).reverse().slice(0, 300);
+  for (const s of list) {
+    const li = el('li', s.id === S.filter.session ? 'current' : '');
+    li.style.setProperty('--c', s.color);
+    const head = el('div');
+    head.appendChild(el('span', 'swatch'));
+    const id = el('span', 'sess-id', s.id);
+    id.title = t('web.s.only');
+    id.addEventListener('click', () => setFilter('session', S.filter.session === s.id ? '' : s.id));
+    head.appendChild(id);
+    li.appendChild(head);
+    const meta = [s.hop ? t('web.s.hop', { hop: s.hop }) : (s.peer ? t('web.s.from', { peer: s.peer }) : ''), t('web.s.lines', { n: s.lines }),
+      s.states.length ? stateName(s.states[s.states.length - 1].to) : '', s.closed ? t('web.s.closed') : t('web.s.open')].filter(Boolean).join(' · ');
+    li.appendChild(el('div', 'sess-meta', meta));
+    const dl = el('div', 'sess-dl');
+    for (const [fmt, label] of [['text', '.txt'], ['md', '.md'], ['jsonl', '.jsonl']]) {
+      const a = el('a', '', label);
+      a.href = '/api/sessions/' + encodeURIComponent(s.id) + '/transcript?format=' + fmt;
+      a.setAttribute('download', s.id + '.' + (fmt === 'text' ? 'txt' : fmt));
+      a.title = t('web.s.download', { format: t('web.s.fmt.' + fmt) });
+      dl.appendChild(a);
+    }
+    li.appendChild(dl);
+    ul.appendChild(li);
+  }
+}
+export const refreshSessionListSoon = throttle(refreshSessionList, 400);
+
+function fillSelect(sel, items, current) {
+  const first = sel.options[0];
+  const keep = first ? [first] : [];
+  sel.replaceChildren(...keep);
+  for (const [v, t] of items) sel.appendChild(option(v, t));
+  sel.value = current;
+}
+export function refreshFilterOptions() {
+  const servers = new Set(S.world.servers.map((s) => s.name));
+  for (const s of S.sessions.values()) if (s.server) servers.add(s.server);
+  fillSelect($('f-server'), Array.from(servers).map((n) => [n, n]), S.filter.server);
+  const sess = Array.from(S.sessions.values()).reverse().slice(0, 500).map((s) => [s.id, s.id + (s.hop ? ' (' + s.hop + ')' : '')]);
+  if (S.filter.session && !S.sessions.has(S.filter.session)) sess.unshift([S.filter.session, S.filter.session]);
+  fillSelect($('f-session'), sess, S.filter.session);
+  const ids = Array.from(S.msgids.keys()).reverse().slice(0, 300).map((m) => [m, m]);
+  fillSelect($('f-msgid'), ids, S.filter.msgid);
+}
+export const refreshFilterOptionsSoon = throttle(refreshFilterOptions, 700);
+
+export function setFilter(k, v) {
+  S.filter[k] = v;
+  refreshFilterOptions();
+  refreshSessionList();
+  rebuild();
+  if ($('autoscroll').checked) { scrollToBottom(); render(); }
+}
+for (const [id, k] of [['f-server', 'server'], ['f-proto', 'proto'], ['f-session', 'session'], ['f-msgid', 'msgid']]) {
+  $(id).addEventListener('change', (e) => setFilter(k, e.target.value));
+}
+export function updateCounts() {
+  let c = t('web.counts', { shown: S.rows.length, total: S.events.length });
+  if (S.paused) c += ' · ' + t('web.counts.paused', { n: S.pending.length });
+  $('counts').textContent = c;
+}
+
+// ---------- lesson panel ----------
+// A lesson run with `mailscope lesson` or `mailscope demo` publishes
+// lesson events; the panel beside the ladder shows its steps ticking.
+// now, explain and hints keep their events, said again in another language.
+const L = { id: '', title: '', steps: 0, titles: {}, done: new Set(), current: -1, now: null, explain: null, hints: [], finished: false };
+function onLesson(ev) {
+  const a = ev.attrs || {};
+  if (!a.lesson) return;
+  if (a.lesson !== L.id || a.status === 'started') {
+    Object.assign(L, { id: a.lesson, title: a.lesson, steps: 0, titles: {}, done: new Set(), current: -1, now: null, explain: null, hints: [], finished: false });
+  }
+  if (a.steps) L.steps = Math.min(100, parseInt(a.steps, 10) || 0);
+  const step = parseInt(a.step, 10);
+  switch (a.status) {
+    case 'started': L.title = a.title || a.lesson; L.now = ev; break;
+    case 'current': L.current = step; L.titles[step] = a.title; L.now = ev; L.hints = []; break;
+    case 'step-done': L.done.add(step); L.titles[step] = a.title; L.explain = ev; break;
+    case 'hint': L.hints.push(ev); if (L.hints.length > 3) L.hints.shift(); break;
+    case 'finished': L.finished = true; L.explain = ev; break;
+    default: return;
+  }
+  renderLesson();
+}
+export function renderLesson() {
+  const box = $('lesson-panel');
+  box.hidden = !L.id;
+  box.replaceChildren();
+  if (!L.id) return;
+  box.appendChild(el('h2', '', t('web.lesson.title', { title: L.title })));
+  const ol = el('ol', 'lesson-steps');
+  for (let i = 0; i < L.steps; i++) {
+    const cls = L.done.has(i) ? 'done' : (i === L.current ? 'current' : '');
+    ol.appendChild(el('li', cls, (L.done.has(i) ? '\u2713 ' : '') + (L.titles[i] || t('web.lesson.step', { n: i + 1 }))));
+  }
+  box.appendChild(ol);
+  if (L.explain && prose(L.explain)) box.appendChild(el('p', 'lesson-explain', prose(L.explain)));
+  if (L.now && prose(L.now) && !L.finished) box.appendChild(el('p', 'lesson-now', prose(L.now)));
+  for (const h of L.hints) box.appendChild(el('p', 'lesson-hint', '\u279c ' + prose(h)));
+  if (L.finished) box.appendChild(el('p', 'lesson-done', t('web.lesson.done')));
+}
+onEvent((ev) => { if (ev.kind === 'lesson') onLesson(ev); });

@@ -1,0 +1,55 @@
+// mailscope web timeline: small helpers every module uses.
+//
+// Security rule of the page: text from the wire, from mailboxes or from the
+// API is untrusted. It is only ever put into the page with textContent,
+// setAttribute on inert attributes (title, data-*), or as option text; never
+// as HTML, and always through vis(), which shows bidirectional controls as
+// escapes. The server's Content-Security-Policy forbids inline script too.
+
+export const $ = (id) => document.getElementById(id);
+
+// Bidirectional controls (the embeddings and overrides U+202A-202E, the
+// isolates U+2066-2069, the marks U+200E, U+200F, U+061C) would reorder
+// the text after them on screen: a U+202E in a HELO name would show the
+// rest of the server's reply backwards. vis() shows them as escapes
+// ("\u202e"), as the console does; every text put in the page passes it.
+const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+const BIDI_ALL = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+export function vis(s) {
+  s = String(s);
+  return BIDI.test(s) ? s.replace(BIDI_ALL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : s;
+}
+export function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = vis(text);
+  return e;
+}
+export function option(value, text) {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = vis(text);
+  return o;
+}
+export function txt(s) { return document.createTextNode(vis(s)); }
+export function pad(n, w) { return String(n).padStart(w, '0'); }
+export function fmtTime(ev) {
+  if (ev._t === undefined) {
+    const d = new Date(ev.time);
+    ev._t = isNaN(d) ? '' : pad(d.getHours(), 2) + ':' + pad(d.getMinutes(), 2) + ':' + pad(d.getSeconds(), 2) + '.' + pad(d.getMilliseconds(), 3);
+  }
+  return ev._t;
+}
+export function debounce(fn, ms) {
+  let t = 0;
+  return function () { clearTimeout(t); t = setTimeout(fn, ms); };
+}
+export function throttle(fn, ms) {
+  let last = 0, t = 0;
+  return function () {
+    const now = Date.now();
+    if (now - last >= ms) { last = now; fn(); return; }
+    clearTimeout(t);
+    t = setTimeout(() => { last = Date.now(); fn(); }, ms - (now - last));
+  };
+}
