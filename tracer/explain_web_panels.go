@@ -8,7 +8,7 @@ var panelsCatalog = map[string]entry{
 	// Queue events of the operator's actions.
 	"queue.retrynow": {
 		en:  "retry now: an operator made attempt {n} for {rcpt} due at once in {server}'s queue (mailscope queue retry, or the page's button), without waiting for the retry schedule; ETRN does the same for a whole domain",
-		zh:  "立即重试：操作员让 {server} 的消息队列中发给 {rcpt} 的第 {n} 次尝试立即到期（mailscope queue retry，或页面上的按钮），不再等待重试计划；ETRN 对整个域名做同样的事",
+		zh:  "立即重试：操作员让 {server} 的消息队列中发给 {rcpt} 的第 {n} 次尝试立即到期（用命令行或页面上的按钮），不再等待重试计划；ETRN 对整个域名做同样的事",
 		rfc: "RFC 5321 section 4.5.4.1",
 	},
 	"queue.bouncenow": {
@@ -40,7 +40,7 @@ var panelsCatalog = map[string]entry{
 	"web.fault.does.slow":     {en: "slow: every reply waits a while, like a busy or distant server; mail still arrives", zh: "缓慢：每个响应都要等一会儿，像一台繁忙或遥远的服务器；邮件仍会到达"},
 	"web.fault.does.quota":    {en: "quota: recipients get 452 4.2.2 mailbox full, a temporary failure: senders retry", zh: "邮箱已满：收件人得到 452 4.2.2 邮箱已满，这是暂时性失败：发件方会重试"},
 	"web.fault.does.reject":   {en: "reject: recipients get 550 5.1.1, a permanent failure: senders bounce at once", zh: "拒收：收件人得到 550 5.1.1，这是永久性失败：发件方立即退信"},
-	"web.fault.does.hold":     {en: "hold queue: this server makes no scheduled delivery attempt (it still accepts mail) until ETRN, a flush or retry now asks, or the hold is cleared", zh: "暂停消息队列：这台服务器不再按计划尝试投递（仍然接收邮件），直到 ETRN、flush 或立即重试提出请求，或者清除这个故障"},
+	"web.fault.does.hold":     {en: "hold queue: this server makes no scheduled delivery attempt (it still accepts mail) until ETRN, a flush or retry now asks, or the hold is cleared", zh: "暂停消息队列：这台服务器不再按计划尝试投递（仍然接收邮件），直到 ETRN、立即投递或立即重试提出请求，或者清除这个故障"},
 
 	// The queue panel.
 	"web.q.retry":         {en: "Retry now", zh: "立即重试"},
