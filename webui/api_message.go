@@ -103,8 +103,12 @@ func (s *Server) handleHTML(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, _ := io.ReadAll(io.LimitReader(ent.Body, maxPreviewOctets))
+	b = stripMetaEquiv(b)
 	h := w.Header()
 	h.Set("Content-Security-Policy", previewCSP)
+	// Nor may a link's host be looked up ahead of a click: a DNS query
+	// for a per-recipient name tells as much as the pixel.
+	h.Set("X-DNS-Prefetch-Control", "off")
 	// go-message decoded the part's charset to UTF-8.
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(b)))

@@ -36,7 +36,8 @@ The quarterly figures are attached.
 --alt
 Content-Type: text/html; charset=utf-8
 
-<html><head><link rel="stylesheet" href="https://cdn.tracker.example/s.css"></head>
+<html><head><link rel="stylesheet" href="https://cdn.tracker.example/s.css">
+<META HTTP-EQUIV="Refresh" CONTENT="0; URL=https://go.tracker.example/opened?m=42"></head>
 <body style="background: url('http://img.tracker.example/bg.png')">
 <p>The <b>quarterly</b> figures are attached.</p>
 <script>document.title='pwned'</script>
@@ -79,6 +80,7 @@ func TestMessagePreviewAttachmentSearch(t *testing.T) {
 	}
 	want := map[string]bool{
 		"https://cdn.tracker.example/s.css":              false,
+		"https://go.tracker.example/opened?m=42":         false,
 		"http://img.tracker.example/bg.png":              false,
 		"http://t.tracker.example/open.gif?u=alice&m=42": true,
 	}
@@ -108,6 +110,9 @@ func TestMessagePreviewAttachmentSearch(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
 		resp.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(string(body), "<b>quarterly</b>") {
 		t.Fatalf("preview: HTTP %d %v %.200q", resp.StatusCode, resp.Header, body)
+	}
+	if strings.Contains(strings.ToLower(string(body)), "refresh") || resp.Header.Get("X-DNS-Prefetch-Control") != "off" {
+		t.Errorf("preview keeps a meta refresh or allows DNS prefetch: %v %q", resp.Header, body)
 	}
 	for _, want := range []string{"sandbox", "default-src 'none'", "frame-ancestors 'self'"} {
 		if !strings.Contains(csp, want) {

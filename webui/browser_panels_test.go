@@ -71,7 +71,7 @@ func TestBrowserQueueAndPreview(t *testing.T) {
 		return e.Kind == tracer.KindHTTP && e.Dir == tracer.S2C && e.Attrs["content_type"] == "text/html" && e.Attrs["status"] == "200"
 	})
 	blocked := pg.eval(`[...document.querySelectorAll("#msg-blocked li")].map(li => (li.className === "pixel" ? "P " : "") + li.querySelector("code").textContent).join("|")`)
-	if blocked != "https://cdn.tracker.example/s.css|http://img.tracker.example/bg.png|P http://t.tracker.example/open.gif?u=alice&m=42" {
+	if blocked != "https://cdn.tracker.example/s.css|https://go.tracker.example/opened?m=42|http://img.tracker.example/bg.png|P http://t.tracker.example/open.gif?u=alice&m=42" {
 		t.Errorf("blocked list: %q", blocked)
 	}
 	if note := pg.eval(`document.querySelector(".m-pixelnote").textContent`); !strings.Contains(note, "opened, when") || !strings.Contains(note, "IP address") {

@@ -81,6 +81,13 @@ func RemoteRefs(src string) []RemoteRef {
 			}
 			add(tag, attrs[name], pixel)
 		}
+		// <meta http-equiv="refresh" content="0; url=..."> would send the
+		// frame there by itself (the preview takes the tag out).
+		if tag == "meta" && strings.EqualFold(strings.TrimSpace(attrs["http-equiv"]), "refresh") {
+			if _, u, ok := strings.Cut(attrs["content"], "="); ok {
+				add("meta refresh", u, false)
+			}
+		}
 		if st, ok := attrs["style"]; ok {
 			for _, u := range cssURLs(st) {
 				add(tag+" style", u, false)
@@ -165,4 +172,15 @@ func unquote(v string) string {
 		return v[1 : len(v)-1]
 	}
 	return v
+}
+
+// metaRE finds <meta> tags with an http-equiv attribute.
+var metaRE = regexp.MustCompile(`(?is)<meta\b(?:[^>"']|"[^"]*"|'[^']*')*\bhttp-equiv\b(?:[^>"']|"[^"]*"|'[^']*')*>`)
+
+// stripMetaEquiv takes out every <meta http-equiv> of an HTML preview: a
+// refresh would navigate the sandboxed frame to a remote address by itself
+// (a sandbox stops scripts, not that), and the others (a Content-Security-
+// Policy, a cookie) have no business in a preview.
+func stripMetaEquiv(b []byte) []byte {
+	return metaRE.ReplaceAll(b, nil)
 }
