@@ -53,9 +53,11 @@ func TestBrowserQueueAndPreview(t *testing.T) {
 
 	pg.click("retry now", `#queue-rows .q-retry`)
 	pg.wait("the retry and the second attempt", `document.querySelectorAll("#queue-rows .q-h-retry-now").length === 1 && document.querySelectorAll("#queue-rows .q-h-attempt").length === 2`)
+	pg.shot("panels-queue.png")
 	pg.click("bounce now", `#queue-rows .q-bounce`)
 	pg.wait("the bounced row among the finished", `[...document.querySelectorAll("#queue-done-rows tr.q-bounced")].some(tr => tr.querySelector(".q-when").textContent.startsWith("bounced at ") && !!tr.querySelector(".q-h-bounce-now"))`)
 	pg.wait("the queue empty", `!document.querySelector("#queue-rows .q-row") && !document.querySelector("#queue-empty").hidden`)
+	pg.shot("panels-queue-done.png")
 
 	// The message view: the sandboxed preview, what it blocked, the
 	// attachment, the search.
@@ -88,6 +90,7 @@ func TestBrowserQueueAndPreview(t *testing.T) {
 	if pg.eval(`String(window.__xss === undefined && document.title !== "pwned")`) != "true" {
 		t.Error("the message's script ran")
 	}
+	pg.eval(`document.querySelector("#msg-preview").scrollIntoView(), ""`)
 	pg.shot("panels-message.png")
 	pg.checkExceptions()
 }
