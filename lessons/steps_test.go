@@ -176,5 +176,5 @@ var tracerSteps = map[string]string{
 	"StepQueued": tracer.StepQueued, "StepHeld": tracer.StepHeld, "StepReleased": tracer.StepReleased,
 	"StepAttempt": tracer.StepAttempt, "StepDeferred": tracer.StepDeferred, "StepDelivered": tracer.StepDelivered,
 	"StepDeliveredLocal": tracer.StepDeliveredLocal, "StepBounced": tracer.StepBounced, "StepFlush": tracer.StepFlush,
-	"StepRecovered": tracer.StepRecovered, "StepDSN": tracer.StepDSN,
+	"StepRecovered": tracer.StepRecovered, "StepDSN": tracer.StepDSN, "StepRetryNow": tracer.StepRetryNow, "StepBounceNow": tracer.StepBounceNow,
 }

@@ -274,6 +274,28 @@ func (inst *Instance) Flush(ctx context.Context, domain string) (int, error) {
 	return inst.relay.Flush(ctx, domain)
 }
 
+// QueueRecord is a recipient of a server's queue with its history, its
+// coming attempts and its give-up time.
+type QueueRecord = relay.Record
+
+// QueueRecords lists every server's pending recipients (oldest first) and
+// the maxDone newest finished ones (newest first), with their histories.
+func (inst *Instance) QueueRecords(ctx context.Context, maxDone int) (pending, done []QueueRecord, err error) {
+	return inst.relay.Records(ctx, maxDone)
+}
+
+// RetryNow makes the next attempt of the recipients ref names (a
+// recipient's id, or a message's trace id) due now; see relay.RetryNow.
+func (inst *Instance) RetryNow(ctx context.Context, ref string) (int, error) {
+	return inst.relay.RetryNow(ctx, ref)
+}
+
+// BounceNow bounces the recipients ref names now, with the bounce the
+// queue sends when it gives up; see relay.BounceNow.
+func (inst *Instance) BounceNow(ctx context.Context, ref string) (int, error) {
+	return inst.relay.BounceNow(ctx, ref)
+}
+
 // queueChanged wakes the queue worker after new mail was queued or a fault
 // changed (an Instance that was not started has none).
 func (inst *Instance) queueChanged() {

@@ -18,11 +18,13 @@ const (
 	StepFlush          = "flush"           // ETRN (RFC 1985) or the control API made the queue run now
 	StepRecovered      = "recovered"       // after a restart, an interrupted delivery was sorted out
 	StepDSN            = "dsn"             // DSN parameters passed on or dropped, or a notice other than a bounce sent (RFC 3461)
+	StepRetryNow       = "retry-now"       // an operator made a recipient's next attempt due now
+	StepBounceNow      = "bounce-now"      // an operator gave up on a recipient: it bounces now
 )
 
 // queueSteps lists every step, in the order a message meets them.
 var queueSteps = []string{StepQueued, StepHeld, StepReleased, StepAttempt, StepDeferred, StepDelivered,
-	StepDeliveredLocal, StepBounced, StepFlush, StepRecovered, StepDSN}
+	StepDeliveredLocal, StepBounced, StepFlush, StepRecovered, StepDSN, StepRetryNow, StepBounceNow}
 
 // QueueSteps returns every step a queue event may name.
 func QueueSteps() []string { return slices.Clone(queueSteps) }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -380,33 +379,6 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	tr.done(writeJSON(w, http.StatusOK, v), http.StatusOK, "application/json")
 }
 
-// queueView is the answer of GET /api/queue.
-type queueView struct {
-	Now     time.Time                `json:"now"` // the server's clock, for countdowns
-	Entries []servers.QueueEntry     `json:"entries"`
-	Faults  map[string]servers.Fault `json:"faults"`
-}
-
-// handleQueue lists every server's outgoing queue.
-func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
-	if s.inst.Store == nil {
-		writeError(w, http.StatusServiceUnavailable, errNoStore.Error())
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
-	defer cancel()
-	entries, err := s.inst.Queue(ctx)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "reading the queue: "+err.Error())
-		return
-	}
-	if entries == nil {
-		entries = []servers.QueueEntry{}
-	}
-	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Created.Before(entries[j].Created) })
-	writeJSON(w, http.StatusOK, queueView{Now: time.Now(), Entries: entries, Faults: s.faultMap()})
-}
-
 // handleFlush starts delivery now of queued mail (?domain= for one domain).
 func (s *Server) handleFlush(w http.ResponseWriter, r *http.Request) {
 	if s.inst.Store == nil {
@@ -439,10 +411,11 @@ func (s *Server) faultMap() map[string]servers.Fault {
 type faultsView struct {
 	Faults  []servers.Fault          `json:"faults"`  // what a server can be switched to
 	Servers map[string]servers.Fault `json:"servers"` // each server's current fault ("" none)
+	About   []faultInfo              `json:"about"`   // each position of the switch, "up" first, and what it does
 }
 
 func (s *Server) handleFaults(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, faultsView{Faults: servers.Faults, Servers: s.faultMap()})
+	writeJSON(w, http.StatusOK, faultsView{Faults: servers.Faults, Servers: s.faultMap(), About: s.faultAbout()})
 }
 
 // handleSetFault switches a server's fault: server=B&fault=down (query,
@@ -476,7 +449,7 @@ func (s *Server) handleSetFault(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, faultsView{Faults: servers.Faults, Servers: s.faultMap()})
+	writeJSON(w, http.StatusOK, faultsView{Faults: servers.Faults, Servers: s.faultMap(), About: s.faultAbout()})
 }
 
 // formValue reads a parameter from the query or an url-encoded form body.

@@ -49,6 +49,24 @@ type MessageView struct {
 	// ErrorMsg is Error as a catalog message, for the page to say in its
 	// reader's language (the parser's own detail stays as it is).
 	ErrorMsg *tracer.Msg `json:"error_msg,omitempty"`
+
+	// HTMLPart is the path of the text/html part the preview shows
+	// (GET /api/messages/{id}/html), "-" when there is none.
+	HTMLPart string `json:"html_part"`
+	// Remote lists what that HTML would fetch from elsewhere: the preview
+	// blocks it all.
+	Remote []RemoteRef `json:"remote"`
+	// Attachments are the parts offered for download
+	// (GET /api/messages/{id}/parts/{path}).
+	Attachments []Attachment `json:"attachments"`
+}
+
+// Attachment is a part offered for download.
+type Attachment struct {
+	Path        string `json:"path"`
+	Filename    string `json:"filename"` // as the download names it
+	ContentType string `json:"content_type"`
+	Size        int    `json:"size"` // decoded octets
 }
 
 // Field is one header field: the name, the value with RFC 2047 encoded
@@ -108,7 +126,77 @@ func ParseMessage(raw []byte) *MessageView {
 	}
 	n := 0
 	v.Tree = walk(ent, err, "", 0, &n)
+	v.HTMLPart, v.Remote, v.Attachments = "-", []RemoteRef{}, []Attachment{}
+	if h := firstHTML(v.Tree); h != nil {
+		v.HTMLPart = h.Path
+		if h.Text != nil {
+			v.Remote = RemoteRefs(*h.Text)
+		}
+	}
+	v.Attachments = attachments(v.Tree, v.HTMLPart, v.Attachments)
 	return v
+}
+
+// firstHTML is the first text/html part of the tree (depth first), the
+// one a mail client shows of a multipart/alternative (RFC 2046 section
+// 5.1.4 puts the richest last; a client that renders HTML picks it).
+func firstHTML(p *Part) *Part {
+	if p == nil {
+		return nil
+	}
+	if p.ContentType == "text/html" && len(p.Parts) == 0 {
+		return p
+	}
+	for _, c := range p.Parts {
+		if h := firstHTML(c); h != nil {
+			return h
+		}
+	}
+	return nil
+}
+
+// attachments lists the leaf parts that are not the message's text: those
+// with a file name or an attachment disposition, and every non-text part
+// (RFC 2183 section 2.2), except the part the preview shows.
+func attachments(p *Part, htmlPath string, out []Attachment) []Attachment {
+	if p == nil {
+		return out
+	}
+	if len(p.Parts) > 0 && !strings.HasPrefix(p.ContentType, "message/") {
+		for _, c := range p.Parts {
+			out = attachments(c, htmlPath, out)
+		}
+		return out
+	}
+	text := strings.HasPrefix(p.ContentType, "text/") && p.Disposition != "attachment" && p.Filename == ""
+	if p.Path == "" || text || p.Path == htmlPath && p.ContentType == "text/html" {
+		return out
+	}
+	return append(out, Attachment{Path: p.Path, Filename: downloadName(p.Filename, p.Path), ContentType: p.ContentType, Size: p.Size})
+}
+
+// downloadName is a file name that is safe to offer: the last element of
+// name, without control characters, path separators or leading dots,
+// bounded; "part-PATH.bin" when nothing is left.
+func downloadName(name, path string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == ':' || r == '"' || r == '*' || r == '?' || r == '<' || r == '>' || r == '|' ||
+			r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == utf8.RuneError {
+			return -1 // control and bidi characters, and those file systems refuse
+		}
+		return r
+	}, name)
+	name = strings.TrimLeft(strings.TrimSpace(name), ".")
+	if r := []rune(name); len(r) > 100 {
+		name = string(r[len(r)-100:])
+	}
+	if name == "" {
+		return "part-" + path + ".bin"
+	}
+	return name
 }
 
 // walk builds the tree of one entity. Paths are IMAP's section numbers

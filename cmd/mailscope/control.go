@@ -197,7 +197,32 @@ func newQueueCmd() *cobra.Command {
 			return nil
 		},
 	})
+	cmd.AddCommand(newQueueActionCmd(o, "retry", "cli.queue.retried"), newQueueActionCmd(o, "bounce", "cli.queue.bounced"))
 	return cmd
+}
+
+// newQueueActionCmd is `mailscope queue retry ID` or `mailscope queue
+// bounce ID`: ID is a message's id as the queue lists it (every recipient
+// of it), or one recipient's row id; done is the catalog key of the line
+// said after.
+func newQueueActionCmd(o *controlOptions, action, done string) *cobra.Command {
+	return &cobra.Command{
+		Use:  action + " ID",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var v struct {
+				N int `json:"n"`
+			}
+			if err := o.locate(cmd); err != nil {
+				return err
+			}
+			if err := o.call("POST", "/api/queue/"+url.PathEscape(args[0])+"/"+action, nil, &v); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), say(pickLang(o.lang), done, "id", tracer.Printable(args[0]), "n", strconv.Itoa(v.N)))
+			return nil
+		},
+	}
 }
 
 // printQueue prints the queue entries in lang, in columns that count a

@@ -38,22 +38,27 @@ func (r *Relay) Queue(ctx context.Context) ([]Entry, error) {
 	skip, _ := r.holdFilter()
 	out := make([]Entry, 0, len(items))
 	for _, it := range items {
-		status := it.Status
-		if status == store.StatusQueued {
-			switch {
-			case !it.HoldUntil.IsZero() && it.HoldUntil.After(now) && it.Attempts == 0:
-				status = "held"
-			case skip != nil && skip(it.Server, it.Domain):
-				status = "hold" // no scheduled attempt: waits for ETRN or the hold's end
-			case it.Attempts > 0:
-				status = "deferred"
-			}
-		}
-		out = append(out, Entry{ID: it.ID, QueueID: it.QueueID, Server: it.Server, MsgID: it.TraceID, Sender: it.Sender,
-			Rcpt: it.Rcpt, Domain: it.Domain, Status: status, Attempts: it.Attempts, NextAttempt: it.NextAttempt,
-			LastError: it.LastError, Created: it.Created, HoldUntil: it.HoldUntil, Size: it.Size})
+		out = append(out, entryOf(it, now, skip))
 	}
 	return out, nil
+}
+
+// entryOf is it as the queue shows it at now; skip is the hold filter.
+func entryOf(it *store.QueueItem, now time.Time, skip func(server, domain string) bool) Entry {
+	status := it.Status
+	if status == store.StatusQueued {
+		switch {
+		case !it.HoldUntil.IsZero() && it.HoldUntil.After(now) && it.Attempts == 0:
+			status = "held"
+		case skip != nil && skip(it.Server, it.Domain):
+			status = "hold" // no scheduled attempt: waits for ETRN or the hold's end
+		case it.Attempts > 0:
+			status = "deferred"
+		}
+	}
+	return Entry{ID: it.ID, QueueID: it.QueueID, Server: it.Server, MsgID: it.TraceID, Sender: it.Sender,
+		Rcpt: it.Rcpt, Domain: it.Domain, Status: status, Attempts: it.Attempts, NextAttempt: it.NextAttempt,
+		LastError: it.LastError, Created: it.Created, HoldUntil: it.HoldUntil, Size: it.Size}
 }
 
 // Flush makes queued mail for domain ("" for every domain) due now on

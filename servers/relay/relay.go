@@ -389,6 +389,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 				if err := tx.MarkSent(it.ID, o.reply); err != nil {
 					return err
 				}
+				if err := r.recordAttempt(tx, src, dest, o, store.StatusSent, now); err != nil {
+					return err
+				}
 				events = append(events, func() {
 					r.event(it, tracer.StepDelivered, tracer.M("queue.delivered", "to", dest.Name, "rcpt", it.Rcpt, "reply", o.reply, "from", src.Name), nil)
 				})
@@ -397,6 +400,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 				}
 			case o.code >= 500:
 				if err := tx.MarkBounced(it.ID, o.reply); err != nil {
+					return err
+				}
+				if err := r.recordAttempt(tx, src, dest, o, store.StatusBounced, now); err != nil {
 					return err
 				}
 				bounces = append(bounces, bounce{it, o.reply, o.replyZH(), o.code, nil})
@@ -408,6 +414,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 				if giveUp := r.cfg.World.Queue.GiveUp; giveUp > 0 {
 					if now.Sub(it.Created) >= giveUp {
 						if err := tx.MarkBounced(it.ID, o.reply); err != nil {
+							return err
+						}
+						if err := r.recordAttempt(tx, src, dest, o, store.StatusBounced, now); err != nil {
 							return err
 						}
 						elapsed := now.Sub(it.Created).Round(time.Second)
@@ -425,6 +434,9 @@ func (r *Relay) record(src, dest *world.Server, outs []outcome) {
 					}
 				}
 				if err := tx.Defer(it.ID, o.reply, next); err != nil {
+					return err
+				}
+				if err := r.recordAttempt(tx, src, dest, o, store.StatusQueued, now); err != nil {
 					return err
 				}
 				if f, err := r.delayDue(tx, it, now); err != nil {

@@ -153,6 +153,10 @@ func Open(dir string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: adding the DSN columns to %s: %w", path, err)
 	}
+	if err := createHistory(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: create the queue history in %s: %w", path, err)
+	}
 	// Readers map the database file (SQLite's memory-mapped I/O), so a
 	// message body spread over overflow pages is read without a pread(2)
 	// per 4 KiB page.

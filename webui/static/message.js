@@ -1,8 +1,9 @@
 // mailscope web timeline: the message view. The mailboxes of a user, a
 // message's header lines, MIME tree, decoded text and raw source, all as
-// text.
+// text; its HTML in a sandboxed frame that loads nothing remote, with the
+// list of what it blocked; its attachments as downloads; and a search.
 import { $, vis, el, option, debounce } from './util.js';
-import { I, t, prose } from './i18n.js';
+import { I, t, tOr, prose } from './i18n.js';
 import { api } from './api.js';
 import { S, onEvent, onRelabel } from './model.js';
 import { setFilter } from './panels.js';
@@ -19,12 +20,13 @@ export function fillUsers() {
 }
 $('m-server').addEventListener('change', () => { fillUsers(); loadMailboxes(true); });
 $('m-user').addEventListener('change', () => loadMailboxes(true));
-$('m-refresh').addEventListener('click', () => loadMailboxes(false));
+$('m-refresh').addEventListener('click', () => (searching ? search(searching) : loadMailboxes(false)));
 
 let mailboxesLoading = false;
 export async function loadMailboxes(clear) {
   const server = $('m-server').value, user = $('m-user').value;
-  if (!server || !user || mailboxesLoading) return;
+  if (clear) { searching = ''; $('m-search').value = ''; }
+  if (!server || !user || mailboxesLoading || searching) return;
   if (clear) { currentMessage = ''; $('message').replaceChildren(el('p', 'hint', t('web.m.pick'))); }
   mailboxesLoading = true;
   const box = $('mailboxes');
@@ -90,6 +92,9 @@ export async function openMessage(id) {
   }
   box.appendChild(tbl);
 
+  preview(box, m);
+  attachments(box, m);
+
   box.appendChild(el('h2', '', t('web.m.mime')));
   const tree = el('ul', 'mime-tree');
   tree.id = 'mime-tree';
@@ -108,6 +113,106 @@ export async function openMessage(id) {
   raw.id = 'raw-source';
   box.appendChild(raw);
 }
+// preview shows the HTML part in an <iframe sandbox> (no script, no
+// form, an opaque origin) from /api/messages/{id}/html, whose
+// Content-Security-Policy lets nothing remote load; under it, what was
+// blocked, and what a tracking pixel would have told the sender.
+function preview(box, m) {
+  if (!m.html_part || m.html_part === '-') return;
+  box.appendChild(el('h2', '', t('web.m.preview')));
+  const f = document.createElement('iframe');
+  f.setAttribute('sandbox', '');
+  f.setAttribute('referrerpolicy', 'no-referrer');
+  f.className = 'm-preview';
+  f.id = 'msg-preview';
+  f.title = vis(t('web.m.preview'));
+  f.src = '/api/messages/' + encodeURIComponent(m.id) + '/html?part=' + encodeURIComponent(m.html_part);
+  box.appendChild(f);
+  const remote = m.remote || [];
+  if (!remote.length) {
+    box.appendChild(el('p', 'hint', t('web.m.blocked.none')));
+    return;
+  }
+  box.appendChild(el('h3', '', t('web.m.blocked', { n: remote.length })));
+  const ul = el('ul', 'm-blocked');
+  ul.id = 'msg-blocked';
+  for (const r of remote) {
+    // The URL is wire text: a text node of its own, never in the template.
+    const li = el('li', r.pixel ? 'pixel' : '');
+    const tmpl = t(r.pixel ? 'web.m.blocked.pixel' : 'web.m.blocked.item');
+    for (const p of tmpl.split(/(\{tag\}|\{url\})/)) {
+      if (p === '{tag}') li.appendChild(el('span', 'mime-type', r.tag));
+      else if (p === '{url}') li.appendChild(el('code', 'wire', r.url));
+      else if (p) li.appendChild(document.createTextNode(vis(p)));
+    }
+    ul.appendChild(li);
+  }
+  box.appendChild(ul);
+  box.appendChild(el('p', 'm-pixelnote', t('web.m.pixelnote')));
+}
+
+// attachments lists the parts offered for download.
+function attachments(box, m) {
+  const list = m.attachments || [];
+  if (!list.length) return;
+  box.appendChild(el('h2', '', t('web.m.attachments')));
+  const ul = el('ul', 'm-attachments');
+  ul.id = 'msg-attachments';
+  for (const a of list) {
+    const li = el('li');
+    const link = el('a', 'm-download', t('web.m.download', { name: a.filename, type: a.content_type, n: a.size }));
+    link.href = '/api/messages/' + encodeURIComponent(m.id) + '/parts/' + encodeURIComponent(a.path);
+    link.setAttribute('download', a.filename);
+    link.dataset.path = a.path;
+    li.appendChild(link);
+    ul.appendChild(li);
+  }
+  box.appendChild(ul);
+}
+
+// search looks through the user's messages on the server and lists what
+// matches in place of the mailboxes, until "show all".
+let searching = '';
+async function search(q) {
+  const server = $('m-server').value, user = $('m-user').value;
+  q = q.trim();
+  if (!server || !user) return;
+  if (!q) { searching = ''; loadMailboxes(false); return; }
+  searching = q;
+  const box = $('mailboxes');
+  box.replaceChildren(el('p', 'hint', t('web.loading')));
+  let r;
+  try {
+    r = await api('/api/search?server=' + encodeURIComponent(server) + '&user=' + encodeURIComponent(user) + '&q=' + encodeURIComponent(q));
+  } catch (e) {
+    box.replaceChildren(el('p', 'mime-err', t('web.m.errboxes', { err: e.message })));
+    return;
+  }
+  if (searching !== q) return;
+  box.replaceChildren();
+  const head = el('div', 'm-search-head');
+  const n = r.results.length;
+  head.appendChild(el('h2', '', n ? t(r.truncated ? 'web.m.search.cut' : 'web.m.search.n', { n: n, q: '“' + q + '”' }) : t('web.m.search.none', { q: '“' + q + '”' })));
+  const all = el('button', '', t('web.m.search.clear'));
+  all.type = 'button';
+  all.addEventListener('click', () => { $('m-search').value = ''; searching = ''; loadMailboxes(false); });
+  head.appendChild(all);
+  box.appendChild(head);
+  const ul = el('ul');
+  ul.id = 'search-results';
+  for (const m of r.results) {
+    const li = el('li', m.id === currentMessage ? 'current' : '');
+    li.dataset.id = m.id;
+    li.appendChild(el('div', 'msg-subject', m.subject || t('web.m.nosubject')));
+    const where = (m.where || []).map((w) => tOr('web.m.search.in.' + w, w)).join(', ');
+    li.appendChild(el('div', 'msg-meta', m.mailbox + ' · ' + (m.from || t('web.m.nofrom')) + ' · ' + new Date(m.date).toLocaleString(I.lang) + ' · ' + t('web.m.search.where', { where: where })));
+    li.addEventListener('click', () => openMessage(m.id));
+    ul.appendChild(li);
+  }
+  box.appendChild(ul);
+}
+$('m-search-form').addEventListener('submit', (e) => { e.preventDefault(); search($('m-search').value); });
+
 function partDesc(p) {
   return p.path ? t('web.m.part', { path: p.path }) : t('web.m.whole');
 }
