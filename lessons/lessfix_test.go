@@ -102,7 +102,7 @@ func TestDiagnosticHints(t *testing.T) {
 			x := waitFor(t, u, "second hint imap-no-tag", func(x lessons.Update) bool {
 				return hint("imap-no-tag")(x) && x.Event.Kind == tracer.KindDiagnostic && strings.Contains(x.Event.Text, "COPY")
 			})
-			checkText(x, "COPY")
+			checkText(x, "a2 SELECT INBOX")
 			// A folder name in the wrong case.
 			c.send("a7 CREATE Homework")
 			c.send("a8 COPY 1 homework")

@@ -113,7 +113,7 @@ var cliCatalog = map[string]entry{
 	"lesson.ui.progress":        {en: "progress", zh: "进度"},
 	"lesson.ui.steps":           {en: "steps", zh: "步数"},
 	"lesson.ui.completed":       {en: "completed", zh: "已完成"},
-	"lesson.ui.completed.again": {en: "✓ completed, {done}/{steps}", zh: "✓ 已完成，{done}/{steps}"},
+	"lesson.ui.completed.again": {en: "✓ completed once; this run {done}/{steps}", zh: "✓ 曾经完成；这一遍 {done}/{steps}"},
 	"lesson.ui.not.started":     {en: "not started", zh: "未开始"},
 	"lesson.ui.resume":          {en: "Resuming at step {n} (use --restart to begin again).", zh: "从第 {n} 步继续（用 --restart 从头开始）。"},
 	"lesson.ui.watching":        {en: "Watching the trace of {where}. Do the step in another terminal; Ctrl-C stops (progress is saved).", zh: "正在观察 {where} 的跟踪。请在另一个终端里完成这一步；按 Ctrl-C 结束（进度会保存）。"},

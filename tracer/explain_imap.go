@@ -73,7 +73,7 @@ var imapCatalog = map[string]entry{
 	"imap.untagged.OK":      {en: "Untagged OK (*): information from the server, usually carried by the response code in brackets.", zh: "不带标签的 OK（*）：服务器提供的信息，通常放在方括号中的响应代码里。", rfc: "RFC 9051 section 7.1.1"},
 	"imap.untagged.NO":      {en: "Untagged NO (*): a warning from the server; the command goes on.", zh: "不带标签的 NO（*）：服务器发出的警告；命令仍继续执行。", rfc: "RFC 9051 section 7.1.2"},
 	"imap.untagged.BAD":     {en: "Untagged BAD (*): the server could not tell which command caused a protocol error.", zh: "不带标签的 BAD（*）：服务器无法判断是哪条命令导致了协议错误。", rfc: "RFC 9051 section 7.1.3"},
-	"imap.untagged.BYE":     {en: "BYE: the server is about to close the connection (after LOGOUT, on shutdown, after a long silence, after an unknown command before login, or after refusing a non-synchronizing literal whose octets were already on the way: they must not be read as commands).", zh: "BYE：服务器即将关闭连接（LOGOUT 之后、关机时、长时间无活动之后、登录前收到不认识的命令之后，或拒绝了一个字节已在途中的非同步字面量之后：这些字节不能被当作命令读取）。", rfc: "RFC 9051 section 7.1.5, RFC 7888"},
+	"imap.untagged.BYE":     {en: "BYE: the server is about to close the connection (after LOGOUT, on shutdown, after a long silence, after too many lines without a tag before login, or after refusing a non-synchronizing literal whose octets were already on the way: they must not be read as commands).", zh: "BYE：服务器即将关闭连接（LOGOUT 之后、关机时、长时间无活动之后、登录前收到太多不带标签的行之后，或拒绝了一个字节已在途中的非同步字面量之后：这些字节不能被当作命令读取）。", rfc: "RFC 9051 section 7.1.5, RFC 7888"},
 	"imap.untagged.PREAUTH": {en: "PREAUTH: the connection is already authenticated.", zh: "PREAUTH：连接已经通过认证。", rfc: "RFC 9051 section 7.1.4"},
 
 	// Tagged responses: they complete the command with the same tag.
