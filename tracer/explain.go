@@ -70,6 +70,26 @@ func CiteZH(rfc string) string {
 	return strings.Join(parts, "，")
 }
 
+// CiteIn says a citation in lang, whichever language it was said in:
+// CiteZH for "zh", and for "en" the inverse ("RFC 1939 第 7 节" becomes
+// "RFC 1939 section 7"), for a reader who says an event again in another
+// language than the instance's.
+func CiteIn(lang, rfc string) string {
+	if lang == "zh" {
+		return CiteZH(rfc)
+	}
+	if !strings.Contains(rfc, " 第 ") {
+		return rfc
+	}
+	parts := strings.Split(rfc, "，")
+	for i, p := range parts {
+		if doc, sec, ok := strings.Cut(p, " 第 "); ok {
+			parts[i] = doc + " section " + strings.TrimSuffix(sec, " 节")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Key returns the explanation for one catalog key, or nil if the key is not
 // in any catalog.
 func (x *Explainer) Key(key string) *Explanation {

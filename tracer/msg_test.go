@@ -79,5 +79,11 @@ func TestCiteZH(t *testing.T) {
 		if got := CiteZH(in); got != want {
 			t.Errorf("CiteZH(%q) = %q, want %q", in, got, want)
 		}
+		if got := CiteIn("en", want); got != in {
+			t.Errorf("CiteIn(en, %q) = %q, want %q", want, got, in)
+		}
+		if got := CiteIn("zh", want); got != want {
+			t.Errorf("CiteIn(zh, %q) = %q, want it unchanged", want, got)
+		}
 	}
 }

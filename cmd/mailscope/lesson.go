@@ -363,6 +363,7 @@ func reexplain(x, xi *tracer.Explainer, e *tracer.Event) *tracer.Explanation {
 	}
 	ex := *e.Explain
 	ex.Text = nx.Text
+	ex.RFC = tracer.CiteIn(x.Lang(), ex.RFC)
 	if nx.EnhText != "" {
 		ex.EnhText = nx.EnhText
 	}

@@ -39,6 +39,11 @@ func TestLocalizerSaysLineExplanationsAgain(t *testing.T) {
 			if got.Explain.Text != want.Text || got.Explain.EnhText != want.EnhText {
 				t.Errorf("%s -> %s: %q explained as %q [%q], want %q [%q]", c.inst, c.lang, l.text, got.Explain.Text, got.Explain.EnhText, want.Text, want.EnhText)
 			}
+			// The citation too ("RFC 1939 第 6 节" under an English text
+			// before).
+			if got.Explain.RFC != want.RFC {
+				t.Errorf("%s -> %s: %q cites %q, want %q", c.inst, c.lang, l.text, got.Explain.RFC, want.RFC)
+			}
 		}
 	}
 	// A text the instance did not take from its catalog (a newer or
