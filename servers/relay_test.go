@@ -229,6 +229,11 @@ func TestRelayFaultDownThenUp(t *testing.T) {
 	if len(q) != 1 || q[0].Status != "deferred" || q[0].Attempts < 2 || q[0].MsgID != id {
 		t.Fatalf("queue while B is down: %+v", q)
 	}
+	// "connection refused" is the relay's own words: the queue keeps
+	// them as a catalog message, which a reader says in Chinese.
+	if w := q[0].LastWhy; w == nil || strings.ContainsAny(tracer.NewExplainer("zh").Format(w), "abcdefghijklmnopqrstuvwxyz") && !strings.ContainsFunc(tracer.NewExplainer("zh").Format(w), func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+		t.Errorf("queue entry's last error has no catalog form: %+v", q[0])
+	}
 	if err := inst.SetFault("B", servers.FaultNone); err != nil {
 		t.Fatal(err)
 	}

@@ -255,8 +255,13 @@ func printQueue(w io.Writer, lang string, now time.Time, entries []servers.Queue
 			from = "<>"
 		}
 		last := e.LastError
-		if len(last) > 60 {
-			last = last[:57] + "..."
+		if e.LastWhy != nil {
+			// The relay's own words, said in lang (a server's reply
+			// stays as it came: it is wire text).
+			last = tracer.NewExplainer(lang).Format(e.LastWhy)
+		}
+		if r := []rune(last); len(r) > 60 {
+			last = string(r[:57]) + "..." // by characters: a Chinese reason is not cut inside one
 		}
 		// Addresses and the last error are wire text (a remote server's
 		// reply): escaped, they cannot drive the terminal or break the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // TestMain gives the tests their own runtime directory, so that the
@@ -125,6 +126,9 @@ func TestControlLang(t *testing.T) {
 	printQueue(&b, "zh", now, []servers.QueueEntry{
 		{Server: "A", MsgID: "A-1", Sender: "alice@a.example", Rcpt: "bob@b.example", Status: "deferred", Attempts: 1, NextAttempt: now.Add(time.Minute)},
 		{Server: "A", MsgID: "A-2", Sender: "alice@a.example", Rcpt: "bob@b.example", Status: "held", Attempts: 0},
+		// The relay's own words come in the reader's language.
+		{Server: "A", MsgID: "A-3", Sender: "alice@a.example", Rcpt: "x@nowhere.example", Status: "deferred", Attempts: 1,
+			LastError: "no mail server for nowhere.example", LastWhy: tracer.M("queue.why.nomx", "domain", "nowhere.example")},
 	}, map[string]servers.Fault{"B": servers.FaultDown})
 	out := b.String()
 	for _, want := range []string{"已推迟", "暂缓发送", "服务器 B 的故障：宕机"} {
@@ -132,7 +136,10 @@ func TestControlLang(t *testing.T) {
 			t.Errorf("zh queue lacks %q:\n%s", want, out)
 		}
 	}
-	for _, bad := range []string{"deferred", "held", "down"} {
+	if zh := tracer.NewExplainer("zh").Format(tracer.M("queue.why.nomx", "domain", "nowhere.example")); !strings.Contains(out, string([]rune(zh)[:10])) {
+		t.Errorf("zh queue lacks the reason in Chinese %q:\n%s", zh, out)
+	}
+	for _, bad := range []string{"deferred", "held", "down", "nobody receives"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("zh queue says %q:\n%s", bad, out)
 		}

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -103,8 +104,12 @@ func (r *Relay) hop(src, dest *world.Server, domain string) string {
 // recordAttempt adds o to its recipient's history; status is what the
 // attempt left it (sent, queued, bounced).
 func (r *Relay) recordAttempt(tx *store.Tx, src, dest *world.Server, o outcome, status string, at time.Time) error {
-	return tx.RecordAttempt(o.item.ID, store.Attempt{At: at, Kind: store.HistAttempt, Outcome: status,
-		Code: o.code, Reply: o.reply, Hop: r.hop(src, dest, o.item.Domain)})
+	a := store.Attempt{At: at, Kind: store.HistAttempt, Outcome: status,
+		Code: o.code, Reply: o.reply, Hop: r.hop(src, dest, o.item.Domain)}
+	if o.why != nil {
+		a.Why, _ = json.Marshal(o.why)
+	}
+	return tx.RecordAttempt(o.item.ID, a)
 }
 
 // ErrNotQueued is returned by RetryNow and BounceNow when no recipient

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -23,9 +24,12 @@ type Entry struct {
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt"`
 	LastError   string    `json:"last_error,omitempty"`
-	Created     time.Time `json:"created"`
-	HoldUntil   time.Time `json:"hold_until,omitempty"`
-	Size        int       `json:"size"`
+	// LastWhy is LastError as a catalog message when it is the relay's
+	// own words, for a reader to say in their language.
+	LastWhy   *tracer.Msg `json:"last_why,omitempty"`
+	Created   time.Time   `json:"created"`
+	HoldUntil time.Time   `json:"hold_until,omitempty"`
+	Size      int         `json:"size"`
 }
 
 // Queue lists every server's outgoing queue, oldest first.
@@ -56,9 +60,16 @@ func entryOf(it *store.QueueItem, now time.Time, skip func(server, domain string
 			status = "deferred"
 		}
 	}
-	return Entry{ID: it.ID, QueueID: it.QueueID, Server: it.Server, MsgID: it.TraceID, Sender: it.Sender,
+	e := Entry{ID: it.ID, QueueID: it.QueueID, Server: it.Server, MsgID: it.TraceID, Sender: it.Sender,
 		Rcpt: it.Rcpt, Domain: it.Domain, Status: status, Attempts: it.Attempts, NextAttempt: it.NextAttempt,
 		LastError: it.LastError, Created: it.Created, HoldUntil: it.HoldUntil, Size: it.Size}
+	if it.LastWhy != "" {
+		var m tracer.Msg
+		if json.Unmarshal([]byte(it.LastWhy), &m) == nil && m.Key != "" {
+			e.LastWhy = &m
+		}
+	}
+	return e
 }
 
 // Flush makes queued mail for domain ("" for every domain) due now on

@@ -35,6 +35,7 @@ func migrateDSN(db *sql.DB) error {
 		{"queue", "ret", "TEXT NOT NULL DEFAULT ''"},
 		{"queue_rcpts", "orcpt", "TEXT NOT NULL DEFAULT ''"},
 		{"queue_rcpts", "delay_notified", "INTEGER NOT NULL DEFAULT 0"},
+		{"queue_rcpts", "last_why", "TEXT NOT NULL DEFAULT ''"}, // see QueueItem.LastWhy
 	} {
 		var n int
 		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {

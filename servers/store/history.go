@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ type Attempt struct {
 	Code    int       `json:"code,omitempty"`    // the SMTP reply code; 0 when there was none
 	Reply   string    `json:"reply,omitempty"`   // the reply or the error (wire text)
 	Hop     string    `json:"hop,omitempty"`     // "A -> B (127.0.0.1:11025)": who talked to whom
+	// Why is Reply as a catalog message (JSON of tracer.Msg) when it is
+	// the relay's own words, not a server's reply (see QueueItem.LastWhy).
+	Why json.RawMessage `json:"why,omitempty"`
 }
 
 // historySchema is the table of attempts. It is created by its own
@@ -50,7 +54,8 @@ CREATE TABLE IF NOT EXISTS queue_attempts (
 	outcome TEXT NOT NULL DEFAULT '',
 	code    INTEGER NOT NULL DEFAULT 0,
 	reply   TEXT NOT NULL DEFAULT '',
-	hop     TEXT NOT NULL DEFAULT ''
+	hop     TEXT NOT NULL DEFAULT '',
+	why     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS queue_attempts_rcpt ON queue_attempts(rcpt_id, id);
 `
@@ -66,8 +71,16 @@ func (tx *Tx) RecordAttempt(id int64, a Attempt) error {
 	if a.At.IsZero() {
 		a.At = time.Now()
 	}
-	_, err := tx.Exec(`INSERT INTO queue_attempts(rcpt_id, at, kind, outcome, code, reply, hop) VALUES(?, ?, ?, ?, ?, ?, ?)`,
-		id, a.At.UnixMilli(), a.Kind, a.Outcome, a.Code, a.Reply, a.Hop)
+	if _, err := tx.Exec(`INSERT INTO queue_attempts(rcpt_id, at, kind, outcome, code, reply, hop, why) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, a.At.UnixMilli(), a.Kind, a.Outcome, a.Code, a.Reply, a.Hop, string(a.Why)); err != nil {
+		return err
+	}
+	if a.Kind != HistAttempt {
+		return nil
+	}
+	// The recipient's last error is this attempt's reply (Defer,
+	// MarkBounced): its catalog form goes with it, or none.
+	_, err := tx.Exec(`UPDATE queue_rcpts SET last_why = ? WHERE id = ?`, string(a.Why), id)
 	return err
 }
 
@@ -141,7 +154,7 @@ func (s *Store) histories(ctx context.Context, items []*QueueItem) (map[int64][]
 			args[i], marks[i] = it.ID, "?"
 		}
 		in := `(` + strings.Join(marks, ",") + `)`
-		rows, err := s.r.QueryContext(ctx, `SELECT rcpt_id, at, kind, outcome, code, reply, hop FROM queue_attempts
+		rows, err := s.r.QueryContext(ctx, `SELECT rcpt_id, at, kind, outcome, code, reply, hop, why FROM queue_attempts
 			WHERE rcpt_id IN `+in+` ORDER BY rcpt_id, id`, args...)
 		if err != nil {
 			return nil, nil, err
@@ -149,9 +162,13 @@ func (s *Store) histories(ctx context.Context, items []*QueueItem) (map[int64][]
 		for rows.Next() {
 			var id, at int64
 			var a Attempt
-			if err := rows.Scan(&id, &at, &a.Kind, &a.Outcome, &a.Code, &a.Reply, &a.Hop); err != nil {
+			var why string
+			if err := rows.Scan(&id, &at, &a.Kind, &a.Outcome, &a.Code, &a.Reply, &a.Hop, &why); err != nil {
 				rows.Close()
 				return nil, nil, err
+			}
+			if why != "" {
+				a.Why = json.RawMessage(why)
 			}
 			a.At = time.UnixMilli(at)
 			h := append(hist[id], a)

@@ -32,6 +32,10 @@ type QueueItem struct {
 	Attempts    int
 	NextAttempt time.Time
 	LastError   string
+	// LastWhy is LastError as a catalog message (JSON of tracer.Msg) when
+	// it is no server's reply but the relay's own words ("connection
+	// refused: server B is down"), so a reader says it in their language.
+	LastWhy     string
 	Created     time.Time
 	HoldUntil   time.Time
 	Size        int
@@ -42,7 +46,7 @@ type QueueItem struct {
 }
 
 const queueSelect = `SELECT r.id, q.id, q.server, q.trace_id, q.sender, r.rcpt, r.domain, r.status, r.attempts,
-	r.next_attempt, r.last_error, q.created, q.hold_until, length(q.body), r.notify
+	r.next_attempt, r.last_error, q.created, q.hold_until, length(q.body), r.notify, r.last_why
 	FROM queue_rcpts r JOIN queue q ON q.id = r.queue_id`
 
 func scanQueue(rows *sql.Rows) ([]*QueueItem, error) {
@@ -53,7 +57,7 @@ func scanQueue(rows *sql.Rows) ([]*QueueItem, error) {
 		var next, created, hold int64
 		var notify string
 		if err := rows.Scan(&it.ID, &it.QueueID, &it.Server, &it.TraceID, &it.Sender, &it.Rcpt, &it.Domain, &it.Status,
-			&it.Attempts, &next, &it.LastError, &created, &hold, &it.Size, &notify); err != nil {
+			&it.Attempts, &next, &it.LastError, &created, &hold, &it.Size, &notify, &it.LastWhy); err != nil {
 			return nil, err
 		}
 		it.NotifyNever = strings.EqualFold(notify, "NEVER")

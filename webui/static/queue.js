@@ -4,7 +4,7 @@
 // "bounce now"; delivered and bounced recipients stay below, marked, with
 // when. Replies are wire text: put in the page as text only.
 import { $, vis, el, debounce } from './util.js';
-import { I, t, tOr, fmtDuration } from './i18n.js';
+import { I, t, tOr, fmtDuration, prose } from './i18n.js';
 import { api } from './api.js';
 import { S, onEvent, onRelabel } from './model.js';
 import { onShow } from './views.js';
@@ -78,7 +78,10 @@ function drawPending(entries) {
     }
     tr.appendChild(next);
     const err = el('td');
-    if (e.last_error) err.appendChild(wire(e.last_error));
+    // The relay's own words (no server's reply) come in the page's
+    // language; a reply stays as it came.
+    if (e.last_why) err.appendChild(el('span', 'q-why', prose({ msg: e.last_why, text: e.last_error })));
+    else if (e.last_error) err.appendChild(wire(e.last_error));
     tr.appendChild(err);
     tr.appendChild(actionCell(e));
     tb.appendChild(tr);
@@ -140,7 +143,7 @@ function historyList(hist) {
     for (const p of parts) {
       if (p === '{time}') li.appendChild(el('span', 'q-time', time));
       else if (p === '{hop}') li.appendChild(wire(h.hop || '', 'q-hop'));
-      else if (p === '{reply}') li.appendChild(h.reply ? wire(h.reply, 'q-reply') : el('span', 'hint', t('web.q.h.noreply')));
+      else if (p === '{reply}') li.appendChild(h.why ? el('span', 'q-why', prose({ msg: h.why, text: h.reply })) : h.reply ? wire(h.reply, 'q-reply') : el('span', 'hint', t('web.q.h.noreply')));
       else if (p) li.appendChild(document.createTextNode(vis(p)));
     }
     ul.appendChild(li);
