@@ -98,4 +98,13 @@ var mailDiagCatalog = map[string]entry{
 		en:  "DONE is not a command but the end of IDLE, so it has no tag: type just DONE. The response that ends the IDLE carries the IDLE command's tag ({idletag}).",
 		zh:  "DONE 不是一条命令，而是 IDLE 的结束，所以它没有标签：只输入 DONE 即可。结束 IDLE 的响应带的是 IDLE 命令的标签（{idletag}）。",
 		rfc: "RFC 2177 section 3, RFC 9051 section 6.3.13"},
+
+	// IMAP: another command typed during IDLE.
+	"diag.imap.idle-command": {
+		en: "\"{line}\" came during IDLE: the server waits for DONE alone on a line, so it ended the IDLE with BAD and did not run {verb}.",
+		zh: "“{line}”是在 IDLE 期间输入的：服务器等待的是单独一行的 DONE，所以它以 BAD 结束了 IDLE，并没有执行 {verb}。"},
+	"diag.imap.idle-command.hint": {
+		en:  "While IDLE is under way, type DONE first (no tag); its OK carries the IDLE's tag ({idletag}). Then send {verb} again with a new tag.",
+		zh:  "IDLE 进行期间，先输入 DONE（不带标签）；它的 OK 带的是 IDLE 的标签（{idletag}）。然后用新标签再发送一次 {verb}。",
+		rfc: "RFC 2177 section 3"},
 }

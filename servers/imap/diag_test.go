@@ -175,9 +175,10 @@ func TestDiagFolderCase(t *testing.T) {
 		c.Send("a2 SELECT INBOX")
 		c.untilTagged("a2", "a2 OK *")
 		c.Send("a3 COPY 1 homework")
-		c.untilTagged("a3", "a3 NO [TRYCREATE] *")
+		// The reply, all a telnet user sees, names the folder meant too.
+		c.untilTagged("a3", `a3 NO [TRYCREATE] there is no folder named "homework", but there is "Homework": folder names are case-sensitive`)
 		c.Send("a4 COPY 1 Nowhere")
-		c.untilTagged("a4", "a4 NO [TRYCREATE] *")
+		c.untilTagged("a4", `a4 NO [TRYCREATE] there is no folder named "Nowhere": CREATE it first`)
 		c.Send("a5 LOGOUT")
 		c.untilTagged("a5", "a5 OK *")
 		evs := sessionEvents(t, sub)
@@ -203,7 +204,7 @@ func TestDiagFolderCase(t *testing.T) {
 	c.Send("a1 CREATE Homework")
 	c.untilTagged("a1", "a1 OK *")
 	c.Send("a2 SELECT HOMEWORK")
-	c.untilTagged("a2", "a2 NO [NONEXISTENT] *")
+	c.untilTagged("a2", `a2 NO [NONEXISTENT] there is no folder named "HOMEWORK", but there is "Homework": *`)
 	c.Send("a3 APPEND homework {2+}\r\nhi")
 	c.untilTagged("a3", "a3 NO [TRYCREATE] *")
 	c.Send("a4 LOGOUT")
@@ -243,6 +244,29 @@ func TestDiagDoneTag(t *testing.T) {
 			textZH: "“a10 DONE”：IDLE 期间，服务器等待的是单独一行的 DONE，不带标签",
 			hintZH: "只输入 DONE 即可。结束 IDLE 的响应带的是 IDLE 命令的标签（a9）。",
 			after:  "a9 BAD"})
+	}
+}
+
+// TestDiagIdleCommand: another tagged command typed during IDLE (the
+// lesson's next one, before DONE) ends the IDLE with BAD without running;
+// the diagnostic says so and what to type.
+func TestDiagIdleCommand(t *testing.T) {
+	for _, lang := range []string{"en", "zh"} {
+		e, sub := langEnv(t, lang)
+		c := selectedBox(t, e.addr, "INBOX")
+		c.Send("c4 IDLE")
+		c.Expect("+ *")
+		c.Send("c5 LOGOUT")
+		c.untilTagged("c4", "c4 BAD *")
+		c.Send("c6 LOGOUT")
+		c.untilTagged("c6", "c6 OK *")
+		evs := sessionEvents(t, sub)
+		checkDiag(t, lang, evs, diagWant{diag: "idle-command",
+			textEN: `"c5 LOGOUT" came during IDLE: the server waits for DONE alone on a line, so it ended the IDLE with BAD and did not run LOGOUT.`,
+			hintEN: "type DONE first (no tag); its OK carries the IDLE's tag (c4). Then send LOGOUT again with a new tag.",
+			textZH: "“c5 LOGOUT”是在 IDLE 期间输入的",
+			hintZH: "先输入 DONE（不带标签）；它的 OK 带的是 IDLE 的标签（c4）。然后用新标签再发送一次 LOGOUT。",
+			after:  "c4 BAD"})
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/emersion/go-imap/v2"
+
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -180,6 +182,16 @@ func (c *patientConn) watchIdle(line []byte) {
 		}
 		c.afterTagged(c.diagEvent("done-tag", tracer.M("diag.imap.done-tag", "tag", tag),
 			&tracer.Explanation{Key: "diag.imap.done-tag.hint", Args: map[string]string{"idletag": c.fr.replyTag()}}))
+		return
+	}
+	// Another command typed during IDLE (the lesson's next one, "a10
+	// LOGOUT", before DONE): imapserver ends the IDLE with BAD and does
+	// not run it.
+	if len(fs) >= 2 && isPlainAtom(fs[0]) && isPlainAtom(fs[1]) {
+		line := printable(string(l), 80)
+		verb := strings.ToUpper(string(fs[1]))
+		c.afterTagged(c.diagEvent("idle-command", tracer.M("diag.imap.idle-command", "line", line, "verb", verb),
+			&tracer.Explanation{Key: "diag.imap.idle-command.hint", Args: map[string]string{"verb": verb, "idletag": c.fr.replyTag()}}))
 	}
 }
 
@@ -209,11 +221,12 @@ func (c *patientConn) afterTagged(e *tracer.Event) {
 // noFolder is called when a command names a folder that does not exist: a
 // folder whose name differs only in case is the one the student meant
 // (folder names are case-sensitive here; RFC 9051 section 5.1 makes only
-// INBOX case-insensitive everywhere).
-func (s *session) noFolder(ctx context.Context, name string) {
+// INBOX case-insensitive everywhere). It returns that folder's name, for
+// the reply to name it too (a telnet user sees only the reply), or "".
+func (s *session) noFolder(ctx context.Context, name string) string {
 	all, err := s.srv.Store.Mailboxes(ctx, s.srv.Name, s.user)
 	if err != nil {
-		return
+		return ""
 	}
 	for _, mb := range all {
 		if mb.Name != name && strings.EqualFold(mb.Name, name) {
@@ -228,9 +241,23 @@ func (s *session) noFolder(ctx context.Context, name string) {
 			} else {
 				s.trace.Emit(e)
 			}
-			return
+			return mb.Name
 		}
 	}
+	return ""
+}
+
+// noFolderErr is the NO for a folder that does not exist: when one differs
+// only in case, the reply names it ("COPY 1 homework" after "CREATE
+// Homework" was told to CREATE it first); else code's reply.
+func noFolderErr(code imap.ResponseCode, name, near string) *imap.Error {
+	if near != "" {
+		return no(code, "there is no folder named %q, but there is %q: folder names are case-sensitive", name, near)
+	}
+	if code == imap.ResponseCodeTryCreate {
+		return no(code, "there is no folder named %q: CREATE it first", name)
+	}
+	return no(code, "there is no folder named %q", name)
 }
 
 // printable shortens a name to n runes and replaces what a terminal would

@@ -28,7 +28,7 @@ var specialUses = map[string]imap.MailboxAttr{
 func (s *session) lookup(ctx context.Context, name string) (*store.Mailbox, error) {
 	mb, err := s.srv.Store.Mailbox(ctx, s.srv.Name, s.user, name)
 	if errors.Is(err, store.ErrNoMailbox) {
-		s.noFolder(ctx, name)
+		return nil, noFolderErr(imap.ResponseCodeNonExistent, name, s.noFolder(ctx, name))
 	}
 	return mb, storeErr(err, name)
 }
@@ -369,8 +369,7 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	defer cancel()
 	mb, err := s.srv.Store.Mailbox(ctx, s.srv.Name, s.user, name)
 	if errors.Is(err, store.ErrNoMailbox) {
-		s.noFolder(ctx, name)
-		return nil, no(imap.ResponseCodeTryCreate, "there is no folder named %q: CREATE it first", name)
+		return nil, noFolderErr(imap.ResponseCodeTryCreate, name, s.noFolder(ctx, name))
 	} else if err != nil {
 		return nil, err
 	}

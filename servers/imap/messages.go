@@ -529,8 +529,7 @@ func (s *session) transfer(refs []msgRef, dest string, move bool) (*imap.CopyDat
 	defer cancel()
 	dmb, err := s.srv.Store.Mailbox(ctx, s.srv.Name, s.user, dest)
 	if errors.Is(err, store.ErrNoMailbox) {
-		s.noFolder(ctx, dest)
-		return nil, no(imap.ResponseCodeTryCreate, "there is no folder named %q: CREATE it first", dest)
+		return nil, noFolderErr(imap.ResponseCodeTryCreate, dest, s.noFolder(ctx, dest))
 	} else if err != nil {
 		return nil, err
 	}
