@@ -64,6 +64,13 @@ func newEnvIn(t testing.TB, dir string) *env {
 // newEnvOn starts a server over the store in dir, traced on bus.
 func newEnvOn(t testing.TB, dir string, bus *tracer.Bus) *env {
 	t.Helper()
+	return newEnvAuth(t, dir, bus, imap.AuthFunc(testAuth))
+}
+
+// newEnvAuth starts a server over the store in dir, traced on bus, that
+// checks logins with auth.
+func newEnvAuth(t testing.TB, dir string, bus *tracer.Bus, auth imap.Authenticator) *env {
+	t.Helper()
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +88,7 @@ func newEnvOn(t testing.TB, dir string, bus *tracer.Bus) *env {
 	}
 	e.addr = l.Addr().String()
 	e.srv = &imap.Server{
-		Name: "A", Domain: "a.example", Store: st, Auth: imap.AuthFunc(testAuth),
+		Name: "A", Domain: "a.example", Store: st, Auth: auth,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
