@@ -40,8 +40,8 @@ func TestFolders(t *testing.T) {
 		S: * LIST (\HasNoChildren) "/" "Class/Week1"
 		S: * LIST (\HasNoChildren) "/" "Class/Week2"
 		S: l9 OK LIST completed
-		C: l10 UNSUBSCRIBE Class/Week2
-		S: l10 OK UNSUBSCRIBE completed
+		C: l10 SUBSCRIBE Class/Week1
+		S: l10 OK SUBSCRIBE completed
 		C: l11 LSUB "" Class/*
 		S: * LSUB (\HasNoChildren \Subscribed) "/" "Class/Week1"
 		S: l11 OK LSUB completed

@@ -508,7 +508,10 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 }
 
 // Move handles MOVE and UID MOVE (RFC 6851): copy and expunge in one
-// transaction; the EXPUNGE responses follow as updates.
+// transaction; the EXPUNGE responses follow as updates. A MOVE into the
+// selected folder itself is allowed (RFC 6851 does not forbid it; Dovecot
+// does it): the messages get new UIDs at the end, like a COPY and an
+// EXPUNGE, and the client sees * n EXPUNGE and * n EXISTS.
 func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
 	refs, err := s.resolve(numSet)
 	if err != nil {
@@ -533,9 +536,6 @@ func (s *session) transfer(refs []msgRef, dest string, move bool) (*imap.CopyDat
 		return nil, no(imap.ResponseCodeTryCreate, "there is no folder named %q: CREATE it first", dest)
 	} else if err != nil {
 		return nil, err
-	}
-	if move && dmb.ID == s.sel.id {
-		return nil, no(imap.ResponseCodeCannot, "the messages are already in %s", dmb.Name)
 	}
 	if len(refs) == 0 {
 		return nil, nil
