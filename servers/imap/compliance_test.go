@@ -56,3 +56,37 @@ func TestSubscriptions(t *testing.T) {
 		S: s6 OK *
 	`)
 }
+
+// TestEnvelopeGroups: ENVELOPE keeps address groups with their start and
+// end markers (RFC 3501 section 7.4.2; go-imap's ExtractEnvelope flattened
+// them), and a name in a trailing comment (imaptest group fetch-envelope).
+func TestEnvelopeGroups(t *testing.T) {
+	e := newEnv(t)
+	e.deliver("alice", "From: user@domain (Real Name)\r\nTo: group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;\r\n"+
+		"Cc: group:;, group2: (foo) ;\r\nDate: Thu, 15 Feb 2007 01:02:03 +0200\r\n\r\nbody\r\n")
+	runTranscript(t, selectedBox(t, e.addr, "INBOX"), `
+		C: f1 FETCH 1 ENVELOPE
+		S: * 1 FETCH (ENVELOPE ("Thu, 15 Feb 2007 01:02:03 +0200" NIL (("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) ((NIL NIL "group" NIL) (NIL NIL "g1" "d1.org") (NIL NIL "g2" "d2.org") (NIL NIL NIL NIL) (NIL NIL "group2" NIL) (NIL NIL "g3" "d3.org") (NIL NIL NIL NIL)) ((NIL NIL "group" NIL) (NIL NIL NIL NIL) (NIL NIL "group2" NIL) (NIL NIL NIL NIL)) NIL NIL NIL))
+		S: f1 OK *
+	`)
+}
+
+// TestSearchParsedAddresses: SEARCH FROM matches the parsed address too,
+// so comments inside an address do not hide it (imaptest group
+// search-addresses).
+func TestSearchParsedAddresses(t *testing.T) {
+	e := newEnv(t)
+	e.deliver("alice", "From: <user-from (comment)@ (comment) domain.org>\r\nTo: groupname: groupuser1@domain.org;\r\n\r\nbody\r\n")
+	e.deliver("alice", msg("other", "x"))
+	runTranscript(t, selectedBox(t, e.addr, "INBOX"), `
+		C: s1 SEARCH FROM user-from@domain.org
+		S: * SEARCH 1
+		S: s1 OK *
+		C: s2 SEARCH TO groupname
+		S: * SEARCH 1
+		S: s2 OK *
+		C: s3 SEARCH FROM bob@b.example
+		S: * SEARCH 2
+		S: s3 OK *
+	`)
+}

@@ -326,7 +326,7 @@ func writeFetch(w *imapserver.FetchWriter, r msgRef, m *store.Message, body []by
 	var env *imap.Envelope
 	if options.Envelope {
 		h, _ := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(body)))
-		env = imapserver.ExtractEnvelope(h)
+		env = envelope(h)
 	}
 	var bs imap.BodyStructure
 	if options.BodyStructure != nil {

@@ -253,6 +253,12 @@ func headerContains(h *textproto.Header, key, value string) bool {
 			return true
 		}
 	}
+	switch strings.ToLower(key) {
+	case "from", "to", "cc", "bcc", "sender", "reply-to":
+		// The parsed addresses too: "<user (comment)@ (comment) domain>"
+		// holds user@domain, though its text does not.
+		return addressMatches(h, key, value)
+	}
 	return false
 }
 
