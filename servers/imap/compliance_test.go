@@ -17,6 +17,7 @@ func TestMoveIntoSelectedFolder(t *testing.T) {
 		S: * OK [COPYUID * 1 3] *
 		S: * 1 EXPUNGE
 		S: * 2 EXISTS
+		S: * 1 RECENT
 		S: m1 OK *
 		C: m2 UID FETCH 1:* UID
 		S: * 1 FETCH (UID 2)
@@ -88,5 +89,117 @@ func TestSearchParsedAddresses(t *testing.T) {
 		C: s3 SEARCH FROM bob@b.example
 		S: * SEARCH 2
 		S: s3 OK *
+	`)
+}
+
+// TestRecent: a message is \Recent in exactly one session, the first to
+// select its folder after it arrived, or the first to hear of it while
+// selected (RFC 3501 sections 2.3.2 and 6.3.1); EXAMINE and STATUS show
+// it without claiming it, and SEARCH RECENT, NEW and OLD use it (imaptest
+// groups select, search-flags, copy).
+func TestRecent(t *testing.T) {
+	e := newEnv(t)
+	e.deliver("alice", msg("one", "1"))
+	e.deliver("alice", msg("two", "2"))
+	a := loggedIn(t, e.addr, "alice")
+	runTranscript(t, a, `
+		C: r1 EXAMINE INBOX
+		S: * 2 EXISTS
+		S: * 2 RECENT
+		S: * OK [UNSEEN 1] *
+		S: * OK [UIDVALIDITY *] *
+		S: * OK [UIDNEXT 3] *
+		S: * FLAGS *
+		S: * OK [PERMANENTFLAGS ()] *
+		S: r1 OK [READ-ONLY] *
+		C: r2 STATUS INBOX (RECENT)
+		S: * STATUS INBOX (RECENT 2)
+		S: r2 OK *
+		C: r3 SELECT INBOX
+		S: * OK [CLOSED] *
+		S: * 2 EXISTS
+		S: * 2 RECENT
+		S: * OK [UNSEEN 1] *
+		S: * OK [UIDVALIDITY *] *
+		S: * OK [UIDNEXT 3] *
+		S: * FLAGS *
+		S: * OK [PERMANENTFLAGS *] *
+		S: r3 OK [READ-WRITE] *
+		C: r4 STORE 2 +FLAGS.SILENT (\Seen)
+		S: r4 OK *
+		C: r5 SEARCH RECENT
+		S: * SEARCH 1 2
+		S: r5 OK *
+		C: r6 SEARCH NEW
+		S: * SEARCH 1
+		S: r6 OK *
+		C: r7 SEARCH OLD
+		S: * SEARCH
+		S: r7 OK *
+		C: r8 FETCH 1 FLAGS
+		S: * 1 FETCH (FLAGS (\Recent))
+		S: r8 OK *
+	`)
+	b := loggedIn(t, e.addr, "alice")
+	runTranscript(t, b, `
+		C: q1 STATUS INBOX (RECENT)
+		S: * STATUS INBOX (RECENT 0)
+		S: q1 OK *
+		C: q2 SELECT INBOX
+		S: * 2 EXISTS
+		S: * 0 RECENT
+		S: * OK [UNSEEN 1] *
+		S: * OK [UIDVALIDITY *] *
+		S: * OK [UIDNEXT 3] *
+		S: * FLAGS *
+		S: * OK [PERMANENTFLAGS *] *
+		S: q2 OK [READ-WRITE] *
+	`)
+	// A message that arrives now is recent in whichever session hears of it first.
+	e.deliver("alice", msg("three", "3"))
+	runTranscript(t, a, `
+		C: r9 NOOP
+		S: * 3 EXISTS
+		S: * 3 RECENT
+		S: r9 OK *
+	`)
+	runTranscript(t, b, `
+		C: q3 NOOP
+		S: * 3 EXISTS
+		S: q3 OK *
+		C: q4 SEARCH OLD
+		S: * SEARCH 1 2 3
+		S: q4 OK *
+	`)
+}
+
+// TestNewKeywordFlags: a keyword used for the first time is announced with
+// * FLAGS before the FETCH that shows it, to the session that stored it
+// and to every other session with the folder selected (RFC 3501 section
+// 7.2.6; imaptest's "Keyword used without being in FLAGS").
+func TestNewKeywordFlags(t *testing.T) {
+	e := newEnv(t)
+	e.deliver("alice", msg("one", "1"))
+	a := selectedBox(t, e.addr, "INBOX")
+	b := selectedBox(t, e.addr, "INBOX")
+	runTranscript(t, a, `
+		C: k1 STORE 1 +FLAGS ($Exam)
+		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft $Exam)
+		S: * 1 FETCH (FLAGS ($Exam))
+		S: k1 OK *
+		C: k2 UID STORE 1 +FLAGS.SILENT ($Quiz)
+		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft $Exam $Quiz)
+		S: k2 OK *
+		C: k3 STORE 1 +FLAGS ($exam)
+		S: * 1 FETCH (FLAGS ($Exam $Quiz))
+		S: k3 OK *
+	`)
+	runTranscript(t, b, `
+		C: j1 NOOP
+		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft $Exam)
+		S: * 1 FETCH (UID 1 FLAGS ($Exam))
+		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft $Exam $Quiz)
+		S: * 1 FETCH (UID 1 FLAGS ($Exam $Quiz))
+		S: j1 OK *
 	`)
 }

@@ -149,10 +149,15 @@ func loggedIn(t testing.TB, addr, user string) *client {
 	return c
 }
 
-// selectedBox logs in as alice and selects a mailbox.
+// selectedBox logs in as alice and selects a mailbox. The messages in it
+// are not \Recent in the session: a first SELECT claims them (RFC 3501
+// section 2.3.2), and the second is the one the test goes on with
+// (TestRecent tests \Recent itself).
 func selectedBox(t testing.TB, addr, mailbox string) *client {
 	t.Helper()
 	c := loggedIn(t, addr, "alice")
+	c.Send("S0 SELECT " + mailbox)
+	c.untilTagged("S0", "S0 OK [READ-WRITE] *")
 	c.Send("S1 SELECT " + mailbox)
 	c.untilTagged("S1", "S1 OK [READ-WRITE] *")
 	return c

@@ -352,10 +352,17 @@ func (s *session) status(ctx context.Context, mb *store.Mailbox, options *imap.S
 		return nil, storeErr(err, mb.Name)
 	}
 	data := &imap.StatusData{Mailbox: mb.Name, UIDNext: imap.UID(mb.UIDNext), UIDValidity: mb.UIDValidity}
-	var n, unseen, deleted uint32
+	first, err := s.srv.hub.firstRecent(ctx, mb.ID)
+	if err != nil {
+		return nil, err
+	}
+	var n, unseen, deleted, recent uint32
 	var size int64
 	for _, m := range msgs {
 		n++
+		if m.UID >= first {
+			recent++
+		}
 		size += m.Size
 		if !m.HasFlag(string(imap.FlagSeen)) {
 			unseen++
@@ -364,7 +371,6 @@ func (s *session) status(ctx context.Context, mb *store.Mailbox, options *imap.S
 			deleted++
 		}
 	}
-	var zero uint32
 	var zero64 int64
 	limit := s.srv.AppendLimit
 	if options.NumMessages {
@@ -380,7 +386,9 @@ func (s *session) status(ctx context.Context, mb *store.Mailbox, options *imap.S
 		data.Size = &size
 	}
 	if options.NumRecent {
-		data.NumRecent = &zero // this server keeps no \Recent
+		// The messages no session has claimed yet (RFC 3501 section
+		// 6.3.10): STATUS does not claim them.
+		data.NumRecent = &recent
 	}
 	if options.AppendLimit {
 		data.AppendLimit = &limit

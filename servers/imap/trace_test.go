@@ -48,7 +48,7 @@ func TestTraceSession(t *testing.T) {
 		S: a2 OK [APPENDUID *] APPEND completed
 		C: a3 SELECT INBOX
 		S: * 1 EXISTS
-		S: * 0 RECENT
+		S: * 1 RECENT
 		S: * OK [UNSEEN 1] *
 		S: * OK [UIDVALIDITY *] *
 		S: * OK [UIDNEXT 2] *

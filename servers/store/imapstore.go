@@ -104,6 +104,9 @@ func (tx *Tx) DeleteMailbox(id int64) error {
 	if _, err := tx.Exec(`DELETE FROM mailboxes WHERE id = ?`, id); err != nil {
 		return err
 	}
+	if err := tx.forgetRecent(id); err != nil {
+		return err
+	}
 	tx.Changed(Change{Kind: ChangeMailbox, Server: server, User: user, MailboxID: id})
 	return nil
 }
