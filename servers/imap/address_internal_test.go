@@ -34,3 +34,20 @@ func FuzzParseAddressList(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFolderNameCheck: the front layer's look at a command line's folder
+// names never panics, and a name it finds wrong really is wrong.
+func FuzzFolderNameCheck(f *testing.F) {
+	for _, s := range []string{
+		"a1 LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\r\n",
+		"a2 CREATE \"Folder &AGEAYg-\"\r\n", "a3 UID MOVE 1:* \"x&-\"\r\n",
+		"a4 RENAME a &2D3cAA-\r\n", "a5 LIST (SUBSCRIBED) \"\" (a b)\r\n", "a6 APPEND x {3}\r\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		if _, name, why, bad := badFolderName([]byte(line)); bad && (why == "" || mutf7Problem(name) == "") {
+			t.Fatalf("%q: refused %q for %q", line, name, why)
+		}
+	})
+}

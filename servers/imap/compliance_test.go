@@ -203,3 +203,29 @@ func TestNewKeywordFlags(t *testing.T) {
 		S: j1 OK *
 	`)
 }
+
+// TestInvalidModifiedUTF7: a folder name that is not valid modified UTF-7
+// (RFC 3501 section 5.1.3) gets a clear answer, not imapserver's
+// NO [SERVERBUG] Internal server error: LIST matches nothing, the other
+// commands say what is wrong (imaptest group atoms). Valid names still
+// work.
+func TestInvalidModifiedUTF7(t *testing.T) {
+	e := newEnv(t)
+	runTranscript(t, loggedIn(t, e.addr, "alice"), `
+		C: u1 LIST "" !#$&'+,-.0123456789:;<=>?@^_`+"`"+`|[}%*
+		S: u1 OK LIST completed: no folder matches *
+		C: u2 SELECT !#$&'+,-.0123456789:;<=>?@^_`+"`"+`|[}
+		S: u2 NO [NONEXISTENT] * is not a valid folder name in modified UTF-7: *
+		C: u3 CREATE "Folder &AGEAYg-"
+		S: u3 NO [CANNOT] Folder &AGEAYg- is not a valid folder name in modified UTF-7: &AGEAYg- encodes the printable ASCII character a, which must stand for itself *
+		C: u4 CREATE "Tom & Jerry"
+		S: u4 NO [CANNOT] * an & begins a BASE64 run that no - ends *
+		C: u5 CREATE "Tom &- Jerry &AOQ-"
+		S: u5 OK *
+		C: u6 LIST "" "Tom*"
+		S: * LIST (\HasNoChildren) "/" "Tom &- Jerry &AOQ-"
+		S: u6 OK *
+		C: u7 UID MOVE 1 "x&AGE"
+		S: u7 NO [NONEXISTENT] *
+	`)
+}

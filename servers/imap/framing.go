@@ -231,6 +231,15 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 					if f.name == "ENABLE" {
 						hideUnoffered(line)
 					}
+					if c.authed.Load() {
+						if cmd, name, why, bad := badFolderName(line); bad {
+							f.pending = f.pending[i+1:]
+							if err := c.refuseFolderName(cmd, name, why); err != nil {
+								return 0, err
+							}
+							continue
+						}
+					}
 					if tag, ok := startTLSCommand(line); ok && c.watching() {
 						f.pending = f.pending[i+1:]
 						if err := c.startTLS(tag); err != nil {
