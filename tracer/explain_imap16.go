@@ -3,6 +3,16 @@ package tracer
 // imap16Catalog holds the texts of issue 16's IMAP changes: the folder
 // name that is not valid modified UTF-7, and the ID command (RFC 2971).
 var imap16Catalog = map[string]entry{
+	// ID (RFC 2971), answered in front of imapserver (servers/imap/id.go).
+	"imap.data.ID": {
+		en:  "* ID: the server's own name, the answer to the client's ID; the client's fields were read, and change nothing.",
+		zh:  "* ID：服务器自己的名称，是对客户端 ID 的回答；客户端发来的字段已读取，不改变任何东西。",
+		rfc: "RFC 2971 section 3.2"},
+	"imap.tagged.OK.ID": {
+		en:  "Tagged OK: ID is done; the session stays in the state it was in.",
+		zh:  "带标签的 OK：ID 完成；会话保持原来的状态。",
+		rfc: "RFC 2971 section 3.1"},
+
 	// A folder name that is not valid modified UTF-7 (servers/imap/mutf7.go).
 	"diag.imap.mutf7": {
 		en: "The folder name {name} is not valid modified UTF-7: {why}. The server did not run the command on it.",

@@ -1,6 +1,10 @@
 package imap_test
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 // The tests of this file each pin down one failure Dovecot's imaptest
 // found (issue 16; TestImaptest runs imaptest itself where it is built).
@@ -228,4 +232,56 @@ func TestInvalidModifiedUTF7(t *testing.T) {
 		C: u7 UID MOVE 1 "x&AGE"
 		S: u7 NO [NONEXISTENT] *
 	`)
+}
+
+// TestID: ID (RFC 2971) is listed and answered in every state, before
+// login without closing the connection (imapserver alone answered BAD and
+// closed it), whatever the length of the client's fields (imaptest group
+// id sends 30 pairs of 1024-octet values in one line). A message that
+// quotes a capability list is fetched unchanged.
+func TestID(t *testing.T) {
+	e := newEnv(t)
+	quote := msg("transcript", "* CAPABILITY IMAP4rev1 SASL-IR")
+	e.deliver("alice", quote)
+	c := greeted(t, e.addr)
+	var long strings.Builder
+	long.WriteString("a2 ID (")
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&long, "%q %q ", fmt.Sprintf("field%02d", i), strings.Repeat("v", 1024))
+	}
+	long.WriteString(`"x" NIL)`)
+	runTranscript(t, c, `
+		C: a0 CAPABILITY
+		S: * CAPABILITY IMAP4rev1 STARTTLS ID SASL-IR LITERAL- AUTH=PLAIN
+		S: a0 OK *
+		C: a1 ID ("name" "telnet" "version" "1.0")
+		S: * ID ("name" "mailscope" "vendor" *)
+		S: a1 OK ID completed
+	`)
+	c.Send(long.String())
+	c.Expect("* ID (*)")
+	c.Expect("a2 OK ID completed")
+	runTranscript(t, c, `
+		C: a3 ID ("name")
+		S: a3 BAD ID takes NIL or a parenthesized list of field and value strings: *
+		C: a4 LOGIN alice alice
+		S: a4 OK [CAPABILITY IMAP4rev1 ID SASL-IR *] Logged in
+		C: a5 id nil
+		S: * ID (*)
+		S: a5 OK ID completed
+		C: a6 SELECT INBOX
+		S: * 1 EXISTS
+		S: * 1 RECENT
+		S: * OK *
+		S: * OK *
+		S: * OK *
+		S: * FLAGS *
+		S: * OK *
+		S: a6 OK *
+	`)
+	c.Send("a7 FETCH 1 BODY.PEEK[]")
+	_, got := c.literal()
+	if string(got) != quote {
+		t.Errorf("FETCH changed the message: %q, want %q", got, quote)
+	}
 }

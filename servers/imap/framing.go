@@ -206,6 +206,14 @@ func (c *patientConn) readLiteral(p []byte) (int, error) {
 func (c *patientConn) readLine(p []byte) (int, error) {
 	f := &c.fr
 	for {
+		if !f.inLine && !f.continued && f.announced == nil && isIDCommand(f.pending) && (bytes.IndexByte(f.pending, '\n') >= 0 || len(f.pending) >= maxLine) {
+			// ID is answered here (id.go), however long its line.
+			f.untagged = 0
+			if err := c.answerID(); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if i := bytes.IndexByte(f.pending, '\n'); i >= 0 {
 			line := f.pending[:i+1]
 			whole := false // the line is a whole command, nothing of it handed over yet
@@ -228,6 +236,7 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 				}
 				if whole = !f.continued; whole {
 					f.command(line)
+					c.capsCmd.Store(f.name == "CAPABILITY" || f.name == "LOGIN" || f.name == "AUTHENTICATE")
 					if f.name == "ENABLE" {
 						hideUnoffered(line)
 					}

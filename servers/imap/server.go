@@ -333,7 +333,8 @@ type patientConn struct {
 	tlsUp     atomic.Bool // the handshake is done
 	authed    atomic.Bool // someone logged in: STARTTLS is over
 
-	fr frame // how the client's octets are cut into lines and literals (framing.go)
+	fr      frame       // how the client's octets are cut into lines and literals (framing.go)
+	capsCmd atomic.Bool // the command under way answers with a capability list (Write)
 
 	// A diagnostic to publish after the next tagged response (diagnose.go).
 	pendingDiag atomic.Pointer[tracer.Event]

@@ -208,7 +208,7 @@ func startTLSSession(t *testing.T, e *env) {
 	c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
 	runTranscript(t, c, `
 		C: t2 CAPABILITY
-		S: * CAPABILITY IMAP4rev1 SASL-IR LITERAL- AUTH=PLAIN
+		S: * CAPABILITY IMAP4rev1 ID SASL-IR LITERAL- AUTH=PLAIN
 		S: t2 OK CAPABILITY completed
 		C: t3 STARTTLS
 		S: t3 BAD STARTTLS: TLS is already active on this connection
