@@ -285,3 +285,18 @@ func TestID(t *testing.T) {
 		t.Errorf("FETCH changed the message: %q, want %q", got, quote)
 	}
 }
+
+// TestIDDuringIdle: a line that looks like ID while IDLE waits for DONE is
+// IDLE's business (imapserver ends the IDLE with BAD), not answered as ID.
+func TestIDDuringIdle(t *testing.T) {
+	e := newEnv(t)
+	c := selectedBox(t, e.addr, "INBOX")
+	runTranscript(t, c, `
+		C: i1 IDLE
+		S: + idling
+		C: x ID NIL
+		S: i1 BAD *
+		C: i2 NOOP
+		S: i2 OK *
+	`)
+}

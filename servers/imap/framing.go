@@ -206,7 +206,7 @@ func (c *patientConn) readLiteral(p []byte) (int, error) {
 func (c *patientConn) readLine(p []byte) (int, error) {
 	f := &c.fr
 	for {
-		if !f.inLine && !f.continued && f.announced == nil && isIDCommand(f.pending) && (bytes.IndexByte(f.pending, '\n') >= 0 || len(f.pending) >= maxLine) {
+		if !f.inLine && !f.awaitsAnswer() && f.announced == nil && isIDCommand(f.pending) && (bytes.IndexByte(f.pending, '\n') >= 0 || len(f.pending) >= maxLine) {
 			// ID is answered here (id.go), however long its line.
 			f.untagged = 0
 			if err := c.answerID(); err != nil {
@@ -289,6 +289,16 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 		f.pending = f.pending[:len(f.pending)+n]
 		f.rerr = err
 	}
+}
+
+// awaitsAnswer reports whether the next line answers a continuation
+// request (a SASL answer, DONE of IDLE) rather than begins a command, as
+// readLine works it out once the line is whole.
+func (f *frame) awaitsAnswer() bool {
+	if f.judge {
+		return f.resp.Load() != respTagged
+	}
+	return f.continued
 }
 
 // room returns the free space after pending to read into, in one buffer
