@@ -40,8 +40,8 @@ func TestFolders(t *testing.T) {
 		S: * LIST (\HasNoChildren) "/" "Class/Week1"
 		S: * LIST (\HasNoChildren) "/" "Class/Week2"
 		S: l9 OK LIST completed
-		C: l10 UNSUBSCRIBE Class/Week2
-		S: l10 OK UNSUBSCRIBE completed
+		C: l10 SUBSCRIBE Class/Week1
+		S: l10 OK SUBSCRIBE completed
 		C: l11 LSUB "" Class/*
 		S: * LSUB (\HasNoChildren \Subscribed) "/" "Class/Week1"
 		S: l11 OK LSUB completed
@@ -63,7 +63,7 @@ func TestFolders(t *testing.T) {
 		S: * LIST (\HasNoChildren) "/" "Class"
 		S: l17 OK LIST completed
 		C: l18 STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE)
-		S: * STATUS INBOX (MESSAGES 1 UIDNEXT 2 UIDVALIDITY * UNSEEN 1 DELETED 0 SIZE * RECENT 0)
+		S: * STATUS INBOX (MESSAGES 1 UIDNEXT 2 UIDVALIDITY * UNSEEN 1 DELETED 0 SIZE * RECENT 1)
 		S: l18 OK STATUS completed
 		C: l19 NAMESPACE
 		S: * NAMESPACE (("" "/")) NIL NIL

@@ -206,6 +206,14 @@ func (c *patientConn) readLiteral(p []byte) (int, error) {
 func (c *patientConn) readLine(p []byte) (int, error) {
 	f := &c.fr
 	for {
+		if !f.inLine && !f.awaitsAnswer() && f.announced == nil && isIDCommand(f.pending) && (bytes.IndexByte(f.pending, '\n') >= 0 || len(f.pending) >= maxLine) {
+			// ID is answered here (id.go), however long its line.
+			f.untagged = 0
+			if err := c.answerID(); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if i := bytes.IndexByte(f.pending, '\n'); i >= 0 {
 			line := f.pending[:i+1]
 			whole := false // the line is a whole command, nothing of it handed over yet
@@ -228,8 +236,18 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 				}
 				if whole = !f.continued; whole {
 					f.command(line)
+					c.capsCmd.Store(f.name == "CAPABILITY" || f.name == "LOGIN" || f.name == "AUTHENTICATE")
 					if f.name == "ENABLE" {
 						hideUnoffered(line)
+					}
+					if c.authed.Load() {
+						if cmd, name, why, bad := badFolderName(line); bad {
+							f.pending = f.pending[i+1:]
+							if err := c.refuseFolderName(cmd, name, why); err != nil {
+								return 0, err
+							}
+							continue
+						}
 					}
 					if tag, ok := startTLSCommand(line); ok && c.watching() {
 						f.pending = f.pending[i+1:]
@@ -271,6 +289,16 @@ func (c *patientConn) readLine(p []byte) (int, error) {
 		f.pending = f.pending[:len(f.pending)+n]
 		f.rerr = err
 	}
+}
+
+// awaitsAnswer reports whether the next line answers a continuation
+// request (a SASL answer, DONE of IDLE) rather than begins a command, as
+// readLine works it out once the line is whole.
+func (f *frame) awaitsAnswer() bool {
+	if f.judge {
+		return f.resp.Load() != respTagged
+	}
+	return f.continued
 }
 
 // room returns the free space after pending to read into, in one buffer

@@ -64,6 +64,13 @@ func newEnvIn(t testing.TB, dir string) *env {
 // newEnvOn starts a server over the store in dir, traced on bus.
 func newEnvOn(t testing.TB, dir string, bus *tracer.Bus) *env {
 	t.Helper()
+	return newEnvAuth(t, dir, bus, imap.AuthFunc(testAuth))
+}
+
+// newEnvAuth starts a server over the store in dir, traced on bus, that
+// checks logins with auth.
+func newEnvAuth(t testing.TB, dir string, bus *tracer.Bus, auth imap.Authenticator) *env {
+	t.Helper()
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +88,7 @@ func newEnvOn(t testing.TB, dir string, bus *tracer.Bus) *env {
 	}
 	e.addr = l.Addr().String()
 	e.srv = &imap.Server{
-		Name: "A", Domain: "a.example", Store: st, Auth: imap.AuthFunc(testAuth),
+		Name: "A", Domain: "a.example", Store: st, Auth: auth,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -142,10 +149,15 @@ func loggedIn(t testing.TB, addr, user string) *client {
 	return c
 }
 
-// selectedBox logs in as alice and selects a mailbox.
+// selectedBox logs in as alice and selects a mailbox. The messages in it
+// are not \Recent in the session: a first SELECT claims them (RFC 3501
+// section 2.3.2), and the second is the one the test goes on with
+// (TestRecent tests \Recent itself).
 func selectedBox(t testing.TB, addr, mailbox string) *client {
 	t.Helper()
 	c := loggedIn(t, addr, "alice")
+	c.Send("S0 SELECT " + mailbox)
+	c.untilTagged("S0", "S0 OK [READ-WRITE] *")
 	c.Send("S1 SELECT " + mailbox)
 	c.untilTagged("S1", "S1 OK [READ-WRITE] *")
 	return c

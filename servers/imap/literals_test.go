@@ -170,7 +170,7 @@ func TestStartTLSPipelined(t *testing.T) {
 	c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
 	runTranscript(t, c, `
 		C: t5 CAPABILITY
-		S: * CAPABILITY IMAP4rev1 SASL-IR LITERAL- AUTH=PLAIN
+		S: * CAPABILITY IMAP4rev1 ID SASL-IR LITERAL- AUTH=PLAIN
 		S: t5 OK CAPABILITY completed
 		C: t6 LOGIN carol Pa55-w0rd
 		S: t6 OK *

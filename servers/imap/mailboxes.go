@@ -254,8 +254,18 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	if err != nil {
 		return err
 	}
+	noselect := map[string]bool{}
+	if options.SelectSubscribed {
+		noselect = subscribedParents(all, ref, patterns)
+	}
 	for _, mb := range all {
 		if !matchAny(mb.Name, ref, patterns) {
+			continue
+		}
+		if noselect[mb.Name] {
+			if err := w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: delim, Mailbox: mb.Name}); err != nil {
+				return err
+			}
 			continue
 		}
 		if options.SelectSubscribed && !mb.Subscribed || options.SelectSpecialUse && mb.Special == "" {
@@ -283,6 +293,32 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		}
 	}
 	return nil
+}
+
+// subscribedParents are the folders LSUB lists as \Noselect: not
+// subscribed themselves, matched by the pattern, with a subscribed
+// inferior folder the pattern does not match (RFC 3501 section 6.3.9:
+// LSUB "" "%" answers foo with \Noselect when only foo/bar is subscribed,
+// so that a client can find foo/bar).
+func subscribedParents(all []*store.Mailbox, ref string, patterns []string) map[string]bool {
+	subscribed := map[string]bool{}
+	for _, mb := range all {
+		if mb.Subscribed {
+			subscribed[mb.Name] = true
+		}
+	}
+	out := map[string]bool{}
+	for name := range subscribed {
+		if matchAny(name, ref, patterns) {
+			continue
+		}
+		for _, p := range parents(name) {
+			if !subscribed[p] && matchAny(p, ref, patterns) {
+				out[p] = true
+			}
+		}
+	}
+	return out
 }
 
 // matchAny matches a folder name against LIST patterns; INBOX matches
@@ -316,10 +352,17 @@ func (s *session) status(ctx context.Context, mb *store.Mailbox, options *imap.S
 		return nil, storeErr(err, mb.Name)
 	}
 	data := &imap.StatusData{Mailbox: mb.Name, UIDNext: imap.UID(mb.UIDNext), UIDValidity: mb.UIDValidity}
-	var n, unseen, deleted uint32
+	first, err := s.srv.hub.firstRecent(ctx, mb.ID)
+	if err != nil {
+		return nil, err
+	}
+	var n, unseen, deleted, recent uint32
 	var size int64
 	for _, m := range msgs {
 		n++
+		if m.UID >= first {
+			recent++
+		}
 		size += m.Size
 		if !m.HasFlag(string(imap.FlagSeen)) {
 			unseen++
@@ -328,7 +371,6 @@ func (s *session) status(ctx context.Context, mb *store.Mailbox, options *imap.S
 			deleted++
 		}
 	}
-	var zero uint32
 	var zero64 int64
 	limit := s.srv.AppendLimit
 	if options.NumMessages {
@@ -344,7 +386,9 @@ func (s *session) status(ctx context.Context, mb *store.Mailbox, options *imap.S
 		data.Size = &size
 	}
 	if options.NumRecent {
-		data.NumRecent = &zero // this server keeps no \Recent
+		// The messages no session has claimed yet (RFC 3501 section
+		// 6.3.10): STATUS does not claim them.
+		data.NumRecent = &recent
 	}
 	if options.AppendLimit {
 		data.AppendLimit = &limit

@@ -298,7 +298,10 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 				return err
 			}
 		}
-		if err := writeFetch(w, r, m, body, options, seenSet[r.uid]); err != nil {
+		// A keyword another session just set, which this client has not
+		// been told of in * FLAGS yet, waits for that update (Poll).
+		m.Flags = s.sel.view.knownOnly(m.Flags)
+		if err := writeFetch(w, r, m, s.sel.view.isRecent(r.uid), body, options, seenSet[r.uid]); err != nil {
 			return err
 		}
 	}
@@ -322,11 +325,11 @@ func setsSeen(options *imap.FetchOptions) bool {
 
 // writeFetch writes one FETCH response. Everything is computed before the
 // response starts, so an error never leaves half a response on the wire.
-func writeFetch(w *imapserver.FetchWriter, r msgRef, m *store.Message, body []byte, options *imap.FetchOptions, seenChanged bool) error {
+func writeFetch(w *imapserver.FetchWriter, r msgRef, m *store.Message, recent bool, body []byte, options *imap.FetchOptions, seenChanged bool) error {
 	var env *imap.Envelope
 	if options.Envelope {
 		h, _ := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(body)))
-		env = imapserver.ExtractEnvelope(h)
+		env = envelope(h)
 	}
 	var bs imap.BodyStructure
 	if options.BodyStructure != nil {
@@ -348,7 +351,11 @@ func writeFetch(w *imapserver.FetchWriter, r msgRef, m *store.Message, body []by
 		rw.WriteUID(imapUID(r.uid))
 	}
 	if options.Flags || seenChanged {
-		rw.WriteFlags(toFlags(m.Flags))
+		flags := toFlags(m.Flags)
+		if recent {
+			flags = append(flags, flagRecent)
+		}
+		rw.WriteFlags(flags)
 	}
 	if options.InternalDate {
 		rw.WriteInternalDate(m.InternalDate)
@@ -467,20 +474,28 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if err != nil {
 		return err
 	}
-	if flags.Silent {
+	_, byUID := numSet.(imap.UIDSet)
+	var changes []wireUpdate
+	for _, r := range refs {
+		if nf, ok := res[r.uid]; ok {
+			changes = append(changes, wireUpdate{kind: updFlags, n: r.seq, uid: r.uid, noUID: !byUID, flags: nf})
+		}
+	}
+	if s.sel.view.ownFlags(changes, flags.Silent) || flags.Silent {
+		// A new keyword: * FLAGS, then the FETCH responses, follow from
+		// Poll (a silent STORE gets the * FLAGS only).
 		return nil
 	}
-	_, byUID := numSet.(imap.UIDSet)
-	for _, r := range refs {
-		nf, ok := res[r.uid]
-		if !ok {
-			continue
-		}
-		rw := w.CreateMessage(r.seq)
+	for _, c := range changes {
+		rw := w.CreateMessage(c.n)
 		if byUID {
-			rw.WriteUID(imapUID(r.uid))
+			rw.WriteUID(imapUID(c.uid))
 		}
-		rw.WriteFlags(toFlags(nf))
+		fl := toFlags(c.flags)
+		if s.sel.view.isRecent(c.uid) {
+			fl = append(fl, flagRecent)
+		}
+		rw.WriteFlags(fl)
 		if err := rw.Close(); err != nil {
 			return err
 		}
@@ -508,7 +523,10 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 }
 
 // Move handles MOVE and UID MOVE (RFC 6851): copy and expunge in one
-// transaction; the EXPUNGE responses follow as updates.
+// transaction; the EXPUNGE responses follow as updates. A MOVE into the
+// selected folder itself is allowed (RFC 6851 does not forbid it; Dovecot
+// does it): the messages get new UIDs at the end, like a COPY and an
+// EXPUNGE, and the client sees * n EXPUNGE and * n EXISTS.
 func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
 	refs, err := s.resolve(numSet)
 	if err != nil {
@@ -532,9 +550,6 @@ func (s *session) transfer(refs []msgRef, dest string, move bool) (*imap.CopyDat
 		return nil, noFolderErr(imap.ResponseCodeTryCreate, dest, s.noFolder(ctx, dest))
 	} else if err != nil {
 		return nil, err
-	}
-	if move && dmb.ID == s.sel.id {
-		return nil, no(imap.ResponseCodeCannot, "the messages are already in %s", dmb.Name)
 	}
 	if len(refs) == 0 {
 		return nil, nil

@@ -147,6 +147,7 @@ func TestStoreFlagsAndKeywords(t *testing.T) {
 	runTranscript(t, selectedBox(t, e.addr, "INBOX"), `
 		# Keywords are kept as typed; the same keyword in another case is the same flag.
 		C: h1 STORE 1 +FLAGS ($HomeWork Important)
+		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft $HomeWork Important)
 		S: * 1 FETCH (FLAGS ($HomeWork Important))
 		S: h1 OK STORE completed
 		C: h2 STORE 1 +FLAGS ($homework \flagged)
@@ -178,6 +179,7 @@ func TestStoreFlagsAndKeywords(t *testing.T) {
 		S: * OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft \*)] Permanent flags
 		S: h8 OK [READ-WRITE] SELECT completed
 		C: h9 STORE 2 +FLAGS (Zeta)
+		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft Zeta)
 		S: * 2 FETCH (FLAGS (\Draft Zeta))
 		S: h9 OK STORE completed
 		C: h10 EXAMINE INBOX
@@ -200,6 +202,7 @@ func TestSearch(t *testing.T) {
 	e.deliver("alice", msg("Homework", "due Friday"))
 	runTranscript(t, selectedBox(t, e.addr, "INBOX"), `
 		C: s1 STORE 2 +FLAGS (\Seen $Important)
+		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft $Important)
 		S: * 2 FETCH (FLAGS (\Seen $Important))
 		S: s1 OK STORE completed
 		C: s2 SEARCH ALL
@@ -257,9 +260,10 @@ func TestAppend(t *testing.T) {
 		# LITERAL- (RFC 7888 section 5): a literal of at most 4096 octets need not wait for the "+".
 		R: p2 APPEND INBOX {%d+}\r\n%s\r\n
 		S: * 1 EXISTS
+		S: * 1 RECENT
 		S: p2 OK [APPENDUID * 1] APPEND completed
 		C: p3 FETCH 1 (FLAGS BODY.PEEK[])
-		S: * 1 FETCH (FLAGS () BODY[] {%d}
+		S: * 1 FETCH (FLAGS (\Recent) BODY[] {%d}
 		S: Subject: draft
 		S:
 		S: unfinished
@@ -271,7 +275,7 @@ func TestAppend(t *testing.T) {
 		C: p5 EXAMINE Drafts
 		S: * OK [CLOSED] Previous mailbox is now closed
 		S: * 1 EXISTS
-		S: * 0 RECENT
+		S: * 1 RECENT
 		S: * OK [UNSEEN 1] First unseen message
 		S: * OK [UIDVALIDITY *] UIDs valid
 		S: * OK [UIDNEXT 2] Predicted next UID
@@ -280,7 +284,7 @@ func TestAppend(t *testing.T) {
 		S: p5 OK [READ-ONLY] EXAMINE completed
 		C: p6 FETCH 1 (FLAGS INTERNALDATE)
 		# The store keeps the instant, not the sender's time zone.
-		S: * 1 FETCH (FLAGS (\Draft $Later) INTERNALDATE "*-Jan-2006 *")
+		S: * 1 FETCH (FLAGS (\Draft $Later \Recent) INTERNALDATE "*-Jan-2006 *")
 		S: p6 OK FETCH completed
 	`, len(body), strings.ReplaceAll(strings.ReplaceAll(body, "\r", `\r`), "\n", `\n`),
 		len(body), strings.ReplaceAll(strings.ReplaceAll(body, "\r", `\r`), "\n", `\n`), len(body), len(body)))

@@ -34,7 +34,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		return nil, err
 	}
 	refs := sel.view.refs()
-	sc := searchCtx{ctx: ctx, st: s.srv.Store, count: uint32(len(refs))}
+	sc := searchCtx{ctx: ctx, st: s.srv.Store, view: sel.view, count: uint32(len(refs))}
 	if len(refs) > 0 {
 		sc.maxUID = refs[len(refs)-1].uid
 	}
@@ -115,6 +115,7 @@ func hasSearchRes(c *imap.SearchCriteria) bool {
 type searchCtx struct {
 	ctx    context.Context
 	st     *store.Store
+	view   *view  // the session's: which messages are \Recent
 	count  uint32 // messages the client knows: "*" in a sequence set
 	maxUID uint32 // "*" in a UID set
 	err    error  // the first error loading a body
@@ -171,12 +172,12 @@ func (sc *searchCtx) match(crit *imap.SearchCriteria, c *candidate) bool {
 		}
 	}
 	for _, f := range crit.Flag {
-		if !msgHasFlag(c.msg, f) {
+		if !sc.hasFlag(c, f) {
 			return false
 		}
 	}
 	for _, f := range crit.NotFlag {
-		if msgHasFlag(c.msg, f) {
+		if sc.hasFlag(c, f) {
 			return false
 		}
 	}
@@ -214,12 +215,13 @@ func (sc *searchCtx) match(crit *imap.SearchCriteria, c *candidate) bool {
 	return true
 }
 
-// msgHasFlag tests a flag; \Recent is never set on this server.
-func msgHasFlag(m *store.Message, f imap.Flag) bool {
+// hasFlag tests a flag; \Recent is the session's (SEARCH RECENT, NEW
+// and OLD, RFC 3501 section 6.4.4).
+func (sc *searchCtx) hasFlag(c *candidate, f imap.Flag) bool {
 	if strings.EqualFold(string(f), `\Recent`) {
-		return false
+		return sc.view.isRecent(c.ref.uid)
 	}
-	return m.HasFlag(string(f))
+	return c.msg.HasFlag(string(f))
 }
 
 // dayInRange compares calendar days: SINCE d matches d and later, BEFORE d
@@ -252,6 +254,12 @@ func headerContains(h *textproto.Header, key, value string) bool {
 		if containsFold([]byte(v), value) {
 			return true
 		}
+	}
+	switch strings.ToLower(key) {
+	case "from", "to", "cc", "bcc", "sender", "reply-to":
+		// The parsed addresses too: "<user (comment)@ (comment) domain>"
+		// holds user@domain, though its text does not.
+		return addressMatches(h, key, value)
 	}
 	return false
 }

@@ -8,7 +8,10 @@
 // (RFC 6851), CHILDREN (RFC 3348), SPECIAL-USE and CREATE-SPECIAL-USE
 // (RFC 6154), LITERAL- (RFC 7888), UNSELECT (RFC 3691), STATUS=SIZE
 // (RFC 8438), APPENDLIMIT (RFC 7889), STARTTLS and LOGINDISABLED (RFC 3501
-// section 6.2.1) and SASL PLAIN (RFC 4616) with SASL-IR (RFC 4959).
+// section 6.2.1), SASL PLAIN (RFC 4616) with SASL-IR (RFC 4959), and ID
+// (RFC 2971, answered in front of imapserver: id.go). \Recent is kept as
+// RFC 3501 section 2.3.2 asks (tracker.go). Dovecot's imaptest checks it
+// (imaptest_test.go).
 //
 // Changes committed by anyone (an SMTP delivery, another IMAP session) reach
 // every session that has the mailbox selected as untagged EXISTS, EXPUNGE and
@@ -333,7 +336,8 @@ type patientConn struct {
 	tlsUp     atomic.Bool // the handshake is done
 	authed    atomic.Bool // someone logged in: STARTTLS is over
 
-	fr frame // how the client's octets are cut into lines and literals (framing.go)
+	fr      frame       // how the client's octets are cut into lines and literals (framing.go)
+	capsCmd atomic.Bool // the command under way answers with a capability list (Write)
 
 	// A diagnostic to publish after the next tagged response (diagnose.go).
 	pendingDiag atomic.Pointer[tracer.Event]

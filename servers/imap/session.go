@@ -346,7 +346,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, err
 	}
-	v, mb, msgs, err := s.srv.hub.open(ctx, mb.ID)
+	v, mb, msgs, err := s.srv.hub.open(ctx, mb.ID, options.ReadOnly)
 	if err != nil {
 		return nil, storeErr(err, name)
 	}
@@ -354,6 +354,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	data := &imap.SelectData{
 		Flags:       mailboxFlags(msgs),
 		NumMessages: uint32(len(msgs)),
+		NumRecent:   uint32(v.numRecent()),
 		UIDNext:     imap.UID(mb.UIDNext),
 		UIDValidity: mb.UIDValidity,
 	}
@@ -391,7 +392,7 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.sel == nil {
 		return nil
 	}
-	return s.sel.view.flush(w, allowExpunge)
+	return s.sel.view.flush(s.srv.hub, w, allowExpunge)
 }
 
 // Idle handles IDLE (RFC 2177): updates are written the moment they are
@@ -401,7 +402,7 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 		<-stop
 		return nil
 	}
-	return s.sel.view.idle(w, stop)
+	return s.sel.view.idle(s.srv.hub, w, stop)
 }
 
 // mailboxFlags lists the system flags and every keyword in use

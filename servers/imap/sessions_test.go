@@ -19,9 +19,11 @@ func TestIdleExists(t *testing.T) {
 	c.Expect("+ idling")
 	e.deliver("alice", msg("two", "2"))
 	c.Expect("* 2 EXISTS")
+	c.Expect("* 1 RECENT") // RFC 3501 section 7.3.2: recent in this session
 	e.deliver("bob", msg("not for alice", "x"))
 	e.deliver("alice", msg("three", "3"))
 	c.Expect("* 3 EXISTS")
+	c.Expect("* 2 RECENT")
 	c.Send("DONE")
 	c.Expect("i1 OK IDLE completed")
 	c.Send("i2 FETCH 3 (UID ENVELOPE)")
@@ -69,6 +71,7 @@ func TestCrossSession(t *testing.T) {
 	e.deliver("alice", msg("four", "4"))
 	a.Send("y5 NOOP")
 	a.Expect("* 3 EXISTS")
+	a.Expect("* 1 RECENT") // a is the first to learn of it: recent there only
 	a.Expect("y5 OK NOOP completed")
 	b.Send("x4 UID SEARCH ALL")
 	// SEARCH runs over the messages the client knows; the new one is
@@ -132,6 +135,7 @@ func TestRestartKeepsState(t *testing.T) {
 		S: * 1 EXPUNGE
 		S: r3 OK EXPUNGE completed
 		C: r4 STORE 1 +FLAGS (\Answered $Graded)
+		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft $Graded)
 		S: * 1 FETCH (FLAGS (\Answered $Graded))
 		S: r4 OK STORE completed
 		C: r5 CREATE Kept
@@ -151,7 +155,7 @@ func TestRestartKeepsState(t *testing.T) {
 	runTranscript(t, c2, `
 		C: r8 SELECT INBOX
 		S: * 2 EXISTS
-		S: * 0 RECENT
+		S: * 1 RECENT
 		S: * OK [UNSEEN 1] First unseen message
 		S: * OK [UIDVALIDITY *] UIDs valid
 		S: * OK [UIDNEXT 4] Predicted next UID
@@ -160,7 +164,7 @@ func TestRestartKeepsState(t *testing.T) {
 		S: r8 OK [READ-WRITE] SELECT completed
 		C: r9 FETCH 1:* (UID FLAGS)
 		S: * 1 FETCH (UID 2 FLAGS (\Answered $Graded))
-		S: * 2 FETCH (UID 3 FLAGS ())
+		S: * 2 FETCH (UID 3 FLAGS (\Recent))
 		S: r9 OK FETCH completed
 		C: r10 LIST "" Kept
 		S: * LIST (\HasNoChildren) "/" "Kept"
@@ -204,7 +208,7 @@ func startTLSSession(t *testing.T, e *env) {
 	c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "a.example"})
 	runTranscript(t, c, `
 		C: t2 CAPABILITY
-		S: * CAPABILITY IMAP4rev1 SASL-IR LITERAL- AUTH=PLAIN
+		S: * CAPABILITY IMAP4rev1 ID SASL-IR LITERAL- AUTH=PLAIN
 		S: t2 OK CAPABILITY completed
 		C: t3 STARTTLS
 		S: t3 BAD STARTTLS: TLS is already active on this connection

@@ -26,7 +26,8 @@ const maxLiteral = 4096
 
 var (
 	capPlain = []byte("CAPABILITY IMAP4rev1")
-	capTLS   = []byte("CAPABILITY IMAP4rev1 STARTTLS")
+	capID    = []byte("CAPABILITY IMAP4rev1 ID")
+	capTLS   = []byte("CAPABILITY IMAP4rev1 STARTTLS ID")
 )
 
 // watching reports whether the conn still looks for STARTTLS: TLS is
@@ -86,7 +87,11 @@ func (c *patientConn) upgrade(tag string, dropped int) error {
 	return nil
 }
 
-// Write adds STARTTLS to the capability lists while it is on offer. Every
+// Write adds STARTTLS to the capability lists while it is on offer, and
+// ID (id.go) always: imapserver lists only the extensions it knows. The
+// lists are looked for only before login (the server sends no literal
+// then) and in the answer to CAPABILITY, LOGIN and AUTHENTICATE (capsCmd),
+// never in a message's octets that a FETCH sends. Every
 // write gets WriteTimeout to make progress, whatever deadline imapserver set
 // or cleared: a client that reads nothing cannot hold a session in a write.
 func (c *patientConn) Write(p []byte) (int, error) {
@@ -100,9 +105,12 @@ func (c *patientConn) Write(p []byte) (int, error) {
 	if c.write > 0 {
 		c.Conn.SetWriteDeadline(time.Now().Add(c.write))
 	}
-	if c.watching() && !c.tlsUp.Load() && bytes.Contains(p, capPlain) {
-		q := bytes.ReplaceAll(p, capPlain, capTLS)
-		if _, err := c.Conn.Write(q); err != nil {
+	if (!c.authed.Load() || c.capsCmd.Load()) && bytes.Contains(p, capPlain) {
+		with := capID
+		if c.watching() && !c.tlsUp.Load() {
+			with = capTLS
+		}
+		if _, err := c.Conn.Write(bytes.ReplaceAll(p, capPlain, with)); err != nil {
 			return 0, err
 		}
 		return len(p), nil

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/mailscope/mailscope/servers/store"
@@ -40,8 +42,14 @@ type hub struct {
 // openBox is a mailbox that at least one session has selected.
 type openBox struct {
 	id    int64
-	mu    sync.Mutex // guards views and every field of every view below
+	mu    sync.Mutex // guards views, firstRecent and every field of every view below
 	views map[*view]struct{}
+
+	// firstRecent is the first UID no session has claimed as \Recent
+	// (RFC 3501 section 2.3.2; store.FirstRecentUID): while the mailbox is
+	// open this copy is the truth, and every claim is written through.
+	firstRecent  uint32
+	recentLoaded bool
 }
 
 type updateKind int
@@ -50,6 +58,8 @@ const (
 	updAppend updateKind = iota
 	updExpunge
 	updFlags
+	updMailboxFlags // * FLAGS: a keyword the client has not been told of
+	updRecent       // * n RECENT
 )
 
 // update is one committed change not yet told to a client.
@@ -69,6 +79,12 @@ type view struct {
 	loading  bool              // the snapshot is being read: keep everything
 	seenNext uint32            // appends below this UID are already in uids or pending
 	expect   map[uint32]string // own flag changes not to echo back: UID -> stored flags
+	readOnly bool              // EXAMINE: claims no \Recent
+	recent   map[uint32]bool   // the messages recent in this session (RFC 3501 section 2.3.2)
+	told     int               // the \Recent count last told (SELECT or * n RECENT)
+	flagList []string          // the FLAGS the client was told: system flags, then keywords
+	known    map[string]bool   // flagList lower-cased
+	front    []wireUpdate      // responses owed before any pending update (own STORE, messages.go)
 
 	notify chan struct{} // a poke for IDLE, capacity 1
 }
@@ -140,30 +156,57 @@ func (v *view) offer(u update) {
 
 // open selects a mailbox for a session: it registers a view first and reads
 // the snapshot second, so no change committed in between is lost; changes
-// the snapshot already contains are dropped by their UID.
-func (h *hub) open(ctx context.Context, mailboxID int64) (*view, *store.Mailbox, []*store.Message, error) {
+// the snapshot already contains are dropped by their UID. A read-write
+// open (SELECT) claims the mailbox's recent messages (RFC 3501 section
+// 6.3.1: they are recent in this session only); a read-only one (EXAMINE)
+// shows them as recent without claiming them.
+func (h *hub) open(ctx context.Context, mailboxID int64, readOnly bool) (*view, *store.Mailbox, []*store.Message, error) {
 	h.mu.Lock()
 	b := h.boxes[mailboxID]
 	if b == nil {
 		b = &openBox{id: mailboxID, views: make(map[*view]struct{})}
 		h.boxes[mailboxID] = b
 	}
-	v := &view{box: b, loading: true, expect: make(map[uint32]string), notify: make(chan struct{}, 1)}
+	v := &view{box: b, loading: true, readOnly: readOnly, expect: make(map[uint32]string),
+		recent: make(map[uint32]bool), known: make(map[string]bool), notify: make(chan struct{}, 1)}
 	b.mu.Lock()
 	b.views[v] = struct{}{}
+	loaded := b.recentLoaded
 	b.mu.Unlock()
 	h.mu.Unlock()
 
+	if !loaded {
+		first, err := h.store.FirstRecentUID(ctx, mailboxID)
+		if err != nil {
+			h.release(v)
+			return nil, nil, nil, err
+		}
+		b.mu.Lock()
+		if !b.recentLoaded {
+			b.firstRecent, b.recentLoaded = first, true
+		}
+		b.mu.Unlock()
+	}
 	mb, msgs, err := h.store.MailboxSnapshot(ctx, mailboxID)
 	if err != nil {
 		h.release(v)
 		return nil, nil, nil, err
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	v.uids = make([]uint32, len(msgs))
 	for i, m := range msgs {
 		v.uids[i] = m.UID
+		if m.UID >= b.firstRecent {
+			v.recent[m.UID] = true
+		}
+	}
+	v.told = len(v.recent)
+	var claim uint32
+	if !readOnly && mb.UIDNext > b.firstRecent {
+		b.firstRecent, claim = mb.UIDNext, mb.UIDNext
+	}
+	for _, f := range mailboxFlags(msgs) {
+		v.learn(string(f))
 	}
 	v.seenNext = mb.UIDNext
 	kept := v.pending[:0]
@@ -182,7 +225,123 @@ func (h *hub) open(ctx context.Context, mailboxID int64) (*view, *store.Mailbox,
 	}
 	v.pending = kept
 	v.loading = false
+	b.mu.Unlock()
+	if claim != 0 {
+		if err := h.claimRecent(ctx, mailboxID, claim); err != nil {
+			h.release(v)
+			return nil, nil, nil, err
+		}
+	}
 	return v, mb, msgs, nil
+}
+
+// claimRecent writes a claim of \Recent through to the store.
+func (h *hub) claimRecent(ctx context.Context, mailboxID int64, uid uint32) error {
+	return h.store.Write(ctx, func(tx *store.Tx) error { return tx.ClaimRecent(mailboxID, uid) })
+}
+
+// firstRecent is a mailbox's first unclaimed UID: the open mailbox's copy,
+// else the store's.
+func (h *hub) firstRecent(ctx context.Context, mailboxID int64) (uint32, error) {
+	h.mu.Lock()
+	b := h.boxes[mailboxID]
+	h.mu.Unlock()
+	if b != nil {
+		b.mu.Lock()
+		first, ok := b.firstRecent, b.recentLoaded
+		b.mu.Unlock()
+		if ok {
+			return first, nil
+		}
+	}
+	return h.store.FirstRecentUID(ctx, mailboxID)
+}
+
+// learn adds a flag to the FLAGS the client knows and reports whether it
+// was new to it; box.mu is held.
+func (v *view) learn(f string) bool {
+	k := strings.ToLower(f)
+	if v.known[k] || !validFlag(f) {
+		return false
+	}
+	v.known[k] = true
+	v.flagList = append(v.flagList, f)
+	return true
+}
+
+// learnAll learns flags and returns a * FLAGS update when any was new.
+func (v *view) learnAll(flags []string) (wireUpdate, bool) {
+	changed := false
+	for _, f := range flags {
+		if v.learn(f) {
+			changed = true
+		}
+	}
+	return wireUpdate{kind: updMailboxFlags, flags: append([]string(nil), v.flagList...)}, changed
+}
+
+// withRecent adds \Recent to a message's flags when it is recent in this
+// session; box.mu is held.
+func (v *view) withRecent(uid uint32, flags []string) []string {
+	if !v.recent[uid] {
+		return flags
+	}
+	return append(append(make([]string, 0, len(flags)+1), flags...), `\Recent`)
+}
+
+// knownOnly drops from flags the keywords the client has not been told
+// of in * FLAGS (RFC 3501 section 7.2.6): a pending update announces them.
+func (v *view) knownOnly(flags []string) []string {
+	v.box.mu.Lock()
+	defer v.box.mu.Unlock()
+	out := flags[:0:0]
+	for _, f := range flags {
+		if v.known[strings.ToLower(f)] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// isRecent reports whether a message is recent in this session.
+func (v *view) isRecent(uid uint32) bool {
+	v.box.mu.Lock()
+	defer v.box.mu.Unlock()
+	return v.recent[uid]
+}
+
+// numRecent is how many messages are recent in this session.
+func (v *view) numRecent() int {
+	v.box.mu.Lock()
+	defer v.box.mu.Unlock()
+	return len(v.recent)
+}
+
+// ownFlags prepares the responses to the session's own STORE when it
+// uses a keyword the client has not been told of: * FLAGS first, then
+// (unless silent) the FETCH responses, all written by the command's Poll
+// (imapserver's FetchWriter cannot write * FLAGS; RFC 3501 section 7.2.6).
+// It reports whether it did; if not, the command writes its FETCH
+// responses itself.
+func (v *view) ownFlags(changes []wireUpdate, silent bool) bool {
+	v.box.mu.Lock()
+	defer v.box.mu.Unlock()
+	var all []string
+	for _, c := range changes {
+		all = append(all, c.flags...)
+	}
+	fl, changed := v.learnAll(all)
+	if !changed {
+		return false
+	}
+	v.front = append(v.front, fl)
+	if !silent {
+		for _, c := range changes {
+			c.flags = v.withRecent(c.uid, c.flags)
+			v.front = append(v.front, c)
+		}
+	}
+	return true
 }
 
 // release forgets a view (UNSELECT, CLOSE, another SELECT, logout).
@@ -237,19 +396,25 @@ func (v *view) forgetExpected(changes map[uint32]string) {
 // wireUpdate is one untagged response owed to the client.
 type wireUpdate struct {
 	kind  updateKind
-	n     uint32 // EXISTS: the new count; EXPUNGE, FETCH: the sequence number
+	n     uint32 // EXISTS: the new count; EXPUNGE, FETCH: the sequence number; RECENT: the count
 	uid   uint32
+	noUID bool // FETCH without UID (the answer to a STORE, not a UID STORE)
 	flags []string
 }
 
 // take applies pending updates to the client's view and returns the
 // responses that tell the client about them. Without allowExpunge it stops
 // at the first expunge: during FETCH, STORE and SEARCH the server must not
-// renumber messages (RFC 9051 section 7.5.1).
-func (v *view) take(allowExpunge bool) []wireUpdate {
+// renumber messages (RFC 9051 section 7.5.1). A message that arrives is
+// recent in the first read-write session that tells its client about it
+// (RFC 3501 section 2.3.2); claim is then the new first unclaimed UID, to
+// be written to the store. A keyword the client has not been told of is
+// announced with * FLAGS first (RFC 3501 section 7.2.6).
+func (v *view) take(allowExpunge bool) (out []wireUpdate, claim uint32) {
 	v.box.mu.Lock()
 	defer v.box.mu.Unlock()
-	var out []wireUpdate
+	out = append(out, v.front...)
+	v.front = nil
 	n := 0
 loop:
 	for ; n < len(v.pending); n++ {
@@ -259,7 +424,15 @@ loop:
 			if k := len(v.uids); k > 0 && u.uid <= v.uids[k-1] {
 				continue
 			}
+			if fl, ok := v.learnAll(u.flags); ok {
+				out = append(out, fl)
+			}
 			v.uids = append(v.uids, u.uid)
+			if !v.readOnly && u.uid >= v.box.firstRecent {
+				v.recent[u.uid] = true
+				v.box.firstRecent = u.uid + 1
+				claim = v.box.firstRecent
+			}
 			if k := len(out); k > 0 && out[k-1].kind == updAppend {
 				out[k-1].n = uint32(len(v.uids)) // one EXISTS for a burst
 			} else {
@@ -274,13 +447,17 @@ loop:
 				continue
 			}
 			v.uids = append(v.uids[:i], v.uids[i+1:]...)
+			delete(v.recent, u.uid)
 			out = append(out, wireUpdate{kind: updExpunge, n: uint32(i + 1), uid: u.uid})
 		case updFlags:
 			i := indexOf(v.uids, u.uid)
 			if i < 0 {
 				continue
 			}
-			out = append(out, wireUpdate{kind: updFlags, n: uint32(i + 1), uid: u.uid, flags: u.flags})
+			if fl, ok := v.learnAll(u.flags); ok {
+				out = append(out, fl)
+			}
+			out = append(out, wireUpdate{kind: updFlags, n: uint32(i + 1), uid: u.uid, flags: v.withRecent(u.uid, u.flags)})
 		}
 	}
 	if n == len(v.pending) {
@@ -288,12 +465,28 @@ loop:
 	} else {
 		v.pending = append([]update(nil), v.pending[n:]...)
 	}
-	return out
+	if len(v.recent) > v.told {
+		// RFC 3501 section 7.3.2: * n RECENT when the number grows (an
+		// expunge lowers it without a word).
+		out = append(out, wireUpdate{kind: updRecent, n: uint32(len(v.recent))})
+	}
+	v.told = len(v.recent)
+	return out, claim
 }
 
-// flush writes the updates take returns.
-func (v *view) flush(w *imapserver.UpdateWriter, allowExpunge bool) error {
-	for _, u := range v.take(allowExpunge) {
+// flush writes the updates take returns, after writing a claim of
+// \Recent through to the store.
+func (v *view) flush(h *hub, w *imapserver.UpdateWriter, allowExpunge bool) error {
+	ups, claim := v.take(allowExpunge)
+	if claim != 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		err := h.claimRecent(ctx, v.box.id, claim)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	for _, u := range ups {
 		var err error
 		switch u.kind {
 		case updAppend:
@@ -301,7 +494,15 @@ func (v *view) flush(w *imapserver.UpdateWriter, allowExpunge bool) error {
 		case updExpunge:
 			err = w.WriteExpunge(u.n)
 		case updFlags:
-			err = w.WriteMessageFlags(u.n, imapUID(u.uid), toFlags(u.flags))
+			uid := imapUID(u.uid)
+			if u.noUID {
+				uid = 0
+			}
+			err = w.WriteMessageFlags(u.n, uid, toFlags(u.flags))
+		case updMailboxFlags:
+			err = w.WriteMailboxFlags(toFlags(u.flags))
+		case updRecent:
+			err = w.WriteNumRecent(u.n)
 		}
 		if err != nil {
 			return err
@@ -311,9 +512,9 @@ func (v *view) flush(w *imapserver.UpdateWriter, allowExpunge bool) error {
 }
 
 // idle writes updates as they come until stop is closed (RFC 2177).
-func (v *view) idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+func (v *view) idle(h *hub, w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 	for {
-		if err := v.flush(w, true); err != nil {
+		if err := v.flush(h, w, true); err != nil {
 			return err
 		}
 		select {
@@ -331,3 +532,7 @@ func indexOf(uids []uint32, uid uint32) int {
 	}
 	return -1
 }
+
+// flagRecent is the session flag \Recent (RFC 3501 section 2.3.2); go-imap
+// v2 keeps it internal, IMAP4rev2 having dropped it.
+const flagRecent = imap.Flag(`\Recent`)

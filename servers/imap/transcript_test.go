@@ -120,8 +120,6 @@ func TestSelectedErrors(t *testing.T) {
 		S: c4 OK UID FETCH completed
 		C: c5 COPY 1 Nowhere
 		S: c5 NO [TRYCREATE] there is no folder named "Nowhere": CREATE it first
-		C: c6 MOVE 1 INBOX
-		S: c6 NO [CANNOT] the messages are already in INBOX
 		C: c7 FETCH 1 (FLAGS
 		S: c7 BAD *
 		C: c8 FETCH * FLAGS
@@ -139,7 +137,7 @@ func TestExamineIsReadOnly(t *testing.T) {
 	runTranscript(t, loggedIn(t, e.addr, "alice"), `
 		C: d1 EXAMINE INBOX
 		S: * 1 EXISTS
-		S: * 0 RECENT
+		S: * 1 RECENT
 		S: * OK [UNSEEN 1] First unseen message
 		S: * OK [UIDVALIDITY *] UIDs valid
 		S: * OK [UIDNEXT 2] Predicted next UID
@@ -152,7 +150,7 @@ func TestExamineIsReadOnly(t *testing.T) {
 		S: )
 		S: d2 OK FETCH completed
 		C: d3 FETCH 1 FLAGS
-		S: * 1 FETCH (FLAGS ())
+		S: * 1 FETCH (FLAGS (\Recent))
 		S: d3 OK FETCH completed
 		C: d4 STORE 1 +FLAGS (\Deleted)
 		S: d4 NO the folder is open read-only (EXAMINE): use SELECT to change it
@@ -169,7 +167,7 @@ func TestExamineIsReadOnly(t *testing.T) {
 		S: d9 OK STATUS completed
 		C: d10 SELECT INBOX
 		S: * 1 EXISTS
-		S: * 0 RECENT
+		S: * 1 RECENT
 		S: * OK [UNSEEN 1] First unseen message
 		S: * OK [UIDVALIDITY *] UIDs valid
 		S: * OK [UIDNEXT 2] Predicted next UID
@@ -177,7 +175,7 @@ func TestExamineIsReadOnly(t *testing.T) {
 		S: * OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft \*)] Permanent flags
 		S: d10 OK [READ-WRITE] SELECT completed
 		C: d11 FETCH 1 BODY[TEXT]
-		S: * 1 FETCH (FLAGS (\Seen) BODY[TEXT] {7}
+		S: * 1 FETCH (FLAGS (\Seen \Recent) BODY[TEXT] {7}
 		S: first
 		S: )
 		S: d11 OK FETCH completed

@@ -77,6 +77,7 @@ func TestWorldSMTPToIMAP(t *testing.T) {
 	sc.Quit()
 
 	c.Expect("* 1 EXISTS")
+	c.Expect("* 1 RECENT")
 	c.Send("DONE")
 	c.Expect("w3 OK IDLE completed")
 	c.Send("w4 UID FETCH 1 (RFC822.SIZE BODY.PEEK[])")

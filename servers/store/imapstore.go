@@ -104,6 +104,9 @@ func (tx *Tx) DeleteMailbox(id int64) error {
 	if _, err := tx.Exec(`DELETE FROM mailboxes WHERE id = ?`, id); err != nil {
 		return err
 	}
+	if err := tx.forgetRecent(id); err != nil {
+		return err
+	}
 	tx.Changed(Change{Kind: ChangeMailbox, Server: server, User: user, MailboxID: id})
 	return nil
 }
@@ -166,11 +169,23 @@ func (tx *Tx) CopyMessages(srcID int64, uids []uint32, destID int64) (src, dest 
 // MoveMessages copies messages like CopyMessages and removes the originals
 // in the same transaction, so no observer ever sees both or neither
 // (RFC 6851 section 3.3).
+//
+// The removals are told to watchers before the copies: a MOVE into the
+// folder it moves from (RFC 6851 allows it) then reads * n EXPUNGE before
+// * n EXISTS, as Dovecot answers it.
 func (tx *Tx) MoveMessages(srcID int64, uids []uint32, destID int64) (src, dest []uint32, err error) {
+	mark := len(tx.changes)
 	src, dest, err = tx.CopyMessages(srcID, uids, destID)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer func() {
+		if err == nil {
+			copies := append([]Change(nil), tx.changes[mark:mark+len(src)]...)
+			n := copy(tx.changes[mark:], tx.changes[mark+len(src):])
+			copy(tx.changes[mark+n:], copies)
+		}
+	}()
 	// Remove in descending UID order: each expunge then leaves the sequence
 	// numbers of the ones still to come unchanged.
 	order := append([]uint32(nil), src...)

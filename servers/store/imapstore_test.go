@@ -91,8 +91,10 @@ func TestCopyAndMoveMessages(t *testing.T) {
 		t.Fatalf("after move INBOX holds %+v", left)
 	}
 	chs = rec.take()
-	// Two appends, then the expunges, highest UID first.
-	if len(chs) != 4 || chs[2].Kind != ChangeExpunge || chs[2].UID != 3 || chs[3].UID != 1 {
+	// The expunges, highest UID first, then the two appends (a MOVE into
+	// the selected folder itself reads EXPUNGE before EXISTS).
+	if len(chs) != 4 || chs[0].Kind != ChangeExpunge || chs[0].UID != 3 || chs[1].UID != 1 ||
+		chs[2].Kind != ChangeAppend || chs[2].UID != 3 || chs[3].UID != 4 {
 		t.Fatalf("move changes %+v", chs)
 	}
 	if dst[0] != 3 || dst[1] != 4 {

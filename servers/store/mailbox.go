@@ -85,11 +85,20 @@ func (tx *Tx) ensureMailbox(server, user, name, special string) (int64, error) {
 	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
 	}
-	return tx.CreateMailbox(server, user, name, special)
+	// The folders the server makes itself are subscribed, as Dovecot's
+	// auto=subscribe does: a client that shows only subscribed folders
+	// (Thunderbird's default) shows them.
+	return tx.createMailbox(server, user, name, special, true)
 }
 
-// CreateMailbox creates a mailbox and returns its id.
+// CreateMailbox creates a mailbox, not subscribed (RFC 3501 section 6.3.4:
+// CREATE does not subscribe; SUBSCRIBE, section 6.3.6, does), and returns
+// its id.
 func (tx *Tx) CreateMailbox(server, user, name, special string) (int64, error) {
+	return tx.createMailbox(server, user, name, special, false)
+}
+
+func (tx *Tx) createMailbox(server, user, name, special string, subscribed bool) (int64, error) {
 	var n int
 	if err := tx.QueryRow(`SELECT count(*) FROM mailboxes WHERE server = ? AND user = ? AND name = ?`, server, user, name).Scan(&n); err != nil {
 		return 0, err
@@ -101,8 +110,12 @@ func (tx *Tx) CreateMailbox(server, user, name, special string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.Exec(`INSERT INTO mailboxes(server, user, name, uidvalidity, special) VALUES(?, ?, ?, ?, ?)`,
-		server, user, name, uv, special)
+	sub := 0
+	if subscribed {
+		sub = 1
+	}
+	res, err := tx.Exec(`INSERT INTO mailboxes(server, user, name, uidvalidity, special, subscribed) VALUES(?, ?, ?, ?, ?, ?)`,
+		server, user, name, uv, special, sub)
 	if err != nil {
 		return 0, err
 	}
