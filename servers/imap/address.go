@@ -99,6 +99,9 @@ type addrParser struct {
 	toks []addrToken
 	pos  int
 	out  []imap.Address
+	// routes: keep an address's source route for ENVELOPE, marked in its
+	// mailbox (see routeMark), instead of dropping it.
+	routes bool
 }
 
 func (p *addrParser) peek() byte {
@@ -111,6 +114,14 @@ func (p *addrParser) peek() byte {
 // parseAddressList reads an address list; groups get their markers.
 func parseAddressList(value string) []imap.Address {
 	p := &addrParser{toks: lexAddresses(value)}
+	p.list(false)
+	return p.out
+}
+
+// envelopeAddressList is parseAddressList for ENVELOPE: a source route
+// is kept, marked in the mailbox for the connection to write (routeMark).
+func envelopeAddressList(value string) []imap.Address {
+	p := &addrParser{toks: lexAddresses(value), routes: true}
 	p.list(false)
 	return p.out
 }
@@ -150,10 +161,13 @@ func (p *addrParser) element(inGroup bool) {
 			return
 		case t == '<':
 			p.pos++
-			local, host := p.angleAddr()
+			route, local, host := p.angleAddr()
 			name := decodeWords(strings.Join(words, " "))
 			if name == "" {
 				name = comment
+			}
+			if p.routes {
+				local = withRoute(route, local)
 			}
 			p.add(imap.Address{Name: name, Mailbox: local, Host: host})
 			p.skipToEnd()
@@ -213,19 +227,27 @@ func (p *addrParser) add(a imap.Address) {
 }
 
 // angleAddr reads what follows "<": [route ":"] local "@" domain ">".
-// A source route (obs-route, RFC 5322 section 4.4: "@a,@b:") is read and
-// dropped: imapserver writes NIL for an address's route whatever it is
-// given (RFC 5321 section 4.1.2 has routes ignored anyway).
-func (p *addrParser) angleAddr() (local, host string) {
+// A source route (obs-route, RFC 5322 section 4.4: "@a,@b:") is returned
+// as it reads without its colon ("@a,@b"), for ENVELOPE's adl field (RFC
+// 3501 section 7.4.2).
+func (p *addrParser) angleAddr() (route, local, host string) {
 	if p.peek() == '@' {
 		start := p.pos
+		var r strings.Builder
 		for p.peek() != 0 && p.peek() != ':' && p.peek() != '>' {
+			t := p.toks[p.pos]
+			if t.kind == 'a' {
+				r.WriteString(t.text)
+			} else if t.kind != 'c' {
+				r.WriteByte(t.kind)
+			}
 			p.pos++
 		}
 		if p.peek() != ':' {
 			p.pos = start
 		} else {
 			p.pos++
+			route = r.String()
 		}
 	}
 	var words []string
@@ -243,7 +265,7 @@ func (p *addrParser) angleAddr() (local, host string) {
 	if p.peek() == '>' {
 		p.pos++
 	}
-	return local, host
+	return route, local, host
 }
 
 // domain reads a domain after "@"; a comment after it is returned (the
@@ -300,12 +322,19 @@ func headerAddresses(h *textproto.Header, key string) []imap.Address {
 // a nil list).
 func envelope(h textproto.Header) *imap.Envelope {
 	env := imapserver.ExtractEnvelope(h)
-	env.From = headerAddresses(&h, "From")
-	env.Sender = headerAddresses(&h, "Sender")
-	env.ReplyTo = headerAddresses(&h, "Reply-To")
-	env.To = headerAddresses(&h, "To")
-	env.Cc = headerAddresses(&h, "Cc")
-	env.Bcc = headerAddresses(&h, "Bcc")
+	list := func(key string) []imap.Address {
+		var out []imap.Address
+		for _, v := range h.Values(key) {
+			out = append(out, envelopeAddressList(v)...)
+		}
+		return out
+	}
+	env.From = list("From")
+	env.Sender = list("Sender")
+	env.ReplyTo = list("Reply-To")
+	env.To = list("To")
+	env.Cc = list("Cc")
+	env.Bcc = list("Bcc")
 	return env
 }
 

@@ -163,27 +163,6 @@ func imaptestRun(t *testing.T, bin, addr string, timeout time.Duration, args ...
 
 var groupsLine = regexp.MustCompile(`(\d+) test groups: (\d+) failed, (\d+) skipped`)
 
-// knownLimit tells a group's failure that is a known limit of go-imap's
-// imapserver, not of this server, from any other: it returns the reason
-// when the output shows exactly that failure and nothing else. The README
-// lists these (section "IMAP compliance").
-func knownLimit(group, out string) string {
-	switch group {
-	case "fetch-envelope":
-		// Message 6 is "From: <@route:user@domain>": its ENVELOPE address
-		// should carry the source route "@route" (RFC 3501 section 7.4.2,
-		// RFC 5322 section 4.4 obs-route), but imapserver writes NIL for
-		// that field whatever the backend gives it (writeAddressList).
-		if strings.Contains(out, "1/2 individual commands failed") &&
-			strings.Count(out, "*** Test") == 1 &&
-			strings.Contains(out, "Missing 1 untagged replies (1 mismatches)") &&
-			strings.Contains(out, `- best match: 6 FETCH (ENVELOPE ("Thu, 15 Feb 2007 01:02:03 +0200" NIL ((NIL NIL "user" "domain"))`) {
-			return "imapserver writes NIL for an address's source route (obs-route)"
-		}
-	}
-	return ""
-}
-
 // TestImaptest runs every scripted group of Dovecot's imaptest whose
 // capabilities the server advertises, each as its own user, then a
 // 10-client, 10-second stress run: a failed group or an "Error:" of the
@@ -215,8 +194,6 @@ func TestImaptest(t *testing.T) {
 				switch {
 				case m == nil:
 					t.Errorf("group %s: no summary (%v):\n%s", g.name, err, out)
-				case m[2] != "0" && knownLimit(g.name, out) != "":
-					t.Logf("group %s: failed only where a known limit says (%s)", g.name, knownLimit(g.name, out))
 				case m[2] != "0" || m[3] != "0":
 					t.Errorf("group %s: %s:\n%s", g.name, m[0], out)
 				default:

@@ -305,8 +305,11 @@ func (s *Server) admit(addr net.Addr) (release func(), refusal string) {
 // mean no such limit.
 type patientConn struct {
 	net.Conn
-	min      time.Duration
-	timedOut atomic.Bool // a read ended by its idle deadline: the session says BYE
+	// routeCarry is the start of a marked source route cut by the end of
+	// a write (route.go); writes come one at a time (imapserver's encoder).
+	routeCarry []byte
+	min        time.Duration
+	timedOut   atomic.Bool // a read ended by its idle deadline: the session says BYE
 
 	line    time.Duration // LineTimeout
 	write   time.Duration // WriteTimeout: each write's progress

@@ -105,15 +105,20 @@ func (c *patientConn) Write(p []byte) (int, error) {
 	if c.write > 0 {
 		c.Conn.SetWriteDeadline(time.Now().Add(c.write))
 	}
+	n := len(p)
+	p = writeRoutes(&c.routeCarry, p) // ENVELOPE's source routes (route.go)
+	if len(p) == 0 {
+		return n, nil
+	}
 	if (!c.authed.Load() || c.capsCmd.Load()) && bytes.Contains(p, capPlain) {
 		with := capID
 		if c.watching() && !c.tlsUp.Load() {
 			with = capTLS
 		}
-		if _, err := c.Conn.Write(bytes.ReplaceAll(p, capPlain, with)); err != nil {
-			return 0, err
-		}
-		return len(p), nil
+		p = bytes.ReplaceAll(p, capPlain, with)
 	}
-	return c.Conn.Write(p)
+	if _, err := c.Conn.Write(p); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
