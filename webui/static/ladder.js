@@ -57,6 +57,10 @@ export function resetAll() {
   S.pending = [];
   S.selected = 0;
   S.lastSeq = 0;
+  S.recvSeq = 0;
+  S.dirty.clear();
+  S.newSessions = [];
+  S.newMsgids = [];
   rebuild();
   refreshSessionList();
   refreshFilterOptions();
@@ -69,28 +73,38 @@ function schedule() {
   if (document.hidden) setTimeout(flushIncoming, 100);
   else requestAnimationFrame(flushIncoming);
 }
+// FRAME_BUDGET is the time one frame spends taking in events: a burst of
+// thousands is taken in over several frames, so that the page keeps
+// answering clicks and keeps reading its websocket (a page that stops
+// reading makes the server drop events for it).
+const FRAME_BUDGET = 12; // ms
 let followBottom = true;
 function flushIncoming() {
-  const batch = S.incoming;
-  S.incoming = [];
-  if (!batch.length) return;
-  let lanesChanged = false, shown = false;
-  for (const ev of batch) {
+  const all = S.incoming;
+  if (!all.length) return;
+  const t0 = performance.now();
+  let lanesChanged = false, shown = false, i = 0;
+  for (; i < all.length; i++) {
+    if ((i & 255) === 255 && performance.now() - t0 > FRAME_BUDGET) break;
+    const ev = all[i];
     // A skipped marker borrows the seq of the event after it: it neither
     // counts as seen nor is a duplicate.
     if (ev.kind !== 'skipped') {
       if (ev.seq <= S.lastSeq) continue; // already have it
+      if (S.lastSeq && ev.seq > S.lastSeq + 1) S.missing += ev.seq - S.lastSeq - 1;
       S.lastSeq = ev.seq;
     }
     S.events.push(ev);
     noteSession(ev);
-    if (ev.msgid && !S.msgids.has(ev.msgid)) S.msgids.set(ev.msgid, ev.seq);
+    if (ev.msgid && !S.msgids.has(ev.msgid)) { S.msgids.set(ev.msgid, ev.seq); S.newMsgids.push(ev.msgid); }
     eventSideEffects(ev);
     if (!matches(ev)) continue;
     if (S.paused) { S.pending.push(ev); continue; }
     if (appendRow(ev)) lanesChanged = true;
     shown = true;
   }
+  S.incoming = i < all.length ? all.slice(i) : [];
+  if (S.incoming.length) schedule();
   if (S.relabel) {
     S.relabel = false;
     for (const l of S.lanes) if (l.kind === 'client') Object.assign(l, laneInfo(l.key));
@@ -99,14 +113,34 @@ function flushIncoming() {
   if (S.events.length > MAX_EVENTS) {
     S.events = S.events.slice(S.events.length - TRIM_TO);
     rebuild();
-    if (followBottom && $('autoscroll').checked) { scrollToBottom(); render(); }
+    if (followBottom && $('autoscroll').checked) follow(i);
   } else {
     if (lanesChanged) drawLanes();
-    if (shown) { updateSpace(); if (followBottom && $('autoscroll').checked) scrollToBottom(); render(); }
+    if (shown) { updateSpace(); if (followBottom && $('autoscroll').checked) follow(i); else render(); }
   }
   refreshSessionListSoon();
   refreshFilterOptionsSoon();
   updateCounts();
+  if (S.replayTo && S.lastSeq >= S.replayTo) { S.replayTo = 0; S.replayDoneAt = performance.now(); }
+}
+
+// follow keeps the newest rows in view. A few events are drawn at once; in
+// a burst (n events in this frame) the rows in view all change every
+// frame, and drawing them 60 times a second is most of what the page
+// does: then the view follows at most FOLLOW_EVERY.
+const FOLLOW_EVERY = 150; // ms
+let lastFollow = 0, followTimer = 0;
+function follow(n) {
+  const now = performance.now();
+  if (n < 50 || now - lastFollow >= FOLLOW_EVERY) {
+    lastFollow = now;
+    clearTimeout(followTimer);
+    followTimer = 0;
+    scrollToBottom();
+    render();
+    return;
+  }
+  if (!followTimer) followTimer = setTimeout(() => { followTimer = 0; if (followBottom && $('autoscroll').checked) follow(Infinity); }, FOLLOW_EVERY - (now - lastFollow));
 }
 
 // ---------- the ladder (virtualized) ----------

@@ -30,6 +30,19 @@ export const S = {
   incoming: [],
   rendered: new Map(), // seq -> element currently in #rows
   view: 'timeline',
+  // What changed since the lists beside the ladder were last drawn: they
+  // are updated from these, not rebuilt.
+  dirty: new Set(), // ids of sessions whose line in the session list changed
+  newSessions: [], // sessions seen for the first time
+  newMsgids: [], // message ids seen for the first time
+  recvSeq: 0, // the newest seq received from the websocket (ingested or not yet)
+  // What the page measures of itself (the burst benchmark reads it): events
+  // it never got, reconnections to catch up, when the replay of a
+  // connection was taken in and drawn (performance.now()).
+  missing: 0,
+  resumes: 0,
+  replayTo: 0,
+  replayDoneAt: 0,
 };
 
 // Other modules (the lesson panel, the queue and message views) react to
