@@ -40,6 +40,7 @@ export function rebuild() {
   for (const ev of S.events) {
     if (matches(ev)) appendRow(ev);
   }
+  if (S.present) { measureReset(); recomputeTops(); }
   drawLanes();
   for (const e of S.rendered.values()) e.remove();
   S.rendered.clear();
@@ -115,7 +116,7 @@ function flushIncoming() {
     rebuild();
     if (followBottom && $('autoscroll').checked) follow(i);
   } else {
-    if (lanesChanged) drawLanes();
+    if (lanesChanged) { drawLanes(); if (S.present) { measureReset(); recomputeTops(); } }
     if (shown) { updateSpace(); if (followBottom && $('autoscroll').checked) follow(i); else render(); }
   }
   refreshSessionListSoon();
@@ -131,6 +132,7 @@ function flushIncoming() {
 const FOLLOW_EVERY = 150; // ms
 let lastFollow = 0, followTimer = 0;
 function follow(n) {
+  if (S.step >= 0) return; // the presenter is stepping: live events do not move the view
   const now = performance.now();
   if (n < 50 || now - lastFollow >= FOLLOW_EVERY) {
     lastFollow = now;
@@ -159,6 +161,21 @@ export function updateSpace() {
 export function scrollToBottom() {
   ladder.scrollTop = ladder.scrollHeight;
 }
+export function rowHeight() { return rowH; }
+// rowsInView is the range [from, to) of the rows on screen.
+export function rowsInView() {
+  if (!S.rows.length) return [0, 0];
+  const from = firstRowAt(ladder.scrollTop / rowH);
+  const to = Math.min(S.rows.length, firstRowAt((ladder.scrollTop + ladder.clientHeight - 1) / rowH) + 1);
+  return [from, to];
+}
+// scrollToRow brings row i into view (a third from the top) unless it is
+// in view already.
+export function scrollToRow(i) {
+  const y = S.tops[i] * rowH, h = (S.tops[i + 1] - S.tops[i]) * rowH;
+  if (y < ladder.scrollTop || y + h > ladder.scrollTop + ladder.clientHeight) ladder.scrollTop = Math.max(0, y - ladder.clientHeight / 3);
+  render();
+}
 function firstRowAt(unit) { // binary search: the row whose span holds unit
   let lo = 0, hi = S.rows.length - 1;
   while (lo < hi) {
@@ -186,18 +203,22 @@ export function render() {
   const keep = new Set();
   for (let i = from; i < to; i++) {
     const ev = S.rows[i];
-    const key = ev.seq + ':' + ev.kind + ':' + i;
+    const key = ev.seq + ':' + ev.kind + ':' + i + (ev._fold ? ':' + ev._fold.length : '');
     keep.add(key);
     let row = S.rendered.get(key);
     if (row && row._layout !== S.layout) { row.remove(); S.rendered.delete(key); row = null; }
     if (!row) {
-      row = makeRow(ev, S.tops[i + 1] - S.tops[i]);
+      row = makeRow(ev, S.tops[i + 1] - S.tops[i], i);
       row._layout = S.layout;
       S.rendered.set(key, row);
       rowsEl.appendChild(row);
     }
     row.style.top = (S.tops[i] * rowH) + 'px';
-    row.classList.toggle('selected', ev.seq === S.selected && ev.kind !== 'skipped');
+    const cur = ev.seq === S.selected && ev.kind !== 'skipped';
+    row.classList.toggle('selected', cur);
+    row.classList.toggle('current', cur && S.step >= 0);
+    // One row is a tab stop (the selected one); the arrow keys move.
+    row.tabIndex = cur ? 0 : -1;
   }
   for (const [key, row] of S.rendered) {
     if (!keep.has(key)) { row.remove(); S.rendered.delete(key); }
@@ -276,14 +297,133 @@ export function markText(ev, step) {
   return text;
 }
 
-function makeRow(ev, u) {
+// ---------- presenter mode: rows that say everything ----------
+// In presenter mode an arrow's label is never cut: it wraps onto as many
+// lines as it needs, and the arrow's one-line explanation is written under
+// it. The lines are measured (canvas measureText, the page's own fonts)
+// when the row's height is worked out, and the same lines are drawn in
+// the page and in an exported SVG or PNG.
+const MONO = 'ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace';
+const measureCtx = document.createElement('canvas').getContext('2d');
+let measureKey = 0;
+const charW = new Map(); // font -> Map(char -> width)
+export function measureReset() { measureKey++; charW.clear(); }
+function widthOf(ch, font) {
+  let m = charW.get(font);
+  if (!m) { m = new Map(); charW.set(font, m); }
+  let w = m.get(ch);
+  if (w === undefined) { measureCtx.font = font; w = measureCtx.measureText(ch).width; m.set(ch, w); }
+  return w;
+}
+// wrapLines breaks text into lines no wider than width: at a space when
+// the line has one, else anywhere (a wire line may have no space at all).
+export function wrapLines(text, font, width) {
+  const out = [];
+  for (const para of String(text).split('\n')) {
+    let line = '', w = 0, lastSpace = -1;
+    for (const ch of para) {
+      const cw = widthOf(ch, font);
+      if (w + cw > width && line) {
+        if (lastSpace > 0 && ch !== ' ') {
+          out.push(line.slice(0, lastSpace));
+          line = line.slice(lastSpace + 1);
+        } else {
+          out.push(line);
+          line = '';
+        }
+        w = 0;
+        for (const c of line) w += widthOf(c, font);
+        lastSpace = -1;
+      }
+      if (ch === ' ') lastSpace = line.length;
+      line += ch;
+      w += cw;
+    }
+    out.push(line);
+  }
+  return out;
+}
+export function fontPx() { return parseFloat(getComputedStyle(document.body).fontSize) || 13; }
+export function timeW() { return parseFloat(getComputedStyle(document.body).getPropertyValue('--time-w')) || 96; }
+export function labelFont() { return fontPx() + 'px ' + MONO; }
+export function whyFont() { return (fontPx() * 0.8) + 'px ' + getComputedStyle(document.body).fontFamily; }
+// labelText is what an arrow says: the wire line, a message body's
+// summary, the connection.
+export function labelText(ev) {
+  if (ev.kind === 'data') return '[' + dataSummary(ev) + ']';
+  if (ev.kind === 'open') return vis(t('web.connect', { peer: ev.peer || '' }));
+  return ev.text === '' ? t('web.emptyline') : vis(ev.text);
+}
+// arrowEnds is where an event's arrow starts and ends, in % of the track,
+// or null when the event is no arrow.
+export function arrowEnds(ev) {
+  const lanes = lanesOf(ev);
+  const arrowKinds = { line: 1, data: 1, http: 1, open: 1 };
+  if (!arrowKinds[ev.kind] || lanes.length !== 2 || lanes[0] === lanes[1]) return null;
+  let a = laneX(lanes[0]), b = laneX(lanes[1]);
+  if (a === null || b === null) return null;
+  if (ev.dir === 's2c') { const x = a; a = b; b = x; }
+  return { from: a, to: b };
+}
+// measure is the layout of an event's row in presenter mode: the lines of
+// its label and of its explanation, and its height in rows.
+export function measure(ev) {
+  if (ev._m && ev._m.key === measureKey && ev._m.fold === (ev._fold ? ev._fold.length : 0)) return ev._m;
+  const m = { key: measureKey, fold: ev._fold ? ev._fold.length : 0, label: null, why: null, units: 1 };
+  const ends = arrowEnds(ev);
+  if (ends) {
+    const track = Math.max(200, ladder.clientWidth - timeW());
+    const arrowPx = Math.abs(ends.to - ends.from) / 100 * track;
+    const fold = m.fold ? '  [+' + m.fold + ']' : '';
+    m.label = wrapLines(labelText(ev) + fold, labelFont(), Math.max(60, arrowPx - 28));
+    const why = S.whyOn ? explainText(ev.explain) : '';
+    if (why) {
+      // Under the arrow, and at least 60% of the track wide, centred on
+      // the arrow and kept inside the track.
+      const wPx = Math.min(track - 8, Math.max(arrowPx, track * 0.6));
+      const mid = (ends.from + ends.to) / 200 * track;
+      m.whyLeft = Math.max(4, Math.min(track - wPx - 4, mid - wPx / 2));
+      m.whyW = wPx;
+      m.why = wrapLines(vis(why), whyFont(), wPx - 8);
+    }
+    m.units = m.label.length + (m.why ? m.why.length * 0.8 + 0.3 : 0) + 0.35;
+  }
+  ev._m = m;
+  return m;
+}
+S.measure = (ev) => measure(ev).units;
+
+// The session tag: a shape and a number, so that sessions differ by more
+// than their colour.
+const SHAPES = ['●', '■', '▲', '◆', '★', '✚', '⬟', '▼'];
+export function sessionTag(ev) {
+  const s = ev.session && S.sessions.get(ev.session);
+  return s ? SHAPES[s.n % SHAPES.length] + (s.n + 1) : '';
+}
+// relTime is the time since the previous row: a long wait (the queue's
+// retry) reads as a gap, "41s later".
+export function relTime(i) {
+  const ev = S.rows[i], prev = S.rows[i - 1];
+  if (!prev) return { text: fmtTime(ev), gap: false };
+  const d = Date.parse(ev.time) - Date.parse(prev.time);
+  if (isNaN(d)) return { text: '', gap: false };
+  if (d >= 10000) return { text: t('web.p.later', { d: fmtDuration(d) }), gap: true };
+  if (d < 1000) return { text: t('web.p.ms', { n: Math.max(0, d) }), gap: false };
+  return { text: t('web.p.s', { n: (d / 1000).toFixed(1) }), gap: false };
+}
+
+function makeRow(ev, u, i) {
   const row = el('div', 'row k-' + ev.kind);
   row.dataset.seq = String(ev.seq);
   row.style.height = (u * rowH) + 'px';
   const color = sessionColor(ev);
   if (color) row.style.setProperty('--c', color);
-  const time = el('span', 'time', fmtTime(ev));
-  time.title = vis(t('web.event', { seq: ev.seq }) + (ev.session ? ' · ' + ev.session : ''));
+  const rel = S.present ? relTime(i) : null;
+  const time = el('span', 'time' + (rel && rel.gap ? ' gap' : ''));
+  const tag = sessionTag(ev);
+  if (tag) time.appendChild(el('span', 'stag', tag));
+  time.appendChild(txt(rel ? rel.text : fmtTime(ev)));
+  time.title = vis(t('web.event', { seq: ev.seq }) + (ev.session ? ' · ' + ev.session : '') + ' · ' + fmtTime(ev));
   row.appendChild(time);
   const track = el('div', 'track');
   row.appendChild(track);
@@ -294,37 +434,45 @@ function makeRow(ev, u) {
     return row;
   }
   const lanes = lanesOf(ev);
-  const arrowKinds = { line: 1, data: 1, http: 1, open: 1 };
-  if (arrowKinds[ev.kind] && lanes.length === 2 && lanes[0] !== lanes[1]) {
-    let a = laneX(lanes[0]), b = laneX(lanes[1]);
-    if (ev.dir === 's2c') { const t = a; a = b; b = t; }
-    if (ev.kind === 'open') { /* the client connects: client -> server */ }
+  const ends = arrowEnds(ev);
+  if (ends) {
+    const a = ends.from, b = ends.to;
+    const m = S.present ? measure(ev) : null;
     const arrow = el('div', 'arrow ' + (b >= a ? 'right' : 'left') + ' ' + (ev.dir || 'c2s') + (ev.kind === 'data' ? ' data' : '') + (ev.kind === 'open' ? ' dim' : ''));
     arrow.style.left = Math.min(a, b) + '%';
     arrow.style.width = Math.abs(b - a) + '%';
+    if (m) arrow.style.height = (m.label.length * rowH) + 'px';
     const label = el('span', 'label');
     if (ev.dir === 's2c') { const rc = replyClass(ev); if (rc) label.classList.add(rc); }
-    if (ev.kind === 'data') {
+    const folded = ev._fold && ev._fold.length;
+    if (ev.kind === 'data' || folded) {
       const open = S.expanded.has(ev.seq);
       const tg = el('button', 'toggle', open ? '▾' : '▸');
       tg.type = 'button';
+      tg.tabIndex = -1;
       tg.title = open ? t('web.data.collapse') : t('web.data.expand');
       tg.addEventListener('click', (e) => { e.stopPropagation(); toggleData(ev); });
       label.appendChild(tg);
-      label.appendChild(txt('[' + dataSummary(ev) + ']'));
-    } else if (ev.kind === 'open') {
-      label.textContent = vis(t('web.connect', { peer: ev.peer || '' }));
-    } else {
-      label.textContent = ev.text === '' ? t('web.emptyline') : vis(ev.text);
     }
+    if (m) label.appendChild(txt(m.label.join('\n')));
+    else label.appendChild(txt(labelText(ev)));
     flagBadges(label, ev);
     if (ev.kind === 'http' && ev.size) label.appendChild(el('span', 'badge masked', t('web.octets', { n: ev.size })));
     const why = explainText(ev.explain);
     arrow.title = vis(ev.kind === 'open' ? prose(ev) : (ev.kind === 'data' ? dataSummary(ev) : (ev.text || '')) + (why ? '\n' + why : ''));
     arrow.appendChild(label);
     track.appendChild(arrow);
-    if (ev.kind === 'data' && S.expanded.has(ev.seq)) {
-      const pre = el('pre', 'data', ev.data || t('web.data.missing'));
+    if (m && m.why) {
+      const w = el('div', 'why', m.why.join('\n'));
+      w.style.top = (m.label.length * rowH + 0.2 * rowH) + 'px';
+      w.style.left = m.whyLeft + 'px';
+      w.style.width = m.whyW + 'px';
+      track.appendChild(w);
+    }
+    if (S.expanded.has(ev.seq) && (ev.kind === 'data' || folded)) {
+      const body = ev.kind === 'data' ? (ev.data || t('web.data.missing')) : [ev].concat(ev._fold).map((e) => e.text).join('\n');
+      const pre = el('pre', 'data', body);
+      if (m) pre.style.top = (m.units * rowH) + 'px';
       pre.addEventListener('click', (e) => e.stopPropagation());
       row.appendChild(pre);
     }
@@ -335,6 +483,8 @@ function makeRow(ev, u) {
     const step = ev.attrs && ev.attrs.step ? ev.attrs.step : '';
     const mark = el('div', 'mark ' + ev.kind + (step ? ' q-' + step : ''));
     mark.style.left = (x === null ? 50 : x) + '%';
+    // A mark stays inside the track: it must not cover the time column.
+    if (x !== null) mark.style.maxWidth = Math.max(10, Math.min(80, 2 * x - 2, 2 * (100 - x) - 2)) + '%';
     const text = markText(ev, step);
     mark.appendChild(txt(text));
     if (ev.kind === 'queue' && /deferred|held|retry/.test(step)) {
@@ -395,8 +545,8 @@ function toggleData(ev) {
 
 ladder.addEventListener('scroll', () => {
   const atBottom = ladder.scrollTop + ladder.clientHeight >= ladder.scrollHeight - rowH * 2;
-  followBottom = atBottom;
-  if ($('autoscroll').checked !== atBottom && S.rows.length && !S.paused) $('autoscroll').checked = atBottom;
+  followBottom = atBottom && S.step < 0;
+  if (S.step < 0 && $('autoscroll').checked !== atBottom && S.rows.length && !S.paused) $('autoscroll').checked = atBottom;
   renderSoon();
 }, { passive: true });
 window.addEventListener('resize', renderSoon);

@@ -30,6 +30,10 @@ export const S = {
   incoming: [],
   rendered: new Map(), // seq -> element currently in #rows
   view: 'timeline',
+  present: false, // presenter mode (present.js)
+  measure: null, // in presenter mode: ev -> the units of its row (ladder.js)
+  step: -1, // the row stepped to with the keyboard, -1 when not stepping
+  whyOn: true, // presenter mode writes each arrow's explanation under it
   // What changed since the lists beside the ladder were last drawn: they
   // are updated from these, not rebuilt.
   dirty: new Set(), // ids of sessions whose line in the session list changed
@@ -138,9 +142,11 @@ export function noteSession(ev) {
   let s = S.sessions.get(ev.session);
   if (!s) {
     s = { id: ev.session, server: ev.server, proto: ev.proto, peer: '', actor: '', hop: '', lines: 0, closed: false,
-      states: [], msgids: new Set(), first: ev.seq, color: palette[S.sessions.size % palette.length] };
+      states: [], msgids: new Set(), first: ev.seq, n: S.sessions.size, color: palette[S.sessions.size % palette.length] };
     S.sessions.set(ev.session, s);
+    S.newSessions.push(s);
   }
+  S.dirty.add(s.id);
   if (ev.peer && !s.peer) s.peer = ev.peer;
   if (ev.actor && ev.actor !== s.actor) {
     s.actor = ev.actor;
@@ -181,10 +187,43 @@ export function matches(ev) {
   return true;
 }
 export function units(ev) {
-  if (ev.kind === 'data' && S.expanded.has(ev.seq)) return 2 + Math.min(DATA_LINES, Math.max(1, ev.lines || String(ev.data || '').split('\n').length));
-  return 1;
+  let u = 1;
+  if (S.present && S.measure) u = S.measure(ev);
+  if (ev.kind === 'data' && S.expanded.has(ev.seq)) return u + 1 + Math.min(DATA_LINES, Math.max(1, ev.lines || String(ev.data || '').split('\n').length));
+  if (ev._fold && ev._fold.length && S.expanded.has(ev.seq)) return u + 1 + Math.min(DATA_LINES, ev._fold.length + 1);
+  return u;
 }
+
+// A reply of several lines (SMTP's EHLO capabilities "250-...", an IMAP
+// listing of untagged "* ..." lines, a POP3 listing ended by ".") is one
+// arrow in presenter mode: its later lines fold into the first one's row
+// (ev._fold), which opens on a click.
+function foldsInto(head, ev) {
+  if (!S.present || ev.kind !== 'line' || ev.dir !== 's2c' || !head || head.kind !== 'line' || head.dir !== 's2c' || head.session !== ev.session || !ev.session) return false;
+  const last = head._fold && head._fold.length ? head._fold[head._fold.length - 1] : head;
+  const lt = last.text || '', t = ev.text || '';
+  switch (ev.proto) {
+    case 'smtp': return /^\d{3}-/.test(lt);
+    case 'imap': return /^\* /.test(lt);
+    case 'pop3': return /^\+OK/.test(head.text || '') && lt !== '.' && !/^(\+OK|-ERR)/.test(t) && head._multi === true;
+  }
+  return false;
+}
+const lastCommand = new Map(); // POP3 session -> its last command
 export function appendRow(ev) {
+  const head = S.rows[S.rows.length - 1];
+  ev._fold = null;
+  // POP3 says in the command whether its answer has several lines.
+  if (ev.proto === 'pop3' && ev.kind === 'line' && ev.session) {
+    if (ev.dir === 'c2s') lastCommand.set(ev.session, ev.text || '');
+    else if (/^\+OK/.test(ev.text || '')) ev._multi = /^(LIST|UIDL|CAPA)\s*$/i.test(lastCommand.get(ev.session) || '');
+  }
+  if (foldsInto(head, ev)) {
+    (head._fold || (head._fold = [])).push(ev);
+    S.tops[S.tops.length - 1] = S.tops[S.tops.length - 2] + units(head);
+    S.foldTick = (S.foldTick || 0) + 1;
+    return false;
+  }
   S.rows.push(ev);
   S.tops.push(S.tops[S.tops.length - 1] + units(ev));
   return addLanes(ev);
