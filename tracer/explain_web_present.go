@@ -12,6 +12,8 @@ var webPresentCatalog = map[string]entry{
 	"web.theme.dark":     {en: "Dark", zh: "深色"},
 	"web.theme.contrast": {en: "High contrast", zh: "高对比度"},
 
+	"web.lane.clientn": {en: "client {n} of {name}", zh: "{name} 的客户端 {n}"},
+
 	"web.p.bar":           {en: "presenter controls", zh: "演示控制"},
 	"web.p.prev":          {en: "◀ Line", zh: "◀ 上一行"},
 	"web.p.prev.title":    {en: "The previous line (Up or Left arrow)", zh: "上一行（上方向键或左方向键）"},

@@ -141,7 +141,7 @@ func pageBurst(b *testing.B, clients, messages int) {
 	close(stop)
 	<-clicked
 	total := inst.Bus.Seq()
-	pg.wait("the page to hold the newest event", `window.__mailscope.lastSeq >= `+strconv.FormatUint(total, 10))
+	pg.waitUpTo("the page to hold the newest event", `window.__mailscope.lastSeq >= `+strconv.FormatUint(total, 10), 5*time.Minute)
 	caughtUp := time.Since(start)
 	pg.eval(`window.__bench.on = false, ""`)
 	if profile != "" {
@@ -187,7 +187,7 @@ func pageBurst(b *testing.B, clients, messages int) {
 
 	// A reload replays the kept history.
 	pg.step("reloading", chromedp.Navigate(base+"/"))
-	pg.wait("the replay drawn", `window.__mailscope.replayDoneAt > 0`)
+	pg.waitUpTo("the replay drawn", `window.__mailscope.replayDoneAt > 0`, time.Minute)
 	reload, _ := strconv.ParseFloat(pg.eval(`String(window.__mailscope.replayDoneAt)`), 64)
 	replayed := pg.eval(`String(window.__mailscope.events.length)`)
 	pg.eval(`(() => { window.__reloadClick = 0; document.addEventListener("click", (e) => { const t0 = e.timeStamp; requestAnimationFrame(() => { window.__reloadClick = performance.now() - t0; }); }, true); return ""; })()`)

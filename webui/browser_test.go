@@ -161,9 +161,15 @@ func (pg *page) eval(expr string) string {
 
 func (pg *page) wait(what, predicate string) {
 	pg.t.Helper()
+	pg.waitUpTo(what, predicate, 20*time.Second)
+}
+
+// waitUpTo is wait with a timeout of its own.
+func (pg *page) waitUpTo(what, predicate string, timeout time.Duration) {
+	pg.t.Helper()
 	sctx, scancel := context.WithDeadline(pg.ctx, pg.deadline)
 	defer scancel()
-	poll := chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingTimeout(20*time.Second))
+	poll := chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingTimeout(timeout))
 	err := chromedp.Do(sctx, poll)
 	for staleContext(err) && sctx.Err() == nil {
 		time.Sleep(50 * time.Millisecond)

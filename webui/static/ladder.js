@@ -6,7 +6,7 @@ import { $, vis, el, txt, fmtTime } from './util.js';
 import { I, t, tOr, prose, explainText, stateName, fmtDuration } from './i18n.js';
 import {
   S, MAX_EVENTS, TRIM_TO, matches, appendRow, laneX, laneInfo, lanesOf, noteSession, sessionColor,
-  recomputeTops, eventSideEffects,
+  recomputeTops, eventSideEffects, resetSlots,
 } from './model.js';
 import { select, refreshSessionList, refreshSessionListSoon, refreshFilterOptions, refreshFilterOptionsSoon, updateCounts } from './panels.js';
 
@@ -60,6 +60,7 @@ export function resetAll() {
   S.lastSeq = 0;
   S.recvSeq = 0;
   S.dirty.clear();
+  resetSlots();
   S.newSessions = [];
   S.newMsgids = [];
   rebuild();
@@ -68,25 +69,26 @@ export function resetAll() {
 }
 export function ingest(ev) {
   S.incoming.push(ev);
-  if (S.incoming.length === 1) schedule();
+  if (!takeInQueued) { takeInQueued = true; setTimeout(takeIn, 0); }
 }
-function schedule() {
-  if (document.hidden) setTimeout(flushIncoming, 100);
-  else requestAnimationFrame(flushIncoming);
-}
-// FRAME_BUDGET is the time one frame spends taking in events: a burst of
-// thousands is taken in over several frames, so that the page keeps
-// answering clicks and keeps reading its websocket (a page that stops
-// reading makes the server drop events for it).
-const FRAME_BUDGET = 12; // ms
+// Events are taken in (the model: sessions, rows, lanes) in slices of at
+// most SLICE ms between other tasks, so that the page keeps answering
+// clicks and keeps reading its websocket (a page that stops reading makes
+// the server fall back on its history for it); they are drawn once per
+// animation frame. A burst of thousands is taken in as fast as the page
+// can, whatever its frame rate.
+const SLICE = 8; // ms
+let takeInQueued = false, drawQueued = false;
+let lanesChanged = false, shown = false, taken = 0;
 let followBottom = true;
-function flushIncoming() {
+function takeIn() {
+  takeInQueued = false;
   const all = S.incoming;
   if (!all.length) return;
   const t0 = performance.now();
-  let lanesChanged = false, shown = false, i = 0;
+  let i = 0;
   for (; i < all.length; i++) {
-    if ((i & 255) === 255 && performance.now() - t0 > FRAME_BUDGET) break;
+    if ((i & 127) === 127 && performance.now() - t0 > SLICE) break;
     const ev = all[i];
     // A skipped marker borrows the seq of the event after it: it neither
     // counts as seen nor is a duplicate.
@@ -104,21 +106,31 @@ function flushIncoming() {
     if (appendRow(ev)) lanesChanged = true;
     shown = true;
   }
+  taken += i;
   S.incoming = i < all.length ? all.slice(i) : [];
-  if (S.incoming.length) schedule();
+  if (S.incoming.length) { takeInQueued = true; setTimeout(takeIn, 0); }
+  if (S.events.length > MAX_EVENTS) {
+    S.events = S.events.slice(S.events.length - TRIM_TO);
+    rebuild();
+  }
+  if (!drawQueued) {
+    drawQueued = true;
+    if (document.hidden) setTimeout(draw, 100);
+    else requestAnimationFrame(draw);
+  }
+}
+// draw shows what was taken in since the last frame.
+function draw() {
+  drawQueued = false;
   if (S.relabel) {
     S.relabel = false;
     for (const l of S.lanes) if (l.kind === 'client') Object.assign(l, laneInfo(l.key));
     lanesChanged = true;
   }
-  if (S.events.length > MAX_EVENTS) {
-    S.events = S.events.slice(S.events.length - TRIM_TO);
-    rebuild();
-    if (followBottom && $('autoscroll').checked) follow(i);
-  } else {
-    if (lanesChanged) { drawLanes(); if (S.present) { measureReset(); recomputeTops(); } }
-    if (shown) { updateSpace(); if (followBottom && $('autoscroll').checked) follow(i); else render(); }
-  }
+  if (lanesChanged) { drawLanes(); if (S.present) { measureReset(); recomputeTops(); } }
+  if (shown || lanesChanged) { updateSpace(); if (followBottom && $('autoscroll').checked) follow(taken); else render(); }
+  lanesChanged = shown = false;
+  taken = 0;
   refreshSessionListSoon();
   refreshFilterOptionsSoon();
   updateCounts();

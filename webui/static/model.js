@@ -79,12 +79,39 @@ export function hopParts(ev) {
 // server (alice's telnet, her POP3 client, the webmail reading her
 // mailbox) draws from "client of A". A relay session draws from the
 // sending server's lane.
-function clientLane(ev) {
+function baseClientLane(ev) {
   const hp = hopParts(ev);
   if (hp) return 'srv:' + hp[0];
   if (ev.actor && isServer(ev.actor)) return 'srv:' + ev.actor;
   if (!ev.server) return '';
   return 'cli:' + ev.server;
+}
+// Two clients of a server connected at once get a lane each, as Wireshark
+// draws a column per endpoint: a session takes the first client lane of
+// its server that no open session holds ("client of A #2"), up to
+// MAX_SLOTS, and frees it when it closes (an HTTP exchange when answered).
+const MAX_SLOTS = 4;
+const slots = new Map(); // client lane -> [session id or null]
+function takeSlot(s, ev) {
+  const base = baseClientLane(ev);
+  if (!base.startsWith('cli:')) return;
+  const held = slots.get(base) || [];
+  slots.set(base, held);
+  let k = held.indexOf(null);
+  if (k < 0) k = held.length < MAX_SLOTS ? held.length : MAX_SLOTS - 1;
+  held[k] = s.id;
+  s.slot = k;
+  s.slotLane = base;
+}
+function freeSlot(s) {
+  const held = s.slotLane && slots.get(s.slotLane);
+  if (held && held[s.slot] === s.id) held[s.slot] = null;
+}
+export function resetSlots() { slots.clear(); }
+function clientLane(ev) {
+  const base = baseClientLane(ev);
+  const s = ev.session && S.sessions.get(ev.session);
+  return s && s.slot > 0 && s.slotLane === base ? base + '#' + (s.slot + 1) : base;
 }
 function serverLane(ev) {
   const hp = hopParts(ev);
@@ -94,18 +121,20 @@ function serverLane(ev) {
 // Lanes left to right: the clients of the first server, the servers, the
 // clients of the others ("alice's client, A, B, bob's client").
 function laneOrder(key) {
-  const kind = key.slice(0, 3), name = key.slice(4);
+  const kind = key.slice(0, 3), name = key.slice(4).replace(/#.*/, ''), slot = parseInt(key.split('#')[1] || '1', 10);
   const i = serverIndex(name);
-  if (kind === 'cli') return i === 0 ? 0 : 3000 + i;
+  // The first server's clients are left of it, nearest first.
+  if (kind === 'cli') return i === 0 ? 100 - slot : 3000 + i * 10 + slot;
   return 1000 + i;
 }
 export function laneInfo(key) {
-  const kind = key.slice(0, 3), name = key.slice(4);
+  const kind = key.slice(0, 3), name = key.slice(4).replace(/#.*/, ''), slot = key.split('#')[1];
   const sv = S.world.servers.find((s) => s.name === name);
   if (kind === 'srv') return { key, kind: 'server', label: t('web.lane.server', { name: name }), sub: sv ? sv.domain : '' };
   const who = S.actors.get(name);
   const users = who && who.size ? Array.from(who).join(', ') : (sv ? sv.users.join(', ') : '');
-  return { key, kind: 'client', label: t('web.lane.client', { name: name }), sub: users ? t('web.lane.side', { users: users }) : '' };
+  const label = slot ? t('web.lane.clientn', { name: name, n: slot }) : t('web.lane.client', { name: name });
+  return { key, kind: 'client', label: label, sub: users ? t('web.lane.side', { users: users }) : '' };
 }
 // lanesOf lists the lanes an event draws on.
 export function lanesOf(ev) {
@@ -142,8 +171,9 @@ export function noteSession(ev) {
   let s = S.sessions.get(ev.session);
   if (!s) {
     s = { id: ev.session, server: ev.server, proto: ev.proto, peer: '', actor: '', hop: '', lines: 0, closed: false,
-      states: [], msgids: new Set(), first: ev.seq, n: S.sessions.size, color: palette[S.sessions.size % palette.length] };
+      states: [], msgids: new Set(), first: ev.seq, n: S.sessions.size, color: palette[S.sessions.size % palette.length], slot: 0, slotLane: '' };
     S.sessions.set(ev.session, s);
+    takeSlot(s, ev);
     S.newSessions.push(s);
   }
   S.dirty.add(s.id);
@@ -160,7 +190,8 @@ export function noteSession(ev) {
   if (ev.msgid) s.msgids.add(ev.msgid);
   if (ev.kind === 'line' || ev.kind === 'data' || ev.kind === 'http') s.lines++;
   if (ev.kind === 'state') s.states.push(ev);
-  if (ev.kind === 'close') s.closed = true;
+  if (ev.kind === 'close') { s.closed = true; freeSlot(s); }
+  if (ev.kind === 'http' && ev.dir === 's2c') freeSlot(s);
 }
 export function sessionColor(ev) {
   const s = ev.session && S.sessions.get(ev.session);
