@@ -1,10 +1,14 @@
 package webui
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -12,6 +16,38 @@ import (
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
 )
+
+// imapTalk sends IMAP commands over a real socket, each after the reply
+// to the one before (its tagged completion).
+func imapTalk(t *testing.T, addr string, cmds ...string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	if l, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(l, "* OK") {
+		t.Fatalf("IMAP greeting %q %v", l, err)
+	}
+	for _, cmd := range cmds {
+		fmt.Fprintf(c, "%s\r\n", cmd)
+		tag := strings.Fields(cmd)[0] + " "
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("IMAP after %q: %v", cmd, err)
+			}
+			if strings.HasPrefix(l, tag) {
+				if !strings.HasPrefix(l, tag+"OK") {
+					t.Fatalf("IMAP %q: %q", cmd, l)
+				}
+				break
+			}
+		}
+	}
+}
 
 // TestBrowserPresenter drives presenter mode at a projector's 1280x720: a
 // relay session (A to B) fills the width with two lanes, no arrow label is
@@ -24,6 +60,7 @@ func TestBrowserPresenter(t *testing.T) {
 	inst, _, base := newWorld(t, Options{})
 	smtpA := inst.Addr("A", world.SMTP)
 
+	pg.step("a projector's 1280x720", chromedp.EmulateViewport(1280, 720))
 	pg.step("loading the page in presenter mode", chromedp.Navigate(base+"/?present=1"))
 	pg.wait("the websocket", `document.body.dataset.ws === "open"`)
 	pg.wait("presenter mode", `document.body.classList.contains("present") && window.__mailscope.present === true`)
@@ -132,5 +169,21 @@ func TestBrowserPresenter(t *testing.T) {
 	pg.wait("live again", `window.__mailscope.step === -1 && document.querySelector("#autoscroll").checked`)
 	pg.step("p", chromedp.KeyEvent("p"))
 	pg.wait("presenter mode off", `!document.body.classList.contains("present") && !location.search.includes("present")`)
+
+	// An IMAP session in presenter mode, for the README: LIST's untagged
+	// lines fold into one arrow.
+	imapTalk(t, inst.Addr("B", world.IMAP), "a1 LOGIN bob bob", `a2 LIST "" "*"`, "a3 SELECT INBOX", "a4 FETCH 1 (FLAGS ENVELOPE)", "a5 LOGOUT")
+	pg.wait("the IMAP session closed", `[...window.__mailscope.sessions.values()].some(s => s.proto === "imap" && s.closed)`)
+	imap := pg.eval(`[...window.__mailscope.sessions.values()].find(s => s.proto === "imap" && s.closed).id`)
+	pg.step("p", chromedp.KeyEvent("p"))
+	pg.wait("the IMAP session in the filter menu", `[...document.querySelectorAll("#f-session option")].some(o => o.value === `+jsString(imap)+`)`)
+	pg.eval(`(() => { const f = document.querySelector("#f-session"); f.value = ` + jsString(imap) + `; f.dispatchEvent(new Event("change")); const l = document.querySelector("#ladder"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); return ""; })()`)
+	pg.wait("the IMAP session alone", `window.__mailscope.filter.session === `+jsString(imap)+` && document.querySelectorAll("#rows .arrow").length > 3`)
+	pg.step("stepping to the LIST reply", chromedp.KeyEvent(kb.Home))
+	pg.eval(`(() => { const i = window.__mailscope.rows.findIndex(e => e.dir === "s2c" && /^\* LIST/.test(e.text)); for (let k = 0; k < i; k++) document.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowDown"})); return ""; })()`)
+	if got := pg.eval(`String(window.__mailscope.rows.some(e => /^\* LIST/.test(e.text) && e._fold && e._fold.length > 0))`); got != "true" {
+		t.Error("LIST's untagged lines are not folded into one arrow")
+	}
+	pg.shot("presenter-imap.png")
 	pg.checkExceptions()
 }

@@ -170,8 +170,13 @@ export function updateSpace() {
   // the page says what to type.
   $('empty-hint').hidden = S.rows.some((ev) => ev.kind !== 'note');
 }
+// ownScroll is where the page itself last scrolled the ladder to: the
+// scroll event that follows (a frame later, when more rows may have come)
+// is not the reader leaving the bottom.
+let ownScroll = -1;
 export function scrollToBottom() {
   ladder.scrollTop = ladder.scrollHeight;
+  ownScroll = ladder.scrollTop;
 }
 export function rowHeight() { return rowH; }
 // rowsInView is the range [from, to) of the rows on screen.
@@ -399,6 +404,12 @@ export function measure(ev) {
       m.why = wrapLines(vis(why), whyFont(), wPx - 8);
     }
     m.units = m.label.length + (m.why ? m.why.length * 0.8 + 0.3 : 0) + 0.35;
+  } else if (ev.kind !== 'skipped' && ev.kind !== 'diagnostic' && lanesOf(ev).length) {
+    // A mark (a state change, a queue step) wraps too, within 80% of the
+    // track.
+    const track = Math.max(200, ladder.clientWidth - timeW());
+    m.mark = wrapLines(markText(ev, ev.attrs && ev.attrs.step ? ev.attrs.step : ''), 'bold ' + whyFont().replace(/^[0-9.]+px/, (fontPx() * 0.9) + 'px'), track * 0.8 - 24);
+    m.units = Math.max(1, m.mark.length * 0.9 + 0.3);
   }
   ev._m = m;
   return m;
@@ -498,7 +509,15 @@ function makeRow(ev, u, i) {
     // A mark stays inside the track: it must not cover the time column.
     if (x !== null) mark.style.maxWidth = Math.max(10, Math.min(80, 2 * x - 2, 2 * (100 - x) - 2)) + '%';
     const text = markText(ev, step);
-    mark.appendChild(txt(text));
+    const mm = S.present ? measure(ev) : null;
+    if (mm && mm.mark) {
+      mark.classList.add('wrapped');
+      mark.style.maxWidth = '80%';
+      const x0 = x === null ? 50 : x;
+      // Kept inside the track: centred on its lane where there is room.
+      mark.style.left = Math.max(40, Math.min(60, x0)) + '%';
+      mark.appendChild(txt(mm.mark.join('\n')));
+    } else mark.appendChild(txt(text));
     if (ev.kind === 'queue' && /deferred|held|retry/.test(step)) {
       const dl = queueDeadline(ev);
       if (dl) {
@@ -556,6 +575,8 @@ function toggleData(ev) {
 }
 
 ladder.addEventListener('scroll', () => {
+  if (Math.abs(ladder.scrollTop - ownScroll) < 2) { renderSoon(); return; }
+  ownScroll = -1;
   const atBottom = ladder.scrollTop + ladder.clientHeight >= ladder.scrollHeight - rowH * 2;
   followBottom = atBottom && S.step < 0;
   if (S.step < 0 && $('autoscroll').checked !== atBottom && S.rows.length && !S.paused) $('autoscroll').checked = atBottom;
