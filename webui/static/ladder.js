@@ -210,36 +210,49 @@ export function renderSoon() {
 export function render() {
   const rowsEl = $('rows');
   if (!S.rows.length) {
-    for (const e of S.rendered.values()) e.remove();
+    rowsEl.replaceChildren();
     S.rendered.clear();
     return;
   }
   const top = ladder.scrollTop / rowH, bottom = (ladder.scrollTop + ladder.clientHeight) / rowH;
   const from = Math.max(0, firstRowAt(top) - OVERSCAN);
   const to = Math.min(S.rows.length, firstRowAt(bottom) + 1 + OVERSCAN);
-  const keep = new Set();
+  const keep = new Map(), added = [];
   for (let i = from; i < to; i++) {
     const ev = S.rows[i];
     const key = ev.seq + ':' + ev.kind + ':' + i + (ev._fold ? ':' + ev._fold.length : '');
-    keep.add(key);
     let row = S.rendered.get(key);
-    if (row && row._layout !== S.layout) { row.remove(); S.rendered.delete(key); row = null; }
+    if (row && row._layout !== S.layout) row = null;
     if (!row) {
       row = makeRow(ev, S.tops[i + 1] - S.tops[i], i);
       row._layout = S.layout;
-      S.rendered.set(key, row);
-      rowsEl.appendChild(row);
+      added.push(row);
     }
-    row.style.top = (S.tops[i] * rowH) + 'px';
+    keep.set(key, row);
+    const y = S.tops[i] * rowH;
+    if (row._top !== y) { row.style.top = y + 'px'; row._top = y; }
     const cur = ev.seq === S.selected && ev.kind !== 'skipped';
     row.classList.toggle('selected', cur);
     row.classList.toggle('current', cur && S.step >= 0);
     // One row is a tab stop (the selected one); the arrow keys move.
-    row.tabIndex = cur ? 0 : -1;
+    const tab = cur ? 0 : -1;
+    if (row.tabIndex !== tab) row.tabIndex = tab;
   }
-  for (const [key, row] of S.rendered) {
-    if (!keep.has(key)) { row.remove(); S.rendered.delete(key); }
+  // Rows out of view go; when most do (the view follows a burst), the
+  // rows are replaced in one operation rather than removed one by one.
+  let gone = 0;
+  for (const [key, row] of S.rendered) if (keep.get(key) !== row) gone++;
+  if (gone > 16) {
+    rowsEl.replaceChildren(...keep.values());
+  } else {
+    for (const [key, row] of S.rendered) if (keep.get(key) !== row) row.remove();
+    if (added.length) {
+      const frag = document.createDocumentFragment();
+      for (const r of added) frag.appendChild(r);
+      rowsEl.appendChild(frag);
+    }
   }
+  S.rendered = keep;
   tickCountdowns();
 }
 

@@ -172,6 +172,7 @@ export function refreshSessionList() {
 }
 function updateSessionList() {
   const ul = $('session-list');
+  const fresh = [];
   for (const id of S.dirty) {
     const s = S.sessions.get(id);
     if (!s || S.sessions.size - s.n > MAX_LISTED) continue;
@@ -179,13 +180,24 @@ function updateSessionList() {
     if (li) { li.querySelector('.sess-meta').textContent = vis(sessionMeta(s)); continue; }
     const nli = sessionItem(s);
     listed.set(id, nli);
-    ul.prepend(nli);
+    fresh.push(nli);
   }
   S.dirty.clear();
-  while (listed.size > MAX_LISTED) {
-    const last = ul.lastElementChild;
-    listed.delete(last.dataset.id);
-    last.remove();
+  if (fresh.length) {
+    // Newest first, in one insertion.
+    const frag = document.createDocumentFragment();
+    for (let i = fresh.length - 1; i >= 0; i--) frag.appendChild(fresh[i]);
+    ul.prepend(frag);
+  }
+  if (listed.size > MAX_LISTED) {
+    // The oldest go, in one removal.
+    let first = ul.lastElementChild;
+    for (let k = listed.size - MAX_LISTED; k > 1 && first.previousElementSibling; k--) first = first.previousElementSibling;
+    for (let e = first; e; e = e.nextElementSibling) listed.delete(e.dataset.id);
+    const r = document.createRange();
+    r.setStartBefore(first);
+    r.setEndAfter(ul.lastElementChild);
+    r.deleteContents();
   }
   rovingStop();
 }
