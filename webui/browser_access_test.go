@@ -47,6 +47,37 @@ const contrastJS = `(() => {
 	return JSON.stringify([...new Set(bad)]);
 })()`
 
+// cvdJS simulates protanopia, deuteranopia and tritanopia on the colours
+// that tell rows apart and lists the pairs that look alike with nothing but
+// colour to tell them apart.
+const cvdJS = `(() => {
+	const M = {
+		protan: [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+		deutan: [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+		tritan: [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+	};
+	const rgb = (c) => { const m = /rgba?\(([^)]+)\)/.exec(c); return m ? m[1].split(",").slice(0, 3).map(Number) : [0, 0, 0]; };
+	const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+	const sim = (c, m) => { const l = c.map(lin); return m.map(r => r[0] * l[0] + r[1] * l[1] + r[2] * l[2]); };
+	const near = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) < 0.08;
+	const out = [];
+	const rows = [...document.querySelectorAll("#rows .row")].filter(r => r.querySelector(".stag"));
+	for (const [name, m] of Object.entries(M)) {
+		for (let i = 0; i < rows.length; i++) for (let j = i + 1; j < rows.length; j++) {
+			const a = rows[i], b = rows[j];
+			const ca = getComputedStyle(a).getPropertyValue("--c"), cb = getComputedStyle(b).getPropertyValue("--c");
+			if (ca === cb) continue;
+			const ta = a.querySelector(".stag").textContent, tb = b.querySelector(".stag").textContent;
+			if (near(sim(rgb(ca.startsWith("#") ? "rgb(" + [1, 3, 5].map(k => parseInt(ca.trim().slice(k, k + 2), 16)) + ")" : ca), m),
+				sim(rgb(cb.startsWith("#") ? "rgb(" + [1, 3, 5].map(k => parseInt(cb.trim().slice(k, k + 2), 16)) + ")" : cb), m)) && ta === tb) out.push(name + ": sessions " + ta + " and " + tb);
+		}
+		const ok = document.querySelector("#rows .label.r2"), bad = document.querySelector("#rows .label.r5");
+		if (ok && bad && near(sim(rgb(getComputedStyle(ok).color), m), sim(rgb(getComputedStyle(bad).color), m)) &&
+			getComputedStyle(ok).fontWeight === getComputedStyle(bad).fontWeight) out.push(name + ": a success and an error reply");
+	}
+	return JSON.stringify([...new Set(out)]);
+})()`
+
 // TestBrowserAccess checks layout and access: the keyboard walks the
 // session list without tabbing through its download links, steps through
 // the ladder's lines and opens a line's explanation with Enter; every text
@@ -77,9 +108,9 @@ func TestBrowserAccess(t *testing.T) {
 			t.Fatalf("greeting %q %v", l, err)
 		}
 	}
-	for _, c := range conns {
-		fmt.Fprintf(c, "NOOP\r\n")
-	}
+	fmt.Fprintf(conns[0], "NOOP\r\n")
+	fmt.Fprintf(conns[1], "BOGUS\r\n") // an error reply, for the colour-blindness check
+
 	pg.wait("a second client lane of A", `document.querySelector("#lane-heads").textContent.includes("client 2 of A")`)
 	for _, c := range conns {
 		c.Close()
@@ -129,6 +160,18 @@ func TestBrowserAccess(t *testing.T) {
 	}
 	if pg.eval(`String(document.body.classList.contains("present"))`) == "true" {
 		pg.click("presenter mode off", `#present`)
+	}
+
+	// Colour is never the only difference, checked with a simulation of
+	// the common colour blindnesses (Machado et al. 2009, severity 1): where
+	// two sessions' colours, or a success's and an error's, look alike to
+	// a protan, deutan or tritan reader, the rows still differ by their
+	// session tag (shape and number) and an error by its weight.
+	pg.wait("an error reply on screen", `!!document.querySelector("#rows .label.r5") && !!document.querySelector("#rows .label.r2")`)
+	var cvd []string
+	json.Unmarshal([]byte(pg.eval(cvdJS)), &cvd)
+	for _, c := range cvd {
+		t.Errorf("colour alone tells apart: %s", c)
 	}
 	pg.eval(`(() => { document.body.dataset.theme = "light"; return ""; })()`)
 

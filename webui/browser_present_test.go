@@ -164,6 +164,16 @@ func TestBrowserPresenter(t *testing.T) {
 		t.Error("the SVG holds markup beyond shapes and text")
 	}
 
+	pg.click("exporting PNG", `#p-png`)
+	pg.wait("the PNG", `window.__mailscope.lastPNG > 10000`)
+
+	// The scrubber and Play step through the recorded session.
+	pg.eval(`(() => { const s = document.querySelector("#p-scrub"); s.value = "5"; s.dispatchEvent(new Event("input")); return ""; })()`)
+	pg.wait("the scrubber's line", `window.__mailscope.step === 5`)
+	pg.click("Play", `#p-play`)
+	pg.wait("Play stepping on", `window.__mailscope.step >= 6`)
+	pg.click("Pause", `#p-play`)
+
 	// Escape goes back to live; p leaves presenter mode.
 	pg.step("Escape", chromedp.KeyEvent(kb.Escape))
 	pg.wait("live again", `window.__mailscope.step === -1 && document.querySelector("#autoscroll").checked`)

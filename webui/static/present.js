@@ -329,13 +329,13 @@ function download(blob, name) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
-// For the browser tests: the last SVG exported.
+// For the browser tests: the last SVG exported (and the last PNG's size).
 $('p-svg').addEventListener('click', () => {
   const svg = svgOf(scene());
   S.lastSVG = svg;
   download(new Blob([svg], { type: 'image/svg+xml' }), 'mailscope-timeline.svg');
 });
-$('p-png').addEventListener('click', () => drawPNG(scene(), (b) => { if (b) download(b, 'mailscope-timeline.png'); }));
+$('p-png').addEventListener('click', () => drawPNG(scene(), (b) => { if (b) { S.lastPNG = b.size; download(b, 'mailscope-timeline.png'); } }));
 
 // ---------- start ----------
 export function startPresent() {
