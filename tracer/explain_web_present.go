@@ -35,7 +35,7 @@ var webPresentCatalog = map[string]entry{
 	"web.p.svg":           {en: "SVG", zh: "SVG"},
 	"web.p.png":           {en: "PNG", zh: "PNG"},
 	"web.p.export":        {en: "Export the lines in view, with their explanations, as a picture for slides", zh: "把可见的行连同解释导出为图片，用于幻灯片"},
-	"web.p.keys":          {en: "← → step · n next session · m next message · Enter explanation · Esc live · p leave", zh: "← → 逐行 · n 下一个会话 · m 下一封邮件 · Enter 解释 · Esc 实时 · p 退出"},
+	"web.p.keys":          {en: "← → step · n next session · m next message · s this session only · Enter explanation · Esc live · p leave", zh: "← → 逐行 · n 下一个会话 · m 下一封邮件 · s 只看本会话 · Enter 解释 · Esc 实时 · p 退出"},
 	"web.p.pos":           {en: "line {n} of {total}", zh: "第 {n} 行，共 {total} 行"},
 	"web.p.later":         {en: "{d} later", zh: "{d} 之后"},
 	"web.p.ms":            {en: "+{n} ms", zh: "+{n} 毫秒"},

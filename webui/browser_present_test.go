@@ -146,6 +146,12 @@ func TestBrowserPresenter(t *testing.T) {
 	pg.step("m", chromedp.KeyEvent("m"))
 	pg.wait("the next message", `window.__mailscope.step > 2 && (window.__mailscope.rows[window.__mailscope.step].msgid || window.__mailscope.rows[window.__mailscope.step].kind === "data")`)
 	pg.shot("presenter-step.png")
+	// s shows every session again, and only this one again, on the same line.
+	stepSeq := pg.eval(`String(window.__mailscope.rows[window.__mailscope.step].seq)`)
+	pg.step("s", chromedp.KeyEvent("s"))
+	pg.wait("every session", `window.__mailscope.filter.session === "" && String(window.__mailscope.rows[window.__mailscope.step].seq) === "`+stepSeq+`"`)
+	pg.step("s", chromedp.KeyEvent("s"))
+	pg.wait("this session only", `window.__mailscope.filter.session === `+jsString(relay)+` && String(window.__mailscope.rows[window.__mailscope.step].seq) === "`+stepSeq+`" && window.__mailscope.lanes.length === 2`)
 
 	// SVG export of the lines in view: the arrows, their labels and
 	// explanations, as text.

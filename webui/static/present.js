@@ -11,8 +11,8 @@
 //
 // Keys (not while typing in a field): p presenter mode on/off; in
 // presenter mode, or with the focus on the ladder: Down/Right/j next line,
-// Up/Left/k previous, n next session, m next message, Home/End, Enter the
-// explanation panel, Escape back to live.
+// Up/Left/k previous, n next session, m next message, s only this session
+// (or all again), Home/End, Enter the explanation panel, Escape back to live.
 import { $, vis, el } from './util.js';
 import { t, explainText, prose } from './i18n.js';
 import { S, recomputeTops, lanesOf, laneX, sessionColor, onRelabel } from './model.js';
@@ -20,7 +20,7 @@ import {
   rebuild, render, readRowH, updateSpace, scrollToBottom, scrollToRow, rowHeight, rowsInView, measure, measureReset,
   arrowEnds, labelFont, whyFont, timeW, sessionTag, relTime, markText, labelText,
 } from './ladder.js';
-import { select } from './panels.js';
+import { select, setFilter } from './panels.js';
 
 // ---------- the mode ----------
 export function setPresent(on) {
@@ -112,6 +112,18 @@ function nextWhere(pred) {
   }
   return false;
 }
+// onlySession shows only the current line's session (its lanes are then
+// only its two parties), or every session again; the step stays on the
+// same line.
+function onlySession(cur) {
+  const ev = cur >= 0 ? S.rows[cur] : null;
+  if (!ev && !S.filter.session) return;
+  setFilter('session', S.filter.session || !ev ? '' : ev.session || '');
+  if (ev) {
+    const i = S.rows.indexOf(ev);
+    if (i >= 0) stepTo(i);
+  }
+}
 const nextSession = () => nextWhere((e, c) => e.session && (!c || e.session !== c.session));
 const nextMessage = () => nextWhere((e, c) => (e.msgid && (!c || e.msgid !== c.msgid)) || e.kind === 'data');
 
@@ -133,6 +145,7 @@ document.addEventListener('keydown', (e) => {
     case 'ArrowUp': case 'ArrowLeft': case 'k':
       stepTo(cur < 0 ? rowsInView()[1] - 1 : cur - 1); break;
     case 'n': nextSession(); break;
+    case 's': onlySession(cur); break;
     case 'm': nextMessage(); break;
     case 'Home': stepTo(0); break;
     case 'End': stepTo(S.rows.length - 1); break;
