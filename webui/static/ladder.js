@@ -6,7 +6,7 @@ import { $, vis, el, txt, fmtTime } from './util.js';
 import { I, t, tOr, prose, explainText, stateName, fmtDuration } from './i18n.js';
 import {
   S, MAX_EVENTS, TRIM_TO, matches, appendRow, laneX, laneInfo, lanesOf, noteSession, sessionColor,
-  recomputeTops, eventSideEffects, resetSlots,
+  recomputeTops, eventSideEffects, resetSlots, wraps,
 } from './model.js';
 import { select, refreshSessionList, refreshSessionListSoon, refreshFilterOptions, refreshFilterOptionsSoon, updateCounts } from './panels.js';
 
@@ -40,7 +40,7 @@ export function rebuild() {
   for (const ev of S.events) {
     if (matches(ev)) appendRow(ev);
   }
-  if (S.present) { measureReset(); recomputeTops(); }
+  if (wraps()) { measureReset(); recomputeTops(); }
   drawLanes();
   for (const e of S.rendered.values()) e.remove();
   S.rendered.clear();
@@ -127,7 +127,7 @@ function draw() {
     for (const l of S.lanes) if (l.kind === 'client') Object.assign(l, laneInfo(l.key));
     lanesChanged = true;
   }
-  if (lanesChanged) { drawLanes(); if (S.present) { measureReset(); recomputeTops(); } }
+  if (lanesChanged) { drawLanes(); if (wraps()) { measureReset(); recomputeTops(); } }
   if (shown || lanesChanged) { updateSpace(); if (followBottom && $('autoscroll').checked) follow(taken); else render(); }
   lanesChanged = shown = false;
   taken = 0;
@@ -405,8 +405,16 @@ export function measure(ev) {
     const track = Math.max(200, ladder.clientWidth - timeW());
     const arrowPx = Math.abs(ends.to - ends.from) / 100 * track;
     const fold = m.fold ? '  [+' + m.fold + ']' : '';
-    m.label = wrapLines(labelText(ev) + fold, labelFont(), Math.max(60, arrowPx - 28));
-    const why = S.whyOn ? explainText(ev.explain) : '';
+    // The label is centred on its arrow and at least 40% of the track
+    // wide (70% on a phone, where lanes are close), kept inside the track.
+    const narrow = S.narrow && !S.present;
+    const pad = narrow ? 8 : 28;
+    const arrowLeft = Math.min(ends.from, ends.to) / 100 * track;
+    const W = Math.min(track - 4, Math.max(arrowPx, track * (narrow ? 0.7 : 0.4)));
+    m.labelW = W;
+    m.labelLeft = Math.max(0, Math.min(track - W, arrowLeft + arrowPx / 2 - W / 2)) - arrowLeft;
+    m.label = wrapLines(labelText(ev) + fold, labelFont(), Math.max(40, W - pad - 4));
+    const why = S.present && S.whyOn ? explainText(ev.explain) : '';
     if (why) {
       // Under the arrow, and at least 60% of the track wide, centred on
       // the arrow and kept inside the track.
@@ -454,7 +462,7 @@ function makeRow(ev, u, i) {
   row.style.height = (u * rowH) + 'px';
   const color = sessionColor(ev);
   if (color) row.style.setProperty('--c', color);
-  const rel = S.present ? relTime(i) : null;
+  const rel = wraps() ? relTime(i) : null;
   const time = el('span', 'time' + (rel && rel.gap ? ' gap' : ''));
   const tag = sessionTag(ev);
   if (tag) time.appendChild(el('span', 'stag', tag));
@@ -473,12 +481,18 @@ function makeRow(ev, u, i) {
   const ends = arrowEnds(ev);
   if (ends) {
     const a = ends.from, b = ends.to;
-    const m = S.present ? measure(ev) : null;
+    const m = wraps() ? measure(ev) : null;
     const arrow = el('div', 'arrow ' + (b >= a ? 'right' : 'left') + ' ' + (ev.dir || 'c2s') + (ev.kind === 'data' ? ' data' : '') + (ev.kind === 'open' ? ' dim' : ''));
     arrow.style.left = Math.min(a, b) + '%';
     arrow.style.width = Math.abs(b - a) + '%';
     if (m) arrow.style.height = (m.label.length * rowH) + 'px';
     const label = el('span', 'label');
+    if (m) {
+      label.style.position = 'absolute';
+      label.style.top = '0';
+      label.style.left = m.labelLeft + 'px';
+      label.style.width = m.labelW + 'px';
+    }
     if (ev.dir === 's2c') { const rc = replyClass(ev); if (rc) label.classList.add(rc); }
     const folded = ev._fold && ev._fold.length;
     if (ev.kind === 'data' || folded) {
@@ -522,7 +536,7 @@ function makeRow(ev, u, i) {
     // A mark stays inside the track: it must not cover the time column.
     if (x !== null) mark.style.maxWidth = Math.max(10, Math.min(80, 2 * x - 2, 2 * (100 - x) - 2)) + '%';
     const text = markText(ev, step);
-    const mm = S.present ? measure(ev) : null;
+    const mm = wraps() ? measure(ev) : null;
     if (mm && mm.mark) {
       mark.classList.add('wrapped');
       mark.style.maxWidth = '80%';
@@ -596,6 +610,19 @@ ladder.addEventListener('scroll', () => {
   renderSoon();
 }, { passive: true });
 window.addEventListener('resize', renderSoon);
+// A phone-sized screen lays rows out as presenter mode does (labels
+// wrapped, multi-line replies folded), without the explanations.
+const narrowQuery = window.matchMedia('(max-width: 700px)');
+function onNarrow() {
+  S.narrow = narrowQuery.matches;
+  document.body.classList.toggle('narrow', S.narrow);
+  measureReset();
+  rebuild();
+  if (followBottom && $('autoscroll').checked) { scrollToBottom(); render(); }
+}
+narrowQuery.addEventListener('change', onNarrow);
+S.narrow = narrowQuery.matches;
+document.body.classList.toggle('narrow', S.narrow);
 
 $('pause').addEventListener('click', () => {
   S.paused = !S.paused;

@@ -31,6 +31,7 @@ export const S = {
   rendered: new Map(), // seq -> element currently in #rows
   view: 'timeline',
   present: false, // presenter mode (present.js)
+  narrow: false, // a phone-sized screen: labels wrap as in presenter mode
   measure: null, // in presenter mode: ev -> the units of its row (ladder.js)
   step: -1, // the row stepped to with the keyboard, -1 when not stepping
   whyOn: true, // presenter mode writes each arrow's explanation under it
@@ -217,9 +218,12 @@ export function matches(ev) {
   }
   return true;
 }
+// wraps tells whether rows are laid out to say everything (labels wrapped,
+// multi-line replies folded): in presenter mode and on a narrow screen.
+export function wraps() { return S.present || S.narrow; }
 export function units(ev) {
   let u = 1;
-  if (S.present && S.measure) u = S.measure(ev);
+  if (wraps() && S.measure) u = S.measure(ev);
   if (ev.kind === 'data' && S.expanded.has(ev.seq)) return u + 1 + Math.min(DATA_LINES, Math.max(1, ev.lines || String(ev.data || '').split('\n').length));
   if (ev._fold && ev._fold.length && S.expanded.has(ev.seq)) return u + 1 + Math.min(DATA_LINES, ev._fold.length + 1);
   return u;
@@ -230,7 +234,7 @@ export function units(ev) {
 // arrow in presenter mode: its later lines fold into the first one's row
 // (ev._fold), which opens on a click.
 function foldsInto(head, ev) {
-  if (!S.present || ev.kind !== 'line' || ev.dir !== 's2c' || !head || head.kind !== 'line' || head.dir !== 's2c' || head.session !== ev.session || !ev.session) return false;
+  if (!wraps() || ev.kind !== 'line' || ev.dir !== 's2c' || !head || head.kind !== 'line' || head.dir !== 's2c' || head.session !== ev.session || !ev.session) return false;
   const last = head._fold && head._fold.length ? head._fold[head._fold.length - 1] : head;
   const lt = last.text || '', t = ev.text || '';
   switch (ev.proto) {
