@@ -245,7 +245,8 @@ function scene() {
     const ends = arrowEnds(ev);
     const c = sessionColor(ev) || col.dim;
     if (ends && m.label) {
-      const x1 = xOf(ends.from), x2 = xOf(ends.to), mid = (x1 + x2) / 2;
+      const x1 = xOf(ends.from), x2 = xOf(ends.to);
+      const mid = m.labelW ? Math.min(x1, x2) + m.labelLeft + m.labelW / 2 : (x1 + x2) / 2;
       m.label.forEach((line, k) => items.push({ t: 'text', x: mid, y: y + (k + 0.75) * rowH, text: line, font: labelFont(), fill: ev.dir === 's2c' ? col.fg : col.client, anchor: 'middle' }));
       const ay = y + m.label.length * rowH - 2;
       const dir = x2 >= x1 ? 1 : -1;
