@@ -90,7 +90,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	sub, hist := bus.SubscribeFrom(after, s.opts.ClientBuffer)
-	c := &client{s: s, conn: conn, sub: sub, hist: hist, done: make(chan struct{})}
+	c := &client{s: s, conn: conn, sub: sub, hist: hist, last: after, done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -167,6 +167,16 @@ func (c *client) writeLoop() {
 	pause := time.NewTimer(time.Hour)
 	pause.Stop()
 	for {
+		// Events the bus numbered that neither came nor wait in the queue
+		// were dropped for this client (the bus's skipped marker would
+		// come only with the next event): catch up on them now.
+		if len(ch) == 0 && s.inst.Bus.Seq() > c.last {
+			if !c.catchUp() {
+				return
+			}
+			ch = c.sub.C()
+			continue
+		}
 		// Idle: wait on the channel; the first event of a burst goes out at once.
 		select {
 		case e, ok := <-ch:

@@ -31,7 +31,10 @@ func TestWSSlowClientCatchesUp(t *testing.T) {
 		t.Fatal("Publish blocked on a slow websocket client")
 	}
 	for want := uint64(1); want <= n; want++ {
-		e := readEvent(t, c)
+		e, err := c.next(10 * time.Second)
+		if err != nil {
+			t.Fatalf("waiting for event %d of %d: %v", want, n, err)
+		}
 		if e.Kind == tracer.KindSkipped {
 			t.Fatalf("a skipped marker (%d events) before event %d: the client lost events the bus still held", e.Skipped, want)
 		}

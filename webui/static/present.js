@@ -131,7 +131,7 @@ function typing(target) {
   return target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA' || target.isContentEditable);
 }
 document.addEventListener('keydown', (e) => {
-  if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
   if (e.key === 'p') { e.preventDefault(); setPresent(!S.present); return; }
   if (S.view !== 'timeline') return;
   const onLadder = $('ladder').contains(document.activeElement);
