@@ -40,7 +40,7 @@ func chromium() string {
 // page is a headless chromium driving the page, with steps that share one
 // deadline. newPage skips the test where chromium is missing (outside CI).
 type page struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	deadline time.Time
 
@@ -48,7 +48,13 @@ type page struct {
 	exceptions []string
 }
 
-func newPage(t *testing.T) *page {
+func newPage(t testing.TB) *page {
+	t.Helper()
+	return newPageSize(t, 1500, 950)
+}
+
+// newPageSize is newPage with a window of w x h pixels.
+func newPageSize(t testing.TB, w, h int) *page {
 	t.Helper()
 	chrome := chromium()
 	if chrome == "" {
@@ -96,7 +102,7 @@ func newPage(t *testing.T) *page {
 			chromedp.Flag("disable-sync", true),
 			chromedp.Flag("no-first-run", true),
 			chromedp.UserDataDir(filepath.Join(profile, strconv.Itoa(attempt))),
-			chromedp.WindowSize(1500, 950),
+			chromedp.WindowSize(w, h),
 		)
 		c, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(logf))
 		err := chromedp.Do(c)
@@ -155,9 +161,15 @@ func (pg *page) eval(expr string) string {
 
 func (pg *page) wait(what, predicate string) {
 	pg.t.Helper()
+	pg.waitUpTo(what, predicate, 20*time.Second)
+}
+
+// waitUpTo is wait with a timeout of its own.
+func (pg *page) waitUpTo(what, predicate string, timeout time.Duration) {
+	pg.t.Helper()
 	sctx, scancel := context.WithDeadline(pg.ctx, pg.deadline)
 	defer scancel()
-	poll := chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingTimeout(20*time.Second))
+	poll := chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingTimeout(timeout))
 	err := chromedp.Do(sctx, poll)
 	for staleContext(err) && sctx.Err() == nil {
 		time.Sleep(50 * time.Millisecond)

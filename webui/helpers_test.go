@@ -24,7 +24,7 @@ import (
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // serve starts srv on a fresh loopback listener and returns its base URL.
-func serve(t *testing.T, srv *Server) string {
+func serve(t testing.TB, srv *Server) string {
 	t.Helper()
 	return serveOn(t, srv, "127.0.0.1:0")
 }
@@ -39,7 +39,7 @@ func servePublic(t *testing.T, srv *Server) string {
 
 // serveOn starts srv on a fresh listener on addr and returns its base URL,
 // through 127.0.0.1 when addr is all addresses.
-func serveOn(t *testing.T, srv *Server, addr string) string {
+func serveOn(t testing.TB, srv *Server, addr string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -73,26 +73,33 @@ func newBusServer(t *testing.T, opts Options) (*Server, *tracer.Bus, string) {
 
 // newWorld runs a real world (servers A and B on 127.0.0.1:0, data in a
 // temporary directory) and its web server.
-func newWorld(t *testing.T, opts Options) (*servers.Instance, *Server, string) {
+func newWorld(t testing.TB, opts Options) (*servers.Instance, *Server, string) {
 	t.Helper()
 	return newWorldOn(t, opts, "127.0.0.1:0")
 }
 
 // newWorldOn is newWorld with the web server on addr; "0.0.0.0:0" makes it
 // public, and the base URL returned still names 127.0.0.1.
-func newWorldOn(t *testing.T, opts Options, addr string) (*servers.Instance, *Server, string) {
+func newWorldOn(t testing.TB, opts Options, addr string) (*servers.Instance, *Server, string) {
 	t.Helper()
 	return newWorldLang(t, opts, addr, "en")
 }
 
 // newWorldLang is newWorldOn in a language, as mailscope up --lang runs it:
 // the bus explains in lang.
-func newWorldLang(t *testing.T, opts Options, addr, lang string) (*servers.Instance, *Server, string) {
+func newWorldLang(t testing.TB, opts Options, addr, lang string) (*servers.Instance, *Server, string) {
+	t.Helper()
+	return newWorldBus(t, opts, addr, tracer.WithLang(lang))
+}
+
+// newWorldBus is newWorldOn with a bus made with busOpts (and the world's
+// credential mask).
+func newWorldBus(t testing.TB, opts Options, addr string, busOpts ...tracer.BusOption) (*servers.Instance, *Server, string) {
 	t.Helper()
 	w := world.Default()
 	inst, err := servers.Start(servers.Config{
 		World:   w,
-		Bus:     tracer.NewBus(tracer.WithLang(lang), tracer.WithMask(w.MaskCredentials)),
+		Bus:     tracer.NewBus(append(busOpts, tracer.WithMask(w.MaskCredentials))...),
 		DataDir: t.TempDir(),
 		Logger:  quietLogger(),
 		Listen: func(*world.Server, world.Protocol) (net.Listener, error) {

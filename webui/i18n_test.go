@@ -149,8 +149,9 @@ func visibleEnglish(html, js, css string) []string {
 	// Sentences: two words with a space between, or a capitalized word.
 	sentence := regexp.MustCompile(`[A-Za-z]{2,}[,:;!?]? +[a-z]{2,}|^\W*[A-Z][a-z]{2,}`)
 	// Code that looks like words: CSS selectors, header names, catalog
-	// keys, and class lists (every word a class of style.css).
-	code := regexp.MustCompile(`^(?:web\.|[#.]|Content-Type$|use strict$)`)
+	// keys, class lists (every word a class of style.css),
+	// and the names of keyboard keys (KeyboardEvent.key).
+	code := regexp.MustCompile(`^(?:web\.|[#.]|Content-Type$|use strict$|(?:Arrow(?:Up|Down|Left|Right)|Home|End|Enter|Escape|Page(?:Up|Down)|Tab)$)`)
 	classes := map[string]bool{}
 	for _, w := range regexp.MustCompile(`[a-z0-9-]+`).FindAllString(css, -1) {
 		classes[w] = true

@@ -25,6 +25,7 @@ type client struct {
 	conn *websocket.Conn
 	sub  *tracer.Subscription
 	hist []*tracer.Event
+	last uint64 // the newest event sent (not counting skipped markers)
 
 	done     chan struct{} // closed by stop
 	stopOnce sync.Once
@@ -89,7 +90,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	sub, hist := bus.SubscribeFrom(after, s.opts.ClientBuffer)
-	c := &client{s: s, conn: conn, sub: sub, hist: hist, done: make(chan struct{})}
+	c := &client{s: s, conn: conn, sub: sub, hist: hist, last: after, done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -156,21 +157,9 @@ func (c *client) writeLoop() {
 	if !c.write([]*tracer.Event{hello}) {
 		return
 	}
-	for len(c.hist) > 0 {
-		n := min(len(c.hist), maxBatch)
-		if !c.write(c.hist[:n]) {
-			return
-		}
-		clear(c.hist[:n])
-		c.hist = c.hist[n:]
-		select {
-		case <-c.done:
-			c.goodbye()
-			return
-		default:
-		}
+	if !c.sendHist() || (c.behind() && !c.catchUp()) {
+		return
 	}
-	c.hist = nil
 	ping := time.NewTicker(s.opts.PingInterval)
 	defer ping.Stop()
 	ch := c.sub.C()
@@ -178,6 +167,16 @@ func (c *client) writeLoop() {
 	pause := time.NewTimer(time.Hour)
 	pause.Stop()
 	for {
+		// Events the bus numbered that neither came nor wait in the queue
+		// were dropped for this client (the bus's skipped marker would
+		// come only with the next event): catch up on them now.
+		if len(ch) == 0 && s.inst.Bus.Seq() > c.last {
+			if !c.catchUp() {
+				return
+			}
+			ch = c.sub.C()
+			continue
+		}
 		// Idle: wait on the channel; the first event of a burst goes out at once.
 		select {
 		case e, ok := <-ch:
@@ -203,10 +202,18 @@ func (c *client) writeLoop() {
 				return
 			}
 			ok := c.write(batch)
+			c.sent(batch)
 			clear(batch)
 			batch = batch[:0]
 			if !ok {
 				return
+			}
+			if c.behind() {
+				if !c.catchUp() {
+					return
+				}
+				ch = c.sub.C()
+				break
 			}
 			if len(ch) >= maxBatch {
 				continue // behind: no pause until the queue is short again
@@ -230,6 +237,71 @@ func (c *client) writeLoop() {
 			if len(ch) == 0 {
 				break // quiet again
 			}
+		}
+	}
+}
+
+// sendHist sends c.hist, the kept events a subscription started with, in
+// batches. It stops early (and lets the rest go) when the client falls
+// behind meanwhile: catchUp starts again from the newest event sent. It
+// reports false when the client is gone.
+func (c *client) sendHist() bool {
+	for len(c.hist) > 0 {
+		n := min(len(c.hist), maxBatch)
+		if !c.write(c.hist[:n]) {
+			return false
+		}
+		c.sent(c.hist[:n])
+		clear(c.hist[:n])
+		c.hist = c.hist[n:]
+		select {
+		case <-c.done:
+			c.goodbye()
+			return false
+		default:
+		}
+		if c.behind() {
+			break
+		}
+	}
+	c.hist = nil
+	return true
+}
+
+// sent notes the newest event of evs as the last one sent.
+func (c *client) sent(evs []*tracer.Event) {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind != tracer.KindSkipped && evs[i].Seq > c.last {
+			c.last = evs[i].Seq
+			return
+		}
+	}
+}
+
+// behind tells whether the client's queue is half full: it reads more
+// slowly than events come, and would soon lose some.
+func (c *client) behind() bool {
+	ch := c.sub.C()
+	return len(ch) >= cap(ch)/2
+}
+
+// catchUp trades a queue that fills up for the bus's history: it
+// subscribes again after the newest event sent and sends the kept events
+// from there (SubscribeFrom leaves no gap and no overlap with the new
+// subscription). A client that reads more slowly than events come (a
+// browser during a burst) thus loses none as long as it is less than the
+// history behind; beyond that the history's skipped marker says how many
+// it lost. It reports false when the client is gone.
+func (c *client) catchUp() bool {
+	for {
+		old := c.sub
+		c.sub, c.hist = c.s.inst.Bus.SubscribeFrom(c.last, c.s.opts.ClientBuffer)
+		old.Close()
+		if !c.sendHist() {
+			return false
+		}
+		if !c.behind() {
+			return true
 		}
 	}
 }

@@ -83,12 +83,15 @@ func TestWSResume(t *testing.T) {
 // TestWSSlowClientGetsSkippedMarker: a client that does not read fills its
 // socket and its small queue; publishing goes on without waiting for it, and
 // when the client reads again it finds a skipped marker that accounts for
-// exactly the events it lost.
+// exactly the events it lost (beyond the bus's history).
 func TestWSSlowClientGetsSkippedMarker(t *testing.T) {
 	_, bus, base := newBusServer(t, Options{ClientBuffer: 8, WriteTimeout: 30 * time.Second})
 	c, _ := dial(t, base, "")
 	big := strings.Repeat("x", 60<<10)
-	const n = 400 // ~24 MB: more than loopback socket buffers hold
+	// ~48 MB: more than loopback socket buffers hold, and more than the
+	// bus's history keeps (a client less behind catches up from it, see
+	// TestWSSlowClientCatchesUp).
+	const n = 800
 	published := make(chan struct{})
 	go func() {
 		defer close(published)

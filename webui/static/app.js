@@ -12,6 +12,7 @@
 //   views.js    the tabs
 //   queue.js    the queue view and fault switches
 //   message.js  the message view
+//   present.js  presenter mode: stepping, play back, export, themes
 //
 // Security rule of every module: text from the wire, from mailboxes or from
 // the API is untrusted. It is only ever put into the page with textContent,
@@ -29,6 +30,7 @@ import { onShow } from './views.js';
 import { setStatus, connect, showLogin, relabelStatus } from './ws.js';
 import { fillUsers } from './message.js';
 import './queue.js';
+import { startPresent } from './present.js';
 
 window.__mailscope = S; // for the browser tests and the curious
 // For the browser tests: how the page says an event's prose.
@@ -114,6 +116,7 @@ async function start() {
   refreshFilterOptions();
   updateSpace();
   updateCounts();
+  startPresent();
   if (needToken(S.world)) { showLogin(); return; }
   connect();
 }

@@ -6,7 +6,7 @@ import { $, vis, el, txt, fmtTime } from './util.js';
 import { I, t, tOr, prose, explainText, stateName, fmtDuration } from './i18n.js';
 import {
   S, MAX_EVENTS, TRIM_TO, matches, appendRow, laneX, laneInfo, lanesOf, noteSession, sessionColor,
-  recomputeTops, eventSideEffects,
+  recomputeTops, eventSideEffects, resetSlots, wraps,
 } from './model.js';
 import { select, refreshSessionList, refreshSessionListSoon, refreshFilterOptions, refreshFilterOptionsSoon, updateCounts } from './panels.js';
 
@@ -40,6 +40,7 @@ export function rebuild() {
   for (const ev of S.events) {
     if (matches(ev)) appendRow(ev);
   }
+  if (wraps()) { measureReset(); recomputeTops(); }
   drawLanes();
   for (const e of S.rendered.values()) e.remove();
   S.rendered.clear();
@@ -57,56 +58,103 @@ export function resetAll() {
   S.pending = [];
   S.selected = 0;
   S.lastSeq = 0;
+  S.recvSeq = 0;
+  S.dirty.clear();
+  resetSlots();
+  S.newSessions = [];
+  S.newMsgids = [];
   rebuild();
   refreshSessionList();
   refreshFilterOptions();
 }
 export function ingest(ev) {
   S.incoming.push(ev);
-  if (S.incoming.length === 1) schedule();
+  if (!takeInQueued) { takeInQueued = true; setTimeout(takeIn, 0); }
 }
-function schedule() {
-  if (document.hidden) setTimeout(flushIncoming, 100);
-  else requestAnimationFrame(flushIncoming);
-}
+// Events are taken in (the model: sessions, rows, lanes) in slices of at
+// most SLICE ms between other tasks, so that the page keeps answering
+// clicks and keeps reading its websocket (a page that stops reading makes
+// the server fall back on its history for it); they are drawn once per
+// animation frame. A burst of thousands is taken in as fast as the page
+// can, whatever its frame rate.
+const SLICE = 8; // ms
+let takeInQueued = false, drawQueued = false;
+let lanesChanged = false, shown = false, taken = 0;
 let followBottom = true;
-function flushIncoming() {
-  const batch = S.incoming;
-  S.incoming = [];
-  if (!batch.length) return;
-  let lanesChanged = false, shown = false;
-  for (const ev of batch) {
+function takeIn() {
+  takeInQueued = false;
+  const all = S.incoming;
+  if (!all.length) return;
+  const t0 = performance.now();
+  let i = 0;
+  for (; i < all.length; i++) {
+    if ((i & 127) === 127 && performance.now() - t0 > SLICE) break;
+    const ev = all[i];
     // A skipped marker borrows the seq of the event after it: it neither
     // counts as seen nor is a duplicate.
     if (ev.kind !== 'skipped') {
       if (ev.seq <= S.lastSeq) continue; // already have it
+      if (S.lastSeq && ev.seq > S.lastSeq + 1) S.missing += ev.seq - S.lastSeq - 1;
       S.lastSeq = ev.seq;
     }
     S.events.push(ev);
     noteSession(ev);
-    if (ev.msgid && !S.msgids.has(ev.msgid)) S.msgids.set(ev.msgid, ev.seq);
+    if (ev.msgid && !S.msgids.has(ev.msgid)) { S.msgids.set(ev.msgid, ev.seq); S.newMsgids.push(ev.msgid); }
     eventSideEffects(ev);
     if (!matches(ev)) continue;
     if (S.paused) { S.pending.push(ev); continue; }
     if (appendRow(ev)) lanesChanged = true;
     shown = true;
   }
+  taken += i;
+  S.incoming = i < all.length ? all.slice(i) : [];
+  if (S.incoming.length) { takeInQueued = true; setTimeout(takeIn, 0); }
+  if (S.events.length > MAX_EVENTS) {
+    S.events = S.events.slice(S.events.length - TRIM_TO);
+    rebuild();
+  }
+  if (!drawQueued) {
+    drawQueued = true;
+    if (document.hidden) setTimeout(draw, 100);
+    else requestAnimationFrame(draw);
+  }
+}
+// draw shows what was taken in since the last frame.
+function draw() {
+  drawQueued = false;
   if (S.relabel) {
     S.relabel = false;
     for (const l of S.lanes) if (l.kind === 'client') Object.assign(l, laneInfo(l.key));
     lanesChanged = true;
   }
-  if (S.events.length > MAX_EVENTS) {
-    S.events = S.events.slice(S.events.length - TRIM_TO);
-    rebuild();
-    if (followBottom && $('autoscroll').checked) { scrollToBottom(); render(); }
-  } else {
-    if (lanesChanged) drawLanes();
-    if (shown) { updateSpace(); if (followBottom && $('autoscroll').checked) scrollToBottom(); render(); }
-  }
+  if (lanesChanged) { drawLanes(); if (wraps()) { measureReset(); recomputeTops(); } }
+  if (shown || lanesChanged) { updateSpace(); if (followBottom && $('autoscroll').checked) follow(taken); else render(); }
+  lanesChanged = shown = false;
+  taken = 0;
   refreshSessionListSoon();
   refreshFilterOptionsSoon();
   updateCounts();
+  if (S.replayTo && S.lastSeq >= S.replayTo) { S.replayTo = 0; S.replayDoneAt = performance.now(); }
+}
+
+// follow keeps the newest rows in view. A few events are drawn at once; in
+// a burst (n events in this frame) the rows in view all change every
+// frame, and drawing them 60 times a second is most of what the page
+// does: then the view follows at most FOLLOW_EVERY.
+const FOLLOW_EVERY = 150; // ms
+let lastFollow = 0, followTimer = 0;
+function follow(n) {
+  if (S.step >= 0) return; // the presenter is stepping: live events do not move the view
+  const now = performance.now();
+  if (n < 50 || now - lastFollow >= FOLLOW_EVERY) {
+    lastFollow = now;
+    clearTimeout(followTimer);
+    followTimer = 0;
+    scrollToBottom();
+    render();
+    return;
+  }
+  if (!followTimer) followTimer = setTimeout(() => { followTimer = 0; if (followBottom && $('autoscroll').checked) follow(Infinity); }, FOLLOW_EVERY - (now - lastFollow));
 }
 
 // ---------- the ladder (virtualized) ----------
@@ -122,8 +170,28 @@ export function updateSpace() {
   // the page says what to type.
   $('empty-hint').hidden = S.rows.some((ev) => ev.kind !== 'note');
 }
+// ownScroll is where the page itself last scrolled the ladder to: the
+// scroll event that follows (a frame later, when more rows may have come)
+// is not the reader leaving the bottom.
+let ownScroll = -1;
 export function scrollToBottom() {
   ladder.scrollTop = ladder.scrollHeight;
+  ownScroll = ladder.scrollTop;
+}
+export function rowHeight() { return rowH; }
+// rowsInView is the range [from, to) of the rows on screen.
+export function rowsInView() {
+  if (!S.rows.length) return [0, 0];
+  const from = firstRowAt(ladder.scrollTop / rowH);
+  const to = Math.min(S.rows.length, firstRowAt((ladder.scrollTop + ladder.clientHeight - 1) / rowH) + 1);
+  return [from, to];
+}
+// scrollToRow brings row i into view (a third from the top) unless it is
+// in view already.
+export function scrollToRow(i) {
+  const y = S.tops[i] * rowH, h = (S.tops[i + 1] - S.tops[i]) * rowH;
+  if (y < ladder.scrollTop || y + h > ladder.scrollTop + ladder.clientHeight) ladder.scrollTop = Math.max(0, y - ladder.clientHeight / 3);
+  render();
 }
 function firstRowAt(unit) { // binary search: the row whose span holds unit
   let lo = 0, hi = S.rows.length - 1;
@@ -142,32 +210,49 @@ export function renderSoon() {
 export function render() {
   const rowsEl = $('rows');
   if (!S.rows.length) {
-    for (const e of S.rendered.values()) e.remove();
+    rowsEl.replaceChildren();
     S.rendered.clear();
     return;
   }
   const top = ladder.scrollTop / rowH, bottom = (ladder.scrollTop + ladder.clientHeight) / rowH;
   const from = Math.max(0, firstRowAt(top) - OVERSCAN);
   const to = Math.min(S.rows.length, firstRowAt(bottom) + 1 + OVERSCAN);
-  const keep = new Set();
+  const keep = new Map(), added = [];
   for (let i = from; i < to; i++) {
     const ev = S.rows[i];
-    const key = ev.seq + ':' + ev.kind + ':' + i;
-    keep.add(key);
+    const key = ev.seq + ':' + ev.kind + ':' + i + (ev._fold ? ':' + ev._fold.length : '');
     let row = S.rendered.get(key);
-    if (row && row._layout !== S.layout) { row.remove(); S.rendered.delete(key); row = null; }
+    if (row && row._layout !== S.layout) row = null;
     if (!row) {
-      row = makeRow(ev, S.tops[i + 1] - S.tops[i]);
+      row = makeRow(ev, S.tops[i + 1] - S.tops[i], i);
       row._layout = S.layout;
-      S.rendered.set(key, row);
-      rowsEl.appendChild(row);
+      added.push(row);
     }
-    row.style.top = (S.tops[i] * rowH) + 'px';
-    row.classList.toggle('selected', ev.seq === S.selected && ev.kind !== 'skipped');
+    keep.set(key, row);
+    const y = S.tops[i] * rowH;
+    if (row._top !== y) { row.style.top = y + 'px'; row._top = y; }
+    const cur = ev.seq === S.selected && ev.kind !== 'skipped';
+    row.classList.toggle('selected', cur);
+    row.classList.toggle('current', cur && S.step >= 0);
+    // One row is a tab stop (the selected one); the arrow keys move.
+    const tab = cur ? 0 : -1;
+    if (row.tabIndex !== tab) row.tabIndex = tab;
   }
-  for (const [key, row] of S.rendered) {
-    if (!keep.has(key)) { row.remove(); S.rendered.delete(key); }
+  // Rows out of view go; when most do (the view follows a burst), the
+  // rows are replaced in one operation rather than removed one by one.
+  let gone = 0;
+  for (const [key, row] of S.rendered) if (keep.get(key) !== row) gone++;
+  if (gone > 16) {
+    rowsEl.replaceChildren(...keep.values());
+  } else {
+    for (const [key, row] of S.rendered) if (keep.get(key) !== row) row.remove();
+    if (added.length) {
+      const frag = document.createDocumentFragment();
+      for (const r of added) frag.appendChild(r);
+      rowsEl.appendChild(frag);
+    }
   }
+  S.rendered = keep;
   tickCountdowns();
 }
 
@@ -242,14 +327,147 @@ export function markText(ev, step) {
   return text;
 }
 
-function makeRow(ev, u) {
+// ---------- presenter mode: rows that say everything ----------
+// In presenter mode an arrow's label is never cut: it wraps onto as many
+// lines as it needs, and the arrow's one-line explanation is written under
+// it. The lines are measured (canvas measureText, the page's own fonts)
+// when the row's height is worked out, and the same lines are drawn in
+// the page and in an exported SVG or PNG.
+const MONO = 'ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace';
+const measureCtx = document.createElement('canvas').getContext('2d');
+let measureKey = 0;
+const charW = new Map(); // font -> Map(char -> width)
+export function measureReset() { measureKey++; charW.clear(); }
+function widthOf(ch, font) {
+  let m = charW.get(font);
+  if (!m) { m = new Map(); charW.set(font, m); }
+  let w = m.get(ch);
+  if (w === undefined) { measureCtx.font = font; w = measureCtx.measureText(ch).width; m.set(ch, w); }
+  return w;
+}
+// wrapLines breaks text into lines no wider than width: at a space when
+// the line has one, else anywhere (a wire line may have no space at all).
+export function wrapLines(text, font, width) {
+  const out = [];
+  for (const para of String(text).split('\n')) {
+    let line = '', w = 0, lastSpace = -1;
+    for (const ch of para) {
+      const cw = widthOf(ch, font);
+      if (w + cw > width && line) {
+        if (lastSpace > 0 && ch !== ' ') {
+          out.push(line.slice(0, lastSpace));
+          line = line.slice(lastSpace + 1);
+        } else {
+          out.push(line);
+          line = '';
+        }
+        w = 0;
+        for (const c of line) w += widthOf(c, font);
+        lastSpace = -1;
+      }
+      if (ch === ' ') lastSpace = line.length;
+      line += ch;
+      w += cw;
+    }
+    out.push(line);
+  }
+  return out;
+}
+export function fontPx() { return parseFloat(getComputedStyle(document.body).fontSize) || 13; }
+export function timeW() { return parseFloat(getComputedStyle(document.body).getPropertyValue('--time-w')) || 96; }
+export function labelFont() { return fontPx() + 'px ' + MONO; }
+export function whyFont() { return (fontPx() * 0.8) + 'px ' + getComputedStyle(document.body).fontFamily; }
+// labelText is what an arrow says: the wire line, a message body's
+// summary, the connection.
+export function labelText(ev) {
+  if (ev.kind === 'data') return '[' + dataSummary(ev) + ']';
+  if (ev.kind === 'open') return vis(t('web.connect', { peer: ev.peer || '' }));
+  return ev.text === '' ? t('web.emptyline') : vis(ev.text);
+}
+// arrowEnds is where an event's arrow starts and ends, in % of the track,
+// or null when the event is no arrow.
+export function arrowEnds(ev) {
+  const lanes = lanesOf(ev);
+  const arrowKinds = { line: 1, data: 1, http: 1, open: 1 };
+  if (!arrowKinds[ev.kind] || lanes.length !== 2 || lanes[0] === lanes[1]) return null;
+  let a = laneX(lanes[0]), b = laneX(lanes[1]);
+  if (a === null || b === null) return null;
+  if (ev.dir === 's2c') { const x = a; a = b; b = x; }
+  return { from: a, to: b };
+}
+// measure is the layout of an event's row in presenter mode: the lines of
+// its label and of its explanation, and its height in rows.
+export function measure(ev) {
+  if (ev._m && ev._m.key === measureKey && ev._m.fold === (ev._fold ? ev._fold.length : 0)) return ev._m;
+  const m = { key: measureKey, fold: ev._fold ? ev._fold.length : 0, label: null, why: null, units: 1 };
+  const ends = arrowEnds(ev);
+  if (ends) {
+    const track = Math.max(200, ladder.clientWidth - timeW());
+    const arrowPx = Math.abs(ends.to - ends.from) / 100 * track;
+    const fold = m.fold ? '  [+' + m.fold + ']' : '';
+    // The label is centred on its arrow and at least 40% of the track
+    // wide (70% on a phone, where lanes are close), kept inside the track.
+    const narrow = S.narrow && !S.present;
+    const pad = narrow ? 8 : 28;
+    const arrowLeft = Math.min(ends.from, ends.to) / 100 * track;
+    const W = Math.min(track - 4, Math.max(arrowPx, track * (narrow ? 0.7 : 0.4)));
+    m.labelW = W;
+    m.labelLeft = Math.max(0, Math.min(track - W, arrowLeft + arrowPx / 2 - W / 2)) - arrowLeft;
+    m.label = wrapLines(labelText(ev) + fold, labelFont(), Math.max(40, W - pad - 4));
+    const why = S.present && S.whyOn ? explainText(ev.explain) : '';
+    if (why) {
+      // Under the arrow, and at least 60% of the track wide, centred on
+      // the arrow and kept inside the track.
+      const wPx = Math.min(track - 8, Math.max(arrowPx, track * 0.6));
+      const mid = (ends.from + ends.to) / 200 * track;
+      m.whyLeft = Math.max(4, Math.min(track - wPx - 4, mid - wPx / 2));
+      m.whyW = wPx;
+      m.why = wrapLines(vis(why), whyFont(), wPx - 8);
+    }
+    m.units = m.label.length + (m.why ? m.why.length * 0.8 + 0.3 : 0) + 0.35;
+  } else if (ev.kind !== 'skipped' && ev.kind !== 'diagnostic' && lanesOf(ev).length) {
+    // A mark (a state change, a queue step) wraps too, within 80% of the
+    // track.
+    const track = Math.max(200, ladder.clientWidth - timeW());
+    m.mark = wrapLines(markText(ev, ev.attrs && ev.attrs.step ? ev.attrs.step : ''), 'bold ' + whyFont().replace(/^[0-9.]+px/, (fontPx() * 0.9) + 'px'), track * 0.8 - 24);
+    m.units = Math.max(1, m.mark.length * 0.9 + 0.3);
+  }
+  ev._m = m;
+  return m;
+}
+S.measure = (ev) => measure(ev).units;
+
+// The session tag: a shape and a number, so that sessions differ by more
+// than their colour.
+const SHAPES = ['●', '■', '▲', '◆', '★', '✚', '⬟', '▼'];
+export function sessionTag(ev) {
+  const s = ev.session && S.sessions.get(ev.session);
+  return s ? SHAPES[s.n % SHAPES.length] + (s.n + 1) : '';
+}
+// relTime is the time since the previous row: a long wait (the queue's
+// retry) reads as a gap, "41s later".
+export function relTime(i) {
+  const ev = S.rows[i], prev = S.rows[i - 1];
+  if (!prev) return { text: fmtTime(ev), gap: false };
+  const d = Date.parse(ev.time) - Date.parse(prev.time);
+  if (isNaN(d)) return { text: '', gap: false };
+  if (d >= 10000) return { text: t('web.p.later', { d: fmtDuration(d) }), gap: true };
+  if (d < 1000) return { text: t('web.p.ms', { n: Math.max(0, d) }), gap: false };
+  return { text: t('web.p.s', { n: (d / 1000).toFixed(1) }), gap: false };
+}
+
+function makeRow(ev, u, i) {
   const row = el('div', 'row k-' + ev.kind);
   row.dataset.seq = String(ev.seq);
   row.style.height = (u * rowH) + 'px';
   const color = sessionColor(ev);
   if (color) row.style.setProperty('--c', color);
-  const time = el('span', 'time', fmtTime(ev));
-  time.title = vis(t('web.event', { seq: ev.seq }) + (ev.session ? ' · ' + ev.session : ''));
+  const rel = wraps() ? relTime(i) : null;
+  const time = el('span', 'time' + (rel && rel.gap ? ' gap' : ''));
+  const tag = sessionTag(ev);
+  if (tag) time.appendChild(el('span', 'stag', tag));
+  time.appendChild(txt(rel ? rel.text : fmtTime(ev)));
+  time.title = vis(t('web.event', { seq: ev.seq }) + (ev.session ? ' · ' + ev.session : '') + ' · ' + fmtTime(ev));
   row.appendChild(time);
   const track = el('div', 'track');
   row.appendChild(track);
@@ -260,37 +478,51 @@ function makeRow(ev, u) {
     return row;
   }
   const lanes = lanesOf(ev);
-  const arrowKinds = { line: 1, data: 1, http: 1, open: 1 };
-  if (arrowKinds[ev.kind] && lanes.length === 2 && lanes[0] !== lanes[1]) {
-    let a = laneX(lanes[0]), b = laneX(lanes[1]);
-    if (ev.dir === 's2c') { const t = a; a = b; b = t; }
-    if (ev.kind === 'open') { /* the client connects: client -> server */ }
+  const ends = arrowEnds(ev);
+  if (ends) {
+    const a = ends.from, b = ends.to;
+    const m = wraps() ? measure(ev) : null;
     const arrow = el('div', 'arrow ' + (b >= a ? 'right' : 'left') + ' ' + (ev.dir || 'c2s') + (ev.kind === 'data' ? ' data' : '') + (ev.kind === 'open' ? ' dim' : ''));
     arrow.style.left = Math.min(a, b) + '%';
     arrow.style.width = Math.abs(b - a) + '%';
+    if (m) arrow.style.height = (m.label.length * rowH) + 'px';
     const label = el('span', 'label');
+    if (m) {
+      label.style.position = 'absolute';
+      label.style.top = '0';
+      label.style.left = m.labelLeft + 'px';
+      label.style.width = m.labelW + 'px';
+    }
     if (ev.dir === 's2c') { const rc = replyClass(ev); if (rc) label.classList.add(rc); }
-    if (ev.kind === 'data') {
+    const folded = ev._fold && ev._fold.length;
+    if (ev.kind === 'data' || folded) {
       const open = S.expanded.has(ev.seq);
       const tg = el('button', 'toggle', open ? '▾' : '▸');
       tg.type = 'button';
+      tg.tabIndex = -1;
       tg.title = open ? t('web.data.collapse') : t('web.data.expand');
       tg.addEventListener('click', (e) => { e.stopPropagation(); toggleData(ev); });
       label.appendChild(tg);
-      label.appendChild(txt('[' + dataSummary(ev) + ']'));
-    } else if (ev.kind === 'open') {
-      label.textContent = vis(t('web.connect', { peer: ev.peer || '' }));
-    } else {
-      label.textContent = ev.text === '' ? t('web.emptyline') : vis(ev.text);
     }
+    if (m) label.appendChild(txt(m.label.join('\n')));
+    else label.appendChild(txt(labelText(ev)));
     flagBadges(label, ev);
     if (ev.kind === 'http' && ev.size) label.appendChild(el('span', 'badge masked', t('web.octets', { n: ev.size })));
     const why = explainText(ev.explain);
     arrow.title = vis(ev.kind === 'open' ? prose(ev) : (ev.kind === 'data' ? dataSummary(ev) : (ev.text || '')) + (why ? '\n' + why : ''));
     arrow.appendChild(label);
     track.appendChild(arrow);
-    if (ev.kind === 'data' && S.expanded.has(ev.seq)) {
-      const pre = el('pre', 'data', ev.data || t('web.data.missing'));
+    if (m && m.why) {
+      const w = el('div', 'why', m.why.join('\n'));
+      w.style.top = (m.label.length * rowH + 0.2 * rowH) + 'px';
+      w.style.left = m.whyLeft + 'px';
+      w.style.width = m.whyW + 'px';
+      track.appendChild(w);
+    }
+    if (S.expanded.has(ev.seq) && (ev.kind === 'data' || folded)) {
+      const body = ev.kind === 'data' ? (ev.data || t('web.data.missing')) : [ev].concat(ev._fold).map((e) => e.text).join('\n');
+      const pre = el('pre', 'data', body);
+      if (m) pre.style.top = (m.units * rowH) + 'px';
       pre.addEventListener('click', (e) => e.stopPropagation());
       row.appendChild(pre);
     }
@@ -301,8 +533,18 @@ function makeRow(ev, u) {
     const step = ev.attrs && ev.attrs.step ? ev.attrs.step : '';
     const mark = el('div', 'mark ' + ev.kind + (step ? ' q-' + step : ''));
     mark.style.left = (x === null ? 50 : x) + '%';
+    // A mark stays inside the track: it must not cover the time column.
+    if (x !== null) mark.style.maxWidth = Math.max(10, Math.min(80, 2 * x - 2, 2 * (100 - x) - 2)) + '%';
     const text = markText(ev, step);
-    mark.appendChild(txt(text));
+    const mm = wraps() ? measure(ev) : null;
+    if (mm && mm.mark) {
+      mark.classList.add('wrapped');
+      mark.style.maxWidth = '80%';
+      const x0 = x === null ? 50 : x;
+      // Kept inside the track: centred on its lane where there is room.
+      mark.style.left = Math.max(40, Math.min(60, x0)) + '%';
+      mark.appendChild(txt(mm.mark.join('\n')));
+    } else mark.appendChild(txt(text));
     if (ev.kind === 'queue' && /deferred|held|retry/.test(step)) {
       const dl = queueDeadline(ev);
       if (dl) {
@@ -360,12 +602,27 @@ function toggleData(ev) {
 }
 
 ladder.addEventListener('scroll', () => {
+  if (Math.abs(ladder.scrollTop - ownScroll) < 2) { renderSoon(); return; }
+  ownScroll = -1;
   const atBottom = ladder.scrollTop + ladder.clientHeight >= ladder.scrollHeight - rowH * 2;
-  followBottom = atBottom;
-  if ($('autoscroll').checked !== atBottom && S.rows.length && !S.paused) $('autoscroll').checked = atBottom;
+  followBottom = atBottom && S.step < 0;
+  if (S.step < 0 && $('autoscroll').checked !== atBottom && S.rows.length && !S.paused) $('autoscroll').checked = atBottom;
   renderSoon();
 }, { passive: true });
 window.addEventListener('resize', renderSoon);
+// A phone-sized screen lays rows out as presenter mode does (labels
+// wrapped, multi-line replies folded), without the explanations.
+const narrowQuery = window.matchMedia('(max-width: 700px)');
+function onNarrow() {
+  S.narrow = narrowQuery.matches;
+  document.body.classList.toggle('narrow', S.narrow);
+  measureReset();
+  rebuild();
+  if (followBottom && $('autoscroll').checked) { scrollToBottom(); render(); }
+}
+narrowQuery.addEventListener('change', onNarrow);
+S.narrow = narrowQuery.matches;
+document.body.classList.toggle('narrow', S.narrow);
 
 $('pause').addEventListener('click', () => {
   S.paused = !S.paused;

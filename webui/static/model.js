@@ -30,6 +30,24 @@ export const S = {
   incoming: [],
   rendered: new Map(), // seq -> element currently in #rows
   view: 'timeline',
+  present: false, // presenter mode (present.js)
+  narrow: false, // a phone-sized screen: labels wrap as in presenter mode
+  measure: null, // in presenter mode: ev -> the units of its row (ladder.js)
+  step: -1, // the row stepped to with the keyboard, -1 when not stepping
+  whyOn: true, // presenter mode writes each arrow's explanation under it
+  // What changed since the lists beside the ladder were last drawn: they
+  // are updated from these, not rebuilt.
+  dirty: new Set(), // ids of sessions whose line in the session list changed
+  newSessions: [], // sessions seen for the first time
+  newMsgids: [], // message ids seen for the first time
+  recvSeq: 0, // the newest seq received from the websocket (ingested or not yet)
+  // What the page measures of itself (the burst benchmark reads it): events
+  // it never got, reconnections to catch up, when the replay of a
+  // connection was taken in and drawn (performance.now()).
+  missing: 0,
+  resumes: 0,
+  replayTo: 0,
+  replayDoneAt: 0,
 };
 
 // Other modules (the lesson panel, the queue and message views) react to
@@ -62,12 +80,39 @@ export function hopParts(ev) {
 // server (alice's telnet, her POP3 client, the webmail reading her
 // mailbox) draws from "client of A". A relay session draws from the
 // sending server's lane.
-function clientLane(ev) {
+function baseClientLane(ev) {
   const hp = hopParts(ev);
   if (hp) return 'srv:' + hp[0];
   if (ev.actor && isServer(ev.actor)) return 'srv:' + ev.actor;
   if (!ev.server) return '';
   return 'cli:' + ev.server;
+}
+// Two clients of a server connected at once get a lane each, as Wireshark
+// draws a column per endpoint: a session takes the first client lane of
+// its server that no open session holds ("client of A #2"), up to
+// MAX_SLOTS, and frees it when it closes (an HTTP exchange when answered).
+const MAX_SLOTS = 4;
+const slots = new Map(); // client lane -> [session id or null]
+function takeSlot(s, ev) {
+  const base = baseClientLane(ev);
+  if (!base.startsWith('cli:')) return;
+  const held = slots.get(base) || [];
+  slots.set(base, held);
+  let k = held.indexOf(null);
+  if (k < 0) k = held.length < MAX_SLOTS ? held.length : MAX_SLOTS - 1;
+  held[k] = s.id;
+  s.slot = k;
+  s.slotLane = base;
+}
+function freeSlot(s) {
+  const held = s.slotLane && slots.get(s.slotLane);
+  if (held && held[s.slot] === s.id) held[s.slot] = null;
+}
+export function resetSlots() { slots.clear(); }
+function clientLane(ev) {
+  const base = baseClientLane(ev);
+  const s = ev.session && S.sessions.get(ev.session);
+  return s && s.slot > 0 && s.slotLane === base ? base + '#' + (s.slot + 1) : base;
 }
 function serverLane(ev) {
   const hp = hopParts(ev);
@@ -77,18 +122,20 @@ function serverLane(ev) {
 // Lanes left to right: the clients of the first server, the servers, the
 // clients of the others ("alice's client, A, B, bob's client").
 function laneOrder(key) {
-  const kind = key.slice(0, 3), name = key.slice(4);
+  const kind = key.slice(0, 3), name = key.slice(4).replace(/#.*/, ''), slot = parseInt(key.split('#')[1] || '1', 10);
   const i = serverIndex(name);
-  if (kind === 'cli') return i === 0 ? 0 : 3000 + i;
+  // The first server's clients are left of it, nearest first.
+  if (kind === 'cli') return i === 0 ? 100 - slot : 3000 + i * 10 + slot;
   return 1000 + i;
 }
 export function laneInfo(key) {
-  const kind = key.slice(0, 3), name = key.slice(4);
+  const kind = key.slice(0, 3), name = key.slice(4).replace(/#.*/, ''), slot = key.split('#')[1];
   const sv = S.world.servers.find((s) => s.name === name);
   if (kind === 'srv') return { key, kind: 'server', label: t('web.lane.server', { name: name }), sub: sv ? sv.domain : '' };
   const who = S.actors.get(name);
   const users = who && who.size ? Array.from(who).join(', ') : (sv ? sv.users.join(', ') : '');
-  return { key, kind: 'client', label: t('web.lane.client', { name: name }), sub: users ? t('web.lane.side', { users: users }) : '' };
+  const label = slot ? t('web.lane.clientn', { name: name, n: slot }) : t('web.lane.client', { name: name });
+  return { key, kind: 'client', label: label, sub: users ? t('web.lane.side', { users: users }) : '' };
 }
 // lanesOf lists the lanes an event draws on.
 export function lanesOf(ev) {
@@ -125,9 +172,12 @@ export function noteSession(ev) {
   let s = S.sessions.get(ev.session);
   if (!s) {
     s = { id: ev.session, server: ev.server, proto: ev.proto, peer: '', actor: '', hop: '', lines: 0, closed: false,
-      states: [], msgids: new Set(), first: ev.seq, color: palette[S.sessions.size % palette.length] };
+      states: [], msgids: new Set(), first: ev.seq, n: S.sessions.size, color: palette[S.sessions.size % palette.length], slot: 0, slotLane: '' };
     S.sessions.set(ev.session, s);
+    takeSlot(s, ev);
+    S.newSessions.push(s);
   }
+  S.dirty.add(s.id);
   if (ev.peer && !s.peer) s.peer = ev.peer;
   if (ev.actor && ev.actor !== s.actor) {
     s.actor = ev.actor;
@@ -141,7 +191,8 @@ export function noteSession(ev) {
   if (ev.msgid) s.msgids.add(ev.msgid);
   if (ev.kind === 'line' || ev.kind === 'data' || ev.kind === 'http') s.lines++;
   if (ev.kind === 'state') s.states.push(ev);
-  if (ev.kind === 'close') s.closed = true;
+  if (ev.kind === 'close') { s.closed = true; freeSlot(s); }
+  if (ev.kind === 'http' && ev.dir === 's2c') freeSlot(s);
 }
 export function sessionColor(ev) {
   const s = ev.session && S.sessions.get(ev.session);
@@ -167,11 +218,47 @@ export function matches(ev) {
   }
   return true;
 }
+// wraps tells whether rows are laid out to say everything (labels wrapped,
+// multi-line replies folded): in presenter mode and on a narrow screen.
+export function wraps() { return S.present || S.narrow; }
 export function units(ev) {
-  if (ev.kind === 'data' && S.expanded.has(ev.seq)) return 2 + Math.min(DATA_LINES, Math.max(1, ev.lines || String(ev.data || '').split('\n').length));
-  return 1;
+  let u = 1;
+  if (wraps() && S.measure) u = S.measure(ev);
+  if (ev.kind === 'data' && S.expanded.has(ev.seq)) return u + 1 + Math.min(DATA_LINES, Math.max(1, ev.lines || String(ev.data || '').split('\n').length));
+  if (ev._fold && ev._fold.length && S.expanded.has(ev.seq)) return u + 1 + Math.min(DATA_LINES, ev._fold.length + 1);
+  return u;
 }
+
+// A reply of several lines (SMTP's EHLO capabilities "250-...", an IMAP
+// listing of untagged "* ..." lines, a POP3 listing ended by ".") is one
+// arrow in presenter mode: its later lines fold into the first one's row
+// (ev._fold), which opens on a click.
+function foldsInto(head, ev) {
+  if (!wraps() || ev.kind !== 'line' || ev.dir !== 's2c' || !head || head.kind !== 'line' || head.dir !== 's2c' || head.session !== ev.session || !ev.session) return false;
+  const last = head._fold && head._fold.length ? head._fold[head._fold.length - 1] : head;
+  const lt = last.text || '', t = ev.text || '';
+  switch (ev.proto) {
+    case 'smtp': return /^\d{3}-/.test(lt);
+    case 'imap': return /^\* /.test(lt);
+    case 'pop3': return /^\+OK/.test(head.text || '') && lt !== '.' && !/^(\+OK|-ERR)/.test(t) && head._multi === true;
+  }
+  return false;
+}
+const lastCommand = new Map(); // POP3 session -> its last command
 export function appendRow(ev) {
+  const head = S.rows[S.rows.length - 1];
+  ev._fold = null;
+  // POP3 says in the command whether its answer has several lines.
+  if (ev.proto === 'pop3' && ev.kind === 'line' && ev.session) {
+    if (ev.dir === 'c2s') lastCommand.set(ev.session, ev.text || '');
+    else if (/^\+OK/.test(ev.text || '')) ev._multi = /^(LIST|UIDL|CAPA)\s*$/i.test(lastCommand.get(ev.session) || '');
+  }
+  if (foldsInto(head, ev)) {
+    (head._fold || (head._fold = [])).push(ev);
+    S.tops[S.tops.length - 1] = S.tops[S.tops.length - 2] + units(head);
+    S.foldTick = (S.foldTick || 0) + 1;
+    return false;
+  }
   S.rows.push(ev);
   S.tops.push(S.tops[S.tops.length - 1] + units(ev));
   return addLanes(ev);

@@ -1,7 +1,7 @@
 // mailscope web timeline: the panels beside the ladder. The explanation of
 // the selected event, the session list, the filter menus and the counts,
 // and the lesson panel.
-import { $, el, option, throttle } from './util.js';
+import { $, vis, el, option, throttle } from './util.js';
 import { t, tOr, prose, explainText, enhText, rfcRef, stateName } from './i18n.js';
 import { S, onEvent } from './model.js';
 import { rebuild, render, scrollToBottom, kindName, dataSummary, markText, flagText } from './ladder.js';
@@ -102,36 +102,133 @@ export function select(ev) {
 }
 
 // ---------- session list and filter options ----------
+// The session list and the filter menus are updated from what changed
+// (S.dirty, S.newSessions, S.newMsgids), not rebuilt: during a burst of
+// thousands of sessions a rebuild of hundreds of items several times a
+// second is what made the page fall behind.
+const MAX_LISTED = 300; // sessions in the list, newest first
+const MAX_OPTIONS = 500; // sessions and message ids in the filter menus
+const listed = new Map(); // session id -> its li in the list
+
+function sessionMeta(s) {
+  return [s.hop ? t('web.s.hop', { hop: s.hop }) : (s.peer ? t('web.s.from', { peer: s.peer }) : ''), t('web.s.lines', { n: s.lines }),
+    s.states.length ? stateName(s.states[s.states.length - 1].to) : '', s.closed ? t('web.s.closed') : t('web.s.open')].filter(Boolean).join(' · ');
+}
+// sessionItem is a session's line: its id (a button that filters the
+// ladder to it), what it is, and its transcripts. Only one session button
+// is a tab stop (the arrow keys move between them), and a session's three
+// download links are tab stops only while its button has the focus: the
+// keyboard does not walk through hundreds of links.
+function sessionItem(s) {
+  const li = el('li', s.id === S.filter.session ? 'current' : '');
+  li.dataset.id = s.id;
+  li.style.setProperty('--c', s.color);
+  const head = el('div');
+  head.appendChild(el('span', 'swatch'));
+  const id = el('button', 'sess-id', s.id);
+  id.type = 'button';
+  id.tabIndex = -1;
+  id.title = t('web.s.only');
+  id.addEventListener('click', () => setFilter('session', S.filter.session === s.id ? '' : s.id));
+  head.appendChild(id);
+  li.appendChild(head);
+  li.appendChild(el('div', 'sess-meta', sessionMeta(s)));
+  const dl = el('div', 'sess-dl');
+  for (const [fmt, label] of [['text', '.txt'], ['md', '.md'], ['jsonl', '.jsonl']]) {
+    const a = el('a', '', label);
+    a.href = '/api/sessions/' + encodeURIComponent(s.id) + '/transcript?format=' + fmt;
+    a.setAttribute('download', s.id + '.' + (fmt === 'text' ? 'txt' : fmt));
+    a.title = t('web.s.download', { format: t('web.s.fmt.' + fmt) });
+    a.tabIndex = -1;
+    dl.appendChild(a);
+  }
+  li.appendChild(dl);
+  return li;
+}
+// rovingStop keeps exactly one session button a tab stop: the focused
+// one, else the current one, else the newest.
+function rovingStop() {
+  const ul = $('session-list');
+  const btns = ul.querySelectorAll('.sess-id');
+  if (!btns.length) return;
+  let stop = ul.querySelector('.sess-id[tabindex="0"]');
+  if (!stop) {
+    stop = ul.querySelector('li.current .sess-id') || btns[0];
+    stop.tabIndex = 0;
+  }
+}
 export function refreshSessionList() {
   const ul = $('session-list');
   ul.replaceChildren();
-  const list = Array.from(S.sessions.values()).reverse().slice(0, 300);
+  listed.clear();
+  const list = Array.from(S.sessions.values()).reverse().slice(0, MAX_LISTED);
   for (const s of list) {
-    const li = el('li', s.id === S.filter.session ? 'current' : '');
-    li.style.setProperty('--c', s.color);
-    const head = el('div');
-    head.appendChild(el('span', 'swatch'));
-    const id = el('span', 'sess-id', s.id);
-    id.title = t('web.s.only');
-    id.addEventListener('click', () => setFilter('session', S.filter.session === s.id ? '' : s.id));
-    head.appendChild(id);
-    li.appendChild(head);
-    const meta = [s.hop ? t('web.s.hop', { hop: s.hop }) : (s.peer ? t('web.s.from', { peer: s.peer }) : ''), t('web.s.lines', { n: s.lines }),
-      s.states.length ? stateName(s.states[s.states.length - 1].to) : '', s.closed ? t('web.s.closed') : t('web.s.open')].filter(Boolean).join(' · ');
-    li.appendChild(el('div', 'sess-meta', meta));
-    const dl = el('div', 'sess-dl');
-    for (const [fmt, label] of [['text', '.txt'], ['md', '.md'], ['jsonl', '.jsonl']]) {
-      const a = el('a', '', label);
-      a.href = '/api/sessions/' + encodeURIComponent(s.id) + '/transcript?format=' + fmt;
-      a.setAttribute('download', s.id + '.' + (fmt === 'text' ? 'txt' : fmt));
-      a.title = t('web.s.download', { format: t('web.s.fmt.' + fmt) });
-      dl.appendChild(a);
-    }
-    li.appendChild(dl);
+    const li = sessionItem(s);
+    listed.set(s.id, li);
     ul.appendChild(li);
   }
+  S.dirty.clear();
+  rovingStop();
 }
-export const refreshSessionListSoon = throttle(refreshSessionList, 400);
+function updateSessionList() {
+  const ul = $('session-list');
+  const fresh = [];
+  for (const id of S.dirty) {
+    const s = S.sessions.get(id);
+    if (!s || S.sessions.size - s.n > MAX_LISTED) continue;
+    const li = listed.get(id);
+    if (li) { li.querySelector('.sess-meta').textContent = vis(sessionMeta(s)); continue; }
+    const nli = sessionItem(s);
+    listed.set(id, nli);
+    fresh.push(nli);
+  }
+  S.dirty.clear();
+  if (fresh.length) {
+    // Newest first, in one insertion.
+    const frag = document.createDocumentFragment();
+    for (let i = fresh.length - 1; i >= 0; i--) frag.appendChild(fresh[i]);
+    ul.prepend(frag);
+  }
+  if (listed.size > MAX_LISTED) {
+    // The oldest go, in one removal.
+    let first = ul.lastElementChild;
+    for (let k = listed.size - MAX_LISTED; k > 1 && first.previousElementSibling; k--) first = first.previousElementSibling;
+    for (let e = first; e; e = e.nextElementSibling) listed.delete(e.dataset.id);
+    const r = document.createRange();
+    r.setStartBefore(first);
+    r.setEndAfter(ul.lastElementChild);
+    r.deleteContents();
+  }
+  rovingStop();
+}
+export const refreshSessionListSoon = throttle(updateSessionList, 250);
+
+$('session-list').addEventListener('keydown', (e) => {
+  const btn = e.target.closest('.sess-id');
+  if (!btn) return;
+  const li = btn.closest('li');
+  let to = null;
+  if (e.key === 'ArrowDown') to = li.nextElementSibling;
+  else if (e.key === 'ArrowUp') to = li.previousElementSibling;
+  else if (e.key === 'Home') to = li.parentElement.firstElementChild;
+  else if (e.key === 'End') to = li.parentElement.lastElementChild;
+  if (!to) return;
+  e.preventDefault();
+  btn.tabIndex = -1;
+  const next = to.querySelector('.sess-id');
+  next.tabIndex = 0;
+  next.focus();
+});
+// The focused session's download links are tab stops, no other's.
+$('session-list').addEventListener('focusin', (e) => {
+  const li = e.target.closest('li');
+  for (const a of $('session-list').querySelectorAll('.sess-dl a[tabindex="0"]')) if (a.closest('li') !== li) a.tabIndex = -1;
+  if (li) for (const a of li.querySelectorAll('.sess-dl a')) a.tabIndex = 0;
+  if (e.target.classList.contains('sess-id')) {
+    for (const b of $('session-list').querySelectorAll('.sess-id[tabindex="0"]')) if (b !== e.target) b.tabIndex = -1;
+    e.target.tabIndex = 0;
+  }
+});
 
 function fillSelect(sel, items, current) {
   const first = sel.options[0];
@@ -140,17 +237,43 @@ function fillSelect(sel, items, current) {
   for (const [v, t] of items) sel.appendChild(option(v, t));
   sel.value = current;
 }
+function sessionOption(s) { return [s.id, s.id + (s.hop ? ' (' + s.hop + ')' : '')]; }
 export function refreshFilterOptions() {
   const servers = new Set(S.world.servers.map((s) => s.name));
   for (const s of S.sessions.values()) if (s.server) servers.add(s.server);
   fillSelect($('f-server'), Array.from(servers).map((n) => [n, n]), S.filter.server);
-  const sess = Array.from(S.sessions.values()).reverse().slice(0, 500).map((s) => [s.id, s.id + (s.hop ? ' (' + s.hop + ')' : '')]);
+  const sess = Array.from(S.sessions.values()).reverse().slice(0, MAX_OPTIONS).map(sessionOption);
   if (S.filter.session && !S.sessions.has(S.filter.session)) sess.unshift([S.filter.session, S.filter.session]);
   fillSelect($('f-session'), sess, S.filter.session);
-  const ids = Array.from(S.msgids.keys()).reverse().slice(0, 300).map((m) => [m, m]);
+  const ids = Array.from(S.msgids.keys()).reverse().slice(0, MAX_OPTIONS).map((m) => [m, m]);
   fillSelect($('f-msgid'), ids, S.filter.msgid);
+  S.newSessions = [];
+  S.newMsgids = [];
 }
-export const refreshFilterOptionsSoon = throttle(refreshFilterOptions, 700);
+// prependOptions puts the newest items first, after the menu's "all", and
+// keeps at most max; the selection stays.
+function prependOptions(sel, items, max) {
+  if (!items.length) return;
+  const frag = document.createDocumentFragment();
+  for (let i = items.length - 1; i >= Math.max(0, items.length - max); i--) frag.appendChild(option(items[i][0], items[i][1]));
+  sel.insertBefore(frag, sel.options[1] || null);
+  while (sel.options.length > max + 1) {
+    const last = sel.options[sel.options.length - 1];
+    if (last.value === sel.value) break;
+    last.remove();
+  }
+}
+function updateFilterOptions() {
+  const fs = $('f-server');
+  for (const s of S.newSessions) {
+    if (s.server && ![...fs.options].some((o) => o.value === s.server)) fs.appendChild(option(s.server, s.server));
+  }
+  prependOptions($('f-session'), S.newSessions.map(sessionOption), MAX_OPTIONS);
+  prependOptions($('f-msgid'), S.newMsgids.map((m) => [m, m]), MAX_OPTIONS);
+  S.newSessions = [];
+  S.newMsgids = [];
+}
+export const refreshFilterOptionsSoon = throttle(updateFilterOptions, 250);
 
 export function setFilter(k, v) {
   S.filter[k] = v;

@@ -17,30 +17,46 @@ export function setStatus(state, key, args) {
   s.textContent = vis(t(key, args));
   document.body.dataset.ws = state;
 }
-export function connect() {
+// The page asks for the events after the newest it received, whether it
+// has drawn them yet or not (they wait in S.incoming, and a replayed
+// duplicate is dropped there by its seq).
+function connect1() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  let url = proto + '//' + location.host + '/ws?after=' + S.lastSeq;
+  let url = proto + '//' + location.host + '/ws?after=' + Math.max(S.lastSeq, S.recvSeq);
   if (S.epoch) url += '&epoch=' + encodeURIComponent(S.epoch);
-  setStatus('connecting', 'web.status.connecting');
-  ws = new WebSocket(url);
-  ws.onopen = () => { backoff = 500; setStatus('open', 'web.status.live'); };
+  const sock = new WebSocket(url);
+  ws = sock;
+  sock.onopen = () => { backoff = 500; setStatus('open', 'web.status.live'); };
   // Each message is a JSON array of events, in order.
-  ws.onmessage = (m) => {
+  sock.onmessage = (m) => {
+    if (sock !== ws) return; // a connection the page has left
     let evs;
     try { evs = JSON.parse(m.data); } catch (e) { return; }
     if (!Array.isArray(evs)) evs = [evs];
     for (const ev of evs) {
+      // The server dropped events for this page (it read too slowly) but
+      // still holds them: the page leaves this connection and asks again
+      // from the newest event it has, so that the view is complete again
+      // instead of showing a gap. A gap older than the server's history
+      // comes as note.skipped.history and is shown.
+      if (ev.kind === 'skipped' && ev.msg && ev.msg.key === 'note.skipped.behind') {
+        resume();
+        return;
+      }
+      if (ev.kind !== 'skipped' && ev.seq > S.recvSeq) S.recvSeq = ev.seq;
       if (ev.kind === 'hello') {
         const epoch = (ev.attrs && ev.attrs.epoch) || '';
         if (S.epoch && epoch !== S.epoch) resetAll(); // mailscope restarted: a new run
         S.epoch = epoch;
         sessionStorage.setItem('mailscope.epoch', epoch);
+        S.replayTo = Number((ev.attrs && ev.attrs.seq) || 0);
         continue;
       }
       ingest(ev);
     }
   };
-  ws.onclose = () => {
+  sock.onclose = () => {
+    if (sock !== ws) return;
     setStatus('closed', 'web.status.closed', { s: Math.round(backoff / 100) / 10 });
     const wait = backoff;
     backoff = Math.min(backoff * 2, 5000);
@@ -53,6 +69,18 @@ export function connect() {
       connect();
     }, wait);
   };
+}
+export function connect() {
+  setStatus('connecting', 'web.status.connecting');
+  connect1();
+}
+// resume leaves a connection the server dropped events on and opens one
+// that starts after the newest event received.
+function resume() {
+  const old = ws;
+  S.resumes = (S.resumes || 0) + 1;
+  connect1();
+  old.close();
 }
 
 export function showLogin() {
