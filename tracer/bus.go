@@ -8,8 +8,12 @@ import (
 	"time"
 )
 
-// DefaultHistory is how many recent events a Bus keeps for late subscribers.
-const DefaultHistory = 10000
+// DefaultHistory is how many recent events a Bus keeps for late subscribers
+// and for a page that fell behind and resumes: a burst of 2,000 messages
+// from 10 clients is about 91,000 events, and a page can fall tens of
+// thousands behind during it (BenchmarkPageBurst). A page that opens gets
+// only the newest of them (webui's maxFirstReplay).
+const DefaultHistory = 100000
 
 // DefaultHistoryBytes bounds the kept history by size as well: the text and
 // body previews of the kept events add up to at most this many octets (a

@@ -90,6 +90,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	sub, hist := bus.SubscribeFrom(after, s.opts.ClientBuffer)
+	if after == 0 && len(hist) > maxFirstReplay {
+		// A page that opens (or reloads) gets the newest events; a page
+		// that resumes (after > 0) gets all it missed that the bus kept.
+		hist = hist[len(hist)-maxFirstReplay:]
+	}
 	c := &client{s: s, conn: conn, sub: sub, hist: hist, last: after, done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closing {
@@ -134,6 +139,10 @@ func (c *client) readLoop() {
 const (
 	maxBatch      = 512
 	maxBatchBytes = 512 << 10
+	// maxFirstReplay bounds the events a page gets when it opens: the
+	// bus keeps many more for a page that resumes, but a reload must be
+	// usable within a second (issue 15: 10,000 events).
+	maxFirstReplay = 10000
 )
 
 // writeLoop is the only goroutine that writes to the connection: the hello,

@@ -317,3 +317,22 @@ func TestWSBatches(t *testing.T) {
 		t.Errorf("2000 replayed events took %d messages", messages)
 	}
 }
+
+// TestWSFirstReplayBounded: a page that opens gets the newest
+// maxFirstReplay events, however many the bus keeps; a page that resumes
+// gets everything after its last event that the bus kept.
+func TestWSFirstReplayBounded(t *testing.T) {
+	_, bus, base := newBusServer(t, Options{})
+	note(bus, maxFirstReplay+20, "n")
+	c, hello := dial(t, base, "")
+	if hello.Attrs["replay"] != strconv.Itoa(maxFirstReplay) {
+		t.Errorf("hello says replay %s, want %d", hello.Attrs["replay"], maxFirstReplay)
+	}
+	if e := readEvent(t, c); e.Seq != 21 {
+		t.Fatalf("first replay starts at %d, want 21", e.Seq)
+	}
+	c2, _ := dial(t, base, "after=5&epoch="+hello.Attrs["epoch"])
+	if e := readEvent(t, c2); e.Seq != 6 {
+		t.Fatalf("resume after 5 starts at %d, want 6", e.Seq)
+	}
+}
