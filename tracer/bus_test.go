@@ -144,10 +144,17 @@ func TestExplainerCatalogs(t *testing.T) {
 	if e := zh.SMTPCommand("HELO"); !strings.Contains(e.Text, "客户端") {
 		t.Fatalf("zh HELO: %q", e.Text)
 	}
-	// Every key has English and Chinese text.
+	// Every key has English and Chinese text, and is in one catalog only:
+	// of two, the first would hide the second's text (imap.data.ID was in
+	// two, after two branches each wrote it).
+	seen := map[string]bool{}
 	for _, k := range Keys() {
 		if !HasKey(k, "en") || !HasKey(k, "zh") {
 			t.Errorf("catalog key %q lacks a language", k)
 		}
+		if seen[k] {
+			t.Errorf("catalog key %q is in two catalogs", k)
+		}
+		seen[k] = true
 	}
 }

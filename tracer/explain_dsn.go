@@ -10,16 +10,16 @@ import "strings"
 var dsnCatalog = map[string]entry{
 	// The command lines, when they carry DSN parameters (DSNCommandKey).
 	"smtp.cmd.MAIL.dsn": {
-		en:  "MAIL FROM with DSN parameters: ENVID= is the sender's own name for this message (xtext), returned in every notice as Original-Envelope-Id (section 4.4); RET=FULL asks a failure notice to return the whole message, RET=HDRS only its header lines (section 4.3). A relay passes both on unchanged and never makes them up (section 5.2.1).",
-		zh:  "带 DSN 参数的 MAIL FROM：ENVID= 是发件人给这封邮件起的名字（xtext 编码），每份通知都以 Original-Envelope-Id 原样带回（第 4.4 节）；RET=FULL 要求失败通知退回整封邮件，RET=HDRS 只退回头部行（第 4.3 节）。中继必须原样转交这两个参数，不能自行编造（第 5.2.1 节）。",
+		en:  "MAIL FROM: starts a new message and gives the envelope sender. With DSN parameters: ENVID= is the sender's own name for this message (xtext), returned in every notice as Original-Envelope-Id (section 4.4); RET=FULL asks a failure notice to return the whole message, RET=HDRS only its header lines (section 4.3). A relay passes both on unchanged and never makes them up (section 5.2.1).",
+		zh:  "MAIL FROM：开始一封新邮件，给出信封发件人。带 DSN 参数：ENVID= 是发件人给这封邮件起的名字（xtext 编码），每份通知都以 Original-Envelope-Id 原样带回（第 4.4 节）；RET=FULL 要求失败通知退回整封邮件，RET=HDRS 只退回头部行（第 4.3 节）。中继必须原样转交这两个参数，不能自行编造（第 5.2.1 节）。",
 		rfc: "RFC 3461 section 4.3, RFC 3461 section 4.4"},
 	"smtp.cmd.MAIL.trace": {
-		en:  "MAIL FROM with X-MAILSCOPE-TRACE=: a private parameter of mailscope (keywords beginning with X are used by agreement between the two servers): the relay tells the next server under which id the trace already follows this message, so both hops show as one story. It is sent only to a server that offers X-MAILSCOPE-TRACE in its EHLO reply.",
-		zh:  "带 X-MAILSCOPE-TRACE= 的 MAIL FROM：mailscope 的私有参数（以 X 开头的关键字由双方服务器约定使用）：中继告诉下一台服务器，跟踪中这封邮件已经用的是哪个编号，于是两跳显示为同一个过程。只发给在 EHLO 回复中提供 X-MAILSCOPE-TRACE 的服务器。",
-		rfc: "RFC 5321 section 2.2.2"},
+		en:  "MAIL FROM: starts a new message and gives the envelope sender (where bounces go). X-MAILSCOPE-TRACE=id is mailscope's private parameter, sent only to a server that offers it in EHLO: the next server follows the message under the same trace id.",
+		zh:  "MAIL FROM：开始一封新邮件，给出信封发件人（退信的去处）。X-MAILSCOPE-TRACE=编号 是 mailscope 的私有参数，只发给在 EHLO 中提供它的服务器：下一台服务器沿用同一个跟踪编号。",
+		rfc: "RFC 5321 section 4.1.1.2, RFC 5321 section 2.2.2"},
 	"smtp.cmd.RCPT.dsn": {
-		en:  "RCPT TO with DSN parameters: NOTIFY= says when the sender wants a notice for this recipient: NEVER, or a list of SUCCESS (delivered), FAILURE (failed for good) and DELAY (still waiting) (section 4.1); ORCPT= is the recipient's original address, type;address, returned as Original-Recipient (section 4.2). A relay whose next server offers DSN passes both on unchanged (section 5.2.1).",
-		zh:  "带 DSN 参数的 RCPT TO：NOTIFY= 说明发件人希望在什么情况下收到关于该收件人的通知：NEVER，或 SUCCESS（已投递）、FAILURE（永久性失败）、DELAY（仍在等待）的组合（第 4.1 节）；ORCPT= 是收件人的原始地址，格式为 类型;地址，以 Original-Recipient 带回（第 4.2 节）。下一台服务器提供 DSN 时，中继原样转交这两个参数（第 5.2.1 节）。",
+		en:  "RCPT TO: names one recipient of the envelope. With DSN parameters: NOTIFY= says when the sender wants a notice for this recipient: NEVER, or a list of SUCCESS (delivered), FAILURE (failed for good) and DELAY (still waiting) (section 4.1); ORCPT= is the recipient's original address, type;address, returned as Original-Recipient (section 4.2). A relay whose next server offers DSN passes both on unchanged (section 5.2.1).",
+		zh:  "RCPT TO：给出信封上的一个收件人。带 DSN 参数：NOTIFY= 说明发件人希望在什么情况下收到关于该收件人的通知：NEVER，或 SUCCESS（已投递）、FAILURE（永久性失败）、DELAY（仍在等待）的组合（第 4.1 节）；ORCPT= 是收件人的原始地址，格式为 类型;地址，以 Original-Recipient 带回（第 4.2 节）。下一台服务器提供 DSN 时，中继原样转交这两个参数（第 5.2.1 节）。",
 		rfc: "RFC 3461 section 4.1, RFC 3461 section 4.2"},
 	"smtp.ext.X-MAILSCOPE-TRACE": {
 		en:  "X-MAILSCOPE-TRACE: a private extension of mailscope's servers (an EHLO keyword beginning with X is used by agreement between the two ends). A relay of this world sends MAIL FROM:<...> X-MAILSCOPE-TRACE=id, so that the message keeps its trace id on this hop; the sender's ENVID travels untouched. A server that does not offer it never sees it.",

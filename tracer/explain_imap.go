@@ -120,7 +120,6 @@ var imapCatalog = map[string]entry{
 	"imap.data.SEARCH":     {en: "The result of SEARCH: the numbers of the matching messages (UIDs for UID SEARCH).", zh: "SEARCH 的结果：匹配邮件的编号（UID SEARCH 时为 UID）。", rfc: "RFC 3501 section 7.2.5"},
 	"imap.data.ESEARCH":    {en: "The result of an extended SEARCH: ALL, MIN, MAX or COUNT of the matching messages.", zh: "扩展 SEARCH 的结果：匹配邮件的 ALL、MIN、MAX 或 COUNT。", rfc: "RFC 9051 section 7.3.4"},
 	"imap.data.NAMESPACE":  {en: "The namespaces: personal, other users', shared; each with its prefix and hierarchy delimiter.", zh: "命名空间：个人的、其他用户的、共享的；每个都有前缀和层级分隔符。", rfc: "RFC 9051 section 7.3.2"},
-	"imap.data.ID":         {en: "The server's name and version (ID).", zh: "服务器的名称和版本（ID）。", rfc: "RFC 2971"},
 	"imap.data.EXISTS":     {en: "n EXISTS: the folder now holds n messages; when n grows, new mail has arrived.", zh: "n EXISTS：文件夹现有 n 封邮件；n 增加说明有新邮件到达。", rfc: "RFC 9051 section 7.4.1"},
 	"imap.data.RECENT":     {en: "n RECENT: how many messages arrived since the folder was last selected (IMAP4rev1 only; this server reports 0).", zh: "n RECENT：自上次选择文件夹以来到达的邮件数（仅 IMAP4rev1；本服务器报告 0）。", rfc: "RFC 3501 section 7.3.2"},
 	"imap.data.EXPUNGE":    {en: "n EXPUNGE: message number n is gone; every message after it moves down by one (sequence numbers change, UIDs do not).", zh: "n EXPUNGE：第 n 封邮件已删除；其后的每封邮件序号减一（序号会变，UID 不变）。", rfc: "RFC 9051 section 7.5.1"},
