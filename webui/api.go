@@ -249,25 +249,35 @@ type messageInfo struct {
 	Subject string    `json:"subject"`
 }
 
+// serverUser finds the server and user a webmail request names
+// (?server=B&user=bob), or answers the request with why not.
+func (s *Server) serverUser(w http.ResponseWriter, r *http.Request) (*world.Server, *world.User, bool) {
+	if s.inst.Store == nil || s.inst.World == nil {
+		writeError(w, http.StatusServiceUnavailable, errNoStore.Error())
+		return nil, nil, false
+	}
+	q := r.URL.Query()
+	sv := s.inst.World.Server(q.Get("server"))
+	if sv == nil {
+		writeError(w, http.StatusBadRequest, "server: name one of the world's servers ("+strings.Join(serverNames(s.inst.World), ", ")+")")
+		return nil, nil, false
+	}
+	u := sv.User(q.Get("user"))
+	if u == nil {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("user: server %s has no user %q", sv.Name, q.Get("user")))
+		return nil, nil, false
+	}
+	return sv, u, true
+}
+
 // maxListed caps a mailbox listing (newest kept).
 const maxListed = 500
 
 // handleMailboxes lists a user's mailboxes with their messages. It is the
 // webmail reading a mailbox, so it is traced as HTTP on that server.
 func (s *Server) handleMailboxes(w http.ResponseWriter, r *http.Request) {
-	if s.inst.Store == nil || s.inst.World == nil {
-		writeError(w, http.StatusServiceUnavailable, errNoStore.Error())
-		return
-	}
-	q := r.URL.Query()
-	sv := s.inst.World.Server(q.Get("server"))
-	if sv == nil {
-		writeError(w, http.StatusBadRequest, "server: name one of the world's servers ("+strings.Join(serverNames(s.inst.World), ", ")+")")
-		return
-	}
-	u := sv.User(q.Get("user"))
-	if u == nil {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("user: server %s has no user %q", sv.Name, q.Get("user")))
+	sv, u, ok := s.serverUser(w, r)
+	if !ok {
 		return
 	}
 	tr := s.traceHTTP(r, sv.Name, u.Name, "")

@@ -231,22 +231,11 @@ type searchView struct {
 // maxSearchResults. Like the mailbox listing, it is the webmail reading
 // the user's mail, traced as HTTP on that server.
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
-	if s.inst.Store == nil || s.inst.World == nil {
-		writeError(w, http.StatusServiceUnavailable, errNoStore.Error())
+	sv, u, ok := s.serverUser(w, r)
+	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	sv := s.inst.World.Server(q.Get("server"))
-	if sv == nil {
-		writeError(w, http.StatusBadRequest, "server: name one of the world's servers ("+strings.Join(serverNames(s.inst.World), ", ")+")")
-		return
-	}
-	u := sv.User(q.Get("user"))
-	if u == nil {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("user: server %s has no user %q", sv.Name, q.Get("user")))
-		return
-	}
-	needle := strings.TrimSpace(q.Get("q"))
+	needle := strings.TrimSpace(r.URL.Query().Get("q"))
 	if needle == "" || len(needle) > maxSearchQuery {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("q: the text to look for, 1 to %d octets", maxSearchQuery))
 		return
