@@ -102,6 +102,7 @@ var eventCatalog = map[string]entry{
 	"conn.open":       {en: "connection from {peer} to {local}", zh: "收到来自 {peer} 的连接（连到 {local}）"},
 	"conn.open.relay": {en: "connection from server {actor}'s relay ({peer}): {actor} is the SMTP client now, {server} the server", zh: "来自服务器 {actor} 中继的连接（{peer}）：现在 {actor} 是 SMTP 客户端，{server} 是服务器"},
 	"conn.close":      {en: "connection closed", zh: "连接已关闭"},
+	"http.done":       {en: "request answered: this exchange is over (HTTP keeps no session; the next request starts anew)", zh: "请求已得到响应：这次交互结束（HTTP 不保持会话；下一个请求重新开始）"},
 	"tls.up":          {en: "TLS established: {version}, {cipher}", zh: "TLS 已建立：{version}，{cipher}"},
 	"tls.failed":      {en: "TLS handshake failed: {error}", zh: "TLS 握手失败：{error}"},
 

@@ -67,4 +67,8 @@ func (t *httpTrace) done(size, status int, ctype string) {
 	}
 	t.sess.Emit(&tracer.Event{Kind: tracer.KindHTTP, Dir: tracer.S2C, Size: size, Attrs: attrs, Explain: x,
 		Text: t.proto + " " + strconv.Itoa(status) + " " + http.StatusText(status)})
+	// The exchange is over (the browser may keep its TCP connection for
+	// the next request, which is another exchange): the session closes,
+	// or the page would show every webmail request as open for ever.
+	t.sess.Emit(&tracer.Event{Kind: tracer.KindClose, Msg: tracer.M("http.done")})
 }

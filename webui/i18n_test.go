@@ -110,6 +110,14 @@ func TestHTTPTraceSaysItInLang(t *testing.T) {
 	if x := resp.Explain; x.Key != "http.response.ok" || x.Class != "2xx" || x.Args["status"] != "200 OK" || !strings.HasPrefix(x.Text, "200 OK：响应携带所请求的对象") {
 		t.Errorf("response explained as %+v", x)
 	}
+	// The exchange then closes: the page showed every webmail request as
+	// an open session for ever.
+	cl := waitFor(t, inst.Bus, "the exchange's close", func(e *tracer.Event) bool {
+		return e.Kind == tracer.KindClose && e.Session == req.Session
+	})
+	if !strings.Contains(cl.Text, "HTTP 不保持会话") {
+		t.Errorf("close says %q", cl.Text)
+	}
 }
 
 // visibleEnglish finds English a reader would see in the page's files:
