@@ -154,6 +154,7 @@ var eventCatalog = map[string]entry{
 	"queue.why.tls.expired":   {en: "TLS handshake with {server} failed: its certificate has expired or is not valid yet", zh: "与服务器 {server} 的 TLS 握手失败：它的证书已过期或尚未生效", rfc: "RFC 3207 section 4.1"},
 	"queue.why.internal":      {en: "reading the queued message: {err}", zh: "读取消息队列中的邮件失败：{err}"},
 	"queue.why.other":         {en: "{err}", zh: "会话出错：{err}"},
+	"queue.why.bouncenow":     {en: "gave up after {attempts} attempts over {elapsed} (bounced now by the operator, before the world's give_up of {give_up}); last error: {last}", zh: "尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（操作员立即退信，未等到本世界的 give_up {give_up_zh}）；最后的错误：{last}"},
 	"queue.why.nomx":          {en: "550 5.1.2 no MX: the domain {domain} is not in this world's directory, so nobody receives mail for it", zh: "550 5.1.2 没有 MX：本世界的目录中没有域名 {domain}，因此没有人接收发往它的邮件", rfc: "RFC 5321 section 5.1"},
 
 	// The simulated MX lookup (RFC 5321 section 5.1 says how a real one

@@ -297,6 +297,7 @@ var webCatalog = map[string]entry{
 	"web.q.faultoff":     {en: "server {server}: no fault", zh: "服务器 {server}：无故障"},
 	"web.q.flushed":      {en: "flush {domain}: {n} recipient(s) to try now", zh: "立即投递 {domain}：现在尝试 {n} 个收件人"},
 	"web.qs.queued":      {en: "queued", zh: "排队中"},
+	"web.qs.deferred":    {en: "deferred", zh: "已推迟"},
 	"web.qs.delivering":  {en: "delivering", zh: "投递中"},
 	"web.qs.sent":        {en: "sent", zh: "已发出"},
 	"web.qs.bounced":     {en: "bounced", zh: "已退信"},

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -54,8 +55,11 @@ func TestBrowserQueueAndPreview(t *testing.T) {
 	pg.click("retry now", `#queue-rows .q-retry`)
 	pg.wait("the retry and the second attempt", `document.querySelectorAll("#queue-rows .q-h-retry-now").length === 1 && document.querySelectorAll("#queue-rows .q-h-attempt").length === 2`)
 	pg.shot("panels-queue.png")
+	// Under load the relay may still hold the recipient for the retry's
+	// attempt (delivering: the button is disabled, the API answers 409).
+	pg.waitUpTo("bounce now enabled", `(() => { const b = document.querySelector("#queue-rows .q-bounce"); return !!b && !b.disabled; })()`, 45*time.Second)
 	pg.click("bounce now", `#queue-rows .q-bounce`)
-	pg.wait("the bounced row among the finished", `[...document.querySelectorAll("#queue-done-rows tr.q-bounced")].some(tr => tr.querySelector(".q-when").textContent.startsWith("bounced at ") && !!tr.querySelector(".q-h-bounce-now"))`)
+	pg.waitUpTo("the bounced row among the finished", `[...document.querySelectorAll("#queue-done-rows tr.q-bounced")].some(tr => tr.querySelector(".q-when").textContent.startsWith("bounced at ") && !!tr.querySelector(".q-h-bounce-now"))`, 45*time.Second)
 	pg.wait("the queue empty", `!document.querySelector("#queue-rows .q-row") && !document.querySelector("#queue-empty").hidden`)
 	pg.shot("panels-queue-done.png")
 

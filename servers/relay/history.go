@@ -177,7 +177,11 @@ func (r *Relay) BounceNow(ctx context.Context, ref string) (int, error) {
 		// 4.4.7, delivery time expired (RFC 3463 section 3.5), as then.
 		reason := fmt.Sprintf("gave up after %d attempts over %s (bounced now by the operator, before the world's give_up of %s); last error: %s",
 			it.Attempts, elapsed, giveUp, lastErr)
-		if err := r.cfg.Store.BounceNow(ctx, it.ID, reason, now); err != nil {
+		// The same words as a catalog message, for a reader in Chinese.
+		why, _ := json.Marshal(tracer.M("queue.why.bouncenow", "attempts", strconv.Itoa(it.Attempts),
+			"elapsed", elapsed.String(), "elapsed_zh", tracer.DurationZH(elapsed),
+			"give_up", giveUp.String(), "give_up_zh", tracer.DurationZH(giveUp), "last", lastErr))
+		if err := r.cfg.Store.BounceNow(ctx, it.ID, reason, why, now); err != nil {
 			last = err
 			continue
 		}

@@ -265,7 +265,7 @@ func (s *Store) RetryNow(ctx context.Context, id int64, now time.Time) error {
 // its history. Sending the bounce is the caller's (the queue worker's).
 // A recipient under delivery right now, sent or bounced gets ErrNotQueued:
 // the attempt under way decides.
-func (s *Store) BounceNow(ctx context.Context, id int64, reason string, now time.Time) error {
+func (s *Store) BounceNow(ctx context.Context, id int64, reason string, why json.RawMessage, now time.Time) error {
 	return s.Write(ctx, func(tx *Tx) error {
 		var status string
 		err := tx.QueryRow(`SELECT status FROM queue_rcpts WHERE id = ?`, id).Scan(&status)
@@ -277,11 +277,11 @@ func (s *Store) BounceNow(ctx context.Context, id int64, reason string, now time
 		if status != StatusQueued {
 			return ErrNotQueued
 		}
-		if _, err := tx.Exec(`UPDATE queue_rcpts SET status = ?, last_error = ?, updated = ? WHERE id = ?`,
-			StatusBounced, reason, now.Unix(), id); err != nil {
+		if _, err := tx.Exec(`UPDATE queue_rcpts SET status = ?, last_error = ?, last_why = ?, updated = ? WHERE id = ?`,
+			StatusBounced, reason, string(why), now.Unix(), id); err != nil {
 			return err
 		}
 		tx.Changed(Change{Kind: ChangeQueue})
-		return tx.RecordAttempt(id, Attempt{At: now, Kind: HistBounceNow, Outcome: StatusBounced, Reply: reason})
+		return tx.RecordAttempt(id, Attempt{At: now, Kind: HistBounceNow, Outcome: StatusBounced, Reply: reason, Why: why})
 	})
 }

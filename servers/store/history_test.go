@@ -29,7 +29,7 @@ func TestQueueHistory(t *testing.T) {
 		t.Fatalf("claim: %+v %v", got, err)
 	}
 	it := got[0]
-	if err := s.BounceNow(ctx, it.ID, "x", time.Now()); !errors.Is(err, ErrNotQueued) {
+	if err := s.BounceNow(ctx, it.ID, "x", nil, time.Now()); !errors.Is(err, ErrNotQueued) {
 		t.Errorf("bounce now during a delivery: %v, want ErrNotQueued", err)
 	}
 	next := time.Now().Add(time.Hour)
@@ -52,7 +52,7 @@ func TestQueueHistory(t *testing.T) {
 	if err := s.RetryNow(ctx, held[0].ID, time.Now()); !errors.Is(err, ErrHeld) {
 		t.Errorf("retry now of a FUTURERELEASE message: %v, want ErrHeld", err)
 	}
-	if err := s.BounceNow(ctx, it.ID, "gave up (the operator)", time.Now()); err != nil {
+	if err := s.BounceNow(ctx, it.ID, "gave up (the operator)", nil, time.Now()); err != nil {
 		t.Fatalf("bounce now: %v", err)
 	}
 	if err := s.RetryNow(ctx, it.ID, time.Now()); !errors.Is(err, ErrNotQueued) {
