@@ -189,6 +189,10 @@ func (r *Relay) BounceNow(ctx context.Context, ref string) (int, error) {
 		r.event(it, tracer.StepBounceNow, tracer.M("queue.bouncenow", "server", it.Server, "rcpt", it.Rcpt,
 			"attempts", strconv.Itoa(it.Attempts)), nil)
 		replyZH := it.LastError
+		var lw tracer.Msg
+		if it.LastWhy != "" && json.Unmarshal([]byte(it.LastWhy), &lw) == nil && lw.Key != "" {
+			replyZH = tracer.NewExplainer("zh").Format(&lw) // the relay's own words, in Chinese
+		}
 		if replyZH == "" {
 			replyZH = tracer.NewExplainer("zh").Format(tracer.M("queue.bouncenow.noattempt"))
 		}
