@@ -214,12 +214,15 @@ func TestRelayFaultDownThenUp(t *testing.T) {
 			if !strings.Contains(e.Text, "connection refused") || e.Attrs["next_attempt"] == "" {
 				t.Fatalf("deferred event: %q %v", e.Text, e.Attrs)
 			}
-			// The next attempt is scheduled one retry interval (200ms here) later.
+			// The next attempt is scheduled one retry interval (200ms here)
+			// after the attempt: never more after the event that says so.
+			// (The event is stamped when published, which a loaded machine
+			// delays, so only the upper bound holds everywhere.)
 			next, err := time.Parse(time.RFC3339Nano, e.Attrs["next_attempt"])
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := next.Sub(e.Time); d < 150*time.Millisecond || d > 400*time.Millisecond {
+			if d := next.Sub(e.Time); d > 400*time.Millisecond {
 				t.Errorf("next attempt %s after the deferral, want the schedule's 200ms", d)
 			}
 			deferred++
