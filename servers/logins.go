@@ -3,6 +3,7 @@ package servers
 import (
 	"crypto/subtle"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/world"
 )
 
@@ -13,6 +14,21 @@ import (
 // (smtp.Server.Penalty, pop3.Server.Penalty, imapAuth.Penalty).
 type worldUsers struct {
 	server *world.Server
+	inst   *Instance // its class limits; nil in tests of a bare backend
+}
+
+var _ limits.AccountGate = worldUsers{}
+
+// EnterAccount bounds the sessions a class account has logged in at once,
+// over every protocol and server (world.ClassPolicy.SessionsPerUser); the
+// world file's own users are not bound.
+func (w worldUsers) EnterAccount(user string) (func(), int, bool) {
+	if w.inst == nil || !w.server.IsStudent(user) {
+		return func() {}, 0, true
+	}
+	max := w.inst.World.Class.SessionsPerUser
+	release, ok := w.inst.accounts.enter(user, max)
+	return release, max, ok
 }
 
 // Authenticate returns the world name of the user login (a name or
