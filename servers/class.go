@@ -53,6 +53,14 @@ func (inst *Instance) openClass(ctx context.Context, c *Class) error {
 	return nil
 }
 
+// classLogins reports whether SMTP AUTH and IMAP LOGIN take passwords in
+// the clear from other machines: in a class, yes. Students telnet from
+// the lab's machines, where no TLS is at hand, and watch their password
+// cross the wire on purpose (it is a password made for the lab, on the
+// sheet); without a class only this machine's clients may (POP3's USER
+// and PASS always could, as RFC 1939 has them).
+func (inst *Instance) classLogins() bool { return len(inst.Students) > 0 }
+
 // worldUser reports whether name is a user of some server of the world.
 func (inst *Instance) worldUser(name string) bool {
 	for _, s := range inst.World.Servers {
