@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -365,3 +366,40 @@ func TestClassNothingLeavesTheWorld(t *testing.T) {
 		}
 	}
 }
+
+// TestClassAppendOverQuota: an IMAP APPEND that would put a student over
+// mailbox_size is refused NO [OVERQUOTA] with a trace note; alice's is not.
+func TestClassAppendOverQuota(t *testing.T) {
+	inst := startClass(t, t.TempDir(), 1, func(w *world.World) { w.Class.MailboxSize = 100 })
+	sub := inst.Bus.Subscribe(1 << 14)
+	defer sub.Close()
+	msg := "Subject: x\r\n\r\n" + strings.Repeat("a", 60) + "\r\n"
+	for _, u := range []struct{ user, pass, second string }{{"s01", passwords(inst)["s01"], "a3 NO [OVERQUOTA] s01's mailboxes hold * octets, the class limit is 100: *"}, {"alice", "alice", "a3 OK*"}} {
+		c := wiretest.Dial(t, inst.Addr("A", world.IMAP))
+		c.ExpectPrefix("* OK")
+		c.SendRawSecret("a1 LOGIN " + u.user + " " + u.pass + "\r\n")
+		for l := c.ReadLine(); !strings.HasPrefix(l, "a1 OK"); l = c.ReadLine() {
+			if strings.HasPrefix(l, "a1 ") {
+				c.Fatalf("LOGIN: %q", l)
+			}
+		}
+		for i, want := range []string{"a2 OK*", u.second} {
+			tag := []string{"a2", "a3"}[i]
+			c.Send(tag + " APPEND INBOX {" + itoa(len(msg)) + "+}")
+			c.SendRaw(msg + "\r\n")
+			l := c.ReadLine()
+			for strings.HasPrefix(l, "* ") {
+				l = c.ReadLine()
+			}
+			if !wiretest.Match(want, l) {
+				c.Fatalf("%s's APPEND %d: %q, want %q", u.user, i+1, l, want)
+			}
+		}
+		c.Send("a4 LOGOUT")
+	}
+	if !noteKeys(sub)["class.limit.mailbox"] {
+		t.Error("no class.limit.mailbox note for the refused APPEND")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

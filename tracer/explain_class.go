@@ -27,9 +27,9 @@ var classCatalog = map[string]entry{
 		rfc: "RFC 5321 section 4.2.2, RFC 3463 section 3.8",
 	},
 	"class.limit.mailbox": {
-		en:  "{user}'s mailboxes hold {size} octets, the class limit is {max} (mailbox_size): the mail server answers 452 4.2.2, mailbox full, as a real server over quota does; {user} must delete some mail first",
-		zh:  "{user} 的邮箱已有 {size} 字节，班级上限是 {max}（mailbox_size）：邮件服务器像真实服务器超出配额时一样回复 452 4.2.2（邮箱已满）；{user} 需要先删除一些邮件",
-		rfc: "RFC 5321 section 4.2.2, RFC 3463 section 3.3",
+		en:  "{user}'s mailboxes hold {size} octets, the class limit is {max} (mailbox_size): the mail server answers 452 4.2.2, mailbox full, as a real server over quota does (an IMAP APPEND gets NO [OVERQUOTA]); {user} must delete some mail first",
+		zh:  "{user} 的邮箱已有 {size} 字节，班级上限是 {max}（mailbox_size）：邮件服务器像真实服务器超出配额时一样回复 452 4.2.2（邮箱已满；IMAP 的 APPEND 得到 NO [OVERQUOTA]）；{user} 需要先删除一些邮件",
+		rfc: "RFC 5321 section 4.2.2, RFC 3463 section 3.3, RFC 9208",
 	},
 
 	"cli.flag.class":       {en: "classroom mode: N accounts s01 ... sNN, or a roster file with one student's name a line; each gets an account with a password on every server, listed in class.txt in the data directory", zh: "课堂模式：N 个账户 s01 ... sNN，或一个每行一个学生姓名的名单文件；每个学生在每台服务器上都有一个带密码的账户，列在数据目录的 class.txt 中"},
@@ -48,6 +48,7 @@ var classCatalog = map[string]entry{
 	"cli.class.banner":       {en: "class: {n} student accounts on every server; the sheet with their passwords is {path} (mode 0600). Students type:", zh: "课堂：每台服务器上有 {n} 个学生账户；带密码的名单在 {path}（权限 0600）。学生要输入："},
 	"cli.class.renamed":      {en: "roster name {name} became the login {login} (logins are lower-case letters and digits)", zh: "名单中的姓名 {name} 变成了登录名 {login}（登录名只含小写字母和数字）"},
 	"cli.class.loopback":     {en: "note: the mail servers listen on this machine only; students on other machines need --host 0.0.0.0 (or this machine's LAN address)", zh: "注意：邮件服务器只在本机监听；其他机器上的学生需要 --host 0.0.0.0（或本机的局域网地址）"},
+	"cli.class.closed":       {en: "class: this data directory keeps {n} student accounts, closed in this run: start with --class (the same number or roster) to open them with their passwords", zh: "课堂：这个数据目录保存着 {n} 个学生账户，本次运行未开放：用 --class（相同的人数或名单）启动即可按原密码开放"},
 	"cli.class.users":        {en: "+{n} students (class.txt)", zh: "另有 {n} 名学生（class.txt）"},
 
 	"web.err.class.none": {en: "no class: start mailscope up with --class N or --class roster.txt", zh: "没有班级：请用 --class N 或 --class 名单文件 启动 mailscope up"},
