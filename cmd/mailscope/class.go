@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -193,4 +194,14 @@ func classBanner(out io.Writer, lang string, inst *servers.Instance, sheetPath, 
 		fmt.Fprintln(out, say(lang, "cli.class.loopback"))
 	}
 	fmt.Fprintln(out)
+}
+
+// closedClassNote is a banner line when the data directory keeps a class's
+// accounts but this run has no --class: they cannot log in now.
+func closedClassNote(inst *servers.Instance, lang string) string {
+	accounts, err := inst.Store.ClassAccounts(context.Background())
+	if err != nil || len(accounts) == 0 {
+		return ""
+	}
+	return "\n\n" + say(lang, "cli.class.closed", "n", strconv.Itoa(len(accounts)))
 }

@@ -83,7 +83,7 @@ func talk(t *testing.T, addr string, steps ...[2]string) {
 // writes class.txt (0600) with the addresses the banner shows, the
 // accounts log in over POP3 and IMAP and send over SMTP AUTH, the
 // instructor's API gives the same sheet, and a restart keeps the
-// passwords.
+// passwords; a run without --class keeps the accounts closed and says so.
 func TestUpClass(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -149,6 +149,15 @@ func TestUpClass(t *testing.T) {
 		}
 	}
 	talk(t, fmt.Sprintf("127.0.0.1:%d", p2.base+110), [2]string{"", "+OK"}, [2]string{"USER s01", "+OK"}, [2]string{"PASS " + pw["s01"], "+OK"}, [2]string{"QUIT", "+OK"})
+	p2.cmd.Process.Signal(os.Interrupt)
+	p2.wait()
+
+	// Without --class the accounts are closed, and the banner says so.
+	p3 := start(t, dir)
+	if !strings.Contains(p3.out.String(), "keeps 3 student accounts, closed in this run") {
+		t.Errorf("a run without --class does not say the class is closed:\n%s", p3.out.String())
+	}
+	talk(t, fmt.Sprintf("127.0.0.1:%d", p3.base+110), [2]string{"", "+OK"}, [2]string{"USER s01", "+OK"}, [2]string{"PASS " + pw["s01"], "-ERR"}, [2]string{"QUIT", "+OK"})
 }
 
 // TestUpClassRoster: a roster's names become safe logins, the banner says

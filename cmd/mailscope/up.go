@@ -163,6 +163,9 @@ func runUp(cmd *cobra.Command, o *options) error {
 		classBanner(&cb, lang, inst, path, web, renamedNames)
 		webLine += "\n\n" + strings.TrimRight(cb.String(), "\n")
 	}
+	if class == nil {
+		webLine += closedClassNote(inst, lang)
+	}
 	printBanner(out, lang, inst, webLine, time.Since(start))
 
 	consoleDone := make(chan struct{})
