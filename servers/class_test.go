@@ -2,6 +2,7 @@ package servers_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net"
 	"regexp"
 	"strconv"
@@ -88,9 +89,10 @@ var password = regexp.MustCompile(`^[a-km-np-z2-9]{10}$`)
 
 // TestClassAccounts: a class of 3 has s01, s02, s03 on both servers, each
 // with a readable random password, logging in over POP3, IMAP and SMTP
-// AUTH and sending through A to a classmate at B; a restart keeps the
-// passwords, a smaller class closes the accounts beyond it (they keep
-// their password) and a larger one opens them again.
+// AUTH and sending through A to a classmate at B, none of the passwords
+// reaching the trace; a restart keeps the passwords, a smaller class
+// closes the accounts beyond it (they keep their password) and a larger
+// one opens them again.
 func TestClassAccounts(t *testing.T) {
 	dir := t.TempDir()
 	inst := startClass(t, dir, 3, nil)
@@ -106,6 +108,8 @@ func TestClassAccounts(t *testing.T) {
 	if pw["s01"] == pw["s02"] {
 		t.Errorf("two students share the password %q", pw["s01"])
 	}
+	sub := inst.Bus.Subscribe(1 << 16)
+	defer sub.Close()
 	for _, sv := range []string{"A", "B"} {
 		for name, p := range pw {
 			c := wiretest.Dial(t, inst.Addr(sv, world.POP3))
@@ -146,6 +150,25 @@ func TestClassAccounts(t *testing.T) {
 	c.SendRawSecret("PASS " + pw["s02"] + "\r\n")
 	c.ExpectPrefix("-ERR")
 	inst.Close()
+	// No password reached the trace, in a line or a note.
+	seen := 0
+	for done := false; !done; {
+		select {
+		case e := <-sub.C():
+			seen++
+			b, _ := json.Marshal(e)
+			for name, p := range pw {
+				if strings.Contains(string(b), p) || strings.Contains(string(b), plainAuth(name, p)) {
+					t.Fatalf("%s's password is in the trace: %s", name, b)
+				}
+			}
+		default:
+			done = true
+		}
+	}
+	if seen < 50 {
+		t.Fatalf("only %d events in the trace of the logins", seen)
+	}
 
 	again := startClass(t, dir, 3, nil)
 	if got := passwords(again); !equalMaps(got, pw) {
