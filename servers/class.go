@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
 	"github.com/mailscope/mailscope/servers/world"
 )
@@ -51,6 +52,31 @@ func (inst *Instance) openClass(ctx context.Context, c *Class) error {
 	inst.World.AddStudents(students)
 	inst.Students = students
 	return nil
+}
+
+// classConnLimits raises the connection limits per client address for a
+// class of n students with perUser sessions each: a lab behind NAT (a
+// hundred students, one address) would otherwise meet the 100 connections
+// per address of limits.Settings long before any student met their own
+// limit. The total grows with it, so that one address cannot take every
+// place.
+func classConnLimits(l Limits, n, perUser int) Limits {
+	want := n * perUser
+	per := l.MaxConnsPerIP
+	if per == 0 {
+		per = limits.DefaultMaxConnsPerIP
+	}
+	if per > 0 && want > per {
+		l.MaxConnsPerIP = want
+	}
+	total := l.MaxConns
+	if total == 0 {
+		total = limits.DefaultMaxConns
+	}
+	if l.MaxConnsPerIP > 0 && total < 2*l.MaxConnsPerIP {
+		l.MaxConns = 2 * l.MaxConnsPerIP
+	}
+	return l
 }
 
 // classLogins reports whether SMTP AUTH and IMAP LOGIN take passwords in

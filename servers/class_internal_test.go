@@ -30,3 +30,25 @@ func TestClassLoginsInTheClear(t *testing.T) {
 		inst.Close()
 	}
 }
+
+// TestClassConnLimits: a class behind one NAT address gets room for every
+// student's sessions from that address; small classes and explicit
+// settings above it keep theirs.
+func TestClassConnLimits(t *testing.T) {
+	for _, c := range []struct {
+		in           Limits
+		n, per       int
+		perIP, total int
+	}{
+		{Limits{}, 10, 4, 0, 0},                                           // 40 < the default 100: unchanged
+		{Limits{}, 100, 4, 400, 0},                                        // 400 per address; the default 1000 in total stays
+		{Limits{}, 500, 4, 2000, 4000},                                    // the total grows to twice the per-address limit
+		{Limits{MaxConnsPerIP: -1}, 100, 4, -1, 0},                        // no per-address limit stays none
+		{Limits{MaxConnsPerIP: 1000, MaxConns: 5000}, 100, 4, 1000, 5000}, // set higher: kept
+	} {
+		got := classConnLimits(c.in, c.n, c.per)
+		if got.MaxConnsPerIP != c.perIP || got.MaxConns != c.total {
+			t.Errorf("classConnLimits(%+v, %d, %d): per address %d, total %d; want %d, %d", c.in, c.n, c.per, got.MaxConnsPerIP, got.MaxConns, c.perIP, c.total)
+		}
+	}
+}

@@ -123,6 +123,7 @@ func Start(cfg Config) (*Instance, error) {
 		if err := inst.openClass(context.Background(), cfg.Class); err != nil {
 			return nil, err
 		}
+		cfg.Limits = classConnLimits(cfg.Limits, len(inst.Students), cfg.World.Class.SessionsPerUser)
 	}
 	var domains []string
 	for _, s := range cfg.World.Servers {
