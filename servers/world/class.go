@@ -16,7 +16,7 @@ import (
 // instructor's and are not.
 type ClassPolicy struct {
 	// MessagesPerMinute is how many messages a student may send (SMTP,
-	// after AUTH) in any minute; over it, MAIL FROM is answered 450 4.7.1.
+	// after AUTH) in any minute; over it, RCPT TO is answered 450 4.7.1.
 	MessagesPerMinute int
 	// MailboxSize is how many octets a student's mailboxes may hold on
 	// one server; a message to a student whose mailboxes are full is
