@@ -11,7 +11,7 @@ func (inst *Instance) newPOP3(s *world.Server) (service, error) {
 	return &pop3.Server{
 		Name:      s.Name,
 		Domain:    s.Domain,
-		Backend:   &pop3Backend{worldUsers{s}},
+		Backend:   &pop3Backend{worldUsers{s, inst}},
 		Store:     inst.Store,
 		TLSConfig: inst.TLS,
 		Penalty:   inst.Penalty,

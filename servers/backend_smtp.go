@@ -27,7 +27,7 @@ func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 	return &smtp.Server{
 		Name:              s.Name,
 		Domain:            s.Domain,
-		Backend:           &smtpBackend{worldUsers: worldUsers{s}, inst: inst},
+		Backend:           &smtpBackend{worldUsers: worldUsers{s, inst}, inst: inst},
 		TLSConfig:         inst.TLS,
 		MaxMessageSize:    p.MaxMessageSize,
 		MaxRecipients:     p.MaxRecipients,
@@ -39,6 +39,9 @@ func (inst *Instance) newSMTP(s *world.Server) *smtp.Server {
 		CarryTrace:        true,
 		Penalty:           inst.Penalty,
 		Logger:            inst.Logger,
+		// A class types AUTH by hand from the lab's machines (see
+		// classLogins).
+		AllowInsecureAuth: inst.classLogins(),
 	}
 }
 
@@ -96,6 +99,9 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	}
 	if _, err := b.inst.Store.Deliver(ctx, d); err != nil {
 		return err
+	}
+	if m.AuthUser != "" && b.server.IsStudent(m.AuthUser) {
+		b.inst.accounts.sentOne(m.AuthUser, time.Now())
 	}
 	b.notifyDelivered(m)
 	return nil
@@ -227,8 +233,12 @@ func (b *smtpBackend) waiting(ctx context.Context, domain string, now time.Time)
 // MaxHold implements smtp.FutureReleaser: mail may be held for a day.
 func (b *smtpBackend) MaxHold() time.Duration { return 24 * time.Hour }
 
-// CheckRcpt applies the quota, reject and greylist faults (smtp.Policy).
+// CheckRcpt applies the class limits, then the quota, reject and greylist
+// faults (smtp.Policy).
 func (b *smtpBackend) CheckRcpt(ctx context.Context, e *smtp.Envelope) error {
+	if err := b.classLimits(ctx, e); err != nil {
+		return err
+	}
 	switch b.inst.FaultOf(b.server.Name) {
 	case FaultQuota:
 		if e.Local {
@@ -304,4 +314,40 @@ func (b *smtpBackend) ServerOf(domain string) (string, bool) {
 		return s.Name, true
 	}
 	return "", false
+}
+
+// classLimits refuses a recipient a class limit forbids
+// (world.ClassPolicy): a student who sent MessagesPerMinute messages in the
+// last minute gets 450 4.7.1 until the oldest is a minute old, and a
+// message for a student whose mailboxes hold MailboxSize octets gets
+// 452 4.2.2, mailbox full (RFC 3463 section 3.3), as a real server over
+// quota answers. Each refusal is a trace note that says which limit.
+func (b *smtpBackend) classLimits(ctx context.Context, e *smtp.Envelope) error {
+	pol := b.inst.World.Class
+	if e.AuthUser != "" && b.server.IsStudent(e.AuthUser) {
+		if ok, wait := b.inst.accounts.mayAccept(e.AuthUser, pol.MessagesPerMinute, time.Now()); !ok {
+			secs := strconv.Itoa(int(wait.Round(time.Second) / time.Second))
+			return &smtp.Error{Code: 450, Enh: "4.7.1", NotCounted: true,
+				Note: tracer.M("class.limit.rate", "user", e.AuthUser, "n", strconv.Itoa(pol.MessagesPerMinute), "secs", secs),
+				Msg:  fmt.Sprintf("<%s>: %s has sent %d messages in the last minute (the class limit): try again in %ss", e.Rcpt, e.AuthUser, pol.MessagesPerMinute, secs)}
+		}
+	}
+	if !e.Local || pol.MailboxSize <= 0 {
+		return nil
+	}
+	local := e.Rcpt
+	if i := strings.LastIndexByte(local, '@'); i >= 0 {
+		local = local[:i]
+	}
+	user, ok := b.LocalUser(local)
+	if !ok || !b.server.IsStudent(user) {
+		return nil
+	}
+	size, err := b.inst.Store.UserSize(ctx, b.server.Name, user)
+	if err != nil || size < pol.MailboxSize {
+		return nil
+	}
+	return &smtp.Error{Code: 452, Enh: "4.2.2", NotCounted: true,
+		Note: tracer.M("class.limit.mailbox", "user", user, "size", strconv.FormatInt(size, 10), "max", strconv.FormatInt(pol.MailboxSize, 10)),
+		Msg:  fmt.Sprintf("<%s>: Mailbox full: %s's mailboxes hold %d octets, the class limit is %d; they must delete some mail first", e.Rcpt, user, size, pol.MailboxSize)}
 }

@@ -35,6 +35,9 @@ type Config struct {
 	Listen func(server *world.Server, proto world.Protocol) (net.Listener, error)
 	// Limits bounds the sessions of every SMTP, POP3 and IMAP server.
 	Limits Limits
+	// Class, when set, adds a class's accounts to every server (see
+	// Class and world.ClassPolicy).
+	Class *Class
 }
 
 // Limits bounds each protocol server's sessions; a zero field keeps that
@@ -86,6 +89,12 @@ type Instance struct {
 	// smtpData is the memory the SMTP servers' sessions may hold together
 	// for the messages they are receiving (smtp.Server.DataBudget).
 	smtpData *limits.Budget
+	// accounts counts the class accounts' sessions and messages.
+	accounts accountLimits
+
+	// Students are the class's open accounts, in the order of the sheet
+	// (Config.Class); none without a class.
+	Students []world.Student
 }
 
 // Start opens the store, binds every listener and starts serving.
@@ -110,6 +119,12 @@ func Start(cfg Config) (*Instance, error) {
 			st.Close()
 		}
 	}()
+	if cfg.Class != nil {
+		if err := inst.openClass(context.Background(), cfg.Class); err != nil {
+			return nil, err
+		}
+		cfg.Limits = classConnLimits(cfg.Limits, len(inst.Students), cfg.World.Class.SessionsPerUser)
+	}
 	var domains []string
 	for _, s := range cfg.World.Servers {
 		domains = append(domains, s.Domain)

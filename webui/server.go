@@ -189,6 +189,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/faults", s.read(s.handleFaults))
 	mux.HandleFunc("POST /api/faults", s.control(s.handleSetFault))
 	mux.HandleFunc("POST /api/lesson", s.control(s.handleLesson))
+	mux.HandleFunc("GET /api/class", s.control(s.handleClass))
 	return s.guard(mux)
 }
 

@@ -27,6 +27,7 @@ type options struct {
 	explain  bool
 	showData bool
 	quiet    bool
+	class    string // --class N or a roster file (up only)
 }
 
 func newRootCmd() *cobra.Command {
@@ -41,6 +42,7 @@ func newRootCmd() *cobra.Command {
 		},
 	}
 	addWorldFlags(root, o)
+	addClassFlag(root, o)
 	root.AddCommand(newUpCmd(o), newVersionCmd(), newTraceCmd(), newQueueCmd(), newFaultCmd(), newReplayCmd(), newLessonsCmd(), newLessonCmd(), newDemoCmd())
 	// The help of every command and flag is in the catalog, in the
 	// language of the environment, or of --lang when help is asked for.
@@ -74,6 +76,7 @@ func newUpCmd(o *options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return runUp(cmd, o) },
 	}
 	addWorldFlags(cmd, o)
+	addClassFlag(cmd, o)
 	return cmd
 }
 

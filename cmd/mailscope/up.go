@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,9 @@ func loadWorld(cmd *cobra.Command, o *options) (*world.World, error) {
 	}
 	if o.web != "" {
 		w.Web = o.web
+	}
+	if web := classWeb(o, w); web != "" {
+		w.Web = web
 	}
 	return w, nil
 }
@@ -113,9 +117,17 @@ func runUp(cmd *cobra.Command, o *options) error {
 		recSub = bus.Subscribe(1 << 16)
 	}
 
+	var class *servers.Class
+	var renamedNames []renamed
+	if o.class != "" {
+		if class, renamedNames, err = classRequest(o.class, w, lang); err != nil {
+			return err
+		}
+	}
+
 	startPprof(cmd.ErrOrStderr())
 	start := time.Now()
-	inst, err := servers.Start(servers.Config{World: w, DataDir: o.data, Bus: bus, Logger: logger})
+	inst, err := servers.Start(servers.Config{World: w, DataDir: o.data, Bus: bus, Logger: logger, Class: class})
 	if err != nil {
 		var damaged *store.DamagedError
 		if errors.As(err, &damaged) {
@@ -138,6 +150,21 @@ func runUp(cmd *cobra.Command, o *options) error {
 	}
 	if err := lock.record(inst, ws); err != nil {
 		logger.Warn("cannot record the running instance in the data directory", "err", err)
+	}
+	if class != nil {
+		// The sheet is on disk before the banner says the world started.
+		web := studentWeb(ws)
+		path, err := writeSheet(inst, web, lang)
+		if err != nil {
+			inst.Close()
+			return sayErr(lang, "cli.err.class.sheet", err, "path", filepath.Join(inst.DataDir, classSheet))
+		}
+		var cb strings.Builder
+		classBanner(&cb, lang, inst, path, web, renamedNames)
+		webLine += "\n\n" + strings.TrimRight(cb.String(), "\n")
+	}
+	if class == nil {
+		webLine += closedClassNote(inst, lang)
 	}
 	printBanner(out, lang, inst, webLine, time.Since(start))
 
@@ -198,11 +225,20 @@ func printBanner(out io.Writer, lang string, inst *servers.Instance, webLine str
 	rows := [][]string{{say(lang, "cli.banner.col.server"), say(lang, "cli.banner.col.domain"), "SMTP", "POP3", "IMAP", say(lang, "cli.banner.col.users")}}
 	for _, s := range inst.World.Servers {
 		var users []string
+		students := 0
 		for _, u := range s.Users {
+			if u.Student { // on the sheet, not on the projector
+				students++
+				continue
+			}
 			users = append(users, u.Name+" ("+u.Password+")")
 		}
+		if students > 0 {
+			users = append(users, say(lang, "cli.class.users", "n", strconv.Itoa(students)))
+		}
+		// The addresses to type: on 0.0.0.0, the machine's LAN address.
 		addr := func(p world.Protocol) string {
-			if a := inst.Addr(s.Name, p); a != "" {
+			if a := inst.PublicAddr(s.Name, p); a != "" {
 				return a
 			}
 			return "-"
@@ -212,7 +248,7 @@ func printBanner(out io.Writer, lang string, inst *servers.Instance, webLine str
 	writeTable(out, rows)
 	fmt.Fprintln(out, "\n"+webLine)
 	first := inst.World.Servers[0]
-	smtpAddr := inst.Addr(first.Name, world.SMTP)
+	smtpAddr := inst.PublicAddr(first.Name, world.SMTP)
 	host, port, _ := net.SplitHostPort(smtpAddr)
 	user := "alice"
 	if len(first.Users) > 0 {

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"github.com/mailscope/mailscope/servers/internal/limits"
 	"github.com/mailscope/mailscope/servers/store"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // delim is the hierarchy delimiter: "Homework/Week1" is a folder inside a
@@ -411,6 +414,13 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	}
 	ctx, cancel := s.ctx()
 	defer cancel()
+	if over, size, max := limits.OverQuota(ctx, s.srv.Auth, s.srv.Name, s.user, int64(len(body))); over {
+		s.trace.Note(tracer.KindNote, tracer.M("class.limit.mailbox", "user", s.user, "size", strconv.FormatInt(size, 10), "max", strconv.FormatInt(max, 10)),
+			map[string]string{"user": s.user, "limit": "mailbox"})
+		// OVERQUOTA (RFC 9208, the IMAP QUOTA extension): the APPEND
+		// would put the user over their storage limit.
+		return nil, no(imap.ResponseCodeOverQuota, "%s's mailboxes hold %d octets, the class limit is %d: delete (EXPUNGE) some mail first", s.user, size, max)
+	}
 	mb, err := s.srv.Store.Mailbox(ctx, s.srv.Name, s.user, name)
 	if errors.Is(err, store.ErrNoMailbox) {
 		return nil, noFolderErr(imap.ResponseCodeTryCreate, name, s.noFolder(ctx, name))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -60,8 +61,11 @@ type session struct {
 	remote net.Addr
 
 	state state
-	user  string    // canonical user name once logged in
-	sel   *selected // the selected mailbox, nil outside the selected state
+	user  string // canonical user name once logged in
+	// account uncounts the login's session (limits.AccountGate); nil
+	// before login.
+	account func()
+	sel     *selected // the selected mailbox, nil outside the selected state
 
 	authFail int           // failed logins in this session (maxAuthFailures)
 	gated    time.Duration // the wait at the penalty's gate before the current login's check
@@ -137,6 +141,10 @@ func (s *session) setState(to state, key string, kv ...string) {
 // the server is closing.
 func (s *session) Close() error {
 	s.stop()
+	if s.account != nil {
+		s.account()
+		s.account = nil
+	}
 	if s.sel != nil {
 		s.srv.hub.release(s.sel.view)
 		s.sel = nil
@@ -214,6 +222,14 @@ func (s *session) check(username, password string) (string, error) {
 		return "", s.authFailed(username)
 	}
 	s.penalty().Succeed(limits.HostOf(s.remote), user)
+	release, limit, ok := limits.EnterAccount(s.srv.Auth, user)
+	if !ok {
+		s.trace.Note(tracer.KindNote, tracer.M("class.limit.sessions", "user", user, "n", strconv.Itoa(limit)), map[string]string{"user": user, "limit": "sessions"})
+		// RFC 9051 section 7.1: LIMIT, a server-defined limit such as
+		// concurrent connections.
+		return "", no(imap.ResponseCodeLimit, "%s already has %d sessions logged in (the class limit): LOGOUT of one, then log in again", user, limit)
+	}
+	s.account = release
 	return user, nil
 }
 

@@ -73,6 +73,7 @@ type session struct {
 	user     string // given with USER, waiting for PASS
 	userUsed bool   // the last USER was used up by a PASS (diagnostics)
 	authUser string // logged in as
+	account  func() // uncounts the login's session (limits.AccountGate); nil before login
 	drop     *maildrop
 	errors   int
 	authFail int           // failed logins in this session, never reset (MaxAuthFailures)
@@ -167,6 +168,10 @@ func (s *session) release() {
 	}
 	s.srv.unlockMaildrop(s.authUser, s)
 	s.drop = nil
+	if s.account != nil {
+		s.account()
+		s.account = nil
+	}
 }
 
 // handle runs one command line and reports whether the session must end.
@@ -472,7 +477,13 @@ func (s *session) challenge() (string, error) {
 // when both work the session enters TRANSACTION.
 func (s *session) login(user, how string) error {
 	s.srv.Penalty.Succeed(limits.HostOf(s.conn.RemoteAddr()), user)
+	release, limit, ok := limits.EnterAccount(s.srv.Backend, user)
+	if !ok {
+		s.trace.Note(tracer.KindNote, tracer.M("class.limit.sessions", "user", user, "n", strconv.Itoa(limit)), map[string]string{"user": user, "limit": "sessions"})
+		return errorf(codeInUse, "%s already has %d sessions logged in (the class limit): QUIT one of them, then log in again; still in AUTHORIZATION state", user, limit)
+	}
 	if !s.srv.lockMaildrop(user, s) {
+		release()
 		return errorf(codeInUse, "%s's maildrop is in use: another POP3 session holds its lock (RFC 1939 section 4); QUIT that session, then log in again", user)
 	}
 	ctx, cancel := storeCtx()
@@ -480,10 +491,11 @@ func (s *session) login(user, how string) error {
 	d, err := s.srv.openMaildrop(ctx, user)
 	if err != nil {
 		s.srv.unlockMaildrop(user, s)
+		release()
 		s.srv.logger().Error("pop3: cannot open maildrop", "server", s.srv.Name, "user", user, "err", err)
 		return errorf(codeSysTemp, "cannot open %s's maildrop right now; try again", user)
 	}
-	s.authUser, s.drop = user, d
+	s.authUser, s.drop, s.account = user, d, release
 	s.trace.Label(user, "", "")
 	n, size := d.stat()
 	s.setState(stateTransaction, "pop3.state.TRANSACTION")

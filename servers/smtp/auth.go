@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/mailscope/mailscope/servers/internal/ascii"
@@ -93,6 +94,14 @@ func (s *session) handleAuth(cmd command) error {
 		return s.authFailed(login)
 	}
 	s.srv.Penalty.Succeed(limits.HostOf(s.conn.RemoteAddr()), user)
+	release, limit, ok := limits.EnterAccount(s.srv.Backend, user)
+	if !ok {
+		s.trace.Note(tracer.KindNote, tracer.M("class.limit.sessions", "user", user, "n", strconv.Itoa(limit)), map[string]string{"user": user, "limit": "sessions"})
+		// RFC 4954 section 6: 454 4.7.0, a temporary authentication
+		// failure; the password was right.
+		return &Error{Code: 454, Enh: "4.7.0", NotCounted: true, Msg: fmt.Sprintf("%s already has %d sessions logged in (the class limit): log out of one (QUIT), then try again", user, limit)}
+	}
+	s.account = release
 	s.authUser = user
 	s.trace.Emit(&tracer.Event{Kind: tracer.KindState, From: s.state.String(), To: s.state.String(),
 		Msg: tracer.M("smtp.state.authenticated", "user", user), Attrs: map[string]string{"user": user},

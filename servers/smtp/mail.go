@@ -350,7 +350,7 @@ func (s *session) checkPolicy(addr string, local bool) error {
 	if !ok {
 		return nil
 	}
-	return p.CheckRcpt(context.Background(), &Envelope{From: s.from, Rcpt: addr, Local: local, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo})
+	return p.CheckRcpt(context.Background(), &Envelope{From: s.from, Rcpt: addr, Local: local, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo, AuthUser: s.authUser})
 }
 
 // IsTraceID reports whether id is a trace id a server of this program

@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"fmt"
+	"github.com/mailscope/mailscope/tracer"
 	"strings"
 
 	"github.com/mailscope/mailscope/servers/internal/ascii"
@@ -19,6 +20,9 @@ type Error struct {
 	// NotCounted marks a refusal that is no mistake of the client, so it
 	// does not count towards MaxErrors (452 for recipients over the limit).
 	NotCounted bool
+	// Note, when set, is a trace note the session publishes before the
+	// reply: why a backend refused (a class limit), in the catalog's words.
+	Note *tracer.Msg
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s %s", e.Code, e.Enh, e.Msg) }

@@ -100,6 +100,7 @@ type Envelope struct {
 	Local      bool // the recipient is a user of this server
 	ClientAddr net.Addr
 	Helo       string
+	AuthUser   string // who logged in, "" for nobody
 }
 
 // Policy is implemented by backends that refuse or slow down on purpose:

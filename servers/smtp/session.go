@@ -61,6 +61,7 @@ type session struct {
 	esmtp    bool
 	tls      bool
 	authUser string
+	account  func() // uncounts the login's session (limits.AccountGate); nil before AUTH
 	errors   int
 	authFail int           // failed AUTHs in this session, never reset (MaxAuthFailures)
 	gated    time.Duration // the wait at the penalty's gate before the current AUTH's check
@@ -132,6 +133,11 @@ func (s *session) refuse(why lineserver.Refusal, ip string, limit int) {
 
 func (s *session) serve() {
 	defer s.conn.Close()
+	defer func() {
+		if s.account != nil {
+			s.account()
+		}
+	}()
 	defer s.flush() // the last reply (221, 421) must reach the client before the close
 	// A panic ends the session with 421, the only reply that may end a
 	// session (RFC 5321 section 3.8); the server goes on.
@@ -257,6 +263,9 @@ func (s *session) maxBlank() int { return 5 * s.srv.maxErrors() }
 
 // fail writes an error reply, counts it, and reports whether to close.
 func (s *session) fail(e *Error) bool {
+	if e.Note != nil {
+		s.trace.Note(tracer.KindNote, e.Note, nil)
+	}
 	s.reply(e.Code, e.Enh, e.Msg)
 	if e.Close {
 		return true

@@ -28,6 +28,14 @@ type file struct {
 	Servers         []fileServer `yaml:"servers"`
 	Queue           *fileQueue   `yaml:"queue"`
 	SMTP            *fileSMTP    `yaml:"smtp"`
+	Class           *fileClass   `yaml:"class"`
+}
+
+// fileClass is the class section: the per-student limits.
+type fileClass struct {
+	MessagesPerMinute *int   `yaml:"messages_per_minute"`
+	MailboxSize       string `yaml:"mailbox_size"`
+	SessionsPerUser   *int   `yaml:"sessions_per_user"`
 }
 
 type fileServer struct {
@@ -123,6 +131,7 @@ var friendlyTypes = strings.NewReplacer(
 	"world.fileUser", "a user {name: ..., password: ...}",
 	"world.fileQueue", "the queue section (retry, give_up, delay_notice)",
 	"world.fileSMTP", "the smtp section",
+	"world.fileClass", "the class section (messages_per_minute, mailbox_size, sessions_per_user)",
 	"world.file", "a world file",
 	"[]string", "a list",
 	"!!str", "the text",
@@ -135,11 +144,12 @@ var friendlyTypes = strings.NewReplacer(
 var unknownField = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 
 var knownFields = map[string]string{
-	"world.file":       "host, port_base, web, web_hosts, mask_credentials, servers, queue, smtp",
+	"world.file":       "host, port_base, web, web_hosts, mask_credentials, servers, queue, smtp, class",
 	"world.fileServer": "name, domain, users, smtp, pop3, imap",
 	"world.fileUser":   "name, password",
 	"world.fileQueue":  "retry, give_up, delay_notice",
 	"world.fileSMTP":   "max_message_size, max_recipients, max_errors, idle_timeout, strict_line_endings, trusted_networks",
+	"world.fileClass":  "messages_per_minute, mailbox_size, sessions_per_user",
 }
 
 func yamlError(name string, err error, root *yaml.Node) error {
@@ -294,6 +304,11 @@ func (v *validator) world(f *file) *World {
 			IdleTimeout:     limits.DefaultIdleTimeout,
 			TrustedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		},
+		Class: ClassPolicy{
+			MessagesPerMinute: DefaultClassMessagesPerMinute,
+			MailboxSize:       DefaultClassMailboxSize,
+			SessionsPerUser:   DefaultClassSessionsPerUser,
+		},
 	}
 	if f.Host != "" {
 		if _, err := netip.ParseAddr(f.Host); err != nil && f.Host != "localhost" {
@@ -444,5 +459,32 @@ func (v *validator) world(f *file) *World {
 			}
 		}
 	}
+	v.class(w, f.Class)
 	return w
+}
+
+// class reads the class section: the limits of each student's account.
+func (v *validator) class(w *World, c *fileClass) {
+	if c == nil {
+		return
+	}
+	if c.MessagesPerMinute != nil {
+		if *c.MessagesPerMinute < 1 {
+			v.fail("must be at least 1 (a student must be able to send)", "class", "messages_per_minute")
+		}
+		w.Class.MessagesPerMinute = *c.MessagesPerMinute
+	}
+	if c.MailboxSize != "" {
+		n, err := ParseSize(c.MailboxSize)
+		if err != nil || n < 64<<10 {
+			v.fail(fmt.Sprintf("%q is not a size of at least 64KiB (write it like 5MiB)", c.MailboxSize), "class", "mailbox_size")
+		}
+		w.Class.MailboxSize = int64(n)
+	}
+	if c.SessionsPerUser != nil {
+		if *c.SessionsPerUser < 1 {
+			v.fail("must be at least 1", "class", "sessions_per_user")
+		}
+		w.Class.SessionsPerUser = *c.SessionsPerUser
+	}
 }

@@ -43,6 +43,8 @@ type World struct {
 	Servers     []*Server
 	Queue       Queue
 	SMTP        SMTPPolicy
+	// Class bounds each student's account (see AddStudents).
+	Class ClassPolicy
 	// MaskCredentials hides passwords and AUTH payloads in the trace.
 	MaskCredentials bool
 	// WebHosts are names the web UI's Host header may carry besides the
@@ -66,6 +68,9 @@ type Server struct {
 type User struct {
 	Name     string
 	Password string
+	// Student marks a class account (AddStudents): the world's
+	// ClassPolicy bounds what it may do.
+	Student bool
 }
 
 // Queue is the outgoing queue's timing.
