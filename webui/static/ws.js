@@ -26,7 +26,7 @@ function connect1() {
   if (S.epoch) url += '&epoch=' + encodeURIComponent(S.epoch);
   const sock = new WebSocket(url);
   ws = sock;
-  sock.onopen = () => { backoff = 500; setStatus('open', 'web.status.live'); };
+  sock.onopen = () => { backoff = 500; setStatus('open', 'web.status.live'); performance.mark('ws-open'); };
   // Each message is a JSON array of events, in order.
   sock.onmessage = (m) => {
     if (sock !== ws) return; // a connection the page has left
