@@ -125,9 +125,22 @@ function takeIn() {
     else requestAnimationFrame(draw);
   }
 }
+// While the kept history replays on opening, nothing is drawn for up to
+// REPLAY_HOLD ms: the rows, the lists and the counts are drawn once, when
+// it is in, rather than in every frame of the replay.
+const REPLAY_HOLD = 1500; // ms
+let holdTimer = 0;
+function holding() {
+  if (!S.replayTo || S.lastSeq >= S.replayTo) return false;
+  const wait = S.replayFrom + REPLAY_HOLD - performance.now();
+  if (wait <= 0) return false;
+  if (!holdTimer) holdTimer = setTimeout(() => { holdTimer = 0; if (!drawQueued) { drawQueued = true; requestAnimationFrame(draw); } }, wait);
+  return true;
+}
 // draw shows what was taken in since the last frame.
 function draw() {
   drawQueued = false;
+  if (holding()) return;
   if (S.relabel) {
     S.relabel = false;
     for (const l of S.lanes) if (l.kind === 'client') Object.assign(l, laneInfo(l.key));
@@ -664,7 +677,8 @@ function toggleData(ev) {
 }
 
 ladder.addEventListener('scroll', () => {
-  if (Math.abs(ladder.scrollTop - ownScroll) < 2) { renderSoon(); return; }
+  // The page's own scroll to the bottom: the rows there are drawn already.
+  if (Math.abs(ladder.scrollTop - ownScroll) < 2) return;
   ownScroll = -1;
   const atBottom = ladder.scrollTop + ladder.clientHeight >= ladder.scrollHeight - rowH * 2;
   followBottom = atBottom && S.step < 0;

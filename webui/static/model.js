@@ -47,6 +47,7 @@ export const S = {
   missing: 0,
   resumes: 0,
   replayTo: 0,
+  replayFrom: 0, // when the replay began (performance.now())
   replayDoneAt: 0,
 };
 

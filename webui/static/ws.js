@@ -50,6 +50,7 @@ function connect1() {
         S.epoch = epoch;
         sessionStorage.setItem('mailscope.epoch', epoch);
         S.replayTo = Number((ev.attrs && ev.attrs.seq) || 0);
+        S.replayFrom = performance.now();
         continue;
       }
       ingest(ev);
