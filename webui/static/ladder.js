@@ -236,7 +236,11 @@ export function render() {
     return;
   }
   const top = ladder.scrollTop / rowH, bottom = (ladder.scrollTop + ladder.clientHeight) / rowH;
-  const from = Math.max(0, firstRowAt(top) - OVERSCAN);
+  // Following the newest rows, the rows above the view are drawn only for
+  // a short scroll: in a burst every row changes every time the view
+  // follows, and those rows were a third of what it drew.
+  const above = followBottom && S.step < 0 && $('autoscroll').checked ? 3 : OVERSCAN;
+  const from = Math.max(0, firstRowAt(top) - above);
   const to = Math.min(S.rows.length, firstRowAt(bottom) + 1 + OVERSCAN);
   const keep = new Map(), added = [];
   for (let i = from; i < to; i++) {
