@@ -125,13 +125,13 @@ function takeIn() {
     else requestAnimationFrame(draw);
   }
 }
-// While the kept history replays on opening, nothing is drawn for up to
-// REPLAY_HOLD ms: the rows, the lists and the counts are drawn once, when
-// it is in, rather than in every frame of the replay.
+// While the kept history replays on opening (S.replayFrom), nothing is
+// drawn for up to REPLAY_HOLD ms: the rows, the lists and the counts are
+// drawn once, when it is in, rather than in every frame of the replay.
 const REPLAY_HOLD = 1500; // ms
 let holdTimer = 0;
 function holding() {
-  if (!S.replayTo || S.lastSeq >= S.replayTo) return false;
+  if (!S.replayTo || !S.replayFrom || S.lastSeq >= S.replayTo) return false;
   const wait = S.replayFrom + REPLAY_HOLD - performance.now();
   if (wait <= 0) return false;
   if (!holdTimer) holdTimer = setTimeout(() => { holdTimer = 0; if (!drawQueued) { drawQueued = true; requestAnimationFrame(draw); } }, wait);

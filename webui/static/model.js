@@ -47,7 +47,7 @@ export const S = {
   missing: 0,
   resumes: 0,
   replayTo: 0,
-  replayFrom: 0, // when the replay began (performance.now())
+  replayFrom: 0, // when the replay began on a page that held nothing (performance.now()), or 0
   replayDoneAt: 0,
 };
 

@@ -50,7 +50,9 @@ function connect1() {
         S.epoch = epoch;
         sessionStorage.setItem('mailscope.epoch', epoch);
         S.replayTo = Number((ev.attrs && ev.attrs.seq) || 0);
-        S.replayFrom = performance.now();
+        // Only a page that holds nothing yet waits for the replay before
+        // drawing (ladder.js): a page catching up keeps moving.
+        S.replayFrom = S.events.length || S.incoming.length ? 0 : performance.now();
         continue;
       }
       ingest(ev);
