@@ -251,6 +251,14 @@ func TestBrowser(t *testing.T) {
 	if pg.eval(`String(!!document.querySelector("#rows .mark.state"))`) != "true" {
 		t.Error("no state mark on the lane")
 	}
+	// A multi-line reply is one arrow outside presenter mode too: EHLO's
+	// capability lines fold into its first line, and its ▸ opens them.
+	ehlo := `[...document.querySelectorAll("#rows .arrow.s2c .label")].find(l => /^▸250-/.test(l.textContent) && /  \[\+[0-9]+\]$/.test(l.textContent))`
+	pg.wait("EHLO's reply folded into one arrow", `!!`+ehlo)
+	pg.eval(ehlo + `.querySelector(".toggle").click(), ""`)
+	pg.wait("EHLO's reply opened", `[...document.querySelectorAll("#rows pre.data")].some(p => /^250-/.test(p.textContent) && /\n250 /.test(p.textContent))`)
+	pg.eval(`[...document.querySelectorAll("#rows .arrow.s2c .label")].find(l => /^▾250-/.test(l.textContent)).querySelector(".toggle").click(), ""`)
+	pg.wait("EHLO's reply folded again", `!document.querySelector("#rows pre.data")`)
 
 	// A U+202E in a HELO name is shown as an escape: it does not reverse
 	// the rest of the server's reply, which quotes the name.
@@ -370,8 +378,14 @@ func TestBrowser(t *testing.T) {
 
 	// A deferred delivery shows its countdown on server A's lane.
 	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: "A", MsgID: "A-TEST", Text: "deferred: b.example did not answer",
-		Attrs: map[string]string{"step": "deferred", "next_attempt": time.Now().Add(90 * time.Second).Format(time.RFC3339)}})
+		Attrs: map[string]string{"step": "deferred", "rcpt": "bob@b.example", "next_attempt": time.Now().Add(90 * time.Second).Format(time.RFC3339)}})
 	pg.wait("the deferred mark's countdown", `[...document.querySelectorAll("#rows .mark.q-deferred .countdown")].some(c => /^next try in (1m [0-9]{2}s|[0-9]+s)$/.test(c.textContent))`)
+	// Past its time with no attempt, it says so (never "trying now" for
+	// good); once the attempt comes, it says when that was.
+	pg.wait("the overdue countdown", `(() => { const c = [...document.querySelectorAll("#rows .mark.q-deferred .countdown")].pop(); if (!c.dataset.past) { c.dataset.past = "1"; c.dataset.deadline = String(Date.now() - 60000); } return /^overdue by 1m 0[0-9]s: no attempt yet$/.test(c.textContent) && c.classList.contains("overdue"); })()`)
+	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: "A", MsgID: "A-TEST", Text: "attempt 2 to b.example",
+		Attrs: map[string]string{"step": "attempt", "rcpt": "bob@b.example"}})
+	pg.wait("the countdown after the attempt", `/^attempt [0-9]+s later$/.test([...document.querySelectorAll("#rows .mark.q-deferred .countdown")].pop().textContent)`)
 
 	// The fault switches: the page's own POST switches B down, and back.
 	pg.click("opening the queue", `.tab[data-view="queue"]`)

@@ -101,7 +101,7 @@ async function start() {
   I.lang = wantedLang();
   // The server's own catalog too: it checks an event's text before the
   // page says it in another language.
-  await Promise.all([I.lang, I.server].map((l) => loadCatalog(l).catch(() => {})));
+  await Promise.all(Array.from(new Set([I.lang, I.server]), (l) => loadCatalog(l).catch(() => {})));
   if (!I.cat.has(I.lang)) I.lang = I.server;
   applyStatic();
   setStatus('connecting', 'web.status.connecting');

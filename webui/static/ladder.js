@@ -6,9 +6,9 @@ import { $, vis, el, txt, fmtTime } from './util.js';
 import { I, t, tOr, prose, explainText, stateName, fmtDuration } from './i18n.js';
 import {
   S, MAX_EVENTS, TRIM_TO, matches, appendRow, laneX, laneInfo, lanesOf, noteSession, sessionColor,
-  recomputeTops, eventSideEffects, resetSlots, wraps,
+  recomputeTops, eventSideEffects, resetSlots, wraps, onEvent,
 } from './model.js';
-import { select, refreshSessionList, refreshSessionListSoon, refreshFilterOptions, refreshFilterOptionsSoon, updateCounts } from './panels.js';
+import { select, refreshSessionList, refreshSessionListSoon, refreshFilterOptions, refreshFilterOptionsSoon, updateCounts, updateCountsSoon } from './panels.js';
 
 const OVERSCAN = 12; // rows rendered above and below the visible ones
 
@@ -63,14 +63,20 @@ export function resetAll() {
   resetSlots();
   S.newSessions = [];
   S.newMsgids = [];
+  resetQueueSteps();
   rebuild();
   refreshSessionList();
   refreshFilterOptions();
 }
 export function ingest(ev) {
   S.incoming.push(ev);
-  if (!takeInQueued) { takeInQueued = true; setTimeout(takeIn, 0); }
+  if (!takeInQueued) { takeInQueued = true; soon(takeIn); }
 }
+// soon runs fn in a task of its own, after the tasks already waiting.
+// setTimeout, not a MessageChannel: the 4 ms that a chained setTimeout
+// waits leave the browser its time to draw (with a MessageChannel the
+// p95 frame time of BenchmarkPageBurst doubled).
+function soon(fn) { setTimeout(fn, 0); }
 // Events are taken in (the model: sessions, rows, lanes) in slices of at
 // most SLICE ms between other tasks, so that the page keeps answering
 // clicks and keeps reading its websocket (a page that stops reading makes
@@ -108,7 +114,7 @@ function takeIn() {
   }
   taken += i;
   S.incoming = i < all.length ? all.slice(i) : [];
-  if (S.incoming.length) { takeInQueued = true; setTimeout(takeIn, 0); }
+  if (S.incoming.length) { takeInQueued = true; soon(takeIn); }
   if (S.events.length > MAX_EVENTS) {
     S.events = S.events.slice(S.events.length - TRIM_TO);
     rebuild();
@@ -119,9 +125,22 @@ function takeIn() {
     else requestAnimationFrame(draw);
   }
 }
+// While the kept history replays on opening (S.replayFrom), nothing is
+// drawn for up to REPLAY_HOLD ms: the rows, the lists and the counts are
+// drawn once, when it is in, rather than in every frame of the replay.
+const REPLAY_HOLD = 1500; // ms
+let holdTimer = 0;
+function holding() {
+  if (!S.replayTo || !S.replayFrom || S.lastSeq >= S.replayTo) return false;
+  const wait = S.replayFrom + REPLAY_HOLD - performance.now();
+  if (wait <= 0) return false;
+  if (!holdTimer) holdTimer = setTimeout(() => { holdTimer = 0; if (!drawQueued) { drawQueued = true; requestAnimationFrame(draw); } }, wait);
+  return true;
+}
 // draw shows what was taken in since the last frame.
 function draw() {
   drawQueued = false;
+  if (holding()) return;
   if (S.relabel) {
     S.relabel = false;
     for (const l of S.lanes) if (l.kind === 'client') Object.assign(l, laneInfo(l.key));
@@ -133,7 +152,7 @@ function draw() {
   taken = 0;
   refreshSessionListSoon();
   refreshFilterOptionsSoon();
-  updateCounts();
+  updateCountsSoon();
   if (S.replayTo && S.lastSeq >= S.replayTo) { S.replayTo = 0; S.replayDoneAt = performance.now(); }
 }
 
@@ -175,7 +194,9 @@ export function updateSpace() {
 // is not the reader leaving the bottom.
 let ownScroll = -1;
 export function scrollToBottom() {
-  ladder.scrollTop = ladder.scrollHeight;
+  // The height the rows take, not ladder.scrollHeight: no layout is read
+  // before the scroll (the browser keeps the scroll inside the space).
+  ladder.scrollTop = S.tops[S.tops.length - 1] * rowH + ladder.clientHeight;
   ownScroll = ladder.scrollTop;
 }
 export function rowHeight() { return rowH; }
@@ -215,7 +236,11 @@ export function render() {
     return;
   }
   const top = ladder.scrollTop / rowH, bottom = (ladder.scrollTop + ladder.clientHeight) / rowH;
-  const from = Math.max(0, firstRowAt(top) - OVERSCAN);
+  // Following the newest rows, the rows above the view are drawn only for
+  // a short scroll: in a burst every row changes every time the view
+  // follows, and those rows were a third of what it drew.
+  const above = followBottom && S.step < 0 && $('autoscroll').checked ? 3 : OVERSCAN;
+  const from = Math.max(0, firstRowAt(top) - above);
   const to = Math.min(S.rows.length, firstRowAt(bottom) + 1 + OVERSCAN);
   const keep = new Map(), added = [];
   for (let i = from; i < to; i++) {
@@ -337,7 +362,25 @@ const MONO = 'ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", "Noto Sans Mon
 const measureCtx = document.createElement('canvas').getContext('2d');
 let measureKey = 0;
 const charW = new Map(); // font -> Map(char -> width)
-export function measureReset() { measureKey++; charW.clear(); }
+export function measureReset() { measureKey++; charW.clear(); geom = null; }
+// geom is what measuring a row reads of the page (the track's width, the
+// fonts), read once per layout rather than once per row: reading them
+// per row made the browser lay the page out again for each row it took in.
+let geom = null;
+function geometry() {
+  if (geom) return geom;
+  const body = getComputedStyle(document.body);
+  const px = parseFloat(body.fontSize) || 13;
+  const tw = parseFloat(body.getPropertyValue('--time-w')) || 96;
+  const why = (px * 0.8) + 'px ' + body.fontFamily;
+  geom = {
+    track: Math.max(200, ladder.clientWidth - tw),
+    label: px + 'px ' + MONO,
+    why: why,
+    mark: 'bold ' + why.replace(/^[0-9.]+px/, (px * 0.9) + 'px'),
+  };
+  return geom;
+}
 function widthOf(ch, font) {
   let m = charW.get(font);
   if (!m) { m = new Map(); charW.set(font, m); }
@@ -402,7 +445,7 @@ export function measure(ev) {
   const m = { key: measureKey, fold: ev._fold ? ev._fold.length : 0, label: null, why: null, units: 1 };
   const ends = arrowEnds(ev);
   if (ends) {
-    const track = Math.max(200, ladder.clientWidth - timeW());
+    const g = geometry(), track = g.track;
     const arrowPx = Math.abs(ends.to - ends.from) / 100 * track;
     const fold = m.fold ? '  [+' + m.fold + ']' : '';
     // The label is centred on its arrow and at least 40% of the track
@@ -413,7 +456,7 @@ export function measure(ev) {
     const W = Math.min(track - 4, Math.max(arrowPx, track * (narrow ? 0.7 : 0.4)));
     m.labelW = W;
     m.labelLeft = Math.max(0, Math.min(track - W, arrowLeft + arrowPx / 2 - W / 2)) - arrowLeft;
-    m.label = wrapLines(labelText(ev) + fold, labelFont(), Math.max(40, W - pad - 4));
+    m.label = wrapLines(labelText(ev) + fold, g.label, Math.max(40, W - pad - 4));
     const why = S.present && S.whyOn ? explainText(ev.explain) : '';
     if (why) {
       // Under the arrow, and at least 60% of the track wide, centred on
@@ -422,14 +465,14 @@ export function measure(ev) {
       const mid = (ends.from + ends.to) / 200 * track;
       m.whyLeft = Math.max(4, Math.min(track - wPx - 4, mid - wPx / 2));
       m.whyW = wPx;
-      m.why = wrapLines(vis(why), whyFont(), wPx - 8);
+      m.why = wrapLines(vis(why), g.why, wPx - 8);
     }
     m.units = m.label.length + (m.why ? m.why.length * 0.8 + 0.3 : 0) + 0.35;
   } else if (ev.kind !== 'skipped' && ev.kind !== 'diagnostic' && lanesOf(ev).length) {
     // A mark (a state change, a queue step) wraps too, within 80% of the
     // track.
-    const track = Math.max(200, ladder.clientWidth - timeW());
-    m.mark = wrapLines(markText(ev, ev.attrs && ev.attrs.step ? ev.attrs.step : ''), 'bold ' + whyFont().replace(/^[0-9.]+px/, (fontPx() * 0.9) + 'px'), track * 0.8 - 24);
+    const g = geometry();
+    m.mark = wrapLines(markText(ev, ev.attrs && ev.attrs.step ? ev.attrs.step : ''), g.mark, g.track * 0.8 - 24);
     m.units = Math.max(1, m.mark.length * 0.9 + 0.3);
   }
   ev._m = m;
@@ -505,7 +548,7 @@ function makeRow(ev, u, i) {
       label.appendChild(tg);
     }
     if (m) label.appendChild(txt(m.label.join('\n')));
-    else label.appendChild(txt(labelText(ev)));
+    else label.appendChild(txt(labelText(ev) + (folded ? '  [+' + ev._fold.length + ']' : '')));
     flagBadges(label, ev);
     if (ev.kind === 'http' && ev.size) label.appendChild(el('span', 'badge masked', t('web.octets', { n: ev.size })));
     const why = explainText(ev.explain);
@@ -550,6 +593,7 @@ function makeRow(ev, u, i) {
       if (dl) {
         const cd = el('span', 'countdown');
         cd.dataset.deadline = String(dl);
+        cd._ev = ev;
         mark.appendChild(cd);
       }
     }
@@ -585,11 +629,46 @@ function diagMark(ev, lanes) {
   return mark;
 }
 
+// A countdown this long past its time says the attempt is overdue rather
+// than due (as the queue view does): the worker runs within a second of a
+// due time, unless the queue is held or a session is still open.
+const OVERDUE_MS = 15000;
+// What a recipient's queue did, by server, message and recipient: a
+// countdown past its time says what came after its mark ("attempt 41s
+// later"), or else that the attempt is due or overdue; never "trying
+// now" for good.
+const NEXT_STEPS = new Set(['attempt', 'released', 'delivered', 'delivered-local', 'bounced', 'retry-now', 'bounce-now']);
+const queueSteps = new Map(); // key -> [{seq, step, time}]
+function queueKey(ev) { const a = ev.attrs || {}; return (ev.server || '') + '\u0000' + (ev.msgid || '') + '\u0000' + (a.rcpt || ''); }
+onEvent((ev) => {
+  const step = ev.kind === 'queue' && ev.attrs && ev.attrs.step;
+  if (!step || !NEXT_STEPS.has(step)) return;
+  const k = queueKey(ev);
+  let l = queueSteps.get(k);
+  if (!l) queueSteps.set(k, l = []);
+  l.push({ seq: ev.seq, step: step, time: Date.parse(ev.time) });
+  if (l.length > 20) l.shift();
+});
+export function resetQueueSteps() { queueSteps.clear(); }
+// countdownText is what a queue mark's countdown says at now, and
+// whether the attempt is overdue.
+export function countdownText(ev, deadline, now) {
+  const next = ev && (queueSteps.get(queueKey(ev)) || []).find((s) => s.seq > ev.seq);
+  if (next) {
+    const d = next.time - Date.parse(ev.time);
+    return [t('web.cd.then', { step: tOr('web.step.' + next.step, next.step), d: fmtDuration(isNaN(d) ? 1 : Math.max(1, d)) }), false];
+  }
+  const left = deadline - now;
+  if (left > 0) return [t('web.next', { d: fmtDuration(left) }), false];
+  if (-left < OVERDUE_MS) return [t('web.cd.due', { d: fmtDuration(-left) }), false];
+  return [t('web.cd.overdue', { d: fmtDuration(-left) }), true];
+}
 export function tickCountdowns() {
   const now = Date.now();
-  for (const c of document.querySelectorAll('.countdown[data-deadline]')) {
-    const left = Number(c.dataset.deadline) - now;
-    c.textContent = left > 0 ? t('web.next', { d: fmtDuration(left) }) : t('web.trying');
+  for (const c of $('rows').querySelectorAll('.countdown[data-deadline]')) {
+    const [s, overdue] = countdownText(c._ev, Number(c.dataset.deadline), now);
+    if (c.textContent !== s) c.textContent = s;
+    c.classList.toggle('overdue', overdue);
   }
 }
 setInterval(tickCountdowns, 1000);
@@ -602,7 +681,8 @@ function toggleData(ev) {
 }
 
 ladder.addEventListener('scroll', () => {
-  if (Math.abs(ladder.scrollTop - ownScroll) < 2) { renderSoon(); return; }
+  // The page's own scroll to the bottom: the rows there are drawn already.
+  if (Math.abs(ladder.scrollTop - ownScroll) < 2) return;
   ownScroll = -1;
   const atBottom = ladder.scrollTop + ladder.clientHeight >= ladder.scrollHeight - rowH * 2;
   followBottom = atBottom && S.step < 0;
@@ -610,6 +690,20 @@ ladder.addEventListener('scroll', () => {
   renderSoon();
 }, { passive: true });
 window.addEventListener('resize', renderSoon);
+// The track's width changes with the window, the panels beside the ladder
+// and the ladder's scroll bar: rows laid out to say everything are
+// measured again.
+new ResizeObserver(() => {
+  if (!geom) return;
+  const w = ladder.clientWidth - (parseFloat(getComputedStyle(document.body).getPropertyValue('--time-w')) || 96);
+  if (Math.abs(Math.max(200, w) - geom.track) < 1) return;
+  measureReset();
+  if (!wraps()) return;
+  recomputeTops();
+  updateSpace();
+  if (followBottom && $('autoscroll').checked && S.step < 0) scrollToBottom();
+  render();
+}).observe(ladder);
 // A phone-sized screen lays rows out as presenter mode does (labels
 // wrapped, multi-line replies folded), without the explanations.
 const narrowQuery = window.matchMedia('(max-width: 700px)');
@@ -648,6 +742,7 @@ export function setLarge(on) {
   localStorage.setItem('mailscope.large', on ? '1' : '');
   readRowH();
   S.layout++;
+  if (wraps()) { measureReset(); recomputeTops(); }
   updateSpace();
   if ($('autoscroll').checked) scrollToBottom();
   render();

@@ -249,9 +249,8 @@ function collectText(p, into) {
 // A delivery or a mailbox session that closes may have changed the
 // mailboxes on show.
 onEvent((ev) => {
-  const server = $('m-server').value;
-  if (ev.kind === 'queue' && ev.server === server) refreshMailboxesSoon();
-  if (ev.kind === 'close' && (ev.proto === 'imap' || ev.proto === 'pop3') && ev.server === server) refreshMailboxesSoon();
+  if (ev.kind !== 'queue' && !(ev.kind === 'close' && (ev.proto === 'imap' || ev.proto === 'pop3'))) return;
+  if (ev.server === $('m-server').value) refreshMailboxesSoon();
 });
 onShow('messages', () => loadMailboxes(false));
 onRelabel(() => {

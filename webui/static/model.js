@@ -47,6 +47,7 @@ export const S = {
   missing: 0,
   resumes: 0,
   replayTo: 0,
+  replayFrom: 0, // when the replay began on a page that held nothing (performance.now()), or 0
   replayDoneAt: 0,
 };
 
@@ -231,10 +232,10 @@ export function units(ev) {
 
 // A reply of several lines (SMTP's EHLO capabilities "250-...", an IMAP
 // listing of untagged "* ..." lines, a POP3 listing ended by ".") is one
-// arrow in presenter mode: its later lines fold into the first one's row
-// (ev._fold), which opens on a click.
+// arrow: its later lines fold into the first one's row (ev._fold), which
+// opens on a click (its ▸).
 function foldsInto(head, ev) {
-  if (!wraps() || ev.kind !== 'line' || ev.dir !== 's2c' || !head || head.kind !== 'line' || head.dir !== 's2c' || head.session !== ev.session || !ev.session) return false;
+  if (ev.kind !== 'line' || ev.dir !== 's2c' || !head || head.kind !== 'line' || head.dir !== 's2c' || head.session !== ev.session || !ev.session) return false;
   const last = head._fold && head._fold.length ? head._fold[head._fold.length - 1] : head;
   const lt = last.text || '', t = ev.text || '';
   switch (ev.proto) {

@@ -290,6 +290,7 @@ export function updateCounts() {
   if (S.paused) c += ' · ' + t('web.counts.paused', { n: S.pending.length });
   $('counts').textContent = c;
 }
+export const updateCountsSoon = throttle(updateCounts, 250);
 
 // ---------- lesson panel ----------
 // A lesson run with `mailscope lesson` or `mailscope demo` publishes

@@ -40,9 +40,21 @@ export function fmtTime(ev) {
   }
   return ev._t;
 }
+// debounce runs fn ms after the last call. A call while the timer runs
+// only moves the time it is due (a burst calls it thousands of times a
+// second: no timer is cleared and set again each time).
 export function debounce(fn, ms) {
-  let t = 0;
-  return function () { clearTimeout(t); t = setTimeout(fn, ms); };
+  let t = 0, due = 0;
+  const fire = () => {
+    const wait = due - Date.now();
+    if (wait > 0) { t = setTimeout(fire, wait); return; }
+    t = 0;
+    fn();
+  };
+  return function () {
+    due = Date.now() + ms;
+    if (!t) t = setTimeout(fire, ms);
+  };
 }
 export function throttle(fn, ms) {
   let last = 0, t = 0;

@@ -26,7 +26,7 @@ function connect1() {
   if (S.epoch) url += '&epoch=' + encodeURIComponent(S.epoch);
   const sock = new WebSocket(url);
   ws = sock;
-  sock.onopen = () => { backoff = 500; setStatus('open', 'web.status.live'); };
+  sock.onopen = () => { backoff = 500; setStatus('open', 'web.status.live'); performance.mark('ws-open'); };
   // Each message is a JSON array of events, in order.
   sock.onmessage = (m) => {
     if (sock !== ws) return; // a connection the page has left
@@ -50,6 +50,9 @@ function connect1() {
         S.epoch = epoch;
         sessionStorage.setItem('mailscope.epoch', epoch);
         S.replayTo = Number((ev.attrs && ev.attrs.seq) || 0);
+        // Only a page that holds nothing yet waits for the replay before
+        // drawing (ladder.js): a page catching up keeps moving.
+        S.replayFrom = S.events.length || S.incoming.length ? 0 : performance.now();
         continue;
       }
       ingest(ev);
