@@ -26,6 +26,10 @@ type client struct {
 	sub  *tracer.Subscription
 	hist []*tracer.Event
 	last uint64 // the newest event sent (not counting skipped markers)
+	// view is who watches: a student gets only their own sessions' events
+	// (owners decides, per event, in constant time).
+	view viewer
+	mine []*tracer.Event // the events of a batch the student may see; reused
 
 	done     chan struct{} // closed by stop
 	stopOnce sync.Once
@@ -89,13 +93,18 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
+	view := viewerFrom(r)
 	sub, hist := bus.SubscribeFrom(after, s.opts.ClientBuffer)
+	if !view.all {
+		// A student's replay is their newest events, not the newest of all.
+		hist = s.visibleEvents(view, hist)
+	}
 	if after == 0 && len(hist) > maxFirstReplay {
 		// A page that opens (or reloads) gets the newest events; a page
 		// that resumes (after > 0) gets all it missed that the bus kept.
 		hist = hist[len(hist)-maxFirstReplay:]
 	}
-	c := &client{s: s, conn: conn, sub: sub, hist: hist, last: after, done: make(chan struct{})}
+	c := &client{s: s, conn: conn, sub: sub, hist: hist, last: after, view: view, done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -346,6 +355,9 @@ func (c *client) goodbye() {
 // message is built whole and sent with WriteMessage: one frame and one
 // write(2), where a streaming writer flushes a fragment per buffer.
 func (c *client) write(evs []*tracer.Event) bool {
+	if !c.view.all {
+		evs = c.own(evs)
+	}
 	for len(evs) > 0 {
 		b := append(c.buf[:0], '[')
 		// A lone viewer (the usual case: one page, or mailscope trace)
@@ -429,4 +441,26 @@ func (c *encCache) encode(e *tracer.Event) []byte {
 		}
 	}
 	return b
+}
+
+// own returns the events of evs that the student watching may see, in a
+// slice the client reuses. Deciding one event costs a few map lookups,
+// whatever the number of students (BenchmarkOwnerVisible).
+func (c *client) own(evs []*tracer.Event) []*tracer.Event {
+	o := c.s.ownerIndex()
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind != tracer.KindSkipped && evs[i].Kind != KindHello {
+			o.wait(evs[i].Seq)
+			break
+		}
+	}
+	mine := c.mine[:0]
+	for _, e := range evs {
+		if o.visible(e, c.view.user) {
+			mine = append(mine, e)
+		}
+	}
+	clear(mine[len(mine):cap(mine)]) // what the last batch left there
+	c.mine = mine
+	return mine
 }
