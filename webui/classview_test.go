@@ -493,3 +493,81 @@ func TestSigninBounded(t *testing.T) {
 		t.Errorf("sign-in from another address: %d, Set-Cookie %q", resp.StatusCode, set)
 	}
 }
+
+// TestClassLateClaimLive: a student watches live; a session from an
+// address two students share becomes theirs only at its EHLO s01 line:
+// the student's websocket still gets the session whole, its open and
+// greeting first, in order. An IMAP LOGIN from the same address makes
+// that session s01's too.
+func TestClassLateClaimLive(t *testing.T) {
+	inst, srv, base := newClassWorld(t)
+	s1 := newBrowser(t, base, "127.0.0.2")
+	s1.signin("s01", "pw01")
+	newBrowser(t, base, "127.0.0.2").signin("s02", "pw02")
+
+	d := websocket.Dialer{NetDialContext: fromAddr("127.0.0.2").DialContext, Jar: s1.jar}
+	c, _, err := d.Dial(wsAddr(base, ""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ec := &evConn{Conn: c}
+	readEvent(t, ec) // hello
+
+	smtpFrom(t, inst, "127.0.0.2", "s01", "", "", "s01@a.example", "s01@a.example", "Subject: late\n\nx\n")
+	im := dialWire(t, "127.0.0.2", inst.Addr("B", world.IMAP))
+	im.reply("* OK")
+	fmt.Fprintf(im.c, "a1 LOGIN s01 pw01\r\n")
+	for l := ""; !strings.HasPrefix(l, "a1 "); {
+		if l, err = im.r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fmt.Fprintf(im.c, "a2 LOGOUT\r\n")
+
+	var got []*tracer.Event
+	sawLogin := false
+	for !sawLogin {
+		e, err := ec.next(10 * time.Second)
+		if err != nil {
+			t.Fatalf("after %v: %v", texts(got), err)
+		}
+		if e.Session != "" {
+			got = append(got, e)
+		}
+		sawLogin = e.Proto == "imap" && e.Kind == tracer.KindState && strings.EqualFold(e.To, "authenticated")
+	}
+	if len(got) < 4 || got[0].Kind != tracer.KindOpen || !strings.HasPrefix(got[2].Text, "220") || got[3].Text != "EHLO s01" {
+		t.Fatalf("the claimed session's first events: %v", texts(got[:min(4, len(got))]))
+	}
+	var last uint64
+	sessions := map[string]bool{}
+	for _, e := range got {
+		if e.Seq <= last {
+			t.Errorf("event %d after %d: out of order", e.Seq, last)
+		}
+		last = e.Seq
+		sessions[e.Session] = true
+	}
+	o := srv.ownerIndex()
+	for id := range sessions {
+		if id != "" && o.owner(id) != "s01" {
+			t.Errorf("s01's websocket shows %s of %q", id, o.owner(id))
+		}
+	}
+	imapOpen := false
+	for _, e := range got {
+		imapOpen = imapOpen || e.Proto == "imap" && e.Kind == tracer.KindOpen
+	}
+	if !imapOpen {
+		t.Error("the IMAP session that logged in as s01 came without its open event")
+	}
+}
+
+func texts(evs []*tracer.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, string(e.Kind)+" "+e.Text)
+	}
+	return out
+}

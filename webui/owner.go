@@ -69,6 +69,7 @@ type sessFacts struct {
 	login string // rule 1
 	msgID string // rule 2: the first message it carries (relay hops)
 	claim string // rule 3
+	first uint64 // the session's first event
 }
 
 // maxOwnerSessions bounds the sessions remembered: about the bus's
@@ -173,7 +174,7 @@ func (o *owners) takeLocked(e *tracer.Event) {
 	}
 	f := o.sessions[e.Session]
 	if f == nil {
-		f = &sessFacts{relay: e.Hop != "" || (e.Actor != "" && o.isServer(e.Actor))}
+		f = &sessFacts{relay: e.Hop != "" || (e.Actor != "" && o.isServer(e.Actor)), first: e.Seq}
 		if !f.relay && e.Proto != "http" {
 			f.ip = ipOf(e.Peer)
 		}
@@ -433,4 +434,14 @@ func (s *Server) ownQueue(user string, recs []servers.QueueRecord) []servers.Que
 		}
 	}
 	return out
+}
+
+// firstSeq returns the sequence number of session id's first event, or 0.
+func (o *owners) firstSeq(id string) uint64 {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if f := o.sessions[id]; f != nil {
+		return f.first
+	}
+	return 0
 }

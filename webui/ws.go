@@ -30,6 +30,11 @@ type client struct {
 	// (owners decides, per event, in constant time).
 	view viewer
 	mine []*tracer.Event // the events of a batch the student may see; reused
+	// seen are the sessions a student has had events of; replaying is
+	// set while the kept history is sent (sendHist).
+	seen      map[string]bool
+	replaying bool
+	top       uint64 // the newest event the student got: the page drops older ones
 
 	done     chan struct{} // closed by stop
 	stopOnce sync.Once
@@ -264,6 +269,8 @@ func (c *client) writeLoop() {
 // behind meanwhile: catchUp starts again from the newest event sent. It
 // reports false when the client is gone.
 func (c *client) sendHist() bool {
+	c.replaying = true
+	defer func() { c.replaying = false }()
 	for len(c.hist) > 0 {
 		n := min(len(c.hist), maxBatch)
 		if !c.write(c.hist[:n]) {
@@ -456,11 +463,45 @@ func (c *client) own(evs []*tracer.Event) []*tracer.Event {
 	}
 	mine := c.mine[:0]
 	for _, e := range evs {
-		if o.visible(e, c.view.user) {
-			mine = append(mine, e)
+		if !o.visible(e, c.view.user) {
+			continue
+		}
+		if e.Session != "" && !c.seen[e.Session] {
+			mine = c.late(o, e, mine)
+		}
+		mine = append(mine, e)
+		if e.Kind != tracer.KindSkipped {
+			c.top = max(c.top, e.Seq)
 		}
 	}
 	clear(mine[len(mine):cap(mine)]) // what the last batch left there
 	c.mine = mine
+	return mine
+}
+
+// late notes that a student gets events of session e.Session, and when the
+// session became theirs only now (a login, a HELO claim, a sign-in from its
+// address) while it streams live, appends its earlier events to mine: they
+// come before e, so that the student's ladder shows the whole session.
+func (c *client) late(o *owners, e *tracer.Event, mine []*tracer.Event) []*tracer.Event {
+	if c.seen == nil || len(c.seen) > 10000 {
+		c.seen = map[string]bool{}
+	}
+	c.seen[e.Session] = true
+	first := o.firstSeq(e.Session)
+	if c.replaying || first == 0 || first >= e.Seq {
+		return mine
+	}
+	// Only what is newer than the student's newest event: the page takes
+	// events in order of their sequence numbers.
+	for _, h := range c.s.inst.Bus.History(max(first, c.top+1) - 1) {
+		if h.Seq >= e.Seq {
+			break
+		}
+		if h.Session == e.Session && h.Kind != tracer.KindSkipped && o.visible(h, c.view.user) {
+			mine = append(mine, h)
+			c.top = h.Seq
+		}
+	}
 	return mine
 }
