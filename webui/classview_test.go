@@ -571,3 +571,48 @@ func texts(evs []*tracer.Event) []string {
 	}
 	return out
 }
+
+// TestClassLoopbackAfterSignin: on a loopback-only page everything is
+// open, as before, until a student signs in; then an anonymous reader on
+// loopback gets 401 and may not control, the token still reads and
+// controls, and the student (on loopback too) reads only their own and
+// controls nothing.
+func TestClassLoopbackAfterSignin(t *testing.T) {
+	w := world.Default()
+	w.Servers[0].Users = append(w.Servers[0].Users, world.User{Name: "s01", Password: "pw01"})
+	inst, err := servers.Start(servers.Config{World: w, Bus: tracer.NewBus(), DataDir: t.TempDir(), Logger: quietLogger(),
+		Listen: func(*world.Server, world.Protocol) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close() })
+	base := serve(t, New(inst, Options{Token: "tok", Logger: quietLogger()}))
+	anon := newBrowser(t, base, "127.0.0.1")
+	teacher := newBrowser(t, base, "127.0.0.1")
+	teacher.token = "tok"
+	if code := anon.get("/api/sessions", nil); code != 200 {
+		t.Fatalf("before any sign-in, loopback reads: %d, want 200", code)
+	}
+	smtpFrom(t, inst, "127.0.0.1", "laptop", "", "", "alice@a.example", "alice@a.example", "Subject: a\n\nb\n")
+	s1 := newBrowser(t, base, "127.0.0.2")
+	s1.signin("s01", "pw01")
+	if code := anon.get("/api/sessions", nil); code != 401 {
+		t.Errorf("after a sign-in, an anonymous loopback reader: %d, want 401", code)
+	}
+	if code, _ := anon.do("POST", "/api/faults?server=B&fault=down", "", ""); code == 200 {
+		t.Error("after a sign-in, an anonymous loopback client switches faults")
+	}
+	if code, _ := s1.do("POST", "/api/faults?server=B&fault=down", "", ""); code == 200 {
+		t.Error("a signed-in student switches faults")
+	}
+	var list []SessionInfo
+	if code := teacher.get("/api/sessions", &list); code != 200 || len(list) == 0 {
+		t.Errorf("the token reads: %d, %d sessions", code, len(list))
+	}
+	if code := s1.get("/api/sessions", &list); code != 200 || len(list) != 0 {
+		t.Errorf("the student reads %d sessions (%d), want none of theirs", len(list), code)
+	}
+	if code, _ := teacher.do("POST", "/api/faults?server=B&fault=down", "", ""); code != 200 {
+		t.Errorf("the token switches a fault: %d", code)
+	}
+}
