@@ -3,6 +3,7 @@ package webui
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -614,5 +615,52 @@ func TestClassLoopbackAfterSignin(t *testing.T) {
 	}
 	if code, _ := teacher.do("POST", "/api/faults?server=B&fault=down", "", ""); code != 200 {
 		t.Errorf("the token switches a fault: %d", code)
+	}
+}
+
+// TestClassLoginKinds: every way of logging in makes the session the
+// user's, from an address no student signed in from: POP3 APOP (RFC 1939
+// section 7), IMAP AUTHENTICATE PLAIN (RFC 9051 section 6.2.2, with the
+// initial response of SASL-IR) and SMTP AUTH LOGIN.
+func TestClassLoginKinds(t *testing.T) {
+	inst, srv, _ := newClassWorld(t)
+	p := dialWire(t, "127.0.0.3", inst.Addr("A", world.POP3))
+	greet := p.reply("+OK")
+	stamp := greet[strings.IndexByte(greet, '<') : strings.LastIndexByte(greet, '>')+1]
+	p.cmd(fmt.Sprintf("APOP s01 %x", md5.Sum([]byte(stamp+"pw01"))), "+OK")
+	p.cmd("QUIT", "+OK")
+	pop := sessionSaying(t, inst.Bus, "127.0.0.3", "QUIT")
+
+	im := dialWire(t, "127.0.0.3", inst.Addr("A", world.IMAP))
+	im.reply("* OK")
+	fmt.Fprintf(im.c, "a1 AUTHENTICATE PLAIN %s\r\n", base64.StdEncoding.EncodeToString([]byte("\x00s01\x00pw01")))
+	for l := ""; !strings.HasPrefix(l, "a1 "); {
+		var err error
+		if l, err = im.r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(l, "a1 ") && !strings.HasPrefix(l, "a1 OK") {
+			t.Fatalf("AUTHENTICATE: %q", l)
+		}
+	}
+	fmt.Fprintf(im.c, "a2 NOOP\r\n")
+	im.reply("a2 OK")
+	imap := sessionSaying(t, inst.Bus, "127.0.0.3", "a2 NOOP")
+
+	sm := dialWire(t, "127.0.0.3", inst.Addr("A", world.SMTP))
+	sm.reply("220")
+	sm.cmd("EHLO laptop", "250")
+	sm.cmd("AUTH LOGIN", "334")
+	sm.cmd(base64.StdEncoding.EncodeToString([]byte("s01")), "334")
+	sm.cmd(base64.StdEncoding.EncodeToString([]byte("pw01")), "235")
+	sm.cmd("NOOP", "250")
+	smtp := sessionSaying(t, inst.Bus, "127.0.0.3", "NOOP")
+
+	o := srv.ownerIndex()
+	o.wait(inst.Bus.Seq())
+	for _, id := range []string{pop, imap, smtp} {
+		if got := o.owner(id); got != "s01" {
+			t.Errorf("session %s belongs to %q, want s01", id, got)
+		}
 	}
 }

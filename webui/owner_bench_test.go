@@ -100,3 +100,22 @@ func TestClassIndexOwners(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkOwnerVisibleParallel is BenchmarkOwnerVisible with viewers
+// deciding at once on every core, as a class's websocket writers do: the
+// index's read lock is shared (ns/op per event and viewer).
+func BenchmarkOwnerVisibleParallel(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("students=%d", n), func(b *testing.B) {
+			o, evs := classIndex(n)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					o.visible(evs[i%len(evs)], "s0002")
+					i++
+				}
+			})
+		})
+	}
+}
