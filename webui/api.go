@@ -170,7 +170,18 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []SessionInfo{})
 		return
 	}
-	writeJSON(w, http.StatusOK, Sessions(s.visibleEvents(viewerFrom(r), s.inst.Bus.History(0))))
+	v := viewerFrom(r)
+	list := Sessions(s.visibleEvents(v, s.inst.Bus.History(0)))
+	if s.classActive() && len(list) > 0 {
+		// Whose each session is: the instructor's class overview, and a
+		// student's own name on theirs.
+		o := s.ownerIndex()
+		o.wait(list[len(list)-1].LastSeq)
+		for i := range list {
+			list[i].Owner = o.owner(list[i].ID)
+		}
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 // handleTranscript serves one session's events as text, Markdown or JSONL.

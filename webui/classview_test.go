@@ -425,6 +425,14 @@ func TestClassAttributionAndIsolation(t *testing.T) {
 	var all []SessionInfo
 	teacher.get("/api/sessions", &all)
 	ids := sessionIDs(all)
+	for _, si := range all {
+		if want := o.owner(si.ID); si.Owner != want {
+			t.Errorf("the instructor's list says %s is %q's, the index %q", si.ID, si.Owner, want)
+		}
+		if si.ID == s2pop && si.Owner != "s02" {
+			t.Errorf("the instructor's list: %s belongs to %q, want s02", si.ID, si.Owner)
+		}
+	}
 	for _, id := range append(mine["s01"], mine["s02"]...) {
 		if !ids[id] {
 			t.Errorf("the instructor's session list lacks %s", id)
