@@ -672,3 +672,23 @@ func TestClassLoginKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestSigninPerUserBounded: signing in again and again keeps at most
+// maxSigninsPerUser browsers of one student; the oldest cookie stops
+// working, the newest works.
+func TestSigninPerUserBounded(t *testing.T) {
+	_, _, base := newClassWorld(t)
+	first := newBrowser(t, base, "127.0.0.2")
+	first.signin("s01", "pw01")
+	for i := 0; i < maxSigninsPerUser; i++ {
+		newBrowser(t, base, "127.0.0.2").signin("s01", "pw01")
+	}
+	last := newBrowser(t, base, "127.0.0.2")
+	last.signin("s01", "pw01")
+	if code := first.get("/api/sessions", nil); code != 401 {
+		t.Errorf("the oldest sign-in after %d more: %d, want 401", maxSigninsPerUser+1, code)
+	}
+	if code := last.get("/api/sessions", nil); code != 200 {
+		t.Errorf("the newest sign-in: %d, want 200", code)
+	}
+}

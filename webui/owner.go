@@ -57,6 +57,7 @@ type owners struct {
 	cond *sync.Cond // signalled when done moves (with mu's write side)
 
 	sub      *tracer.Subscription
+	closed   bool // stop was called: follow's goroutine ends
 	stopOnce sync.Once
 	stopped  chan struct{}
 }
@@ -103,6 +104,11 @@ func (o *owners) follow(bus *tracer.Bus) {
 				return
 			}
 			o.mu.Lock()
+			if o.closed {
+				o.mu.Unlock()
+				sub.Close()
+				return
+			}
 			if e.Kind == tracer.KindSkipped {
 				// This index fell behind a burst: take the lost events
 				// from the history (those the history lost too are lost).
@@ -126,6 +132,7 @@ func (o *owners) stop() {
 	o.stopOnce.Do(func() {
 		o.mu.Lock()
 		sub := o.sub
+		o.closed = true
 		o.done.Store(^uint64(0))
 		o.cond.Broadcast()
 		o.mu.Unlock()

@@ -35,7 +35,9 @@ const (
 	maxSigninFails = 5
 	signinWindow   = 5 * time.Minute
 	maxSignins     = 10000
-	signinMaxAge   = 12 * time.Hour
+	// maxSigninsPerUser bounds one student's signed-in browsers.
+	maxSigninsPerUser = 20
+	signinMaxAge      = 12 * time.Hour
 )
 
 // student is one signed-in browser.
@@ -111,6 +113,21 @@ func (si *signins) add(user, ip string, now time.Time) string {
 		if len(si.ids) >= maxSignins {
 			return ""
 		}
+	}
+	// One student's browsers are bounded too, so that signing in again
+	// and again cannot fill the table for the class: the oldest goes.
+	var oldest string
+	n := 0
+	for k, st := range si.ids {
+		if st.user == user {
+			n++
+			if oldest == "" || st.at.Before(si.ids[oldest].at) {
+				oldest = k
+			}
+		}
+	}
+	if n >= maxSigninsPerUser {
+		delete(si.ids, oldest)
 	}
 	si.ids[id] = &student{user: user, ip: ip, at: now}
 	si.ever = true
