@@ -109,7 +109,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		// that resumes (after > 0) gets all it missed that the bus kept.
 		hist = hist[len(hist)-maxFirstReplay:]
 	}
-	c := &client{s: s, conn: conn, sub: sub, hist: hist, last: after, view: view, done: make(chan struct{})}
+	c := &client{s: s, conn: conn, sub: sub, hist: hist, last: after, view: view, top: after, done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
