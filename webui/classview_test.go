@@ -692,3 +692,29 @@ func TestSigninPerUserBounded(t *testing.T) {
 		t.Errorf("the newest sign-in: %d, want 200", code)
 	}
 }
+
+// TestClassBounceIsSenders: the bounce of s01's message goes back to
+// s01's address on B (the sender is s01@b.example): a message of its own
+// whose trace id is the first's with -bounce. Its queue steps and its relay
+// hop to B are s01's, not s02's.
+func TestClassBounceIsSenders(t *testing.T) {
+	inst, srv, base := newClassWorld(t)
+	newBrowser(t, base, "127.0.0.1").signin("s01", "pw01")
+	smtpFrom(t, inst, "127.0.0.1", "laptop", "", "", "s01@b.example", "nobody@b.example", "Subject: lost\n\nx\n")
+	e := waitFor(t, inst.Bus, "the bounce's hop to B", func(e *tracer.Event) bool {
+		return e.Session != "" && e.Hop == "A->B" && strings.HasSuffix(e.MsgID, "-bounce")
+	})
+	q := waitFor(t, inst.Bus, "the bounce queued", func(e *tracer.Event) bool {
+		return e.Kind == tracer.KindQueue && strings.HasSuffix(e.MsgID, "-bounce")
+	})
+	o := srv.ownerIndex()
+	o.wait(inst.Bus.Seq())
+	for _, ev := range []*tracer.Event{e, q} {
+		if !o.visible(ev, "s01") || o.visible(ev, "s02") {
+			t.Errorf("the bounce's %s event (%s): s01 sees it %v, s02 %v", ev.Kind, ev.MsgID, o.visible(ev, "s01"), o.visible(ev, "s02"))
+		}
+	}
+	if got := o.owner(e.Session); got != "s01" {
+		t.Errorf("the bounce's hop %s belongs to %q, want s01", e.Session, got)
+	}
+}

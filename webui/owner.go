@@ -350,8 +350,8 @@ func (o *owners) ownerLocked(id string, depth int) string {
 		return f.login
 	}
 	if f.relay {
-		if origin, ok := o.msgs[f.msgID]; ok && depth == 0 {
-			return o.ownerLocked(origin, 1)
+		if depth == 0 && f.msgID != "" {
+			return o.msgOwnerLocked(f.msgID)
 		}
 		return ""
 	}
@@ -364,9 +364,20 @@ func (o *owners) ownerLocked(id string, depth int) string {
 	return ""
 }
 
-// msgOwnerLocked returns who submitted message msgID, or "".
+// msgOwnerLocked returns who submitted message msgID, or "". A delivery
+// status notification the queue sends back (trace id ID-bounce or ID-dsn,
+// relay.Notice) is its message's sender's.
 func (o *owners) msgOwnerLocked(msgID string) string {
-	if origin, ok := o.msgs[msgID]; ok {
+	origin, ok := o.msgs[msgID]
+	if !ok {
+		for _, suffix := range []string{"-bounce", "-dsn"} {
+			if base, cut := strings.CutSuffix(msgID, suffix); cut {
+				origin, ok = o.msgs[base]
+				break
+			}
+		}
+	}
+	if ok {
 		return o.ownerLocked(origin, 1)
 	}
 	return ""
