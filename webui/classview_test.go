@@ -192,8 +192,8 @@ func (w *wire) cmd(line, want string) string {
 	return w.reply(want)
 }
 
-// smtpFrom sends one message to A from ip: HELO helo, AUTH PLAIN when
-// user is set, and returns the session's trace id as the tap named it.
+// smtpFrom sends one message to A from ip: EHLO helo, AUTH PLAIN when
+// user is set, MAIL, RCPT, DATA and QUIT.
 func smtpFrom(t *testing.T, inst *servers.Instance, ip, helo, user, pass, from, to, body string) {
 	t.Helper()
 	w := dialWire(t, ip, inst.Addr("A", world.SMTP))
@@ -209,8 +209,8 @@ func smtpFrom(t *testing.T, inst *servers.Instance, ip, helo, user, pass, from, 
 	w.cmd("QUIT", "221")
 }
 
-// sessionOfPeer returns the session whose open event came from ip and
-// that said text c2s.
+// sessionSaying returns the session whose open event came from ip and
+// whose client said text.
 func sessionSaying(t *testing.T, bus *tracer.Bus, ip, text string) string {
 	t.Helper()
 	peers := map[string]string{}
