@@ -718,3 +718,30 @@ func TestClassBounceIsSenders(t *testing.T) {
 		t.Errorf("the bounce's hop %s belongs to %q, want s01", e.Session, got)
 	}
 }
+
+// TestSignoutKeepsOtherBrowser: a student signed in from two browsers on
+// one address signs out of one; their sessions from that address stay
+// theirs while the other browser is signed in, and not after.
+func TestSignoutKeepsOtherBrowser(t *testing.T) {
+	inst, srv, base := newClassWorld(t)
+	a, b := newBrowser(t, base, "127.0.0.2"), newBrowser(t, base, "127.0.0.2")
+	a.signin("s01", "pw01")
+	b.signin("s01", "pw01")
+	smtpFrom(t, inst, "127.0.0.2", "laptop", "", "", "s01@a.example", "s01@a.example", "Subject: a\n\nb\n")
+	id := sessionSaying(t, inst.Bus, "127.0.0.2", "EHLO laptop")
+	o := srv.ownerIndex()
+	o.wait(inst.Bus.Seq())
+	if code, _ := a.do("POST", "/api/signout", "", ""); code != 200 {
+		t.Fatalf("sign out: %d", code)
+	}
+	if got := o.owner(id); got != "s01" {
+		t.Errorf("after one browser signed out, %s belongs to %q, want s01", id, got)
+	}
+	b.do("POST", "/api/signout", "", "")
+	if got := o.owner(id); got != "" {
+		t.Errorf("after both signed out, %s belongs to %q, want nobody", id, got)
+	}
+	if code := b.get("/api/sessions", nil); code != 401 {
+		t.Errorf("a signed-out browser reads: %d, want 401", code)
+	}
+}

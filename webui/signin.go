@@ -145,13 +145,22 @@ func (si *signins) get(id string) *student {
 	return st
 }
 
-// remove forgets a sign-in and reports who it was.
-func (si *signins) remove(id string) *student {
+// remove forgets a sign-in and reports who it was, and whether the same
+// student is still signed in from the same address (another browser).
+func (si *signins) remove(id string) (*student, bool) {
 	si.mu.Lock()
 	defer si.mu.Unlock()
 	st := si.ids[id]
 	delete(si.ids, id)
-	return st
+	if st == nil {
+		return nil, false
+	}
+	for _, o := range si.ids {
+		if o.user == st.user && o.ip == st.ip {
+			return st, true
+		}
+	}
+	return st, false
 }
 
 // any reports whether a student has signed in during this run.
@@ -216,7 +225,7 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request) {
 // handleSignout ends a student's sign-in.
 func (s *Server) handleSignout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(studentCookieName); err == nil {
-		if st := s.signins.remove(c.Value); st != nil {
+		if st, still := s.signins.remove(c.Value); st != nil && !still {
 			s.ownerIndex().signedOut(st.ip, st.user)
 		}
 	}
