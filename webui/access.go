@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -213,15 +214,61 @@ func (s *Server) crossSite(r *http.Request) string {
 }
 
 // read guards the trace and the mail: open while every listener is on
-// loopback, with the token once one is beyond.
+// loopback, with the token once one is beyond; a signed-in student reads
+// only their own (the handler asks viewerFrom). The request's context
+// carries who reads.
 func (s *Server) read(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.public.Load() && !s.hasToken(r) {
+		v, ok := s.viewerOf(r)
+		if !ok {
 			s.needToken(w)
 			return
 		}
-		next(w, r)
+		next(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)))
 	}
+}
+
+// viewer is who reads the trace and the mail: everyone's (the instructor,
+// or anyone while no class runs on a loopback-only page), or one student's
+// own (user).
+type viewer struct {
+	all  bool
+	user string
+}
+
+type viewerKey struct{}
+
+// viewerFrom returns who reads, as read put it in the request's context;
+// a handler mounted without read sees everything.
+func viewerFrom(r *http.Request) viewer {
+	if v, ok := r.Context().Value(viewerKey{}).(viewer); ok {
+		return v
+	}
+	return viewer{all: true}
+}
+
+// viewerOf says who r reads as: the token sees everything; a signed-in
+// student their own; anyone else everything while the page is on loopback
+// and no class runs (no student signed in, no --class), else nothing
+// (ok false). Without a token there is no instructor to keep it for, and
+// loopback stays open.
+func (s *Server) viewerOf(r *http.Request) (viewer, bool) {
+	if s.hasToken(r) {
+		return viewer{all: true}, true
+	}
+	if st := s.studentOf(r); st != nil {
+		return viewer{user: st.user}, true
+	}
+	if s.public.Load() || (s.classActive() && s.opts.Token != "") {
+		return viewer{}, false
+	}
+	return viewer{all: true}, true
+}
+
+// classActive reports whether students use this page: a class runs, or a
+// student has signed in.
+func (s *Server) classActive() bool {
+	return s.opts.Class || s.signins.any()
 }
 
 // needToken answers a request of a public server that lacks the token
@@ -253,16 +300,23 @@ func (s *Server) control(next http.HandlerFunc) http.HandlerFunc {
 }
 
 // mayControl reports whether r may use a control action.
+// A signed-in student never controls, and once students use the page a
+// loopback client needs the token too (when there is one).
 func (s *Server) mayControl(r *http.Request) bool {
 	if s.hasToken(r) {
 		return true
 	}
+	if s.studentOf(r) != nil || (s.classActive() && s.opts.Token != "") {
+		return false
+	}
 	return !s.public.Load() && isLoopbackHost(hostOnly(r.RemoteAddr))
 }
 
-// mayRead reports whether r may read the trace and the mail.
+// mayRead reports whether r may read the trace and the mail (all of it,
+// or a student's own).
 func (s *Server) mayRead(r *http.Request) bool {
-	return !s.public.Load() || s.hasToken(r)
+	_, ok := s.viewerOf(r)
+	return ok
 }
 
 // hasToken reports whether r carries the token: as a bearer token, or as

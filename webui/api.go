@@ -60,6 +60,11 @@ type worldInfo struct {
 	Public bool `json:"public"`
 	// Read says whether this client may read the trace and the mail.
 	Read bool `json:"read"`
+	// Student is the signed-in student this client is ("" for none): it
+	// sees only its own sessions and mail, and Users list only it.
+	Student string `json:"student,omitempty"`
+	// Class says students sign in to this page (POST /api/signin).
+	Class bool `json:"class,omitempty"`
 }
 
 type serverInfo struct {
@@ -73,8 +78,10 @@ type serverInfo struct {
 // handleWorld describes the world: servers in order (the ladder's lanes),
 // their domains, users and live listeners, and the current faults.
 func (s *Server) handleWorld(w http.ResponseWriter, r *http.Request) {
+	v, read := s.viewerOf(r)
 	info := worldInfo{Epoch: s.epoch, Lang: s.serverLang(), Faults: servers.Faults, TokenSet: s.opts.Token != "",
-		Control: s.mayControl(r), Public: s.public.Load(), Read: s.mayRead(r), Servers: []serverInfo{}}
+		Control: s.mayControl(r), Public: s.public.Load(), Read: read, Servers: []serverInfo{},
+		Student: v.user, Class: s.classActive()}
 	if s.inst.Bus != nil {
 		info.Seq = s.inst.Bus.Seq()
 	}
@@ -82,7 +89,9 @@ func (s *Server) handleWorld(w http.ResponseWriter, r *http.Request) {
 		for _, sv := range s.inst.World.Servers {
 			si := serverInfo{Name: sv.Name, Domain: sv.Domain, Users: []string{}, Listeners: map[string]string{}}
 			for _, u := range sv.Users {
-				si.Users = append(si.Users, u.Name)
+				if v.mayReadUser(u.Name) {
+					si.Users = append(si.Users, u.Name)
+				}
 			}
 			for _, p := range []world.Protocol{world.SMTP, world.POP3, world.IMAP} {
 				if a := s.inst.Addr(sv.Name, p); a != "" {
@@ -161,7 +170,18 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []SessionInfo{})
 		return
 	}
-	writeJSON(w, http.StatusOK, Sessions(s.inst.Bus.History(0)))
+	v := viewerFrom(r)
+	list := Sessions(s.visibleEvents(v, s.inst.Bus.History(0)))
+	if s.classActive() && len(list) > 0 {
+		// Whose each session is: the instructor's class overview, and a
+		// student's own name on theirs.
+		o := s.ownerIndex()
+		o.wait(list[len(list)-1].LastSeq)
+		for i := range list {
+			list[i].Owner = o.owner(list[i].ID)
+		}
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 // handleTranscript serves one session's events as text, Markdown or JSONL.
@@ -191,6 +211,8 @@ func (s *Server) handleTranscript(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	// Another student's session is answered as one the history lacks.
+	evs = s.visibleEvents(viewerFrom(r), evs)
 	if len(evs) == 0 {
 		writeError(w, http.StatusNotFound, "no session "+strconv.Quote(id)+" in the kept history")
 		return
@@ -262,8 +284,10 @@ func (s *Server) serverUser(w http.ResponseWriter, r *http.Request) (*world.Serv
 		writeError(w, http.StatusBadRequest, "server: name one of the world's servers ("+strings.Join(serverNames(s.inst.World), ", ")+")")
 		return nil, nil, false
 	}
+	// A student reads only their own mail: another user is as unknown
+	// as one that does not exist (classroom mode, owner.go).
 	u := sv.User(q.Get("user"))
-	if u == nil {
+	if u == nil || !viewerFrom(r).mayReadUser(u.Name) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("user: server %s has no user %q", sv.Name, q.Get("user")))
 		return nil, nil, false
 	}
@@ -357,7 +381,8 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
 	mb, err := s.inst.Store.MailboxByID(ctx, mbID)
-	if errors.Is(err, store.ErrNoMailbox) {
+	if errors.Is(err, store.ErrNoMailbox) || err == nil && !viewerFrom(r).mayReadUser(mb.User) {
+		// Another student's mailbox is answered as one that does not exist.
 		writeError(w, http.StatusNotFound, "no mailbox "+strconv.FormatInt(mbID, 10))
 		return
 	} else if err != nil {

@@ -11,9 +11,9 @@ import (
 	"github.com/mailscope/mailscope/tracer"
 )
 
-// newClassWorld runs a real world with a class of n and its web server
+// newClassSheetWorld runs a real world with a class of n and its web server
 // on addr.
-func newClassWorld(t *testing.T, opts Options, addr string, n int) (*servers.Instance, string) {
+func newClassSheetWorld(t *testing.T, opts Options, addr string, n int) (*servers.Instance, string) {
 	t.Helper()
 	inst, err := servers.Start(servers.Config{World: world.Default(), Bus: tracer.NewBus(), DataDir: t.TempDir(), Logger: quietLogger(),
 		Class:  &servers.Class{Logins: world.NumberedLogins(n)},
@@ -31,7 +31,7 @@ func newClassWorld(t *testing.T, opts Options, addr string, n int) (*servers.Ins
 // loopback on a loopback-only one; without a class it is 404.
 func TestClassSheetAPI(t *testing.T) {
 	const token = "class-token"
-	inst, base := newClassWorld(t, Options{Token: token}, "0.0.0.0:0", 3)
+	inst, base := newClassSheetWorld(t, Options{Token: token}, "0.0.0.0:0", 3)
 	if code, _, body := request(t, nil, "GET", base+"/api/class", nil); code != http.StatusUnauthorized {
 		t.Fatalf("GET /api/class without the token on a public page: HTTP %d %s", code, body)
 	}
@@ -51,7 +51,7 @@ func TestClassSheetAPI(t *testing.T) {
 		t.Errorf("sheet %+v", sheet)
 	}
 
-	_, local := newClassWorld(t, Options{}, "127.0.0.1:0", 1)
+	_, local := newClassSheetWorld(t, Options{}, "127.0.0.1:0", 1)
 	if code, _, body := request(t, nil, "GET", local+"/api/class", nil); code != 200 {
 		t.Errorf("GET /api/class from loopback on a loopback-only page: HTTP %d %s", code, body)
 	}

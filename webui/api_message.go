@@ -49,7 +49,8 @@ func (s *Server) loadMessage(w http.ResponseWriter, r *http.Request, ctx context
 		return nil, nil, nil, false
 	}
 	mb, err := s.inst.Store.MailboxByID(ctx, mbID)
-	if errors.Is(err, store.ErrNoMailbox) {
+	if errors.Is(err, store.ErrNoMailbox) || err == nil && !viewerFrom(r).mayReadUser(mb.User) {
+		// Another student's mailbox is answered as one that does not exist.
 		writeError(w, http.StatusNotFound, "no mailbox "+strconv.FormatInt(mbID, 10))
 		return nil, nil, nil, false
 	} else if err != nil {

@@ -48,6 +48,9 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "reading the queue: "+err.Error())
 		return
 	}
+	if who := viewerFrom(r); !who.all {
+		pending, done = s.ownQueue(who.user, pending), s.ownQueue(who.user, done)
+	}
 	v := queueView{Now: time.Now(), Entries: pending, Done: done, Faults: s.faultMap(), About: s.faultAbout(), Retry: []string{}}
 	if s.inst.World != nil {
 		for _, d := range s.inst.World.Queue.Retry {

@@ -90,6 +90,11 @@ type Options struct {
 	// FrameInterval is the least time between two messages to one client;
 	// events that arrive meanwhile share the next message. Negative: none.
 	FrameInterval time.Duration
+	// Class says a class uses this page (mailscope up --class): students
+	// sign in (POST /api/signin) and each sees their own sessions and
+	// mail; reading everything needs the token, on loopback too. Without
+	// it, the first student's sign-in turns this on.
+	Class bool
 }
 
 // Server is the web timeline of one running world.
@@ -119,6 +124,12 @@ type Server struct {
 	// nclients is len(clients), read without the lock by every writer.
 	nclients atomic.Int32
 	wg       sync.WaitGroup // client goroutines
+
+	// signins are the students signed in (signin.go); owners says whose
+	// each session is (owner.go), started when a student first needs it.
+	signins    *signins
+	owners     *owners
+	ownersOnce sync.Once
 }
 
 // New returns a server for inst. Call Serve or ListenAndServe to start it.
@@ -147,6 +158,7 @@ func New(inst *servers.Instance, opts Options) *Server {
 		epoch:   hex.EncodeToString(b[:]),
 		enc:     newEncCache(1 << 14),
 		clients: make(map[*client]struct{}),
+		signins: newSignins(),
 	}
 	s.hosts.Store(newHostSet(opts.Hosts))
 	s.http = &http.Server{
@@ -190,6 +202,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/faults", s.control(s.handleSetFault))
 	mux.HandleFunc("POST /api/lesson", s.control(s.handleLesson))
 	mux.HandleFunc("GET /api/class", s.control(s.handleClass))
+	// A student signs in with their account of the world (signin.go).
+	mux.HandleFunc("POST /api/signin", s.handleSignin)
+	mux.HandleFunc("POST /api/signout", s.handleSignout)
 	return s.guard(mux)
 }
 
@@ -266,6 +281,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range s.snapshotClients() {
 		c.stop()
 	}
+	s.stopOwners()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -293,6 +309,7 @@ func (s *Server) Close() error {
 		c.conn.NetConn().Close()
 	}
 	s.wg.Wait()
+	s.stopOwners()
 	return err
 }
 

@@ -27,6 +27,9 @@ type SessionInfo struct {
 	Lines    int       `json:"lines"` // line, data and http events
 	State    string    `json:"state,omitempty"`
 	Closed   bool      `json:"closed"`
+	// Owner is the student the session belongs to (classroom mode,
+	// owner.go), "" for none or outside a class.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Sessions groups events by session, in order of first appearance.

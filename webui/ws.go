@@ -26,6 +26,15 @@ type client struct {
 	sub  *tracer.Subscription
 	hist []*tracer.Event
 	last uint64 // the newest event sent (not counting skipped markers)
+	// view is who watches: a student gets only their own sessions' events
+	// (owners decides, per event, in constant time).
+	view viewer
+	mine []*tracer.Event // the events of a batch the student may see; reused
+	// seen are the sessions a student has had events of; replaying is
+	// set while the kept history is sent (sendHist).
+	seen      map[string]bool
+	replaying bool
+	top       uint64 // the newest event the student got: the page drops older ones
 
 	done     chan struct{} // closed by stop
 	stopOnce sync.Once
@@ -89,13 +98,18 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
+	view := viewerFrom(r)
 	sub, hist := bus.SubscribeFrom(after, s.opts.ClientBuffer)
+	if !view.all {
+		// A student's replay is their newest events, not the newest of all.
+		hist = s.visibleEvents(view, hist)
+	}
 	if after == 0 && len(hist) > maxFirstReplay {
 		// A page that opens (or reloads) gets the newest events; a page
 		// that resumes (after > 0) gets all it missed that the bus kept.
 		hist = hist[len(hist)-maxFirstReplay:]
 	}
-	c := &client{s: s, conn: conn, sub: sub, hist: hist, last: after, done: make(chan struct{})}
+	c := &client{s: s, conn: conn, sub: sub, hist: hist, last: after, view: view, top: after, done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -255,6 +269,8 @@ func (c *client) writeLoop() {
 // behind meanwhile: catchUp starts again from the newest event sent. It
 // reports false when the client is gone.
 func (c *client) sendHist() bool {
+	c.replaying = true
+	defer func() { c.replaying = false }()
 	for len(c.hist) > 0 {
 		n := min(len(c.hist), maxBatch)
 		if !c.write(c.hist[:n]) {
@@ -346,6 +362,9 @@ func (c *client) goodbye() {
 // message is built whole and sent with WriteMessage: one frame and one
 // write(2), where a streaming writer flushes a fragment per buffer.
 func (c *client) write(evs []*tracer.Event) bool {
+	if !c.view.all {
+		evs = c.own(evs)
+	}
 	for len(evs) > 0 {
 		b := append(c.buf[:0], '[')
 		// A lone viewer (the usual case: one page, or mailscope trace)
@@ -429,4 +448,60 @@ func (c *encCache) encode(e *tracer.Event) []byte {
 		}
 	}
 	return b
+}
+
+// own returns the events of evs that the student watching may see, in a
+// slice the client reuses. Deciding one event costs a few map lookups,
+// whatever the number of students (BenchmarkOwnerVisible).
+func (c *client) own(evs []*tracer.Event) []*tracer.Event {
+	o := c.s.ownerIndex()
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind != tracer.KindSkipped && evs[i].Kind != KindHello {
+			o.wait(evs[i].Seq)
+			break
+		}
+	}
+	mine := c.mine[:0]
+	for _, e := range evs {
+		if !o.visible(e, c.view.user) {
+			continue
+		}
+		if e.Session != "" && !c.seen[e.Session] {
+			mine = c.late(o, e, mine)
+		}
+		mine = append(mine, e)
+		if e.Kind != tracer.KindSkipped {
+			c.top = max(c.top, e.Seq)
+		}
+	}
+	clear(mine[len(mine):cap(mine)]) // what the last batch left there
+	c.mine = mine
+	return mine
+}
+
+// late notes that a student gets events of session e.Session, and when the
+// session became theirs only now (a login, a HELO claim, a sign-in from its
+// address) while it streams live, appends its earlier events to mine: they
+// come before e, so that the student's ladder shows the whole session.
+func (c *client) late(o *owners, e *tracer.Event, mine []*tracer.Event) []*tracer.Event {
+	if c.seen == nil || len(c.seen) > 10000 {
+		c.seen = map[string]bool{}
+	}
+	c.seen[e.Session] = true
+	first := o.firstSeq(e.Session)
+	if c.replaying || first == 0 || first >= e.Seq {
+		return mine
+	}
+	// Only what is newer than the student's newest event: the page takes
+	// events in order of their sequence numbers.
+	for _, h := range c.s.inst.Bus.History(max(first, c.top+1) - 1) {
+		if h.Seq >= e.Seq {
+			break
+		}
+		if h.Session == e.Session && h.Kind != tracer.KindSkipped && o.visible(h, c.view.user) {
+			mine = append(mine, h)
+			c.top = h.Seq
+		}
+	}
+	return mine
 }

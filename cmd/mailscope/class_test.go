@@ -121,8 +121,19 @@ func TestUpClass(t *testing.T) {
 		[2]string{"MAIL FROM:<s01@a.example>", "250 "}, [2]string{"RCPT TO:<s03@b.example>", "250 "}, [2]string{"DATA", "354 "},
 		[2]string{"Subject: hi\r\n\r\nhello\r\n.", "250 "}, [2]string{"QUIT", "221 "})
 
-	// The instructor's sheet over the API (loopback may control).
-	res, err := http.Get(web + "/api/class")
+	// The instructor's sheet over the API: with a class, the token is
+	// needed on loopback too (students sign in there); the instance
+	// keeps it in its run file, as for the commands that talk to it.
+	if res, err := http.Get(web + "/api/class"); err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /api/class without the token: %v %v", res.StatusCode, err)
+	}
+	info := findRunning(dir)
+	if info == nil || info.Token == "" {
+		t.Fatalf("no token in the run file of a class: %+v", info)
+	}
+	req, _ := http.NewRequest("GET", web+"/api/class", nil)
+	req.Header.Set("Authorization", "Bearer "+info.Token)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -347,7 +347,9 @@ func (p *proc) webURL(t *testing.T) string {
 	out := p.out.String()
 	for _, label := range []string{"web timeline: ", "网页时间线："} {
 		if i := strings.Index(out, label+"http://"); i >= 0 {
-			return strings.FieldsFunc(out[i+len(label):], func(r rune) bool { return r == ' ' || r == '\n' || r == '（' })[0]
+			u := strings.FieldsFunc(out[i+len(label):], func(r rune) bool { return r == ' ' || r == '\n' || r == '（' })[0]
+			u, _, _ = strings.Cut(u, "/?token=") // the address to open, for a page that needs the token
+			return u
 		}
 	}
 	t.Fatalf("no web timeline in the banner:\n%s", out)

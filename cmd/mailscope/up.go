@@ -292,10 +292,13 @@ func startWebServer(inst *servers.Instance, addr string, hosts []string, logger 
 	}
 	ws := &webStart{addr: l.Addr().String(), public: !webui.IsLoopback(l.Addr().String()), token: os.Getenv("MAILSCOPE_TOKEN"), hosts: hosts}
 	ws.fromEnv = ws.token != ""
-	if ws.public && ws.token == "" {
+	// With a class, students sign in and see their own; everything else,
+	// on loopback too, is the instructor's, by the token.
+	class := inst != nil && len(inst.Students) > 0
+	if (ws.public || class) && ws.token == "" {
 		ws.token = webui.NewToken()
 	}
-	ws.srv = webui.New(inst, webui.Options{Token: ws.token, Hosts: hosts, Logger: logger})
+	ws.srv = webui.New(inst, webui.Options{Token: ws.token, Hosts: hosts, Logger: logger, Class: class})
 	go func() {
 		if err := ws.srv.Serve(l); err != nil && !errors.Is(err, webui.ErrServerClosed) {
 			logger.Error("web timeline stopped", "err", err)
@@ -307,7 +310,7 @@ func startWebServer(inst *servers.Instance, addr string, hosts []string, logger 
 // withToken is the address to open: with the token when one is needed
 // (written as $MAILSCOPE_TOKEN when it came from there).
 func (ws *webStart) withToken(base string) string {
-	if !ws.public {
+	if !ws.public && ws.token == "" {
 		return base
 	}
 	if ws.fromEnv {

@@ -13,6 +13,7 @@
 //   queue.js    the queue view and fault switches
 //   message.js  the message view
 //   present.js  presenter mode: stepping, play back, export, themes
+//   student.js  classroom mode: a student signs in, and sees who they are
 //
 // Security rule of every module: text from the wire, from mailboxes or from
 // the API is untrusted. It is only ever put into the page with textContent,
@@ -30,6 +31,7 @@ import { onShow } from './views.js';
 import { setStatus, connect, showLogin, relabelStatus } from './ws.js';
 import { fillUsers } from './message.js';
 import './queue.js';
+import './student.js';
 import { startPresent } from './present.js';
 
 window.__mailscope = S; // for the browser tests and the curious

@@ -1,0 +1,34 @@
+package webui
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserStudent: on a public page a student signs in with the form
+// beside the token form and then sees their own session (from the
+// browser's address, 127.0.0.1) and not another student's (a login as
+// s02 from 127.0.0.2), with their name and a sign-out button.
+func TestBrowserStudent(t *testing.T) {
+	pg := newPage(t)
+	inst, _, base := newClassWorld(t)
+	smtpFrom(t, inst, "127.0.0.1", "laptop", "", "", "s01@a.example", "s01@a.example", "Subject: mine\n\nx\n")
+	smtpFrom(t, inst, "127.0.0.2", "laptop", "s02", "pw02", "s02@a.example", "s02@a.example", "Subject: theirs\n\ny\n")
+
+	pg.step("loading the page", chromedp.Navigate(base+"/"))
+	pg.wait("the sign-in form", `!!document.querySelector("#signin") && !document.querySelector("#signin").hidden && document.querySelector("#signin-go").textContent === "Sign in"`)
+	pg.eval(`document.querySelector("#signin-user").value = "s01", document.querySelector("#signin-pass").value = "wrong", document.querySelector("#signin-go").click(), ""`)
+	pg.wait("the refusal", `document.querySelector("#signin-err").textContent.includes("Wrong user name or password")`)
+	pg.eval(`document.querySelector("#signin-user").value = "s01", document.querySelector("#signin-pass").value = "pw01", document.querySelector("#signin-go").click(), ""`)
+	pg.wait("the websocket after the sign-in", `document.body.dataset.ws === "open"`)
+	pg.wait("who is signed in", `!!document.querySelector("#student") && document.querySelector("#student").textContent.includes("Signed in as s01")`)
+	pg.wait("the student's own session", `[...document.querySelectorAll("#rows .arrow .label")].some(l => l.textContent === "MAIL FROM:<s01@a.example>")`)
+	if got := pg.eval(`String(window.__mailscope.events.some(e => (e.text || "").includes("s02")))`); got != "false" {
+		t.Error("the student's page holds an event of s02")
+	}
+	pg.shot("student.png")
+	pg.click("signing out", `#student button`)
+	pg.wait("the sign-in form again", `!!document.querySelector("#signin") && !document.querySelector("#signin").hidden`)
+	pg.checkExceptions()
+}
