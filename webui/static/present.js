@@ -127,7 +127,12 @@ function onlySession(cur) {
 const nextSession = () => nextWhere((e, c) => e.session && (!c || e.session !== c.session));
 const nextMessage = () => nextWhere((e, c) => (e.msgid && (!c || e.msgid !== c.msgid)) || e.kind === 'data');
 
+// typing: the key goes to a field the user types into. The scrubber and
+// checkboxes are inputs too, but take no text: the stepping keys still
+// work there (after a click on the scrubber, n, m and s did nothing and
+// ArrowDown moved the scrubber instead of the line).
 function typing(target) {
+  if (target && target.tagName === 'INPUT' && ['range', 'checkbox', 'radio', 'button'].includes(target.type)) return false;
   return target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA' || target.isContentEditable);
 }
 document.addEventListener('keydown', (e) => {
