@@ -65,7 +65,7 @@ function drawPending(entries) {
     tr.dataset.id = String(e.id);
     tr.dataset.msgid = e.msgid;
     const cells = [e.msgid, e.server, e.sender || t('web.q.bounce'), e.rcpt, tOr('web.qs.' + e.status, e.status), String(e.attempts)];
-    for (const c of cells) tr.appendChild(el('td', '', c));
+    cells.forEach((c, i) => tr.appendChild(el('td', i === 4 ? 'q-status' : i === 5 ? 'q-tries' : '', c)));
     const next = el('td', 'q-next');
     const at = pageTime(e.status === 'held' && e.hold_until ? e.hold_until : e.next_attempt);
     // A held queue (the hold fault) makes no scheduled attempt: no countdown.
