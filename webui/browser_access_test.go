@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -115,6 +116,9 @@ func TestBrowserAccess(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
+	// The list changes as the sessions close: test the keys once it is
+	// still (a close arriving between focus and key redrew the list).
+	pg.waitUpTo("both sessions closed in the list", `[...window.__mailscope.sessions.values()].filter(s => s.proto === "smtp").length >= 2 && [...window.__mailscope.sessions.values()].filter(s => s.proto === "smtp").every(s => s.closed)`, 15*time.Second)
 
 	// The session list: one tab stop, arrows move, the focused session's
 	// links become tab stops.

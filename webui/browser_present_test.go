@@ -158,7 +158,9 @@ func TestBrowserPresenter(t *testing.T) {
 	pg.click("exporting SVG", `#p-svg`)
 	pg.wait("the SVG", `typeof window.__mailscope.lastSVG === "string"`)
 	svg := pg.eval(`window.__mailscope.lastSVG`)
-	if n := strings.Count(svg, `class="arrow-line"`); n < 5 {
+	// The lines in view: how many fit depends on the caption's height
+	// under the ladder (2 to 6 at 1280x720), so at least two.
+	if n := strings.Count(svg, `class="arrow-line"`); n < 2 {
 		t.Errorf("the SVG has %d arrows", n)
 	}
 	for _, want := range []string{"<svg", "MAIL FROM:&lt;alice@a.example&gt;", "server B"} {
