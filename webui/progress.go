@@ -127,7 +127,15 @@ type studentProgress struct {
 // classProgress is the answer of GET /api/class/progress.
 type classProgress struct {
 	Now      time.Time         `json:"now"`
+	Rule     stuckRule         `json:"rule"`
 	Students []studentProgress `json:"students"`
+}
+
+// stuckRule says the rule in the answer, for the page to explain.
+type stuckRule struct {
+	IdleMinutes   int `json:"idle_minutes"`
+	WindowMinutes int `json:"window_minutes"`
+	Errors        int `json:"errors"`
 }
 
 // progress works out every student's row at now.
@@ -191,7 +199,7 @@ func (s *Server) progress(now time.Time) classProgress {
 		}
 	}
 	o.mu.RUnlock()
-	out := classProgress{Now: now, Students: make([]studentProgress, 0, len(order))}
+	out := classProgress{Now: now, Rule: stuckRule{int(stuckIdle / time.Minute), int(stuckWindow / time.Minute), stuckErrors}, Students: make([]studentProgress, 0, len(order))}
 	for _, k := range order {
 		p := rows[k]
 		switch {
