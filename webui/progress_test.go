@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailscope/mailscope/servers"
 	"github.com/mailscope/mailscope/servers/world"
@@ -67,6 +68,9 @@ func TestClassProgress(t *testing.T) {
 			return n == 2
 		}
 	}())
+	// A lesson event for s02 (the browser's lesson panel, attribute user).
+	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindLesson, Text: "step", Attrs: map[string]string{
+		tracer.AttrUser: "s02", "lesson": "smtp-by-hand", "status": "current", "step": "2", "steps": "7"}})
 	// The index takes events in its own goroutine: wait for it.
 	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindNote, Text: "mark"})
 	srv.ownerIndex().wait(inst.Bus.Seq())
@@ -82,6 +86,15 @@ func TestClassProgress(t *testing.T) {
 		}
 		if p.SignedIn != c.signedIn || p.Newest == "" || p.Last.IsZero() || p.Stuck {
 			t.Errorf("%s: %+v", c.name, p)
+		}
+	}
+	if p := got["s02"]; p.Lesson != "smtp-by-hand" || p.Step != 2 || p.Steps != 7 || got["s01"].Lesson != "" {
+		t.Errorf("lessons: s01 %+v, s02 %+v", got["s01"], p)
+	}
+	// Ten minutes on, with nothing done, both are connected and idle.
+	for _, p := range srv.progress(time.Now().Add(10 * time.Minute)).Students {
+		if !p.Stuck || p.StuckWhy != "idle" {
+			t.Errorf("ten minutes on: %+v, want stuck (idle)", p)
 		}
 	}
 	if a := got["s01"].Addrs; len(a) != 1 || a[0] != "127.0.0.2" {
