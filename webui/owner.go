@@ -49,9 +49,10 @@ type owners struct {
 
 	mu       sync.RWMutex
 	sessions map[string]*sessFacts
-	msgs     map[string]string   // message trace id -> the session it was submitted in
-	addrs    map[string][]string // client IP -> users signed in from it
-	order    []string            // sessions in order of first event, to forget the oldest
+	msgs     map[string]string    // message trace id -> the session it was submitted in
+	addrs    map[string][]string  // client IP -> users signed in from it
+	lessons  map[string]lessonPos // user (lower case) -> their newest lesson event (progress.go)
+	order    []string             // sessions in order of first event, to forget the oldest
 	// done is the sequence number of the newest event taken in.
 	done atomic.Uint64
 	cond *sync.Cond // signalled when done moves (with mu's write side)
@@ -71,6 +72,8 @@ type sessFacts struct {
 	msgID string // rule 2: the first message it carries (relay hops)
 	claim string // rule 3
 	first uint64 // the session's first event
+	// What the class dashboard (progress.go) counts, taken in with the rest.
+	stats sessStats
 }
 
 // maxOwnerSessions bounds the sessions remembered: about the bus's
@@ -79,7 +82,7 @@ const maxOwnerSessions = 50000
 
 func newOwners(w *world.World) *owners {
 	o := &owners{world: w, sessions: map[string]*sessFacts{}, msgs: map[string]string{}, addrs: map[string][]string{},
-		stopped: make(chan struct{})}
+		lessons: map[string]lessonPos{}, stopped: make(chan struct{})}
 	o.cond = sync.NewCond(&o.mu)
 	return o
 }
@@ -176,6 +179,7 @@ func (o *owners) takeLocked(e *tracer.Event) {
 		return // a marker, or taken in already (wait's catch-up)
 	}
 	o.done.Store(e.Seq)
+	o.lessonLocked(e)
 	if e.Session == "" {
 		return
 	}
@@ -209,6 +213,7 @@ func (o *owners) takeLocked(e *tracer.Event) {
 			f.login = o.userName(u)
 		}
 	}
+	f.stats.take(e)
 	if e.Kind == tracer.KindLine && e.Dir == tracer.C2S && e.Proto == "smtp" && !f.relay {
 		if name, ok := heloName(e.Text); ok {
 			if u := o.userName(name); u != "" {

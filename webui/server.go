@@ -202,6 +202,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/faults", s.control(s.handleSetFault))
 	mux.HandleFunc("POST /api/lesson", s.control(s.handleLesson))
 	mux.HandleFunc("GET /api/class", s.control(s.handleClass))
+	mux.HandleFunc("GET /api/class/progress", s.control(s.handleProgress))
+	mux.HandleFunc("GET /api/class/progress.csv", s.control(s.handleProgressCSV))
 	// A student signs in with their account of the world (signin.go).
 	mux.HandleFunc("POST /api/signin", s.handleSignin)
 	mux.HandleFunc("POST /api/signout", s.handleSignout)

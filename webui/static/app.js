@@ -14,6 +14,7 @@
 //   message.js  the message view
 //   present.js  presenter mode: stepping, play back, export, themes
 //   student.js  classroom mode: a student signs in, and sees who they are
+//   dashboard.js classroom mode: the instructor's class dashboard
 //
 // Security rule of every module: text from the wire, from mailboxes or from
 // the API is untrusted. It is only ever put into the page with textContent,
@@ -32,6 +33,7 @@ import { setStatus, connect, showLogin, relabelStatus } from './ws.js';
 import { fillUsers } from './message.js';
 import './queue.js';
 import './student.js';
+import './dashboard.js';
 import { startPresent } from './present.js';
 
 window.__mailscope = S; // for the browser tests and the curious
@@ -118,6 +120,9 @@ async function start() {
   refreshFilterOptions();
   updateSpace();
   updateCounts();
+  // ?session=ID opens on one session (the class dashboard's link).
+  const only = new URLSearchParams(location.search).get('session');
+  if (only) S.filter.session = only;
   startPresent();
   if (needToken(S.world)) { showLogin(); return; }
   connect();

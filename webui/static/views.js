@@ -1,4 +1,4 @@
-// mailscope web timeline: the three views (timeline, messages, queue) and
+// mailscope web timeline: the views (timeline, messages, queue, class) and
 // the tabs between them. A view registers what to do when it shows.
 import { $ } from './util.js';
 import { S } from './model.js';
@@ -11,7 +11,7 @@ export function onShow(view, fn) {
 export function show(view) {
   S.view = view;
   for (const b of document.querySelectorAll('.tab')) b.classList.toggle('active', b.dataset.view === view);
-  for (const v of ['timeline', 'messages', 'queue']) $('view-' + v).hidden = v !== view;
+  for (const v of document.querySelectorAll('section.view')) v.hidden = v.id !== 'view-' + view;
   for (const fn of showHooks.get(view) || []) fn();
 }
 for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => show(b.dataset.view));

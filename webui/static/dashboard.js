@@ -1,0 +1,119 @@
+// mailscope web timeline: the instructor's class dashboard (classroom
+// mode, issue 17). The Class tab shows only to the instructor (the page
+// may control, a class runs, and it is no student's): a row per student
+// from GET /api/class/progress, polled every few seconds while the tab
+// shows; a stuck row says so in words and a ⚠ shape, not by colour
+// alone. A row's link opens the student's newest session in presenter
+// mode (?present=1&session=ID). The class-wide buttons use the fault API
+// on every server (the hold fault pauses the message queue).
+//
+// Student names are world data and session ids the server's, but every
+// text still reaches the page only as text (util.js).
+import { $, el, vis } from './util.js';
+import { t } from './i18n.js';
+import { api } from './api.js';
+import { S, onRelabel } from './model.js';
+import { onShow } from './views.js';
+
+const POLL_MS = 2500;
+let timer = 0, last = null;
+
+// instructor reports whether this page is the instructor's in a class.
+function instructor(w) { return !!(w && w.class && w.control && !w.student); }
+
+function cell(text, cls) { return el('td', cls, text); }
+
+function ago(ts, now) {
+  if (!ts) return t('web.d.never');
+  const s = Math.max(0, Math.round((new Date(now) - new Date(ts)) / 1000));
+  return t('web.d.ago', { n: s });
+}
+
+function row(p, now) {
+  const tr = el('tr');
+  tr.dataset.student = p.name;
+  if (p.stuck) tr.className = 'stuck';
+  const state = p.stuck ? t('web.d.stuck.' + p.stuck_why) : t('web.d.ok');
+  const lesson = p.lesson ? (p.steps ? t('web.d.step', { lesson: p.lesson, step: p.step + 1, steps: p.steps }) : p.lesson) : '';
+  const diags = String(p.diagnostics) + (p.mistakes && p.mistakes.length ? ' (' + p.mistakes.join(', ') + ')' : '');
+  tr.append(cell(p.name), cell(p.signed_in ? p.addrs.join(', ') : t('web.d.no')),
+    cell(p.sessions + ' (' + p.open + ')'), cell(ago(p.last, now)), cell(String(p.errors)), cell(diags), cell(lesson),
+    cell(state, 'd-state'));
+  if (p.stuck) tr.lastChild.classList.add('stuck-mark');
+  const show = el('td');
+  if (p.newest) {
+    const a = el('a', 'd-present', t('web.d.show'));
+    const u = new URL(location.href);
+    u.search = '';
+    u.searchParams.set('present', '1');
+    u.searchParams.set('session', p.newest);
+    a.href = u.pathname + u.search;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    a.title = t('web.d.present');
+    show.append(a);
+  }
+  tr.append(show);
+  return tr;
+}
+
+function draw() {
+  if (!last) return;
+  const r = last.rule || {};
+  $('d-hint').textContent = t('web.d.hint', { idle: r.idle_minutes, window: r.window_minutes, n: r.errors });
+  const rows = last.students.map((p) => row(p, last.now));
+  $('d-rows').replaceChildren(...rows);
+  $('d-count').textContent = t('web.d.count', { n: last.students.length, stuck: last.students.filter((p) => p.stuck).length });
+}
+
+async function poll() {
+  clearTimeout(timer);
+  if (S.view !== 'class') return;
+  try {
+    last = await api('/api/class/progress');
+    draw();
+  } catch (e) {
+    $('d-count').textContent = vis(e.message);
+  }
+  timer = setTimeout(poll, POLL_MS);
+}
+
+// faultAll switches fault on every server of the world ('' clears).
+async function faultAll(fault) {
+  const msg = $('d-msg');
+  let n = 0;
+  try {
+    for (const sv of S.world.servers) {
+      await api('/api/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ server: sv.name, fault }) });
+      n++;
+    }
+    msg.textContent = t('web.d.done', { fault: fault || 'up', n });
+  } catch (e) {
+    msg.textContent = vis(t('web.d.failed', { err: e.message }));
+  }
+}
+
+function label() {
+  const sel = $('d-fault');
+  if (sel && !sel.options.length) {
+    for (const f of (S.world && S.world.faults) || []) sel.append(el('option', '', f));
+    for (const o of sel.options) o.value = o.textContent;
+  }
+  draw();
+}
+
+async function start() {
+  // The page's start loads the world; wait for it.
+  for (let i = 0; i < 200 && !('control' in S.world); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!instructor(S.world)) return;
+  $('tab-class').hidden = false;
+  $('d-csv').href = '/api/class/progress.csv';
+  $('d-faultall').addEventListener('click', () => faultAll($('d-fault').value));
+  $('d-hold').addEventListener('click', () => faultAll('hold'));
+  $('d-clear').addEventListener('click', () => faultAll(''));
+  label();
+}
+
+onShow('class', poll);
+onRelabel(label);
+start();
