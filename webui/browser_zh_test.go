@@ -121,7 +121,7 @@ func TestBrowserChinese(t *testing.T) {
 	if got := pg.eval(`document.documentElement.lang`); got != "zh" {
 		t.Errorf(`<html lang=%q>, want "zh"`, got)
 	}
-	if got := pg.eval(`[...document.querySelectorAll(".tab")].map(b => b.textContent).join("|")`); got != "时间线|邮件|消息队列与故障" {
+	if got := pg.eval(`[...document.querySelectorAll(".tab:not([hidden])")].map(b => b.textContent).join("|")`); got != "时间线|邮件|消息队列与故障" {
 		t.Errorf("tabs: %q", got)
 	}
 	if got := pg.eval(`document.title`); !han.MatchString(got) {
