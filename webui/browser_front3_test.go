@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -80,4 +81,58 @@ Content-Transfer-Encoding: base64
 JVBERi0xLjQK
 --===============8618640747617112291==--
 `
+}
+
+// TestBrowserExportColoursMarks: the SVG export of a relay session keeps
+// the page's reply colours (a 2xx reply green, as on the page) and every
+// mark and text inside the picture (the trial found the first state mark
+// at B's lane running 11 px past the right edge, and every reply black).
+func TestBrowserExportColoursMarks(t *testing.T) {
+	pg := newPageSize(t, 1280, 720)
+	inst, _, base := newWorld(t, Options{})
+	pg.step("a projector's 1280x720", chromedp.EmulateViewport(1280, 720))
+	pg.step("loading the page in presenter mode", chromedp.Navigate(base+"/?present=1"))
+	pg.wait("presenter mode", `document.body.classList.contains("present") && document.body.dataset.ws === "open"`)
+	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "bob@b.example", "Subject: relayed\n\nto bob, through B\n")
+	pg.wait("the relay session's end", `[...window.__mailscope.sessions.values()].some(s => s.hop && s.closed)`)
+	relay := pg.eval(`[...window.__mailscope.sessions.values()].find(s => s.hop && s.closed).id`)
+	pg.wait("the relay session in the filter menu", `[...document.querySelectorAll("#f-session option")].some(o => o.value === `+jsString(relay)+`)`)
+	pg.eval(`(() => { const f = document.querySelector("#f-session"); f.value = ` + jsString(relay) + `; f.dispatchEvent(new Event("change")); const l = document.querySelector("#ladder"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); return ""; })()`)
+	pg.wait("the relay session alone, from its start", `window.__mailscope.filter.session === `+jsString(relay)+` && !!document.querySelector("#rows .mark.state") && document.querySelectorAll("#rows .arrow").length > 5`)
+	pg.click("exporting SVG", `#p-svg`)
+	pg.wait("the SVG", `typeof window.__mailscope.lastSVG === "string"`)
+	// The SVG drawn in the page: every text and pill inside its width.
+	got := pg.eval(`(() => {
+		const box = document.createElement("div");
+		box.style.cssText = "position:absolute;left:0;top:0;visibility:hidden";
+		const svg = new DOMParser().parseFromString(window.__mailscope.lastSVG, "image/svg+xml").documentElement;
+		box.appendChild(document.importNode(svg, true));
+		document.body.appendChild(box);
+		const s = box.querySelector("svg"), W = +s.getAttribute("width");
+		const out = [...s.querySelectorAll("text, rect.mark")].filter(n => { const b = n.getBBox(); return b.x < 0 || b.x + b.width > W + 0.5; }).map(n => (n.textContent || "pill") + " " + Math.round(n.getBBox().x) + ".." + Math.round(n.getBBox().x + n.getBBox().width) + " of " + W);
+		const green = getComputedStyle(document.body).getPropertyValue("--r2").trim();
+		const marks = s.querySelectorAll("rect.mark").length;
+		const greens = [...s.querySelectorAll("text")].filter(n => n.getAttribute("fill") === green && /^2\d\d[ -]/.test(n.textContent)).length;
+		box.remove();
+		return JSON.stringify({out, marks, greens});
+	})()`)
+	var r struct {
+		Out           []string
+		Marks, Greens int
+	}
+	if err := json.Unmarshal([]byte(got), &r); err != nil {
+		t.Fatal(got, err)
+	}
+	for _, o := range r.Out {
+		t.Errorf("outside the exported picture: %s", o)
+	}
+	if r.Marks == 0 {
+		t.Error("the exported marks have no pill")
+	}
+	if r.Greens == 0 {
+		t.Error("no 2xx reply is green in the export, as on the page")
+	}
+	pg.click("exporting PNG", `#p-png`)
+	pg.wait("the PNG", `window.__mailscope.lastPNG > 10000`)
+	pg.checkExceptions()
 }

@@ -281,7 +281,9 @@ export function render() {
   tickCountdowns();
 }
 
-function replyClass(ev) {
+// replyClass is a reply's colour class: r2 for success, r3 for more to
+// come, r4 for a temporary failure, r5 for a permanent one.
+export function replyClass(ev) {
   const c = ev.explain && ev.explain.class;
   if (c) {
     if (c === '+OK' || c === 'OK' || c === 'PREAUTH') return 'r2';
@@ -386,6 +388,12 @@ function widthOf(ch, font) {
   if (!m) { m = new Map(); charW.set(font, m); }
   let w = m.get(ch);
   if (w === undefined) { measureCtx.font = font; w = measureCtx.measureText(ch).width; m.set(ch, w); }
+  return w;
+}
+// textWidth is the width of a text in a font, in px.
+export function textWidth(text, font) {
+  let w = 0;
+  for (const ch of String(text)) w += widthOf(ch, font);
   return w;
 }
 // wrapLines breaks text into lines no wider than width: at a space when
