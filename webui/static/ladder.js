@@ -746,11 +746,13 @@ $('autoscroll').addEventListener('change', (e) => { if (e.target.checked) { foll
 // ---------- large type ----------
 export function setLarge(on) {
   document.body.classList.toggle('large', on);
+  S.large = on;
   $('large').setAttribute('aria-pressed', String(on));
   localStorage.setItem('mailscope.large', on ? '1' : '');
   readRowH();
   S.layout++;
-  if (wraps()) { measureReset(); recomputeTops(); }
+  measureReset();
+  recomputeTops();
   updateSpace();
   if ($('autoscroll').checked) scrollToBottom();
   render();
