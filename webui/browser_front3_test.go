@@ -83,7 +83,8 @@ JVBERi0xLjQK
 `
 }
 
-// TestBrowserExportColoursMarks: the SVG export of a relay session keeps
+// TestBrowserExportColoursMarks: lane lines pass behind label text, and
+// the SVG export of a relay session keeps
 // the page's reply colours (a 2xx reply green, as on the page) and every
 // mark and text inside the picture (the trial found the first state mark
 // at B's lane running 11 px past the right edge, and every reply black).
@@ -99,6 +100,18 @@ func TestBrowserExportColoursMarks(t *testing.T) {
 	pg.wait("the relay session in the filter menu", `[...document.querySelectorAll("#f-session option")].some(o => o.value === `+jsString(relay)+`)`)
 	pg.eval(`(() => { const f = document.querySelector("#f-session"); f.value = ` + jsString(relay) + `; f.dispatchEvent(new Event("change")); const l = document.querySelector("#ladder"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); return ""; })()`)
 	pg.wait("the relay session alone, from its start", `window.__mailscope.filter.session === `+jsString(relay)+` && !!document.querySelector("#rows .mark.state") && document.querySelectorAll("#rows .arrow").length > 5`)
+	// The dashed lane lines pass behind the labels' words: every label
+	// text a lane line crosses has the page's background behind it.
+	var through []string
+	json.Unmarshal([]byte(pg.eval(`(() => {
+		const xs = [...document.querySelectorAll(".lane-line")].map(l => l.getBoundingClientRect().left + 1);
+		const bg = getComputedStyle(document.body).backgroundColor;
+		const texts = [...document.querySelectorAll("#rows .arrow .label")].map(l => l.querySelector(".lt") || l);
+		return JSON.stringify(texts.filter(s => [...s.getClientRects()].some(r => xs.some(x => x > r.left && x < r.right))).filter(s => getComputedStyle(s).backgroundColor !== bg).map(s => s.textContent + ": " + getComputedStyle(s).backgroundColor));
+	})()`)), &through)
+	for _, s := range through {
+		t.Errorf("a lane line runs through a label's words: %s", s)
+	}
 	pg.click("exporting SVG", `#p-svg`)
 	pg.wait("the SVG", `typeof window.__mailscope.lastSVG === "string"`)
 	// The SVG drawn in the page: every text and pill inside its width.

@@ -555,8 +555,9 @@ function makeRow(ev, u, i) {
       tg.addEventListener('click', (e) => { e.stopPropagation(); toggleData(ev); });
       label.appendChild(tg);
     }
-    if (m) label.appendChild(txt(m.label.join('\n')));
-    else label.appendChild(txt(labelText(ev) + (folded ? '  [+' + ev._fold.length + ']' : '')));
+    // The text in a span of its own, on the page's background: the dashed
+    // lane lines pass behind the words, not through them.
+    label.appendChild(el('span', 'lt', m ? m.label.join('\n') : labelText(ev) + (folded ? '  [+' + ev._fold.length + ']' : '')));
     flagBadges(label, ev);
     if (ev.kind === 'http' && ev.size) label.appendChild(el('span', 'badge masked', t('web.octets', { n: ev.size })));
     const why = explainText(ev.explain);
