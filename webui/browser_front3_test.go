@@ -2,11 +2,13 @@ package webui
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // TestBrowserPresentFits: in presenter mode at a projector's 1280x720
@@ -178,5 +180,41 @@ func TestBrowserLargeTypeWraps(t *testing.T) {
 	if got := pg.eval(`String([...document.querySelectorAll("#rows .row")].every(r => Math.abs(r.getBoundingClientRect().height - parseFloat(getComputedStyle(document.body).getPropertyValue("--row-h"))) < 1))`); got != "true" {
 		t.Error("rows keep their wrapped heights after Large type is off")
 	}
+	pg.checkExceptions()
+}
+
+// TestBrowserQueueMarkWords: the operator's queue marks on the ladder say
+// the catalog's words ("retry now: an operator made attempt 4 …"), never
+// the internal step key ("retry-now: retry now: …", as the trial found),
+// in English and in Chinese.
+func TestBrowserQueueMarkWords(t *testing.T) {
+	pg := newPageSize(t, 1280, 720)
+	inst, _, base := newWorld(t, Options{})
+	pg.step("loading the page", chromedp.Navigate(base+"/"))
+	pg.wait("the websocket", `document.body.dataset.ws === "open"`)
+	// The events the relay publishes for the queue's Retry now and Bounce
+	// now (servers/relay/history.go).
+	for _, e := range []struct{ step, key string }{{tracer.StepRetryNow, "queue.retrynow"}, {tracer.StepBounceNow, "queue.bouncenow"}} {
+		inst.Bus.Publish(&tracer.Event{Kind: tracer.KindQueue, Server: "A", MsgID: "A-FRONT3",
+			Msg:   tracer.M(e.key, "server", "A", "rcpt", "bob@b.example", "n", "4", "attempts", "3"),
+			Attrs: map[string]string{tracer.AttrStep: e.step, tracer.AttrRcpt: "bob@b.example"}})
+	}
+	check := func(lang, retry, bounce string) {
+		t.Helper()
+		pg.wait("the two queue marks", `document.querySelectorAll("#rows .mark.queue").length === 2 && document.documentElement.lang === "`+lang+`"`)
+		var marks []string
+		json.Unmarshal([]byte(pg.eval(`JSON.stringify([...document.querySelectorAll("#rows .mark.queue")].map(m => m.textContent))`)), &marks)
+		if len(marks) != 2 || !strings.HasPrefix(marks[0], retry) || !strings.HasPrefix(marks[1], bounce) {
+			t.Errorf("%s: queue marks %q, want them to start %q and %q", lang, marks, retry, bounce)
+		}
+		for _, m := range marks {
+			if strings.Contains(m, "retry-now") || strings.Contains(m, "bounce-now") {
+				t.Errorf("%s: a queue mark shows the internal step: %q", lang, m)
+			}
+		}
+	}
+	check("en", "retry now: an operator", "bounce now: an operator")
+	pg.click("中文", `.lang-btn[data-lang="zh"]`)
+	check("zh", "立即重试：", "立即退信：")
 	pg.checkExceptions()
 }

@@ -347,8 +347,11 @@ export function markText(ev, step) {
   }
   if (ev.kind === 'close') return t('web.closed', { session: ev.session || '' });
   const text = prose(ev);
+  // A queue mark starts with its step's name in the catalog's words; a
+  // step the catalog does not name shows its prose alone (never a key).
   if (ev.kind === 'queue' && step) {
-    const name = tOr('web.step.' + step, step);
+    const name = tOr('web.step.' + step, '');
+    if (!name) return text || step;
     if (!text.toLowerCase().startsWith(name.toLowerCase())) return text ? t('web.colon', { name: name, text: text }) : name;
   }
   return text;
