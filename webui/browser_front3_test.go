@@ -2,6 +2,7 @@ package webui
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -217,4 +218,25 @@ func TestBrowserQueueMarkWords(t *testing.T) {
 	pg.click("中文", `.lang-btn[data-lang="zh"]`)
 	check("zh", "立即重试：", "立即退信：")
 	pg.checkExceptions()
+}
+
+// TestSearchAttachmentNames: the message search (over HTTP) finds a
+// message by its attachments' file names, and says so (the trial's
+// "grades.csv" and "syllabus" found nothing).
+func TestSearchAttachmentNames(t *testing.T) {
+	inst, _, base := newWorld(t, Options{})
+	smtpSend(t, inst.Addr("A", world.SMTP), "news@a.example", "alice@a.example", lectureNewsletter())
+	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "alice@a.example", "To: alice@a.example\nSubject: plain\n\nnothing to see\n")
+	for _, q := range []string{"grades.csv", "SYLLABUS", "lecture3.pdf"} {
+		var v searchView
+		getJSON(t, base+"/api/search?server=A&user=alice&q="+url.QueryEscape(q), &v)
+		if len(v.Results) != 1 || strings.Join(v.Results[0].Where, ",") != "attachment" || v.Results[0].Subject != "Lecture 3: HTML newsletter with tracking pixel" {
+			t.Errorf("search %q: %+v, want the newsletter, found in an attachment's name", q, v.Results)
+		}
+	}
+	var v searchView
+	getJSON(t, base+"/api/search?server=A&user=alice&q=.pdf.csv", &v)
+	if len(v.Results) != 0 {
+		t.Errorf("search of no name: %+v", v.Results)
+	}
 }
