@@ -287,7 +287,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 }
 
 // matches says where low (lower case) occurs in a message: its subject,
-// From, To, or decoded text parts.
+// From, To, decoded text parts, or the file name of a part (an
+// attachment's, RFC 2183 section 2.3, or the older Content-Type name).
 func matches(low string, info messageInfo, raw []byte) []string {
 	var where []string
 	for _, f := range []struct{ name, v string }{{"subject", info.Subject}, {"from", info.From}, {"to", info.To}} {
@@ -295,26 +296,38 @@ func matches(low string, info messageInfo, raw []byte) []string {
 			where = append(where, f.name)
 		}
 	}
-	if strings.Contains(strings.ToLower(messageText(raw)), low) {
+	text, names := messageText(raw)
+	if strings.Contains(strings.ToLower(text), low) {
 		where = append(where, "body")
+	}
+	for _, name := range names {
+		if strings.Contains(strings.ToLower(name), low) {
+			where = append(where, "attachment")
+			break
+		}
 	}
 	return where
 }
 
-// messageText is the decoded text of a message's text parts, bounded.
-func messageText(raw []byte) string {
+// messageText is the decoded text of a message's text parts, bounded, and
+// the file names of its parts.
+func messageText(raw []byte) (string, []string) {
 	ent, err := message.Read(bytes.NewReader(raw))
 	if ent == nil {
-		return ""
+		return "", nil
 	}
 	n := 0
 	var b strings.Builder
+	var names []string
 	var collect func(p *Part)
 	collect = func(p *Part) {
-		if p == nil || b.Len() >= maxSearchText {
+		if p == nil {
 			return
 		}
-		if p.Text != nil {
+		if p.Filename != "" {
+			names = append(names, p.Filename)
+		}
+		if p.Text != nil && b.Len() < maxSearchText {
 			b.WriteString(*p.Text)
 			b.WriteByte('\n')
 		}
@@ -323,5 +336,5 @@ func messageText(raw []byte) string {
 		}
 	}
 	collect(walk(ent, err, "", 0, &n))
-	return b.String()
+	return b.String(), names
 }

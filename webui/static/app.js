@@ -93,7 +93,7 @@ for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('clic
 
 // ---------- start ----------
 async function start() {
-  if (localStorage.getItem('mailscope.large') === '1') document.body.classList.add('large');
+  if (localStorage.getItem('mailscope.large') === '1') { document.body.classList.add('large'); S.large = true; }
   $('large').setAttribute('aria-pressed', String(document.body.classList.contains('large')));
   readRowH();
   try {

@@ -281,7 +281,9 @@ export function render() {
   tickCountdowns();
 }
 
-function replyClass(ev) {
+// replyClass is a reply's colour class: r2 for success, r3 for more to
+// come, r4 for a temporary failure, r5 for a permanent one.
+export function replyClass(ev) {
   const c = ev.explain && ev.explain.class;
   if (c) {
     if (c === '+OK' || c === 'OK' || c === 'PREAUTH') return 'r2';
@@ -345,8 +347,11 @@ export function markText(ev, step) {
   }
   if (ev.kind === 'close') return t('web.closed', { session: ev.session || '' });
   const text = prose(ev);
+  // A queue mark starts with its step's name in the catalog's words; a
+  // step the catalog does not name shows its prose alone (never a key).
   if (ev.kind === 'queue' && step) {
-    const name = tOr('web.step.' + step, step);
+    const name = tOr('web.step.' + step, '');
+    if (!name) return text || step;
     if (!text.toLowerCase().startsWith(name.toLowerCase())) return text ? t('web.colon', { name: name, text: text }) : name;
   }
   return text;
@@ -386,6 +391,12 @@ function widthOf(ch, font) {
   if (!m) { m = new Map(); charW.set(font, m); }
   let w = m.get(ch);
   if (w === undefined) { measureCtx.font = font; w = measureCtx.measureText(ch).width; m.set(ch, w); }
+  return w;
+}
+// textWidth is the width of a text in a font, in px.
+export function textWidth(text, font) {
+  let w = 0;
+  for (const ch of String(text)) w += widthOf(ch, font);
   return w;
 }
 // wrapLines breaks text into lines no wider than width: at a space when
@@ -547,8 +558,9 @@ function makeRow(ev, u, i) {
       tg.addEventListener('click', (e) => { e.stopPropagation(); toggleData(ev); });
       label.appendChild(tg);
     }
-    if (m) label.appendChild(txt(m.label.join('\n')));
-    else label.appendChild(txt(labelText(ev) + (folded ? '  [+' + ev._fold.length + ']' : '')));
+    // The text in a span of its own, on the page's background: the dashed
+    // lane lines pass behind the words, not through them.
+    label.appendChild(el('span', 'lt', m ? m.label.join('\n') : labelText(ev) + (folded ? '  [+' + ev._fold.length + ']' : '')));
     flagBadges(label, ev);
     if (ev.kind === 'http' && ev.size) label.appendChild(el('span', 'badge masked', t('web.octets', { n: ev.size })));
     const why = explainText(ev.explain);
@@ -738,11 +750,13 @@ $('autoscroll').addEventListener('change', (e) => { if (e.target.checked) { foll
 // ---------- large type ----------
 export function setLarge(on) {
   document.body.classList.toggle('large', on);
+  S.large = on;
   $('large').setAttribute('aria-pressed', String(on));
   localStorage.setItem('mailscope.large', on ? '1' : '');
   readRowH();
   S.layout++;
-  if (wraps()) { measureReset(); recomputeTops(); }
+  measureReset();
+  recomputeTops();
   updateSpace();
   if ($('autoscroll').checked) scrollToBottom();
   render();

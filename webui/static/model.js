@@ -220,8 +220,9 @@ export function matches(ev) {
   return true;
 }
 // wraps tells whether rows are laid out to say everything (labels wrapped,
-// multi-line replies folded): in presenter mode and on a narrow screen.
-export function wraps() { return S.present || S.narrow; }
+// multi-line replies folded): in presenter mode, on a narrow screen and
+// in large type (a projector: a cut label says nothing to the back row).
+export function wraps() { return S.present || S.narrow || S.large; }
 export function units(ev) {
   let u = 1;
   if (wraps() && S.measure) u = S.measure(ev);

@@ -18,7 +18,7 @@ import { t, explainText, prose } from './i18n.js';
 import { S, recomputeTops, lanesOf, laneX, sessionColor, onRelabel } from './model.js';
 import {
   rebuild, render, readRowH, updateSpace, scrollToBottom, scrollToRow, rowHeight, rowsInView, measure, measureReset,
-  arrowEnds, labelFont, whyFont, timeW, sessionTag, relTime, markText, labelText,
+  arrowEnds, labelFont, whyFont, timeW, sessionTag, relTime, markText, labelText, replyClass, textWidth,
 } from './ladder.js';
 import { select, setFilter } from './panels.js';
 
@@ -222,7 +222,11 @@ function relabelPresent() {
 function scene() {
   const css = getComputedStyle(document.body);
   const v = (name, d) => css.getPropertyValue(name).trim() || d;
-  const col = { bg: v('--bg', '#fff'), fg: v('--fg', '#000'), dim: v('--dim', '#666'), line: v('--line', '#ccc'), client: v('--client', '#0b6e99') };
+  const col = { bg: v('--bg', '#fff'), fg: v('--fg', '#000'), dim: v('--dim', '#666'), line: v('--line', '#ccc'), client: v('--client', '#0b6e99'),
+    r2: v('--r2', '#1a7f37'), r3: v('--r3', '#0550ae'), r4: v('--r4', '#9a6700'), r5: v('--r5', '#cf222e'), data: '#8250df' };
+  // A label has the page's colour: the client's, a reply's by its class
+  // (2xx green, 3xx blue, 4xx yellow, 5xx red), a message body's.
+  const labelFill = (ev) => ev.kind === 'data' ? col.data : ev.dir === 's2c' ? (col[replyClass(ev)] || col.fg) : col.client;
   const rowH = rowHeight(), tw = timeW(), W = Math.max(600, $('ladder').clientWidth), track = W - tw;
   const head = rowH * 1.6;
   const items = [];
@@ -252,7 +256,7 @@ function scene() {
     if (ends && m.label) {
       const x1 = xOf(ends.from), x2 = xOf(ends.to);
       const mid = m.labelW ? Math.min(x1, x2) + m.labelLeft + m.labelW / 2 : (x1 + x2) / 2;
-      m.label.forEach((line, k) => items.push({ t: 'text', x: mid, y: y + (k + 0.75) * rowH, text: line, font: labelFont(), fill: ev.dir === 's2c' ? col.fg : col.client, anchor: 'middle' }));
+      m.label.forEach((line, k) => items.push({ t: 'text', x: mid, y: y + (k + 0.75) * rowH, text: line, font: labelFont(), fill: labelFill(ev), anchor: 'middle' }));
       const ay = y + m.label.length * rowH - 2;
       const dir = x2 >= x1 ? 1 : -1;
       items.push({ t: 'line', x1, y1: ay, x2: x2 - dir * 9, y2: ay, stroke: c, width: ev.kind === 'data' ? 4 : 2, dash: ev.kind === 'open' ? '4 3' : '' });
@@ -264,8 +268,19 @@ function scene() {
     } else {
       const lanes = lanesOf(ev);
       const x = lanes.length ? xOf(laneX(lanes[lanes.length - 1])) : tw + 12;
-      const text = ev.kind === 'note' || ev.kind === 'skipped' || !lanes.length ? prose(ev) : markText(ev, ev.attrs && ev.attrs.step);
-      items.push({ t: 'text', x, y: y + rowH * 0.7, text, font: (rowH * 0.5) + 'px ' + css.fontFamily, fill: col.fg, anchor: lanes.length ? 'middle' : 'start', box: c });
+      if (!lanes.length || !m.mark) {
+        const text = ev.kind === 'note' || ev.kind === 'skipped' || !lanes.length ? prose(ev) : markText(ev, ev.attrs && ev.attrs.step);
+        items.push({ t: 'text', x: tw + 12, y: y + rowH * 0.7, text, font: (rowH * 0.5) + 'px ' + css.fontFamily, fill: col.fg, anchor: 'start' });
+        continue;
+      }
+      // A mark (its lines as the page wraps them) in its pill, at its
+      // lane but moved in so that all of it is inside the picture.
+      const font = 'bold ' + ((parseFloat(css.fontSize) || 13) * 0.9) + 'px ' + css.fontFamily;
+      const w = Math.max(...m.mark.map((line) => textWidth(line, font))) + 16;
+      const cx = Math.max(tw + w / 2 + 4, Math.min(W - w / 2 - 4, x));
+      const lh = rowH * 0.9;
+      items.push({ t: 'rect', x: cx - w / 2, y: y + 3, w, h: m.mark.length * lh + 4, stroke: c, fill: col.bg });
+      m.mark.forEach((line, k) => items.push({ t: 'text', x: cx, y: y + 3 + (k + 0.75) * lh, text: line, font, fill: col.fg, anchor: 'middle' }));
     }
   }
   return { W, H, bg: col.bg, items };
@@ -293,6 +308,15 @@ export function svgOf(sc) {
       n.setAttribute('stroke-width', String(it.width));
       if (it.dash) n.setAttribute('stroke-dasharray', it.dash);
       n.setAttribute('class', 'arrow-line');
+    } else if (it.t === 'rect') {
+      n = document.createElementNS(SVGNS, 'rect');
+      for (const k of ['x', 'y']) n.setAttribute(k, it[k].toFixed(1));
+      n.setAttribute('width', it.w.toFixed(1));
+      n.setAttribute('height', it.h.toFixed(1));
+      n.setAttribute('rx', '9');
+      n.setAttribute('fill', it.fill);
+      n.setAttribute('stroke', it.stroke);
+      n.setAttribute('class', 'mark');
     } else if (it.t === 'poly') {
       n = document.createElementNS(SVGNS, 'polygon');
       n.setAttribute('points', it.points.map((p) => p[0].toFixed(1) + ',' + p[1].toFixed(1)).join(' '));
@@ -325,6 +349,14 @@ function drawPNG(sc, done) {
       g.lineWidth = it.width;
       g.setLineDash(it.dash ? it.dash.split(' ').map(Number) : []);
       g.beginPath(); g.moveTo(it.x1, it.y1); g.lineTo(it.x2, it.y2); g.stroke();
+    } else if (it.t === 'rect') {
+      g.fillStyle = it.fill;
+      g.strokeStyle = it.stroke;
+      g.lineWidth = 1;
+      g.setLineDash([]);
+      g.beginPath();
+      g.roundRect(it.x, it.y, it.w, it.h, 9);
+      g.fill(); g.stroke();
     } else if (it.t === 'poly') {
       g.fillStyle = it.fill;
       g.beginPath();
