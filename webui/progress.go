@@ -190,6 +190,13 @@ func (s *Server) progress(now time.Time) classProgress {
 			}
 		}
 	}
+	// Signing in is activity too: a student who signed in and did nothing
+	// since becomes stuck (idle) like one whose last line went quiet.
+	for user, at := range s.signins.newestSignin() {
+		if p := rows[strings.ToLower(user)]; p != nil && at.After(p.Last) {
+			p.Last = at
+		}
+	}
 	for k, l := range o.lessons {
 		if p := rows[k]; p != nil {
 			p.Lesson, p.LessonTitle, p.Status, p.Step, p.Steps = l.lesson, l.title, l.status, l.step, l.steps
@@ -209,6 +216,20 @@ func (s *Server) progress(now time.Time) classProgress {
 			p.Stuck, p.StuckWhy = true, "idle"
 		}
 		out.Students = append(out.Students, *p)
+	}
+	return out
+}
+
+// newestSignin returns, per signed-in user, the time of their newest
+// sign-in (of those not expired).
+func (si *signins) newestSignin() map[string]time.Time {
+	si.mu.Lock()
+	defer si.mu.Unlock()
+	out := map[string]time.Time{}
+	for _, st := range si.ids {
+		if time.Since(st.at) <= signinMaxAge && st.at.After(out[st.user]) {
+			out[st.user] = st.at
+		}
 	}
 	return out
 }

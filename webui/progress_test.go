@@ -136,6 +136,28 @@ func TestClassProgressStuck(t *testing.T) {
 	}
 }
 
+// TestClassProgressSignedInIdle: a student who signed in and did nothing
+// since is stuck (idle) after stuckIdle; before, with no activity at all,
+// they were never stuck.
+func TestClassProgressSignedInIdle(t *testing.T) {
+	inst, srv, base := newClassWorld(t)
+	classStudents(inst)
+	newBrowser(t, base, "127.0.0.2").signin("s01", "pw01")
+	now := srv.progress(time.Now())
+	later := srv.progress(time.Now().Add(stuckIdle + time.Minute))
+	for _, c := range []struct {
+		got   classProgress
+		stuck bool
+	}{{now, false}, {later, true}} {
+		for _, p := range c.got.Students {
+			want := c.stuck && p.Name == "s01"
+			if p.Stuck != want || want && p.StuckWhy != "idle" {
+				t.Errorf("%s: stuck %v (%s), want %v", p.Name, p.Stuck, p.StuckWhy, want)
+			}
+		}
+	}
+}
+
 // TestClassProgressCSV: the export quotes by RFC 4180 and keeps cells
 // from being read as formulas.
 func TestClassProgressCSV(t *testing.T) {
