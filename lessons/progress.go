@@ -80,7 +80,13 @@ func (e *SaveError) Unwrap() error { return e.Err }
 // LoadProgress reads the progress file of dataDir; a missing file is an
 // empty progress.
 func LoadProgress(dataDir string) (*Progress, error) {
-	p := &Progress{path: filepath.Join(dataDir, ProgressFile), lessons: map[string]*LessonProgress{}}
+	return LoadProgressFile(filepath.Join(dataDir, ProgressFile))
+}
+
+// LoadProgressFile reads the progress file at path (a class keeps one per
+// student); a missing file is an empty progress.
+func LoadProgressFile(path string) (*Progress, error) {
+	p := &Progress{path: path, lessons: map[string]*LessonProgress{}}
 	b, err := os.ReadFile(p.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
@@ -98,6 +104,20 @@ func LoadProgress(dataDir string) (*Progress, error) {
 		}
 	}
 	return p, nil
+}
+
+// Newest returns the lesson worked on last and its progress ("" when none).
+func (p *Progress) Newest() (string, LessonProgress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id, best := "", LessonProgress{}
+	for k, lp := range p.lessons {
+		if id == "" || lp.Updated.After(best.Updated) {
+			id, best = k, *lp
+		}
+	}
+	best.Done = append([]int(nil), best.Done...)
+	return id, best
 }
 
 // Path is the progress file.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -122,6 +123,16 @@ func (c *Console) Flush() error { return c.w.Flush() }
 
 // Print writes one event.
 func (c *Console) Print(e *Event) {
+	if e.Kind == KindLesson && e.Attrs[AttrUser] != "" {
+		// A class's lessons run on the server, one per student: the
+		// console says when a student's step is done or their lesson is
+		// finished, in one line, not every student's texts.
+		switch e.Attrs["status"] {
+		case "step-done", "finished":
+		default:
+			return
+		}
+	}
 	w := c.w
 	w.WriteString(c.dim.pre)
 	c.ts = e.Time.AppendFormat(c.ts[:0], "15:04:05.000")
@@ -216,6 +227,16 @@ func (c *Console) Print(e *Event) {
 // the first; every other control or bidi character (a tab too, which
 // would break the indentation) is still escaped (Printable).
 func (c *Console) lesson(e *Event) {
+	if u := e.Attrs[AttrUser]; u != "" {
+		key := "console.lesson.student.done"
+		if e.Attrs["status"] == "finished" {
+			key = "console.lesson.student.finished"
+		}
+		step, _ := strconv.Atoi(e.Attrs["step"])
+		c.put(paint{}, c.label(e.Kind), c.x.Format(M(key, "user", u, "lesson", e.Attrs["lesson"], "step", strconv.Itoa(step+1),
+			"steps", e.Attrs["steps"], "title", e.Attrs["title"])))
+		return
+	}
 	lines := strings.Split(strings.TrimRight(e.Text, "\n"), "\n")
 	c.put(paint{}, c.label(e.Kind))
 	for i, l := range lines {

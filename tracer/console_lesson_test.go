@@ -29,3 +29,26 @@ func TestConsoleLessonLines(t *testing.T) {
 		t.Errorf("unescaped control near %q", bad)
 	}
 }
+
+// TestConsoleStudentLesson: a class's lesson events (attribute user) print
+// one line when a step is done or the lesson finished, and nothing for
+// the instruction texts and hints of every student.
+func TestConsoleStudentLesson(t *testing.T) {
+	var b strings.Builder
+	c := NewConsole(&b, ConsoleOptions{Lang: "zh"})
+	ev := func(status string) *Event {
+		return &Event{Time: time.Now(), Kind: KindLesson, Text: "long instruction\nPASS <password>",
+			Attrs: map[string]string{AttrUser: "s07", "lesson": "smtp-by-hand", "status": status, "step": "2", "steps": "8", "title": "发送 HELO"}}
+	}
+	for _, s := range []string{"started", "current", "hint", "step-done", "finished"} {
+		c.Print(ev(s))
+	}
+	c.Flush()
+	out := b.String()
+	if strings.Contains(out, "long instruction") || strings.Count(out, "\n") != 2 {
+		t.Errorf("console printed:\n%s", out)
+	}
+	if !strings.Contains(out, "s07：smtp-by-hand 第 3/8 步完成（发送 HELO）") || !strings.Contains(out, "s07 完成了课程 smtp-by-hand") {
+		t.Errorf("console printed:\n%s", out)
+	}
+}

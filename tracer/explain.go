@@ -15,7 +15,7 @@ type entry struct {
 }
 
 // catalogs lists every protocol's table; lookups try them in order.
-var catalogs = []map[string]entry{commonCatalog, smtpCatalog, pop3Catalog, imapCatalog, eventCatalog, cliCatalog, webCatalog, mailDiagCatalog, lessonCatalog, smtpDiagCatalog, dsnCatalog, panelsCatalog, imap16Catalog, webPresentCatalog, classCatalog, webFront2Catalog, classviewCatalog, dashboardCatalog, webFront3Catalog}
+var catalogs = []map[string]entry{commonCatalog, smtpCatalog, pop3Catalog, imapCatalog, eventCatalog, cliCatalog, webCatalog, mailDiagCatalog, lessonCatalog, smtpDiagCatalog, dsnCatalog, panelsCatalog, imap16Catalog, webPresentCatalog, classCatalog, webFront2Catalog, classviewCatalog, dashboardCatalog, webFront3Catalog, classLessonsCatalog}
 
 // Langs are the languages explanations come in.
 var Langs = []string{"en", "zh"}

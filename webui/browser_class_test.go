@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -30,5 +31,28 @@ func TestBrowserStudent(t *testing.T) {
 	pg.shot("student.png")
 	pg.click("signing out", `#student button`)
 	pg.wait("the sign-in form again", `!!document.querySelector("#signin") && !document.querySelector("#signin").hidden`)
+	pg.checkExceptions()
+}
+
+// TestBrowserStudentLesson: a signed-in student picks smtp-by-hand on
+// their page and starts it; they type the lesson over a real socket, and
+// the lesson panel beside their ladder ticks every step the server
+// checked, then the picker says the lesson is completed.
+func TestBrowserStudentLesson(t *testing.T) {
+	pg := newPage(t)
+	inst, _, base := newClassWorld(t)
+	pg.step("loading the page", chromedp.Navigate(base+"/"))
+	pg.wait("the sign-in form", `!!document.querySelector("#signin") && !document.querySelector("#signin").hidden`)
+	pg.eval(`document.querySelector("#signin-user").value = "s01", document.querySelector("#signin-pass").value = "pw01", document.querySelector("#signin-go").click(), ""`)
+	pg.wait("the lesson picker", `!!document.querySelector("#lesson-select") && document.querySelector("#lesson-select").options.length > 3 && document.querySelector("#lesson-start").textContent === "Start"`)
+	pg.eval(`document.querySelector("#lesson-select").value = "smtp-by-hand", document.querySelector("#lesson-start").click(), ""`)
+	pg.wait("the lesson panel", `!document.querySelector("#lesson-panel").hidden && document.querySelector("#lesson-panel .lesson-now").textContent.includes("telnet 127.0.0.1 ")`)
+	smtpByHand(t, inst, "127.0.0.1", "laptop", "s01")
+	pg.wait("every step ticked", `document.querySelectorAll("#lesson-panel .lesson-steps li.done").length === 8 && !!document.querySelector("#lesson-panel .lesson-done")`)
+	pg.wait("the picker says completed", `document.querySelector("#lesson-select").selectedOptions[0].textContent.includes("completed")`)
+	if got := pg.eval(`document.querySelector("#lesson-panel").textContent`); strings.Contains(got, "alice") {
+		t.Errorf("the student's lesson names alice: %s", got)
+	}
+	pg.shot("student-lesson.png")
 	pg.checkExceptions()
 }

@@ -206,6 +206,15 @@ func (s *Server) progress(now time.Time) classProgress {
 		}
 	}
 	o.mu.RUnlock()
+	// After a restart the trace is new: a student's lesson is then the
+	// one their progress file says they worked on last.
+	for _, k := range order {
+		if p := rows[k]; p.Lesson == "" {
+			if l, ok := s.classLessonsOf().persisted(k); ok {
+				p.Lesson, p.Status, p.Step, p.Steps = l.lesson, l.status, l.step, l.steps
+			}
+		}
+	}
 	out := classProgress{Now: now, Rule: stuckRule{int(stuckIdle / time.Minute), int(stuckWindow / time.Minute), stuckErrors}, Students: make([]studentProgress, 0, len(order))}
 	for _, k := range order {
 		p := rows[k]

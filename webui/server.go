@@ -130,6 +130,9 @@ type Server struct {
 	signins    *signins
 	owners     *owners
 	ownersOnce sync.Once
+	// lessons are the students' lessons (classlessons.go).
+	lessons     *classLessons
+	lessonsOnce sync.Once
 }
 
 // New returns a server for inst. Call Serve or ListenAndServe to start it.
@@ -201,6 +204,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/faults", s.read(s.handleFaults))
 	mux.HandleFunc("POST /api/faults", s.control(s.handleSetFault))
 	mux.HandleFunc("POST /api/lesson", s.control(s.handleLesson))
+	mux.HandleFunc("GET /api/lessons", s.read(s.handleLessons))
+	mux.HandleFunc("POST /api/lessons/{id}/start", s.handleLessonStart)
+	mux.HandleFunc("POST /api/lessons/stop", s.handleLessonStop)
 	mux.HandleFunc("GET /api/class", s.control(s.handleClass))
 	mux.HandleFunc("GET /api/class/progress", s.control(s.handleProgress))
 	mux.HandleFunc("GET /api/class/progress.csv", s.control(s.handleProgressCSV))

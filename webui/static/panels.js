@@ -300,6 +300,9 @@ const L = { id: '', title: '', steps: 0, titles: {}, done: new Set(), current: -
 function onLesson(ev) {
   const a = ev.attrs || {};
   if (!a.lesson) return;
+  // A class's lessons (attribute user) are each student's own: the
+  // instructor's page follows the class on the dashboard instead.
+  if (a.user && !(S.world && S.world.student)) return;
   if (a.lesson !== L.id || a.status === 'started') {
     Object.assign(L, { id: a.lesson, title: a.lesson, steps: 0, titles: {}, done: new Set(), current: -1, now: null, explain: null, hints: [], finished: false });
   }

@@ -9,7 +9,7 @@
 import { $, el, vis } from './util.js';
 import { I, t } from './i18n.js';
 import { api } from './api.js';
-import { onRelabel } from './model.js';
+import { onRelabel, onEvent } from './model.js';
 
 let form = null, badge = null, who = '';
 
@@ -87,11 +87,93 @@ async function showWho() {
   });
   badge.append(el('span'), out);
   $('status').after(badge);
+  if (w.class) badge.after(lessonPicker());
   // The catalog may still be on its way.
   for (let i = 0; i < 50 && !I.cat.has(I.lang); i++) await new Promise((r) => setTimeout(r, 100));
   label();
 }
 
+// ---------- a class's lessons ----------
+// A signed-in student picks a lesson and starts it; the server then checks
+// each step from their own sessions and sends the lesson's words as
+// events, which the lesson panel beside the ladder shows (panels.js).
+let picker = null, rows = [];
+
+function lessonPicker() {
+  picker = el('span');
+  picker.id = 'lesson-pick';
+  const lab = el('label');
+  lab.htmlFor = 'lesson-select';
+  const sel = el('select');
+  sel.id = 'lesson-select';
+  const go = el('button');
+  Object.assign(go, { id: 'lesson-start', type: 'button' });
+  const again = el('button');
+  Object.assign(again, { id: 'lesson-restart', type: 'button' });
+  const err = el('span');
+  err.id = 'lesson-err';
+  err.setAttribute('role', 'alert');
+  const start = async (restart) => {
+    err.textContent = '';
+    try {
+      await api('/api/lessons/' + encodeURIComponent(sel.value) + '/start', { method: 'POST',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ lang: I.lang, restart }) });
+      loadLessons();
+    } catch (e) {
+      err.textContent = vis(e.message);
+    }
+  };
+  go.addEventListener('click', () => start(false));
+  again.addEventListener('click', () => start(true));
+  sel.addEventListener('change', labelPicker);
+  picker.append(lab, sel, go, again, err);
+  loadLessons();
+  return picker;
+}
+
+async function loadLessons() {
+  try {
+    const list = await api('/api/lessons?lang=' + encodeURIComponent(I.lang));
+    rows = list.lessons || [];
+  } catch (e) { return; }
+  const sel = $('lesson-select');
+  const keep = sel.value;
+  sel.replaceChildren();
+  for (const r of rows) {
+    const o = el('option');
+    o.value = r.id;
+    sel.appendChild(o);
+  }
+  const active = rows.find((r) => r.active);
+  sel.value = active ? active.id : (rows.some((r) => r.id === keep) ? keep : (rows[0] || {}).id || '');
+  labelPicker();
+}
+
+function labelPicker() {
+  if (!picker) return;
+  picker.firstChild.textContent = t('web.lessons.pick');
+  const sel = $('lesson-select');
+  sel.title = t('web.lessons.checked');
+  rows.forEach((r, i) => {
+    const state = r.completed ? t('web.lessons.completed') : (r.done ? t('web.lessons.progress', { done: r.done, steps: r.steps }) : '');
+    sel.options[i].textContent = vis(r.title) + (state ? ' (' + state + ')' : '');
+  });
+  const r = rows.find((x) => x.id === sel.value) || {};
+  $('lesson-start').textContent = r.done && !r.completed ? t('web.lessons.resume') : t('web.lessons.start');
+  $('lesson-restart').textContent = t('web.lessons.restart');
+  $('lesson-restart').hidden = !r.done;
+}
+
+onRelabel(() => { if (picker) loadLessons(); });
+onEvent((ev) => {
+  const st = (ev.attrs || {}).status;
+  if (picker && ev.kind === 'lesson' && (st === 'step-done' || st === 'finished')) loadLessonsSoon();
+});
+let soon = 0;
+function loadLessonsSoon() {
+  clearTimeout(soon);
+  soon = setTimeout(loadLessons, 500);
+}
 onRelabel(label);
 watchLogin();
 showWho();

@@ -1,0 +1,26 @@
+package tracer
+
+// classLessonsCatalog holds the texts of a class's lessons (issue 17):
+// the lesson picker of a student's page, the answers of /api/lessons,
+// and `mailscope lesson NAME --server URL --user NAME`, which follows a
+// lesson that the class's server checks.
+var classLessonsCatalog = map[string]entry{
+	"console.lesson.student.done":     {en: "{user}: {lesson}, step {step}/{steps} done ({title})", zh: "{user}：{lesson} 第 {step}/{steps} 步完成（{title}）"},
+	"console.lesson.student.finished": {en: "{user} finished the lesson {lesson}", zh: "{user} 完成了课程 {lesson}"},
+	"web.lessons.pick":                {en: "Lesson", zh: "课程"},
+	"web.lessons.start":               {en: "Start", zh: "开始"},
+	"web.lessons.resume":              {en: "Go on", zh: "继续"},
+	"web.lessons.restart":             {en: "From the start", zh: "从头开始"},
+	"web.lessons.stop":                {en: "Stop", zh: "停止"},
+	"web.lessons.progress":            {en: "{done}/{steps} steps done", zh: "已完成 {done}/{steps} 步"},
+	"web.lessons.completed":           {en: "completed", zh: "已完成"},
+	"web.lessons.checked":             {en: "The server checks each step from what you really typed, in your own sessions.", zh: "服务器根据你在自己的会话中真正输入的内容检查每一步。"},
+	"web.err.lesson.signin":           {en: "sign in with your class account to do a lesson", zh: "请先用你的班级账号登录，再做课程"},
+	"web.err.lesson.none":             {en: "no lesson {lesson} in this class: the lessons are {lessons}", zh: "本班没有课程 {lesson}：可选的课程有 {lessons}"},
+	"cli.lesson.remote.pass":          {en: "Password of {user} (from the class sheet): ", zh: "{user} 的密码（见班级名单）："},
+	"cli.lesson.remote.in":            {en: "Signed in to {url} as {user}. The server checks this lesson from your own sessions; type in another terminal.", zh: "已作为 {user} 登录 {url}。服务器根据你自己的会话检查本课；请在另一个终端里输入命令。"},
+	"cli.lesson.remote.gone":          {en: "the lesson was stopped on the server (started again from another window?)", zh: "服务器上的这门课已停止（是否在另一个窗口重新开始了？）"},
+	"cli.err.remote.user":             {en: "--server needs --user: the name of your class account (s07, or your name on the roster)", zh: "--server 需要 --user：你的班级账号名（例如 s07，或名单上的名字）"},
+	"cli.err.remote.signin":           {en: "signing in to {url} as {user}: {err}", zh: "以 {user} 登录 {url} 失败：{err}"},
+	"cli.err.remote.start":            {en: "starting lesson {lesson} at {url}: {err}", zh: "在 {url} 开始课程 {lesson} 失败：{err}"},
+}

@@ -1,0 +1,150 @@
+package webui
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mailscope/mailscope/servers"
+	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/tracer"
+)
+
+// smtpByHand types the smtp-by-hand lesson from ip as user: greeting,
+// helo, two messages to their own mailbox on A in one session, QUIT.
+func smtpByHand(t *testing.T, inst *servers.Instance, ip, helo, user string) {
+	t.Helper()
+	w := dialWire(t, ip, inst.Addr("A", world.SMTP))
+	w.reply("220")
+	w.cmd("HELO "+helo, "250")
+	for _, subj := range []string{"hello from telnet", "second message"} {
+		w.cmd("MAIL FROM:<"+user+"@a.example>", "250")
+		w.cmd("RCPT TO:<"+user+"@a.example>", "250")
+		w.cmd("DATA", "354")
+		w.cmd("From: "+user+"@a.example\r\nSubject: "+subj+"\r\n\r\nHello.\r\n.", "250")
+	}
+	w.cmd("QUIT", "221")
+}
+
+// lessonEvents returns the lesson events for user among evs.
+func lessonEvents(evs []*tracer.Event, user string) []*tracer.Event {
+	var out []*tracer.Event
+	for _, e := range evs {
+		if e.Kind == tracer.KindLesson && e.Attrs[tracer.AttrUser] == user {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestClassLessons: two students on two addresses start smtp-by-hand from
+// their pages. s01 is known by the address they signed in from, s02 (typing
+// from an address nobody signed in from, like a NAT's) by "HELO s02". The server ticks each one's steps from their own sessions
+// only, in their language; each sees only their own lesson events; the
+// progress is saved per student and the dashboard shows it; a student's
+// lesson text never spells a password; a stranger cannot start one.
+func TestClassLessons(t *testing.T) {
+	inst, srv, base := newClassWorld(t)
+	classStudents(inst)
+	teacher := newBrowser(t, base, "127.0.0.1")
+	teacher.token = "tok"
+	b1 := newBrowser(t, base, "127.0.0.2")
+	b1.signin("s01", "pw01")
+	b2 := newBrowser(t, base, "127.0.0.3")
+	b2.signin("s02", "pw02")
+
+	if code, body := newBrowser(t, base, "127.0.0.4").do("POST", "/api/lessons/smtp-by-hand/start", "application/json", `{}`); code != 401 {
+		t.Errorf("a stranger started a lesson: %d %s", code, body)
+	}
+	if code, body := b1.do("POST", "/api/lessons/weaknesses/start", "application/json", `{}`); code != 404 || !strings.Contains(body, "smtp-by-hand") {
+		t.Errorf("weaknesses in a class: %d %s", code, body)
+	}
+	var list lessonList
+	if code := b1.get("/api/lessons?lang=zh", &list); code != 200 || list.Student != "s01" || len(list.Lessons) == 0 || list.Lessons[0].Title != "动手尝试 SMTP 交互" {
+		t.Fatalf("lessons list: %d %+v", code, list)
+	}
+	if code, body := b1.do("POST", "/api/lessons/smtp-by-hand/start", "application/json", `{"lang":"en"}`); code != 200 {
+		t.Fatalf("start: %d %s", code, body)
+	}
+	if code, body := b2.do("POST", "/api/lessons/smtp-by-hand/start", "application/json", `{"lang":"zh"}`); code != 200 {
+		t.Fatalf("start: %d %s", code, body)
+	}
+
+	smtpByHand(t, inst, "127.0.0.2", "laptop", "s01")
+	waitFor(t, inst.Bus, "s01 finished", func(e *tracer.Event) bool {
+		return e.Kind == tracer.KindLesson && e.Attrs[tracer.AttrUser] == "s01" && e.Attrs["status"] == "finished"
+	})
+	// s02 types from an address nobody signed in from (a lab's NAT):
+	// only the HELO claim makes the session theirs, and the greeting
+	// before it still ticks their first step.
+	smtpByHand(t, inst, "127.0.0.4", "s02", "s02")
+	waitFor(t, inst.Bus, "s02 finished", func(e *tracer.Event) bool {
+		return e.Kind == tracer.KindLesson && e.Attrs[tracer.AttrUser] == "s02" && e.Attrs["status"] == "finished"
+	})
+
+	for _, c := range []struct {
+		b          *browser
+		user, peer string
+		word       string // a word of the lesson's language
+	}{{b1, "s01", "s02", "Step"}, {b2, "s02", "s01", "HELO"}} {
+		evs := c.b.events()
+		own := lessonEvents(evs, c.user)
+		done := 0
+		for _, e := range own {
+			if e.Attrs["status"] == "step-done" {
+				done++
+			}
+			if strings.Contains(e.Text, "pw0") {
+				t.Errorf("%s's lesson event spells a password: %q", c.user, e.Text)
+			}
+		}
+		if done != 8 {
+			t.Errorf("%s: %d steps done in their view, want 8", c.user, done)
+		}
+		if len(lessonEvents(evs, c.peer)) > 0 {
+			t.Errorf("%s sees %s's lesson", c.user, c.peer)
+		}
+		if c.user == "s02" {
+			zh := false
+			for _, e := range own {
+				zh = zh || strings.Contains(e.Text, "你")
+			}
+			if !zh {
+				t.Errorf("s02's lesson is not in Chinese")
+			}
+		}
+	}
+	// The lesson asked for the student's own addresses.
+	for _, e := range lessonEvents(teacher.events(), "s01") {
+		if strings.Contains(e.Text, "alice@a.example") {
+			t.Errorf("s01's lesson names alice: %q", e.Text)
+		}
+	}
+
+	// Progress per student, on disk and on the dashboard.
+	raw, err := os.ReadFile(filepath.Join(inst.DataDir, "class-progress", "s02.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pf struct {
+		Lessons map[string]struct {
+			Completed bool `json:"completed"`
+		} `json:"lessons"`
+	}
+	if err := json.Unmarshal(raw, &pf); err != nil || !pf.Lessons["smtp-by-hand"].Completed {
+		t.Errorf("s02's progress file: %s (%v)", raw, err)
+	}
+	srv.ownerIndex().wait(inst.Bus.Seq())
+	got := progressOf(t, teacher)
+	for _, u := range []string{"s01", "s02"} {
+		if p := got[u]; p.Lesson != "smtp-by-hand" || p.Status != "finished" || p.Steps != 8 {
+			t.Errorf("dashboard row of %s: %+v", u, p)
+		}
+	}
+	b1.get("/api/lessons", &list)
+	if list.Lessons[0].ID != "smtp-by-hand" || !list.Lessons[0].Completed || list.Lessons[0].Done != 8 {
+		t.Errorf("s01's list after the lesson: %+v", list.Lessons[0])
+	}
+}
