@@ -309,7 +309,13 @@ up, and the browser timeline shows the lesson too.
 
   mailscope lesson smtp-by-hand
   mailscope lesson imap --lang zh
-  mailscope lesson relay --restart     # begin again from step 1`,
+  mailscope lesson relay --restart     # begin again from step 1
+
+In a class (the instructor runs mailscope up --class), the class's server
+checks your lesson from your own sessions: name it and your account, and
+type the password from the class sheet when asked.
+
+  mailscope lesson smtp-by-hand --server http://192.168.1.10:8025 --user s07`,
 		zh: `lesson 带你学完一课（mailscope lessons 会列出所有课程）。它显示第一步，观察每台
 服务器的跟踪，你自己的会话完成一步就打一个勾，解释服务器的响应，出错时给出提示。
 进度保存在数据目录中。
@@ -319,7 +325,12 @@ up, and the browser timeline shows the lesson too.
 
   mailscope lesson smtp-by-hand
   mailscope lesson imap --lang zh
-  mailscope lesson relay --restart     # 从第 1 步重新开始`,
+  mailscope lesson relay --restart     # 从第 1 步重新开始
+
+在课堂上（教师运行 mailscope up --class），由课堂的服务器根据你自己的会话检查课程：
+写上课程名和你的账号，提示时输入班级名单上的密码。
+
+  mailscope lesson smtp-by-hand --server http://192.168.1.10:8025 --user s07`,
 	},
 	"cli.help.demo.short": {en: "Play a lesson's example commands as a scripted client, typing like a person (for lectures)", zh: "由脚本客户端像人一样逐字输入，演示一课的示例命令（用于课堂讲解）"},
 	"cli.help.demo.long": {
@@ -360,6 +371,8 @@ the demo, for the browser, until Ctrl-C (--exit stops at once).
 	"cli.flag.explain":          {en: "print a one-line explanation under each protocol line", zh: "在每条协议行下面打印一行解释"},
 	"cli.flag.show-data":        {en: "print message bodies in full instead of a one-line summary", zh: "完整打印邮件内容，而不是一行摘要"},
 	"cli.flag.quiet":            {en: "print only the start-up banner, not the trace (the web timeline and --record still get every event)", zh: "只打印启动信息，不打印跟踪（网页时间线和 --record 仍然得到每个事件）"},
+	"cli.flag.lesson.server":    {en: "the class's web address (http://HOST:PORT): follow a lesson the class's server checks, with no servers here", zh: "课堂的网页地址（http://HOST:PORT）：跟随由课堂服务器检查的课程，本机不启动服务器"},
+	"cli.flag.lesson.user":      {en: "your class account (with --server); the password is asked, or taken from MAILSCOPE_PASSWORD", zh: "你的班级账号（与 --server 一起用）；密码会提示输入，或取自 MAILSCOPE_PASSWORD"},
 	"cli.flag.restart":          {en: "begin the lesson again from step 1", zh: "从第 1 步重新开始这一课"},
 	"cli.flag.lesson.trace":     {en: "print the explained trace of every session (false: only the lesson and the replies it comments on)", zh: "打印每个会话带解释的跟踪（false：只打印课程和它评论的响应）"},
 	"cli.flag.speed":            {en: "pace of the typing and pauses: 2 is twice as fast, 0.5 half as fast", zh: "打字和停顿的节奏：2 为两倍速，0.5 为半速"},

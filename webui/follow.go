@@ -36,6 +36,9 @@ type Follower struct {
 	URL string
 	// Token is the web token a public instance asks for ("" on loopback).
 	Token string
+	// Header is sent with every connection besides the token: a signed-in
+	// student's cookie (Cookie: mailscope_student=...).
+	Header http.Header
 	// After and Epoch say where to resume: after event After of run
 	// Epoch. With both empty the first connection asks for the Last most
 	// recent events (Last < 0: all that are kept).
@@ -145,9 +148,12 @@ func (f *Follower) dial(ctx context.Context) (*websocket.Conn, *http.Response, e
 		q.Set("last", strconv.Itoa(f.Last))
 	}
 	u.RawQuery = q.Encode()
-	var h http.Header
+	h := f.Header.Clone()
 	if f.Token != "" {
-		h = http.Header{"Authorization": {"Bearer " + f.Token}}
+		if h == nil {
+			h = http.Header{}
+		}
+		h.Set("Authorization", "Bearer "+f.Token)
 	}
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}
 	return d.DialContext(ctx, u.String(), h)

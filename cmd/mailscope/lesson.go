@@ -33,6 +33,9 @@ type lessonOptions struct {
 	options
 	restart bool
 	trace   bool
+	// server and user: a lesson the class's server checks
+	// (lesson_remote.go).
+	server, user string
 }
 
 func newLessonsCmd() *cobra.Command {
@@ -94,6 +97,8 @@ func newLessonCmd() *cobra.Command {
 	addWorldFlags(cmd, &o.options)
 	cmd.Flags().BoolVar(&o.restart, "restart", false, "")
 	cmd.Flags().BoolVar(&o.trace, "trace", true, "")
+	cmd.Flags().StringVar(&o.server, "server", "", "")
+	cmd.Flags().StringVar(&o.user, "user", "", "")
 	return cmd
 }
 
@@ -126,6 +131,9 @@ func runLesson(ctx context.Context, cmd *cobra.Command, o *lessonOptions, id str
 	l, err := findLesson(id, lang)
 	if err != nil {
 		return err
+	}
+	if o.server != "" {
+		return runRemoteLesson(ctx, cmd, o, l.ID, lang)
 	}
 	out := cmd.OutOrStdout()
 	color, err := useColor(o.color, lang, out)
