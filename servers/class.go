@@ -3,6 +3,7 @@ package servers
 import (
 	"context"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,45 @@ func (inst *Instance) openClass(ctx context.Context, c *Class) error {
 	inst.World.AddStudents(students)
 	inst.Students = students
 	return nil
+}
+
+// labNetworks returns the private networks (RFC 1918, RFC 4193) that this
+// machine's interface addresses ifs are on, less those already trusted. A
+// class trusts them to relay without AUTH, as Postfix trusts the subnets
+// of its own interfaces (mynetworks_style = subnet): students telnet from
+// the lab's machines and send to another server of the world by hand,
+// as the relay lesson has them, without typing AUTH PLAIN's base64. It is
+// no open relay: a domain outside the world has no MX in the world's
+// directory, so nothing leaves it; a public network is never trusted.
+func labNetworks(ifs []net.Addr, trusted []netip.Prefix) []netip.Prefix {
+	var out []netip.Prefix
+	for _, a := range ifs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok {
+			continue
+		}
+		ip = ip.Unmap()
+		if !ip.IsPrivate() {
+			continue
+		}
+		ones, _ := n.Mask.Size()
+		p, err := ip.Prefix(ones)
+		if err != nil {
+			continue
+		}
+		seen := false
+		for _, t := range append(trusted, out...) {
+			seen = seen || t.Contains(p.Addr()) && t.Bits() <= p.Bits()
+		}
+		if !seen {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // classConnLimits raises the connection limits per client address for a

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -95,6 +96,10 @@ type Instance struct {
 	// Students are the class's open accounts, in the order of the sheet
 	// (Config.Class); none without a class.
 	Students []world.Student
+	// LabNetworks are the private networks of this machine that a class
+	// trusts to relay without AUTH (labNetworks), added to the world's
+	// trusted networks.
+	LabNetworks []netip.Prefix
 }
 
 // Start opens the store, binds every listener and starts serving.
@@ -124,6 +129,10 @@ func Start(cfg Config) (*Instance, error) {
 			return nil, err
 		}
 		cfg.Limits = classConnLimits(cfg.Limits, len(inst.Students), cfg.World.Class.SessionsPerUser)
+		if ifs, err := net.InterfaceAddrs(); err == nil {
+			inst.LabNetworks = labNetworks(ifs, cfg.World.SMTP.TrustedNetworks)
+			cfg.World.SMTP.TrustedNetworks = append(cfg.World.SMTP.TrustedNetworks, inst.LabNetworks...)
+		}
 	}
 	var domains []string
 	for _, s := range cfg.World.Servers {

@@ -20,6 +20,7 @@ var classLessonsCatalog = map[string]entry{
 	"cli.lesson.remote.pass":          {en: "Password of {user} (from the class sheet): ", zh: "{user} 的密码（见班级名单）："},
 	"cli.lesson.remote.in":            {en: "Signed in to {url} as {user}. The server checks this lesson from your own sessions; type in another terminal.", zh: "已作为 {user} 登录 {url}。服务器根据你自己的会话检查本课；请在另一个终端里输入命令。"},
 	"cli.lesson.remote.gone":          {en: "the lesson was stopped on the server (started again from another window?)", zh: "服务器上的这门课已停止（是否在另一个窗口重新开始了？）"},
+	"cli.class.trusted":               {en: "students on the lab's networks {nets} relay to the world's other servers without AUTH (trusted networks, like Postfix's mynetworks_style = subnet); nothing leaves the world", zh: "实验室网络 {nets} 上的学生无需 AUTH 即可中继到本世界的其他服务器（可信网络，类似 Postfix 的 mynetworks_style = subnet）；邮件不会离开这个世界"},
 	"cli.err.remote.user":             {en: "--server needs --user: the name of your class account (s07, or your name on the roster)", zh: "--server 需要 --user：你的班级账号名（例如 s07，或名单上的名字）"},
 	"cli.err.remote.signin":           {en: "signing in to {url} as {user}: {err}", zh: "以 {user} 登录 {url} 失败：{err}"},
 	"cli.err.remote.start":            {en: "starting lesson {lesson} at {url}: {err}", zh: "在 {url} 开始课程 {lesson} 失败：{err}"},

@@ -190,6 +190,13 @@ func classBanner(out io.Writer, lang string, inst *servers.Instance, sheetPath, 
 	for _, r := range ren {
 		fmt.Fprintln(out, "  "+say(lang, "cli.class.renamed", "name", strconv.Quote(r.line), "login", r.login))
 	}
+	if len(inst.LabNetworks) > 0 {
+		nets := make([]string, len(inst.LabNetworks))
+		for i, n := range inst.LabNetworks {
+			nets[i] = n.String()
+		}
+		fmt.Fprintln(out, "  "+say(lang, "cli.class.trusted", "nets", strings.Join(nets, ", ")))
+	}
 	if webui.IsLoopback(net.JoinHostPort(inst.World.Host, "1")) {
 		fmt.Fprintln(out, say(lang, "cli.class.loopback"))
 	}
