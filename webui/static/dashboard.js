@@ -1,8 +1,10 @@
 // mailscope web timeline: the instructor's class dashboard (classroom
 // mode, issue 17). The Class tab shows only to the instructor (the page
 // may control, a class runs, and it is no student's): a row per student
-// from GET /api/class/progress, polled every few seconds while the tab
-// shows; a stuck row says so in words and a ⚠ shape, not by colour
+// from GET /api/class/progress, asked again within a second of a
+// student's lesson step, mistake or session (the page's websocket brings
+// the whole class's events) and every few seconds anyway while the tab
+// shows (idle time grows with no event); a stuck row says so in words and a ⚠ shape, not by colour
 // alone. A row's link opens the student's newest session in presenter
 // mode (?present=1&session=ID). The class-wide buttons use the fault API
 // on every server (the hold fault pauses the message queue).
@@ -12,11 +14,11 @@
 import { $, el, vis } from './util.js';
 import { t } from './i18n.js';
 import { api } from './api.js';
-import { S, onRelabel } from './model.js';
+import { S, onRelabel, onEvent } from './model.js';
 import { onShow } from './views.js';
 
 const POLL_MS = 2500;
-let timer = 0, last = null;
+let timer = 0, last = null, lastPoll = 0, soon = 0;
 
 // instructor reports whether this page is the instructor's in a class.
 function instructor(w) { return !!(w && w.class && w.control && !w.student); }
@@ -69,6 +71,7 @@ function draw() {
 async function poll() {
   clearTimeout(timer);
   if (S.view !== 'class') return;
+  lastPoll = Date.now();
   try {
     last = await api('/api/class/progress');
     draw();
@@ -113,6 +116,15 @@ async function start() {
   $('d-clear').addEventListener('click', () => faultAll(''));
   label();
 }
+
+// pollSoon asks again soon after an event that changes a row, at most
+// once a second however busy the class is.
+function pollSoon() {
+  if (S.view !== 'class' || soon) return;
+  soon = setTimeout(() => { soon = 0; poll(); }, Math.max(200, 1000 - (Date.now() - lastPoll)));
+}
+const moves = new Set(['lesson', 'diagnostic', 'open', 'close']);
+onEvent((ev) => { if (moves.has(ev.kind)) pollSoon(); });
 
 onShow('class', poll);
 onRelabel(label);
