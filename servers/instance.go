@@ -129,6 +129,10 @@ func Start(cfg Config) (*Instance, error) {
 			return nil, err
 		}
 		cfg.Limits = classConnLimits(cfg.Limits, len(inst.Students), cfg.World.Class.SessionsPerUser)
+		// A lab behind NAT is the whole class on one address: each
+		// student's typo is free there, and each account's own count
+		// still slows a guesser from its first failure on.
+		inst.Penalty.AddressFree = len(inst.Students)
 		if ifs, err := net.InterfaceAddrs(); err == nil {
 			inst.LabNetworks = labNetworks(ifs, cfg.World.SMTP.TrustedNetworks)
 			cfg.World.SMTP.TrustedNetworks = append(cfg.World.SMTP.TrustedNetworks, inst.LabNetworks...)

@@ -163,6 +163,9 @@ func New(inst *servers.Instance, opts Options) *Server {
 		clients: make(map[*client]struct{}),
 		signins: newSignins(),
 	}
+	if inst != nil {
+		s.signins.ipFails = len(inst.Students)
+	}
 	s.hosts.Store(newHostSet(opts.Hosts))
 	s.http = &http.Server{
 		Handler:           s.Handler(),

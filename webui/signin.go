@@ -55,6 +55,12 @@ type signins struct {
 	// ever is set by the first sign-in: from then on anonymous loopback
 	// readers no longer see everything.
 	ever bool
+	// ipFails is how many failed attempts one address may make in
+	// signinWindow: maxSigninFails, or the class's size when that is
+	// more. A class behind NAT is many students on one address, each of
+	// whom may mistype; a count per account instead would let one
+	// student lock another out by typing their name with wrong passwords.
+	ipFails int
 }
 
 type failCount struct {
@@ -74,8 +80,11 @@ func (si *signins) blocked(ip string, now time.Time) (time.Time, bool) {
 	if f == nil || now.Sub(f.start) > signinWindow {
 		return time.Time{}, false
 	}
-	return f.start.Add(signinWindow), f.n >= maxSigninFails
+	return f.start.Add(signinWindow), f.n >= si.limit()
 }
+
+// limit is the failed attempts one address may make in signinWindow.
+func (si *signins) limit() int { return max(maxSigninFails, si.ipFails) }
 
 // failed counts a failed attempt of ip.
 func (si *signins) failed(ip string, now time.Time) {
@@ -192,7 +201,7 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request) {
 	if until, ok := s.signins.blocked(ip, now); ok {
 		// RFC 6585 section 4.
 		w.Header().Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
-		writeError(w, http.StatusTooManyRequests, s.say("web.signin.toomany", "n", strconv.Itoa(maxSigninFails)))
+		writeError(w, http.StatusTooManyRequests, s.say("web.signin.toomany", "n", strconv.Itoa(s.signins.limit())))
 		return
 	}
 	var f signinForm

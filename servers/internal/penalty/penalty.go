@@ -34,6 +34,12 @@ type Box struct {
 	// MaxQueue bounds how far ahead Gate reserves an address's logins
 	// (default DefaultMaxQueue).
 	MaxQueue time.Duration
+	// AddressFree is how many failures from one client address are
+	// answered without delay (default Free). A class behind NAT is a
+	// hundred students on one address, each allowed their typo: the
+	// address's count then starts later, and each user's own count still
+	// slows a guesser of one account from the first failure on.
+	AddressFree int
 
 	now func() time.Time // for tests
 
@@ -79,14 +85,14 @@ func (b *Box) Fail(ip, user string) time.Duration {
 	if b == nil {
 		return 0
 	}
-	free, base, max, forget := b.settings()
+	free, base, maxD, forget := b.settings()
 	now := b.clock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.keys == nil {
 		b.keys = make(map[string]*entry)
 	}
-	n := 0
+	var d time.Duration
 	for _, k := range keys(ip, user) {
 		e := b.keys[k]
 		if e == nil || now.Sub(e.last) > forget {
@@ -98,9 +104,17 @@ func (b *Box) Fail(ip, user string) time.Duration {
 		}
 		e.fails++
 		e.last = now
-		n = maxInt(n, e.fails)
+		d = max(d, delay(e.fails, b.freeFor(k, free), base, maxD))
 	}
-	return delay(n, free, base, max)
+	return d
+}
+
+// freeFor is the failures answered at once for key k.
+func (b *Box) freeFor(k string, free int) int {
+	if strings.HasPrefix(k, "ip:") && b.AddressFree > free {
+		return b.AddressFree
+	}
+	return free
 }
 
 // DefaultMaxQueue bounds how far ahead Gate reserves an address's logins:
@@ -132,7 +146,7 @@ func (b *Box) Gate(ip string) (wait time.Duration, ok bool) {
 	if e == nil || now.Sub(e.last) > forget {
 		return 0, true
 	}
-	d := delay(e.fails, free, base, max)
+	d := delay(e.fails, b.freeFor("ip:", free), base, max)
 	if d <= 0 {
 		return 0, true
 	}
@@ -164,17 +178,21 @@ func (b *Box) Pending(ip, user string) time.Duration {
 	if b == nil {
 		return 0
 	}
-	free, base, max, forget := b.settings()
+	free, base, maxD, forget := b.settings()
 	now := b.clock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n := 0
+	var d time.Duration
 	for _, k := range keys(ip, user) {
+		n := 0
 		if e := b.keys[k]; e != nil && now.Sub(e.last) <= forget {
-			n = maxInt(n, e.fails)
+			n = e.fails
+		}
+		if dk := delay(n+1, b.freeFor(k, free), base, maxD); dk > d {
+			d = dk
 		}
 	}
-	return delay(n+1, free, base, max)
+	return d
 }
 
 // Succeed forgets the failures of the address and of the user after a

@@ -1,6 +1,7 @@
 package penalty
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -165,5 +166,30 @@ func TestFailedAfterTheGate(t *testing.T) {
 	f := b.FailedAfter("192.0.2.1", "bob", 1, 3, w)
 	if f.Total() != 4*time.Second || f.Wait != 2*time.Second {
 		t.Fatalf("fourth failure after a 2 s gate: total %v, after the check %v; want 4s and 2s", f.Total(), f.Wait)
+	}
+}
+
+// TestAddressFree: behind a class's NAT, AddressFree typos from one
+// address (each for another user) cost nothing, the next one waits; a
+// user's own second failure waits at once, whatever the address allows;
+// and the gate of the address opens only once its count is over.
+func TestAddressFree(t *testing.T) {
+	b := &Box{AddressFree: 10}
+	for i := range 10 {
+		if d := b.Fail("10.0.0.1", fmt.Sprintf("s%02d", i)); d != 0 {
+			t.Fatalf("typo %d from the NAT waits %v", i+1, d)
+		}
+	}
+	if w, ok := b.Gate("10.0.0.1"); w != 0 || !ok {
+		t.Errorf("the gate after 10 typos: %v %v", w, ok)
+	}
+	if d := b.Fail("10.0.0.1", "s10"); d != DefaultBase {
+		t.Errorf("the 11th failure from the address waits %v, want %v", d, DefaultBase)
+	}
+	if d := b.Fail("10.0.0.2", "s03"); d != DefaultBase {
+		t.Errorf("s03's second failure waits %v, want %v", d, DefaultBase)
+	}
+	if p := b.Pending("10.0.0.3", "s05"); p != DefaultBase {
+		t.Errorf("s05's next failure from elsewhere would wait %v, want %v", p, DefaultBase)
 	}
 }
