@@ -1,12 +1,19 @@
 package webui
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/mailscope/mailscope/lessons"
 	"github.com/mailscope/mailscope/servers"
 	"github.com/mailscope/mailscope/servers/world"
 	"github.com/mailscope/mailscope/tracer"
@@ -147,4 +154,109 @@ func TestClassLessons(t *testing.T) {
 	if list.Lessons[0].ID != "smtp-by-hand" || !list.Lessons[0].Completed || list.Lessons[0].Done != 8 {
 		t.Errorf("s01's list after the lesson: %+v", list.Lessons[0])
 	}
+}
+
+// TestClassLessonsPlayed: every lesson a class can do, rewritten for s01,
+// is played by its own demo (the player types the example commands, with
+// s01's password where the texts say <password>) from the address s01
+// signed in from, and the server ticks every step and finishes it.
+func TestClassLessonsPlayed(t *testing.T) {
+	inst, _, base := newClassWorld(t)
+	classStudents(inst)
+	b := newBrowser(t, base, "127.0.0.1")
+	b.signin("s01", "pw01")
+	set, err := lessons.LoadFor("s01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := lessons.Addrs{"web": strings.TrimPrefix(base, "http://")}
+	for _, sv := range inst.World.Servers {
+		for _, p := range []world.Protocol{world.SMTP, world.POP3, world.IMAP} {
+			addrs[sv.Name+"/"+string(p)] = inst.Addr(sv.Name, p)
+		}
+	}
+	for _, id := range lessons.ClassLessons {
+		t.Run(id, func(t *testing.T) {
+			l := set.Get(id)
+			// The player types what a student would, with s01's password
+			// and, for the webmail's HTTP, the cookie of s01's browser.
+			var cookie string
+			for _, ck := range b.jar.Cookies(mustURL(t, base)) {
+				cookie = "Cookie: " + ck.Name + "=" + ck.Value
+			}
+			for _, s := range l.Steps {
+				for _, c := range s.Demo {
+					c.Send = strings.ReplaceAll(c.Send, "<password>", "pw01")
+					if first, rest, ok := strings.Cut(c.Send, "\n"); ok && strings.HasSuffix(first, " HTTP/1.1") {
+						c.Send = first + "\n" + cookie + "\n" + rest
+					}
+				}
+			}
+			sub := inst.Bus.Subscribe(1 << 16)
+			defer sub.Close()
+			var mu sync.Mutex
+			done := map[int]bool{}
+			finished := make(chan struct{})
+			changed := make(chan struct{}, 1)
+			go func() {
+				for e := range sub.C() {
+					if e.Kind != tracer.KindLesson || e.Attrs[tracer.AttrUser] != "s01" || e.Attrs["lesson"] != id {
+						continue
+					}
+					step, _ := strconv.Atoi(e.Attrs["step"])
+					mu.Lock()
+					switch e.Attrs["status"] {
+					case "step-done":
+						done[step] = true
+					case "finished":
+						close(finished)
+					}
+					mu.Unlock()
+					select {
+					case changed <- struct{}{}:
+					default:
+					}
+				}
+			}()
+			wait := func(ctx context.Context, step int) error {
+				for {
+					mu.Lock()
+					ok := done[step]
+					mu.Unlock()
+					if ok {
+						return nil
+					}
+					select {
+					case <-changed:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+			}
+			if code, body := b.do("POST", "/api/lessons/"+id+"/start", "application/json", `{"lang":"en","restart":true}`); code != 200 {
+				t.Fatalf("start: %d %s", code, body)
+			}
+			var out bytes.Buffer
+			p := &lessons.Player{Lesson: l, Lang: "en", Addrs: addrs, Out: &out, Speed: 1e6, Wait: wait,
+				ReplyTimeout: 10 * time.Second, StepTimeout: 20 * time.Second}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			if err := p.Play(ctx); err != nil {
+				t.Fatalf("demo %s: %v\n%s", id, err, out.String())
+			}
+			select {
+			case <-finished:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s did not finish on the server", id)
+			}
+		})
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
