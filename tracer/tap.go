@@ -89,6 +89,17 @@ func (s *Session) Label(actor, hop, msgID string) {
 	s.mu.Unlock()
 }
 
+// Hop returns the relay hop the session was labelled with ("A->B"), ""
+// for a client that is no server of the world.
+func (s *Session) Hop() string {
+	if s == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hop
+}
+
 // SetMsgID sets (or with "" clears) the message id carried by following events.
 func (s *Session) SetMsgID(id string) {
 	if s == nil {

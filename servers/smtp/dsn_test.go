@@ -55,12 +55,14 @@ func TestDSNParameters(t *testing.T) {
 }
 
 // TestTraceParameter: a server that carries trace ids offers
-// X-MAILSCOPE-TRACE and gives the message the id a relay sends in it; one
-// that does not refuses the parameter like any unknown one, and a
-// client's ENVID, even one that looks like a trace id, names no trace.
+// X-MAILSCOPE-TRACE to the world's relays and gives the message the id a
+// relay sends in it; to any other client (a student who copied another's
+// trace id from a Received line) it is an unknown parameter, as on a
+// server that does not carry them; and a client's ENVID, even one that
+// looks like a trace id, names no trace.
 func TestTraceParameter(t *testing.T) {
 	addr, b, _, _ := fakeServer(t, func(s *smtp.Server) { s.CarryTrace = true })
-	runTranscript(t, addr, `
+	dialAsRelay(t, addr, b.bus, "B", "A").Run(`
 		S: 220 *
 		C: EHLO a.example
 		S: 250-*
@@ -108,6 +110,23 @@ func TestTraceParameter(t *testing.T) {
 	if m := own; m.TraceID != m.ID || m.EnvID != "B-ABCDEFGH" {
 		t.Errorf("a client's ENVID became the trace id: %q (queue id %q)", m.TraceID, m.ID)
 	}
+	student := `
+		S: 220 *
+		C: EHLO a.example
+		S: 250-*
+		S: 250-PIPELINING
+		S: 250-SIZE *
+		S: 250-8BITMIME
+		S: 250-ENHANCEDSTATUSCODES
+		S: 250-DSN
+		S: 250-AUTH PLAIN LOGIN
+		S: 250 HELP
+		C: MAIL FROM:<alice@a.example> X-MAILSCOPE-TRACE=A-ABCDEFGH
+		S: 555 5.5.4 MAIL FROM parameter X-MAILSCOPE-TRACE not recognized*
+		C: QUIT
+		S: 221 *
+	`
+	runTranscript(t, addr, student)
 	plain, _, _, _ := fakeServer(t, nil)
 	runTranscript(t, plain, `
 		S: 220 *

@@ -24,6 +24,7 @@ import (
 type fakeBackend struct {
 	mu        sync.Mutex
 	delivered []*smtp.Message
+	bus       *tracer.Bus // the server's, set by fakeServer
 }
 
 var _ smtp.Backend = (*fakeBackend)(nil)
@@ -94,6 +95,7 @@ func fakeServer(t *testing.T, configure func(*smtp.Server)) (string, *fakeBacken
 		configure(srv)
 	}
 	bus := tracer.NewBus()
+	b.bus = bus
 	sub := bus.Subscribe(1 << 12)
 	done := make(chan struct{})
 	go func() { srv.Serve(bus.Listen(l, "A", "smtp")); close(done) }()

@@ -39,7 +39,7 @@ func (s *session) handleHelo(cmd command, ehlo bool) error {
 		max := fr.MaxHold()
 		lines = append(lines, fmt.Sprintf("FUTURERELEASE %d %s", int64(max/time.Second), time.Now().Add(max).UTC().Format(time.RFC3339)))
 	}
-	if s.srv.CarryTrace {
+	if s.carriesTrace() {
 		lines = append(lines, TraceKeyword)
 	}
 	lines = append(lines, "HELP")

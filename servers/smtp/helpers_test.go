@@ -58,6 +58,27 @@ type client struct{ *wiretest.Conn }
 
 func dial(t testing.TB, addr string) *client { return &client{wiretest.Dial(t, addr)} }
 
+// dialAsRelay connects to addr as the world's relay from server from
+// would: the trace labels the session as a hop (tracer.Bus.ExpectPeer,
+// keyed by the client's port, as relay.dialFrom does).
+func dialAsRelay(t testing.TB, addr string, bus *tracer.Bus, from, to string) *client {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	forget := bus.ExpectPeer(port, tracer.PeerLabel{Actor: from, Hop: from + "->" + to})
+	t.Cleanup(forget)
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{wiretest.Wrap(t, nc)}
+}
+
 // greeted dials and reads the 220 greeting.
 func greeted(t testing.TB, addr string) *client {
 	c := dial(t, addr)

@@ -65,10 +65,17 @@ func (s *session) mailTraceID(args string) string {
 	if s.nextID == "" {
 		s.nextID = newID(s.srv.Name)
 	}
-	if p, err := parsePath(args, "FROM:", "MAIL"); err == nil && s.srv.CarryTrace && isMailscopeID(p.params[TraceKeyword]) {
+	if p, err := parsePath(args, "FROM:", "MAIL"); err == nil && s.carriesTrace() && isMailscopeID(p.params[TraceKeyword]) {
 		return p.params[TraceKeyword]
 	}
 	return s.nextID
+}
+
+// carriesTrace reports whether this session may carry a trace id
+// (Server.CarryTrace): the server carries them, and the client is a relay
+// of the world, or the server is not traced at all.
+func (s *session) carriesTrace() bool {
+	return s.srv.CarryTrace && (s.trace == nil || s.trace.Hop() != "")
 }
 
 func newID(server string) string {
@@ -141,7 +148,7 @@ func (s *session) handleMail(cmd command) error {
 				return errorf(501, "5.5.4", "RET=%s unknown: use RET=FULL or RET=HDRS (RFC 3461 section 4.3)", truncate(v, 20))
 			}
 		case TraceKeyword:
-			if !s.srv.CarryTrace || !s.esmtp {
+			if !s.carriesTrace() || !s.esmtp {
 				return errorf(555, "5.5.4", "MAIL FROM parameter %s not recognized or not implemented", k)
 			}
 			if !isMailscopeID(v) {

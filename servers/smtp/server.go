@@ -207,7 +207,10 @@ type Server struct {
 	// hop. It is a private extension (RFC 5321 section 2.2.2: keywords
 	// beginning with X are used by bilateral agreement), so a relay sends
 	// it only to a server that offers it, and the client's own ENVID
-	// (RFC 3461 section 4.4) travels untouched.
+	// (RFC 3461 section 4.4) travels untouched. On a traced server only
+	// the world's own relays are offered it (a session the trace labelled
+	// as a relay hop, tracer.Session.Hop): a student who sent another's
+	// trace id would file their message under the other's name.
 	CarryTrace bool
 	// AllowInsecureAuth offers AUTH on unencrypted connections from anywhere;
 	// loopback clients may always use it.

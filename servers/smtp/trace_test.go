@@ -96,7 +96,6 @@ func TestTraceOfASession(t *testing.T) {
 		"line s2c 250-AUTH PLAIN LOGIN",
 		"line s2c 250-ETRN",
 		"line s2c 250-FUTURERELEASE 86400",
-		"line s2c 250-X-MAILSCOPE-TRACE",
 		"line s2c 250 HELP",
 		"line c2s AUTH PLAIN ****",
 		"state greeted", // authenticated: same state, noted

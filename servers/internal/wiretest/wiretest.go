@@ -54,6 +54,14 @@ func Dial(t testing.TB, addr string) *Conn {
 	return &Conn{t: t, conn: nc, r: bufio.NewReader(nc)}
 }
 
+// Wrap is Dial for a connection the test made itself (from a chosen
+// local address, say).
+func Wrap(t testing.TB, nc net.Conn) *Conn {
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(Timeout))
+	return &Conn{t: t, conn: nc, r: bufio.NewReader(nc)}
+}
+
 // T is the test the connection belongs to, for helpers built on a Conn
 // (c.T().Helper()).
 func (c *Conn) T() testing.TB { return c.t }
