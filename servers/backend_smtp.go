@@ -100,8 +100,8 @@ func (b *smtpBackend) Deliver(ctx context.Context, m *smtp.Message) error {
 	if _, err := b.inst.Store.Deliver(ctx, d); err != nil {
 		return err
 	}
-	if m.AuthUser != "" && b.server.IsStudent(m.AuthUser) {
-		b.inst.accounts.sentOne(m.AuthUser, time.Now())
+	if key, _ := b.classSender(m.AuthUser, m.From, m.Helo, m.FromRelay, m.ClientAddr); key != "" {
+		b.inst.accounts.sentOne(key, time.Now())
 	}
 	b.notifyDelivered(m)
 	return nil
@@ -316,6 +316,49 @@ func (b *smtpBackend) ServerOf(domain string) (string, bool) {
 	return "", false
 }
 
+// classSender is whom a message counts against in a class's limit of
+// messages a minute: the key the counts are kept under, and how the reply
+// names it; "" for nobody. A student who logged in counts as themself. In
+// a session without AUTH, which is how a student telnets by hand, the
+// student the envelope sender names (MAIL FROM:<s07@a.example>) or the
+// HELO claims (HELO s07) counts, and failing both the client's address
+// ("ip ADDR"), so that sending as nobody is no way around the limit. The
+// world's relay hops (the message was counted where it was submitted),
+// the world's users who logged in (alice, bob) and, without a student
+// named, this machine's own clients (the instructor's demos) count
+// against nobody.
+func (b *smtpBackend) classSender(auth, from, helo string, relay bool, addr net.Addr) (key, who string) {
+	if len(b.inst.Students) == 0 || relay {
+		return "", ""
+	}
+	if auth != "" {
+		if b.server.IsStudent(auth) {
+			return strings.ToLower(auth), auth
+		}
+		return "", ""
+	}
+	local := from
+	if i := strings.LastIndexByte(local, '@'); i >= 0 {
+		local = local[:i]
+	}
+	for _, name := range []string{local, helo} {
+		if name == "" {
+			continue
+		}
+		for _, sv := range b.inst.World.Servers {
+			if u := sv.User(name); u != nil && sv.IsStudent(u.Name) {
+				return strings.ToLower(u.Name), u.Name
+			}
+		}
+	}
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok || ta.IP.IsLoopback() {
+		return "", ""
+	}
+	ip := ta.IP.String()
+	return "ip " + ip, ip
+}
+
 // classLimits refuses a recipient a class limit forbids
 // (world.ClassPolicy): a student who sent MessagesPerMinute messages in the
 // last minute gets 450 4.7.1 until the oldest is a minute old, and a
@@ -324,12 +367,16 @@ func (b *smtpBackend) ServerOf(domain string) (string, bool) {
 // quota answers. Each refusal is a trace note that says which limit.
 func (b *smtpBackend) classLimits(ctx context.Context, e *smtp.Envelope) error {
 	pol := b.inst.World.Class
-	if e.AuthUser != "" && b.server.IsStudent(e.AuthUser) {
-		if ok, wait := b.inst.accounts.mayAccept(e.AuthUser, pol.MessagesPerMinute, time.Now()); !ok {
+	if key, who := b.classSender(e.AuthUser, e.From, e.Helo, e.FromRelay, e.ClientAddr); key != "" {
+		if ok, wait := b.inst.accounts.mayAccept(key, pol.MessagesPerMinute, time.Now()); !ok {
 			secs := strconv.Itoa(int(wait.Round(time.Second) / time.Second))
-			return &smtp.Error{Code: 450, Enh: "4.7.1", NotCounted: true,
-				Note: tracer.M("class.limit.rate", "user", e.AuthUser, "n", strconv.Itoa(pol.MessagesPerMinute), "secs", secs),
-				Msg:  fmt.Sprintf("<%s>: %s has sent %d messages in the last minute (the class limit): try again in %ss", e.Rcpt, e.AuthUser, pol.MessagesPerMinute, secs)}
+			note := tracer.M("class.limit.rate", "user", who, "n", strconv.Itoa(pol.MessagesPerMinute), "secs", secs)
+			if strings.HasPrefix(key, "ip ") {
+				note = tracer.M("class.limit.rate.addr", "addr", who, "n", strconv.Itoa(pol.MessagesPerMinute), "secs", secs)
+				who = "your address " + who
+			}
+			return &smtp.Error{Code: 450, Enh: "4.7.1", NotCounted: true, Note: note,
+				Msg: fmt.Sprintf("<%s>: %s has sent %d messages in the last minute (the class limit): try again in %ss", e.Rcpt, who, pol.MessagesPerMinute, secs)}
 		}
 	}
 	if !e.Local || pol.MailboxSize <= 0 {
@@ -349,5 +396,5 @@ func (b *smtpBackend) classLimits(ctx context.Context, e *smtp.Envelope) error {
 	}
 	return &smtp.Error{Code: 452, Enh: "4.2.2", NotCounted: true,
 		Note: tracer.M("class.limit.mailbox", "user", user, "size", strconv.FormatInt(size, 10), "max", strconv.FormatInt(pol.MailboxSize, 10)),
-		Msg:  fmt.Sprintf("<%s>: Mailbox full: %s's mailboxes hold %d octets, the class limit is %d; they must delete some mail first", e.Rcpt, user, size, pol.MailboxSize)}
+		Msg:  fmt.Sprintf("<%s>: Mailbox full: %s's mailboxes are over the class limit of %d octets; they must delete some mail first", e.Rcpt, user, pol.MailboxSize)}
 }

@@ -188,6 +188,9 @@ func (a *accountLimits) mayAccept(user string, max int, now time.Time) (bool, ti
 	return false, recent[0].Add(time.Minute).Sub(now)
 }
 
+// maxSenders bounds the senders counted at once before the map is swept.
+const maxSenders = 10000
+
 // sentOne counts a message user sent at now.
 func (a *accountLimits) sentOne(user string, now time.Time) {
 	key := strings.ToLower(user)
@@ -195,6 +198,12 @@ func (a *accountLimits) sentOne(user string, now time.Time) {
 	defer a.mu.Unlock()
 	if a.sent == nil {
 		a.sent = map[string][]time.Time{}
+	}
+	if len(a.sent) >= maxSenders {
+		// Senders by address: a spray of them must not grow the map.
+		for k := range a.sent {
+			a.trim(k, now)
+		}
 	}
 	a.sent[key] = append(a.trim(key, now), now)
 }

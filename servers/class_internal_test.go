@@ -52,3 +52,36 @@ func TestClassConnLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestClassSender: whom a message counts against, by every rule, with
+// the client's address from another machine.
+func TestClassSender(t *testing.T) {
+	inst, err := Start(Config{World: world.Default(), DataDir: t.TempDir(), Bus: tracer.NewBus(), Class: &Class{Logins: []string{"s01", "s02"}},
+		Listen: func(*world.Server, world.Protocol) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	b := &smtpBackend{worldUsers: worldUsers{inst.World.Server("A"), inst}, inst: inst}
+	lab := &net.TCPAddr{IP: net.ParseIP("192.168.1.23"), Port: 40000}
+	here := &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 40000}
+	for _, c := range []struct {
+		auth, from, helo string
+		relay            bool
+		addr             net.Addr
+		key              string
+	}{
+		{"S02", "alice@a.example", "laptop", false, lab, "s02"},
+		{"alice", "s01@a.example", "s01", false, lab, ""},
+		{"", "s01@b.example", "laptop", false, lab, "s01"},
+		{"", "alice@a.example", "S02", false, lab, "s02"},
+		{"", "alice@a.example", "laptop", false, lab, "ip 192.168.1.23"},
+		{"", "", "laptop", false, here, ""},
+		{"", "s01@a.example", "laptop", false, here, "s01"},
+		{"", "s01@a.example", "a.example", true, here, ""},
+	} {
+		if key, _ := b.classSender(c.auth, c.from, c.helo, c.relay, c.addr); key != c.key {
+			t.Errorf("classSender(%q, %q, %q, relay %v, %v) = %q, want %q", c.auth, c.from, c.helo, c.relay, c.addr, key, c.key)
+		}
+	}
+}

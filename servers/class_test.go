@@ -1,6 +1,7 @@
 package servers_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net"
@@ -338,7 +339,7 @@ func TestClassMessageAndMailboxLimits(t *testing.T) {
 		t.Fatalf("first message to s02: %q", r)
 	}
 	r := sendAs(a, "alice@a.example", "s02@a.example")
-	if !wiretest.Match("452 4.2.2 <s02@a.example>: Mailbox full: s02's mailboxes hold * octets, the class limit is 1; *", r) {
+	if !wiretest.Match("452 4.2.2 <s02@a.example>: Mailbox full: s02's mailboxes are over the class limit of 1 octets; *", r) {
 		t.Fatalf("mail to a full student: %q", r)
 	}
 	if r := sendAs(a, "alice@a.example", "alice@a.example"); !strings.HasPrefix(r, "250 ") {
@@ -347,6 +348,58 @@ func TestClassMessageAndMailboxLimits(t *testing.T) {
 	keys := noteKeys(sub)
 	if !keys["class.limit.rate"] || !keys["class.limit.mailbox"] {
 		t.Errorf("notes in the trace %v, want class.limit.rate and class.limit.mailbox", keys)
+	}
+}
+
+// TestClassMessageLimitWithoutAuth: a student who telnets by hand, with
+// no AUTH, is held to the same limit: by the student their MAIL FROM
+// names, or else their HELO claims; the world's relay hop that carries
+// the message on to B counts against nobody (s01's third message to B is
+// refused at A, not at B).
+func TestClassMessageLimitWithoutAuth(t *testing.T) {
+	inst := startClass(t, t.TempDir(), 3, func(w *world.World) { w.Class.MessagesPerMinute = 2 })
+	c := wiretest.Dial(t, inst.Addr("A", world.SMTP))
+	c.Run(`
+		S: 220 *
+		C: HELO laptop
+		S: 250 *`)
+	for i := range 2 {
+		if r := sendAs(c, "s01@a.example", "s01@b.example"); !strings.HasPrefix(r, "250 ") {
+			t.Fatalf("message %d: %q", i+1, r)
+		}
+	}
+	if r := sendAs(c, "s01@a.example", "s02@a.example"); !wiretest.Match("450 4.7.1 <s02@a.example>: s01 has sent 2 messages in the last minute (the class limit): try again in *s", r) {
+		t.Fatalf("third message from s01 without AUTH: %q", r)
+	}
+	h := wiretest.Dial(t, inst.Addr("A", world.SMTP))
+	h.Run(`
+		S: 220 *
+		C: HELO s03
+		S: 250 *`)
+	for i := range 2 {
+		if r := sendAs(h, "nobody@elsewhere.example", "s03@a.example"); !strings.HasPrefix(r, "250 ") {
+			t.Fatalf("claimed message %d: %q", i+1, r)
+		}
+	}
+	if r := sendAs(h, "nobody@elsewhere.example", "s03@a.example"); !strings.HasPrefix(r, "450 4.7.1 <s03@a.example>: s03 has sent 2") {
+		t.Fatalf("third message of HELO s03: %q", r)
+	}
+	// Both of s01's messages reached B: the hop was not refused.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		mb, err := inst.Store.Mailbox(context.Background(), "B", "s01", "INBOX")
+		if err == nil {
+			msgs, _ := inst.Store.Messages(context.Background(), mb.ID)
+			n = len(msgs)
+		}
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("s01's messages did not reach B: %d %v", n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

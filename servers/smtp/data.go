@@ -102,7 +102,7 @@ func (s *session) handleData(cmd command) error {
 	msg := &Message{
 		ID: s.id, TraceID: s.traceID, From: s.from, LocalUsers: s.local, Remote: s.remote,
 		Received: received, HoldUntil: s.holdUntil, EightBit: s.eightBit,
-		AuthUser: s.authUser, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo,
+		AuthUser: s.authUser, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo, FromRelay: s.fromRelay(),
 		EnvID: s.envID, Ret: s.ret, NotifyNever: s.never, Rcpts: s.rcpts,
 	}
 	msg.Body = s.finishMessage(m, received)

@@ -71,11 +71,15 @@ func (s *session) mailTraceID(args string) string {
 	return s.nextID
 }
 
+// fromRelay reports whether the client is a relay of the world: the trace
+// labelled the session as a hop.
+func (s *session) fromRelay() bool { return s.trace != nil && s.trace.Hop() != "" }
+
 // carriesTrace reports whether this session may carry a trace id
 // (Server.CarryTrace): the server carries them, and the client is a relay
 // of the world, or the server is not traced at all.
 func (s *session) carriesTrace() bool {
-	return s.srv.CarryTrace && (s.trace == nil || s.trace.Hop() != "")
+	return s.srv.CarryTrace && (s.trace == nil || s.fromRelay())
 }
 
 func newID(server string) string {
@@ -357,7 +361,8 @@ func (s *session) checkPolicy(addr string, local bool) error {
 	if !ok {
 		return nil
 	}
-	return p.CheckRcpt(context.Background(), &Envelope{From: s.from, Rcpt: addr, Local: local, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo, AuthUser: s.authUser})
+	return p.CheckRcpt(context.Background(), &Envelope{From: s.from, Rcpt: addr, Local: local, ClientAddr: s.conn.RemoteAddr(), Helo: s.helo, AuthUser: s.authUser,
+		FromRelay: s.fromRelay()})
 }
 
 // IsTraceID reports whether id is a trace id a server of this program

@@ -58,6 +58,7 @@ type Message struct {
 	AuthUser   string    // who logged in, "" for nobody
 	ClientAddr net.Addr
 	Helo       string
+	FromRelay  bool // the client is a relay of the world (Envelope.FromRelay)
 	// DSN parameters (RFC 3461): the envelope id, RET=FULL or HDRS, and the
 	// recipients that asked for no failure notice (NOTIFY=NEVER).
 	EnvID       string
@@ -101,6 +102,9 @@ type Envelope struct {
 	ClientAddr net.Addr
 	Helo       string
 	AuthUser   string // who logged in, "" for nobody
+	// FromRelay: the client is a relay of the world (the trace labelled
+	// the session as a hop), not a person.
+	FromRelay bool
 }
 
 // Policy is implemented by backends that refuse or slow down on purpose:
