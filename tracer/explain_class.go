@@ -40,8 +40,8 @@ var classCatalog = map[string]entry{
 
 	"cli.class.sheet.title":  {en: "mailscope class sheet: {n} students, written {time}. Keep it private: it holds every password.", zh: "mailscope 班级名单：{n} 名学生，写于 {time}。请妥善保管：其中有所有密码。"},
 	"cli.class.sheet.web":    {en: "web page: {url}", zh: "网页：{url}"},
-	"cli.class.sheet.server": {en: "server {server} ({domain}): telnet to SMTP {smtp}, POP3 {pop3}, IMAP {imap}", zh: "服务器 {server}（{domain}）：telnet 连接 SMTP {smtp}、POP3 {pop3}、IMAP {imap}"},
-	"cli.class.sheet.login":  {en: "log in as NAME or NAME@domain with the password below, the same on every server", zh: "用 NAME 或 NAME@域名 和下面的密码登录，每台服务器都一样"},
+	"cli.class.sheet.server": {en: "server {server} ({domain}): SMTP telnet {smtp}, POP3 telnet {pop3}, IMAP telnet {imap}", zh: "服务器 {server}（{domain}）：SMTP 用 telnet {smtp}，POP3 用 telnet {pop3}，IMAP 用 telnet {imap}"},
+	"cli.class.sheet.login":  {en: "log in as NAME or NAME@domain with the password below, the same on every server", zh: "用下面的用户名（或 用户名@域名）和密码登录，每台服务器都一样"},
 	"cli.class.col.name":     {en: "name", zh: "用户名"},
 	"cli.class.col.password": {en: "password", zh: "密码"},
 	"cli.class.col.roster":   {en: "roster", zh: "名单中的姓名"},

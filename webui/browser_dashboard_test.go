@@ -29,8 +29,11 @@ func TestBrowserDashboard(t *testing.T) {
 	pg.wait("the Class tab", `!document.querySelector("#tab-class").hidden`)
 	pg.click("opening the Class tab", `#tab-class`)
 	pg.wait("s01 stuck", `!!document.querySelector('#d-rows tr[data-student="s01"].stuck') && document.querySelector('#d-rows tr[data-student="s01"] .d-state').textContent.includes("STUCK")`)
-	pg.wait("s02 working", `!!document.querySelector('#d-rows tr[data-student="s02"]') && document.querySelector('#d-rows tr[data-student="s02"] .d-state').textContent === "working"`)
+	pg.wait("s02 not here", `!!document.querySelector('#d-rows tr[data-student="s02"]') && document.querySelector('#d-rows tr[data-student="s02"] .d-state').textContent === "not connected yet"`)
 	pg.shot("dashboard.png")
+	pg.click("the class sheet", `#d-sheet-show`)
+	pg.wait("a slip a student, with the password and the telnet form", `document.querySelectorAll("#d-sheet .sheet-slip").length === 2 && document.querySelector("#d-sheet").textContent.includes("Password: pw02") && /SMTP telnet \S+ \d+/.test(document.querySelector("#d-sheet").textContent)`)
+	pg.wait("the fault menu in words", `[...document.querySelector("#d-fault").options].some(o => o.value === "hold" && o.textContent === "hold queue (hold)")`)
 	pg.click("pausing the queue", `#d-hold`)
 	pg.wait("the answer", `document.querySelector("#d-msg").textContent.startsWith("Done")`)
 	for _, sv := range inst.World.Servers {

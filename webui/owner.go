@@ -68,6 +68,7 @@ type owners struct {
 type sessFacts struct {
 	ip    string // the client's address, "" for relay hops and the webmail
 	relay bool   // a hop between servers: owned through its messages only
+	web   bool   // the webmail's HTTP requests (the page's reads of a mailbox)
 	login string // rule 1
 	msgID string // rule 2: the first message it carries (relay hops)
 	claim string // rule 3
@@ -191,6 +192,7 @@ func (o *owners) takeLocked(e *tracer.Event) {
 		}
 		if e.Proto == "http" {
 			f.login = o.userName(e.Actor) // the webmail reads this user's mailbox
+			f.web = true
 		}
 		o.sessions[e.Session] = f
 		o.order = append(o.order, e.Session)

@@ -35,9 +35,12 @@ type sessStats struct {
 	errs   int  // error replies: 4xx, 5xx, -ERR, NO, BAD
 	diags  []string
 	nDiags int
-	// recent are the times of the newest stuckErrors errors and
-	// diagnostics, oldest first.
+	// recent are the times of the newest stuckErrors commands that went
+	// wrong (an error reply, a diagnostic, or both), oldest first.
 	recent []time.Time
+	// marked: the client's last command is in recent already (a 550 and
+	// the diagnostic that explains it are one mistake, not two).
+	marked bool
 }
 
 // take counts e.
@@ -57,14 +60,21 @@ func (st *sessStats) take(e *tracer.Event) {
 		}
 		st.mark(e.Time)
 	case tracer.KindLine:
-		if e.Dir == tracer.S2C && e.Explain != nil && isErrorClass(e.Explain.Class) {
+		if e.Dir == tracer.C2S {
+			st.marked = false
+		} else if e.Explain != nil && isErrorClass(e.Explain.Class) {
 			st.errs++
 			st.mark(e.Time)
 		}
 	}
 }
 
+// mark notes at t that the client's last command went wrong, once.
 func (st *sessStats) mark(t time.Time) {
+	if st.marked {
+		return
+	}
+	st.marked = true
 	st.recent = append(st.recent, t)
 	if len(st.recent) > stuckErrors {
 		st.recent = append(st.recent[:0], st.recent[len(st.recent)-stuckErrors:]...)
@@ -157,8 +167,11 @@ func (s *Server) progress(now time.Time) classProgress {
 	o := s.ownerIndex()
 	o.mu.RLock()
 	for id, f := range o.sessions {
-		if f.relay {
-			continue // a hop is counted where the message was submitted
+		if f.relay || f.web {
+			// A hop is counted where the message was submitted; the
+			// page's own reads of a mailbox (the student's, or the
+			// instructor's) are not the student's work.
+			continue
 		}
 		u := o.ownerLocked(id, 0)
 		p := rows[strings.ToLower(u)]

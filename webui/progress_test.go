@@ -196,3 +196,37 @@ func TestClassProgressCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestClassProgressOneMistakeOnce: a 550 for an unknown user and the
+// diagnostic that explains it are one mistake; two mistakes are not yet
+// "repeated errors", a third is. The page's own mailbox reads are no
+// session of the student's on the dashboard.
+func TestClassProgressOneMistakeOnce(t *testing.T) {
+	inst, srv, base := newClassWorld(t)
+	classStudents(inst)
+	teacher := newBrowser(t, base, "127.0.0.1")
+	teacher.token = "tok"
+	b1 := newBrowser(t, base, "127.0.0.2")
+	b1.signin("s01", "pw01")
+	b1.get("/api/mailboxes?server=A&user=s01", nil)
+	w := dialWire(t, "127.0.0.2", inst.Addr("A", world.SMTP))
+	w.reply("220")
+	w.cmd("EHLO pc", "250")
+	w.cmd("MAIL FROM:<s01@a.example>", "250")
+	w.cmd("RCPT TO:<nobody@a.example>", "550")
+	w.cmd("DATA", "503")
+	settle := func() {
+		inst.Bus.Publish(&tracer.Event{Kind: tracer.KindNote, Text: "mark"})
+		srv.ownerIndex().wait(inst.Bus.Seq())
+	}
+	settle()
+	p := progressOf(t, teacher)["s01"]
+	if p.Stuck || p.Errors != 2 || p.Sessions != 1 {
+		t.Errorf("after two mistakes: %+v, want 2 errors in 1 session and not stuck", p)
+	}
+	w.cmd("RCPT TO:<nobody2@a.example>", "550")
+	settle()
+	if p := progressOf(t, teacher)["s01"]; !p.Stuck || p.StuckWhy != "errors" {
+		t.Errorf("after three mistakes: %+v, want stuck (errors)", p)
+	}
+}

@@ -154,7 +154,7 @@ func sheet(out io.Writer, inst *servers.Instance, web, lang string) {
 	}
 	for _, s := range inst.World.Servers {
 		fmt.Fprintf(out, "# %s\n", say(lang, "cli.class.sheet.server", "server", s.Name, "domain", s.Domain,
-			"smtp", orDash(inst.PublicAddr(s.Name, world.SMTP)), "pop3", orDash(inst.PublicAddr(s.Name, world.POP3)), "imap", orDash(inst.PublicAddr(s.Name, world.IMAP))))
+			"smtp", telnetForm(inst.PublicAddr(s.Name, world.SMTP)), "pop3", telnetForm(inst.PublicAddr(s.Name, world.POP3)), "imap", telnetForm(inst.PublicAddr(s.Name, world.IMAP))))
 	}
 	fmt.Fprintf(out, "# %s\n#\n", say(lang, "cli.class.sheet.login"))
 	rows := [][]string{{"# " + say(lang, "cli.class.col.name"), say(lang, "cli.class.col.password"), say(lang, "cli.class.col.roster")}}
@@ -166,6 +166,16 @@ func sheet(out io.Writer, inst *servers.Instance, web, lang string) {
 	for _, l := range strings.SplitAfter(t.String(), "\n") {
 		io.WriteString(out, strings.TrimRight(l, " \n")+strings.Repeat("\n", strings.Count(l, "\n")))
 	}
+}
+
+// telnetForm writes an address as telnet takes it: "192.168.1.10 2525"
+// (telnet reads "HOST:PORT" as a host name).
+func telnetForm(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return orDash(addr)
+	}
+	return host + " " + port
 }
 
 func orDash(s string) string {
@@ -182,7 +192,7 @@ func classBanner(out io.Writer, lang string, inst *servers.Instance, sheetPath, 
 	fmt.Fprintln(out, say(lang, "cli.class.banner", "n", strconv.Itoa(len(inst.Students)), "path", sheetPath))
 	for _, s := range inst.World.Servers {
 		fmt.Fprintln(out, "  "+say(lang, "cli.class.sheet.server", "server", s.Name, "domain", s.Domain,
-			"smtp", orDash(inst.PublicAddr(s.Name, world.SMTP)), "pop3", orDash(inst.PublicAddr(s.Name, world.POP3)), "imap", orDash(inst.PublicAddr(s.Name, world.IMAP))))
+			"smtp", telnetForm(inst.PublicAddr(s.Name, world.SMTP)), "pop3", telnetForm(inst.PublicAddr(s.Name, world.POP3)), "imap", telnetForm(inst.PublicAddr(s.Name, world.IMAP))))
 	}
 	if web != "" {
 		fmt.Fprintln(out, "  "+say(lang, "cli.class.sheet.web", "url", web))

@@ -94,8 +94,8 @@ func TestUpClass(t *testing.T) {
 	if strings.Join(order, ",") != "s01,s02,s03" {
 		t.Fatalf("class.txt lists %v", order)
 	}
-	addrs := fmt.Sprintf("server A (a.example): telnet to SMTP 127.0.0.1:%d, POP3 127.0.0.1:%d, IMAP 127.0.0.1:%d", p.base+25, p.base+110, p.base+143)
-	addrsB := fmt.Sprintf("server B (b.example): telnet to SMTP 127.0.0.1:%d, POP3 127.0.0.1:%d, IMAP 127.0.0.1:%d", p.base+1025, p.base+1110, p.base+1143)
+	addrs := fmt.Sprintf("server A (a.example): SMTP telnet 127.0.0.1 %d, POP3 telnet 127.0.0.1 %d, IMAP telnet 127.0.0.1 %d", p.base+25, p.base+110, p.base+143)
+	addrsB := fmt.Sprintf("server B (b.example): SMTP telnet 127.0.0.1 %d, POP3 telnet 127.0.0.1 %d, IMAP telnet 127.0.0.1 %d", p.base+1025, p.base+1110, p.base+1143)
 	web := p.webURL(t)
 	for _, want := range []string{addrs, addrsB, "web page: " + web + "/", "3 students"} {
 		if !strings.Contains(header, want) {

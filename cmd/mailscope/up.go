@@ -250,12 +250,18 @@ func printBanner(out io.Writer, lang string, inst *servers.Instance, webLine str
 	first := inst.World.Servers[0]
 	smtpAddr := inst.PublicAddr(first.Name, world.SMTP)
 	host, port, _ := net.SplitHostPort(smtpAddr)
-	user := "alice"
+	user, helo := "alice", "laptop"
 	if len(first.Users) > 0 {
 		user = first.Users[0].Name
 	}
-	fmt.Fprintf(out, "\n%s\n  telnet %s %s\n  HELO laptop\n  MAIL FROM:<%s@%s>\n  RCPT TO:<%s@%s>\n  DATA\n  Subject: hi\n\n  hello\n  .\n  QUIT\n",
-		say(lang, "cli.banner.try"), host, port, user, first.Domain, user, first.Domain)
+	if len(inst.Students) > 0 {
+		// In a class, a student's own account, claimed in HELO (their
+		// view then shows the session even behind a shared address).
+		user = inst.Students[0].Name
+		helo = user
+	}
+	fmt.Fprintf(out, "\n%s\n  telnet %s %s\n  HELO %s\n  MAIL FROM:<%s@%s>\n  RCPT TO:<%s@%s>\n  DATA\n  Subject: hi\n\n  hello\n  .\n  QUIT\n",
+		say(lang, "cli.banner.try"), host, port, helo, user, first.Domain, user, first.Domain)
 	fmt.Fprintf(out, "\n%s\n\n", say(lang, "cli.banner.started", "took", took.Round(time.Millisecond).String()))
 }
 

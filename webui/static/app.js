@@ -113,7 +113,11 @@ async function start() {
   if (first && first.listeners && first.listeners.smtp) {
     const hp = first.listeners.smtp;
     const i = hp.lastIndexOf(':');
-    $('hint-cmd').textContent = vis('telnet ' + hp.slice(0, i) + ' ' + hp.slice(i + 1));
+    // A server on every address (--host 0.0.0.0) is reached by the name
+    // this page was reached by.
+    let host = hp.slice(0, i);
+    if (host === '0.0.0.0' || host === '[::]' || host === '::' || host === '') host = location.hostname;
+    $('hint-cmd').textContent = vis('telnet ' + host.replace(/^\[(.*)\]$/, '$1') + ' ' + hp.slice(i + 1));
   }
   $('m-server').replaceChildren(...S.world.servers.map((s) => option(s.name, s.name + ' (' + s.domain + ')')));
   fillUsers();

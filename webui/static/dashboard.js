@@ -35,7 +35,8 @@ function row(p, now) {
   const tr = el('tr');
   tr.dataset.student = p.name;
   if (p.stuck) tr.className = 'stuck';
-  const state = p.stuck ? t('web.d.stuck.' + p.stuck_why) : t('web.d.ok');
+  const here = p.signed_in || p.sessions > 0 || p.open > 0 || !!p.last;
+  const state = p.stuck ? t('web.d.stuck.' + p.stuck_why) : (here ? t('web.d.ok') : t('web.d.absent'));
   const lesson = p.lesson ? (p.steps ? t('web.d.step', { lesson: p.lesson, step: p.step + 1, steps: p.steps }) : p.lesson) : '';
   const diags = String(p.diagnostics) + (p.mistakes && p.mistakes.length ? ' (' + p.mistakes.join(', ') + ')' : '');
   tr.append(cell(p.name), cell(p.signed_in ? p.addrs.join(', ') : t('web.d.no')),
@@ -59,7 +60,19 @@ function row(p, now) {
   return tr;
 }
 
+// labelFaults names each fault in the page's language, the CLI's name
+// beside it (mailscope fault A down); the catalog may come after start.
+function labelFaults() {
+  const sel = $('d-fault');
+  if (!sel) return;
+  for (const o of sel.options) {
+    const word = t('web.fault.' + o.value);
+    o.textContent = word === o.value ? word : word + ' (' + o.value + ')';
+  }
+}
+
 function draw() {
+  labelFaults();
   if (!last) return;
   const r = last.rule || {};
   $('d-hint').textContent = t('web.d.hint', { idle: r.idle_minutes, window: r.window_minutes, n: r.errors });
@@ -99,10 +112,62 @@ async function faultAll(fault) {
 function label() {
   const sel = $('d-fault');
   if (sel && !sel.options.length) {
-    for (const f of (S.world && S.world.faults) || []) sel.append(el('option', '', f));
-    for (const o of sel.options) o.value = o.textContent;
+    for (const f of (S.world && S.world.faults) || []) {
+      const o = el('option');
+      o.value = f;
+      sel.append(o);
+    }
   }
+  // A fault's name in the page's language, the CLI's name beside it
+  // (mailscope fault A down).
   draw();
+  if (sheet) drawSheet();
+}
+
+// ---------- the class sheet ----------
+// The sheet to print and hand out (GET /api/class): the addresses to
+// telnet to, the web page, and each student's name and password, one
+// slip a student, to cut apart. Printing shows the sheet alone.
+let sheet = null;
+
+function telnet(addr) {
+  if (!addr) return '-';
+  const i = addr.lastIndexOf(':');
+  return 'telnet ' + addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') + ' ' + addr.slice(i + 1);
+}
+
+function drawSheet() {
+  const box = $('d-sheet');
+  box.replaceChildren();
+  box.append(el('h2', '', t('web.sheet.title', { n: sheet.students.length })));
+  const where = el('ul', 'sheet-where');
+  for (const sv of sheet.servers) {
+    where.append(el('li', '', t('web.sheet.server', { server: sv.name, domain: sv.domain, smtp: telnet(sv.smtp), pop3: telnet(sv.pop3), imap: telnet(sv.imap) })));
+  }
+  where.append(el('li', '', t('web.sheet.web', { url: sheet.web })));
+  box.append(where);
+  const slips = el('div', 'sheet-slips');
+  for (const st of sheet.students) {
+    const slip = el('div', 'sheet-slip');
+    slip.append(el('p', 'sheet-name', st.roster ? st.roster + ' — ' + st.name : st.name),
+      el('p', '', t('web.sheet.login', { user: st.name })), el('p', 'sheet-pass', t('web.sheet.password', { password: st.password })),
+      el('p', 'hint', t('web.sheet.howto', { user: st.name, domain: (sheet.servers[0] || {}).domain || '' })));
+    slips.append(slip);
+  }
+  box.append(slips);
+}
+
+async function toggleSheet() {
+  const wrap = $('d-sheet-wrap');
+  if (!wrap.hidden) { wrap.hidden = true; return; }
+  try {
+    sheet = await api('/api/class');
+  } catch (e) {
+    $('d-msg').textContent = vis(t('web.d.failed', { err: e.message }));
+    return;
+  }
+  drawSheet();
+  wrap.hidden = false;
 }
 
 async function start() {
@@ -114,6 +179,8 @@ async function start() {
   $('d-faultall').addEventListener('click', () => faultAll($('d-fault').value));
   $('d-hold').addEventListener('click', () => faultAll('hold'));
   $('d-clear').addEventListener('click', () => faultAll(''));
+  $('d-sheet-show').addEventListener('click', toggleSheet);
+  $('d-sheet-print').addEventListener('click', () => window.print());
   label();
 }
 
