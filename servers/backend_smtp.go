@@ -287,11 +287,16 @@ func (b *smtpBackend) ReplyDelay() time.Duration {
 
 var _ smtp.Directory = (*smtpBackend)(nil)
 
-// Users names the server's users (smtp.Directory).
+// Users names the server's users (smtp.Directory), which a diagnostic
+// lists to a client who named an unknown mailbox. A class's students are
+// not among them: the list would tell every student the whole class's
+// names (a roster's are real names).
 func (b *smtpBackend) Users() []string {
-	names := make([]string, len(b.server.Users))
-	for i, u := range b.server.Users {
-		names[i] = u.Name
+	names := make([]string, 0, len(b.server.Users))
+	for _, u := range b.server.Users {
+		if !b.server.IsStudent(u.Name) {
+			names = append(names, u.Name)
+		}
 	}
 	return names
 }

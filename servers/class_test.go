@@ -403,6 +403,40 @@ func TestClassMessageLimitWithoutAuth(t *testing.T) {
 	}
 }
 
+// TestClassUnknownUserKeepsTheClassPrivate: the diagnostic of a 550 for
+// an unknown mailbox lists the world's users, never the class's.
+func TestClassUnknownUserKeepsTheClassPrivate(t *testing.T) {
+	inst := startClass(t, t.TempDir(), 3, nil)
+	sub := inst.Bus.Subscribe(1 << 14)
+	defer sub.Close()
+	c := wiretest.Dial(t, inst.Addr("A", world.SMTP))
+	c.Run(`
+		S: 220 *
+		C: HELO s01
+		S: 250 *
+		C: MAIL FROM:<s01@a.example>
+		S: 250 *
+		C: RCPT TO:<nobody@a.example>
+		S: 550 5.1.1 *
+		C: QUIT`)
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-sub.C():
+			if e.Kind != tracer.KindDiagnostic {
+				continue
+			}
+			text := tracer.NewExplainer("en").Format(e.Msg)
+			if strings.Contains(text, "s02") || !strings.Contains(text, "alice@a.example") {
+				t.Fatalf("the unknown-user diagnostic: %q", text)
+			}
+			return
+		case <-deadline:
+			t.Fatal("no diagnostic")
+		}
+	}
+}
+
 // TestClassNothingLeavesTheWorld: a student without AUTH is refused relay
 // to any other domain (554 5.7.1) from an untrusted address; after AUTH,
 // mail to a domain outside the world is never sent anywhere: the relay's

@@ -475,6 +475,28 @@ func TestClassSharedAddress(t *testing.T) {
 	}
 }
 
+// TestClassNATKeepsEarlierSessions: s01 alone signed in from an address
+// and telnetted from it; when s02 signs in from the same address (a NAT),
+// s01's earlier session stays s01's, and a new one without a claim is
+// nobody's.
+func TestClassNATKeepsEarlierSessions(t *testing.T) {
+	inst, srv, base := newClassWorld(t)
+	newBrowser(t, base, "127.0.0.2").signin("s01", "pw01")
+	smtpFrom(t, inst, "127.0.0.2", "laptop", "", "", "s01@a.example", "s01@a.example", "Subject: hi\n\nx\n")
+	before := sessionSaying(t, inst.Bus, "127.0.0.2", "EHLO laptop")
+	o := srv.ownerIndex()
+	o.wait(inst.Bus.Seq())
+	newBrowser(t, base, "127.0.0.2").signin("s02", "pw02")
+	smtpFrom(t, inst, "127.0.0.2", "pc", "", "", "s01@a.example", "s01@a.example", "Subject: hi\n\nx\n")
+	after := sessionSaying(t, inst.Bus, "127.0.0.2", "EHLO pc")
+	o.wait(inst.Bus.Seq())
+	for id, want := range map[string]string{before: "s01", after: ""} {
+		if got := o.owner(id); got != want {
+			t.Errorf("session %s belongs to %q, want %q", id, got, want)
+		}
+	}
+}
+
 // TestSigninBounded: the sixth wrong password from one address within the
 // window is refused unchecked (429, Retry-After), also with the right
 // password; another address still signs in. The cookie is HttpOnly and

@@ -72,6 +72,10 @@ type sessFacts struct {
 	login string // rule 1
 	msgID string // rule 2: the first message it carries (relay hops)
 	claim string // rule 3
+	// addr is rule 4 kept: the student who alone had signed in from ip
+	// when a second one signed in from there too (a NAT), so that their
+	// sessions of before stay theirs.
+	addr  string
 	first uint64 // the session's first event
 	// What the class dashboard (progress.go) counts, taken in with the rest.
 	stats sessStats
@@ -311,16 +315,28 @@ func ipOf(peer string) string {
 	return h
 }
 
-// signedIn notes that user signed in to the page from ip (rule 4).
+// signedIn notes that user signed in to the page from ip (rule 4). When
+// ip had one student so far, the sessions that were theirs by that rule
+// stay theirs: a classmate behind the same NAT signing in does not take
+// them out of their view (their sessions from now on need a HELO claim
+// or a login).
 func (o *owners) signedIn(ip, user string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for _, u := range o.addrs[ip] {
+	us := o.addrs[ip]
+	for _, u := range us {
 		if u == user {
 			return
 		}
 	}
-	o.addrs[ip] = append(o.addrs[ip], user)
+	if len(us) == 1 {
+		for _, f := range o.sessions {
+			if f.ip == ip && f.addr == "" {
+				f.addr = us[0]
+			}
+		}
+	}
+	o.addrs[ip] = append(us, user)
 }
 
 // signedOut forgets that user signed in from ip.
@@ -364,6 +380,9 @@ func (o *owners) ownerLocked(id string, depth int) string {
 	}
 	if f.claim != "" {
 		return f.claim
+	}
+	if f.addr != "" {
+		return f.addr
 	}
 	if us := o.addrs[f.ip]; len(us) == 1 {
 		return us[0]
