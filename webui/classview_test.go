@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -788,5 +790,40 @@ func TestSigninNATClass(t *testing.T) {
 	b.do("POST", "/api/signin", "application/json", `{"user":"s02","password":"typo"}`)
 	if code, body := b.do("POST", "/api/signin", "application/json", `{"user":"s02","password":"pw02"}`); code != 429 || !strings.Contains(body, "(30)") {
 		t.Errorf("after 30 failures: %d %s, want 429", code, body)
+	}
+}
+
+// TestClassSigninsSurviveRestart: a student signed in to a class's page
+// is still signed in after the page's server is made again on the same
+// data directory (mailscope restarted); the file keeps no cookie value
+// and only its owner may read it.
+func TestClassSigninsSurviveRestart(t *testing.T) {
+	inst, _, _ := newClassWorld(t)
+	classStudents(inst)
+	first := New(inst, Options{Token: "tok", Logger: quietLogger()})
+	b := newBrowser(t, servePublic(t, first), "127.0.0.2")
+	b.signin("s01", "pw01")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	first.Shutdown(ctx)
+
+	again := New(inst, Options{Token: "tok", Logger: quietLogger()})
+	b.base = servePublic(t, again)
+	var w worldInfo
+	if code := b.get("/api/world", &w); code != 200 || w.Student != "s01" {
+		t.Fatalf("after the restart: %d, student %q", code, w.Student)
+	}
+	fi, err := os.Stat(filepath.Join(inst.DataDir, signinsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", signinsFile, fi.Mode().Perm())
+	}
+	raw, _ := os.ReadFile(filepath.Join(inst.DataDir, signinsFile))
+	for _, c := range b.jar.Cookies(mustURL(t, b.base)) {
+		if strings.Contains(string(raw), c.Value) {
+			t.Errorf("the file keeps the cookie's value: %s", raw)
+		}
 	}
 }

@@ -165,6 +165,15 @@ func New(inst *servers.Instance, opts Options) *Server {
 	}
 	if inst != nil {
 		s.signins.ipFails = len(inst.Students)
+		if len(inst.Students) > 0 && inst.DataDir != "" {
+			kept, err := s.signins.keepIn(inst.DataDir)
+			if err != nil {
+				s.log.Warn("the class's sign-ins of the last run are lost", "err", err)
+			}
+			for _, st := range kept {
+				s.ownerIndex().signedIn(st.ip, st.user)
+			}
+		}
 	}
 	s.hosts.Store(newHostSet(opts.Hosts))
 	s.http = &http.Server{

@@ -50,11 +50,14 @@ type student struct {
 // signins are the students signed in to this server.
 type signins struct {
 	mu    sync.Mutex
-	ids   map[string]*student // cookie value -> student
+	ids   map[string]*student // idKey(cookie value) -> student
 	fails map[string]*failCount
 	// ever is set by the first sign-in: from then on anonymous loopback
 	// readers no longer see everything.
 	ever bool
+	// path is the file the sign-ins are kept in (signin_store.go), "" for
+	// none.
+	path string
 	// ipFails is how many failed attempts one address may make in
 	// signinWindow: maxSigninFails, or the class's size when that is
 	// more. A class behind NAT is many students on one address, each of
@@ -138,8 +141,9 @@ func (si *signins) add(user, ip string, now time.Time) string {
 	if n >= maxSigninsPerUser {
 		delete(si.ids, oldest)
 	}
-	si.ids[id] = &student{user: user, ip: ip, at: now}
+	si.ids[idKey(id)] = &student{user: user, ip: ip, at: now}
 	si.ever = true
+	si.saveLocked()
 	return id
 }
 
@@ -147,7 +151,7 @@ func (si *signins) add(user, ip string, now time.Time) string {
 func (si *signins) get(id string) *student {
 	si.mu.Lock()
 	defer si.mu.Unlock()
-	st := si.ids[id]
+	st := si.ids[idKey(id)]
 	if st == nil || time.Since(st.at) > signinMaxAge {
 		return nil
 	}
@@ -159,11 +163,12 @@ func (si *signins) get(id string) *student {
 func (si *signins) remove(id string) (*student, bool) {
 	si.mu.Lock()
 	defer si.mu.Unlock()
-	st := si.ids[id]
-	delete(si.ids, id)
+	st := si.ids[idKey(id)]
+	delete(si.ids, idKey(id))
 	if st == nil {
 		return nil, false
 	}
+	si.saveLocked()
 	for _, o := range si.ids {
 		if o.user == st.user && o.ip == st.ip {
 			return st, true

@@ -154,6 +154,10 @@ func TestUpClass(t *testing.T) {
 	}
 	p2 := start(t, dir, "--class", "3")
 	_, pw2, _ := sheetAccounts(t, dir)
+	// The instructor's page keeps its token across the restart.
+	if info2 := findRunning(dir); info2 == nil || info2.Token != info.Token {
+		t.Errorf("the class's token changed with the restart: %+v, was %q", info2, info.Token)
+	}
 	for name, v := range pw {
 		if pw2[name] != v {
 			t.Errorf("after a restart %s's password is %q, was %q", name, pw2[name], v)

@@ -301,6 +301,9 @@ func startWebServer(inst *servers.Instance, addr string, hosts []string, logger 
 	// With a class, students sign in and see their own; everything else,
 	// on loopback too, is the instructor's, by the token.
 	class := inst != nil && len(inst.Students) > 0
+	if class && ws.token == "" && inst.DataDir != "" {
+		ws.token = classToken(inst.DataDir, logger)
+	}
 	if (ws.public || class) && ws.token == "" {
 		ws.token = webui.NewToken()
 	}
@@ -311,6 +314,28 @@ func startWebServer(inst *servers.Instance, addr string, hosts []string, logger 
 		}
 	}()
 	return ws, nil
+}
+
+// classTokenFile keeps a class's web token in the data directory.
+const classTokenFile = "class-token"
+
+// classToken returns the token a class's page keeps across restarts (the
+// instructor's page, opened with it, keeps working when mailscope is
+// restarted in the middle of a lesson): read from the data directory, or
+// made and written there (mode 0600). "" when it cannot be kept.
+func classToken(dir string, logger *slog.Logger) string {
+	path := filepath.Join(dir, classTokenFile)
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); len(t) >= 16 {
+			return t
+		}
+	}
+	t := webui.NewToken()
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		logger.Warn("the class's web token is new at every start", "err", err)
+		return ""
+	}
+	return t
 }
 
 // withToken is the address to open: with the token when one is needed
