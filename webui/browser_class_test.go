@@ -19,6 +19,7 @@ func TestBrowserStudent(t *testing.T) {
 
 	pg.step("loading the page", chromedp.Navigate(base+"/"))
 	pg.wait("the sign-in form", `!!document.querySelector("#signin") && !document.querySelector("#signin").hidden && document.querySelector("#signin-go").textContent === "Sign in"`)
+	pg.wait("the sign-in before the instructor's token", `document.querySelector("#signin").nextElementSibling.id === "login"`)
 	pg.eval(`document.querySelector("#signin-user").value = "s01", document.querySelector("#signin-pass").value = "wrong", document.querySelector("#signin-go").click(), ""`)
 	pg.wait("the refusal", `document.querySelector("#signin-err").textContent.includes("Wrong user name or password")`)
 	pg.eval(`document.querySelector("#signin-user").value = "s01", document.querySelector("#signin-pass").value = "pw01", document.querySelector("#signin-go").click(), ""`)
@@ -28,6 +29,9 @@ func TestBrowserStudent(t *testing.T) {
 	if got := pg.eval(`String(window.__mailscope.events.some(e => (e.text || "").includes("s02")))`); got != "false" {
 		t.Error("the student's page holds an event of s02")
 	}
+	pg.click("the queue view", `.tab[data-view="queue"]`)
+	pg.wait("fault switches shown, not usable; no flush", `document.querySelectorAll("#fault-switches button").length > 0 && [...document.querySelectorAll("#fault-switches button")].every(b => b.disabled) && document.querySelector("#flush-box").hidden`)
+	pg.click("the timeline", `.tab[data-view="timeline"]`)
 	pg.shot("student.png")
 	pg.click("signing out", `#student button`)
 	pg.wait("the sign-in form again", `!!document.querySelector("#signin") && !document.querySelector("#signin").hidden`)

@@ -225,12 +225,18 @@ function drawFaults(current, about) {
       b.classList.toggle('active', on);
       b.setAttribute('aria-pressed', String(on));
       b.addEventListener('click', () => setFault(sv.name, a.fault));
+      // A student sees which fault is on; switching is the instructor's.
+      if (!S.world.control) {
+        b.disabled = true;
+        b.title = vis(tOr(a.key, a.does || a.word)) + ' — ' + t('web.q.needcontrol');
+      }
       row.appendChild(b);
     }
     const now = about.find((a) => a.fault === cur);
     if (now) row.appendChild(el('p', 'fault-does hint', t('web.q.faultdoes', { server: sv.name, does: tOr(now.key, now.does || now.word) })));
     box.appendChild(row);
   }
+  $('flush-box').hidden = !S.world.control;
 }
 async function setFault(server, fault) {
   try {

@@ -63,8 +63,9 @@ function watchLogin() {
   const sync = () => {
     if (!login.hidden && !form) {
       form = signinForm();
-      login.after(form);
+      login.before(form);
       label();
+      $('signin-user').focus();
     }
     if (form) form.hidden = login.hidden;
   };

@@ -88,10 +88,13 @@ function resume() {
 
 export function showLogin() {
   const failed = new URLSearchParams(location.search).get('login') === 'failed';
-  $('login-text').textContent = (failed ? t('web.login.failed') + ' ' : '') + t('web.login');
+  // In a class the page is first the students': the sign-in form comes
+  // first (student.js), the instructor's token after it.
+  const cls = !!(S.world && S.world.class);
+  $('login-text').textContent = (failed ? t('web.login.failed') + ' ' : '') + t(cls ? 'web.login.class' : 'web.login');
   $('login').hidden = false;
-  setStatus('login', 'web.login.status');
-  $('login-token').focus();
+  setStatus('login', cls ? 'web.login.status.class' : 'web.login.status');
+  if (!cls) $('login-token').focus();
 }
 
 // relabelStatus says the status and the token form again in the page's
