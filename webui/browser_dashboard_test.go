@@ -47,6 +47,6 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	pg.checkExceptions()
 	pg.step("following the link", chromedp.Navigate(base+href))
-	pg.wait("presenter mode on s01's session", `window.__mailscope.present && window.__mailscope.filter.session !== "" && window.__mailscope.rows.length > 0 && window.__mailscope.rows.every(e => e.session === window.__mailscope.filter.session)`)
+	pg.wait("presenter mode on s01's session", `window.__mailscope.present && window.__mailscope.filter.session !== "" && window.__mailscope.rows.length > 0 && window.__mailscope.rows.every(e => e.session === window.__mailscope.filter.session) && document.querySelector("#f-session").value === window.__mailscope.filter.session`)
 	pg.checkExceptions()
 }

@@ -121,12 +121,12 @@ async function start() {
   }
   $('m-server').replaceChildren(...S.world.servers.map((s) => option(s.name, s.name + ' (' + s.domain + ')')));
   fillUsers();
-  refreshFilterOptions();
-  updateSpace();
-  updateCounts();
   // ?session=ID opens on one session (the class dashboard's link).
   const only = new URLSearchParams(location.search).get('session');
   if (only) S.filter.session = only;
+  refreshFilterOptions();
+  updateSpace();
+  updateCounts();
   startPresent();
   if (needToken(S.world)) { showLogin(); return; }
   connect();

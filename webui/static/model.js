@@ -134,7 +134,9 @@ export function laneInfo(key) {
   const sv = S.world.servers.find((s) => s.name === name);
   if (kind === 'srv') return { key, kind: 'server', label: t('web.lane.server', { name: name }), sub: sv ? sv.domain : '' };
   const who = S.actors.get(name);
-  const users = who && who.size ? Array.from(who).join(', ') : (sv ? sv.users.join(', ') : '');
+  // At most three names: in a class, a lane's users would grow with it.
+  const names = who && who.size ? Array.from(who) : (sv ? sv.users : []);
+  const users = names.length > 3 ? names.slice(0, 3).join(', ') + ' +' + (names.length - 3) : names.join(', ');
   const label = slot ? t('web.lane.clientn', { name: name, n: slot }) : t('web.lane.client', { name: name });
   return { key, kind: 'client', label: label, sub: users ? t('web.lane.side', { users: users }) : '' };
 }
