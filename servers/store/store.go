@@ -145,6 +145,11 @@ func Open(dir string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
 	}
+	// The store holds the mail and a class's passwords: its owner's only,
+	// also in a directory made by hand with the umask's 0755.
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		os.Chmod(f, 0o600)
+	}
 	if err := migrate(w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: upgrading %s: %w", path, err)
