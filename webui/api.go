@@ -286,9 +286,13 @@ func (s *Server) serverUser(w http.ResponseWriter, r *http.Request) (*world.Serv
 	}
 	// A student reads only their own mail: another user is as unknown
 	// as one that does not exist (classroom mode, owner.go).
-	u := sv.User(q.Get("user"))
+	name := q.Get("user")
+	if v := viewerFrom(r); name == "" && !v.all {
+		name = v.user // a signed-in student's own, unless they name it
+	}
+	u := sv.User(name)
 	if u == nil || !viewerFrom(r).mayReadUser(u.Name) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("user: server %s has no user %q", sv.Name, q.Get("user")))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("user: server %s has no user %q", sv.Name, name))
 		return nil, nil, false
 	}
 	return sv, u, true

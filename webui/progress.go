@@ -116,6 +116,7 @@ func (o *owners) lessonLocked(e *tracer.Event) {
 // studentProgress is one row of GET /api/class/progress.
 type studentProgress struct {
 	Name        string    `json:"name"`
+	Roster      string    `json:"roster,omitempty"` // the roster's line the account was made from
 	SignedIn    bool      `json:"signed_in"`
 	Addrs       []string  `json:"addrs"`
 	Sessions    int       `json:"sessions"`
@@ -154,7 +155,7 @@ func (s *Server) progress(now time.Time) classProgress {
 	var order []string
 	for _, st := range s.inst.Students {
 		k := strings.ToLower(st.Name)
-		rows[k] = &studentProgress{Name: st.Name, Addrs: []string{}, Mistakes: []string{}}
+		rows[k] = &studentProgress{Name: st.Name, Roster: st.Roster, Addrs: []string{}, Mistakes: []string{}}
 		order = append(order, k)
 	}
 	for user, ips := range s.signins.addresses() {
@@ -285,7 +286,7 @@ func (s *Server) handleProgress(w http.ResponseWriter, r *http.Request) {
 }
 
 // progressHeader is the first record of the CSV export.
-var progressHeader = []string{"name", "signed_in", "addresses", "sessions", "open", "last_activity", "errors", "diagnostics", "mistakes", "lesson", "step", "steps", "status", "stuck"}
+var progressHeader = []string{"name", "roster", "signed_in", "addresses", "sessions", "open", "last_activity", "errors", "diagnostics", "mistakes", "lesson", "step", "steps", "status", "stuck"}
 
 // handleProgressCSV answers GET /api/class/progress.csv: the same rows as
 // CSV (RFC 4180), each cell safe to open in a spreadsheet.
@@ -306,10 +307,10 @@ func (s *Server) handleProgressCSV(w http.ResponseWriter, r *http.Request) {
 		if !p.Last.IsZero() {
 			last = p.Last.UTC().Format(time.RFC3339)
 		}
-		rec := []string{p.Name, strconv.FormatBool(p.SignedIn), strings.Join(p.Addrs, " "), strconv.Itoa(p.Sessions), strconv.Itoa(p.Open),
+		rec := []string{p.Name, p.Roster, strconv.FormatBool(p.SignedIn), strings.Join(p.Addrs, " "), strconv.Itoa(p.Sessions), strconv.Itoa(p.Open),
 			last, strconv.Itoa(p.Errors), strconv.Itoa(p.Diagnostics), strings.Join(p.Mistakes, " "), p.Lesson, "", "", p.Status, p.StuckWhy}
 		if p.Steps > 0 {
-			rec[10], rec[11] = strconv.Itoa(p.Step+1), strconv.Itoa(p.Steps)
+			rec[11], rec[12] = strconv.Itoa(p.Step+1), strconv.Itoa(p.Steps)
 		}
 		for i := range rec {
 			rec[i] = csvCell(rec[i])

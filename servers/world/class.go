@@ -28,12 +28,13 @@ type ClassPolicy struct {
 }
 
 // The ClassPolicy defaults: a student types by hand, so ten messages a
-// minute is generous, 5 MiB holds hundreds of lesson messages, and four
-// sessions are a terminal for each protocol and the web page's.
+// minute is generous, 5 MiB holds hundreds of lesson messages, and six
+// sessions are a terminal for each protocol and room for a mail client
+// (Thunderbird keeps up to five IMAP connections by default).
 const (
 	DefaultClassMessagesPerMinute = 10
 	DefaultClassMailboxSize       = 5 << 20
-	DefaultClassSessionsPerUser   = 4
+	DefaultClassSessionsPerUser   = 6
 )
 
 // Student is one account of a class: its login name, the name the roster

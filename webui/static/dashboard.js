@@ -39,7 +39,7 @@ function row(p, now) {
   const state = p.stuck ? t('web.d.stuck.' + p.stuck_why) : (here ? t('web.d.ok') : t('web.d.absent'));
   const lesson = p.lesson ? (p.steps ? t('web.d.step', { lesson: p.lesson, step: p.step + 1, steps: p.steps }) : p.lesson) : '';
   const diags = String(p.diagnostics) + (p.mistakes && p.mistakes.length ? ' (' + p.mistakes.join(', ') + ')' : '');
-  tr.append(cell(p.name), cell(p.signed_in ? p.addrs.join(', ') : t('web.d.no')),
+  tr.append(cell(p.roster ? p.roster + ' (' + p.name + ')' : p.name), cell(p.signed_in ? p.addrs.join(', ') : t('web.d.no')),
     cell(p.sessions + ' (' + p.open + ')'), cell(ago(p.last, now)), cell(String(p.errors)), cell(diags), cell(lesson),
     cell(state, 'd-state'));
   if (p.stuck) tr.lastChild.classList.add('stuck-mark');
