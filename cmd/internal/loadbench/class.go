@@ -433,7 +433,10 @@ type typist struct {
 
 func (t *typist) dial(proto string) error {
 	if !t.s.o.atOnce {
-		t.pause() // the student types the telnet command
+		// The student types the telnet command: a whole pause, even
+		// near the deadline (a quick reconnect makes the previous
+		// session's close event newer than this one's open).
+		time.Sleep(t.gap())
 	}
 	t.w = &wireConn{student: t.s.name, proto: proto, dialed: time.Now()}
 	c, err := net.DialTimeout("tcp", t.s.srv.addr(0, proto), 10*time.Second)
@@ -450,11 +453,16 @@ func (t *typist) dial(proto string) error {
 // pause waits as a student does before the next line; after the deadline
 // the session ends without pauses.
 func (t *typist) pause() {
-	d := t.s.o.minGap + time.Duration(t.rng.Int64N(int64(t.s.o.maxGap-t.s.o.minGap)+1))
+	d := t.gap()
 	if until := time.Until(t.deadline); until < d {
 		d = max(until, 0)
 	}
 	time.Sleep(d)
+}
+
+// gap is a random pause between -min-gap and -max-gap.
+func (t *typist) gap() time.Duration {
+	return t.s.o.minGap + time.Duration(t.rng.Int64N(int64(t.s.o.maxGap-t.s.o.minGap)+1))
 }
 
 // write types one line: shown is the line as the trace shows it ("" for
@@ -776,6 +784,7 @@ type viewResult struct {
 	c2s, s2c    hist
 	before      int  // lines before the claim (delay from the claim)
 	eventDelays hist // event time -> viewer, every event
+	closeLag    hist // the client's last line -> the session's close event
 	matched     int
 	missing     int // lines of the viewer's sessions it never got
 	mismatched  int // lines in the view that the client never saw
@@ -795,6 +804,7 @@ func (r *viewResult) add(o viewResult) {
 	r.c2s.merge(&o.c2s)
 	r.s2c.merge(&o.s2c)
 	r.eventDelays.merge(&o.eventDelays)
+	r.closeLag.merge(&o.closeLag)
 	r.before += o.before
 	r.matched += o.matched
 	r.missing += o.missing
@@ -825,6 +835,7 @@ func (v *classViewer) match(ci *connIndex, conns []*wireConn) viewResult {
 	}
 	sessConn := map[string]*wireConn{}
 	lines := map[string][]*seenEvent{} // session -> line events in the order read
+	closed := map[string]time.Time{}   // session -> its close event's time
 	for i := range v.evs {
 		e := &v.evs[i]
 		r.eventDelays.add(e.read.Sub(e.time))
@@ -842,6 +853,9 @@ func (v *classViewer) match(ci *connIndex, conns []*wireConn) viewResult {
 		if e.kind == "line" && e.session != "" {
 			lines[e.session] = append(lines[e.session], e)
 		}
+		if e.kind == "close" {
+			closed[e.session] = e.time
+		}
 	}
 	bySess := map[*wireConn]string{}
 	for s, w := range sessConn {
@@ -853,6 +867,9 @@ func (v *classViewer) match(ci *connIndex, conns []*wireConn) viewResult {
 		w.mu.Lock()
 		claim := w.claimAt
 		w.mu.Unlock()
+		if ct, ok := closed[bySess[w]]; ok && len(want) > 0 {
+			r.closeLag.add(ct.Sub(want[len(want)-1].at))
+		}
 		var got [2][]*seenEvent
 		for _, e := range lines[bySess[w]] {
 			if e.dir == "c2s" {
@@ -1020,6 +1037,8 @@ func (r *classResult) print(o classOpts, run, runs int) {
 		ms(s.eventDelays.percentile(50)), ms(s.eventDelays.percentile(99)), s.events)
 	fmt.Printf("  the instructor's viewer (every session): p50 %s, p99 %s over %d lines, %d missing, %d skipped markers (%d events)\n",
 		ms(in.delays.percentile(50)), ms(in.delays.percentile(99)), in.matched, in.missing, in.markers, in.skipped)
+	fmt.Printf("    the client's last line (221, LOGOUT's OK) -> the session's close event: p50 %s, p99 %s, max %s\n",
+		ms(in.closeLag.percentile(50)), ms(in.closeLag.percentile(99)), ms(in.closeLag.percentile(100)))
 	fmt.Printf("  lines of a student's own sessions missing from their view: %d, lines the client never saw %d; skipped markers %d (%d events) (target 0: %s)\n",
 		s.missing, s.mismatched, s.markers, s.skipped, ok(s.missing == 0 && s.mismatched == 0 && s.markers == 0))
 	fmt.Printf("  sessions whose open event (and greeting) never reached the student's live view: %d of %d\n", s.noOpen, r.sessions)
@@ -1037,6 +1056,13 @@ func (r *classResult) print(o classOpts, run, runs int) {
 		float64(r.rss0)/1024, float64(r.rss1)/1024, float64(r.hwm)/1024, ok(r.hwm > 0 && r.hwm <= 300*1024))
 	fmt.Printf("  CPU: mailscope %.3f cores, loadbench %.3f cores; load average before %s, after %s (%d CPUs)\n",
 		r.cpuServer, r.cpuSelf, r.load0, r.load1, runtime.NumCPU())
+	if in.events > 0 {
+		// Every viewer's writer takes every event and filters it: the part
+		// that grows with the class is per event and viewer.
+		us := r.cpuServer * r.elapsed.Seconds() * 1e6 / float64(in.events)
+		fmt.Printf("  mailscope CPU per event published: %.1f us (%d events, %d viewers: %.2f us per event and viewer, all included)\n",
+			us, in.events, r.students+1, us/float64(r.students+1))
+	}
 }
 
 func errText(err error) string {
