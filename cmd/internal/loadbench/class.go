@@ -123,6 +123,17 @@ func classRun(c *common, o classOpts) (*classResult, error) {
 	res.rss0, _, _ = memory(srv.pid)
 	conns := &connIndex{byPort: map[int][]*wireConn{}}
 	sts := make([]*simStudent, len(accounts))
+	var ctl *classViewer
+	defer func() {
+		for _, s := range sts {
+			if s != nil {
+				s.view.close()
+			}
+		}
+		if ctl != nil {
+			ctl.close()
+		}
+	}()
 	for i, a := range accounts {
 		cookie, err := signIn(hc, web, a.Name, a.Password)
 		if err != nil {
@@ -134,16 +145,10 @@ func classRun(c *common, o classOpts) (*classResult, error) {
 		}
 		sts[i] = &simStudent{name: a.Name, pass: a.Password, idx: i, srv: srv, view: v, conns: conns, o: o}
 	}
-	ctl, err := dialClassViewer(srv.webAddr(), "", http.Header{"Authorization": {"Bearer " + o.token}}, names)
+	ctl, err = dialClassViewer(srv.webAddr(), "", http.Header{"Authorization": {"Bearer " + o.token}}, names)
 	if err != nil {
 		return nil, fmt.Errorf("the instructor's viewer: %w", err)
 	}
-	defer func() {
-		for _, s := range sts {
-			s.view.close()
-		}
-		ctl.close()
-	}()
 	time.Sleep(300 * time.Millisecond) // every hello read
 
 	dash := &dashboard{hc: hc, url: web + "/api/class/progress", token: o.token, every: o.poll, stop: make(chan struct{}), done: make(chan struct{})}
