@@ -16,7 +16,7 @@ import (
 // not grow with n: it is a few map lookups (ns/op, one event for one
 // viewer).
 func BenchmarkOwnerVisible(b *testing.B) {
-	for _, n := range []int{10, 100, 1000} {
+	for _, n := range []int{10, 100, 300, 1000} {
 		b.Run(fmt.Sprintf("students=%d", n), func(b *testing.B) {
 			o, evs := classIndex(n)
 			b.ResetTimer()
@@ -105,7 +105,7 @@ func TestClassIndexOwners(t *testing.T) {
 // deciding at once on every core, as a class's websocket writers do: the
 // index's read lock is shared (ns/op per event and viewer).
 func BenchmarkOwnerVisibleParallel(b *testing.B) {
-	for _, n := range []int{10, 100, 1000} {
+	for _, n := range []int{10, 100, 300, 1000} {
 		b.Run(fmt.Sprintf("students=%d", n), func(b *testing.B) {
 			o, evs := classIndex(n)
 			b.ResetTimer()

@@ -31,10 +31,14 @@ type client struct {
 	view viewer
 	mine []*tracer.Event // the events of a batch the student may see; reused
 	// seen are the sessions a student has had events of; replaying is
-	// set while the kept history is sent (sendHist).
+	// set while the replay a page opens with is sent (not a catch-up's
+	// history, which holds everyone's events).
 	seen      map[string]bool
 	replaying bool
 	top       uint64 // the newest event the student got: the page drops older ones
+	// catchUps counts the writer's falls back on the bus's history
+	// (catchUp): a cost per subscription, read by tests.
+	catchUps atomic.Int32
 
 	done     chan struct{} // closed by stop
 	stopOnce sync.Once
@@ -180,7 +184,12 @@ func (c *client) writeLoop() {
 	if !c.write([]*tracer.Event{hello}) {
 		return
 	}
-	if !c.sendHist() || (c.behind() && !c.catchUp()) {
+	// The replay is a student's own events already (visibleEvents), a
+	// claimed session's earlier ones among them: late adds none.
+	c.replaying = true
+	ok := c.sendHist()
+	c.replaying = false
+	if !ok || (c.behind() && !c.catchUp()) {
 		return
 	}
 	ping := time.NewTicker(s.opts.PingInterval)
@@ -192,8 +201,13 @@ func (c *client) writeLoop() {
 	for {
 		// Events the bus numbered that neither came nor wait in the queue
 		// were dropped for this client (the bus's skipped marker would
-		// come only with the next event): catch up on them now.
-		if len(ch) == 0 && s.inst.Bus.Seq() > c.last {
+		// come only with the next event): catch up on them now. The
+		// bus's number is read first: Publish offers an event to every
+		// subscriber under the lock Seq takes, so every event up to it is
+		// in the queue by then unless it was dropped. Read after the
+		// queue's length, it would count an event still being offered
+		// (to a class's hundreds of viewers) as lost.
+		if seq := s.inst.Bus.Seq(); seq > c.last && len(ch) == 0 {
 			if !c.catchUp() {
 				return
 			}
@@ -269,8 +283,6 @@ func (c *client) writeLoop() {
 // behind meanwhile: catchUp starts again from the newest event sent. It
 // reports false when the client is gone.
 func (c *client) sendHist() bool {
-	c.replaying = true
-	defer func() { c.replaying = false }()
 	for len(c.hist) > 0 {
 		n := min(len(c.hist), maxBatch)
 		if !c.write(c.hist[:n]) {
@@ -318,6 +330,7 @@ func (c *client) behind() bool {
 // history behind; beyond that the history's skipped marker says how many
 // it lost. It reports false when the client is gone.
 func (c *client) catchUp() bool {
+	c.catchUps.Add(1)
 	for {
 		old := c.sub
 		c.sub, c.hist = c.s.inst.Bus.SubscribeFrom(c.last, c.s.opts.ClientBuffer)

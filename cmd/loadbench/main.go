@@ -17,6 +17,15 @@
 //	                               login): RSS of mailscope and NOOP round trips
 //	loadbench startup  -bin PATH   exec to the SMTP port accepting, fresh and
 //	                               existing data directory
+//	loadbench class    -bin PATH   a class of 100 students (mailscope up
+//	                               --class 100): each types an SMTP or IMAP
+//	                               session at human pace and watches their
+//	                               own websocket viewer; the instructor's
+//	                               dashboard polls the progress and one
+//	                               viewer sees all: p99 from a line on the
+//	                               wire to the student's viewer, peak RSS,
+//	                               lines missing from a student's view,
+//	                               isolation (issue 17)
 //	loadbench world                print the world file idle uses (many users)
 //
 // With -bin, loadbench starts `mailscope up --data TMP --port-base N --web
@@ -57,6 +66,8 @@ func main() {
 		err = loadbench.Idle(args)
 	case "startup":
 		err = loadbench.Startup(args)
+	case "class":
+		err = loadbench.Class(args)
 	case "world":
 		os.Stdout.WriteString(loadbench.World())
 	case "-h", "--help", "help":
@@ -72,6 +83,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: loadbench overhead|fanout|frozen|idle|startup|world [flags] (-h after a command lists its flags)")
+	fmt.Fprintln(os.Stderr, "usage: loadbench overhead|fanout|frozen|idle|startup|class|world [flags] (-h after a command lists its flags)")
 	os.Exit(2)
 }

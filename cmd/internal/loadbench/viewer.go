@@ -3,6 +3,7 @@ package loadbench
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,18 +42,31 @@ type viewer struct {
 // dialViewer connects to ws://web/ws?last=0 (no replay: live events only).
 // A frozen viewer does not read until resume is closed.
 func dialViewer(web string, frozen bool) (*viewer, error) {
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10}
-	conn, _, err := d.Dial("ws://"+web+"/ws?last=0", nil)
+	conn, err := dialWS(web, "?last=0", nil)
 	if err != nil {
-		return nil, fmt.Errorf("websocket: %w", err)
+		return nil, err
 	}
-	conn.SetReadLimit(64 << 20)
 	v := &viewer{conn: conn, done: make(chan struct{})}
 	if frozen {
 		v.resume = make(chan struct{})
 	}
 	go v.readLoop()
 	return v, nil
+}
+
+// dialWS opens ws://web/ws with query ("?last=0", or "" for what a page
+// that opens gets) and the request headers hdr (a cookie, a token).
+func dialWS(web, query string, hdr http.Header) (*websocket.Conn, error) {
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10}
+	conn, resp, err := d.Dial("ws://"+web+"/ws"+query, hdr)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("websocket: %w (%s)", err, resp.Status)
+		}
+		return nil, fmt.Errorf("websocket: %w", err)
+	}
+	conn.SetReadLimit(64 << 20)
+	return conn, nil
 }
 
 func (v *viewer) readLoop() {
