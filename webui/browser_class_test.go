@@ -1,10 +1,13 @@
 package webui
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/mailscope/mailscope/servers/world"
 )
 
 // TestBrowserStudent: on a public page a student signs in with the form
@@ -58,5 +61,38 @@ func TestBrowserStudentLesson(t *testing.T) {
 		t.Errorf("the student's lesson names alice: %s", got)
 	}
 	pg.shot("student-lesson.png")
+	pg.checkExceptions()
+}
+
+// TestBrowserStudentLateClaim: behind a NAT (two students signed in from
+// one address), a student opens a session in a second terminal, gets its
+// greeting, types in their first terminal (logged in), and only then
+// claims the second by HELO: their page shows the second session whole,
+// its open and greeting included, though those are older than the first
+// terminal's lines it already holds.
+func TestBrowserStudentLateClaim(t *testing.T) {
+	pg := newPage(t)
+	inst, _, base := newClassWorld(t)
+	newBrowser(t, base, "127.0.0.1").signin("s02", "pw02")
+	pg.step("loading the page", chromedp.Navigate(base+"/"))
+	pg.wait("the sign-in form", `!!document.querySelector("#signin") && !document.querySelector("#signin").hidden`)
+	pg.eval(`document.querySelector("#signin-user").value = "s01", document.querySelector("#signin-pass").value = "pw01", document.querySelector("#signin-go").click(), ""`)
+	pg.wait("the websocket after the sign-in", `document.body.dataset.ws === "open"`)
+
+	second := dialWire(t, "127.0.0.1", inst.Addr("A", world.SMTP))
+	second.reply("220")
+	first := dialWire(t, "127.0.0.1", inst.Addr("A", world.SMTP))
+	first.reply("220")
+	first.cmd("EHLO pc", "250")
+	first.cmd("AUTH PLAIN "+base64.StdEncoding.EncodeToString([]byte("\x00s01\x00pw01")), "235")
+	first.cmd("NOOP", "250")
+	pg.wait("the first terminal's lines", `window.__mailscope.events.some(e => e.text === "NOOP")`)
+	second.cmd("HELO s01", "250")
+	pg.wait("the second session whole", `(() => {
+		const h = window.__mailscope.events.find(e => e.text === "HELO s01");
+		if (!h) return false;
+		const mine = window.__mailscope.events.filter(e => e.session === h.session);
+		return mine.some(e => e.kind === "open") && mine.some(e => (e.text || "").startsWith("220 "));
+	})()`)
 	pg.checkExceptions()
 }

@@ -505,15 +505,17 @@ func (c *client) late(o *owners, e *tracer.Event, mine []*tracer.Event) []*trace
 	if c.replaying || first == 0 || first >= e.Seq {
 		return mine
 	}
-	// Only what is newer than the student's newest event: the page takes
-	// events in order of their sequence numbers.
-	for _, h := range c.s.inst.Bus.History(max(first, c.top+1) - 1) {
+	// All of them, also those older than the student's newest event (a
+	// session opened in a second terminal behind a NAT, claimed by its
+	// HELO after the first terminal's lines): the page takes an older
+	// event of a session it has not seen yet (ladder.js, lateOK).
+	for _, h := range c.s.inst.Bus.History(first - 1) {
 		if h.Seq >= e.Seq {
 			break
 		}
 		if h.Session == e.Session && h.Kind != tracer.KindSkipped && o.visible(h, c.view.user) {
 			mine = append(mine, h)
-			c.top = h.Seq
+			c.top = max(c.top, h.Seq)
 		}
 	}
 	return mine

@@ -87,6 +87,21 @@ const SLICE = 8; // ms
 let takeInQueued = false, drawQueued = false;
 let lanesChanged = false, shown = false, taken = 0;
 let followBottom = true;
+// lateOK says whether an event older than the newest the page holds is
+// new to it: a session that became a student's only now (a HELO claim, a
+// login) comes with its earlier events, which went by before it was
+// theirs (ws.go, late). They are taken once, for a session the page had
+// not seen before they came; the session's rows then start where it
+// became the student's.
+const lateSessions = new Set(), lateSeqs = new Set();
+function lateOK(ev) {
+  if (!ev.session || lateSeqs.has(ev.seq)) return false;
+  if (S.sessions.has(ev.session) && !lateSessions.has(ev.session)) return false;
+  if (lateSeqs.size > 20000) { lateSeqs.clear(); lateSessions.clear(); }
+  lateSessions.add(ev.session);
+  lateSeqs.add(ev.seq);
+  return true;
+}
 function takeIn() {
   takeInQueued = false;
   const all = S.incoming;
@@ -99,9 +114,12 @@ function takeIn() {
     // A skipped marker borrows the seq of the event after it: it neither
     // counts as seen nor is a duplicate.
     if (ev.kind !== 'skipped') {
-      if (ev.seq <= S.lastSeq) continue; // already have it
-      if (S.lastSeq && ev.seq > S.lastSeq + 1) S.missing += ev.seq - S.lastSeq - 1;
-      S.lastSeq = ev.seq;
+      if (ev.seq <= S.lastSeq) {
+        if (!lateOK(ev)) continue; // already have it
+      } else {
+        if (S.lastSeq && ev.seq > S.lastSeq + 1) S.missing += ev.seq - S.lastSeq - 1;
+        S.lastSeq = ev.seq;
+      }
     }
     S.events.push(ev);
     noteSession(ev);
