@@ -287,29 +287,36 @@ func (b *Bus) SubscribeFrom(after uint64, n int) (*Subscription, []*Event) {
 }
 
 func (b *Bus) historyLocked(after uint64) []*Event {
-	ordered := make([]*Event, 0, b.ringLen)
-	if end := b.ringHead + b.ringLen; end <= len(b.ring) {
-		ordered = append(ordered, b.ring[b.ringHead:end]...)
-	} else {
-		ordered = append(ordered, b.ring[b.ringHead:]...)
-		ordered = append(ordered, b.ring[:end-len(b.ring)]...)
-	}
-	// Find the first event with Seq > after; sequence numbers are consecutive.
-	if len(ordered) == 0 {
+	if b.ringLen == 0 {
 		return nil
 	}
-	first := ordered[0].Seq
+	// Sequence numbers are consecutive: the events after `after` are the
+	// ring's last ones, copied alone (a page's late session, a writer's
+	// catch-up ask for a few of the 100,000 kept).
+	first := b.ring[b.ringHead].Seq
+	skip := 0
 	var out []*Event
 	if after+1 < first {
 		lost := first - after - 1
-		marker := &Event{Seq: first - 1, Time: ordered[0].Time, Kind: KindSkipped, Skipped: lost,
+		marker := &Event{Seq: first - 1, Time: b.ring[b.ringHead].Time, Kind: KindSkipped, Skipped: lost,
 			Msg: M("note.skipped.history", "n", strconv.FormatUint(lost, 10))}
 		b.render(marker)
+		out = make([]*Event, 0, b.ringLen+1)
 		out = append(out, marker)
-		return append(out, ordered...)
+	} else {
+		skip = int(after + 1 - first)
+		if skip >= b.ringLen {
+			return nil
+		}
+		out = make([]*Event, 0, b.ringLen-skip)
 	}
-	i := int(after + 1 - first)
-	return append(out, ordered[i:]...)
+	start := (b.ringHead + skip) % len(b.ring)
+	n := b.ringLen - skip
+	if end := start + n; end <= len(b.ring) {
+		return append(out, b.ring[start:end]...)
+	}
+	out = append(out, b.ring[start:]...)
+	return append(out, b.ring[:start+n-len(b.ring)]...)
 }
 
 // History returns the kept events with a sequence number greater than after.
