@@ -158,3 +158,31 @@ func TestExplainerCatalogs(t *testing.T) {
 		seen[k] = true
 	}
 }
+
+// TestHistoryAcrossTheRing: whatever the ring's head, History(after)
+// gives every kept event after `after`, in order, and nothing else.
+func TestHistoryAcrossTheRing(t *testing.T) {
+	b := NewBus(WithHistory(64))
+	for n := 1; n <= 300; n++ {
+		b.Publish(&Event{Kind: KindNote})
+		newest := b.Seq()
+		oldest := uint64(1)
+		if newest > 64 {
+			oldest = newest - 63
+		}
+		for _, after := range []uint64{oldest - 1, oldest, (oldest + newest) / 2, newest - 1} {
+			if after < oldest-1 || after >= newest {
+				continue
+			}
+			h := b.History(after)
+			if uint64(len(h)) != newest-after || h[0].Seq != after+1 || h[len(h)-1].Seq != newest {
+				t.Fatalf("after %d events, History(%d): %d events from %d", n, after, len(h), h[0].Seq)
+			}
+			for i := 1; i < len(h); i++ {
+				if h[i].Seq != h[i-1].Seq+1 {
+					t.Fatalf("History(%d) out of order at %d", after, i)
+				}
+			}
+		}
+	}
+}
