@@ -53,7 +53,18 @@ var (
 	// section 6.2.3), POP3 PASS (RFC 1939 section 7).
 	loginBoth = regexp.MustCompile(`\bLOGIN (alice|bob) (alice|bob)\b`)
 	passWord  = regexp.MustCompile(`\bPASS (alice|bob)\b`)
-	userWord  = regexp.MustCompile(`\b(alice|bob)\b`)
+	userWord  = regexp.MustCompile(`\b(alice|bob|Alice|Bob)\b`)
+	// heloAny is the lessons' HELO: in a class it names the student,
+	// which is what makes the session theirs behind a NAT (webui/owner.go,
+	// rule 3), as the class sheet says.
+	heloAny = regexp.MustCompile(`\b(HELO|EHLO) laptop\b`)
+	// ownName: the world's rule that a password is its user's name,
+	// which a hint says with the pair; in a class it is the sheet's.
+	ownName = strings.NewReplacer(
+		"In this world the password is the user's name: ", "Use the password from your class sheet: ",
+		" (alice/alice on server A)", "", " (alice alice on server A)", "",
+		"在这个世界里密码就是用户名：", "请使用班级名单上的密码：",
+		"（服务器 A 上是 alice/alice）", "", "（服务器 A 上是 alice alice）", "")
 )
 
 // passwordMark stands for the student's password until the texts are
@@ -65,6 +76,8 @@ func personalize(src, user string) string {
 	src = demoSession.ReplaceAllStringFunc(src, func(m string) string {
 		return "session: \x00" + m[len("session: "):len("session: ")+1]
 	})
+	src = ownName.Replace(src)
+	src = heloAny.ReplaceAllString(src, "${1} "+user)
 	src = loginBoth.ReplaceAllString(src, "LOGIN "+user+" "+passwordMark)
 	src = passWord.ReplaceAllString(src, "PASS "+passwordMark)
 	src = userWord.ReplaceAllString(src, user)
@@ -157,7 +170,7 @@ func LoadFor(user string) (*Set, error) {
 // alignedPersonal is personalize for a text in lang, keeping a text's
 // columns aligned (expandAligned), with the password mark in lang.
 func alignedPersonal(s, user, lang string) string {
-	if !userWord.MatchString(s) {
+	if personalize(s, user) == s {
 		return s
 	}
 	mark := passwordMark

@@ -233,8 +233,10 @@ func (c *Console) lesson(e *Event) {
 			key = "console.lesson.student.finished"
 		}
 		step, _ := strconv.Atoi(e.Attrs["step"])
+		// The step's title is in the student's language, not
+		// necessarily the console's: the lesson and the numbers only.
 		c.put(paint{}, c.label(e.Kind), c.x.Format(M(key, "user", u, "lesson", e.Attrs["lesson"], "step", strconv.Itoa(step+1),
-			"steps", e.Attrs["steps"], "title", e.Attrs["title"])))
+			"steps", e.Attrs["steps"])))
 		return
 	}
 	lines := strings.Split(strings.TrimRight(e.Text, "\n"), "\n")

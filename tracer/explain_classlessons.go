@@ -5,7 +5,7 @@ package tracer
 // and `mailscope lesson NAME --server URL --user NAME`, which follows a
 // lesson that the class's server checks.
 var classLessonsCatalog = map[string]entry{
-	"console.lesson.student.done":     {en: "{user}: {lesson}, step {step}/{steps} done ({title})", zh: "{user}：{lesson} 第 {step}/{steps} 步完成（{title}）"},
+	"console.lesson.student.done":     {en: "{user}: {lesson}, step {step}/{steps} done", zh: "{user}：{lesson} 第 {step}/{steps} 步完成"},
 	"console.lesson.student.finished": {en: "{user} finished the lesson {lesson}", zh: "{user} 完成了课程 {lesson}"},
 	"class.limit.rate.addr": {
 		en:  "the address {addr} has sent {n} messages in the last minute without naming a student (no AUTH, no student's address in MAIL FROM, no HELO with a student's name), the class limit (messages_per_minute): the mail server answers 450 4.7.1, a temporary refusal, for {secs}s",

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"net"
 	"net/http"
 
 	"github.com/mailscope/mailscope/servers/world"
@@ -48,7 +49,7 @@ func (s *Server) handleClass(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	out := classSheet{Web: "http://" + r.Host + "/", Servers: []classServer{}, Students: []classStudent{}}
+	out := classSheet{Web: "http://" + s.sheetWebHost(r) + "/", Servers: []classServer{}, Students: []classStudent{}}
 	for _, sv := range s.inst.World.Servers {
 		out.Servers = append(out.Servers, classServer{Name: sv.Name, Domain: sv.Domain,
 			SMTP: s.inst.PublicAddr(sv.Name, world.SMTP), POP3: s.inst.PublicAddr(sv.Name, world.POP3), IMAP: s.inst.PublicAddr(sv.Name, world.IMAP)})
@@ -59,4 +60,21 @@ func (s *Server) handleClass(w http.ResponseWriter, r *http.Request) {
 	p := s.inst.World.Class
 	out.Limits = classLimitsInfo{MessagesPerMinute: p.MessagesPerMinute, MailboxSize: p.MailboxSize, SessionsPerUser: p.SessionsPerUser}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// sheetWebHost is the web page's address as the sheet gives it: the one
+// this request came by, unless that is loopback while the page listens
+// beyond it (the instructor opened the banner's first address): then the
+// machine's address the students type, as the sheet's telnet lines have
+// it.
+func (s *Server) sheetWebHost(r *http.Request) string {
+	if !s.public.Load() || !IsLoopback(net.JoinHostPort(hostOnly(r.Host), "1")) || len(s.inst.World.Servers) == 0 {
+		return r.Host
+	}
+	pa := s.inst.PublicAddr(s.inst.World.Servers[0].Name, world.SMTP)
+	host, _, err := net.SplitHostPort(pa)
+	if err != nil || IsLoopback(pa) {
+		return r.Host
+	}
+	return net.JoinHostPort(host, portOf(r.Host, "80"))
 }

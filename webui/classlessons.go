@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -77,7 +78,9 @@ func (c *classLessons) progress(user string) (*lessons.Progress, error) {
 	if c.s.inst.DataDir == "" {
 		return nil, nil
 	}
-	p, err := lessons.LoadProgressFile(filepath.Join(c.s.inst.DataDir, "class-progress", k+".json"))
+	dir := filepath.Join(c.s.inst.DataDir, "class-progress")
+	os.MkdirAll(dir, 0o700) // the progress of a class is the instructor's to read
+	p, err := lessons.LoadProgressFile(filepath.Join(dir, k+".json"))
 	if err != nil {
 		return nil, err
 	}

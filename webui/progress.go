@@ -129,7 +129,7 @@ type studentProgress struct {
 	Lesson      string    `json:"lesson,omitempty"`
 	LessonTitle string    `json:"lesson_title,omitempty"`
 	Status      string    `json:"status,omitempty"`
-	Step        int       `json:"step,omitempty"`
+	Step        int       `json:"step"` // 0-based
 	Steps       int       `json:"steps,omitempty"`
 	Stuck       bool      `json:"stuck"`
 	StuckWhy    string    `json:"stuck_why,omitempty"` // idle or errors
@@ -207,6 +207,9 @@ func (s *Server) progress(now time.Time) classProgress {
 	// Signing in is activity too: a student who signed in and did nothing
 	// since becomes stuck (idle) like one whose last line went quiet.
 	for user, at := range s.signins.newestSignin() {
+		// A sign-in kept from before a restart counts from the restart:
+		// what the student did since is in the trace that was lost.
+		at = later(at, s.started)
 		if p := rows[strings.ToLower(user)]; p != nil && at.After(p.Last) {
 			p.Last = at
 		}
@@ -329,4 +332,11 @@ func csvCell(v string) string {
 		return "'" + v
 	}
 	return v
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

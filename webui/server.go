@@ -103,8 +103,11 @@ type Server struct {
 	opts  Options
 	log   *slog.Logger
 	epoch string // changes every run: a page resuming from an old run replays from the start
-	http  *http.Server
-	enc   *encCache
+	// started is when this server was made (a restart, for the class
+	// dashboard: progress.go).
+	started time.Time
+	http    *http.Server
+	enc     *encCache
 	// catalog holds GET /api/catalog's answer per language, encoded once.
 	catalog [2]struct {
 		once sync.Once
@@ -159,6 +162,7 @@ func New(inst *servers.Instance, opts Options) *Server {
 		opts:    opts,
 		log:     opts.Logger,
 		epoch:   hex.EncodeToString(b[:]),
+		started: time.Now(),
 		enc:     newEncCache(1 << 14),
 		clients: make(map[*client]struct{}),
 		signins: newSignins(),

@@ -131,6 +131,10 @@ func runRemoteLesson(ctx context.Context, cmd *cobra.Command, o *lessonOptions, 
 	}
 	resp, err := c.post(ctx, "/api/signin", map[string]string{"user": o.user, "password": pass}, &who)
 	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
+			// The page says it in its own language; say it in ours.
+			err = errors.New(say(lang, "web.signin.failed"))
+		}
 		return sayErr(lang, "cli.err.remote.signin", err, "url", base, "user", o.user)
 	}
 	for _, ck := range resp.Cookies() {

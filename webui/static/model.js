@@ -209,6 +209,9 @@ export function matches(ev) {
   // Lesson steps live in the lesson panel; only hints, which belong to a
   // session, are also drawn on the ladder.
   if (ev.kind === 'lesson' && !ev.server) return false;
+  // A class's students' hints are each student's own: the instructor's
+  // timeline (on the projector) does not show them.
+  if (ev.kind === 'lesson' && ev.attrs && ev.attrs.user && !(S.world && S.world.student)) return false;
   if (f.session && ev.session !== f.session) return false;
   if (f.msgid && ev.msgid !== f.msgid) return false;
   if (f.server) {
