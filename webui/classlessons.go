@@ -88,12 +88,87 @@ func (c *classLessons) progress(user string) (*lessons.Progress, error) {
 	return p, nil
 }
 
+// activeLesson is a student's running lesson as kept in the data
+// directory (class-progress/NAME.active.json), so that a restart of
+// mailscope goes on with it: the page's panel and a student's
+// `mailscope lesson --server` reconnect and hear the current step again.
+type activeLesson struct {
+	Lesson string            `json:"lesson"`
+	Lang   string            `json:"lang"`
+	Vars   map[string]string `json:"vars"`
+}
+
+func (c *classLessons) activePath(user string) string {
+	if c.s.inst.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(c.s.inst.DataDir, "class-progress", strings.ToLower(user)+".active.json")
+}
+
+// keepActive writes (a != nil) or removes user's running lesson.
+func (c *classLessons) keepActive(user string, a *activeLesson) {
+	path := c.activePath(user)
+	if path == "" {
+		return
+	}
+	if a == nil {
+		os.Remove(path)
+		return
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return
+	}
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	tmp := path + ".tmp"
+	if os.WriteFile(tmp, b, 0o600) == nil {
+		os.Rename(tmp, path)
+	}
+}
+
+// resume starts again the lessons the class's students were doing when
+// mailscope last stopped, each at the first step not done.
+func (c *classLessons) resume() {
+	for _, st := range c.s.inst.Students {
+		path := c.activePath(st.Name)
+		if path == "" {
+			return
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var a activeLesson
+		if json.Unmarshal(b, &a) != nil {
+			continue
+		}
+		set, err := lessons.LoadFor(strings.ToLower(st.Name))
+		if err != nil {
+			continue
+		}
+		l := set.Get(a.Lesson)
+		prog, err := c.progress(st.Name)
+		if l == nil || err != nil {
+			continue
+		}
+		step := 0
+		if prog != nil {
+			step = prog.Get(l.ID).Next()
+		}
+		c.start(st.Name, l, pickLang(a.Lang, c.s.serverLang()), a.Vars, prog, step)
+	}
+}
+
 // start runs lesson l for user from step, replacing the lesson they had.
 func (c *classLessons) start(user string, l *lessons.Lesson, lang string, vars map[string]string, prog *lessons.Progress, step int) *lessons.Engine {
 	bus := c.s.inst.Bus
+	c.keepActive(user, &activeLesson{Lesson: l.ID, Lang: lang, Vars: vars})
 	e := lessons.NewEngine(l, lessons.Options{Lang: lang, Vars: vars, Start: step, Progress: prog,
 		Publish: func(ev *tracer.Event) {
 			ev.Attrs[tracer.AttrUser] = user
+			if ev.Attrs["status"] == string(lessons.StatusFinished) {
+				c.keepActive(user, nil)
+			}
 			bus.Publish(ev)
 		}})
 	// The lesson's first words go out before any event can reach it.
@@ -119,6 +194,7 @@ func (c *classLessons) stop(user string) bool {
 	k := strings.ToLower(user)
 	_, ok := c.active[k]
 	delete(c.active, k)
+	c.keepActive(user, nil)
 	return ok
 }
 

@@ -260,3 +260,47 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestClassLessonsResume: mailscope restarts (the page's server is made
+// again on the same data directory) in the middle of s01's lesson; the
+// lesson goes on from the first step not done, and s01 finishes it by
+// typing the rest, with no new start.
+func TestClassLessonsResume(t *testing.T) {
+	inst, _, _ := newClassWorld(t)
+	classStudents(inst)
+	first := New(inst, Options{Token: "tok", Logger: quietLogger()})
+	b := newBrowser(t, servePublic(t, first), "127.0.0.2")
+	b.signin("s01", "pw01")
+	if code, body := b.do("POST", "/api/lessons/smtp-by-hand/start", "application/json", `{"lang":"en"}`); code != 200 {
+		t.Fatalf("start: %d %s", code, body)
+	}
+	w := dialWire(t, "127.0.0.2", inst.Addr("A", world.SMTP))
+	w.reply("220")
+	w.cmd("HELO s01", "250")
+	waitFor(t, inst.Bus, "step 2 done", func(e *tracer.Event) bool {
+		return e.Kind == tracer.KindLesson && e.Attrs[tracer.AttrUser] == "s01" && e.Attrs["status"] == "step-done" && e.Attrs["step"] == "1"
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	first.Shutdown(ctx)
+
+	again := New(inst, Options{Token: "tok", Logger: quietLogger()})
+	b.base = servePublic(t, again)
+	var list lessonList
+	if b.get("/api/lessons", &list); !list.Lessons[0].Active || list.Lessons[0].Step != 2 {
+		t.Fatalf("after the restart: %+v", list.Lessons[0])
+	}
+	for _, subj := range []string{"one", "two"} {
+		w.cmd("MAIL FROM:<s01@a.example>", "250")
+		w.cmd("RCPT TO:<s01@a.example>", "250")
+		w.cmd("DATA", "354")
+		w.cmd("Subject: "+subj+"\r\n\r\nHello.\r\n.", "250")
+	}
+	w.cmd("QUIT", "221")
+	waitFor(t, inst.Bus, "s01 finished after the restart", func(e *tracer.Event) bool {
+		return e.Kind == tracer.KindLesson && e.Attrs[tracer.AttrUser] == "s01" && e.Attrs["status"] == "finished"
+	})
+	if _, err := os.Stat(filepath.Join(inst.DataDir, "class-progress", "s01.active.json")); err == nil {
+		t.Error("a finished lesson is still kept as running")
+	}
+}

@@ -177,6 +177,9 @@ func New(inst *servers.Instance, opts Options) *Server {
 			for _, st := range kept {
 				s.ownerIndex().signedIn(st.ip, st.user)
 			}
+			if inst.Bus != nil {
+				s.classLessonsOf().resume()
+			}
 		}
 	}
 	s.hosts.Store(newHostSet(opts.Hosts))
