@@ -12,6 +12,7 @@ var classLessonsCatalog = map[string]entry{
 		zh:  "地址 {addr} 在最近一分钟内发送了 {n} 封未注明学生的邮件（没有 AUTH，MAIL FROM 不是学生的地址，HELO 也没有写学生的名字），达到班级上限（messages_per_minute）：邮件服务器回复 450 4.7.1（暂时拒绝），持续 {secs} 秒",
 		rfc: "RFC 5321 section 4.2.2, RFC 3463 section 3.8",
 	},
+	"web.d.completed":        {en: "{n} lessons completed", zh: "已完成 {n} 门课"},
 	"web.d.absent":           {en: "not connected yet", zh: "尚未连接"},
 	"web.sheet.show":         {en: "Class sheet (to print)", zh: "班级名单（可打印）"},
 	"web.sheet.print":        {en: "Print the sheet", zh: "打印名单"},

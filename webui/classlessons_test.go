@@ -150,6 +150,10 @@ func TestClassLessons(t *testing.T) {
 			t.Errorf("dashboard row of %s: %+v", u, p)
 		}
 	}
+	// The CSV has a column per class lesson, for grading.
+	if code, body := teacher.do("GET", "/api/class/progress.csv", "", ""); code != 200 || !strings.Contains(body, ",smtp-by-hand,message-format,") || !strings.Contains(body, "8/8 completed") {
+		t.Errorf("the CSV: %d %s", code, body)
+	}
 	b1.get("/api/lessons", &list)
 	if list.Lessons[0].ID != "smtp-by-hand" || !list.Lessons[0].Completed || list.Lessons[0].Done != 8 {
 		t.Errorf("s01's list after the lesson: %+v", list.Lessons[0])

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailscope/mailscope/lessons"
 	"github.com/mailscope/mailscope/tracer"
 )
 
@@ -133,6 +134,9 @@ type studentProgress struct {
 	Steps       int       `json:"steps,omitempty"`
 	Stuck       bool      `json:"stuck"`
 	StuckWhy    string    `json:"stuck_why,omitempty"` // idle or errors
+	// Done is each class lesson's progress, from the student's progress
+	// file: "8/8 completed", "3/7", "" for never begun (for grading).
+	Done map[string]string `json:"done"`
 }
 
 // classProgress is the answer of GET /api/class/progress.
@@ -232,6 +236,9 @@ func (s *Server) progress(now time.Time) classProgress {
 			}
 		}
 	}
+	for _, k := range order {
+		rows[k].Done = s.lessonsDone(k)
+	}
 	out := classProgress{Now: now, Rule: stuckRule{int(stuckIdle / time.Minute), int(stuckWindow / time.Minute), stuckErrors}, Students: make([]studentProgress, 0, len(order))}
 	for _, k := range order {
 		p := rows[k]
@@ -288,7 +295,28 @@ func (s *Server) handleProgress(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.progress(time.Now()))
 }
 
-// progressHeader is the first record of the CSV export.
+// lessonsDone says how far student k got in each class lesson.
+func (s *Server) lessonsDone(k string) map[string]string {
+	out := map[string]string{}
+	prog, err := s.classLessonsOf().progress(k)
+	if err != nil || prog == nil {
+		return out
+	}
+	for _, id := range lessons.ClassLessons {
+		lp := prog.Get(id)
+		switch {
+		case lp.Steps == 0:
+		case lp.Completed:
+			out[id] = strconv.Itoa(lp.Steps) + "/" + strconv.Itoa(lp.Steps) + " completed"
+		default:
+			out[id] = strconv.Itoa(len(lp.Done)) + "/" + strconv.Itoa(lp.Steps)
+		}
+	}
+	return out
+}
+
+// progressHeader is the first record of the CSV export, followed by a
+// column per class lesson (lessons.ClassLessons).
 var progressHeader = []string{"name", "roster", "signed_in", "addresses", "sessions", "open", "last_activity", "errors", "diagnostics", "mistakes", "lesson", "step", "steps", "status", "stuck"}
 
 // handleProgressCSV answers GET /api/class/progress.csv: the same rows as
@@ -304,7 +332,7 @@ func (s *Server) handleProgressCSV(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", `attachment; filename="class-progress.csv"`)
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true // RFC 4180 section 2, rule 1
-	cw.Write(progressHeader)
+	cw.Write(append(append([]string(nil), progressHeader...), lessons.ClassLessons...))
 	for _, p := range pr.Students {
 		last := ""
 		if !p.Last.IsZero() {
@@ -314,6 +342,9 @@ func (s *Server) handleProgressCSV(w http.ResponseWriter, r *http.Request) {
 			last, strconv.Itoa(p.Errors), strconv.Itoa(p.Diagnostics), strings.Join(p.Mistakes, " "), p.Lesson, "", "", p.Status, p.StuckWhy}
 		if p.Steps > 0 {
 			rec[11], rec[12] = strconv.Itoa(p.Step+1), strconv.Itoa(p.Steps)
+		}
+		for _, id := range lessons.ClassLessons {
+			rec = append(rec, p.Done[id])
 		}
 		for i := range rec {
 			rec[i] = csvCell(rec[i])

@@ -37,7 +37,9 @@ function row(p, now) {
   if (p.stuck) tr.className = 'stuck';
   const here = p.signed_in || p.sessions > 0 || p.open > 0 || !!p.last;
   const state = p.stuck ? t('web.d.stuck.' + p.stuck_why) : (here ? t('web.d.ok') : t('web.d.absent'));
-  const lesson = p.lesson ? (p.steps ? t('web.d.step', { lesson: p.lesson, step: p.step + 1, steps: p.steps }) : p.lesson) : '';
+  let lesson = p.lesson ? (p.steps ? t('web.d.step', { lesson: p.lesson, step: p.step + 1, steps: p.steps }) : p.lesson) : '';
+  const completed = Object.values(p.done || {}).filter((v) => v.endsWith('completed')).length;
+  if (completed) lesson += (lesson ? ' · ' : '') + t('web.d.completed', { n: completed });
   const diags = String(p.diagnostics) + (p.mistakes && p.mistakes.length ? ' (' + p.mistakes.join(', ') + ')' : '');
   tr.append(cell(p.roster ? p.roster + ' (' + p.name + ')' : p.name), cell(p.signed_in ? p.addrs.join(', ') : t('web.d.no')),
     cell(p.sessions + ' (' + p.open + ')'), cell(ago(p.last, now)), cell(String(p.errors)), cell(diags), cell(lesson),
