@@ -27,6 +27,10 @@ func TestAddressHints(t *testing.T) {
 		{"mail-no-domain", "A", []string{"HELO laptop", "MAIL FROM: alice"}, "smtp-address-no-domain", "local-part@domain", "本地部分@域名"},
 		{"rcpt-no-domain", "A", []string{"HELO laptop", "MAIL FROM:<alice@a.example>", "RCPT TO:<bob>"}, "smtp-address-no-domain", "RCPT TO:<bob@b.example>", "RCPT TO:<bob@b.example>"},
 		{"unknown-user", "A", []string{"HELO laptop", "MAIL FROM:<alice@a.example>", "RCPT TO:<alcie@a.example>"}, "smtp-unknown-user", "spelling", "拼写"},
+		// The right address without brackets is accepted with a note: the
+		// hint says so (it used to say SMTP does not check the sender).
+		{"mail-no-brackets", "A", []string{"HELO laptop", "MAIL FROM: alice@a.example"}, "smtp-sender-no-brackets", "angle brackets", "尖括号"},
+		{"rcpt-no-brackets", "A", []string{"HELO laptop", "MAIL FROM:<alice@a.example>", "RCPT TO: alice@a.example"}, "smtp-recipient-no-brackets", "angle brackets", "尖括号"},
 	}
 	for _, lang := range lessons.Langs {
 		w := startWorld(t, lang)
