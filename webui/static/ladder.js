@@ -84,6 +84,8 @@ function soon(fn) { setTimeout(fn, 0); }
 // animation frame. A burst of thousands is taken in as fast as the page
 // can, whatever its frame rate.
 const SLICE = 8; // ms
+const FRAME_GAP = 24; // ms of slices before the page lets the browser draw
+let lastFrame = 0; // when the newest animation frame ran (draw)
 let takeInQueued = false, drawQueued = false;
 let lanesChanged = false, shown = false, taken = 0;
 let followBottom = true;
@@ -132,7 +134,15 @@ function takeIn() {
   }
   taken += i;
   S.incoming = i < all.length ? all.slice(i) : [];
-  if (S.incoming.length) { takeInQueued = true; soon(takeIn); }
+  if (S.incoming.length) {
+    takeInQueued = true;
+    // Tasks back to back leave the browser no turn to draw: it renders
+    // between tasks only when none waits, or after a long wait (a
+    // hundred milliseconds and more in a burst). After FRAME_GAP without
+    // a frame the next slice waits for one.
+    if (!document.hidden && performance.now() - lastFrame > FRAME_GAP) requestAnimationFrame(() => soon(takeIn));
+    else soon(takeIn);
+  }
   if (S.events.length > MAX_EVENTS) {
     S.events = S.events.slice(S.events.length - TRIM_TO);
     rebuild();
@@ -158,6 +168,7 @@ function holding() {
 // draw shows what was taken in since the last frame.
 function draw() {
   drawQueued = false;
+  lastFrame = performance.now();
   if (holding()) return;
   if (S.relabel) {
     S.relabel = false;
