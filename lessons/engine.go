@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/mailscope/mailscope/tracer"
@@ -31,6 +32,9 @@ type Update struct {
 	Title  string // the step's title (the lesson's for started and finished)
 	Text   string // instruction, explanation, hint or conclusion
 	HintID string // for hints
+	// Titles are every step's title (started only): a panel that joins
+	// in the middle of a lesson lists the steps by name.
+	Titles []string
 	// Event is the trace event that caused the update (nil for started
 	// and current).
 	Event *tracer.Event
@@ -147,7 +151,11 @@ func (e *Engine) Begin() {
 	e.begun = true
 	step := e.step
 	e.mu.Unlock()
-	e.emit(Update{Status: StatusStarted, Step: step, Title: e.l.Title.In(e.opts.Lang), Text: e.text(e.l.Summary)})
+	titles := make([]string, len(e.l.Steps))
+	for i, s := range e.l.Steps {
+		titles[i] = e.text(s.Title)
+	}
+	e.emit(Update{Status: StatusStarted, Step: step, Title: e.l.Title.In(e.opts.Lang), Text: e.text(e.l.Summary), Titles: titles})
 	e.emit(e.currentUpdate(step))
 }
 
@@ -427,6 +435,9 @@ func (e *Engine) LessonEvent(u Update) *tracer.Event {
 	ev := &tracer.Event{Kind: tracer.KindLesson, Text: u.Text, Attrs: attrs}
 	if u.HintID != "" {
 		attrs["hint"] = u.HintID
+	}
+	if len(u.Titles) > 0 {
+		attrs["titles"] = strings.Join(u.Titles, "\n")
 	}
 	if u.Event != nil {
 		if u.Event.Seq != 0 {

@@ -96,3 +96,20 @@ func TestBrowserStudentLateClaim(t *testing.T) {
 	})()`)
 	pg.checkExceptions()
 }
+
+// TestBrowserStudentLessonChinese: a student's page in Chinese lists the
+// lessons by their Chinese titles (the picker asked before the page's
+// language was known, in English), and a lesson started lists every
+// step by name, not "第 2 步".
+func TestBrowserStudentLessonChinese(t *testing.T) {
+	pg := newPage(t)
+	_, _, base := newClassWorld(t)
+	pg.step("loading the page", chromedp.Navigate(base+"/?lang=zh"))
+	pg.wait("the sign-in form", `!!document.querySelector("#signin") && !document.querySelector("#signin").hidden`)
+	pg.eval(`document.querySelector("#signin-user").value = "s01", document.querySelector("#signin-pass").value = "pw01", document.querySelector("#signin-go").click(), ""`)
+	pg.wait("the picker in Chinese", `!!document.querySelector("#lesson-select") && document.querySelector("#lesson-select").options.length > 3 && document.querySelector("#lesson-select").options[0].textContent.startsWith("动手尝试 SMTP 交互") && document.querySelector("#lesson-start").textContent === "开始"`)
+	pg.eval(`document.querySelector("#lesson-start").click(), ""`)
+	pg.wait("every step by name", `document.querySelectorAll("#lesson-panel .lesson-steps li").length === 8 && [...document.querySelectorAll("#lesson-panel .lesson-steps li")].every(li => !/第 \d+ 步/.test(li.textContent)) && document.querySelector("#lesson-panel").textContent.includes("发送 HELO")`)
+	pg.shot("student-zh.png")
+	pg.checkExceptions()
+}

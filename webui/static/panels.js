@@ -309,7 +309,10 @@ function onLesson(ev) {
   if (a.steps) L.steps = Math.min(100, parseInt(a.steps, 10) || 0);
   const step = parseInt(a.step, 10);
   switch (a.status) {
-    case 'started': L.title = a.title || a.lesson; L.now = ev; break;
+    case 'started':
+      L.title = a.title || a.lesson; L.now = ev;
+      if (a.titles) a.titles.split('\n').slice(0, L.steps || 100).forEach((x, i) => { L.titles[i] = x; });
+      break;
     case 'current': L.current = step; L.titles[step] = a.title; L.now = ev; L.hints = []; break;
     case 'step-done': L.done.add(step); L.titles[step] = a.title; L.explain = ev; break;
     case 'hint': L.hints.push(ev); if (L.hints.length > 3) L.hints.shift(); break;

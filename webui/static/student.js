@@ -88,10 +88,11 @@ async function showWho() {
   });
   badge.append(el('span'), out);
   $('status').after(badge);
-  if (w.class) badge.after(lessonPicker());
   // The catalog may still be on its way.
   for (let i = 0; i < 50 && !I.cat.has(I.lang); i++) await new Promise((r) => setTimeout(r, 100));
   label();
+  // The lessons' titles come in the page's language, known by now.
+  if (w.class) badge.after(lessonPicker());
 }
 
 // ---------- a class's lessons ----------
