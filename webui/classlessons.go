@@ -46,6 +46,9 @@ type classLessons struct {
 	// session first in pendOrder.
 	pending   map[string][]*tracer.Event
 	pendOrder []string
+	// weak are the sessions that are a student's by address only
+	// (noteWeakLocked).
+	weak map[string]*weakSession
 	last      uint64 // the newest event fed
 }
 
@@ -63,7 +66,7 @@ const (
 
 func newClassLessons(s *Server) *classLessons {
 	return &classLessons{s: s, active: map[string]*studentLesson{}, progs: map[string]*lessons.Progress{},
-		pending: map[string][]*tracer.Event{}}
+		pending: map[string][]*tracer.Event{}, weak: map[string]*weakSession{}}
 }
 
 // progress returns user's progress, read from the data directory the
@@ -259,23 +262,32 @@ func (c *classLessons) feed(o *owners, e *tracer.Event) {
 	}
 	o.wait(e.Seq)
 	c.mu.Lock()
-	if len(c.active) == 0 && len(c.pending) == 0 {
+	if len(c.active) == 0 && len(c.pending) == 0 && len(c.weak) == 0 {
 		c.mu.Unlock()
 		return
 	}
 	var engines []*lessons.Engine
 	var evs []*tracer.Event
-	owner := eventOwner(o, e)
+	owner, byAddr := eventOwner(o, e)
 	switch {
 	case owner != "":
 		if sl := c.active[strings.ToLower(owner)]; sl != nil {
 			engines = append(engines, sl.eng)
-			evs = append(c.pending[e.Session], e)
+			evs = c.pending[e.Session]
+			if w := c.weak[e.Session]; w != nil && w.owner != owner {
+				// The session was someone's by address only and a HELO
+				// claim or a login gave it to another: what came before
+				// is the new owner's lesson's too (the 220 of step 1).
+				evs = append(evs, w.evs...)
+			}
+			evs = append(evs, e)
 		}
 		c.dropPendingLocked(e.Session)
+		c.noteWeakLocked(e, owner, byAddr)
 	case e.Session != "":
 		if e.Kind == tracer.KindClose {
 			c.dropPendingLocked(e.Session)
+			delete(c.weak, e.Session)
 			break
 		}
 		c.holdLocked(e)
@@ -295,21 +307,52 @@ func (c *classLessons) feed(o *owners, e *tracer.Event) {
 	}
 }
 
-// eventOwner returns the student e belongs to, as visible decides.
-func eventOwner(o *owners, e *tracer.Event) string {
+// eventOwner returns the student e belongs to, as visible decides, and
+// whether only the client's address made it theirs (rule 4: a HELO claim
+// or a login may still give the session to another).
+func eventOwner(o *owners, e *tracer.Event) (string, bool) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
 	if e.Session != "" {
 		f := o.sessions[e.Session]
 		if f != nil && f.relay && f.login == "" && e.MsgID != "" {
-			return o.msgOwnerLocked(e.MsgID)
+			return o.msgOwnerLocked(e.MsgID), false
 		}
-		return o.ownerLocked(e.Session, 0)
+		u := o.ownerLocked(e.Session, 0)
+		return u, u != "" && f != nil && !f.relay && f.login == "" && f.claim == ""
 	}
 	if e.MsgID != "" {
-		return o.msgOwnerLocked(e.MsgID)
+		return o.msgOwnerLocked(e.MsgID), false
 	}
-	return ""
+	return "", false
+}
+
+// weakSession is a session that is a student's by address only, with its
+// first events, kept in case a claim gives it to another.
+type weakSession struct {
+	owner string
+	evs   []*tracer.Event
+}
+
+// noteWeakLocked keeps e of a session owned by address only; a session
+// owned by a claim or a login is no longer kept.
+func (c *classLessons) noteWeakLocked(e *tracer.Event, owner string, byAddr bool) {
+	if !byAddr {
+		delete(c.weak, e.Session)
+		return
+	}
+	w := c.weak[e.Session]
+	if w == nil {
+		if len(c.weak) >= maxPendingSessions {
+			clear(c.weak) // a flood of sessions: the rare late claim loses its start
+		}
+		w = &weakSession{owner: owner}
+		c.weak[e.Session] = w
+	}
+	w.owner = owner
+	if len(w.evs) < maxPendingEvents {
+		w.evs = append(w.evs, e)
+	}
 }
 
 // holdLocked keeps e until its session has an owner.

@@ -308,3 +308,25 @@ func TestClassLessonsResume(t *testing.T) {
 		t.Error("a finished lesson is still kept as running")
 	}
 }
+
+// TestClassLessonClaimFromAnothersAddress: s02 types their lesson at
+// s01's machine (s01 alone signed in from it) and claims the session by
+// HELO s02: the greeting, which came while the session was s01's by
+// address, still ticks s02's first step, and s02 finishes.
+func TestClassLessonClaimFromAnothersAddress(t *testing.T) {
+	inst, _, base := newClassWorld(t)
+	classStudents(inst)
+	b1 := newBrowser(t, base, "127.0.0.2")
+	b1.signin("s01", "pw01")
+	b2 := newBrowser(t, base, "127.0.0.3")
+	b2.signin("s02", "pw02")
+	for _, b := range []*browser{b1, b2} {
+		if code, body := b.do("POST", "/api/lessons/smtp-by-hand/start", "application/json", `{"lang":"en"}`); code != 200 {
+			t.Fatalf("start: %d %s", code, body)
+		}
+	}
+	smtpByHand(t, inst, "127.0.0.2", "s02", "s02")
+	waitFor(t, inst.Bus, "s02 finished", func(e *tracer.Event) bool {
+		return e.Kind == tracer.KindLesson && e.Attrs[tracer.AttrUser] == "s02" && e.Attrs["status"] == "finished"
+	})
+}
