@@ -49,7 +49,7 @@ type classLessons struct {
 	// weak are the sessions that are a student's by address only
 	// (noteWeakLocked).
 	weak map[string]*weakSession
-	last      uint64 // the newest event fed
+	last uint64 // the newest event fed
 }
 
 // studentLesson is one student's running lesson.
