@@ -24,6 +24,7 @@ var classLessonsCatalog = map[string]entry{
 	"web.sheet.howto":        {en: "Your address: {user}@{domain}. Type HELO {user} after telnet so that your view shows the session.", zh: "你的邮箱地址：{user}@{domain}。telnet 连上后先输入 HELO {user}，你的视图里才会显示这个会话。"},
 	"web.login.class":        {en: "Students: sign in above with the name and password from the class sheet. The instructor: open the address mailscope up printed, or enter the token:", zh: "学生：请在上面用班级名单上的用户名和密码登录。教师：请打开 mailscope up 打印的地址，或在这里输入令牌："},
 	"web.login.status.class": {en: "sign in", zh: "请登录"},
+	"web.err.instructor":     {en: "This is the instructor's to do (switching faults, the queue, the class sheet and dashboard): a student's sign-in does not allow it.", zh: "这是教师的操作（切换故障、消息队列、班级名单和班级总览）：学生登录后不能执行。"},
 	"web.lessons.pick":       {en: "Lesson", zh: "课程"},
 	"web.lessons.start":      {en: "Start", zh: "开始"},
 	"web.lessons.resume":     {en: "Go on", zh: "继续"},

@@ -285,6 +285,10 @@ func (s *Server) control(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.mayControl(r) {
 			switch {
+			case s.studentOf(r) != nil:
+				// A signed-in student is told it is the instructor's,
+				// not sent to look for the token.
+				writeError(w, http.StatusForbidden, s.say("web.err.instructor"))
 			case s.public.Load():
 				s.needToken(w)
 			case s.opts.Token == "":
