@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"regexp"
 	"strings"
+	"sync"
 	"testing/fstest"
 )
 
@@ -84,6 +85,10 @@ func personalize(src, user string) string {
 	return strings.NewReplacer("\x00a", "demo-a", "\x00b", "demo-b").Replace(src)
 }
 
+// loadOnce is the embedded lessons as written, parsed once: LoadFor
+// reads their texts (it changes none of them).
+var loadOnce = sync.OnceValues(Load)
+
 // LoadFor returns the class lessons rewritten for the student user (see
 // above). The texts keep their columns aligned where a name grew or
 // shrank, like Expand's addresses.
@@ -95,7 +100,7 @@ func LoadFor(user string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	orig, err := LoadFS(sub)
+	orig, err := loadOnce()
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,10 @@ type classLessons struct {
 	progs   map[string]*lessons.Progress
 	// pending holds the events of sessions without an owner yet, oldest
 	// session first in pendOrder.
+	// sets are each student's lessons (lessons.LoadFor, about 60 ms to
+	// make), made once a student.
+	sets map[string]*lessons.Set
+
 	pending   map[string][]*tracer.Event
 	pendOrder []string
 	// weak are the sessions that are a student's by address only
@@ -66,7 +70,27 @@ const (
 
 func newClassLessons(s *Server) *classLessons {
 	return &classLessons{s: s, active: map[string]*studentLesson{}, progs: map[string]*lessons.Progress{},
-		pending: map[string][]*tracer.Event{}, weak: map[string]*weakSession{}}
+		pending: map[string][]*tracer.Event{}, weak: map[string]*weakSession{}, sets: map[string]*lessons.Set{}}
+}
+
+// setFor returns the class's lessons rewritten for user, made the first
+// time. The sets are read only (an engine changes nothing of its lesson).
+func (c *classLessons) setFor(user string) (*lessons.Set, error) {
+	k := strings.ToLower(user)
+	c.mu.Lock()
+	set := c.sets[k]
+	c.mu.Unlock()
+	if set != nil {
+		return set, nil
+	}
+	set, err := lessons.LoadFor(k)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.sets[k] = set
+	c.mu.Unlock()
+	return set, nil
 }
 
 // progress returns user's progress, read from the data directory the
@@ -123,10 +147,7 @@ func (c *classLessons) keepActive(user string, a *activeLesson) {
 		return
 	}
 	os.MkdirAll(filepath.Dir(path), 0o700)
-	tmp := path + ".tmp"
-	if os.WriteFile(tmp, b, 0o600) == nil {
-		os.Rename(tmp, path)
-	}
+	writeFileAtomic(path, b)
 }
 
 // resume starts again the lessons the class's students were doing when
@@ -145,7 +166,7 @@ func (c *classLessons) resume() {
 		if json.Unmarshal(b, &a) != nil {
 			continue
 		}
-		set, err := lessons.LoadFor(strings.ToLower(st.Name))
+		set, err := c.setFor(st.Name)
 		if err != nil {
 			continue
 		}
@@ -434,7 +455,7 @@ func (s *Server) handleLessons(w http.ResponseWriter, r *http.Request) {
 	if st != nil {
 		name = st.user
 	}
-	set, err := lessons.LoadFor(strings.ToLower(name))
+	set, err := s.classLessonsOf().setFor(name)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -485,7 +506,7 @@ func (s *Server) handleLessonStart(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	lang := pickLang(f.Lang, s.serverLang())
-	set, err := lessons.LoadFor(strings.ToLower(st.user))
+	set, err := s.classLessonsOf().setFor(st.user)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return

@@ -79,18 +79,28 @@ func (si *signins) saveLocked() {
 	if err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(si.path), ".signins-*")
+	writeFileAtomic(si.path, b)
+}
+
+// writeFileAtomic writes data to path, mode 0600: to a temporary file in
+// its directory, then renamed over the old one, so that a reader (a
+// restart) finds the old file or the new one, never half of one. A
+// failure leaves the old file; the callers keep only what a restart
+// would like to find.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
-		return
+		return err
 	}
-	_, err = tmp.Write(b)
+	_, err = tmp.Write(data)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), si.path)
+		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
 	}
+	return err
 }
