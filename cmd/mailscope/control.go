@@ -108,18 +108,25 @@ func (o *controlOptions) call(method, path string, query url.Values, out any) er
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s: %s", resp.Status, e.Error)
-		}
-		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+		return fmt.Errorf("%s: %s", resp.Status, apiErrorText(body))
 	}
 	if out == nil {
 		return nil
 	}
 	return json.Unmarshal(body, out)
+}
+
+// apiErrorText is what a refusal of the page's API says: its JSON
+// {"error": ...}, else the body, escaped for the terminal (it is the other
+// side's text).
+func apiErrorText(body []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		return tracer.PrintableText(e.Error)
+	}
+	return tracer.PrintableText(strings.TrimSpace(string(body)))
 }
 
 // postLesson sends one lesson update to the instance's page.

@@ -76,11 +76,8 @@ func (c *remoteClient) do(req *http.Request, out any) (*http.Response, error) {
 		return resp, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			return resp, errors.New(tracer.PrintableText(e.Error))
+		if text := apiErrorText(raw); text != "" {
+			return resp, errors.New(text)
 		}
 		return resp, errors.New(resp.Status)
 	}
