@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/cdproto/profiler"
+	"github.com/chromedp/cdproto/tracing"
 	"github.com/chromedp/chromedp"
 
 	"github.com/mailscope/mailscope/servers/world"
@@ -41,6 +43,13 @@ import (
 //     replay of the server's kept history (10,000 events) taken in and
 //     drawn; reload-click-ms: a click right after that;
 //   - open-sessions: sessions the page still shows open once all closed.
+//
+// The log says the frames by display refreshes (chromium draws on them:
+// a frame is 16.7, 33.3, 50 ms ...) and those a click came in.
+// BURST_LONG=1 lists each long frame's scripts, BURST_CPUPROFILE=file and
+// BURST_TRACE=file keep a profile and a trace of the burst. DevTools'
+// network log is off during the burst (it cost the page 1.6 s of its
+// 2.5 s in the burst: every websocket message copied to the test).
 //
 // Run it alone (it takes a minute; the machine should be otherwise idle):
 //
@@ -67,10 +76,11 @@ func pageBurst(b *testing.B, clients, messages int) {
 	pg.step("loading the page", chromedp.Navigate(base+"/"))
 	pg.wait("the websocket", `document.body.dataset.ws === "open"`)
 	pg.eval(`(() => {
-		const B = window.__bench = {frames: [], clicks: [], on: true, last: 0};
-		const f = (t) => { if (B.last) B.frames.push(t - B.last); B.last = t; if (B.on) requestAnimationFrame(f); };
+		const B = window.__bench = {frames: [], clicks: [], clicked: [], on: true, last: 0, click: 0};
+		// clicked: whether a click came during the frame.
+		const f = (t) => { if (B.last) { B.frames.push(t - B.last); B.clicked.push(B.click > B.last); } B.last = t; if (B.on) requestAnimationFrame(f); };
 		requestAnimationFrame(f);
-		document.addEventListener("click", (e) => { const t0 = e.timeStamp; requestAnimationFrame(() => B.clicks.push(performance.now() - t0)); }, true);
+		document.addEventListener("click", (e) => { const t0 = e.timeStamp; B.click = t0; requestAnimationFrame(() => B.clicks.push(performance.now() - t0)); }, true);
 		// Where the long frames (over 50 ms) go: scripts by what called
 		// them, the style and layout they forced, the frame's own style and
 		// layout, and the rest (the browser's own work between tasks).
@@ -79,6 +89,7 @@ func pageBurst(b *testing.B, clients, messages int) {
 			if (!B.on) return;
 			for (const f of list.getEntries()) {
 				L.n++; L.total += f.duration;
+				(L.list = L.list || []).push(Math.round(f.duration) + "ms [render " + Math.round(f.renderStart ? f.startTime + f.duration - f.renderStart : 0) + ", block " + Math.round(f.blockingDuration) + "] " + f.scripts.map(s => (s.sourceFunctionName || s.invoker) + ":" + Math.round(s.duration)).join(" "));
 				const end = f.startTime + f.duration;
 				if (f.renderStart) L.render += end - f.renderStart;
 				if (f.styleAndLayoutStart) L.layout += end - f.styleAndLayoutStart;
@@ -104,6 +115,41 @@ func pageBurst(b *testing.B, clients, messages int) {
 			return chromedp.Void{}, err
 		})
 	}
+	// BURST_TRACE=file keeps chromium's trace of the burst (the page's
+	// tasks, style, layout, paint and raster; open it in DevTools'
+	// Performance panel or in Perfetto).
+	trace := os.Getenv("BURST_TRACE")
+	var traceMu sync.Mutex
+	var traceEvents []json.RawMessage
+	traceDone := make(chan struct{})
+	if trace != "" {
+		chromedp.Listen(pg.ctx, func(ev any) {
+			switch ev := ev.(type) {
+			case *tracing.EventDataCollected:
+				traceMu.Lock()
+				for _, v := range ev.Value {
+					traceEvents = append(traceEvents, json.RawMessage(v))
+				}
+				traceMu.Unlock()
+			case *tracing.EventTracingComplete:
+				close(traceDone)
+			}
+		})
+		pg.step("starting the trace", func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, t, tracing.Start, tracing.StartParams{TraceConfig: &tracing.TraceConfig{
+				IncludedCategories: []string{"devtools.timeline", "disabled-by-default-devtools.timeline", "disabled-by-default-devtools.timeline.frame", "blink", "cc", "gpu", "viz", "toplevel"}}})
+			return chromedp.Void{}, err
+		})
+	}
+	// chromedp enables DevTools' Network domain, which reports every
+	// websocket message to the test with its whole text: in the renderer
+	// that cost as much as the page's own work (1.6 s of its main thread
+	// in the burst, and the browser process's 2.4 s to send it on). A
+	// reader's browser has no DevTools attached.
+	pg.step("disabling DevTools' network log", func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, network.Disable, cdp.Empty{})
+		return chromedp.Void{}, err
+	})
 	// The page's main thread's CPU time (chromium's ThreadTime) is the
 	// figure the machine's load moves least.
 	pg.step("enabling the metrics", func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
@@ -185,8 +231,26 @@ func pageBurst(b *testing.B, clients, messages int) {
 		})
 	}
 
+	if trace != "" {
+		pg.step("stopping the trace", func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, t, tracing.End, cdp.Empty{})
+			return chromedp.Void{}, err
+		})
+		<-traceDone
+		traceMu.Lock()
+		j, err := json.Marshal(map[string]any{"traceEvents": traceEvents})
+		traceMu.Unlock()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(trace, j, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+
 	var got struct {
 		Frames, Clicks       []float64
+		Clicked              []bool
 		Held, Min, Max       int
 		Missing, Resumes     int
 		OpenSessions, Closed int
@@ -198,7 +262,7 @@ func pageBurst(b *testing.B, clients, messages int) {
 		const held = new Set(seqs);
 		let open = 0, closed = 0;
 		for (const s of S.sessions.values()) { if (s.closed) closed++; else open++; }
-		return JSON.stringify({Frames: B.frames, Clicks: B.clicks, Held: held.size, Min: Math.min(...seqs), Max: Math.max(...seqs),
+		return JSON.stringify({Frames: B.frames, Clicks: B.clicks, Clicked: B.clicked, Held: held.size, Min: Math.min(...seqs), Max: Math.max(...seqs),
 			Missing: S.missing, Resumes: S.resumes, OpenSessions: open, Closed: closed, Events: S.events.length});
 	})()`
 	if err := json.Unmarshal([]byte(pg.eval(js)), &got); err != nil {
@@ -210,7 +274,16 @@ func pageBurst(b *testing.B, clients, messages int) {
 	missing := (got.Max - got.Min + 1 - got.Held) + (int(total) - got.Max)
 	b.Logf("%d messages from %d clients sent in %s, %d events; the page caught up %s after the start; %d resumes; page's own count of missing events %d; %d sessions closed, %d open",
 		sent.Load(), clients, sendTime.Round(time.Millisecond), total, caughtUp.Round(time.Millisecond), got.Resumes, got.Missing, got.Closed, got.OpenSessions)
-	b.Logf("frames: %d, clicks: %d", len(got.Frames), len(got.Clicks))
+	var clickFrames []float64
+	for i, c := range got.Clicked {
+		if c && i < len(got.Frames) {
+			clickFrames = append(clickFrames, got.Frames[i])
+		}
+	}
+	b.Logf("frames: %d, clicks: %d; frames by vsyncs (16.7 ms each): %s; the frames a click came in: %s", len(got.Frames), len(got.Clicks), vsyncHistogram(got.Frames), vsyncHistogram(clickFrames))
+	if os.Getenv("BURST_LONG") != "" {
+		b.Logf("each long frame:\n%s", pg.eval(`(window.__bench.loaf.list || []).join(" | ")`))
+	}
 	b.Logf("long frames: %s", pg.eval(`(() => { const L = window.__bench.loaf; const by = Object.entries(L.by).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => k + " " + Math.round(v)).join("; ");
 		return L.n + " over 50 ms, " + Math.round(L.total) + " ms in all: scripts " + Math.round(L.script) + " (forced style and layout " + Math.round(L.forced) + "), rendering " + Math.round(L.render) + " (style and layout " + Math.round(L.layout) + "); scripts by caller: " + by; })()`))
 
@@ -255,6 +328,26 @@ func pageBurst(b *testing.B, clients, messages int) {
 	b.ReportMetric(float64(got.OpenSessions), "open-sessions")
 	b.ReportMetric(burstCPU, "page-cpu-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// vsyncHistogram counts frame times by how many 60 Hz display refreshes
+// they took ("1:120 2:80 ..."): chromium draws on them, so the times come
+// in steps of 16.7 ms.
+func vsyncHistogram(frames []float64) string {
+	n := map[int]int{}
+	top := 0
+	for _, f := range frames {
+		k := max(1, int(f/(1000.0/60)+0.5))
+		n[k]++
+		top = max(top, k)
+	}
+	var b strings.Builder
+	for k := 1; k <= top; k++ {
+		if n[k] > 0 {
+			fmt.Fprintf(&b, "%d:%d ", k, n[k])
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // percentile is the p-th percentile of xs (nearest rank), 0 for none.

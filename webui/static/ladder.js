@@ -81,10 +81,12 @@ function soon(fn) { setTimeout(fn, 0); }
 // most SLICE ms between other tasks, so that the page keeps answering
 // clicks and keeps reading its websocket (a page that stops reading makes
 // the server fall back on its history for it); they are drawn once per
-// animation frame. A burst of thousands is taken in as fast as the page
-// can, whatever its frame rate.
+// animation frame. One slice a frame in a burst: a slice takes in about a
+// thousand events, more than a burst of 10 clients brings in a frame, and
+// the frames stay short (BenchmarkPageBurst: with three slices a frame the
+// p95 frame time was a display refresh longer).
 const SLICE = 8; // ms
-const FRAME_GAP = 24; // ms of slices before the page lets the browser draw
+const FRAME_GAP = 8; // ms of slices before the page lets the browser draw
 let lastFrame = 0; // when the newest animation frame ran (draw)
 let takeInQueued = false, drawQueued = false;
 let lanesChanged = false, shown = false, taken = 0;
@@ -143,15 +145,40 @@ function takeIn() {
     if (!document.hidden && performance.now() - lastFrame > FRAME_GAP) requestAnimationFrame(() => soon(takeIn));
     else soon(takeIn);
   }
-  if (S.events.length > MAX_EVENTS) {
-    S.events = S.events.slice(S.events.length - TRIM_TO);
-    rebuild();
-  }
+  if (S.events.length > MAX_EVENTS) trimOldest();
   if (!drawQueued) {
     drawQueued = true;
     if (document.hidden) setTimeout(draw, 100);
     else requestAnimationFrame(draw);
   }
+}
+// trimOldest lets the oldest events go (the page keeps TRIM_TO of them)
+// and their rows with them, without building the rows again: a rebuild of
+// 40,000 rows in a burst was a frame of a quarter of a second. The rows
+// are in the events' order, so the ones that go are the first ones; the
+// rows after them move up by the units they took, and so does the view.
+function trimOldest() {
+  const cut = S.events.length - TRIM_TO;
+  const gone = new Set(S.events.slice(0, cut));
+  S.events = S.events.slice(cut);
+  let k = 0;
+  while (k < S.rows.length && gone.has(S.rows[k])) k++;
+  if (!k) return;
+  const base = S.tops[k];
+  S.rows = S.rows.slice(k);
+  S.tops = S.tops.slice(k).map((u) => u - base);
+  // The rows' places changed: the drawn rows go at once (left in place
+  // until the next frame, they would hold the ladder's old height, and
+  // the scroll below would not be the page's own).
+  S.layout++;
+  for (const e of S.rendered.values()) e.remove();
+  S.rendered.clear();
+  if (S.step >= 0) S.step = Math.max(0, S.step - k);
+  const y = ladder.scrollTop - base * rowH;
+  updateSpace();
+  ladder.scrollTop = Math.max(0, y);
+  ownScroll = ladder.scrollTop;
+  shown = true;
 }
 // While the kept history replays on opening (S.replayFrom), nothing is
 // drawn for up to REPLAY_HOLD ms: the rows, the lists and the counts are
@@ -176,7 +203,10 @@ function draw() {
     lanesChanged = true;
   }
   if (lanesChanged) { drawLanes(); if (wraps()) { measureReset(); recomputeTops(); } }
-  if (shown || lanesChanged) { updateSpace(); if (followBottom && $('autoscroll').checked) follow(taken); else render(); }
+  if (shown || lanesChanged) {
+    if (followBottom && $('autoscroll').checked) follow(taken);
+    else { updateSpace(); render(); }
+  }
   lanesChanged = shown = false;
   taken = 0;
   refreshSessionListSoon();
@@ -191,13 +221,17 @@ function draw() {
 // does: then the view follows at most FOLLOW_EVERY.
 const FOLLOW_EVERY = 150; // ms
 let lastFollow = 0, followTimer = 0;
+// The ladder's height changes with it (updateSpace): between two
+// follows nothing on screen changes, and the browser has no frame to draw
+// (the scroll bar's thumb moved in every frame of a burst).
 function follow(n) {
-  if (S.step >= 0) return; // the presenter is stepping: live events do not move the view
+  if (S.step >= 0) { updateSpace(); return; } // the presenter is stepping: live events do not move the view
   const now = performance.now();
   if (n < 50 || now - lastFollow >= FOLLOW_EVERY) {
     lastFollow = now;
     clearTimeout(followTimer);
     followTimer = 0;
+    updateSpace();
     scrollToBottom();
     render();
     return;

@@ -183,6 +183,7 @@ function updateSessionList() {
     fresh.push(nli);
   }
   S.dirty.clear();
+  const busy = fresh.length > BUSY;
   if (fresh.length) {
     // Newest first, in one insertion.
     const frag = document.createDocumentFragment();
@@ -200,8 +201,14 @@ function updateSessionList() {
     r.deleteContents();
   }
   rovingStop();
+  return busy ? BUSY_EVERY : LIST_EVERY;
 }
-export const refreshSessionListSoon = throttle(updateSessionList, 250);
+// The lists beside the ladder follow the events every LIST_EVERY; when an
+// update found more than BUSY new sessions (a burst: hundreds a second),
+// the next waits BUSY_EVERY. Items made for sessions that a second later
+// have left the list were a fifth of the page's work in a burst.
+const LIST_EVERY = 250, BUSY_EVERY = 1000, BUSY = 20; // ms, ms, sessions
+export const refreshSessionListSoon = throttle(updateSessionList, LIST_EVERY);
 
 $('session-list').addEventListener('keydown', (e) => {
   const btn = e.target.closest('.sess-id');
@@ -264,6 +271,7 @@ function prependOptions(sel, items, max) {
   }
 }
 function updateFilterOptions() {
+  const busy = S.newSessions.length + S.newMsgids.length > BUSY;
   const fs = $('f-server');
   for (const s of S.newSessions) {
     if (s.server && ![...fs.options].some((o) => o.value === s.server)) fs.appendChild(option(s.server, s.server));
@@ -272,8 +280,9 @@ function updateFilterOptions() {
   prependOptions($('f-msgid'), S.newMsgids.map((m) => [m, m]), MAX_OPTIONS);
   S.newSessions = [];
   S.newMsgids = [];
+  return busy ? BUSY_EVERY : LIST_EVERY;
 }
-export const refreshFilterOptionsSoon = throttle(updateFilterOptions, 250);
+export const refreshFilterOptionsSoon = throttle(updateFilterOptions, LIST_EVERY);
 
 export function setFilter(k, v) {
   S.filter[k] = v;
@@ -285,10 +294,14 @@ export function setFilter(k, v) {
 for (const [id, k] of [['f-server', 'server'], ['f-proto', 'proto'], ['f-session', 'session'], ['f-msgid', 'msgid']]) {
   $(id).addEventListener('change', (e) => setFilter(k, e.target.value));
 }
+let counted = 0; // events when the counts were last written
 export function updateCounts() {
   let c = t('web.counts', { shown: S.rows.length, total: S.events.length });
   if (S.paused) c += ' · ' + t('web.counts.paused', { n: S.pending.length });
   $('counts').textContent = c;
+  const busy = Math.abs(S.events.length - counted) > 50 * BUSY;
+  counted = S.events.length;
+  return busy ? BUSY_EVERY : LIST_EVERY;
 }
 export const updateCountsSoon = throttle(updateCounts, 250);
 

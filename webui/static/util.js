@@ -56,12 +56,15 @@ export function debounce(fn, ms) {
     if (!t) t = setTimeout(fire, ms);
   };
 }
+// throttle runs fn at most once in ms, the last call within it after it.
+// fn may return the least time until its next run instead: a list that
+// had much to do in a burst waits longer before the next update.
 export function throttle(fn, ms) {
-  let last = 0, t = 0;
+  let last = 0, t = 0, gap = ms;
+  const run = () => { last = Date.now(); const r = fn(); gap = typeof r === 'number' ? r : ms; };
   return function () {
     const now = Date.now();
-    if (now - last >= ms) { last = now; fn(); return; }
-    clearTimeout(t);
-    t = setTimeout(() => { last = Date.now(); fn(); }, ms - (now - last));
+    if (now - last >= gap) { clearTimeout(t); t = 0; run(); return; }
+    if (!t) t = setTimeout(() => { t = 0; run(); }, gap - (now - last));
   };
 }
