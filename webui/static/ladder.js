@@ -232,8 +232,7 @@ function follow(n) {
     clearTimeout(followTimer);
     followTimer = 0;
     updateSpace();
-    scrollToBottom();
-    render();
+    followTo();
     return;
   }
   if (!followTimer) followTimer = setTimeout(() => { followTimer = 0; if (followBottom && $('autoscroll').checked) follow(Infinity); }, FOLLOW_EVERY - (now - lastFollow));
@@ -262,6 +261,20 @@ export function scrollToBottom() {
   ladder.scrollTop = S.tops[S.tops.length - 1] * rowH + ladder.clientHeight;
   ownScroll = ladder.scrollTop;
 }
+// followTo draws the newest rows and scrolls to them with one layout:
+// the rows are drawn for the place the scroll will have, then the scroll
+// is set. (Set first, the scroll made the browser lay the page out for
+// it, and again for the rows: a fifth of the page's scripts in a burst.)
+function followTo() {
+  const h = viewH || ladder.clientHeight;
+  const top = Math.max(0, S.tops[S.tops.length - 1] * rowH - h);
+  render(top, h);
+  ladder.scrollTop = top;
+  ownScroll = ladder.scrollTop;
+}
+// viewH is the ladder's visible height, kept by its ResizeObserver: read
+// from the element, it would lay the page out.
+let viewH = 0;
 export function rowHeight() { return rowH; }
 // rowsInView is the range [from, to) of the rows on screen.
 export function rowsInView() {
@@ -291,14 +304,17 @@ export function renderSoon() {
   renderQueued = true;
   requestAnimationFrame(() => { renderQueued = false; render(); });
 }
-export function render() {
+// render draws the rows in view: at the ladder's scroll, or at the scroll
+// at (px) with a view h px high that the caller is about to set.
+export function render(at, h) {
   const rowsEl = $('rows');
   if (!S.rows.length) {
     rowsEl.replaceChildren();
     S.rendered.clear();
     return;
   }
-  const top = ladder.scrollTop / rowH, bottom = (ladder.scrollTop + ladder.clientHeight) / rowH;
+  const st = at === undefined ? ladder.scrollTop : at, ch = h === undefined ? ladder.clientHeight : h;
+  const top = st / rowH, bottom = (st + ch) / rowH;
   // Following the newest rows, the rows above the view are drawn only for
   // a short scroll: in a burst every row changes every time the view
   // follows, and those rows were a third of what it drew.
@@ -769,6 +785,7 @@ window.addEventListener('resize', renderSoon);
 // and the ladder's scroll bar: rows laid out to say everything are
 // measured again.
 new ResizeObserver(() => {
+  viewH = ladder.clientHeight;
   if (!geom) return;
   const w = ladder.clientWidth - (parseFloat(getComputedStyle(document.body).getPropertyValue('--time-w')) || 96);
   if (Math.abs(Math.max(200, w) - geom.track) < 1) return;

@@ -264,9 +264,12 @@ function prependOptions(sel, items, max) {
   const frag = document.createDocumentFragment();
   for (let i = items.length - 1; i >= Math.max(0, items.length - max); i--) frag.appendChild(option(items[i][0], items[i][1]));
   sel.insertBefore(frag, sel.options[1] || null);
-  while (sel.options.length > max + 1) {
-    const last = sel.options[sel.options.length - 1];
-    if (last.value === sel.value) break;
+  // The oldest go from the end (a live list's length and index, asked
+  // after each removal, walked the whole menu again).
+  const current = sel.value;
+  for (let n = sel.options.length; n > max + 1; n--) {
+    const last = sel.lastElementChild;
+    if (last.value === current) break;
     last.remove();
   }
 }
