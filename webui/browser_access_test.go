@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +204,13 @@ func TestBrowserAccess(t *testing.T) {
 	}
 	if phone.Labels < 3 {
 		t.Errorf("only %d arrow labels have room at 390 px", phone.Labels)
+	}
+	// The explanation goes under the ladder, with its own height: its
+	// layout is contained (contain: strict on a wide screen), but not its
+	// size here.
+	pg.click("an arrow on the phone", `#rows .arrow`)
+	if h, _ := strconv.Atoi(pg.eval(`String(Math.round(document.querySelector("#explain").getBoundingClientRect().height))`)); h < 60 {
+		t.Errorf("at 390 px the explanation under the ladder is %d px high", h)
 	}
 	pg.shot("phone.png")
 	if !strings.Contains(pg.eval(`document.querySelector("#lane-heads").textContent`), "server A") {

@@ -306,7 +306,7 @@ export function updateCounts() {
   counted = S.events.length;
   return busy ? BUSY_EVERY : LIST_EVERY;
 }
-export const updateCountsSoon = throttle(updateCounts, 250);
+export const updateCountsSoon = throttle(updateCounts, LIST_EVERY);
 
 // ---------- lesson panel ----------
 // A lesson run with `mailscope lesson` or `mailscope demo` publishes
