@@ -218,8 +218,11 @@ function draw() {
 // follow keeps the newest rows in view. A few events are drawn at once; in
 // a burst (n events in this frame) the rows in view all change every
 // frame, and drawing them 60 times a second is most of what the page
-// does: then the view follows at most FOLLOW_EVERY.
-const FOLLOW_EVERY = 150; // ms
+// does: then the view follows at most FOLLOW_EVERY (four times a second:
+// rows that change faster cannot be read; each follow is a frame that
+// draws a screen of new rows, and at 150 ms they were a sixth of the
+// frames of a burst).
+const FOLLOW_EVERY = 250; // ms
 let lastFollow = 0, followTimer = 0;
 // The ladder's height changes with it (updateSpace): between two
 // follows nothing on screen changes, and the browser has no frame to draw
