@@ -150,6 +150,40 @@ func TestBrowserExportColoursMarks(t *testing.T) {
 	}
 	pg.click("exporting PNG", `#p-png`)
 	pg.wait("the PNG", `window.__mailscope.lastPNG > 10000`)
+
+	// A long full-width line (a note across the ladder) wraps in the
+	// picture rather than running off its edge.
+	long := "a note that runs on: " + strings.Repeat("the queue keeps the message and tries again later; ", 8) + "END"
+	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindNote, Text: long})
+	pg.eval(`(() => { const f = document.querySelector("#f-session"); f.value = ""; f.dispatchEvent(new Event("change"));
+		const a = document.querySelector("#autoscroll"); a.checked = true; a.dispatchEvent(new Event("change")); return ""; })()`)
+	pg.wait("the note on the ladder", `[...document.querySelectorAll("#rows .full")].some(n => n.textContent.endsWith("END"))`)
+	pg.eval(`window.__mailscope.lastSVG = null, ""`)
+	pg.click("exporting SVG with the note", `#p-svg`)
+	pg.wait("the SVG", `typeof window.__mailscope.lastSVG === "string"`)
+	var note struct {
+		Out   []string
+		Lines int
+	}
+	json.Unmarshal([]byte(pg.eval(`(() => {
+		const box = document.createElement("div");
+		box.style.cssText = "position:absolute;left:0;top:0;visibility:hidden";
+		box.appendChild(document.importNode(new DOMParser().parseFromString(window.__mailscope.lastSVG, "image/svg+xml").documentElement, true));
+		document.body.appendChild(box);
+		const s = box.querySelector("svg"), W = +s.getAttribute("width");
+		const texts = [...s.querySelectorAll("text")];
+		const out = texts.filter(n => { const b = n.getBBox(); return b.x < 0 || b.x + b.width > W + 0.5; }).map(n => n.textContent.slice(0, 40) + " " + Math.round(n.getBBox().x + n.getBBox().width) + " of " + W);
+		const first = texts.findIndex(n => n.textContent.startsWith("a note that runs on"));
+		const last = texts.findIndex(n => n.textContent.endsWith("END"));
+		box.remove();
+		return JSON.stringify({Out: out, Lines: first < 0 || last < 0 ? 0 : last - first + 1});
+	})()`)), &note)
+	for _, o := range note.Out {
+		t.Errorf("outside the exported picture: %s", o)
+	}
+	if note.Lines < 2 {
+		t.Errorf("the long note is %d lines in the export, want it wrapped whole", note.Lines)
+	}
 	pg.checkExceptions()
 }
 

@@ -18,7 +18,7 @@ import { t, explainText, prose } from './i18n.js';
 import { S, recomputeTops, lanesOf, laneX, sessionColor, onRelabel } from './model.js';
 import {
   rebuild, render, readRowH, updateSpace, scrollToBottom, scrollToRow, rowHeight, rowsInView, measure, measureReset,
-  arrowEnds, labelFont, whyFont, timeW, sessionTag, relTime, markText, labelText, replyClass, textWidth,
+  arrowEnds, labelFont, whyFont, timeW, sessionTag, relTime, markText, labelText, replyClass, textWidth, wrapLines,
 } from './ladder.js';
 import { select, setFilter } from './panels.js';
 
@@ -236,19 +236,29 @@ function scene() {
     const x = xOf(laneX(l.key));
     items.push({ t: 'text', x, y: rowH, text: l.label, font: 'bold ' + labelFont().replace(/^[0-9.]+px/, (rowH * 0.55) + 'px'), fill: col.fg, anchor: 'middle' });
   }
+  // A line across the ladder (a note, a row with no lane) is cut at the
+  // page's edge with an ellipsis; in the picture it wraps, whole.
+  const fullFont = (rowH * 0.5) + 'px ' + css.fontFamily;
+  const fullText = (ev, m) => {
+    if (arrowEnds(ev) && m.label) return null;
+    const lanes = lanesOf(ev);
+    if (lanes.length && m.mark) return null;
+    return ev.kind === 'note' || ev.kind === 'skipped' || !lanes.length ? prose(ev) : markText(ev, ev.attrs && ev.attrs.step);
+  };
   let y = head;
   const rows = [];
   for (let i = from; i < to; i++) {
-    const ev = S.rows[i], m = measure(ev);
-    rows.push({ ev, i, y, m });
-    y += m.units * rowH;
+    const ev = S.rows[i], m = measure(ev), text = fullText(ev, m);
+    const lines = text === null ? null : wrapLines(text, fullFont, W - tw - 24);
+    rows.push({ ev, i, y, m, lines });
+    y += (lines ? Math.max(1, lines.length * 0.8 + 0.2) : m.units) * rowH;
   }
   const H = y + rowH * 0.5;
   for (const l of S.lanes) {
     const x = xOf(laneX(l.key));
     items.unshift({ t: 'line', x1: x, y1: head - rowH * 0.3, x2: x, y2: H, stroke: col.line, width: 2, dash: '6 4' });
   }
-  for (const { ev, i, y, m } of rows) {
+  for (const { ev, i, y, m, lines } of rows) {
     const rel = relTime(i);
     items.push({ t: 'text', x: 4, y: y + rowH * 0.7, text: (sessionTag(ev) + ' ' + rel.text).trim(), font: (rowH * 0.45) + 'px ' + css.fontFamily, fill: col.dim, anchor: 'start' });
     const ends = arrowEnds(ev);
@@ -268,9 +278,8 @@ function scene() {
     } else {
       const lanes = lanesOf(ev);
       const x = lanes.length ? xOf(laneX(lanes[lanes.length - 1])) : tw + 12;
-      if (!lanes.length || !m.mark) {
-        const text = ev.kind === 'note' || ev.kind === 'skipped' || !lanes.length ? prose(ev) : markText(ev, ev.attrs && ev.attrs.step);
-        items.push({ t: 'text', x: tw + 12, y: y + rowH * 0.7, text, font: (rowH * 0.5) + 'px ' + css.fontFamily, fill: col.fg, anchor: 'start' });
+      if (lines) {
+        lines.forEach((line, k) => items.push({ t: 'text', x: tw + 12, y: y + rowH * (0.7 + 0.8 * k), text: line, font: fullFont, fill: col.fg, anchor: 'start' }));
         continue;
       }
       // A mark (its lines as the page wraps them) in its pill, at its
