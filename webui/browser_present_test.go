@@ -111,6 +111,11 @@ func TestBrowserPresenter(t *testing.T) {
 	if n, _ := strconv.Atoi(pg.eval(`String(document.querySelectorAll("#rows .why").length)`)); n < 5 {
 		t.Errorf("%d explanations under the arrows", n)
 	}
+	// The explanations' words have the page's background, as the labels
+	// have: the lane lines pass behind them, not through them.
+	if got := pg.eval(`(() => { const w = document.querySelector("#rows .why .wt"); return w ? getComputedStyle(w).backgroundColor : "no .why .wt"; })()`); got == "rgba(0, 0, 0, 0)" || got == "no .why .wt" {
+		t.Errorf("an explanation's words have the background %q: the lane lines cross them", got)
+	}
 	// EHLO's capability lines are one arrow that opens on a click.
 	// (The page draws per animation frame: wait for the drawing, on a
 	// loaded machine too.)
@@ -186,9 +191,28 @@ func TestBrowserPresenter(t *testing.T) {
 	pg.wait("Play stepping on", `window.__mailscope.step >= 7`)
 	pg.click("Pause", `#p-play`)
 
-	// Escape goes back to live; p leaves presenter mode.
+	// End: the last line is in view above the caption (the caption grows
+	// with the line's explanation; the row is scrolled into what is left).
+	// (From live, the caption hidden: it shows with the step.)
+	pg.step("Escape before End", chromedp.KeyEvent(kb.Escape))
+	pg.wait("live before End", `window.__mailscope.step === -1 && document.querySelector("#caption").hidden`)
+	pg.step("End", chromedp.KeyEvent(kb.End))
+	pg.wait("the last line", `window.__mailscope.step === window.__mailscope.rows.length - 1`)
+	if got := pg.eval(`(() => { const r = document.querySelector("#rows .row.current"); if (!r) return "no current row drawn"; const a = r.getBoundingClientRect(), l = document.querySelector("#ladder").getBoundingClientRect(), c = document.querySelector("#caption").getBoundingClientRect(); return a.top >= l.top - 1 && a.bottom <= l.bottom + 1 && a.bottom <= c.top + 1 ? "ok" : "row " + a.top + ".." + a.bottom + ", ladder " + l.top + ".." + l.bottom + ", caption from " + c.top; })()`); got != "ok" {
+		t.Errorf("after End the current line is not in view: %s", got)
+	}
+
+	// Escape goes back to live (after stepping up, which stopped the
+	// following) and the newest lines are followed again; p leaves
+	// presenter mode.
+	pg.step("ArrowUp", chromedp.KeyEvent(kb.ArrowUp))
+	pg.step("ArrowUp", chromedp.KeyEvent(kb.ArrowUp))
 	pg.step("Escape", chromedp.KeyEvent(kb.Escape))
 	pg.wait("live again", `window.__mailscope.step === -1 && document.querySelector("#autoscroll").checked`)
+	for i := range 60 {
+		inst.Bus.Publish(&tracer.Event{Kind: tracer.KindLine, Session: relay, Server: "B", Hop: "A->B", Proto: "smtp", Dir: tracer.C2S, Text: "NOOP live " + strconv.Itoa(i)})
+	}
+	pg.waitUpTo("the newest line followed into view", `(() => { const ev = window.__mailscope.rows.find(e => e.text === "NOOP live 59"); const r = ev && document.querySelector('#rows .row[data-seq="' + ev.seq + '"]'); if (!r) return false; const a = r.getBoundingClientRect(), l = document.querySelector("#ladder").getBoundingClientRect(); return a.top >= l.top - 1 && a.bottom <= l.bottom + 1; })()`, 10*time.Second)
 	pg.step("p", chromedp.KeyEvent("p"))
 	pg.wait("presenter mode off", `!document.body.classList.contains("present") && !location.search.includes("present")`)
 

@@ -255,6 +255,10 @@ func TestBrowser(t *testing.T) {
 	// capability lines fold into its first line, and its ▸ opens them.
 	ehlo := `[...document.querySelectorAll("#rows .arrow.s2c .label")].find(l => /^▸250-/.test(l.textContent) && /  \[\+[0-9]+\]$/.test(l.textContent))`
 	pg.wait("EHLO's reply folded into one arrow", `!!`+ehlo)
+	// Its ▸ says what it opens: the reply's other lines, not a message body.
+	if got := pg.eval(ehlo + `.querySelector(".toggle").title`); !strings.HasPrefix(got, "show the ") || !strings.Contains(got, "more lines of this reply") {
+		t.Errorf("the fold's ▸ says %q", got)
+	}
 	pg.eval(ehlo + `.querySelector(".toggle").click(), ""`)
 	pg.wait("EHLO's reply opened", `[...document.querySelectorAll("#rows pre.data")].some(p => /^250-/.test(p.textContent) && /\n250 /.test(p.textContent))`)
 	pg.eval(`[...document.querySelectorAll("#rows .arrow.s2c .label")].find(l => /^▾250-/.test(l.textContent)).querySelector(".toggle").click(), ""`)

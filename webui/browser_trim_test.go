@@ -85,4 +85,31 @@ func TestBrowserTrim(t *testing.T) {
 	if after := pg.eval(`String(Math.round(document.querySelector('#rows .row[data-seq="` + strconv.FormatUint(older, 10) + `"]').getBoundingClientRect().top))`); after != before {
 		t.Errorf("after a trim the line the reader scrolled to moved from y=%s to y=%s", before, after)
 	}
+
+	// A reader on one of the oldest lines, the ones the next trims would
+	// take: the rows from the first in view stay (the view did jump to the
+	// top and drift), and go once the page follows again.
+	oldest := pg.eval(`String(window.__mailscope.rows[60].seq)`)
+	pg.eval(`(() => {
+		const l = document.querySelector("#ladder");
+		l.scrollTop = 50 * parseFloat(getComputedStyle(document.body).getPropertyValue("--row-h"));
+		return "";
+	})()`)
+	pg.waitUpTo("the oldest lines in view", `document.querySelector('#rows .row[data-seq="`+oldest+`"]') !== null && !document.querySelector("#autoscroll").checked`, 10*time.Second)
+	before = pg.eval(`String(Math.round(document.querySelector('#rows .row[data-seq="` + oldest + `"]').getBoundingClientRect().top))`)
+	publish(20000)
+	pg.waitUpTo("the oldest line drawn again", `document.querySelector('#rows .row[data-seq="`+oldest+`"]') !== null`, 10*time.Second)
+	if after := pg.eval(`String(Math.round(document.querySelector('#rows .row[data-seq="` + oldest + `"]').getBoundingClientRect().top))`); after != before {
+		t.Errorf("a trim past the line the reader is on moved it from y=%s to y=%s", before, after)
+	}
+	if got := pg.eval(`String(window.__mailscope.events.length <= 50000 && window.__mailscope.rows.length > window.__mailscope.events.length)`); got != "true" {
+		t.Errorf("the trims under the reader: %s", pg.eval(`"events " + window.__mailscope.events.length + ", rows " + window.__mailscope.rows.length`))
+	}
+	pg.eval(`(() => { const a = document.querySelector("#autoscroll"); a.checked = true; a.dispatchEvent(new Event("change")); return ""; })()`)
+	newest = publish(20000)
+	consistent("following again")
+	pg.waitUpTo("the newest row in view again", `document.querySelector('#rows .row[data-seq="`+strconv.FormatUint(newest, 10)+`"]') !== null`, 10*time.Second)
+	if !inView(newest) {
+		t.Errorf("following again after a trim: event %d not in view", newest)
+	}
 }

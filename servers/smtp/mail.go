@@ -109,7 +109,7 @@ func (s *session) handleMail(cmd command) error {
 			if isBareLocal(p.addr) {
 				return s.noDomainError("MAIL FROM:", p.addr)
 			}
-			return errorf(553, "5.1.7", "<%s>: sender address is not valid: write it as user@domain", tracer.Printable(truncate(p.addr, 80)))
+			return errorf(553, "5.1.7", "<%s>: sender address is not valid: %s", tracer.Printable(truncate(p.addr, 80)), addressFault(p.addr))
 		}
 	}
 	s.lenient = nil
@@ -306,7 +306,7 @@ func (s *session) handleRcpt(cmd command) error {
 			if isBareLocal(addr) {
 				return s.noDomainError("RCPT TO:", addr)
 			}
-			return errorf(501, "5.1.3", "<%s>: recipient address is not valid: write it as user@domain", tracer.Printable(truncate(addr, 80)))
+			return errorf(501, "5.1.3", "<%s>: recipient address is not valid: %s", tracer.Printable(truncate(addr, 80)), addressFault(addr))
 		}
 	}
 	key := ascii.Lower(addr)

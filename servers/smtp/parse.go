@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/mailscope/mailscope/servers/internal/ascii"
@@ -91,6 +92,23 @@ func splitAddress(addr string) (local, domain string, ok bool) {
 		return "", "", false
 	}
 	return local, domain, true
+}
+
+// addressFault says, for the reply, what is wrong with an address that
+// splitAddress refused: a local part or a domain longer than RFC 5321
+// allows (section 4.5.3.1.1: 64 octets; 4.5.3.1.2: 255) is told so, with
+// its length, since "write it as user@domain" misleads a client who did.
+func addressFault(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i > 0 && i < len(addr)-1 {
+		if i > 64 {
+			return fmt.Sprintf("its local part (before the @) is %d octets; RFC 5321 section 4.5.3.1.1 allows at most 64", i)
+		}
+		if n := len(addr) - i - 1; n > 255 {
+			return fmt.Sprintf("its domain (after the @) is %d octets; RFC 5321 section 4.5.3.1.2 allows at most 255", n)
+		}
+	}
+	return "write it as user@domain"
 }
 
 // validLocal accepts a dot-atom or a quoted string (RFC 5321 section 4.1.2).

@@ -87,6 +87,8 @@ func TestSequenceAndSyntaxErrors(t *testing.T) {
 		S: 501 5.5.4 Syntax: RCPT TO:<address>*
 		C: RCPT TO:<carol@a.example>
 		S: 550 5.1.1 <carol@a.example>: Recipient address rejected: no such user here at a.example
+		C: RCPT TO:<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@a.example>
+		S: 501 5.1.3 <aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@a.example>: recipient address is not valid: its local part (before the @) is 65 octets; RFC 5321 section 4.5.3.1.1 allows at most 64
 		C: RCPT TO:<alice@a.example> XFOO=1
 		S: 555 5.5.4 RCPT TO parameter XFOO not recognized*
 		C: RCPT TO:<alice@a.example> NOTIFY=NEVER,DELAY

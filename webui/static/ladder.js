@@ -159,10 +159,19 @@ function takeIn() {
 // rows after them move up by the units they took, and so does the view.
 function trimOldest() {
   const cut = S.events.length - TRIM_TO;
-  const gone = new Set(S.events.slice(0, cut));
+  for (let j = 0; j < cut; j++) S.events[j]._gone = true;
   S.events = S.events.slice(cut);
   let k = 0;
-  while (k < S.rows.length && gone.has(S.rows[k])) k++;
+  while (k < S.rows.length && S.rows[k]._gone) k++;
+  // A reader scrolled up, or a presenter stepping, keeps the rows from the
+  // first one in view (or the current one): the line they read does not
+  // go from under them. Those rows go at a later trim, when the page
+  // follows again, or once the rows are twice the events the page keeps.
+  if (!(followBottom && S.step < 0 && $('autoscroll').checked) && S.rows.length < 2 * MAX_EVENTS) {
+    let hold = firstRowAt(ladder.scrollTop / rowH);
+    if (S.step >= 0) hold = Math.min(hold, S.step);
+    k = Math.min(k, hold);
+  }
   if (!k) return;
   const base = S.tops[k];
   S.rows = S.rows.slice(k);
@@ -636,7 +645,8 @@ function makeRow(ev, u, i) {
       const tg = el('button', 'toggle', open ? '▾' : '▸');
       tg.type = 'button';
       tg.tabIndex = -1;
-      tg.title = open ? t('web.data.collapse') : t('web.data.expand');
+      tg.title = ev.kind === 'data' ? t(open ? 'web.data.collapse' : 'web.data.expand')
+        : open ? t('web.fold.close') : t('web.fold.open', { n: ev._fold.length });
       tg.addEventListener('click', (e) => { e.stopPropagation(); toggleData(ev); });
       label.appendChild(tg);
     }
@@ -650,7 +660,10 @@ function makeRow(ev, u, i) {
     arrow.appendChild(label);
     track.appendChild(arrow);
     if (m && m.why) {
-      const w = el('div', 'why', m.why.join('\n'));
+      // The words on the page's background, as the label's: a projector's
+      // heavy lane lines pass behind them.
+      const w = el('div', 'why');
+      w.appendChild(el('span', 'wt', m.why.join('\n')));
       w.style.top = (m.label.length * rowH + 0.2 * rowH) + 'px';
       w.style.left = m.whyLeft + 'px';
       w.style.width = m.whyW + 'px';
@@ -828,7 +841,17 @@ $('pause').addEventListener('click', () => {
   }
   updateCounts();
 });
-$('autoscroll').addEventListener('change', (e) => { if (e.target.checked) { followBottom = true; scrollToBottom(); render(); } });
+$('autoscroll').addEventListener('change', (e) => { if (e.target.checked) goLive(); });
+// goLive follows the newest rows again: the follow box checked, Live or
+// Esc in presenter mode (the box set by code sends no change event, and
+// stepping had stopped the following).
+export function goLive() {
+  followBottom = true;
+  $('autoscroll').checked = true;
+  updateSpace();
+  scrollToBottom();
+  render();
+}
 
 // ---------- large type ----------
 export function setLarge(on) {

@@ -17,7 +17,7 @@ import { $, vis, el } from './util.js';
 import { t, explainText, prose } from './i18n.js';
 import { S, recomputeTops, lanesOf, laneX, sessionColor, onRelabel } from './model.js';
 import {
-  rebuild, render, readRowH, updateSpace, scrollToBottom, scrollToRow, rowHeight, rowsInView, measure, measureReset,
+  rebuild, render, goLive, readRowH, updateSpace, scrollToBottom, scrollToRow, rowHeight, rowsInView, measure, measureReset,
   arrowEnds, labelFont, whyFont, timeW, sessionTag, relTime, markText, labelText, replyClass, textWidth, wrapLines,
 } from './ladder.js';
 import { select, setFilter } from './panels.js';
@@ -77,10 +77,13 @@ export function stepTo(i) {
   $('autoscroll').checked = false; // live events no longer move the view
   const ev = S.rows[i];
   select(ev);
+  // The caption first: it takes its height from the ladder, and the row
+  // is then scrolled into the view that is left (scrolled first, the
+  // newest row went under the caption).
+  caption(ev, i);
   scrollToRow(i);
   const row = document.querySelector('#rows .row[data-seq="' + ev.seq + '"]');
   if (row && (S.present || $('ladder').contains(document.activeElement))) row.focus({ preventScroll: true });
-  caption(ev, i);
   $('p-scrub').value = String(i);
 }
 function leaveStepping() {
@@ -91,9 +94,7 @@ function leaveStepping() {
 function backToLive() {
   stopPlay();
   leaveStepping();
-  $('autoscroll').checked = true;
-  scrollToBottom();
-  render();
+  goLive();
 }
 function caption(ev, i) {
   const box = $('caption');
