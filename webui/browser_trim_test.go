@@ -58,8 +58,21 @@ func TestBrowserTrim(t *testing.T) {
 		})()`) == "yes"
 	}
 
+	// A sampler after each frame: the ladder is never blank while the
+	// page holds rows (a trim took the drawn rows away, and a follow that
+	// waited in a burst left nothing drawn for a quarter of a second).
+	pg.eval(`(() => {
+		window.__blank = 0;
+		const look = () => { const S = window.__mailscope; if (S.rows.length && !document.querySelector("#rows .row")) window.__blank++; };
+		const loop = () => { setTimeout(look, 0); requestAnimationFrame(loop); };
+		requestAnimationFrame(loop);
+		return "";
+	})()`)
 	newest := publish(60000)
 	consistent("following the newest")
+	if n := pg.eval(`String(window.__blank)`); n != "0" {
+		t.Errorf("the ladder was blank after %s frames of the burst", n)
+	}
 	pg.waitUpTo("the newest row in view", `document.querySelector('#rows .row[data-seq="`+strconv.FormatUint(newest, 10)+`"]') !== null`, 10*time.Second)
 	if !inView(newest) {
 		t.Errorf("following the newest after a trim: event %d not in view", newest)

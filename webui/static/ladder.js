@@ -187,6 +187,10 @@ function trimOldest() {
   updateSpace();
   ladder.scrollTop = Math.max(0, y);
   ownScroll = ladder.scrollTop;
+  // Drawn now: the next frame's follow may wait (FOLLOW_EVERY in a
+  // burst, or for good while the presenter steps), and the ladder would
+  // be blank until then.
+  render();
   shown = true;
 }
 // While the kept history replays on opening (S.replayFrom), nothing is
