@@ -378,3 +378,80 @@ func TestBrowserExportAsShown(t *testing.T) {
 	pg.wait("the PNG", `window.__mailscope.lastPNG > 10000`)
 	pg.checkExceptions()
 }
+
+// TestBrowserExportKinsoku: Chinese lines wrap as Chinese typesetting
+// wants: no line begins with a closing punctuation mark (，。、；：？！）」』》
+// and the like) nor ends with an opening one (（「『《), in wrapLines at
+// any width, on the page (explanations, marks) and in the SVG export of a
+// session in Chinese (a tester found a line of the export starting with
+// "，").
+func TestBrowserExportKinsoku(t *testing.T) {
+	pg := newPageSize(t, 1280, 1800)
+	inst, _, base := newWorld(t, Options{})
+	pg.step("a tall window", chromedp.EmulateViewport(1280, 1800))
+	pg.step("loading the page in presenter mode, in Chinese", chromedp.Navigate(base+"/?present=1&lang=zh"))
+	pg.wait("presenter mode in Chinese", `document.body.classList.contains("present") && document.body.dataset.ws === "open" && document.documentElement.lang === "zh"`)
+	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "bob@b.example", "Subject: relayed\n\nto bob, through B\n")
+	pg.wait("the relay session's end", `[...window.__mailscope.sessions.values()].some(s => s.hop && s.closed)`)
+	relay := pg.eval(`[...window.__mailscope.sessions.values()].find(s => s.hop && s.closed).id`)
+	pg.wait("the relay session in the filter menu", `[...document.querySelectorAll("#f-session option")].some(o => o.value === `+jsString(relay)+`)`)
+	pg.eval(`(() => { const f = document.querySelector("#f-session"); f.value = ` + jsString(relay) + `; f.dispatchEvent(new Event("change")); document.querySelector("#autoscroll").checked = false; const l = document.querySelector("#ladder"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); return ""; })()`)
+	pg.wait("the relay session alone, from its start", `window.__mailscope.filter.session === `+jsString(relay)+` && !!document.querySelector("#rows .row.k-open") && document.querySelectorAll("#rows .why").length > 5`)
+
+	const rules = `
+		const NS = "，。、；：？！．）」』》〉】〕］｝〗〙〛”’…‥", NE = "（「『《〈【〔［｛〖〘〚“‘";
+		// lineFaults says what is wrong with the lines a text was broken into.
+		const lineFaults = (lines, where) => {
+			const bad = [];
+			lines.forEach((l, k) => {
+				if (k > 0 && NS.includes(l[0])) bad.push(where + ": a line begins with " + l[0] + ": " + JSON.stringify(lines));
+				if (k < lines.length - 1 && NE.includes(l[l.length - 1])) bad.push(where + ": a line ends with " + l[l.length - 1] + ": " + JSON.stringify(lines));
+			});
+			return bad;
+		};
+	`
+	// wrapLines itself, at widths from 3 to 40 characters, on the page's
+	// Chinese explanations and marks and on a sentence of every kind of
+	// mark: the lines keep the rule, the width and every character.
+	pg.eval(`Promise.all([import("/static/ladder.js"), import("/static/i18n.js")]).then(([l, i]) => { window.__ladder = l; window.__i18n = i; }), ""`)
+	pg.wait("the ladder's module", `!!window.__ladder && !!window.__i18n`)
+	var faults []string
+	json.Unmarshal([]byte(pg.eval(`(() => {`+rules+`
+		const L = window.__ladder, font = "16px " + getComputedStyle(document.body).fontFamily;
+		const texts = window.__mailscope.rows.map(e => window.__i18n.explainText(e.explain)).concat(window.__mailscope.rows.map(e => L.markText(e, e.attrs && e.attrs.step))).filter(s => s && !s.includes("\n"));
+		texts.push("服务器拒绝了收件人（550 5.1.1），因为“bob@b.example”不存在。客户端可以换一个收件人、再试一次，或者发送QUIT：会话结束！「注意」：这是永久错误；不要重试？《RFC 5321》第4.2节……说明了这一点。");
+		const bad = [];
+		for (const text of texts) {
+			for (let width = 48; width <= 640; width += 5) {
+				const lines = L.wrapLines(text, font, width);
+				bad.push(...lineFaults(lines, "width " + width));
+				// (Only a line of one character and its marks may hang a
+				// mark past the width.)
+				if (lines.some(l => [...l].length > 1 && L.textWidth(l, font) > width + 0.01 && ![...l].slice(1).every(c => NS.includes(c) || NE.includes(c)))) bad.push("width " + width + ": a line is wider: " + JSON.stringify(lines));
+				if (lines.some(l => l.startsWith(" "))) bad.push("width " + width + ": a line begins with a space: " + JSON.stringify(lines));
+				if (lines.join("").replace(/ /g, "") !== text.replace(/ /g, "")) bad.push("width " + width + ": characters lost: " + JSON.stringify(lines));
+			}
+		}
+		return JSON.stringify([...new Set(bad)].slice(0, 20));
+	})()`)), &faults)
+	for _, f := range faults {
+		t.Errorf("wrapLines: %s", f)
+	}
+
+	// The page's own lines and the export's.
+	pg.exportSVG("exporting SVG")
+	json.Unmarshal([]byte(pg.eval(`(() => {`+rules+svgJS+`
+		const bad = [];
+		for (const n of document.querySelectorAll("#rows .why, #rows .mark")) bad.push(...lineFaults(n.childNodes[0].textContent.split("\n"), "the page"));
+		bad.push(...lineFaults([...svg.querySelectorAll("text")].map(n => n.textContent), "the export"));
+		box.remove();
+		return JSON.stringify(bad.concat(out));
+	})()`)), &faults)
+	for _, f := range faults {
+		t.Error(f)
+	}
+	if n := pg.eval(`String((window.__mailscope.lastSVG.match(/[\u4e00-\u9fff]/g) || []).length)`); n == "0" {
+		t.Error("the export holds no Chinese")
+	}
+	pg.checkExceptions()
+}
