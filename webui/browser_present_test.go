@@ -381,8 +381,9 @@ func TestBrowserExportAsShown(t *testing.T) {
 
 // TestBrowserExportKinsoku: Chinese lines wrap as Chinese typesetting
 // wants: no line begins with a closing punctuation mark (，。、；：？！）」』》
-// and the like) nor ends with an opening one (（「『《), in wrapLines at
-// any width, on the page (explanations, marks) and in the SVG export of a
+// and the like) nor ends with an opening one (（「『《), and a line breaks
+// between Chinese characters rather than at an early space ("MAIL" alone
+// on a line), in wrapLines at any width, on the page (explanations, marks) and in the SVG export of a
 // session in Chinese (a tester found a line of the export starting with
 // "，").
 func TestBrowserExportKinsoku(t *testing.T) {
@@ -431,6 +432,13 @@ func TestBrowserExportKinsoku(t *testing.T) {
 				if (lines.some(l => l.startsWith(" "))) bad.push("width " + width + ": a line begins with a space: " + JSON.stringify(lines));
 				if (lines.join("").replace(/ /g, "") !== text.replace(/ /g, "")) bad.push("width " + width + ": characters lost: " + JSON.stringify(lines));
 			}
+		}
+		// Chinese breaks between its characters: a line does not end at
+		// an early space when Chinese follows it.
+		const mail = "MAIL FROM：开始一封新邮件，给出信封发件人（退信的去处）。";
+		for (let width = Math.ceil(L.textWidth("MAIL FROM：开", font)); width < L.textWidth(mail, font); width += 5) {
+			const lines = L.wrapLines(mail, font, width);
+			if (!lines[0].startsWith("MAIL FROM：开")) bad.push("width " + width + ": the first line ends at the space: " + JSON.stringify(lines));
 		}
 		return JSON.stringify([...new Set(bad)].slice(0, 20));
 	})()`)), &faults)

@@ -486,6 +486,9 @@ export function textWidth(text, font) {
 // stays with the character next to it.
 const NO_START = new Set('，。、；：？！．）」』》〉】〕］｝〗〙〛”’…‥');
 const NO_END = new Set('（「『《〈【〔［｛〖〘〚“‘');
+// WIDE is a Chinese (or Japanese, Korean) character or punctuation mark:
+// such a text breaks between any two of its characters, without spaces.
+const WIDE = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]/;
 // lastChar is the last character of s (a pair of UTF-16 units for one
 // beyond the BMP).
 function lastChar(s) {
@@ -494,7 +497,8 @@ function lastChar(s) {
 }
 // wrapLines breaks text into lines no wider than width: at a space when
 // the line has one (the space goes), else anywhere (a wire line may have
-// no space at all), but not before a closing punctuation mark nor after an
+// no space at all; Chinese breaks between its characters, so a line that
+// has a space early does not end there), but not before a closing punctuation mark nor after an
 // opening one: the characters they hold to move to the next line with
 // them, which keeps every line within width, as the page's boxes need (a
 // mark left hanging past the width would make the browser break the line
@@ -511,7 +515,7 @@ export function wrapLines(text, font, width) {
       // After a break at a space, what follows it may still be too wide
       // (a run of Chinese after a space): it breaks again.
       while (w + cw > width && line && !hang) {
-        if (lastSpace > 0 && ch !== ' ') {
+        if (lastSpace > 0 && ch !== ' ' && !WIDE.test(ch) && !WIDE.test(lastChar(line))) {
           out.push(line.slice(0, lastSpace));
           line = line.slice(lastSpace + 1);
         } else {
