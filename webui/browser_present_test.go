@@ -233,3 +233,257 @@ func TestBrowserPresenter(t *testing.T) {
 	pg.shot("presenter-imap.png")
 	pg.checkExceptions()
 }
+
+// exportSVG clicks the SVG export and returns the file.
+func (pg *page) exportSVG(what string) string {
+	pg.t.Helper()
+	pg.eval(`window.__mailscope.lastSVG = null, ""`)
+	pg.click(what, `#p-svg`)
+	pg.wait(what, `typeof window.__mailscope.lastSVG === "string"`)
+	return pg.eval(`window.__mailscope.lastSVG`)
+}
+
+// svgJS is a script's start that puts the last exported SVG in the page
+// (hidden), as svg, with W its width, ladder the ladder's box and norm a
+// colour as the browser writes it.
+const svgJS = `
+	const box = document.createElement("div");
+	box.style.cssText = "position:absolute;left:0;top:0;visibility:hidden";
+	box.appendChild(document.importNode(new DOMParser().parseFromString(window.__mailscope.lastSVG, "image/svg+xml").documentElement, true));
+	document.body.appendChild(box);
+	const svg = box.querySelector("svg"), W = +svg.getAttribute("width");
+	const ladder = document.querySelector("#ladder").getBoundingClientRect();
+	const norm = (c) => { const d = document.createElement("i"); d.style.color = c; document.body.appendChild(d); const r = getComputedStyle(d).color; d.remove(); return r; };
+	const num = (n, a) => +n.getAttribute(a);
+	const out = [...svg.querySelectorAll("text, rect")].filter(n => n.parentNode === svg && n.getAttribute("width") !== "100%").filter(n => { const b = n.getBBox(); return b.x < 0 || b.x + b.width > W + 0.5; }).map(n => (n.textContent || n.getAttribute("class")) + " " + Math.round(n.getBBox().x) + ".." + Math.round(n.getBBox().x + n.getBBox().width) + " of " + W);
+`
+
+// TestBrowserExportAsShown: the SVG export of a relay session shows what
+// the page shows (a tester found these differences): the state marks
+// where the page draws them (between 40% and 60% of the track, not at the
+// picture's right edge), the lanes' subtitles under their labels, the
+// connection's dashed arrow and every label in the page's colours in the
+// light, dark and high-contrast themes, and EHLO's capability lines when
+// the reader opened them (▸), with the rows after them below them.
+func TestBrowserExportAsShown(t *testing.T) {
+	// A tall window: the whole session is in view, in one picture.
+	pg := newPageSize(t, 1280, 1800)
+	inst, _, base := newWorld(t, Options{})
+	pg.step("a tall window", chromedp.EmulateViewport(1280, 1800))
+	pg.step("loading the page in presenter mode", chromedp.Navigate(base+"/?present=1&lang=en"))
+	pg.wait("presenter mode", `document.body.classList.contains("present") && document.body.dataset.ws === "open"`)
+	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "bob@b.example", "Subject: relayed\n\nto bob, through B\n")
+	pg.wait("the relay session's end", `[...window.__mailscope.sessions.values()].some(s => s.hop && s.closed)`)
+	relay := pg.eval(`[...window.__mailscope.sessions.values()].find(s => s.hop && s.closed).id`)
+	pg.wait("the relay session in the filter menu", `[...document.querySelectorAll("#f-session option")].some(o => o.value === `+jsString(relay)+`)`)
+	pg.eval(`(() => { const f = document.querySelector("#f-session"); f.value = ` + jsString(relay) + `; f.dispatchEvent(new Event("change")); const l = document.querySelector("#ladder"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); return ""; })()`)
+	pg.wait("the relay session alone, from its start", `window.__mailscope.filter.session === `+jsString(relay)+` && document.querySelectorAll("#rows .mark.state").length >= 2 && !!document.querySelector("#rows .row.k-open .arrow") && !!document.querySelector("#rows .row.k-data .arrow")`)
+
+	// EHLO's capabilities, opened.
+	ehlo := pg.eval(`String(window.__mailscope.rows.find(e => e._fold && e._fold.length > 2 && /^250-/.test(e.text)).seq)`)
+	pg.click("opening EHLO's reply", `#rows .row[data-seq="`+ehlo+`"] .toggle`)
+	pg.wait("EHLO's lines on the page", `!!document.querySelector('#rows .row[data-seq="`+ehlo+`"] pre.data')`)
+	if got := pg.eval(`(() => { const p = document.querySelector('#rows .row[data-seq="` + ehlo + `"] pre.data'); return String(p.scrollHeight <= p.clientHeight + 1); })()`); got != "true" {
+		t.Fatal("the opened EHLO reply does not show all its lines on the page")
+	}
+
+	// The session is taller than the window: it is exported from its
+	// start (the connection, EHLO) and from its end (the message body).
+	type result struct {
+		Out                                []string
+		Marks, Subs, Colours, Data         []string
+		MarksChecked, SubsChecked, Checked int
+		OpenLine, OpenText, DataText, EHLO bool
+	}
+	check := func(theme, where string) result {
+		var r result
+		got := pg.eval(`(() => {` + svgJS + `
+			const res = {Out: out, Marks: [], Subs: [], Colours: [], Data: [], MarksChecked: 0, SubsChecked: 0, Checked: 0};
+			const texts = [...svg.querySelectorAll("text")];
+			// 1. Each mark's pill is centred where the page centres it.
+			const pills = [...svg.querySelectorAll("rect.mark")].map(r => ({cx: num(r, "x") + num(r, "width") / 2, first: r.nextElementSibling.textContent}));
+			for (const m of document.querySelectorAll("#rows .mark")) {
+				const b = m.getBoundingClientRect();
+				if (b.bottom < ladder.top || b.top > ladder.bottom) continue;
+				const first = m.childNodes[0].textContent.split("\n")[0];
+				const p = pills.find(p => p.first === first);
+				if (!p) { res.Marks.push("no pill for " + first); continue; }
+				const cx = b.left + b.width / 2 - ladder.left;
+				if (Math.abs(p.cx - cx) > 2) res.Marks.push(first + ": at " + Math.round(p.cx) + " in the picture, " + Math.round(cx) + " on the page");
+				res.MarksChecked++;
+			}
+			// 2. Each lane's subtitle under its label.
+			for (const h of document.querySelectorAll("#lane-heads .lane-head")) {
+				const label = h.childNodes[0].textContent, sub = (h.querySelector("small") || {}).textContent;
+				if (!sub) continue;
+				const l = texts.find(n => n.textContent === label), s = texts.find(n => n.textContent === sub);
+				if (!l || !s) { res.Subs.push(label + " / " + sub + ": " + (l ? "" : "no label ") + (s ? "" : "no subtitle")); continue; }
+				if (Math.abs(num(l, "x") - num(s, "x")) > 0.5 || num(s, "y") <= num(l, "y")) res.Subs.push(sub + " is not under " + label);
+				res.SubsChecked++;
+			}
+			// 3. Each arrow's label and line in the page's colours.
+			for (const row of document.querySelectorAll("#rows .row")) {
+				const a = row.querySelector(".arrow"), lt = row.querySelector(".arrow .label .lt");
+				const b = row.getBoundingClientRect();
+				if (!a || !lt || b.bottom < ladder.top || b.top > ladder.bottom) continue;
+				const first = lt.textContent.split("\n")[0];
+				const n = texts.find(n => n.textContent === first && n.getAttribute("text-anchor") === "middle");
+				if (!n) { res.Colours.push("no text for " + first); continue; }
+				const want = getComputedStyle(row.querySelector(".arrow .label")).color;
+				if (norm(n.getAttribute("fill")) !== want) res.Colours.push(first + ": " + n.getAttribute("fill") + " in the picture, " + want + " on the page");
+				res.Checked++;
+				if (row.classList.contains("k-open")) {
+					res.OpenText = true;
+					const line = [...svg.querySelectorAll("line")].find(l => l.getAttribute("stroke-dasharray") === "4 3");
+					const stroke = getComputedStyle(a).borderBottomColor;
+					if (!line) res.Colours.push("no dashed connect arrow");
+					else if (norm(line.getAttribute("stroke")) !== stroke) res.Colours.push("the connect arrow is " + line.getAttribute("stroke") + " in the picture, " + stroke + " on the page");
+					else res.OpenLine = true;
+				}
+				if (row.classList.contains("k-data")) res.DataText = true;
+			}
+			// 4. EHLO's opened lines, in their box, the next row below it.
+			const pre = document.querySelector('#rows .row[data-seq="` + ehlo + `"] pre.data');
+			const pb = pre && pre.getBoundingClientRect();
+			if (!pre || pb.top < ladder.top || pb.bottom > ladder.bottom) { box.remove(); return JSON.stringify(res); }
+			res.EHLO = true;
+			const lines = [...svg.querySelectorAll("text.data-line")].map(n => n.textContent);
+			const want = pre.textContent.split("\n");
+			if (lines.join("\n") !== want.join("\n")) res.Data.push("the opened reply's lines are " + JSON.stringify(lines) + " in the picture, " + JSON.stringify(want) + " on the page");
+			const rect = svg.querySelector("rect.data");
+			const last = [...svg.querySelectorAll("text.data-line")].pop();
+			if (!rect) res.Data.push("no box for the opened reply");
+			else if (last) {
+				const bottom = num(rect, "y") + num(rect, "height");
+				if (num(last, "y") > bottom) res.Data.push("the last line is below its box");
+				const next = last.nextElementSibling;
+				if (!next || num(next, "y") - 10 < bottom) res.Data.push("the row after the opened reply overlaps it: " + (next ? next.textContent + " at " + num(next, "y") : "none") + ", box to " + bottom);
+				const label = texts.find(n => n.textContent.startsWith("250-") && n.getAttribute("text-anchor") === "middle");
+				if (!label || num(label, "y") > num(rect, "y")) res.Data.push("the box is not under the reply's arrow");
+			}
+			box.remove();
+			return JSON.stringify(res);
+		})()`)
+		if err := json.Unmarshal([]byte(got), &r); err != nil {
+			t.Fatal(got, err)
+		}
+		for _, o := range r.Out {
+			t.Errorf("%s, %s: outside the exported picture: %s", theme, where, o)
+		}
+		for _, l := range [][]string{r.Marks, r.Subs, r.Colours, r.Data} {
+			for _, e := range l {
+				t.Errorf("%s, %s: %s", theme, where, e)
+			}
+		}
+		if r.MarksChecked < 2 || r.SubsChecked < 2 || r.Checked < 5 {
+			t.Errorf("%s, %s: checked %d marks, %d subtitles, %d arrows", theme, where, r.MarksChecked, r.SubsChecked, r.Checked)
+		}
+		return r
+	}
+	for _, theme := range []string{"light", "dark", "contrast"} {
+		pg.eval(`(() => { for (let k = 0; k < 3 && document.body.dataset.theme !== "` + theme + `"; k++) document.querySelector("#theme").click(); return ""; })()`)
+		pg.wait("the "+theme+" theme", `document.body.dataset.theme === "`+theme+`"`)
+		// (The page takes a scroll to 0 for its own after the reader's
+		// scroll: a resize draws the rows.)
+		pg.eval(`(() => { document.querySelector("#autoscroll").checked = false; const l = document.querySelector("#ladder"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); window.dispatchEvent(new Event("resize")); return ""; })()`)
+		pg.wait("the session's start", `document.querySelector("#ladder").scrollTop === 0 && !!document.querySelector('#rows .row[data-seq="`+ehlo+`"] pre.data')`)
+		pg.exportSVG("exporting SVG, " + theme)
+		if r := check(theme, "start"); !r.OpenText || !r.OpenLine || !r.EHLO {
+			t.Errorf("%s: the connection's label (%v), its line (%v) or EHLO's opened lines (%v) not checked", theme, r.OpenText, r.OpenLine, r.EHLO)
+		}
+		pg.eval(`(() => { document.querySelector("#autoscroll").checked = false; const l = document.querySelector("#ladder"); l.scrollTop = l.scrollHeight; l.dispatchEvent(new Event("scroll")); return ""; })()`)
+		pg.wait("the session's end", `(() => { const r = document.querySelector("#rows .row.k-data"), l = document.querySelector("#ladder").getBoundingClientRect(); return !!r && r.getBoundingClientRect().top >= l.top && r.getBoundingClientRect().bottom <= l.bottom; })()`)
+		pg.exportSVG("exporting SVG, " + theme + ", the end")
+		if r := check(theme, "end"); !r.DataText {
+			t.Errorf("%s: the message body's arrow not checked", theme)
+		}
+	}
+	pg.click("exporting PNG", `#p-png`)
+	pg.wait("the PNG", `window.__mailscope.lastPNG > 10000`)
+	pg.checkExceptions()
+}
+
+// TestBrowserExportKinsoku: Chinese lines wrap as Chinese typesetting
+// wants: no line begins with a closing punctuation mark (，。、；：？！）」』》
+// and the like) nor ends with an opening one (（「『《), and a line breaks
+// between Chinese characters rather than at an early space ("MAIL" alone
+// on a line), in wrapLines at any width, on the page (explanations, marks) and in the SVG export of a
+// session in Chinese (a tester found a line of the export starting with
+// "，").
+func TestBrowserExportKinsoku(t *testing.T) {
+	pg := newPageSize(t, 1280, 1800)
+	inst, _, base := newWorld(t, Options{})
+	pg.step("a tall window", chromedp.EmulateViewport(1280, 1800))
+	pg.step("loading the page in presenter mode, in Chinese", chromedp.Navigate(base+"/?present=1&lang=zh"))
+	pg.wait("presenter mode in Chinese", `document.body.classList.contains("present") && document.body.dataset.ws === "open" && document.documentElement.lang === "zh"`)
+	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "bob@b.example", "Subject: relayed\n\nto bob, through B\n")
+	pg.wait("the relay session's end", `[...window.__mailscope.sessions.values()].some(s => s.hop && s.closed)`)
+	relay := pg.eval(`[...window.__mailscope.sessions.values()].find(s => s.hop && s.closed).id`)
+	pg.wait("the relay session in the filter menu", `[...document.querySelectorAll("#f-session option")].some(o => o.value === `+jsString(relay)+`)`)
+	pg.eval(`(() => { const f = document.querySelector("#f-session"); f.value = ` + jsString(relay) + `; f.dispatchEvent(new Event("change")); document.querySelector("#autoscroll").checked = false; const l = document.querySelector("#ladder"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); return ""; })()`)
+	pg.wait("the relay session alone, from its start", `window.__mailscope.filter.session === `+jsString(relay)+` && !!document.querySelector("#rows .row.k-open") && document.querySelectorAll("#rows .why").length > 5`)
+
+	const rules = `
+		const NS = "，。、；：？！．）」』》〉】〕］｝〗〙〛”’…‥", NE = "（「『《〈【〔［｛〖〘〚“‘";
+		// lineFaults says what is wrong with the lines a text was broken into.
+		const lineFaults = (lines, where) => {
+			const bad = [];
+			lines.forEach((l, k) => {
+				if (k > 0 && NS.includes(l[0])) bad.push(where + ": a line begins with " + l[0] + ": " + JSON.stringify(lines));
+				if (k < lines.length - 1 && NE.includes(l[l.length - 1])) bad.push(where + ": a line ends with " + l[l.length - 1] + ": " + JSON.stringify(lines));
+			});
+			return bad;
+		};
+	`
+	// wrapLines itself, at widths from 3 to 40 characters, on the page's
+	// Chinese explanations and marks and on a sentence of every kind of
+	// mark: the lines keep the rule, the width and every character.
+	pg.eval(`Promise.all([import("/static/ladder.js"), import("/static/i18n.js")]).then(([l, i]) => { window.__ladder = l; window.__i18n = i; }), ""`)
+	pg.wait("the ladder's module", `!!window.__ladder && !!window.__i18n`)
+	var faults []string
+	json.Unmarshal([]byte(pg.eval(`(() => {`+rules+`
+		const L = window.__ladder, font = "16px " + getComputedStyle(document.body).fontFamily;
+		const texts = window.__mailscope.rows.map(e => window.__i18n.explainText(e.explain)).concat(window.__mailscope.rows.map(e => L.markText(e, e.attrs && e.attrs.step))).filter(s => s && !s.includes("\n"));
+		texts.push("服务器拒绝了收件人（550 5.1.1），因为“bob@b.example”不存在。客户端可以换一个收件人、再试一次，或者发送QUIT：会话结束！「注意」：这是永久错误；不要重试？《RFC 5321》第4.2节……说明了这一点。");
+		const bad = [];
+		for (const text of texts) {
+			for (let width = 48; width <= 640; width += 5) {
+				const lines = L.wrapLines(text, font, width);
+				bad.push(...lineFaults(lines, "width " + width));
+				// (Only a line of one character and its marks may hang a
+				// mark past the width.)
+				if (lines.some(l => [...l].length > 1 && L.textWidth(l, font) > width + 0.01 && ![...l].slice(1).every(c => NS.includes(c) || NE.includes(c)))) bad.push("width " + width + ": a line is wider: " + JSON.stringify(lines));
+				if (lines.some(l => l.startsWith(" "))) bad.push("width " + width + ": a line begins with a space: " + JSON.stringify(lines));
+				if (lines.join("").replace(/ /g, "") !== text.replace(/ /g, "")) bad.push("width " + width + ": characters lost: " + JSON.stringify(lines));
+			}
+		}
+		// Chinese breaks between its characters: a line does not end at
+		// an early space when Chinese follows it.
+		const mail = "MAIL FROM：开始一封新邮件，给出信封发件人（退信的去处）。";
+		for (let width = Math.ceil(L.textWidth("MAIL FROM：开", font)); width < L.textWidth(mail, font); width += 5) {
+			const lines = L.wrapLines(mail, font, width);
+			if (!lines[0].startsWith("MAIL FROM：开")) bad.push("width " + width + ": the first line ends at the space: " + JSON.stringify(lines));
+		}
+		return JSON.stringify([...new Set(bad)].slice(0, 20));
+	})()`)), &faults)
+	for _, f := range faults {
+		t.Errorf("wrapLines: %s", f)
+	}
+
+	// The page's own lines and the export's.
+	pg.exportSVG("exporting SVG")
+	json.Unmarshal([]byte(pg.eval(`(() => {`+rules+svgJS+`
+		const bad = [];
+		for (const n of document.querySelectorAll("#rows .why, #rows .mark")) bad.push(...lineFaults(n.childNodes[0].textContent.split("\n"), "the page"));
+		bad.push(...lineFaults([...svg.querySelectorAll("text")].map(n => n.textContent), "the export"));
+		box.remove();
+		return JSON.stringify(bad.concat(out));
+	})()`)), &faults)
+	for _, f := range faults {
+		t.Error(f)
+	}
+	if n := pg.eval(`String((window.__mailscope.lastSVG.match(/[\u4e00-\u9fff]/g) || []).length)`); n == "0" {
+		t.Error("the export holds no Chinese")
+	}
+	pg.checkExceptions()
+}

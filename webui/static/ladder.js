@@ -494,26 +494,60 @@ export function textWidth(text, font) {
   for (const ch of String(text)) w += widthOf(ch, font);
   return w;
 }
+// Chinese typesetting (and Japanese "kinsoku") never begins a line with
+// a closing punctuation mark nor ends one with an opening one: such a mark
+// stays with the character next to it.
+const NO_START = new Set('，。、；：？！．）」』》〉】〕］｝〗〙〛”’…‥');
+const NO_END = new Set('（「『《〈【〔［｛〖〘〚“‘');
+// WIDE is a Chinese (or Japanese, Korean) character or punctuation mark:
+// such a text breaks between any two of its characters, without spaces.
+const WIDE = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]/;
+// lastChar is the last character of s (a pair of UTF-16 units for one
+// beyond the BMP).
+function lastChar(s) {
+  const c = s.charCodeAt(s.length - 1);
+  return c >= 0xdc00 && c <= 0xdfff && s.length > 1 ? s.slice(-2) : s.slice(-1);
+}
 // wrapLines breaks text into lines no wider than width: at a space when
-// the line has one, else anywhere (a wire line may have no space at all).
+// the line has one (the space goes), else anywhere (a wire line may have
+// no space at all; Chinese breaks between its characters, so a line that
+// has a space early does not end there), but not before a closing punctuation mark nor after an
+// opening one: the characters they hold to move to the next line with
+// them, which keeps every line within width, as the page's boxes need (a
+// mark left hanging past the width would make the browser break the line
+// again). Only a line too short to give a character away (one character
+// and its marks, in a very narrow box) keeps the next mark hanging at its
+// end.
 export function wrapLines(text, font, width) {
   const out = [];
   for (const para of String(text).split('\n')) {
     let line = '', w = 0, lastSpace = -1;
     for (const ch of para) {
       const cw = widthOf(ch, font);
-      if (w + cw > width && line) {
-        if (lastSpace > 0 && ch !== ' ') {
+      let hang = false, broke = false;
+      // After a break at a space, what follows it may still be too wide
+      // (a run of Chinese after a space): it breaks again.
+      while (w + cw > width && line && !hang) {
+        if (lastSpace > 0 && ch !== ' ' && !WIDE.test(ch) && !WIDE.test(lastChar(line))) {
           out.push(line.slice(0, lastSpace));
           line = line.slice(lastSpace + 1);
         } else {
-          out.push(line);
-          line = '';
+          let cut = line.length, next = ch;
+          while (cut > 0 && (NO_START.has(next) || NO_END.has(lastChar(line.slice(0, cut))))) {
+            next = lastChar(line.slice(0, cut));
+            cut -= next.length;
+          }
+          if (cut === 0) { hang = true; break; }
+          out.push(line.slice(0, cut));
+          line = line.slice(cut);
         }
+        broke = true;
         w = 0;
         for (const c of line) w += widthOf(c, font);
         lastSpace = -1;
       }
+      // A space where the line breaks goes with the break.
+      if (ch === ' ' && broke && !line) continue;
       if (ch === ' ') lastSpace = line.length;
       line += ch;
       w += cw;

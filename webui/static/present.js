@@ -19,6 +19,7 @@ import { S, recomputeTops, lanesOf, laneX, sessionColor, onRelabel } from './mod
 import {
   rebuild, render, goLive, readRowH, updateSpace, scrollToBottom, scrollToRow, rowHeight, rowsInView, measure, measureReset,
   arrowEnds, labelFont, whyFont, timeW, sessionTag, relTime, markText, labelText, replyClass, textWidth, wrapLines,
+  fontPx,
 } from './ladder.js';
 import { select, setFilter } from './panels.js';
 
@@ -217,6 +218,21 @@ function relabelPresent() {
 }
 
 // ---------- export ----------
+// fit cuts a text to width with an ellipsis, as the page cuts a lane's
+// head.
+function fit(text, font, width) {
+  text = String(text);
+  if (textWidth(text, font) <= width) return text;
+  const room = width - textWidth('…', font);
+  let out = '', w = 0;
+  for (const ch of text) {
+    const cw = textWidth(ch, font);
+    if (w + cw > room) break;
+    out += ch;
+    w += cw;
+  }
+  return out + '…';
+}
 // scene lays out the rows in view as shapes (lines, polygons, boxes and
 // texts), in the presenter's layout: whole labels and their explanations.
 // The same scene is written as SVG and drawn on a canvas for PNG.
@@ -224,18 +240,30 @@ function scene() {
   const css = getComputedStyle(document.body);
   const v = (name, d) => css.getPropertyValue(name).trim() || d;
   const col = { bg: v('--bg', '#fff'), fg: v('--fg', '#000'), dim: v('--dim', '#666'), line: v('--line', '#ccc'), client: v('--client', '#0b6e99'),
-    r2: v('--r2', '#1a7f37'), r3: v('--r3', '#0550ae'), r4: v('--r4', '#9a6700'), r5: v('--r5', '#cf222e'), data: '#8250df' };
+    r2: v('--r2', '#1a7f37'), r3: v('--r3', '#0550ae'), r4: v('--r4', '#9a6700'), r5: v('--r5', '#cf222e'),
+    data: v('--data', '#8250df'), dataBg: v('--data-bg', '#fbf8ff'), dataBorder: v('--data-border', '#d8b9ff') };
   // A label has the page's colour: the client's, a reply's by its class
-  // (2xx green, 3xx blue, 4xx yellow, 5xx red), a message body's.
-  const labelFill = (ev) => ev.kind === 'data' ? col.data : ev.dir === 's2c' ? (col[replyClass(ev)] || col.fg) : col.client;
+  // (2xx green, 3xx blue, 4xx yellow, 5xx red), a message body's, and a
+  // connection's dimmed (.arrow.dim).
+  const labelFill = (ev) => ev.kind === 'data' ? col.data : ev.kind === 'open' ? col.dim : ev.dir === 's2c' ? (col[replyClass(ev)] || col.fg) : col.client;
+  // The high-contrast theme draws heavier arrows and lane lines.
+  const heavy = document.body.dataset.theme === 'contrast';
   const rowH = rowHeight(), tw = timeW(), W = Math.max(600, $('ladder').clientWidth), track = W - tw;
-  const head = rowH * 1.6;
   const items = [];
   const [from, to] = rowsInView();
   const xOf = (pct) => tw + pct / 100 * track;
+  // The lane heads: the label and, under it, the subtitle (a server's
+  // domain, a client lane's users), each cut to its lane's width as the
+  // page cuts them.
+  const subs = S.lanes.some((l) => l.sub);
+  const head = rowH * (subs ? 2.1 : 1.6);
+  const laneW = track / Math.max(1, S.lanes.length) * 0.95;
+  const headFont = 'bold ' + labelFont().replace(/^[0-9.]+px/, (rowH * 0.55) + 'px');
+  const subFont = (rowH * 0.42) + 'px ' + css.fontFamily;
   for (const l of S.lanes) {
     const x = xOf(laneX(l.key));
-    items.push({ t: 'text', x, y: rowH, text: l.label, font: 'bold ' + labelFont().replace(/^[0-9.]+px/, (rowH * 0.55) + 'px'), fill: col.fg, anchor: 'middle' });
+    items.push({ t: 'text', x, y: rowH, text: fit(l.label, headFont, laneW), font: headFont, fill: col.fg, anchor: 'middle' });
+    if (l.sub) items.push({ t: 'text', x, y: rowH * 1.6, text: fit(l.sub, subFont, laneW), font: subFont, fill: col.dim, anchor: 'middle', cls: 'lane-sub' });
   }
   // A line across the ladder (a note, a row with no lane) is cut at the
   // page's edge with an ellipsis; in the picture it wraps, whole.
@@ -251,15 +279,17 @@ function scene() {
   for (let i = from; i < to; i++) {
     const ev = S.rows[i], m = measure(ev), text = fullText(ev, m);
     const lines = text === null ? null : wrapLines(text, fullFont, W - tw - 24);
-    rows.push({ ev, i, y, m, lines });
-    y += (lines ? Math.max(1, lines.length * 0.8 + 0.2) : m.units) * rowH;
+    // A row takes the page's height (an opened reply or body included).
+    const u = lines ? Math.max(1, lines.length * 0.8 + 0.2) : S.tops[i + 1] - S.tops[i];
+    rows.push({ ev, i, y, m, lines, u });
+    y += u * rowH;
   }
   const H = y + rowH * 0.5;
   for (const l of S.lanes) {
     const x = xOf(laneX(l.key));
-    items.unshift({ t: 'line', x1: x, y1: head - rowH * 0.3, x2: x, y2: H, stroke: col.line, width: 2, dash: '6 4' });
+    items.unshift({ t: 'line', x1: x, y1: head - rowH * 0.3, x2: x, y2: H, stroke: col.line, width: heavy ? 3 : 2, dash: '6 4' });
   }
-  for (const { ev, i, y, m, lines } of rows) {
+  for (const { ev, i, y, m, lines, u } of rows) {
     const rel = relTime(i);
     items.push({ t: 'text', x: 4, y: y + rowH * 0.7, text: (sessionTag(ev) + ' ' + rel.text).trim(), font: (rowH * 0.45) + 'px ' + css.fontFamily, fill: col.dim, anchor: 'start' });
     const ends = arrowEnds(ev);
@@ -270,24 +300,37 @@ function scene() {
       m.label.forEach((line, k) => items.push({ t: 'text', x: mid, y: y + (k + 0.75) * rowH, text: line, font: labelFont(), fill: labelFill(ev), anchor: 'middle' }));
       const ay = y + m.label.length * rowH - 2;
       const dir = x2 >= x1 ? 1 : -1;
-      items.push({ t: 'line', x1, y1: ay, x2: x2 - dir * 9, y2: ay, stroke: c, width: ev.kind === 'data' ? 4 : 2, dash: ev.kind === 'open' ? '4 3' : '' });
+      items.push({ t: 'line', x1, y1: ay, x2: x2 - dir * 9, y2: ay, stroke: c, width: heavy ? 3 : ev.kind === 'data' ? 4 : 2, dash: ev.kind === 'open' ? '4 3' : '' });
       items.push({ t: 'poly', points: [[x2, ay], [x2 - dir * 10, ay - 5], [x2 - dir * 10, ay + 5]], fill: c });
       if (m.why) {
         const wx = tw + m.whyLeft + m.whyW / 2;
         m.why.forEach((line, k) => items.push({ t: 'text', x: wx, y: y + m.label.length * rowH + 0.2 * rowH + (k + 0.75) * 0.8 * rowH, text: line, font: whyFont(), fill: col.fg, anchor: 'middle', italic: true }));
       }
+      // A reply's folded lines or a message body, opened (its ▸): the
+      // page's box under the row, with the lines that fit in it (the
+      // page's box scrolls for the rest), each cut at the box's edge.
+      const folded = ev._fold && ev._fold.length;
+      if (S.expanded.has(ev.seq) && (ev.kind === 'data' || folded)) {
+        const body = ev.kind === 'data' ? (ev.data || t('web.data.missing')) : [ev].concat(ev._fold).map((e) => e.text).join('\n');
+        const bx = tw + 12, by = y + m.units * rowH, bw = W - tw - 24, bh = (u - m.units) * rowH - 4;
+        items.push({ t: 'rect', x: bx, y: by, w: bw, h: bh, stroke: col.dataBorder, fill: col.dataBg, rx: 0, cls: 'data' });
+        const font = labelFont(), lh = fontPx() * 1.35;
+        const shown = body.split('\n').slice(0, Math.max(1, Math.floor((bh - 10) / lh)));
+        shown.forEach((line, k) => items.push({ t: 'text', x: bx + 9, y: by + 5 + (k + 0.78) * lh, text: fit(line, font, bw - 18), font, fill: col.fg, anchor: 'start', cls: 'data-line' }));
+      }
     } else {
       const lanes = lanesOf(ev);
-      const x = lanes.length ? xOf(laneX(lanes[lanes.length - 1])) : tw + 12;
       if (lines) {
         lines.forEach((line, k) => items.push({ t: 'text', x: tw + 12, y: y + rowH * (0.7 + 0.8 * k), text: line, font: fullFont, fill: col.fg, anchor: 'start' }));
         continue;
       }
-      // A mark (its lines as the page wraps them) in its pill, at its
-      // lane but moved in so that all of it is inside the picture.
+      // A mark (its lines as the page wraps them) in its pill, where the
+      // page puts it (makeRow): centred on its lane, but between 40% and
+      // 60% of the track, so that all of it is inside the picture.
       const font = 'bold ' + ((parseFloat(css.fontSize) || 13) * 0.9) + 'px ' + css.fontFamily;
-      const w = Math.max(...m.mark.map((line) => textWidth(line, font))) + 16;
-      const cx = Math.max(tw + w / 2 + 4, Math.min(W - w / 2 - 4, x));
+      const w = Math.min(track * 0.8, Math.max(...m.mark.map((line) => textWidth(line, font))) + 16);
+      const lx = lanes.length ? laneX(lanes[lanes.length - 1]) : null;
+      const cx = xOf(Math.max(40, Math.min(60, lx === null ? 50 : lx)));
       const lh = rowH * 0.9;
       items.push({ t: 'rect', x: cx - w / 2, y: y + 3, w, h: m.mark.length * lh + 4, stroke: c, fill: col.bg });
       m.mark.forEach((line, k) => items.push({ t: 'text', x: cx, y: y + 3 + (k + 0.75) * lh, text: line, font, fill: col.fg, anchor: 'middle' }));
@@ -323,10 +366,10 @@ export function svgOf(sc) {
       for (const k of ['x', 'y']) n.setAttribute(k, it[k].toFixed(1));
       n.setAttribute('width', it.w.toFixed(1));
       n.setAttribute('height', it.h.toFixed(1));
-      n.setAttribute('rx', '9');
+      n.setAttribute('rx', String(it.rx ?? 9));
       n.setAttribute('fill', it.fill);
       n.setAttribute('stroke', it.stroke);
-      n.setAttribute('class', 'mark');
+      n.setAttribute('class', it.cls || 'mark');
     } else if (it.t === 'poly') {
       n = document.createElementNS(SVGNS, 'polygon');
       n.setAttribute('points', it.points.map((p) => p[0].toFixed(1) + ',' + p[1].toFixed(1)).join(' '));
@@ -338,6 +381,7 @@ export function svgOf(sc) {
       n.setAttribute('fill', it.fill);
       n.setAttribute('text-anchor', it.anchor);
       n.setAttribute('style', 'white-space:pre;font:' + (it.italic ? 'italic ' : '') + it.font);
+      if (it.cls) n.setAttribute('class', it.cls);
       n.textContent = vis(it.text);
     }
     svg.appendChild(n);
@@ -365,7 +409,7 @@ function drawPNG(sc, done) {
       g.lineWidth = 1;
       g.setLineDash([]);
       g.beginPath();
-      g.roundRect(it.x, it.y, it.w, it.h, 9);
+      g.roundRect(it.x, it.y, it.w, it.h, it.rx ?? 9);
       g.fill(); g.stroke();
     } else if (it.t === 'poly') {
       g.fillStyle = it.fill;
