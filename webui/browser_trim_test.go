@@ -125,4 +125,11 @@ func TestBrowserTrim(t *testing.T) {
 	if !inView(newest) {
 		t.Errorf("following again after a trim: event %d not in view", newest)
 	}
+
+	// The scroll bar dragged to the very top: the first rows are drawn
+	// (a scroll to 0 was taken for the page's own, none pending: -1).
+	pg.eval(`(() => { document.querySelector("#ladder").scrollTop = 5000; return ""; })()`)
+	pg.waitUpTo("the reader's scroll taken", `!document.querySelector("#autoscroll").checked`, 10*time.Second)
+	pg.eval(`(() => { document.querySelector("#ladder").scrollTop = 0; return ""; })()`)
+	pg.waitUpTo("the first row drawn at the top", `document.querySelector('#rows .row[data-seq="' + window.__mailscope.rows[0].seq + '"]') !== null`, 10*time.Second)
 }

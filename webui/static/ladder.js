@@ -827,7 +827,7 @@ function toggleData(ev) {
 
 ladder.addEventListener('scroll', () => {
   // The page's own scroll to the bottom: the rows there are drawn already.
-  if (Math.abs(ladder.scrollTop - ownScroll) < 2) return;
+  if (ownScroll >= 0 && Math.abs(ladder.scrollTop - ownScroll) < 2) return;
   ownScroll = -1;
   const atBottom = ladder.scrollTop + ladder.clientHeight >= ladder.scrollHeight - rowH * 2;
   followBottom = atBottom && S.step < 0;
