@@ -120,6 +120,9 @@ func TestBrowserAccess(t *testing.T) {
 	// The list changes as the sessions close: test the keys once it is
 	// still (a close arriving between focus and key redrew the list).
 	pg.waitUpTo("both sessions closed in the list", `[...window.__mailscope.sessions.values()].filter(s => s.proto === "smtp").length >= 2 && [...window.__mailscope.sessions.values()].filter(s => s.proto === "smtp").every(s => s.closed)`, 15*time.Second)
+	// ... and the list shows it (the list is redrawn up to a second after
+	// a busy update).
+	pg.waitUpTo("both sessions closed on the list's lines", `(() => { const li = [...document.querySelectorAll("#session-list li")].filter(l => l.dataset.id.includes("-smtp-")); return li.length >= 2 && li.every(l => l.querySelector(".sess-meta").textContent.endsWith("closed")); })()`, 15*time.Second)
 
 	// The session list: one tab stop, arrows move, the focused session's
 	// links become tab stops.
