@@ -25,8 +25,8 @@
 import { $, vis, option } from './util.js';
 import { I, t, prose, explainText, enhText, loadCatalog, wantedLang } from './i18n.js';
 import { api, needToken } from './api.js';
-import { S, laneInfo, relabelViews } from './model.js';
-import { drawLanes, render, readRowH, updateSpace, scrollToBottom } from './ladder.js';
+import { S, laneInfo, relabelViews, recomputeTops } from './model.js';
+import { drawLanes, render, readRowH, updateSpace, scrollToBottom, scrollToRow, measureReset } from './ladder.js';
 import { select, refreshSessionList, refreshFilterOptions, updateCounts, renderLesson } from './panels.js';
 import { onShow } from './views.js';
 import { setStatus, connect, showLogin, relabelStatus } from './ws.js';
@@ -66,7 +66,14 @@ function relabel() {
   relabelStatus();
   for (const l of S.lanes) Object.assign(l, laneInfo(l.key));
   drawLanes();
+  // The rows are measured again: wrapped labels, explanations and marks
+  // (presenter mode, a phone, large type) were laid out in the old words.
   S.layout++;
+  measureReset();
+  recomputeTops();
+  updateSpace();
+  if (S.step >= 0 && S.step < S.rows.length) scrollToRow(S.step);
+  else if ($('autoscroll').checked) scrollToBottom();
   render();
   refreshSessionList();
   updateCounts();
