@@ -1,6 +1,8 @@
 package webui
 
 import (
+	"math"
+	"strconv"
 	"time"
 
 	"testing"
@@ -47,6 +49,54 @@ func TestBrowserPresentRelabel(t *testing.T) {
 	pg.waitUpTo("English explanations again", whyIn("en"), 5*time.Second)
 	if got := pg.eval(`String(` + cjk + `.test(document.querySelector("#caption").textContent) || window.__mailscope.step !== 1)`); got != "false" {
 		t.Errorf("after the switch back to English the caption says %q (step %s)", pg.eval(`document.querySelector("#caption").textContent`), pg.eval(`String(window.__mailscope.step)`))
+	}
+	pg.checkExceptions()
+}
+
+// TestBrowserPresentStepFits: stepping through an IMAP session at
+// 1280x720, every current line is in view above the caption, all of it
+// when it fits (LOGIN's reply with its capabilities is taller than a
+// third of the view: its explanation was cut), and a folded reply's
+// lines in the caption show whole (the third was cut in half).
+func TestBrowserPresentStepFits(t *testing.T) {
+	pg := newPageSize(t, 1280, 720)
+	inst, _, base := newWorld(t, Options{})
+	pg.step("a projector's 1280x720", chromedp.EmulateViewport(1280, 720))
+	pg.step("loading the page in presenter mode", chromedp.Navigate(base+"/?present=1"))
+	pg.wait("the websocket", `document.body.dataset.ws === "open"`)
+	imapTalk(t, inst.Addr("B", world.IMAP), "a1 LOGIN bob bob", `a2 LIST "" "*"`, "a3 SELECT INBOX", "a4 LOGOUT")
+	pg.wait("the IMAP session closed", `[...window.__mailscope.sessions.values()].some(s => s.proto === "imap" && s.closed)`)
+	imap := pg.eval(`[...window.__mailscope.sessions.values()].find(s => s.proto === "imap" && s.closed).id`)
+	pg.wait("the IMAP session in the filter menu", `[...document.querySelectorAll("#f-session option")].some(o => o.value === `+jsString(imap)+`)`)
+	pg.eval(`(() => { const f = document.querySelector("#f-session"); f.value = ` + jsString(imap) + `; f.dispatchEvent(new Event("change")); return ""; })()`)
+	pg.wait("the IMAP session alone", `window.__mailscope.filter.session === `+jsString(imap)+` && document.querySelectorAll("#rows .arrow").length > 3`)
+	pg.step("Home", chromedp.KeyEvent(kb.Home))
+	n, _ := strconv.Atoi(pg.eval(`String(window.__mailscope.rows.length)`))
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			pg.step("ArrowDown", chromedp.KeyEvent(kb.ArrowDown))
+		}
+		pg.wait("line "+strconv.Itoa(i), `window.__mailscope.step === `+strconv.Itoa(i))
+		got := pg.eval(`(() => {
+			const r = document.querySelector("#rows .row.current");
+			if (!r) return "no current row drawn";
+			const a = r.getBoundingClientRect(), l = document.querySelector("#ladder").getBoundingClientRect();
+			const view = document.querySelector("#ladder").clientHeight;
+			const ok = a.height <= view ? a.top >= l.top - 1 && a.bottom <= l.top + view + 1 : Math.abs(a.top - l.top) <= 1;
+			return ok ? "ok" : "row " + Math.round(a.top) + ".." + Math.round(a.bottom) + " in the view " + Math.round(l.top) + ".." + Math.round(l.top + view);
+		})()`)
+		if got != "ok" {
+			t.Errorf("line %d (%s): %s", i, pg.eval(`window.__mailscope.rows[window.__mailscope.step].text || window.__mailscope.rows[window.__mailscope.step].kind`), got)
+		}
+		if pg.eval(`String(!!(window.__mailscope.rows[window.__mailscope.step]._fold || []).length)`) == "true" {
+			// The wire box shows whole lines: its height is a number of
+			// line heights (three, the rest scrolls).
+			lines := pg.eval(`(() => { const w = document.querySelector("#cap-wire"); return String(w.clientHeight / parseFloat(getComputedStyle(w).lineHeight)); })()`)
+			want, _ := strconv.Atoi(pg.eval(`String(Math.min(3, 1 + window.__mailscope.rows[window.__mailscope.step]._fold.length))`))
+			if f, _ := strconv.ParseFloat(lines, 64); f < float64(want)-0.05 || math.Abs(f-math.Round(f)) > 0.1 {
+				t.Errorf("a folded reply's caption shows %s lines, want %d whole lines", lines, want)
+			}
+		}
 	}
 	pg.checkExceptions()
 }

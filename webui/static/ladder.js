@@ -299,11 +299,12 @@ export function rowsInView() {
   const to = Math.min(S.rows.length, firstRowAt((ladder.scrollTop + ladder.clientHeight - 1) / rowH) + 1);
   return [from, to];
 }
-// scrollToRow brings row i into view (a third from the top) unless it is
-// in view already.
+// scrollToRow brings row i into view (a third from the top, or higher
+// when the row is tall: all of it in view if it fits, else its top at
+// the top) unless it is in view already.
 export function scrollToRow(i) {
-  const y = S.tops[i] * rowH, h = (S.tops[i + 1] - S.tops[i]) * rowH;
-  if (y < ladder.scrollTop || y + h > ladder.scrollTop + ladder.clientHeight) ladder.scrollTop = Math.max(0, y - ladder.clientHeight / 3);
+  const y = S.tops[i] * rowH, h = (S.tops[i + 1] - S.tops[i]) * rowH, vh = ladder.clientHeight;
+  if (y < ladder.scrollTop || y + h > ladder.scrollTop + vh) ladder.scrollTop = Math.max(0, y - Math.max(0, Math.min(vh / 3, vh - h)));
   render();
 }
 function firstRowAt(unit) { // binary search: the row whose span holds unit
