@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"encoding/json"
 	"math"
 	"strconv"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/mailscope/mailscope/servers/world"
+	"github.com/mailscope/mailscope/tracer"
 )
 
 // TestBrowserPresentRelabel: in presenter mode a switch of language says
@@ -98,5 +100,49 @@ func TestBrowserPresentStepFits(t *testing.T) {
 			}
 		}
 	}
+	pg.checkExceptions()
+}
+
+// TestBrowserPanelsRoom: at a projector's 1280x720 the ladder keeps most
+// of the width with the explanation and a lesson open: the two share one
+// column (side by side they left the ladder 474 px, 422 px in large type
+// and 400 px in presenter mode with its panels open).
+func TestBrowserPanelsRoom(t *testing.T) {
+	inst, _, base := newWorldBus(t, Options{}, "127.0.0.1:0")
+	pg := newPageSize(t, 1280, 720)
+	pg.step("a projector's 1280x720", chromedp.EmulateViewport(1280, 720))
+	pg.step("loading the page", chromedp.Navigate(base+"/?lang=en"))
+	pg.wait("the websocket", `document.body.dataset.ws === "open"`)
+	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "bob@b.example", "Subject: relayed\n\nto bob\n")
+	for _, l := range [][3]string{{"started", "0", "SMTP by hand"}, {"current", "0", "open a second terminal"}, {"step-done", "0", "the server spoke first"}, {"current", "1", "say HELO"}} {
+		inst.Bus.Publish(&tracer.Event{Kind: tracer.KindLesson, Text: l[2], Attrs: map[string]string{"lesson": "smtp-by-hand", "status": l[0], "step": l[1], "steps": "3", "title": "SMTP by hand"}})
+	}
+	pg.wait("the lesson panel", `!document.querySelector("#lesson-panel").hidden && document.querySelector("#lesson-panel li.current") !== null`)
+	pg.wait("arrows", `document.querySelectorAll("#rows .arrow").length > 3`)
+	room := func(when string, min int) {
+		t.Helper()
+		var got struct{ Ladder, ExplainH, LessonH, ExplainL, LessonL int }
+		json.Unmarshal([]byte(pg.eval(`(() => { const r = (s) => document.querySelector(s).getBoundingClientRect();
+			return JSON.stringify({Ladder: Math.round(r("#ladder").width), ExplainH: Math.round(r("#explain").height), LessonH: Math.round(r("#lesson-panel").height),
+				ExplainL: Math.round(r("#explain").left), LessonL: Math.round(r("#lesson-panel").left)}); })()`)), &got)
+		if got.Ladder < min {
+			t.Errorf("%s: the ladder is %d px wide, want at least %d", when, got.Ladder, min)
+		}
+		if got.ExplainH < 100 || got.LessonH < 60 || got.ExplainL != got.LessonL {
+			t.Errorf("%s: the explanation (%d px high, at x=%d) and the lesson (%d px high, at x=%d) are not one over the other", when, got.ExplainH, got.ExplainL, got.LessonH, got.LessonL)
+		}
+	}
+	room("the explanation and a lesson open", 700)
+	pg.shot("panels-room.png")
+	pg.click("Large type", `#large`)
+	pg.wait("large type", `document.body.classList.contains("large")`)
+	room("large type", 800)
+	pg.click("Large type off", `#large`)
+	pg.step("p", chromedp.KeyEvent("p"))
+	pg.wait("presenter mode", `document.body.classList.contains("present")`)
+	pg.click("Panels", `#p-panels`)
+	pg.wait("the panels open", `document.body.classList.contains("panels-open")`)
+	room("presenter mode with its panels", 780)
+	pg.shot("panels-room-present.png")
 	pg.checkExceptions()
 }
