@@ -160,9 +160,18 @@ func TestBrowserPresenter(t *testing.T) {
 
 	// SVG export of the lines in view: the arrows, their labels and
 	// explanations, as text.
+	// (The page's CSP refuses inline style: the export's texts must not
+	// carry a style attribute, one console error each.)
+	pg.eval(`(() => { window.__csp = []; document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective)); return ""; })()`)
 	pg.click("exporting SVG", `#p-svg`)
 	pg.wait("the SVG", `typeof window.__mailscope.lastSVG === "string"`)
 	svg := pg.eval(`window.__mailscope.lastSVG`)
+	if got := pg.eval(`(window.__csp || []).join(" ")`); got != "" {
+		t.Errorf("the export broke the page's CSP: %s", got)
+	}
+	if !strings.Contains(svg, `font-size="`) || strings.Contains(svg, ` style="`) {
+		t.Error("the SVG's texts have no font-size attribute or have a style attribute")
+	}
 	// The lines in view: how many fit depends on the caption's height
 	// under the ladder (2 to 6 at 1280x720), so at least two.
 	if n := strings.Count(svg, `class="arrow-line"`); n < 2 {

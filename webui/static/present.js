@@ -341,9 +341,22 @@ function scene() {
 const SVGNS = 'http://www.w3.org/2000/svg';
 // svgOf writes a scene as SVG. Every text is a text node: wire text stays
 // text in the file too.
+// fontAttrs gives a text its font as SVG's presentation attributes: a
+// style attribute, set in the page, is inline style that the page's CSP
+// refuses (style-src 'self'), one console error per text.
+function fontAttrs(n, font, italic) {
+  const m = /^(bold )?([0-9.]+)px (.*)$/.exec(font);
+  if (!m) return;
+  if (m[1]) n.setAttribute('font-weight', 'bold');
+  n.setAttribute('font-size', String(Math.round(parseFloat(m[2]) * 100) / 100));
+  n.setAttribute('font-family', m[3]);
+  if (italic) n.setAttribute('font-style', 'italic');
+}
 export function svgOf(sc) {
   const svg = document.createElementNS(SVGNS, 'svg');
   svg.setAttribute('xmlns', SVGNS);
+  // Spaces in wire text are kept as they are (a label's run of spaces).
+  svg.setAttributeNS('http://www.w3.org/XML/1998/namespace', 'xml:space', 'preserve');
   svg.setAttribute('width', String(Math.ceil(sc.W)));
   svg.setAttribute('height', String(Math.ceil(sc.H)));
   svg.setAttribute('viewBox', '0 0 ' + Math.ceil(sc.W) + ' ' + Math.ceil(sc.H));
@@ -380,7 +393,7 @@ export function svgOf(sc) {
       n.setAttribute('y', it.y.toFixed(1));
       n.setAttribute('fill', it.fill);
       n.setAttribute('text-anchor', it.anchor);
-      n.setAttribute('style', 'white-space:pre;font:' + (it.italic ? 'italic ' : '') + it.font);
+      fontAttrs(n, it.font, it.italic);
       if (it.cls) n.setAttribute('class', it.cls);
       n.textContent = vis(it.text);
     }
