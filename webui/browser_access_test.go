@@ -138,6 +138,21 @@ func TestBrowserAccess(t *testing.T) {
 	if n := pg.eval(`String(document.querySelectorAll('#session-list [tabindex="0"]').length)`); n != "4" {
 		t.Errorf("with a session focused the list has %s tab stops, want its button and its 3 links", n)
 	}
+	// Enter filters the ladder to the focused session; the list is built
+	// again, and the focus stays on that session's button (it fell to the
+	// page's body), with a focus ring on the ladder when it gets there.
+	focused := pg.eval(`document.activeElement.textContent`)
+	pg.step("Enter on a session", chromedp.KeyEvent(kb.Enter))
+	pg.wait("the ladder filtered to it", `window.__mailscope.filter.session === `+jsString(focused))
+	if got := pg.eval(`document.activeElement.classList.contains("sess-id") ? document.activeElement.textContent : document.activeElement.tagName`); got != focused {
+		t.Errorf("after Enter on session %s the focus is on %q", focused, got)
+	}
+	pg.step("Enter again: every session", chromedp.KeyEvent(kb.Enter))
+	pg.wait("the filter off", `window.__mailscope.filter.session === ""`)
+	pg.eval(`document.querySelector("#ladder").focus(), ""`)
+	if got := pg.eval(`getComputedStyle(document.querySelector("#ladder")).outlineStyle`); got == "none" {
+		t.Error("the focused ladder has no focus ring")
+	}
 
 	// The ladder: focus it, step with the arrow keys, Enter explains.
 	pg.eval(`document.querySelector("#ladder").focus(), ""`)

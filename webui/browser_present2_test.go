@@ -146,3 +146,24 @@ func TestBrowserPanelsRoom(t *testing.T) {
 	pg.shot("panels-room-present.png")
 	pg.checkExceptions()
 }
+
+// TestBrowserFilterClearsExplanation: filtering to another session takes
+// away the explanation of a line the filter hides (it stayed, explaining
+// a line no longer on the ladder).
+func TestBrowserFilterClearsExplanation(t *testing.T) {
+	pg := newPageSize(t, 1280, 720)
+	inst, _, base := newWorld(t, Options{})
+	pg.step("loading the page", chromedp.Navigate(base+"/?lang=en"))
+	pg.wait("the websocket", `document.body.dataset.ws === "open"`)
+	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "bob@b.example", "Subject: relayed\n\nto bob\n")
+	pg.wait("two sessions closed", `[...window.__mailscope.sessions.values()].filter(s => s.closed).length >= 2`)
+	pg.click("an arrow", `#rows .arrow`)
+	pg.wait("its explanation", `!!document.querySelector("#explain-body .wire")`)
+	other := pg.eval(`(() => { const S = window.__mailscope, ev = S.rows.find(e => e.seq === S.selected); return [...S.sessions.values()].find(s => s.id !== ev.session).id; })()`)
+	pg.wait("the other session in the filter menu", `[...document.querySelectorAll("#f-session option")].some(o => o.value === `+jsString(other)+`)`)
+	pg.eval(`(() => { const f = document.querySelector("#f-session"); f.value = ` + jsString(other) + `; f.dispatchEvent(new Event("change")); return ""; })()`)
+	pg.wait("the filter", `window.__mailscope.filter.session === `+jsString(other))
+	if got := pg.eval(`String(!document.querySelector("#explain-body .wire") && !!document.querySelector("#explain-body .hint") && window.__mailscope.selected === 0)`); got != "true" {
+		t.Errorf("after filtering to %s the explanation panel still says: %s", other, pg.eval(`document.querySelector("#explain-body").textContent`))
+	}
+}

@@ -159,6 +159,10 @@ function rovingStop() {
 }
 export function refreshSessionList() {
   const ul = $('session-list');
+  // The keyboard stays on its session while the list is built again under
+  // it (Enter filters to the session, which builds the list again).
+  const li = ul.contains(document.activeElement) && document.activeElement.closest('li');
+  const had = li ? li.dataset.id : '';
   ul.replaceChildren();
   listed.clear();
   const list = Array.from(S.sessions.values()).reverse().slice(0, MAX_LISTED);
@@ -168,6 +172,12 @@ export function refreshSessionList() {
     ul.appendChild(li);
   }
   S.dirty.clear();
+  const back = had && listed.get(had);
+  if (back) {
+    const b = back.querySelector('.sess-id');
+    b.tabIndex = 0;
+    b.focus();
+  }
   rovingStop();
 }
 function updateSessionList() {
@@ -292,6 +302,13 @@ export function setFilter(k, v) {
   refreshFilterOptions();
   refreshSessionList();
   rebuild();
+  // The explanation of a line the filter now hides goes with it.
+  if (S.selected && !S.rows.some((e) => e.seq === S.selected)) {
+    S.selected = 0;
+    const p = el('p', 'hint', t('web.x.hint'));
+    p.dataset.t = 'web.x.hint';
+    $('explain-body').replaceChildren(p);
+  }
   if ($('autoscroll').checked) { scrollToBottom(); render(); }
 }
 for (const [id, k] of [['f-server', 'server'], ['f-proto', 'proto'], ['f-session', 'session'], ['f-msgid', 'msgid']]) {
