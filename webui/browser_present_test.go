@@ -69,6 +69,10 @@ func TestBrowserPresenter(t *testing.T) {
 	if got := pg.eval(`String([...document.querySelectorAll("#rows .row")].filter(r => r.querySelector(".full")).every(r => r.querySelector(".full").getBoundingClientRect().left >= r.querySelector(".time").getBoundingClientRect().right))`); got != "true" {
 		t.Error("a full-width row prints over the time column")
 	}
+	// ... and says all of it: wrapped, not cut with an ellipsis.
+	if got := pg.eval(`JSON.stringify([...document.querySelectorAll("#rows .row .full")].filter(f => f.scrollWidth > f.clientWidth + 1 || f.getBoundingClientRect().bottom > f.closest(".row").getBoundingClientRect().bottom + 1).map(f => f.textContent.slice(0, 60)))`); got != "[]" {
+		t.Errorf("full-width rows cut in presenter mode: %s", got)
+	}
 	if got := pg.eval(`String(getComputedStyle(document.querySelector("#explain")).display + " " + getComputedStyle(document.querySelector("#sessions")).display)`); got != "none none" {
 		t.Errorf("presenter mode: the side panels are %q, want folded", got)
 	}
@@ -144,6 +148,8 @@ func TestBrowserPresenter(t *testing.T) {
 		inst.Bus.Publish(&tracer.Event{Kind: tracer.KindLine, Session: relay, Server: "B", Hop: "A->B", Proto: "smtp", Dir: tracer.C2S, Text: "NOOP " + strconv.Itoa(i)})
 	}
 	pg.wait("the live events taken in", `window.__mailscope.rows.some(e => e.text === "NOOP 39")`)
+	// The caption's "line 3 of N" counts them.
+	pg.wait("the caption's total with the live events", `document.querySelector("#cap-pos").textContent.startsWith("line 3 of " + window.__mailscope.rows.length)`)
 	if got := pg.eval(`String(document.querySelector("#ladder").scrollTop) + " " + window.__mailscope.step`); got != top+" 2" {
 		t.Errorf("a live event moved the view while stepping: scrollTop and step %q, want %q", got, top+" 2")
 	}

@@ -479,6 +479,7 @@ function geometry() {
     label: px + 'px ' + MONO,
     why: why,
     mark: 'bold ' + why.replace(/^[0-9.]+px/, (px * 0.9) + 'px'),
+    full: 'italic ' + px + 'px ' + body.fontFamily,
   };
   return geom;
 }
@@ -615,9 +616,19 @@ export function measure(ev) {
     const g = geometry();
     m.mark = wrapLines(markText(ev, ev.attrs && ev.attrs.step ? ev.attrs.step : ''), g.mark, g.track * 0.8 - 24);
     m.units = Math.max(1, m.mark.length * 0.9 + 0.3);
+  } else if (ev.kind !== 'skipped' && !lanesOf(ev).length) {
+    // A line across the ladder (the start-up note, an event of no
+    // session) wraps, whole, in the width right of the time column.
+    const g = geometry();
+    m.full = wrapLines(fullText(ev), g.full, g.track - 24);
+    m.units = Math.max(1, m.full.length * 0.8 + 0.3);
   }
   ev._m = m;
   return m;
+}
+// fullText is what a row across the ladder says.
+function fullText(ev) {
+  return ev.kind !== 'note' ? t('web.colon', { name: kindName(ev.kind), text: prose(ev) }) : prose(ev);
 }
 S.measure = (ev) => measure(ev).units;
 
@@ -747,7 +758,8 @@ function makeRow(ev, u, i) {
     mark.title = vis(text + (why && ev.kind !== 'state' ? '\n' + why : ''));
     track.appendChild(mark);
   } else {
-    row.appendChild(el('div', 'full', ev.kind !== 'note' ? t('web.colon', { name: kindName(ev.kind), text: prose(ev) }) : prose(ev)));
+    const m = wraps() ? measure(ev) : null;
+    row.appendChild(el('div', 'full' + (m && m.full ? ' wrapped' : ''), m && m.full ? m.full.join('\n') : fullText(ev)));
     track.remove();
   }
   row.addEventListener('click', () => select(ev));

@@ -97,10 +97,15 @@ function backToLive() {
   leaveStepping();
   goLive();
 }
+// capPos says where the current line is: "line 8 of 17", and its
+// session (the total grows as live events come in).
+function capPos(ev, i) {
+  $('cap-pos').textContent = vis(t('web.p.pos', { n: i + 1, total: S.rows.length }) + (ev.session ? ' · ' + sessionTag(ev) + ' ' + ev.session : ''));
+}
 function caption(ev, i) {
   const box = $('caption');
   box.hidden = !S.present;
-  $('cap-pos').textContent = vis(t('web.p.pos', { n: i + 1, total: S.rows.length }) + (ev.session ? ' · ' + sessionTag(ev) + ' ' + ev.session : ''));
+  capPos(ev, i);
   const ends = arrowEnds(ev);
   const lines = [labelText(ev)].concat((ev._fold || []).map((e) => e.text));
   $('cap-wire').textContent = vis(ends ? lines.join('\n') : markText(ev, ev.attrs && ev.attrs.step));
@@ -210,7 +215,11 @@ function setTheme(name) {
 }
 $('theme').addEventListener('click', () => setTheme(THEMES[(THEMES.indexOf(document.body.dataset.theme) + 1) % THEMES.length]));
 onRelabel(relabelPresent);
-setInterval(() => { if (S.present) updateScrubber(); }, 500);
+setInterval(() => {
+  if (!S.present) return;
+  updateScrubber();
+  if (S.step >= 0 && S.rows[S.step]) capPos(S.rows[S.step], S.step);
+}, 500);
 function relabelPresent() {
   setTheme(document.body.dataset.theme);
   if (!playTimer) $('p-play').textContent = t('web.p.play');
