@@ -223,6 +223,11 @@ func TestBrowserAccess(t *testing.T) {
 	if phone.Labels < 3 {
 		t.Errorf("only %d arrow labels have room at 390 px", phone.Labels)
 	}
+	// The time column says all: the session tag over the time, inside
+	// the row (the time was cut, or ran into the next row).
+	if got := pg.eval(`JSON.stringify([...document.querySelectorAll("#rows .row .time")].filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1 || e.getBoundingClientRect().bottom > e.closest(".row").getBoundingClientRect().bottom + 1).map(e => e.textContent + " " + e.scrollWidth + "x" + e.scrollHeight + " in " + e.clientWidth + "x" + e.clientHeight))`); got != "[]" {
+		t.Errorf("time cells cut at 390 px: %s", got)
+	}
 	// The explanation goes under the ladder, with its own height: its
 	// layout is contained (contain: strict on a wide screen), but not its
 	// size here.

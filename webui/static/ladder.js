@@ -646,7 +646,8 @@ export function relTime(i) {
   if (!prev) return { text: fmtTime(ev), gap: false };
   const d = Date.parse(ev.time) - Date.parse(prev.time);
   if (isNaN(d)) return { text: '', gap: false };
-  if (d >= 10000) return { text: t('web.p.later', { d: fmtDuration(d) }), gap: true };
+  // (On a phone the time column is narrow: "+1m 30s".)
+  if (d >= 10000) return { text: S.narrow && !S.present ? '+' + fmtDuration(d) : t('web.p.later', { d: fmtDuration(d) }), gap: true };
   if (d < 1000) return { text: t('web.p.ms', { n: Math.max(0, d) }), gap: false };
   return { text: t('web.p.s', { n: (d / 1000).toFixed(1) }), gap: false };
 }
