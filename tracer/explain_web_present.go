@@ -14,8 +14,9 @@ var webPresentCatalog = map[string]entry{
 
 	"web.lane.clientn": {en: "client {n} of {name}", zh: "{name} 的客户端 {n}"},
 
-	"web.fold.open":  {en: "show the {n} more lines of this reply", zh: "展开这条回复的另外 {n} 行"},
-	"web.fold.close": {en: "fold the reply's lines into one arrow again", zh: "把这条回复的多行重新折叠成一个箭头"},
+	"web.lesson.close": {en: "Close the lesson panel (it opens again with the next lesson)", zh: "关闭课程面板（下一个课程开始时会再次打开）"},
+	"web.fold.open":    {en: "show the {n} more lines of this reply", zh: "展开这条回复的另外 {n} 行"},
+	"web.fold.close":   {en: "fold the reply's lines into one arrow again", zh: "把这条回复的多行重新折叠成一个箭头"},
 
 	"web.p.bar":           {en: "presenter controls", zh: "演示控制"},
 	"web.p.prev":          {en: "◀ Line", zh: "◀ 上一行"},

@@ -144,6 +144,11 @@ func TestBrowserPanelsRoom(t *testing.T) {
 	pg.wait("the panels open", `document.body.classList.contains("panels-open")`)
 	room("presenter mode with its panels", 780)
 	pg.shot("panels-room-present.png")
+	// The lesson panel closes (the next lesson opens it again).
+	pg.click("closing the lesson panel", `#lesson-panel .lesson-close`)
+	pg.wait("the lesson panel closed", `document.querySelector("#lesson-panel").hidden`)
+	inst.Bus.Publish(&tracer.Event{Kind: tracer.KindLesson, Text: "POP3", Attrs: map[string]string{"lesson": "pop3", "status": "started", "steps": "2", "title": "POP3"}})
+	pg.wait("the next lesson's panel", `!document.querySelector("#lesson-panel").hidden`)
 	pg.checkExceptions()
 }
 

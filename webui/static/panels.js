@@ -329,7 +329,7 @@ export const updateCountsSoon = throttle(updateCounts, LIST_EVERY);
 // A lesson run with `mailscope lesson` or `mailscope demo` publishes
 // lesson events; the panel beside the ladder shows its steps ticking.
 // now, explain and hints keep their events, said again in another language.
-const L = { id: '', title: '', steps: 0, titles: {}, done: new Set(), current: -1, now: null, explain: null, hints: [], finished: false };
+const L = { id: '', title: '', steps: 0, titles: {}, done: new Set(), current: -1, now: null, explain: null, hints: [], finished: false, closed: false };
 function onLesson(ev) {
   const a = ev.attrs || {};
   if (!a.lesson) return;
@@ -337,7 +337,7 @@ function onLesson(ev) {
   // instructor's page follows the class on the dashboard instead.
   if (a.user && !(S.world && S.world.student)) return;
   if (a.lesson !== L.id || a.status === 'started') {
-    Object.assign(L, { id: a.lesson, title: a.lesson, steps: 0, titles: {}, done: new Set(), current: -1, now: null, explain: null, hints: [], finished: false });
+    Object.assign(L, { id: a.lesson, title: a.lesson, steps: 0, titles: {}, done: new Set(), current: -1, now: null, explain: null, hints: [], finished: false, closed: false });
   }
   if (a.steps) L.steps = Math.min(100, parseInt(a.steps, 10) || 0);
   const step = parseInt(a.step, 10);
@@ -356,10 +356,21 @@ function onLesson(ev) {
 }
 export function renderLesson() {
   const box = $('lesson-panel');
-  box.hidden = !L.id;
+  box.hidden = !L.id || L.closed;
   box.replaceChildren();
-  if (!L.id) return;
-  box.appendChild(el('h2', '', t('web.lesson.title', { title: L.title })));
+  if (box.hidden) return;
+  const h = el('h2', '', t('web.lesson.title', { title: L.title }));
+  // The instructor closes the panel when the lesson is over (or not
+  // theirs to show); the next lesson opens it again.
+  const x = el('button', 'lesson-close', '×');
+  x.type = 'button';
+  x.title = t('web.lesson.close');
+  x.setAttribute('aria-label', x.title);
+  x.addEventListener('click', () => { L.closed = true; renderLesson(); });
+  const head = el('div', 'lesson-head');
+  head.appendChild(h);
+  head.appendChild(x);
+  box.appendChild(head);
   const ol = el('ol', 'lesson-steps');
   for (let i = 0; i < L.steps; i++) {
     const cls = L.done.has(i) ? 'done' : (i === L.current ? 'current' : '');
