@@ -114,7 +114,7 @@ func TestBrowserPanelsRoom(t *testing.T) {
 	pg.step("loading the page", chromedp.Navigate(base+"/?lang=en"))
 	pg.wait("the websocket", `document.body.dataset.ws === "open"`)
 	smtpSend(t, inst.Addr("A", world.SMTP), "alice@a.example", "bob@b.example", "Subject: relayed\n\nto bob\n")
-	for _, l := range [][3]string{{"started", "0", "SMTP by hand"}, {"current", "0", "open a second terminal"}, {"step-done", "0", "the server spoke first"}, {"current", "1", "say HELO"}} {
+	for _, l := range [][3]string{{"started", "0", "SMTP by hand"}, {"current", "0", "open a second terminal"}, {"step-done", "0", "the server spoke first"}, {"current", "1", "say HELO\nto the server:\n\n  HELO laptop\n说\n你好"}} {
 		inst.Bus.Publish(&tracer.Event{Kind: tracer.KindLesson, Text: l[2], Attrs: map[string]string{"lesson": "smtp-by-hand", "status": l[0], "step": l[1], "steps": "3", "title": "SMTP by hand"}})
 	}
 	pg.wait("the lesson panel", `!document.querySelector("#lesson-panel").hidden && document.querySelector("#lesson-panel li.current") !== null`)
@@ -131,6 +131,11 @@ func TestBrowserPanelsRoom(t *testing.T) {
 		if got.ExplainH < 100 || got.LessonH < 60 || got.ExplainL != got.LessonL {
 			t.Errorf("%s: the explanation (%d px high, at x=%d) and the lesson (%d px high, at x=%d) are not one over the other", when, got.ExplainH, got.ExplainL, got.LessonH, got.LessonL)
 		}
+	}
+	// The lesson's text is wrapped for a terminal: the panel joins its
+	// lines into paragraphs, and keeps a blank line and an indented one.
+	if got := pg.eval(`document.querySelector("#lesson-panel .lesson-now").textContent`); got != "say HELO to the server:\n\n  HELO laptop\n说你好" {
+		t.Errorf("the lesson panel says %q", got)
 	}
 	room("the explanation and a lesson open", 700)
 	pg.shot("panels-room.png")

@@ -354,6 +354,21 @@ function onLesson(ev) {
   }
   renderLesson();
 }
+// reflow joins a lesson text's hard-wrapped lines (the lesson files are
+// wrapped for a terminal) into paragraphs that fit the panel: a break
+// stays before and after a blank line or an indented line (a command to
+// type), and before a list item. Lines of Chinese join without a space.
+const WIDE_CH = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]/;
+function reflow(s) {
+  const lines = String(s).replace(/\n+$/, '').split('\n');
+  let out = lines[0];
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i], prev = lines[i - 1];
+    if (l === '' || prev === '' || /^\s/.test(prev) || /^\s|^[-*•]\s|^\d+[.)]\s/.test(l)) out += '\n' + l;
+    else out += (WIDE_CH.test(prev.slice(-1)) && WIDE_CH.test(l[0]) ? '' : ' ') + l;
+  }
+  return out;
+}
 export function renderLesson() {
   const box = $('lesson-panel');
   box.hidden = !L.id || L.closed;
@@ -377,9 +392,9 @@ export function renderLesson() {
     ol.appendChild(el('li', cls, (L.done.has(i) ? '\u2713 ' : '') + (L.titles[i] || t('web.lesson.step', { n: i + 1 }))));
   }
   box.appendChild(ol);
-  if (L.explain && prose(L.explain)) box.appendChild(el('p', 'lesson-explain', prose(L.explain)));
-  if (L.now && prose(L.now) && !L.finished) box.appendChild(el('p', 'lesson-now', prose(L.now)));
-  for (const h of L.hints) box.appendChild(el('p', 'lesson-hint', '\u279c ' + prose(h)));
+  if (L.explain && prose(L.explain)) box.appendChild(el('p', 'lesson-explain', reflow(prose(L.explain))));
+  if (L.now && prose(L.now) && !L.finished) box.appendChild(el('p', 'lesson-now', reflow(prose(L.now))));
+  for (const h of L.hints) box.appendChild(el('p', 'lesson-hint', '\u279c ' + reflow(prose(h))));
   if (L.finished) box.appendChild(el('p', 'lesson-done', t('web.lesson.done')));
 }
 onEvent((ev) => { if (ev.kind === 'lesson') onLesson(ev); });
