@@ -264,8 +264,11 @@ var webCatalog = map[string]entry{
 	"web.m.file":       {en: "file {name}", zh: "文件 {name}"},
 	"web.m.texthead":   {en: "{part}: {type}", zh: "{part}：{type}"},
 	"web.m.textdec":    {en: "{part}: {type}, decoded from {enc}", zh: "{part}：{type}，由 {enc} 解码"},
-	"web.m.htmlsrc":    {en: " (shown as source, never rendered)", zh: "（以源码显示，从不渲染）"},
+	"web.m.htmlsrc":    {en: " (as source only; not rendered)", zh: "（只显示源码，不渲染）"},
 	"web.m.cut":        {en: "[… cut]", zh: "[… 已截断]"},
+
+	// The HTML part the preview renders: its source here, rendered above.
+	"web.m.htmlsrc.shown": {en: " (as source; rendered above in the sandboxed preview, with remote content blocked)", zh: "（此处显示源码；上方的沙箱预览渲染了它，并阻止了远程内容）"},
 
 	// Why the message viewer could not show a part (webui/mime.go); {err}
 	// is the MIME parser's own detail.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -104,7 +105,7 @@ func (s *Server) handleHTML(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, _ := io.ReadAll(io.LimitReader(ent.Body, maxPreviewOctets))
-	b = stripMetaEquiv(b)
+	b = disarmLinks(stripMetaEquiv(b))
 	h := w.Header()
 	h.Set("Content-Security-Policy", previewCSP)
 	// Nor may a link's host be looked up ahead of a click: a DNS query
@@ -116,6 +117,81 @@ func (s *Server) handleHTML(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 	tr.done(len(b), http.StatusOK, "text/html")
+}
+
+// docStartRE is what may come before an HTML document's first element
+// without changing how it is parsed: a byte order mark, white space,
+// comments and the doctype (an element before the doctype would put the
+// document in quirks mode).
+var docStartRE = regexp.MustCompile(`(?is)^\x{FEFF}?(?:\s|<!--.*?-->)*(?:<!doctype[^>]*>)?`)
+
+// spacedAttrRE is attrRE with the white space before the attribute, which
+// goes with an attribute taken out.
+var spacedAttrRE = regexp.MustCompile(`(?is)\s*([a-z][a-z0-9_:-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)`)
+
+// previewBase leads every preview: a link that still had an address would
+// open a new window, which the sandbox (no allow-popups) refuses.
+const previewBase = `<base target="_blank">`
+
+// disarmLinks makes the links of an HTML preview lead nowhere. A click on
+// a link would navigate the sandboxed frame to the mail's address: the
+// page's own policy refuses that, and the frame showed the browser's error
+// page in place of the mail (and, were it allowed, a phishing page would
+// open inside the lesson). So every <a> and <area> with an address gets
+// href="#" as its first attribute (of two equal attributes HTML keeps the
+// first) and the address as its title, which a hover shows: where the link
+// really leads is the lesson. Its own href, xlink:href, target, ping and
+// title go. Every <base> of the mail goes too, and previewBase leads the
+// document, for what this reading of the markup might miss.
+func disarmLinks(b []byte) []byte {
+	var out bytes.Buffer
+	out.Grow(len(b) + 64)
+	start := docStartRE.FindIndex(b)[1]
+	out.Write(b[:start])
+	out.WriteString(previewBase)
+	last := start
+	for _, m := range tagRE.FindAllSubmatchIndex(b[start:], -1) {
+		for i := range m {
+			m[i] += start
+		}
+		name := strings.ToLower(string(b[m[2]:m[3]]))
+		if name != "a" && name != "area" && name != "base" {
+			continue
+		}
+		out.Write(b[last:m[0]])
+		last = m[1]
+		if name == "base" {
+			continue
+		}
+		attrs := b[m[4]:m[5]]
+		addr := ""
+		for _, kv := range attrRE.FindAllSubmatch(attrs, -1) {
+			if n := strings.ToLower(string(kv[1])); n == "href" || n == "xlink:href" {
+				addr = string(kv[2])
+				break
+			}
+		}
+		if addr == "" {
+			// An anchor without an address (<a name>) leads nowhere already.
+			out.Write(b[m[0]:m[1]])
+			continue
+		}
+		rest := spacedAttrRE.ReplaceAllFunc(attrs, func(a []byte) []byte {
+			switch strings.ToLower(string(spacedAttrRE.FindSubmatch(a)[1])) {
+			case "href", "xlink:href", "target", "ping", "title":
+				return nil
+			}
+			return a
+		})
+		if addr[0] != '"' && addr[0] != '\'' {
+			addr = `"` + addr + `"` // an unquoted value holds no quote
+		}
+		out.WriteString("<" + string(b[m[2]:m[3]]) + ` href="#" title=` + addr)
+		out.Write(rest)
+		out.WriteByte('>')
+	}
+	out.Write(b[last:])
+	return out.Bytes()
 }
 
 // handlePart serves one part of a message as a download: always as an

@@ -197,3 +197,59 @@ func TestRemoteRefsAndNames(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviewLinksDisarmed: the preview's links lead nowhere (a click in
+// the trial navigated the sandboxed frame to the phishing address, and the
+// page's policy left the browser's error page in place of the mail): each
+// link's address becomes "#", its title the address a hover shows; the
+// mail's <base> goes and one that opens links in a new window (which the
+// sandbox refuses) leads the document, after its doctype.
+func TestPreviewLinksDisarmed(t *testing.T) {
+	const base = `<base target="_blank">`
+	for _, c := range []struct{ in, want string }{
+		{`<!DOCTYPE html><html><head><base href="http://phish.example/" target="_top"></head><body><a href="http://phish.example/" target="_self" title="Your bank">Log in</a></body></html>`,
+			`<!DOCTYPE html>` + base + `<html><head></head><body><a href="#" title="http://phish.example/">Log in</a></body></html>`},
+		{`<A HREF=http://x.example/?a=1&amp;b=2 class=btn PING=http://t.example/>go</A>`,
+			base + `<A href="#" title="http://x.example/?a=1&amp;b=2" class=btn>go</A>`},
+		{`<map><area shape=rect coords="0,0,9,9" href='http://y.example/"q'></map>`,
+			base + `<map><area href="#" title='http://y.example/"q' shape=rect coords="0,0,9,9"></map>`},
+		{`<svg><a xlink:href="http://z.example/"><text>z</text></a></svg>`,
+			base + `<svg><a href="#" title="http://z.example/"><text>z</text></a></svg>`},
+		{`<a href="http://first.example/" href="http://second.example/">two</a>`,
+			base + `<a href="#" title="http://first.example/">two</a>`},
+		{`<a href="unlock">relative</a>`, base + `<a href="#" title="unlock">relative</a>`},
+		// What is no link stays as it was.
+		{`<a name="top">top</a><abbr title="t">t</abbr><link rel=stylesheet href="https://cdn.example/s.css"><p data-href="x">p</p>`,
+			base + `<a name="top">top</a><abbr title="t">t</abbr><link rel=stylesheet href="https://cdn.example/s.css"><p data-href="x">p</p>`},
+		{"\ufeff<!-- c -->\n<!doctype html>\n<p>hi", "\ufeff<!-- c -->\n<!doctype html>" + base + "\n<p>hi"},
+		{"", base},
+	} {
+		if got := string(disarmLinks([]byte(c.in))); got != c.want {
+			t.Errorf("disarmLinks(%q)\n = %q\nwant %q", c.in, got, c.want)
+		}
+	}
+
+	// As served to the page's frame.
+	inst, _, srvBase := newWorld(t, Options{})
+	smtpSend(t, inst.Addr("A", world.SMTP), "security@bank.example", "alice@a.example", phishMessage())
+	var ml mailboxList
+	getJSON(t, srvBase+"/api/mailboxes?server=A&user=alice", &ml)
+	if len(ml.Mailboxes) == 0 || len(ml.Mailboxes[0].Messages) != 1 {
+		t.Fatalf("mailboxes: %+v", ml)
+	}
+	resp, err := http.Get(srvBase + "/api/messages/" + ml.Mailboxes[0].Messages[0].ID + "/html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	got := strings.ReplaceAll(string(body), "\r\n", "\n")
+	if resp.StatusCode != 200 || !strings.HasPrefix(got, "<!DOCTYPE html>"+base+"\n<html><head></head>") ||
+		!strings.Contains(got, `<a href="#" title="http://phish.example/" style="display:block;`) || !strings.Contains(got, `<a href="#" title="unlock">Unlock it</a>`) ||
+		strings.Contains(got, `href="http`) || strings.Contains(got, "_top") || strings.Contains(got, "_self") {
+		t.Errorf("preview HTTP %d:\n%s", resp.StatusCode, got)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox;") || strings.Contains(csp, "allow-") {
+		t.Errorf("preview CSP %q: a sandbox allowing nothing (no popups)", csp)
+	}
+}

@@ -32,27 +32,87 @@ export async function loadMailboxes(clear) {
   const box = $('mailboxes');
   try {
     const data = await api('/api/mailboxes?server=' + encodeURIComponent(server) + '&user=' + encodeURIComponent(user));
+    const focused = focusedItem();
     box.replaceChildren();
     for (const mb of data.mailboxes) {
       box.appendChild(el('h2', '', mb.name + ' (' + mb.messages.length + ')' + (mb.special ? ' ' + mb.special : '')));
       const ul = el('ul');
       for (const m of mb.messages.slice().reverse()) {
-        const li = el('li', m.id === currentMessage ? 'current' : '');
-        li.dataset.id = m.id;
-        li.appendChild(el('div', 'msg-subject', m.subject || t('web.m.nosubject')));
-        li.appendChild(el('div', 'msg-meta', (m.from || t('web.m.nofrom')) + ' · ' + new Date(m.date).toLocaleString(I.lang) + ' · ' + t('web.octets', { n: m.size }) + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
-        li.addEventListener('click', () => openMessage(m.id));
-        ul.appendChild(li);
+        ul.appendChild(messageItem(m, (m.from || t('web.m.nofrom')) + ' · ' + when(m.date) + ' · ' + t('web.octets', { n: m.size }) + (m.flags.length ? ' · ' + m.flags.join(' ') : '')));
       }
       if (!mb.messages.length) ul.appendChild(el('li', 'hint', t('web.m.empty')));
       box.appendChild(ul);
     }
+    rovingStop(focused);
   } catch (e) {
     box.replaceChildren(el('p', 'mime-err', t('web.m.errboxes', { err: e.message })));
   } finally {
     mailboxesLoading = false;
   }
 }
+
+// when is a message's date in the page's language (a Chinese page writes
+// it the Chinese way).
+function when(date) { return new Date(date).toLocaleString(I.lang === 'zh' ? 'zh-CN' : I.lang); }
+
+// messageItem is a message's line in the list: a button (the keyboard and
+// a screen reader reach it like any other) holding its subject and meta.
+// Only one message button is a tab stop; the arrow keys move between them
+// (rovingStop and the keydown handler below), as in the session list.
+function messageItem(m, meta) {
+  const li = el('li', 'msg-item' + (m.id === currentMessage ? ' current' : ''));
+  li.dataset.id = m.id;
+  const b = el('button', 'msg-open');
+  b.type = 'button';
+  b.tabIndex = -1;
+  b.appendChild(el('span', 'msg-subject', m.subject || t('web.m.nosubject')));
+  b.appendChild(el('span', 'msg-meta', meta));
+  li.appendChild(b);
+  // On the line, so that a click anywhere on it opens the message; the
+  // button's own click (a mouse, Enter, Space) comes up to it.
+  li.addEventListener('click', () => openMessage(m.id));
+  return li;
+}
+// focusedItem is the id of the message whose button has the focus, so that
+// a list drawn again (a delivery, a language switch) gives the focus back.
+function focusedItem() {
+  const b = document.activeElement;
+  return b && b.classList && b.classList.contains('msg-open') && $('mailboxes').contains(b) ? b.closest('li').dataset.id : '';
+}
+// rovingStop makes one message button the list's tab stop: the one that
+// had the focus (and gets it back), else the open message's, else the
+// first.
+function rovingStop(focused) {
+  const box = $('mailboxes');
+  const btns = box.querySelectorAll('.msg-open');
+  if (!btns.length) return;
+  const byId = (id) => Array.prototype.find.call(btns, (b) => b.closest('li').dataset.id === id);
+  const stop = (focused && byId(focused)) || (currentMessage && byId(currentMessage)) || btns[0];
+  stop.tabIndex = 0;
+  if (focused && stop.closest('li').dataset.id === focused) stop.focus();
+}
+$('mailboxes').addEventListener('keydown', (e) => {
+  const b = e.target.closest && e.target.closest('.msg-open');
+  if (!b || e.altKey || e.ctrlKey || e.metaKey) return;
+  const btns = Array.from($('mailboxes').querySelectorAll('.msg-open'));
+  const i = btns.indexOf(b);
+  let to = null;
+  if (e.key === 'ArrowDown') to = btns[i + 1];
+  else if (e.key === 'ArrowUp') to = btns[i - 1];
+  else if (e.key === 'Home') to = btns[0];
+  else if (e.key === 'End') to = btns[btns.length - 1];
+  if (!to) return;
+  e.preventDefault();
+  b.tabIndex = -1;
+  to.tabIndex = 0;
+  to.focus();
+});
+// A message button focused by the mouse becomes the tab stop too.
+$('mailboxes').addEventListener('focusin', (e) => {
+  if (!e.target.classList.contains('msg-open')) return;
+  for (const b of $('mailboxes').querySelectorAll('.msg-open[tabindex="0"]')) if (b !== e.target) b.tabIndex = -1;
+  e.target.tabIndex = 0;
+});
 
 export async function openMessage(id) {
   currentMessage = id;
@@ -104,7 +164,7 @@ export async function openMessage(id) {
   box.appendChild(el('h2', '', t('web.m.decoded')));
   const parts = el('div', 'part-text');
   parts.id = 'decoded-text';
-  collectText(m.tree, parts);
+  collectText(m.tree, parts, m.html_part);
   if (!parts.childNodes.length) parts.appendChild(el('p', 'hint', t('web.m.notext')));
   box.appendChild(parts);
 
@@ -114,9 +174,10 @@ export async function openMessage(id) {
   box.appendChild(raw);
 }
 // preview shows the HTML part in an <iframe sandbox> (no script, no
-// form, an opaque origin) from /api/messages/{id}/html, whose
-// Content-Security-Policy lets nothing remote load; under it, what was
-// blocked, and what a tracking pixel would have told the sender.
+// form, no popup, an opaque origin) from /api/messages/{id}/html, whose
+// Content-Security-Policy lets nothing remote load and whose links lead
+// nowhere; under it, what was blocked, and what a tracking pixel would
+// have told the sender.
 function preview(box, m) {
   if (!m.html_part || m.html_part === '-') return;
   box.appendChild(el('h2', '', t('web.m.preview')));
@@ -128,6 +189,11 @@ function preview(box, m) {
   f.title = vis(t('web.m.preview'));
   f.src = '/api/messages/' + encodeURIComponent(m.id) + '/html?part=' + encodeURIComponent(m.html_part);
   box.appendChild(f);
+  // The served HTML's links lead nowhere (handleHTML): say so, and where
+  // the address is still to be seen.
+  const links = el('p', 'hint m-linknote', t('web.m.preview.links'));
+  links.id = 'msg-linknote';
+  box.appendChild(links);
   const remote = m.remote || [];
   if (!remote.length) {
     box.appendChild(el('p', 'hint', t('web.m.blocked.none')));
@@ -173,13 +239,16 @@ function attachments(box, m) {
 // search looks through the user's messages on the server and lists what
 // matches in place of the mailboxes, until "show all".
 let searching = '';
+let found = null; // the answer drawn for searching, drawn again in another language
 async function search(q) {
   const server = $('m-server').value, user = $('m-user').value;
   q = q.trim();
   if (!server || !user) return;
-  if (!q) { searching = ''; loadMailboxes(false); return; }
+  if (!q) { searching = ''; found = null; loadMailboxes(false); return; }
   searching = q;
+  found = null;
   const box = $('mailboxes');
+  const focused = focusedItem();
   box.replaceChildren(el('p', 'hint', t('web.loading')));
   let r;
   try {
@@ -189,27 +258,29 @@ async function search(q) {
     return;
   }
   if (searching !== q) return;
+  found = r;
+  drawSearch(q, r, focused);
+}
+// drawSearch lists a search's answer r for the query q.
+function drawSearch(q, r, focused) {
+  const box = $('mailboxes');
   box.replaceChildren();
   const head = el('div', 'm-search-head');
   const n = r.results.length;
   head.appendChild(el('h2', '', n ? t(r.truncated ? 'web.m.search.cut' : 'web.m.search.n', { n: n, q: '“' + q + '”' }) : t('web.m.search.none', { q: '“' + q + '”' })));
   const all = el('button', '', t('web.m.search.clear'));
   all.type = 'button';
-  all.addEventListener('click', () => { $('m-search').value = ''; searching = ''; loadMailboxes(false); });
+  all.addEventListener('click', () => { $('m-search').value = ''; searching = ''; found = null; loadMailboxes(false); });
   head.appendChild(all);
   box.appendChild(head);
   const ul = el('ul');
   ul.id = 'search-results';
   for (const m of r.results) {
-    const li = el('li', m.id === currentMessage ? 'current' : '');
-    li.dataset.id = m.id;
-    li.appendChild(el('div', 'msg-subject', m.subject || t('web.m.nosubject')));
-    const where = (m.where || []).map((w) => tOr('web.m.search.in.' + w, w)).join(', ');
-    li.appendChild(el('div', 'msg-meta', m.mailbox + ' · ' + (m.from || t('web.m.nofrom')) + ' · ' + new Date(m.date).toLocaleString(I.lang) + ' · ' + t('web.m.search.where', { where: where })));
-    li.addEventListener('click', () => openMessage(m.id));
-    ul.appendChild(li);
+    const where = (m.where || []).map((w) => tOr('web.m.search.in.' + w, w)).join(t('web.m.search.sep'));
+    ul.appendChild(messageItem(m, m.mailbox + ' · ' + (m.from || t('web.m.nofrom')) + ' · ' + when(m.date) + ' · ' + t('web.m.search.where', { where: where })));
   }
   box.appendChild(ul);
+  rovingStop(focused);
 }
 $('m-search-form').addEventListener('submit', (e) => { e.preventDefault(); search($('m-search').value); });
 
@@ -235,15 +306,18 @@ function mimeNode(p) {
   }
   return li;
 }
-function collectText(p, into) {
+// collectText shows each text part's decoded text; an HTML part's heading
+// says whether it is the one the preview above renders (htmlPart).
+function collectText(p, into, htmlPart) {
   if (!p) return;
   if (typeof p.text === 'string') {
     const args = { part: partDesc(p), type: p.content_type, enc: p.encoding };
-    into.appendChild(el('h3', '', t(p.encoding !== '7bit' ? 'web.m.textdec' : 'web.m.texthead', args) +
-      (p.content_type === 'text/html' ? t('web.m.htmlsrc') : '')));
+    let note = '';
+    if (p.content_type === 'text/html') note = t(p.path === htmlPart ? 'web.m.htmlsrc.shown' : 'web.m.htmlsrc');
+    into.appendChild(el('h3', '', t(p.encoding !== '7bit' ? 'web.m.textdec' : 'web.m.texthead', args) + note));
     into.appendChild(el('pre', '', p.text + (p.text_truncated ? '\n' + t('web.m.cut') : '')));
   }
-  for (const c of p.parts || []) collectText(c, into);
+  for (const c of p.parts || []) collectText(c, into, htmlPart);
 }
 
 // A delivery or a mailbox session that closes may have changed the
@@ -252,9 +326,16 @@ onEvent((ev) => {
   if (ev.kind !== 'queue' && !(ev.kind === 'close' && (ev.proto === 'imap' || ev.proto === 'pop3'))) return;
   if (ev.server === $('m-server').value) refreshMailboxesSoon();
 });
-onShow('messages', () => loadMailboxes(false));
-onRelabel(() => {
-  if (S.view !== 'messages') return;
-  loadMailboxes(false);
+// After a language switch the view says everything again: the list (a
+// search's answer as it is, without asking the server again) and the open
+// message. A view not on show is redrawn when it shows.
+let relabelled = false;
+function relabelMessages() {
+  if (S.view !== 'messages') { relabelled = true; return; }
+  relabelled = false;
+  if (searching && found) drawSearch(searching, found, focusedItem());
+  else if (!searching) loadMailboxes(false);
   if (currentMessage) openMessage(currentMessage);
-});
+}
+onShow('messages', () => (relabelled ? relabelMessages() : loadMailboxes(false)));
+onRelabel(relabelMessages);
