@@ -63,10 +63,21 @@ var eventCatalog = map[string]entry{
 		zh:  "TLS 已建立：客户端必须重新发送 EHLO",
 		rfc: "RFC 3207 section 4.2",
 	},
+	// RSET, a new EHLO or a refused message: the transaction is dropped
+	// and nothing of it was stored.
 	"smtp.state.reset": {
 		en:  "transaction reset: sender, recipients and data are forgotten",
 		zh:  "事务已重置：发件人、收件人和数据都被清除",
 		rfc: "RFC 5321 section 4.1.1.5",
+	},
+	// The end of DATA the server accepted: the message is stored (its 250
+	// says so); only the transaction is over. Worded so that it cannot be
+	// read as the message being thrown away, whether it shows before or
+	// after that 250.
+	"smtp.state.stored": {
+		en:  "message committed: the server took responsibility for it (its 250 says it is stored); the mail transaction is over and the session is back in the greeted state, where a new MAIL FROM may start the next message",
+		zh:  "邮件已提交：服务器接过了投递责任（它的 250 表示已存好）；这次邮件事务结束，会话回到已问候状态，可以用新的 MAIL FROM 开始下一封邮件",
+		rfc: "RFC 5321 section 3.3, RFC 5321 section 4.1.1.4, RFC 5321 section 6.1",
 	},
 	"smtp.state.mail": {
 		en:  "a new message: sender <{sender}>; its id is {id}",
