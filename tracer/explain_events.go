@@ -124,18 +124,21 @@ var eventCatalog = map[string]entry{
 	// (RFC 5321 section 4.5.4 describes the retry strategy; section 3.6.2
 	// the relay).
 	"queue.delivered.local":     {en: "delivered to the mailbox of {user}@{domain} (INBOX, UID {uid})", zh: "已投递到 {user}@{domain} 的邮箱（INBOX，UID {uid}）"},
-	"queue.queued":              {en: "queued for relay to {rcpts}: the message waits in {server}'s outgoing queue; the client got its 250 already (asynchronous sending)", zh: "已放入 {server} 的消息队列，等待中继给 {rcpts}：客户端已经收到了 250，邮件稍后才发出（异步发送）"},
+	"queue.queued":              {en: "queued for relay to {rcpts}: the message waits in {server}'s outgoing queue; the client got its 250 already (asynchronous sending)", zh: "已进入消息队列：邮件在 {server} 的消息队列中等待中继给 {rcpts}；客户端已经收到了 250，邮件稍后才发出（异步发送）"},
 	"queue.held":                {en: "held in {server}'s queue until {time} (FUTURERELEASE, RFC 4865: delayed sending) for {rcpts}", zh: "发给 {rcpts} 的邮件暂存在 {server} 的消息队列中，直到 {time}（FUTURERELEASE，RFC 4865：延迟发送）"},
 	"queue.released":            {en: "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", zh: "FUTURERELEASE：暂存时间已到，邮件现在离开消息队列（RFC 4865）"},
 	"queue.flush.etrn":          {en: "ETRN {domain}: {n} queued recipients for {domain} are due now: the queue runs at once", zh: "ETRN {domain}：消息队列中发往 {domain} 的 {n} 个收件人现在到期，队列立即开始投递"},
 	"queue.flush.etrn.singular": {en: "ETRN {domain}: {n} queued recipient for {domain} is due now: the queue runs at once", zh: "ETRN {domain}：消息队列中发往 {domain} 的 {n} 个收件人现在到期，队列立即开始投递"},
 	"queue.flush":               {en: "queue flush: {n} recipients due now", zh: "立即投递消息队列（queue flush）：{n} 个收件人现在到期"},
 	"queue.flush.singular":      {en: "queue flush: {n} recipient due now", zh: "立即投递消息队列（queue flush）：{n} 个收件人现在到期"},
-	"queue.attempt":             {en: "attempt {n}: {from} opens an SMTP session to {to} ({addr}) for {rcpt}; {from} is the client now", zh: "第 {n} 次尝试：{from} 为 {rcpt} 向 {to}（{addr}）打开 SMTP 会话；现在 {from} 是客户端"},
-	"queue.delivered":           {en: "delivered: {to} accepted the message for {rcpt} ({reply}); it is removed from {from}'s queue", zh: "已投递：{to} 接受了发给 {rcpt} 的邮件（{reply}）；邮件从 {from} 的消息队列中移除"},
-	"queue.deferred":            {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply_zh}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait_zh}后）"},
-	"queue.recovered.arrived":   {en: "after a restart: delivery to {rcpt} was interrupted; it had arrived, so it is marked delivered (not sent twice)", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件已经到达，因此标记为已投递（不会重复发送）"},
-	"queue.recovered.requeued":  {en: "after a restart: delivery to {rcpt} was interrupted; it had not arrived, so it is queued again", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件尚未到达，因此重新放入消息队列"},
+	// An attempt may find its server down: it says what A tries, not that
+	// a session opened. A mark on the page is the step's name (web.step.*)
+	// before the text unless the text starts with it, as these zh texts do.
+	"queue.attempt":            {en: "attempt {n}: {from} tries to open an SMTP session to {to} ({addr}) for {rcpt}, as the client", zh: "尝试投递（第 {n} 次）：{from} 作为客户端，试着为 {rcpt} 向 {to}（{addr}）打开 SMTP 会话"},
+	"queue.delivered":          {en: "delivered: {to} accepted the message for {rcpt} ({reply}); it is removed from {from}'s queue", zh: "已投递：{to} 接受了发给 {rcpt} 的邮件（{reply}）；邮件从 {from} 的消息队列中移除"},
+	"queue.deferred":           {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply_zh}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait_zh}后）"},
+	"queue.recovered.arrived":  {en: "after a restart: delivery to {rcpt} was interrupted; it had arrived, so it is marked delivered (not sent twice)", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件已经到达，因此标记为已投递（不会重复发送）"},
+	"queue.recovered.requeued": {en: "after a restart: delivery to {rcpt} was interrupted; it had not arrived, so it is queued again", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件尚未到达，因此重新放入消息队列"},
 
 	// Bounces (RFC 3464 delivery status notifications). {reply} is the
 	// last reply (or error); the .gaveup forms say the queue gave up after

@@ -46,3 +46,23 @@ func TestSingularForms(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueStepTextsStartWithTheirStep: a queue mark on the page is its
+// step's name, then the text, unless the text starts with the name; the
+// texts below start with it in both languages, so the page never says a
+// step twice ("尝试投递：第 1 次尝试：…"). An attempt says what the
+// sender tries: the receiving server may be down and no session opens.
+func TestQueueStepTextsStartWithTheirStep(t *testing.T) {
+	for _, lang := range Langs {
+		x := NewExplainer(lang)
+		for key, step := range map[string]string{"queue.attempt": "attempt", "queue.queued": "queued", "queue.deferred": "deferred", "queue.delivered": "delivered"} {
+			name, text := x.Text("web.step."+step), x.Text(key)
+			if !strings.HasPrefix(strings.ToLower(text), strings.ToLower(name)) {
+				t.Errorf("%s: %s %q does not start with its step's name %q", lang, key, text, name)
+			}
+		}
+	}
+	if s := NewExplainer("en").Text("queue.attempt"); !strings.Contains(s, "tries to open") {
+		t.Errorf("queue.attempt says a session opens: %q", s)
+	}
+}
