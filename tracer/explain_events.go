@@ -134,9 +134,11 @@ var eventCatalog = map[string]entry{
 	// An attempt may find its server down: it says what A tries, not that
 	// a session opened. A mark on the page is the step's name (web.step.*)
 	// before the text unless the text starts with it, as these zh texts do.
-	"queue.attempt":            {en: "attempt {n}: {from} tries to open an SMTP session to {to} ({addr}) for {rcpt}, as the client", zh: "尝试投递（第 {n} 次）：{from} 作为客户端，试着为 {rcpt} 向 {to}（{addr}）打开 SMTP 会话"},
-	"queue.delivered":          {en: "delivered: {to} accepted the message for {rcpt} ({reply}); it is removed from {from}'s queue", zh: "已投递：{to} 接受了发给 {rcpt} 的邮件（{reply}）；邮件从 {from} 的消息队列中移除"},
-	"queue.deferred":           {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply_zh}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait_zh}后）"},
+	"queue.attempt":   {en: "attempt {n}: {from} tries to open an SMTP session to {to} ({addr}) for {rcpt}, as the client", zh: "尝试投递（第 {n} 次）：{from} 作为客户端，试着为 {rcpt} 向 {to}（{addr}）打开 SMTP 会话"},
+	"queue.delivered": {en: "delivered: {to} accepted the message for {rcpt} ({reply}); it is removed from {from}'s queue", zh: "已投递：{to} 接受了发给 {rcpt} 的邮件（{reply}）；邮件从 {from} 的消息队列中移除"},
+	"queue.deferred":  {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply_zh}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait_zh}后）"},
+	// The ladder's deferred mark, whose live countdown says the wait.
+	"queue.deferred.mark":      {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time}", zh: "已推迟：{reply_zh}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}"},
 	"queue.recovered.arrived":  {en: "after a restart: delivery to {rcpt} was interrupted; it had arrived, so it is marked delivered (not sent twice)", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件已经到达，因此标记为已投递（不会重复发送）"},
 	"queue.recovered.requeued": {en: "after a restart: delivery to {rcpt} was interrupted; it had not arrived, so it is queued again", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件尚未到达，因此重新放入消息队列"},
 
@@ -174,8 +176,8 @@ var eventCatalog = map[string]entry{
 	"queue.why.tls.expired":        {en: "TLS handshake with {server} failed: its certificate has expired or is not valid yet", zh: "与服务器 {server} 的 TLS 握手失败：它的证书已过期或尚未生效", rfc: "RFC 3207 section 4.1"},
 	"queue.why.internal":           {en: "reading the queued message: {err}", zh: "读取消息队列中的邮件失败：{err}"},
 	"queue.why.other":              {en: "{err}", zh: "会话出错：{err}"},
-	"queue.why.bouncenow":          {en: "gave up after {attempts} attempts over {elapsed} (bounced now by the operator, before the world's give_up of {give_up}); last error: {last}", zh: "尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（操作员立即退信，未等到本世界的 give_up {give_up_zh}）；最后的错误：{last}"},
-	"queue.why.bouncenow.singular": {en: "gave up after {attempts} attempt over {elapsed} (bounced now by the operator, before the world's give_up of {give_up}); last error: {last}", zh: "尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（操作员立即退信，未等到本世界的 give_up {give_up_zh}）；最后的错误：{last}"},
+	"queue.why.bouncenow":          {en: "gave up after {attempts} attempts over {elapsed} (bounced now by the operator, before the world's give_up of {give_up}); last error: {last}", zh: "尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（操作员立即退信，未等到本世界的 give_up {give_up_zh}）；最后的错误：{last_zh}"},
+	"queue.why.bouncenow.singular": {en: "gave up after {attempts} attempt over {elapsed} (bounced now by the operator, before the world's give_up of {give_up}); last error: {last}", zh: "尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（操作员立即退信，未等到本世界的 give_up {give_up_zh}）；最后的错误：{last_zh}"},
 	"queue.why.nomx":               {en: "550 5.1.2 no MX: the domain {domain} is not in this world's directory, so nobody receives mail for it", zh: "550 5.1.2 没有 MX：本世界的目录中没有域名 {domain}，因此没有人接收发往它的邮件", rfc: "RFC 5321 section 5.1"},
 
 	// The simulated MX lookup (RFC 5321 section 5.1 says how a real one
