@@ -49,7 +49,10 @@ var mailDiagCatalog = map[string]entry{
 
 	// POP3: lines after QUIT.
 	"diag.pop3.after-quit": {
-		en: "{count} more line(s) came after QUIT (the first: {verb}): QUIT ended the session, so the server did not run them and closed the connection.",
+		en: "{count} more lines came after QUIT (the first: {verb}): QUIT ended the session, so the server did not run them and closed the connection.",
+		zh: "QUIT 之后又来了 {count} 行（第一行：{verb}）：QUIT 已经结束了会话，所以服务器没有执行它们，并关闭了连接。"},
+	"diag.pop3.after-quit.singular": {
+		en: "{count} more line came after QUIT ({verb}): QUIT ended the session, so the server did not run it and closed the connection.",
 		zh: "QUIT 之后又来了 {count} 行（第一行：{verb}）：QUIT 已经结束了会话，所以服务器没有执行它们，并关闭了连接。"},
 	"diag.pop3.after-quit.hint": {
 		en:  "QUIT is the last command of a session: the server answers +OK (after login it first removes the messages marked with DELE) and closes the connection. telnet then prints \"Connection closed by foreign host.\" and what you type next goes to your shell, not to the server. To go on, connect again and log in.",

@@ -63,10 +63,21 @@ var eventCatalog = map[string]entry{
 		zh:  "TLS 已建立：客户端必须重新发送 EHLO",
 		rfc: "RFC 3207 section 4.2",
 	},
+	// RSET, a new EHLO or a refused message: the transaction is dropped
+	// and nothing of it was stored.
 	"smtp.state.reset": {
 		en:  "transaction reset: sender, recipients and data are forgotten",
 		zh:  "事务已重置：发件人、收件人和数据都被清除",
 		rfc: "RFC 5321 section 4.1.1.5",
+	},
+	// The end of DATA the server accepted: the message is stored (its 250
+	// says so); only the transaction is over. Worded so that it cannot be
+	// read as the message being thrown away, whether it shows before or
+	// after that 250.
+	"smtp.state.stored": {
+		en:  "message committed: the server took responsibility for it (its 250 says it is stored); the mail transaction is over and the session is back in the greeted state, where a new MAIL FROM may start the next message",
+		zh:  "邮件已提交：服务器接过了投递责任（它的 250 表示已存好）；这次邮件事务结束，会话回到已问候状态，可以用新的 MAIL FROM 开始下一封邮件",
+		rfc: "RFC 5321 section 3.3, RFC 5321 section 4.1.1.4, RFC 5321 section 6.1",
 	},
 	"smtp.state.mail": {
 		en:  "a new message: sender <{sender}>; its id is {id}",
@@ -112,15 +123,22 @@ var eventCatalog = map[string]entry{
 	// The message queue: what a server does with a message it accepted
 	// (RFC 5321 section 4.5.4 describes the retry strategy; section 3.6.2
 	// the relay).
-	"queue.delivered.local":    {en: "delivered to the mailbox of {user}@{domain} (INBOX, UID {uid})", zh: "已投递到 {user}@{domain} 的邮箱（INBOX，UID {uid}）"},
-	"queue.queued":             {en: "queued for relay to {rcpts}: the message waits in {server}'s outgoing queue; the client got its 250 already (asynchronous sending)", zh: "已放入 {server} 的消息队列，等待中继给 {rcpts}：客户端已经收到了 250，邮件稍后才发出（异步发送）"},
-	"queue.held":               {en: "held in {server}'s queue until {time} (FUTURERELEASE, RFC 4865: delayed sending) for {rcpts}", zh: "发给 {rcpts} 的邮件暂存在 {server} 的消息队列中，直到 {time}（FUTURERELEASE，RFC 4865：延迟发送）"},
-	"queue.released":           {en: "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", zh: "FUTURERELEASE：暂存时间已到，邮件现在离开消息队列（RFC 4865）"},
-	"queue.flush.etrn":         {en: "ETRN {domain}: {n} queued recipient(s) for {domain} are due now: the queue runs at once", zh: "ETRN {domain}：消息队列中发往 {domain} 的 {n} 个收件人现在到期，队列立即开始投递"},
-	"queue.flush":              {en: "queue flush: {n} recipient(s) due now", zh: "立即投递消息队列（queue flush）：{n} 个收件人现在到期"},
-	"queue.attempt":            {en: "attempt {n}: {from} opens an SMTP session to {to} ({addr}) for {rcpt}; {from} is the client now", zh: "第 {n} 次尝试：{from} 为 {rcpt} 向 {to}（{addr}）打开 SMTP 会话；现在 {from} 是客户端"},
-	"queue.delivered":          {en: "delivered: {to} accepted the message for {rcpt} ({reply}); it is removed from {from}'s queue", zh: "已投递：{to} 接受了发给 {rcpt} 的邮件（{reply}）；邮件从 {from} 的消息队列中移除"},
-	"queue.deferred":           {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply_zh}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait_zh}后）"},
+	"queue.delivered.local":     {en: "delivered to the mailbox of {user}@{domain} (INBOX, UID {uid})", zh: "已投递到 {user}@{domain} 的邮箱（INBOX，UID {uid}）"},
+	"queue.queued":              {en: "queued for relay to {rcpts}: the message waits in {server}'s outgoing queue; the client got its 250 already (asynchronous sending)", zh: "已进入消息队列：邮件在 {server} 的消息队列中等待中继给 {rcpts}；客户端已经收到了 250，邮件稍后才发出（异步发送）"},
+	"queue.held":                {en: "held in {server}'s queue until {time} (FUTURERELEASE, RFC 4865: delayed sending) for {rcpts}", zh: "发给 {rcpts} 的邮件暂存在 {server} 的消息队列中，直到 {time}（FUTURERELEASE，RFC 4865：延迟发送）"},
+	"queue.released":            {en: "FUTURERELEASE: the hold time has passed; the message leaves the queue now (RFC 4865)", zh: "FUTURERELEASE：暂存时间已到，邮件现在离开消息队列（RFC 4865）"},
+	"queue.flush.etrn":          {en: "ETRN {domain}: {n} queued recipients for {domain} are due now: the queue runs at once", zh: "ETRN {domain}：消息队列中发往 {domain} 的 {n} 个收件人现在到期，队列立即开始投递"},
+	"queue.flush.etrn.singular": {en: "ETRN {domain}: {n} queued recipient for {domain} is due now: the queue runs at once", zh: "ETRN {domain}：消息队列中发往 {domain} 的 {n} 个收件人现在到期，队列立即开始投递"},
+	"queue.flush":               {en: "queue flush: {n} recipients due now", zh: "立即投递消息队列（queue flush）：{n} 个收件人现在到期"},
+	"queue.flush.singular":      {en: "queue flush: {n} recipient due now", zh: "立即投递消息队列（queue flush）：{n} 个收件人现在到期"},
+	// An attempt may find its server down: it says what A tries, not that
+	// a session opened. A mark on the page is the step's name (web.step.*)
+	// before the text unless the text starts with it, as these zh texts do.
+	"queue.attempt":   {en: "attempt {n}: {from} tries to open an SMTP session to {to} ({addr}) for {rcpt}, as the client", zh: "尝试投递（第 {n} 次）：{from} 作为客户端，试着为 {rcpt} 向 {to}（{addr}）打开 SMTP 会话"},
+	"queue.delivered": {en: "delivered: {to} accepted the message for {rcpt} ({reply}); it is removed from {from}'s queue", zh: "已投递：{to} 接受了发给 {rcpt} 的邮件（{reply}）；邮件从 {from} 的消息队列中移除"},
+	"queue.deferred":  {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time} (in {wait})", zh: "已推迟：{reply_zh}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}（{wait_zh}后）"},
+	// The ladder's deferred mark, whose live countdown says the wait.
+	"queue.deferred.mark":      {en: "deferred: {reply}; the message stays in {server}'s queue; attempt {n} at {time}", zh: "已推迟：{reply_zh}；邮件留在 {server} 的消息队列中；第 {n} 次尝试定于 {time}"},
 	"queue.recovered.arrived":  {en: "after a restart: delivery to {rcpt} was interrupted; it had arrived, so it is marked delivered (not sent twice)", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件已经到达，因此标记为已投递（不会重复发送）"},
 	"queue.recovered.requeued": {en: "after a restart: delivery to {rcpt} was interrupted; it had not arrived, so it is queued again", zh: "重启之后：发往 {rcpt} 的投递曾被中断；邮件尚未到达，因此重新放入消息队列"},
 
@@ -130,32 +148,37 @@ var eventCatalog = map[string]entry{
 	// {reply_zh}, the reason in Chinese (a server's reply stays as it came),
 	// and durations written by DurationZH ({wait_zh}, {elapsed_zh},
 	// {give_up_zh}).
-	"queue.bounced.null":          {en: "failed for good ({reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（{reply_zh}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
-	"queue.bounced.null.gaveup":   {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
-	"queue.bounced.never":         {en: "failed for good ({reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（{reply_zh}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
-	"queue.bounced.never.gaveup":  {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
-	"queue.bounced.local":         {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
-	"queue.bounced.local.gaveup":  {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
-	"queue.bounced.remote":        {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
-	"queue.bounced.remote.gaveup": {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
+	"queue.bounced.null":                   {en: "failed for good ({reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（{reply_zh}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
+	"queue.bounced.null.gaveup":            {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
+	"queue.bounced.null.gaveup.singular":   {en: "failed for good (gave up after {attempts} attempt over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender is <> (a bounce itself), so no bounce is sent: bounces never bounce", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}）；发件人是 <>（它本身就是退信），因此不发送退信：退信永远不会再被退回"},
+	"queue.bounced.never":                  {en: "failed for good ({reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（{reply_zh}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
+	"queue.bounced.never.gaveup":           {en: "failed for good (gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
+	"queue.bounced.never.gaveup.singular":  {en: "failed for good (gave up after {attempts} attempt over {elapsed} (the world's give_up is {give_up}); last error: {reply}); the sender asked for no failure notice (NOTIFY=NEVER, RFC 3461), so no bounce is sent", zh: "永久性失败（尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}）；发件人要求不发失败通知（NOTIFY=NEVER，RFC 3461），因此不发送退信"},
+	"queue.bounced.local":                  {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
+	"queue.bounced.local.gaveup":           {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
+	"queue.bounced.local.gaveup.singular":  {en: "bounced: gave up after {attempts} attempt over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes into the mailbox of {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）放入 {sender} 的邮箱"},
+	"queue.bounced.remote":                 {en: "bounced: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
+	"queue.bounced.remote.gaveup":          {en: "bounced: gave up after {attempts} attempts over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
+	"queue.bounced.remote.gaveup.singular": {en: "bounced: gave up after {attempts} attempt over {elapsed} (the world's give_up is {give_up}); last error: {reply}; a delivery status notification (multipart/report, RFC 3464) goes through the queue to {sender}", zh: "已退信：尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（本世界的 give_up 为 {give_up_zh}）；最后的错误：{reply_zh}；一封投递状态通知（multipart/report，RFC 3464）经消息队列发给 {sender}"},
 
 	// Why a delivery attempt failed when the receiving server gave no reply
 	// to quote (servers/relay/why.go): the queue records, and the DSN
 	// quotes, the English text; the trace says it in its reader's language.
-	"queue.why.refused":       {en: "connection refused: nothing listens on {addr} (server {server} is down)", zh: "连接被拒绝：{addr} 上没有程序在监听（服务器 {server} 没有运行）", rfc: "RFC 5321 section 4.5.4.1"},
-	"queue.why.timeout":       {en: "no answer in time: server {server} ({addr}) did not reply before the time limit", zh: "超时：服务器 {server}（{addr}）在时限内没有响应", rfc: "RFC 5321 section 4.5.3.2"},
-	"queue.why.closed":        {en: "server {server} closed the connection without a reply", zh: "服务器 {server} 没有响应就关闭了连接", rfc: "RFC 5321 section 4.5.4.1"},
-	"queue.why.broke":         {en: "the session broke before this message was sent", zh: "这封邮件发送之前会话就中断了", rfc: "RFC 5321 section 4.5.4.1"},
-	"queue.why.unreachable":   {en: "cannot connect to server {server} ({addr}): {err}", zh: "无法连接到服务器 {server}（{addr}）：{err}", rfc: "RFC 5321 section 4.5.4.1"},
-	"queue.why.unasked":       {en: "server {server} sent data nobody asked for", zh: "服务器 {server} 发送了没有人请求的数据", rfc: "RFC 2920 section 3.1"},
-	"queue.why.tls":           {en: "TLS handshake with {server} failed: {err}", zh: "与服务器 {server} 的 TLS 握手失败：{err}", rfc: "RFC 3207 section 4.1"},
-	"queue.why.tls.untrusted": {en: "TLS handshake with {server} failed: its certificate is not signed by an authority this server trusts", zh: "与服务器 {server} 的 TLS 握手失败：它的证书不是由本服务器信任的机构签发的", rfc: "RFC 3207 section 4.1"},
-	"queue.why.tls.name":      {en: "TLS handshake with {server} failed: its certificate is not for {name}", zh: "与服务器 {server} 的 TLS 握手失败：它的证书不是颁发给 {name} 的", rfc: "RFC 3207 section 4.1"},
-	"queue.why.tls.expired":   {en: "TLS handshake with {server} failed: its certificate has expired or is not valid yet", zh: "与服务器 {server} 的 TLS 握手失败：它的证书已过期或尚未生效", rfc: "RFC 3207 section 4.1"},
-	"queue.why.internal":      {en: "reading the queued message: {err}", zh: "读取消息队列中的邮件失败：{err}"},
-	"queue.why.other":         {en: "{err}", zh: "会话出错：{err}"},
-	"queue.why.bouncenow":     {en: "gave up after {attempts} attempts over {elapsed} (bounced now by the operator, before the world's give_up of {give_up}); last error: {last}", zh: "尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（操作员立即退信，未等到本世界的 give_up {give_up_zh}）；最后的错误：{last}"},
-	"queue.why.nomx":          {en: "550 5.1.2 no MX: the domain {domain} is not in this world's directory, so nobody receives mail for it", zh: "550 5.1.2 没有 MX：本世界的目录中没有域名 {domain}，因此没有人接收发往它的邮件", rfc: "RFC 5321 section 5.1"},
+	"queue.why.refused":            {en: "connection refused: nothing listens on {addr} (server {server} is down)", zh: "连接被拒绝：{addr} 上没有程序在监听（服务器 {server} 没有运行）", rfc: "RFC 5321 section 4.5.4.1"},
+	"queue.why.timeout":            {en: "no answer in time: server {server} ({addr}) did not reply before the time limit", zh: "超时：服务器 {server}（{addr}）在时限内没有响应", rfc: "RFC 5321 section 4.5.3.2"},
+	"queue.why.closed":             {en: "server {server} closed the connection without a reply", zh: "服务器 {server} 没有响应就关闭了连接", rfc: "RFC 5321 section 4.5.4.1"},
+	"queue.why.broke":              {en: "the session broke before this message was sent", zh: "这封邮件发送之前会话就中断了", rfc: "RFC 5321 section 4.5.4.1"},
+	"queue.why.unreachable":        {en: "cannot connect to server {server} ({addr}): {err}", zh: "无法连接到服务器 {server}（{addr}）：{err}", rfc: "RFC 5321 section 4.5.4.1"},
+	"queue.why.unasked":            {en: "server {server} sent data nobody asked for", zh: "服务器 {server} 发送了没有人请求的数据", rfc: "RFC 2920 section 3.1"},
+	"queue.why.tls":                {en: "TLS handshake with {server} failed: {err}", zh: "与服务器 {server} 的 TLS 握手失败：{err}", rfc: "RFC 3207 section 4.1"},
+	"queue.why.tls.untrusted":      {en: "TLS handshake with {server} failed: its certificate is not signed by an authority this server trusts", zh: "与服务器 {server} 的 TLS 握手失败：它的证书不是由本服务器信任的机构签发的", rfc: "RFC 3207 section 4.1"},
+	"queue.why.tls.name":           {en: "TLS handshake with {server} failed: its certificate is not for {name}", zh: "与服务器 {server} 的 TLS 握手失败：它的证书不是颁发给 {name} 的", rfc: "RFC 3207 section 4.1"},
+	"queue.why.tls.expired":        {en: "TLS handshake with {server} failed: its certificate has expired or is not valid yet", zh: "与服务器 {server} 的 TLS 握手失败：它的证书已过期或尚未生效", rfc: "RFC 3207 section 4.1"},
+	"queue.why.internal":           {en: "reading the queued message: {err}", zh: "读取消息队列中的邮件失败：{err}"},
+	"queue.why.other":              {en: "{err}", zh: "会话出错：{err}"},
+	"queue.why.bouncenow":          {en: "gave up after {attempts} attempts over {elapsed} (bounced now by the operator, before the world's give_up of {give_up}); last error: {last}", zh: "尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（操作员立即退信，未等到本世界的 give_up {give_up_zh}）；最后的错误：{last_zh}"},
+	"queue.why.bouncenow.singular": {en: "gave up after {attempts} attempt over {elapsed} (bounced now by the operator, before the world's give_up of {give_up}); last error: {last}", zh: "尝试 {attempts} 次、历时 {elapsed_zh} 后放弃（操作员立即退信，未等到本世界的 give_up {give_up_zh}）；最后的错误：{last_zh}"},
+	"queue.why.nomx":               {en: "550 5.1.2 no MX: the domain {domain} is not in this world's directory, so nobody receives mail for it", zh: "550 5.1.2 没有 MX：本世界的目录中没有域名 {domain}，因此没有人接收发往它的邮件", rfc: "RFC 5321 section 5.1"},
 
 	// The simulated MX lookup (RFC 5321 section 5.1 says how a real one
 	// goes).

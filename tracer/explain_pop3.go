@@ -49,6 +49,7 @@ var pop3Catalog = map[string]entry{
 	"pop3.reply.OK.STLS":          {en: "+OK to STLS: the TLS handshake starts now; afterwards the client should ask CAPA again.", zh: "对 STLS 的 +OK：现在开始 TLS 握手；握手之后客户端应重新发送 CAPA。", rfc: "RFC 2595 section 4"},
 	"pop3.reply.OK.CAPA":          {en: "+OK to CAPA: the capability list follows, one per line, ending with a line holding only a dot.", zh: "对 CAPA 的 +OK：随后是能力列表，每行一个，以只含一个点的行结束。", rfc: "RFC 2449 section 5"},
 	"pop3.reply.OK.STAT":          {en: "+OK to STAT: the maildrop holds {n} messages, {size} octets in all (messages marked with DELE are not counted).", zh: "对 STAT 的 +OK：邮箱中有 {n} 封邮件，共 {size} 字节（已用 DELE 标记的邮件不计）。", rfc: "RFC 1939 section 5"},
+	"pop3.reply.OK.STAT.singular": {en: "+OK to STAT: the maildrop holds {n} message, {size} octets in all (messages marked with DELE are not counted).", zh: "对 STAT 的 +OK：邮箱中有 {n} 封邮件，共 {size} 字节（已用 DELE 标记的邮件不计）。", rfc: "RFC 1939 section 5"},
 	"pop3.reply.OK.LIST":          {en: "+OK to LIST: the scan listing follows, one line per message (number and size in octets), ending with a dot line.", zh: "对 LIST 的 +OK：随后是扫描列表，每封邮件一行（编号和字节数），以只含一个点的行结束。", rfc: "RFC 1939 section 5"},
 	"pop3.reply.OK.LIST.one":      {en: "+OK to LIST n: message {n} is {size} octets.", zh: "对 LIST n 的 +OK：第 {n} 封邮件大小为 {size} 字节。", rfc: "RFC 1939 section 5"},
 	"pop3.reply.OK.UIDL":          {en: "+OK to UIDL: the unique-id listing follows, one line per message, ending with a dot line.", zh: "对 UIDL 的 +OK：随后是唯一标识列表，每封邮件一行，以只含一个点的行结束。", rfc: "RFC 1939 section 7"},
@@ -194,6 +195,11 @@ func (x *Explainer) POP3Capability(name string) *Explanation {
 // by kv pairs ("{n}", "1", ...). The result is a fresh value: per-line
 // explanations are not cached.
 func (x *Explainer) pop3Fill(key, class string, kv ...string) *Explanation {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == "{n}" && kv[i+1] == "1" {
+			key = Singular(key, map[string]string{"n": "1"})
+		}
+	}
 	base := x.Key(key)
 	if base == nil {
 		return nil

@@ -22,7 +22,9 @@ type Msg struct {
 // renders them again in its own language.
 var english = NewExplainer("en")
 
-// M builds a message from a key and name, value pairs.
+// M builds a message from a key and name, value pairs. A text that counts
+// something has its singular form under key+".singular" ("1 message", not
+// "1 messages"); M picks it when the count is 1 (see Singular).
 func M(key string, kv ...string) *Msg {
 	m := &Msg{Key: key}
 	if len(kv) > 1 {
@@ -30,8 +32,31 @@ func M(key string, kv ...string) *Msg {
 		for i := 0; i+1 < len(kv); i += 2 {
 			m.Args[kv[i]] = kv[i+1]
 		}
+		m.Key = Singular(key, m.Args)
 	}
 	return m
+}
+
+// countArgs are the arguments that count something, in the order one is
+// looked for; the first one present decides singular or plural.
+var countArgs = []string{"n", "count", "attempts"}
+
+// Singular is the catalog's plural mechanism, the smallest that English
+// needs (Chinese needs none): key+".singular" when the text's count
+// argument is "1" and the catalog has that form, else key. The page picks
+// the form the same way (queue.js) for the texts it fills itself.
+func Singular(key string, args map[string]string) string {
+	for _, a := range countArgs {
+		if v, ok := args[a]; ok {
+			if v == "1" {
+				if _, _, ok := english.text(key + ".singular"); ok {
+					return key + ".singular"
+				}
+			}
+			return key
+		}
+	}
+	return key
 }
 
 // Format renders m in the explainer's language. A key missing from the
@@ -60,12 +85,12 @@ func (x *Explainer) Explain(key string, kv ...string) *Explanation {
 	if len(kv) < 2 {
 		return x.Key(key)
 	}
-	t, rfc, ok := x.text(key)
+	m := M(key, kv...)
+	t, rfc, ok := x.text(m.Key)
 	if !ok {
 		return nil
 	}
-	m := M(key, kv...)
-	return &Explanation{Key: key, Text: Expand(t, m.Args), RFC: rfc, Args: m.Args}
+	return &Explanation{Key: m.Key, Text: Expand(t, m.Args), RFC: rfc, Args: m.Args}
 }
 
 // Expand replaces each {name} in t by args[name] in one pass; a brace that

@@ -33,6 +33,10 @@ type queueView struct {
 	// never).
 	Retry  []string `json:"retry"`
 	GiveUp string   `json:"give_up"`
+	// The same in milliseconds, for the page to write in its reader's
+	// words ("1m", "1 分钟") rather than Go's ("1m0s").
+	RetryMS  []int64 `json:"retry_ms"`
+	GiveUpMS int64   `json:"give_up_ms"`
 }
 
 // handleQueue lists every server's outgoing queue with its history.
@@ -51,12 +55,14 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 	if who := viewerFrom(r); !who.all {
 		pending, done = s.ownQueue(who.user, pending), s.ownQueue(who.user, done)
 	}
-	v := queueView{Now: time.Now(), Entries: pending, Done: done, Faults: s.faultMap(), About: s.faultAbout(), Retry: []string{}}
+	v := queueView{Now: time.Now(), Entries: pending, Done: done, Faults: s.faultMap(), About: s.faultAbout(), Retry: []string{}, RetryMS: []int64{}}
 	if s.inst.World != nil {
 		for _, d := range s.inst.World.Queue.Retry {
 			v.Retry = append(v.Retry, d.String())
+			v.RetryMS = append(v.RetryMS, d.Milliseconds())
 		}
 		v.GiveUp = s.inst.World.Queue.GiveUp.String()
+		v.GiveUpMS = s.inst.World.Queue.GiveUp.Milliseconds()
 	}
 	writeJSON(w, http.StatusOK, v)
 }

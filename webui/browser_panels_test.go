@@ -88,7 +88,7 @@ func TestBrowserQueueAndPreview(t *testing.T) {
 	}
 	pg.eval(`document.querySelector("#m-search").value = "QUARTERLY", document.querySelector("#m-search-form").requestSubmit(), ""`)
 	pg.wait("the search result", `document.querySelectorAll("#search-results li").length === 1`)
-	if got := pg.eval(`document.querySelector("#search-results li").dataset.id + "|" + document.querySelector("#mailboxes h2").textContent`); got != id+`|Messages matching “QUARTERLY”: 1` {
+	if got := pg.eval(`document.querySelector("#search-results li").dataset.id + "|" + document.querySelector("#mailboxes h2").textContent`); got != id+`|1 message matches “QUARTERLY”` {
 		t.Errorf("search: %q", got)
 	}
 	if pg.eval(`String(window.__xss === undefined && document.title !== "pwned")`) != "true" {

@@ -80,7 +80,7 @@ func TestQueueRetryAndBounceCommands(t *testing.T) {
 		return out.String(), err
 	}
 	out, err := run("queue", "retry", id)
-	if err != nil || !strings.Contains(out, "retry "+id+": 1 recipient(s) are due now") {
+	if err != nil || !strings.Contains(out, "retry "+id+": 1 recipient is due now") {
 		t.Fatalf("queue retry: %v %q", err, out)
 	}
 	step(tracer.StepRetryNow)
@@ -88,7 +88,7 @@ func TestQueueRetryAndBounceCommands(t *testing.T) {
 		t.Errorf("after retry: %v", e.Attrs)
 	}
 	out, err = run("queue", "bounce", id)
-	if err != nil || !strings.Contains(out, "bounce "+id+": 1 recipient(s) bounced") {
+	if err != nil || !strings.Contains(out, "bounce "+id+": 1 recipient bounced") {
 		t.Fatalf("queue bounce: %v %q", err, out)
 	}
 	step(tracer.StepBounced)

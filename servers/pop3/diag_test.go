@@ -144,7 +144,7 @@ func TestDiagAfterQuit(t *testing.T) {
 			c.ExpectClosed()
 		})
 		checkDiag(t, lang, evs, diagWant{diag: "after-quit",
-			textEN: "2 more line(s) came after QUIT (the first: LIST): QUIT ended the session",
+			textEN: "2 more lines came after QUIT (the first: LIST): QUIT ended the session",
 			hintEN: "Connection closed by foreign host.",
 			textZH: "QUIT 之后又来了 2 行（第一行：LIST）：QUIT 已经结束了会话",
 			hintZH: "之后输入的内容会交给你的 shell"})

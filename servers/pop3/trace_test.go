@@ -79,7 +79,7 @@ func TestTraceShortSession(t *testing.T) {
 		`state  "AUTHORIZATION -> TRANSACTION" pop3.state.TRANSACTION`,
 		`line s2c "+OK alice's maildrop has 1 message (21 octets); logged in with USER/PASS, the maildrop is locked for this session" pop3.reply.OK.PASS`,
 		`line c2s "STAT" pop3.cmd.STAT`,
-		`line s2c "+OK 1 21 (1 message, 21 octets; messages marked with DELE are not counted)" pop3.reply.OK.STAT`,
+		`line s2c "+OK 1 21 (1 message, 21 octets; messages marked with DELE are not counted)" pop3.reply.OK.STAT.singular`,
 		`line c2s "RETR 1" pop3.cmd.RETR`,
 		`line s2c "+OK 21 octets follow (message 1); it stays on the server unless you DELE it" pop3.reply.OK.RETR`,
 		`data s2c "message 1: 3 lines, 21 octets (22 on the wire: 1 dot-stuffed line)" data.pop3.body`,

@@ -175,19 +175,15 @@ func (r *Relay) BounceNow(ctx context.Context, ref string) (int, error) {
 		giveUp := r.cfg.World.Queue.GiveUp
 		// The words of record's give-up: "gave up" makes the DSN's status
 		// 4.4.7, delivery time expired (RFC 3463 section 3.5), as then.
-		reason := fmt.Sprintf("gave up after %d attempts over %s (bounced now by the operator, before the world's give_up of %s); last error: %s",
-			it.Attempts, elapsed, giveUp, lastErr)
-		// The same words as a catalog message, for a reader in Chinese.
-		why, _ := json.Marshal(tracer.M("queue.why.bouncenow", "attempts", strconv.Itoa(it.Attempts),
-			"elapsed", elapsed.String(), "elapsed_zh", tracer.DurationZH(elapsed),
-			"give_up", giveUp.String(), "give_up_zh", tracer.DurationZH(giveUp), "last", lastErr))
-		if err := r.cfg.Store.BounceNow(ctx, it.ID, reason, why, now); err != nil {
-			last = err
-			continue
+		attempts := "attempts"
+		if it.Attempts == 1 {
+			attempts = "attempt"
 		}
-		n++
-		r.event(it, tracer.StepBounceNow, tracer.M("queue.bouncenow", "server", it.Server, "rcpt", it.Rcpt,
-			"attempts", strconv.Itoa(it.Attempts)), nil)
+		reason := fmt.Sprintf("gave up after %d %s over %s (bounced now by the operator, before the world's give_up of %s); last error: %s",
+			it.Attempts, attempts, elapsed, giveUp, lastErr)
+		// The last error in Chinese: the relay's own words (a refused
+		// connection, a timeout) are a catalog message; a server's reply
+		// stays as it came.
 		replyZH := it.LastError
 		var lw tracer.Msg
 		if it.LastWhy != "" && json.Unmarshal([]byte(it.LastWhy), &lw) == nil && lw.Key != "" {
@@ -196,6 +192,17 @@ func (r *Relay) BounceNow(ctx context.Context, ref string) (int, error) {
 		if replyZH == "" {
 			replyZH = tracer.NewExplainer("zh").Format(tracer.M("queue.bouncenow.noattempt"))
 		}
+		// The same words as a catalog message, for a reader in Chinese.
+		why, _ := json.Marshal(tracer.M("queue.why.bouncenow", "attempts", strconv.Itoa(it.Attempts),
+			"elapsed", elapsed.String(), "elapsed_zh", tracer.DurationZH(elapsed),
+			"give_up", giveUp.String(), "give_up_zh", tracer.DurationZH(giveUp), "last", lastErr, "last_zh", replyZH))
+		if err := r.cfg.Store.BounceNow(ctx, it.ID, reason, why, now); err != nil {
+			last = err
+			continue
+		}
+		n++
+		r.event(it, tracer.StepBounceNow, tracer.M("queue.bouncenow", "server", it.Server, "rcpt", it.Rcpt,
+			"attempts", strconv.Itoa(it.Attempts)), nil)
 		r.bounce(src, it, reason, "", 0, []string{"reply", lastErr, "reply_zh", replyZH, "attempts", strconv.Itoa(it.Attempts),
 			"elapsed", elapsed.String(), "elapsed_zh", tracer.DurationZH(elapsed),
 			"give_up", giveUp.String(), "give_up_zh", tracer.DurationZH(giveUp)})

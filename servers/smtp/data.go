@@ -137,7 +137,7 @@ func (s *session) handleData(cmd command) error {
 		where = append(where, fmt.Sprintf("note: %d bare LF or CR were stored as CRLF line ends; RFC 5321 section 2.3.8 wants CRLF", bare))
 	}
 	s.reply(250, "2.0.0", fmt.Sprintf("OK: %d octets queued as %s (%s)", len(msg.Body), msg.ID, strings.Join(where, "; ")))
-	s.resetTransaction()
+	s.endTransaction("smtp.state.stored")
 	s.afterData = msg.ID
 	return nil
 }

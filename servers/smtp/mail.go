@@ -13,7 +13,13 @@ import (
 	"github.com/mailscope/mailscope/tracer"
 )
 
-func (s *session) resetTransaction() {
+func (s *session) resetTransaction() { s.endTransaction("smtp.state.reset") }
+
+// endTransaction clears the transaction's buffers; key says why, for the
+// trace: smtp.state.stored after a message was accepted (RFC 5321 section
+// 4.1.1.4 clears the buffers then too, but the message is kept),
+// smtp.state.reset when it was dropped (RSET, EHLO, a refusal).
+func (s *session) endTransaction(key string) {
 	s.id, s.traceID, s.from, s.eightBit, s.holdUntil = "", "", "", false, time.Time{}
 	s.local, s.remote, s.rcptSeen, s.lenient = nil, nil, nil, nil
 	s.envID, s.ret, s.never, s.rcpts = "", "", nil, nil
@@ -22,7 +28,7 @@ func (s *session) resetTransaction() {
 	// written.
 	s.traceDone = true
 	if s.state > stateGreeted {
-		s.setState(stateGreeted, "smtp.state.reset")
+		s.setState(stateGreeted, key)
 	}
 }
 

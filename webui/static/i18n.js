@@ -23,8 +23,20 @@ export function expand(s, args) {
 // t is the page's text for key, its {names} filled from args. A key the
 // catalog lacks (it failed to load) shows as itself.
 export function t(key, args) {
-  const s = texts()[key];
+  const s = texts()[singular(key, args)];
   return s === undefined ? key : expand(s, args);
+}
+// singular is the catalog's plural mechanism, as tracer.Singular picks
+// it: key + '.singular' ("1 message", not "1 messages") when the text's
+// count (the first of n, count, attempts it has) is 1 and the catalog has
+// that form.
+function singular(key, args) {
+  if (!args) return key;
+  for (const a of ['n', 'count', 'attempts']) {
+    if (!Object.prototype.hasOwnProperty.call(args, a)) continue;
+    return String(args[a]) === '1' && texts()[key + '.singular'] !== undefined ? key + '.singular' : key;
+  }
+  return key;
 }
 // tOr is t with a fallback for keys built from data (a state, a step).
 export function tOr(key, fallback, args) {

@@ -442,7 +442,11 @@ export function markText(ev, step) {
     return '◆ ' + (ev.from ? stateName(ev.from) + ' → ' + stateName(ev.to) : stateName(ev.to)) + (why ? ' · ' + why : '');
   }
   if (ev.kind === 'close') return t('web.closed', { session: ev.session || '' });
-  const text = prose(ev);
+  // A deferred mark has its live countdown after it ("next try in 4s"):
+  // it says the next attempt's time without the wait frozen when the
+  // event came ("(in 15s)"), which the countdown would contradict.
+  const m = ev.msg;
+  const text = ev.kind === 'queue' && m && m.key === 'queue.deferred' && queueDeadline(ev) ? prose({ msg: { key: 'queue.deferred.mark', args: m.args }, text: ev.text }) : prose(ev);
   // A queue mark starts with its step's name in the catalog's words; a
   // step the catalog does not name shows its prose alone (never a key).
   if (ev.kind === 'queue' && step) {

@@ -16,10 +16,18 @@ let clockSkew = 0; // server time - page time
 // queue is held or a session to the receiving server is still open.
 const OVERDUE_MS = 15000;
 
-function controlMsg(text, isError) {
+// controlMsg says how an action went. say makes the text; it is kept,
+// so that a switch of language says the same again in the new language.
+let lastSay = null;
+function controlMsg(say, isError) {
+  lastSay = { say: typeof say === 'function' ? say : () => say, isError: isError };
+  drawControlMsg();
+}
+function drawControlMsg() {
   const p = $('control-msg');
-  p.textContent = vis(text);
-  p.className = isError ? 'error' : '';
+  if (!lastSay) return;
+  p.textContent = vis(lastSay.say());
+  p.className = lastSay.isError ? 'error' : '';
 }
 // pageTime is a server time (RFC 3339) on the page's clock, in ms; NaN
 // for none (Go's zero time is year 1).
@@ -36,7 +44,7 @@ export async function loadQueue() {
   try {
     q = await api('/api/queue');
   } catch (e) {
-    controlMsg(t('web.q.err', { err: e.message }), true);
+    controlMsg(() => t('web.q.err', { err: e.message }), true);
     return;
   }
   clockSkew = Date.parse(q.now) - Date.now();
@@ -47,13 +55,30 @@ export async function loadQueue() {
   tickQueue();
 }
 
+// fmtSpan writes a wait of the schedule in the page's words: "15s",
+// "1m", "2m 30s", "1h 5m" ("1 分钟" in Chinese); the parts that are
+// zero are left out.
+export function fmtSpan(ms) {
+  let s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  s %= 60;
+  const parts = [];
+  if (h) parts.push(t('web.q.span.h', { h: h }));
+  if (m) parts.push(t('web.q.span.m', { m: m }));
+  if (s || !parts.length) parts.push(t('web.q.span.s', { s: s }));
+  return parts.join(t('web.q.span.sep'));
+}
+
 function drawSchedule(q) {
   const p = $('queue-schedule');
   if (!p) return;
-  const waits = (q.retry || []).join(', ');
+  // The waits in milliseconds, said in the page's words; an older server
+  // sends only Go's strings, shown as they are.
+  const waits = (q.retry_ms ? q.retry_ms.map(fmtSpan) : q.retry || []).join(t('web.q.list.sep'));
   const parts = [];
   if (waits) parts.push(t('web.q.retrysched', { waits: waits }));
-  parts.push(q.give_up && q.give_up !== '0s' ? t('web.q.giveupnote', { giveup: q.give_up }) : t('web.q.nogiveup'));
+  const giveUp = q.give_up_ms !== undefined ? (q.give_up_ms > 0 ? fmtSpan(q.give_up_ms) : '') : (q.give_up !== '0s' ? q.give_up : '');
+  parts.push(giveUp ? t('web.q.giveupnote', { giveup: giveUp }) : t('web.q.nogiveup'));
   p.textContent = vis(parts.join(' · '));
 }
 
@@ -119,9 +144,9 @@ function actionCell(e) {
 async function act(e, action, done) {
   try {
     await api('/api/queue/' + encodeURIComponent(String(e.id)) + '/' + action, { method: 'POST' });
-    controlMsg(t(done, { rcpt: e.rcpt }), false);
+    controlMsg(() => t(done, { rcpt: e.rcpt }), false);
   } catch (err) {
-    controlMsg(t('web.q.actionerr', { rcpt: e.rcpt, err: err.message }), true);
+    controlMsg(() => t('web.q.actionerr', { rcpt: e.rcpt, err: err.message }), true);
   }
   loadQueue();
 }
@@ -156,7 +181,7 @@ function scheduleLine(e) {
   const p = el('p', 'q-schedule hint');
   const times = (e.schedule || []).map(pageTime).filter((x) => !isNaN(x));
   const bits = [];
-  if (times.length) bits.push(t('web.q.schedule') + ': ' + times.map(clock).join(', '));
+  if (times.length) bits.push(t('web.colon', { name: t('web.q.schedule'), text: times.map(clock).join(t('web.q.list.sep')) }));
   const gu = pageTime(e.give_up);
   bits.push(isNaN(gu) ? t('web.q.nogiveup') : t('web.q.giveup', { time: clock(gu) }));
   p.textContent = vis(bits.join(' · '));
@@ -241,7 +266,7 @@ function drawFaults(current, about) {
 async function setFault(server, fault) {
   try {
     await api('/api/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ server, fault }) });
-    controlMsg(fault ? t('web.q.faulton', { server: server, fault: tOr('web.fault.' + fault, fault) }) : t('web.q.faultoff', { server: server }), false);
+    controlMsg(() => fault ? t('web.q.faulton', { server: server, fault: tOr('web.fault.' + fault, fault) }) : t('web.q.faultoff', { server: server }), false);
   } catch (e) {
     controlMsg(e.message, true);
   }
@@ -251,7 +276,7 @@ $('flush').addEventListener('click', async () => {
   const d = $('flush-domain').value.trim();
   try {
     const r = await api('/api/queue/flush?domain=' + encodeURIComponent(d), { method: 'POST' });
-    controlMsg(t('web.q.flushed', { domain: d || t('web.q.all'), n: r.woken }), false);
+    controlMsg(() => t('web.q.flushed', { domain: d || t('web.q.all'), n: r.woken }), false);
     loadQueue();
   } catch (e) {
     controlMsg(e.message, true);
@@ -260,4 +285,6 @@ $('flush').addEventListener('click', async () => {
 setInterval(() => { if (S.view === 'queue' && !document.hidden) loadQueue(); }, 10000);
 onEvent((ev) => { if (ev.kind === 'queue' || ev.kind === 'fault') refreshQueueSoon(); });
 onShow('queue', loadQueue);
-onRelabel(() => { if (S.view === 'queue') loadQueue(); });
+// A switch of language says the status line again in the new language,
+// and redraws the queue in it.
+onRelabel(() => { drawControlMsg(); if (S.view === 'queue') loadQueue(); });
