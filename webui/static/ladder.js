@@ -507,7 +507,7 @@ const NO_START = new Set('，。、；：？！．）」』》〉】〕］｝〗
 const NO_END = new Set('（「『《〈【〔［｛〖〘〚“‘');
 // WIDE is a Chinese (or Japanese, Korean) character or punctuation mark:
 // such a text breaks between any two of its characters, without spaces.
-const WIDE = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]/;
+export const WIDE = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]/;
 // lastChar is the last character of s (a pair of UTF-16 units for one
 // beyond the BMP).
 function lastChar(s) {

@@ -4,7 +4,7 @@
 import { $, vis, el, option, throttle } from './util.js';
 import { t, tOr, prose, explainText, enhText, rfcRef, stateName } from './i18n.js';
 import { S, onEvent } from './model.js';
-import { rebuild, render, scrollToBottom, kindName, dataSummary, markText, flagText } from './ladder.js';
+import { rebuild, render, scrollToBottom, kindName, dataSummary, markText, flagText, WIDE } from './ladder.js';
 
 // ---------- explanation panel ----------
 function stateAround(ev) {
@@ -358,14 +358,13 @@ function onLesson(ev) {
 // wrapped for a terminal) into paragraphs that fit the panel: a break
 // stays before and after a blank line or an indented line (a command to
 // type), and before a list item. Lines of Chinese join without a space.
-const WIDE_CH = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]/;
 function reflow(s) {
   const lines = String(s).replace(/\n+$/, '').split('\n');
   let out = lines[0];
   for (let i = 1; i < lines.length; i++) {
     const l = lines[i], prev = lines[i - 1];
     if (l === '' || prev === '' || /^\s/.test(prev) || /^\s|^[-*•]\s|^\d+[.)]\s/.test(l)) out += '\n' + l;
-    else out += (WIDE_CH.test(prev.slice(-1)) && WIDE_CH.test(l[0]) ? '' : ' ') + l;
+    else out += (WIDE.test(prev.slice(-1)) && WIDE.test(l[0]) ? '' : ' ') + l;
   }
   return out;
 }
