@@ -59,6 +59,12 @@ func TestBrowserQueueAndPreview(t *testing.T) {
 	// attempt (delivering: the button is disabled, the API answers 409).
 	pg.waitUpTo("bounce now enabled", `(() => { const b = document.querySelector("#queue-rows .q-bounce"); return !!b && !b.disabled; })()`, 45*time.Second)
 	pg.click("bounce now", `#queue-rows .q-bounce`)
+	// The first click asks; nothing is bounced yet.
+	pg.wait("bounce now asking to be confirmed", `(() => { const b = document.querySelector("#queue-rows .q-bounce"); return !!b && b.classList.contains("armed") && b.textContent === "Bounce now? Click again"; })()`)
+	if n := pg.eval(`String(document.querySelectorAll("#queue-done-rows tr.q-bounced").length)`); n != "0" {
+		t.Error("one click on bounce now bounced the message")
+	}
+	pg.click("bounce now, confirmed", `#queue-rows .q-bounce`)
 	pg.waitUpTo("the bounced row among the finished", `[...document.querySelectorAll("#queue-done-rows tr.q-bounced")].some(tr => tr.querySelector(".q-when").textContent.startsWith("bounced at ") && !!tr.querySelector(".q-h-bounce-now"))`, 45*time.Second)
 	pg.wait("the queue empty", `!document.querySelector("#queue-rows .q-row") && !document.querySelector("#queue-empty").hidden`)
 	pg.shot("panels-queue-done.png")

@@ -87,6 +87,8 @@ func TestBrowserQueue15Words(t *testing.T) {
 
 	pg.waitUpTo("bounce now enabled", `(() => { const b = document.querySelector("#queue-rows .q-bounce"); return !!b && !b.disabled; })()`, 45*time.Second)
 	pg.click("bounce now", `#queue-rows .q-bounce`)
+	pg.wait("bounce now asking to be confirmed", `!!document.querySelector("#queue-rows .q-bounce.armed")`)
+	pg.click("bounce now, confirmed", `#queue-rows .q-bounce`)
 	pg.waitUpTo("the bounced row", `!!document.querySelector("#queue-done-rows tr.q-bounced .q-h-bounce-now")`, 45*time.Second)
 	if s := pg.eval(`document.querySelector("#queue-done-rows tr.q-bounced").textContent`); !strings.Contains(s, "最后的错误：连接被拒绝") || strings.Contains(s, "connection refused") {
 		t.Errorf("bounce history in Chinese: %q", s)

@@ -9,6 +9,8 @@ import { api } from './api.js';
 import { S, onEvent, onRelabel } from './model.js';
 import { onShow } from './views.js';
 
+const ARM_MS = 5000;
+let armed = '', armedUntil = 0; // the recipient whose "bounce now" asks to be confirmed
 export const refreshQueueSoon = debounce(() => { if (S.view === 'queue') loadQueue(); }, 300);
 let clockSkew = 0; // server time - page time
 // A countdown this long past its time says the attempt is overdue rather
@@ -132,11 +134,27 @@ function actionCell(e) {
   retry.title = vis(t('web.q.retry.title'));
   retry.disabled = e.status === 'delivering';
   retry.addEventListener('click', () => act(e, 'retry', 'web.q.retried'));
-  const bounce = el('button', 'q-bounce', t('web.q.bouncenow'));
+  const key = e.msgid + ' ' + e.rcpt;
+  const bounce = el('button', 'q-bounce', '');
   bounce.type = 'button';
   bounce.title = vis(t('web.q.bounce.title'));
   bounce.disabled = e.status === 'delivering';
-  bounce.addEventListener('click', () => act(e, 'bounce', 'web.q.bounced'));
+  const showArmed = () => {
+    const on = armed === key && Date.now() < armedUntil;
+    bounce.textContent = on ? t('web.q.bounce.confirm') : t('web.q.bouncenow');
+    bounce.classList.toggle('armed', on);
+  };
+  showArmed();
+  // A bounce cannot be undone (the sender gets its notice): the first
+  // click asks, a second within ARM_MS does it. The question outlives the
+  // table being drawn again by a queue event.
+  bounce.addEventListener('click', () => {
+    if (armed === key && Date.now() < armedUntil) { armed = ''; act(e, 'bounce', 'web.q.bounced'); return; }
+    armed = key;
+    armedUntil = Date.now() + ARM_MS;
+    showArmed();
+    setTimeout(showArmed, ARM_MS + 50);
+  });
   td.append(retry, bounce);
   return td;
 }
