@@ -316,7 +316,8 @@ func TestBrowserExportAsShown(t *testing.T) {
 			const res = {Out: out, Marks: [], Subs: [], Colours: [], Data: [], MarksChecked: 0, SubsChecked: 0, Checked: 0};
 			const texts = [...svg.querySelectorAll("text")];
 			// 1. Each mark's pill is centred where the page centres it.
-			const pills = [...svg.querySelectorAll("rect.mark")].map(r => ({cx: num(r, "x") + num(r, "width") / 2, first: r.nextElementSibling.textContent}));
+			const pills = [...svg.querySelectorAll("rect.mark")].map(r => ({cx: num(r, "x") + num(r, "width") / 2, first: r.nextElementSibling.textContent,
+				look: [r.getAttribute("fill"), r.getAttribute("stroke"), r.nextElementSibling.getAttribute("fill")].join(" / ")}));
 			for (const m of document.querySelectorAll("#rows .mark")) {
 				const b = m.getBoundingClientRect();
 				if (b.bottom < ladder.top || b.top > ladder.bottom) continue;
@@ -325,6 +326,9 @@ func TestBrowserExportAsShown(t *testing.T) {
 				if (!p) { res.Marks.push("no pill for " + first); continue; }
 				const cx = b.left + b.width / 2 - ladder.left;
 				if (Math.abs(p.cx - cx) > 2) res.Marks.push(first + ": at " + Math.round(p.cx) + " in the picture, " + Math.round(cx) + " on the page");
+				// ... in the page's colours (fill, border, text) in this theme.
+				const cs = getComputedStyle(m), look = [cs.backgroundColor, cs.borderTopColor, cs.color].join(" / ");
+				if (p.look !== look) res.Marks.push(first + ": " + p.look + " in the picture, " + look + " on the page");
 				res.MarksChecked++;
 			}
 			// 2. Each lane's subtitle under its label.

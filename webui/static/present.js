@@ -245,6 +245,25 @@ function fit(text, font, width) {
 // scene lays out the rows in view as shapes (lines, polygons, boxes and
 // texts), in the presenter's layout: whole labels and their explanations.
 // The same scene is written as SVG and drawn on a canvas for PNG.
+// markLook is a mark's colours (fill, border, text) as the page draws
+// them in this theme, read off a hidden mark with the same classes and
+// session colour: the page's rules give each kind and queue step its own.
+const looks = new Map();
+function markLook(cls, c) {
+  const key = document.body.dataset.theme + '|' + cls + '|' + c;
+  let v = looks.get(key);
+  if (!v) {
+    const probe = el('div', cls);
+    probe.style.setProperty('--c', c);
+    probe.style.visibility = 'hidden';
+    $('rows').appendChild(probe);
+    const cs = getComputedStyle(probe);
+    v = { fill: cs.backgroundColor, stroke: cs.borderTopColor, text: cs.color };
+    probe.remove();
+    looks.set(key, v);
+  }
+  return v;
+}
 function scene() {
   const css = getComputedStyle(document.body);
   const v = (name, d) => css.getPropertyValue(name).trim() || d;
@@ -341,15 +360,15 @@ function scene() {
       const lx = lanes.length ? laneX(lanes[lanes.length - 1]) : null;
       const cx = xOf(Math.max(40, Math.min(60, lx === null ? 50 : lx)));
       const lh = rowH * 0.9;
-      items.push({ t: 'rect', x: cx - w / 2, y: y + 3, w, h: m.mark.length * lh + 4, stroke: c, fill: col.bg });
-      m.mark.forEach((line, k) => items.push({ t: 'text', x: cx, y: y + 3 + (k + 0.75) * lh, text: line, font, fill: col.fg, anchor: 'middle' }));
+      const step = ev.attrs && ev.attrs.step ? ev.attrs.step : '';
+      const look = markLook('mark wrapped ' + ev.kind + (step ? ' q-' + step : ''), c);
+      items.push({ t: 'rect', x: cx - w / 2, y: y + 3, w, h: m.mark.length * lh + 4, stroke: look.stroke, fill: look.fill });
+      m.mark.forEach((line, k) => items.push({ t: 'text', x: cx, y: y + 3 + (k + 0.75) * lh, text: line, font, fill: look.text, anchor: 'middle' }));
     }
   }
   return { W, H, bg: col.bg, items };
 }
 const SVGNS = 'http://www.w3.org/2000/svg';
-// svgOf writes a scene as SVG. Every text is a text node: wire text stays
-// text in the file too.
 // fontAttrs gives a text its font as SVG's presentation attributes: a
 // style attribute, set in the page, is inline style that the page's CSP
 // refuses (style-src 'self'), one console error per text.
@@ -361,6 +380,8 @@ function fontAttrs(n, font, italic) {
   n.setAttribute('font-family', m[3]);
   if (italic) n.setAttribute('font-style', 'italic');
 }
+// svgOf writes a scene as SVG. Every text is a text node: wire text stays
+// text in the file too.
 export function svgOf(sc) {
   const svg = document.createElementNS(SVGNS, 'svg');
   svg.setAttribute('xmlns', SVGNS);
