@@ -22,12 +22,16 @@ $('m-server').addEventListener('change', () => { fillUsers(); loadMailboxes(true
 $('m-user').addEventListener('change', () => loadMailboxes(true));
 $('m-refresh').addEventListener('click', () => (searching ? search(searching) : loadMailboxes(false)));
 
-let mailboxesLoading = false;
+// A load asked for while one is on its way (a delivery, a switch of
+// language) comes after it: the answer on its way may be older than what
+// was asked.
+let mailboxesLoading = false, loadAgain = false;
 export async function loadMailboxes(clear) {
   const server = $('m-server').value, user = $('m-user').value;
   if (clear) { searching = ''; $('m-search').value = ''; }
-  if (!server || !user || mailboxesLoading || searching) return;
+  if (!server || !user || searching) return;
   if (clear) { currentMessage = ''; $('message').replaceChildren(el('p', 'hint', t('web.m.pick'))); }
+  if (mailboxesLoading) { loadAgain = true; return; }
   mailboxesLoading = true;
   const box = $('mailboxes');
   try {
@@ -48,6 +52,7 @@ export async function loadMailboxes(clear) {
     box.replaceChildren(el('p', 'mime-err', t('web.m.errboxes', { err: e.message })));
   } finally {
     mailboxesLoading = false;
+    if (loadAgain) { loadAgain = false; loadMailboxes(false); }
   }
 }
 

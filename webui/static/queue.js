@@ -10,7 +10,7 @@ import { S, onEvent, onRelabel } from './model.js';
 import { onShow } from './views.js';
 
 const ARM_MS = 5000;
-let armed = '', armedUntil = 0; // the recipient whose "bounce now" asks to be confirmed
+let armed = '', armedUntil = 0; // the recipient whose Bounce now asks to be confirmed
 export const refreshQueueSoon = debounce(() => { if (S.view === 'queue') loadQueue(); }, 300);
 let clockSkew = 0; // server time - page time
 // A countdown this long past its time says the attempt is overdue rather
