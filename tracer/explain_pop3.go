@@ -195,11 +195,6 @@ func (x *Explainer) POP3Capability(name string) *Explanation {
 // by kv pairs ("{n}", "1", ...). The result is a fresh value: per-line
 // explanations are not cached.
 func (x *Explainer) pop3Fill(key, class string, kv ...string) *Explanation {
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i] == "{n}" && kv[i+1] == "1" {
-			key = Singular(key, map[string]string{"n": "1"})
-		}
-	}
 	base := x.Key(key)
 	if base == nil {
 		return nil

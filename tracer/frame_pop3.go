@@ -296,7 +296,9 @@ func (f *pop3Framer) explainStatus(x *Explainer, ok bool, cmd pop3Cmd, text stri
 		fields := strings.Fields(text)
 		switch {
 		case cmd.verb == "STAT" && len(fields) >= 3 && pop3Digits(fields[1]) && pop3Digits(fields[2]):
-			return x.pop3Fill("pop3.reply.OK.STAT", "+OK", "{n}", fields[1], "{size}", fields[2])
+			// STAT's n counts the messages ("1 message"); LIST's and UIDL's
+			// n below is a message's number.
+			return x.pop3Fill(Singular("pop3.reply.OK.STAT", map[string]string{"n": fields[1]}), "+OK", "{n}", fields[1], "{size}", fields[2])
 		case cmd.verb == "LIST" && cmd.arg != "" && len(fields) >= 3 && pop3Digits(fields[1]) && pop3Digits(fields[2]):
 			return x.pop3Fill("pop3.reply.OK.LIST.one", "+OK", "{n}", fields[1], "{size}", fields[2])
 		case cmd.verb == "UIDL" && cmd.arg != "" && len(fields) >= 3 && pop3Digits(fields[1]):

@@ -44,7 +44,7 @@ var countArgs = []string{"n", "count", "attempts"}
 // Singular is the catalog's plural mechanism, the smallest that English
 // needs (Chinese needs none): key+".singular" when the text's count
 // argument is "1" and the catalog has that form, else key. The page picks
-// the form the same way (queue.js) for the texts it fills itself.
+// the form the same way (t in i18n.js) for the texts it fills itself.
 func Singular(key string, args map[string]string) string {
 	for _, a := range countArgs {
 		if v, ok := args[a]; ok {

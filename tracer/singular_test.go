@@ -10,10 +10,10 @@ import (
 // and says the same either way.
 func TestSingularForms(t *testing.T) {
 	en := NewExplainer("en")
-	if got := en.pop3Fill("pop3.reply.OK.STAT", "+OK", "{n}", "1", "{size}", "300").Text; !strings.Contains(got, "holds 1 message, 300 octets") {
+	if got := (&pop3Framer{}).explainStatus(en, true, pop3Cmd{verb: "STAT"}, "+OK 1 300").Text; !strings.Contains(got, "holds 1 message, 300 octets") {
 		t.Errorf("STAT with 1 message: %q", got)
 	}
-	if got := en.pop3Fill("pop3.reply.OK.STAT", "+OK", "{n}", "2", "{size}", "600").Text; !strings.Contains(got, "holds 2 messages, 600 octets") {
+	if got := (&pop3Framer{}).explainStatus(en, true, pop3Cmd{verb: "STAT"}, "+OK 2 600").Text; !strings.Contains(got, "holds 2 messages, 600 octets") {
 		t.Errorf("STAT with 2 messages: %q", got)
 	}
 	if got := en.Format(M("queue.flush", "n", "1")); got != "queue flush: 1 recipient due now" {
