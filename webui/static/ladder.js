@@ -631,7 +631,7 @@ export function measure(ev) {
   return m;
 }
 // fullText is what a row across the ladder says.
-function fullText(ev) {
+export function fullText(ev) {
   return ev.kind !== 'note' ? t('web.colon', { name: kindName(ev.kind), text: prose(ev) }) : prose(ev);
 }
 S.measure = (ev) => measure(ev).units;

@@ -19,7 +19,7 @@ import { S, recomputeTops, lanesOf, laneX, sessionColor, onRelabel } from './mod
 import {
   rebuild, render, goLive, readRowH, updateSpace, scrollToBottom, scrollToRow, rowHeight, rowsInView, measure, measureReset,
   arrowEnds, labelFont, whyFont, timeW, sessionTag, relTime, markText, labelText, replyClass, textWidth, wrapLines,
-  fontPx,
+  fontPx, fullText,
 } from './ladder.js';
 import { select, setFilter } from './panels.js';
 
@@ -242,9 +242,6 @@ function fit(text, font, width) {
   }
   return out + '…';
 }
-// scene lays out the rows in view as shapes (lines, polygons, boxes and
-// texts), in the presenter's layout: whole labels and their explanations.
-// The same scene is written as SVG and drawn on a canvas for PNG.
 // markLook is a mark's colours (fill, border, text) as the page draws
 // them in this theme, read off a hidden mark with the same classes and
 // session colour: the page's rules give each kind and queue step its own.
@@ -264,6 +261,9 @@ function markLook(cls, c) {
   }
   return v;
 }
+// scene lays out the rows in view as shapes (lines, polygons, boxes and
+// texts), in the presenter's layout: whole labels and their explanations.
+// The same scene is written as SVG and drawn on a canvas for PNG.
 function scene() {
   const css = getComputedStyle(document.body);
   const v = (name, d) => css.getPropertyValue(name).trim() || d;
@@ -293,19 +293,20 @@ function scene() {
     items.push({ t: 'text', x, y: rowH, text: fit(l.label, headFont, laneW), font: headFont, fill: col.fg, anchor: 'middle' });
     if (l.sub) items.push({ t: 'text', x, y: rowH * 1.6, text: fit(l.sub, subFont, laneW), font: subFont, fill: col.dim, anchor: 'middle', cls: 'lane-sub' });
   }
-  // A line across the ladder (a note, a row with no lane) is cut at the
-  // page's edge with an ellipsis; in the picture it wraps, whole.
+  // A line across the ladder (a note, a row with no lane) says what the
+  // page's row says, wrapped whole in the picture's font.
   const fullFont = (rowH * 0.5) + 'px ' + css.fontFamily;
-  const fullText = (ev, m) => {
+  const acrossText = (ev, m) => {
     if (arrowEnds(ev) && m.label) return null;
     const lanes = lanesOf(ev);
     if (lanes.length && m.mark) return null;
-    return ev.kind === 'note' || ev.kind === 'skipped' || !lanes.length ? prose(ev) : markText(ev, ev.attrs && ev.attrs.step);
+    if (ev.kind === 'skipped') return prose(ev);
+    return lanes.length ? markText(ev, ev.attrs && ev.attrs.step) : fullText(ev);
   };
   let y = head;
   const rows = [];
   for (let i = from; i < to; i++) {
-    const ev = S.rows[i], m = measure(ev), text = fullText(ev, m);
+    const ev = S.rows[i], m = measure(ev), text = acrossText(ev, m);
     const lines = text === null ? null : wrapLines(text, fullFont, W - tw - 24);
     // A row takes the page's height (an opened reply or body included).
     const u = lines ? Math.max(1, lines.length * 0.8 + 0.2) : S.tops[i + 1] - S.tops[i];
