@@ -2,7 +2,7 @@
 // message's header lines, MIME tree, decoded text and raw source, all as
 // text; its HTML in a sandboxed frame that loads nothing remote, with the
 // list of what it blocked; its attachments as downloads; and a search.
-import { $, vis, el, option, debounce } from './util.js';
+import { $, vis, el, option, debounce, roving } from './util.js';
 import { I, t, tOr, prose } from './i18n.js';
 import { api } from './api.js';
 import { S, onEvent, onRelabel } from './model.js';
@@ -63,7 +63,7 @@ function when(date) { return new Date(date).toLocaleString(I.lang === 'zh' ? 'zh
 // messageItem is a message's line in the list: a button (the keyboard and
 // a screen reader reach it like any other) holding its subject and meta.
 // Only one message button is a tab stop; the arrow keys move between them
-// (rovingStop and the keydown handler below), as in the session list.
+// (rovingStop, and roving in util.js, as for the session list).
 function messageItem(m, meta) {
   const li = el('li', 'msg-item' + (m.id === currentMessage ? ' current' : ''));
   li.dataset.id = m.id;
@@ -96,28 +96,7 @@ function rovingStop(focused) {
   stop.tabIndex = 0;
   if (focused && stop.closest('li').dataset.id === focused) stop.focus();
 }
-$('mailboxes').addEventListener('keydown', (e) => {
-  const b = e.target.closest && e.target.closest('.msg-open');
-  if (!b || e.altKey || e.ctrlKey || e.metaKey) return;
-  const btns = Array.from($('mailboxes').querySelectorAll('.msg-open'));
-  const i = btns.indexOf(b);
-  let to = null;
-  if (e.key === 'ArrowDown') to = btns[i + 1];
-  else if (e.key === 'ArrowUp') to = btns[i - 1];
-  else if (e.key === 'Home') to = btns[0];
-  else if (e.key === 'End') to = btns[btns.length - 1];
-  if (!to) return;
-  e.preventDefault();
-  b.tabIndex = -1;
-  to.tabIndex = 0;
-  to.focus();
-});
-// A message button focused by the mouse becomes the tab stop too.
-$('mailboxes').addEventListener('focusin', (e) => {
-  if (!e.target.classList.contains('msg-open')) return;
-  for (const b of $('mailboxes').querySelectorAll('.msg-open[tabindex="0"]')) if (b !== e.target) b.tabIndex = -1;
-  e.target.tabIndex = 0;
-});
+roving($('mailboxes'), '.msg-open');
 
 export async function openMessage(id) {
   currentMessage = id;

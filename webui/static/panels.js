@@ -1,7 +1,7 @@
 // mailscope web timeline: the panels beside the ladder. The explanation of
 // the selected event, the session list, the filter menus and the counts,
 // and the lesson panel.
-import { $, vis, el, option, throttle } from './util.js';
+import { $, vis, el, option, throttle, roving } from './util.js';
 import { t, tOr, prose, explainText, enhText, rfcRef, stateName } from './i18n.js';
 import { S, onEvent } from './model.js';
 import { rebuild, render, scrollToBottom, kindName, dataSummary, markText, flagText, WIDE } from './ladder.js';
@@ -220,31 +220,12 @@ function updateSessionList() {
 const LIST_EVERY = 250, BUSY_EVERY = 1000, BUSY = 20; // ms, ms, sessions
 export const refreshSessionListSoon = throttle(updateSessionList, LIST_EVERY);
 
-$('session-list').addEventListener('keydown', (e) => {
-  const btn = e.target.closest('.sess-id');
-  if (!btn) return;
-  const li = btn.closest('li');
-  let to = null;
-  if (e.key === 'ArrowDown') to = li.nextElementSibling;
-  else if (e.key === 'ArrowUp') to = li.previousElementSibling;
-  else if (e.key === 'Home') to = li.parentElement.firstElementChild;
-  else if (e.key === 'End') to = li.parentElement.lastElementChild;
-  if (!to) return;
-  e.preventDefault();
-  btn.tabIndex = -1;
-  const next = to.querySelector('.sess-id');
-  next.tabIndex = 0;
-  next.focus();
-});
+roving($('session-list'), '.sess-id');
 // The focused session's download links are tab stops, no other's.
 $('session-list').addEventListener('focusin', (e) => {
   const li = e.target.closest('li');
   for (const a of $('session-list').querySelectorAll('.sess-dl a[tabindex="0"]')) if (a.closest('li') !== li) a.tabIndex = -1;
   if (li) for (const a of li.querySelectorAll('.sess-dl a')) a.tabIndex = 0;
-  if (e.target.classList.contains('sess-id')) {
-    for (const b of $('session-list').querySelectorAll('.sess-id[tabindex="0"]')) if (b !== e.target) b.tabIndex = -1;
-    e.target.tabIndex = 0;
-  }
 });
 
 function fillSelect(sel, items, current) {

@@ -68,3 +68,24 @@ export function throttle(fn, ms) {
     if (!t) t = setTimeout(() => { t = 0; run(); }, gap - (now - last));
   };
 }
+// roving makes the buttons matching sel in list one tab stop (the session
+// list, the message list): the arrow keys, Home and End move the focus
+// among them, and the one focused, by the keys or the mouse, is the stop.
+// The keyboard then does not walk through hundreds of items.
+export function roving(list, sel) {
+  list.addEventListener('keydown', (e) => {
+    const b = e.target.closest && e.target.closest(sel);
+    if (!b || e.altKey || e.ctrlKey || e.metaKey) return;
+    const all = Array.from(list.querySelectorAll(sel));
+    const i = all.indexOf(b);
+    const to = { ArrowDown: all[i + 1], ArrowUp: all[i - 1], Home: all[0], End: all[all.length - 1] }[e.key];
+    if (!to) return;
+    e.preventDefault();
+    to.focus();
+  });
+  list.addEventListener('focusin', (e) => {
+    if (!e.target.matches(sel)) return;
+    for (const o of list.querySelectorAll(sel + '[tabindex="0"]')) if (o !== e.target) o.tabIndex = -1;
+    e.target.tabIndex = 0;
+  });
+}
