@@ -84,8 +84,6 @@ var panelsCatalog = map[string]entry{
 	// ("2m 30s", "1 分钟"), never as Go writes a duration ("2m30s", "1m0s").
 	"web.q.span.h":                {en: "{h}h", zh: "{h} 小时"},
 	"web.q.span.m":                {en: "{m}m", zh: "{m} 分钟"},
-	"web.q.span.s":                {en: "{s}s", zh: "{s} 秒"},
-	"web.q.span.sep":              {en: " ", zh: " "},
 	"web.q.list.sep":              {en: ", ", zh: "、"},
 	"web.q.retrysched":            {en: "retry schedule (waits between attempts): {waits}", zh: "重试计划（两次尝试之间的等待）：{waits}"},
 	"web.q.attemptcount":          {en: "{n} attempts", zh: "{n} 次尝试"},

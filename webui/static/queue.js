@@ -59,27 +59,26 @@ export async function loadQueue() {
 
 // fmtSpan writes a wait of the schedule in the page's words: "15s",
 // "1m", "2m 30s", "1h 5m" ("1 分钟" in Chinese); the parts that are
-// zero are left out.
-export function fmtSpan(ms) {
+// zero are left out (a countdown's fmtDuration keeps them: "1m 05s").
+function fmtSpan(ms) {
   let s = Math.round(ms / 1000);
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
   s %= 60;
   const parts = [];
   if (h) parts.push(t('web.q.span.h', { h: h }));
   if (m) parts.push(t('web.q.span.m', { m: m }));
-  if (s || !parts.length) parts.push(t('web.q.span.s', { s: s }));
-  return parts.join(t('web.q.span.sep'));
+  if (s || !parts.length) parts.push(t('web.dur.s', { s: s }));
+  return parts.join(' ');
 }
 
 function drawSchedule(q) {
   const p = $('queue-schedule');
   if (!p) return;
-  // The waits in milliseconds, said in the page's words; an older server
-  // sends only Go's strings, shown as they are.
-  const waits = (q.retry_ms ? q.retry_ms.map(fmtSpan) : q.retry || []).join(t('web.q.list.sep'));
+  // The waits come in milliseconds, to be said in the page's words.
+  const waits = (q.retry_ms || []).map(fmtSpan).join(t('web.q.list.sep'));
   const parts = [];
   if (waits) parts.push(t('web.q.retrysched', { waits: waits }));
-  const giveUp = q.give_up_ms !== undefined ? (q.give_up_ms > 0 ? fmtSpan(q.give_up_ms) : '') : (q.give_up !== '0s' ? q.give_up : '');
+  const giveUp = q.give_up_ms > 0 ? fmtSpan(q.give_up_ms) : '';
   parts.push(giveUp ? t('web.q.giveupnote', { giveup: giveUp }) : t('web.q.nogiveup'));
   p.textContent = vis(parts.join(' · '));
 }
